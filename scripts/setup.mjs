@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// `npm run setup`: install dependencies, find or build the Temporal CLI, create and migrate the database.
+// With --if-needed (used by `npm start` and `npm test`) it skips the npm install when node_modules is current.
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ifNeeded = process.argv.includes('--if-needed');
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+const marker = join(root, 'node_modules', '.package-lock.json');
+const lock = join(root, 'package-lock.json');
+const installed = existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs;
+if (!ifNeeded || !installed) {
+  console.log('[setup] installing npm dependencies…');
+  run('npm', ['install', '--no-audit', '--no-fund']);
+}
+run(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'src', 'cli.ts'), 'setup']);

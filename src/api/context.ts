@@ -1,0 +1,10 @@
+import type { Client } from '@temporalio/client';
+import type { CollectionConfig } from '../config/collection';
+import type { Database } from '../db/client';
+
+/** What the routers need; built once by the process that serves the API. */
+export interface ApiContext {
+  db: Database;
+  temporal: Client;
+  collection: CollectionConfig;
+}

@@ -1,0 +1,37 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { z } from 'zod';
+
+/** An error with its HTTP meaning; rendered as { error: { code, message, details } }. */
+export class HttpError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly details?: unknown) {
+    super(message);
+  }
+}
+
+/** Validates one part of a request; a failure is a 400 whose message names each bad field. */
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown, part: 'body' | 'query' | 'params'): z.infer<T> {
+  const parsed = schema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  const details = parsed.error.issues.map((i) => ({ field: [part, ...i.path].join('.'), message: i.message }));
+  throw new HttpError(400, 'validation_error', details.map((d) => `${d.field}: ${d.message}`).join('; '), details);
+}
+
+export const notFoundHandler: RequestHandler = (req) => {
+  throw new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`);
+};
+
+export function errorHandler(log: { error: (obj: object, msg: string) => void }): ErrorRequestHandler {
+  return (err, _req, res, _next) => {
+    if (err instanceof HttpError) {
+      res.status(err.status).json({ error: { code: err.code, message: err.message, details: err.details ?? null } });
+      return;
+    }
+    // Malformed JSON bodies come from express.json() as a 400 with type entity.parse.failed.
+    if ((err as { type?: string }).type === 'entity.parse.failed') {
+      res.status(400).json({ error: { code: 'invalid_json', message: `body: ${(err as Error).message}`, details: null } });
+      return;
+    }
+    log.error({ err }, 'unhandled error');
+    res.status(500).json({ error: { code: 'internal_error', message: 'internal error', details: null } });
+  };
+}

@@ -1,0 +1,49 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { collectionStatus, startBackfill, startCollection } from '../../services/collections';
+import { UnknownTargetError } from '../../services/targets';
+import { operator } from '../auth';
+import type { ApiContext } from '../context';
+import { HttpError, parseInput } from '../errors';
+
+const assetList = z.array(z.string().min(1)).min(1).max(100);
+const collectBody = z.union([
+  z.object({ tier: z.string().min(1) }).strict(),
+  z.object({ assets: assetList }).strict(),
+], { error: 'give either "tier" (a tier name) or "assets" (a list of configured assets)' });
+
+const instant = z.union([z.string().datetime({ offset: true }), z.string().date()], { error: 'must be an ISO date (2025-01-31) or date-time (2025-01-31T12:00:00Z)' })
+  .transform((s) => Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s));
+
+const backfillBody = z.object({
+  assets: assetList,
+  from: instant,
+  to: instant,
+  heartbeatTimeoutMs: z.number().int().min(1000).max(600_000).optional(),
+}).strict().refine((b) => b.from < b.to, { message: 'must be after from', path: ['to'] });
+
+/** Unknown tiers and assets are the caller's mistake: a 400 naming the field. */
+function asBadRequest(field: string, err: unknown): never {
+  if (err instanceof UnknownTargetError) {
+    throw new HttpError(400, 'validation_error', `body.${field}: ${err.message}`, [{ field: `body.${field}`, message: err.message }]);
+  }
+  throw err;
+}
+
+export function collectionsRouter(ctx: ApiContext): Router {
+  const router = Router();
+  router.post('/collections', operator, async (req, res) => {
+    const body = parseInput(collectBody, req.body, 'body');
+    const started = await startCollection(ctx.temporal, ctx.collection, body).catch((e) => asBadRequest('tier' in body ? 'tier' : 'assets', e));
+    res.status(202).json(started);
+  });
+  router.get('/collections/status', async (_req, res) => {
+    res.json(await collectionStatus(ctx.db, ctx.collection));
+  });
+  router.post('/backfills', operator, async (req, res) => {
+    const body = parseInput(backfillBody, req.body, 'body');
+    const started = await startBackfill(ctx.temporal, ctx.collection, body).catch((e) => asBadRequest('assets', e));
+    res.status(202).json(started);
+  });
+  return router;
+}

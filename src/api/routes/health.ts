@@ -1,0 +1,29 @@
+import { sql } from 'drizzle-orm';
+import { Router } from 'express';
+import type { ApiContext } from '../context';
+
+async function check(run: () => Promise<unknown>) {
+  const started = Date.now();
+  try {
+    await run();
+    return { ok: true, latencyMs: Date.now() - started };
+  } catch (err) {
+    return { ok: false, latencyMs: Date.now() - started, error: (err as Error).message };
+  }
+}
+
+export function healthRouter(ctx: ApiContext): Router {
+  const router = Router();
+  router.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/ready', async (_req, res) => {
+    const [postgres, temporal] = await Promise.all([
+      check(() => ctx.db.execute(sql`select 1`)),
+      check(() => ctx.temporal.workflowService.getSystemInfo({})),
+    ]);
+    const ready = postgres.ok && temporal.ok;
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: { postgres, temporal } });
+  });
+  return router;
+}

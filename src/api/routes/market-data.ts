@@ -1,0 +1,44 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { queryCandles, queryMacro } from '../../db/market-data';
+import type { ApiContext } from '../context';
+import { parseInput } from '../errors';
+
+const time = z.union([z.coerce.number().int().nonnegative(), z.string().datetime({ offset: true }).transform((s) => Date.parse(s))]);
+const candleQuery = z.object({
+  from: time.optional(),
+  to: time.optional(),
+  interval: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).default(500),
+});
+const macroQuery = z.object({ from: z.string().date().optional(), to: z.string().date().optional() });
+const assetParams = z.object({ asset: z.string().regex(/^[\w.-]+$/, 'letters, digits, ".", "_" and "-" only') });
+const indicatorParams = z.object({ indicator: z.string().regex(/^[A-Za-z0-9_]+$/, 'letters, digits and "_" only') });
+
+export function marketDataRouter(ctx: ApiContext): Router {
+  const router = Router();
+  router.get('/market-data/:asset/candles', async (req, res) => {
+    const { asset } = parseInput(assetParams, req.params, 'params');
+    const q = parseInput(candleQuery, req.query, 'query');
+    const rows = await queryCandles(ctx.db, { asset, intervalMinutes: q.interval, from: q.from, to: q.to, limit: q.limit });
+    res.json({
+      asset,
+      candles: rows.map((r) => ({
+        timestamp: r.timestamp, time: r.dateStr, intervalMinutes: r.intervalMinutes,
+        open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume, source: r.source,
+      })),
+    });
+  });
+  router.get('/macro/:indicator', async (req, res) => {
+    const { indicator } = parseInput(indicatorParams, req.params, 'params');
+    const q = parseInput(macroQuery, req.query, 'query');
+    const rows = await queryMacro(ctx.db, indicator, q.from, q.to);
+    res.json({
+      indicator,
+      observations: rows.map((r) => ({
+        date: r.date, value: r.value, isForwardFilled: r.isForwardFilled, isInterpolated: r.isInterpolated, source: r.source,
+      })),
+    });
+  });
+  return router;
+}

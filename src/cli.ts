@@ -1,0 +1,214 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import { Command } from 'commander';
+import { parseApiKeys } from './api/auth';
+import { loadCollectionConfig } from './config/collection';
+import { ConfigError, type Env, loadEnv } from './config/env';
+import { connectDatabase, migrateDatabase } from './db/client';
+import { createLogger } from './logger';
+import { buildWorkers, connectClient, startApi, type WorkerRole } from './runtime';
+import { startBackfill, startCollection } from './services/collections';
+import { importCsv } from './services/csv-import';
+import { syncSchedules } from './services/schedules';
+import { ensureTemporalCli } from './temporal/cli-binary';
+import { connectWorkerConnection, ensureSearchAttributes } from './temporal/connection';
+import { startDevServer } from './temporal/dev-server';
+
+const say = (line: string) => console.log(`[mts] ${line}`);
+
+function env(): Env {
+  try {
+    return loadEnv();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+function temporalAddress(e: Env): string {
+  return e.TEMPORAL_ADDRESS ?? `127.0.0.1:${e.TEMPORAL_PORT}`;
+}
+
+/** MTS_API_KEYS, or in dev a generated admin key kept under the data dir so it survives restarts. */
+function devApiKeys(e: Env): { keys: ReturnType<typeof parseApiKeys>; generated?: string } {
+  if (e.MTS_API_KEYS) return { keys: parseApiKeys(e.MTS_API_KEYS) };
+  const file = join(e.MTS_DATA_DIR, 'dev-api-key');
+  if (!existsSync(file)) {
+    mkdirSync(e.MTS_DATA_DIR, { recursive: true });
+    writeFileSync(file, randomBytes(24).toString('hex'), { mode: 0o600 });
+  }
+  const key = readFileSync(file, 'utf8').trim();
+  return { keys: parseApiKeys(`admin:${key}`), generated: key };
+}
+
+const program = new Command('mts').description('MTS: market data, signals, risk and paper trading on Temporal');
+
+program.command('setup').description('find or build the Temporal CLI, create and migrate the database').action(async () => {
+  const e = env();
+  const cli = ensureTemporalCli(say);
+  say(`Temporal CLI: ${cli}`);
+  say(`migrating ${new URL(e.DATABASE_URL).pathname.slice(1)} at ${new URL(e.DATABASE_URL).host}…`);
+  await migrateDatabase(e.DATABASE_URL);
+  say('setup complete');
+});
+
+program.command('migrate').description('create the database if needed and apply migrations').action(async () => {
+  await migrateDatabase(env().DATABASE_URL);
+  say('migrations applied');
+});
+
+program.command('schedules').description('Temporal Schedules of the collection tiers')
+  .command('sync').description('create or update one Schedule per tier from config/collection.json').action(async () => {
+    const e = env();
+    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    try {
+      await ensureSearchAttributes(t.connection, e.TEMPORAL_NAMESPACE);
+      for (const r of await syncSchedules(t.client, loadCollectionConfig())) say(`${r.scheduleId}: ${r.action}`);
+    } finally {
+      await t.close();
+    }
+  });
+
+program.command('worker').description('run workers on their task queues')
+  .option('--role <roles>', 'comma-separated: market-data, pipeline', 'market-data,pipeline')
+  .action(async (opts: { role: string }) => {
+    const e = env();
+    const roles = opts.role.split(',').map((r) => r.trim()) as WorkerRole[];
+    const bad = roles.find((r) => r !== 'market-data' && r !== 'pipeline');
+    if (bad) throw new Error(`--role: unknown role "${bad}" (market-data, pipeline)`);
+    const db = connectDatabase(e.DATABASE_URL);
+    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    const connection = await connectWorkerConnection(temporalAddress(e));
+    const workers = await buildWorkers({ env: e, roles, connection, db, client: t.client });
+    say(`workers running (${roles.join(', ')}) against ${temporalAddress(e)}; Ctrl-C to stop`);
+    await Promise.all(workers.map((w) => w.run()));
+    await Promise.all([connection.close(), t.close(), db.close()]);
+  });
+
+program.command('api').description('serve the HTTP API').action(async () => {
+  const e = env();
+  const logger = createLogger(e.LOG_LEVEL);
+  if (!e.MTS_API_KEYS) throw new Error('MTS_API_KEYS: required for `mts api` (role:key pairs, comma-separated)');
+  const db = connectDatabase(e.DATABASE_URL);
+  const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+  await startApi({ env: e, db, client: t.client, collection: loadCollectionConfig(), apiKeys: parseApiKeys(e.MTS_API_KEYS), logger });
+  say(`API on http://127.0.0.1:${e.PORT}`);
+});
+
+program.command('dev').description('everything in one process: Temporal dev server, migrations, schedules, workers, API')
+  .action(async () => {
+    const e = env();
+    const logger = createLogger(e.LOG_LEVEL);
+    const collection = loadCollectionConfig();
+    const { keys, generated } = devApiKeys(e);
+    await migrateDatabase(e.DATABASE_URL);
+    const server = e.TEMPORAL_ADDRESS
+      ? undefined
+      : await startDevServer({
+        cli: ensureTemporalCli(say), dataDir: e.MTS_DATA_DIR, port: e.TEMPORAL_PORT, uiPort: e.TEMPORAL_UI_PORT, namespace: e.TEMPORAL_NAMESPACE, log: say,
+      });
+    const address = temporalAddress(e);
+    const t = await connectClient(address, e.TEMPORAL_NAMESPACE);
+    await ensureSearchAttributes(t.connection, e.TEMPORAL_NAMESPACE);
+    for (const r of await syncSchedules(t.client, collection)) say(`schedule ${r.scheduleId}: ${r.action}`);
+    const db = connectDatabase(e.DATABASE_URL);
+    const connection = await connectWorkerConnection(address);
+    const workers = await buildWorkers({ env: e, roles: ['market-data', 'pipeline'], connection, db, client: t.client });
+    const running = Promise.all(workers.map((w) => w.run()));
+    const http = await startApi({ env: e, db, client: t.client, collection, apiKeys: keys, logger });
+
+    say(`market data: ${e.MARKET_DATA_SOURCE}, macro: ${e.MACRO_DATA_SOURCE}`);
+    say(`API:         http://127.0.0.1:${e.PORT}  (GET /ready, /api/v1/…)`);
+    if (server) say(`Temporal UI: ${server.uiUrl}`);
+    say(generated ? `API key (admin, kept in ${join(e.MTS_DATA_DIR, 'dev-api-key')}): ${generated}` : 'API keys: from MTS_API_KEYS');
+    say(`try: curl -X POST -H "Authorization: Bearer ${generated ?? '<key>'}" -H 'content-type: application/json' -d '{"tier":"high_frequency"}' http://127.0.0.1:${e.PORT}/api/v1/collections`);
+
+    let stopping = false;
+    const stop = async () => {
+      if (stopping) return;
+      stopping = true;
+      say('stopping…');
+      http.close();
+      workers.forEach((w) => w.shutdown());
+      await running.catch(() => undefined);
+      await Promise.all([connection.close(), t.close(), db.close()]);
+      await server?.stop();
+      say('stopped');
+      process.exit(0);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+
+program.command('collect').description('start a collection now')
+  .option('--tier <tier>', 'a tier from config/collection.json')
+  .option('--assets <list>', 'comma-separated configured assets')
+  .action(async (opts: { tier?: string; assets?: string }) => {
+    if (!opts.tier === !opts.assets) throw new Error('give exactly one of --tier or --assets');
+    const e = env();
+    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    const request = opts.tier ? { tier: opts.tier } : { assets: opts.assets!.split(',') };
+    const started = await startCollection(t.client, loadCollectionConfig(), request);
+    say(`started ${started.workflowId}`);
+    await t.close();
+  });
+
+program.command('backfill').description('fill gaps for assets over a date range (a backfillWorkflow)')
+  .requiredOption('--assets <list>', 'comma-separated configured assets')
+  .requiredOption('--from <date>', 'start, ISO date or time')
+  .option('--to <date>', 'end (exclusive), ISO date or time', new Date().toISOString())
+  .action(async (opts: { assets: string; from: string; to: string }) => {
+    const e = env();
+    const from = Date.parse(opts.from);
+    const to = Date.parse(opts.to);
+    if (Number.isNaN(from)) throw new Error(`--from: "${opts.from}" is not a date`);
+    if (Number.isNaN(to) || to <= from) throw new Error(`--to: "${opts.to}" is not a date after --from`);
+    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    const started = await startBackfill(t.client, loadCollectionConfig(), { assets: opts.assets.split(','), from, to });
+    say(`started ${started.workflowId}; progress: GET /api/v1/runs/${encodeURIComponent(started.workflowId)}`);
+    await t.close();
+  });
+
+program.command('import-csv').description('load a timestamp,open,high,low,close,volume CSV into crypto_ohlcv')
+  .requiredOption('--asset <asset>', 'asset id to store the bars under, e.g. bitcoin')
+  .requiredOption('--file <path>', 'CSV file')
+  .option('--interval <minutes>', 'bar length in minutes (inferred from the data when omitted)')
+  .action(async (opts: { asset: string; file: string; interval?: string }) => {
+    const e = env();
+    const intervalMinutes = opts.interval === undefined ? undefined : Number(opts.interval);
+    if (intervalMinutes !== undefined && !(Number.isInteger(intervalMinutes) && intervalMinutes > 0)) {
+      throw new Error(`--interval: "${opts.interval}" is not a whole number of minutes`);
+    }
+    await migrateDatabase(e.DATABASE_URL);
+    const db = connectDatabase(e.DATABASE_URL);
+    const bar = new SingleBar({ format: 'import [{bar}] {percentage}% | {value}/{total} bars', hideCursor: true });
+    let started = false;
+    try {
+      const result = await importCsv(db.db, {
+        asset: opts.asset, file: opts.file, intervalMinutes,
+        onProgress: (done, total) => {
+          if (!started) { bar.start(total, 0); started = true; }
+          bar.update(done);
+        },
+      });
+      if (started) bar.stop();
+      say(`${result.asset}: ${result.rowsRead} rows read, ${result.rowsWritten} written, ${result.intervalMinutes}-minute bars ${result.first} … ${result.last}`);
+      if (result.duplicates) say(`${result.duplicates} rows repeated an earlier timestamp and were skipped`);
+      if (result.rejected.length) {
+        say(`${result.rejected.length} rows rejected:`);
+        for (const r of result.rejected.slice(0, 10)) say(`  ${r.reason}`);
+      }
+    } finally {
+      await db.close();
+    }
+  });
+
+program.parseAsync().catch((err: Error) => {
+  console.error(`mts: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+/** Every environment variable MTS reads, validated once at start-up. Documented in README and .env.example. */
+const envSchema = z.object({
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/mts'),
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+  TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  MTS_API_KEYS: z.string().optional(),
+  MTS_DATA_DIR: z.string().min(1).default('data'),
+  MARKET_DATA_SOURCE: z.enum(['simulated', 'coingecko']).default('simulated'),
+  MACRO_DATA_SOURCE: z.enum(['simulated', 'fred']).optional(),
+  SIMULATED_SEED: z.coerce.number().int().default(42),
+  COINGECKO_API_KEY: z.string().min(1).optional(),
+  COINGECKO_API_PLAN: z.enum(['demo', 'pro']).default('demo'),
+  COINGECKO_BASE_URL: z.string().url().optional(),
+  COINGECKO_CALLS_PER_MINUTE: z.coerce.number().positive().default(50),
+  FRED_API_KEY: z.string().min(1).optional(),
+  FRED_BASE_URL: z.string().url().default('https://api.stlouisfed.org'),
+  FRED_CALLS_PER_HOUR: z.coerce.number().positive().default(1000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema> & { MACRO_DATA_SOURCE: 'simulated' | 'fred' };
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; a bad value throws a ConfigError that names the variable. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid environment: ${problems.join('; ')}`);
+  }
+  const env = parsed.data;
+  // Live crypto data implies live macro data unless told otherwise.
+  const macro = env.MACRO_DATA_SOURCE ?? (env.MARKET_DATA_SOURCE === 'coingecko' ? 'fred' : 'simulated');
+  if (macro === 'fred' && !env.FRED_API_KEY) {
+    throw new ConfigError('Invalid environment: FRED_API_KEY: required when the macro source is fred');
+  }
+  return { ...env, MACRO_DATA_SOURCE: macro };
+}

@@ -1,0 +1,128 @@
+import { and, asc, desc, eq, gte, lt, lte, sql } from 'drizzle-orm';
+import type { Candle, DataSourceName, MacroObservation } from '../domain/types';
+import type { Database } from './client';
+import { cryptoOhlcv, macroIndicators } from './schema';
+
+const UPSERT_BATCH = 1000;
+
+/**
+ * Inserts bars, or corrects stored ones whose values differ; returns how many rows were written.
+ * Re-running the same collection writes nothing, so retries and overlapping runs are harmless.
+ */
+export async function upsertCandles(
+  db: Database,
+  asset: string,
+  intervalMinutes: number,
+  source: DataSourceName,
+  candles: Candle[],
+): Promise<number> {
+  let written = 0;
+  for (let i = 0; i < candles.length; i += UPSERT_BATCH) {
+    const rows = candles.slice(i, i + UPSERT_BATCH).map((c) => ({
+      asset,
+      intervalMinutes,
+      timestamp: c.timestamp,
+      dateStr: new Date(c.timestamp).toISOString(),
+      open: c.open,
+      high: c.high,
+      low: c.low,
+      close: c.close,
+      volume: c.volume,
+      source,
+    }));
+    const result = await db
+      .insert(cryptoOhlcv)
+      .values(rows)
+      .onConflictDoUpdate({
+        target: [cryptoOhlcv.asset, cryptoOhlcv.intervalMinutes, cryptoOhlcv.timestamp],
+        set: {
+          open: sql`excluded.open`, high: sql`excluded.high`, low: sql`excluded.low`, close: sql`excluded.close`,
+          volume: sql`excluded.volume`, source: sql`excluded.source`, updatedAt: sql`now()`,
+        },
+        setWhere: sql`(${cryptoOhlcv.open}, ${cryptoOhlcv.high}, ${cryptoOhlcv.low}, ${cryptoOhlcv.close}, ${cryptoOhlcv.volume}, ${cryptoOhlcv.source})
+          IS DISTINCT FROM (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume, excluded.source)`,
+      })
+      .returning({ id: cryptoOhlcv.id });
+    written += result.length;
+  }
+  return written;
+}
+
+export async function upsertMacro(
+  db: Database,
+  indicator: string,
+  source: DataSourceName,
+  observations: MacroObservation[],
+): Promise<number> {
+  if (observations.length === 0) return 0;
+  const rows = observations.map((o) => ({
+    indicator, date: o.date, value: o.value, isForwardFilled: o.isForwardFilled, isInterpolated: o.isInterpolated, source,
+  }));
+  const result = await db
+    .insert(macroIndicators)
+    .values(rows)
+    .onConflictDoUpdate({
+      target: [macroIndicators.indicator, macroIndicators.date],
+      set: {
+        value: sql`excluded.value`, isForwardFilled: sql`excluded.is_forward_filled`,
+        isInterpolated: sql`excluded.is_interpolated`, source: sql`excluded.source`, updatedAt: sql`now()`,
+      },
+      setWhere: sql`(${macroIndicators.value}, ${macroIndicators.isForwardFilled}, ${macroIndicators.isInterpolated}, ${macroIndicators.source})
+        IS DISTINCT FROM (excluded.value, excluded.is_forward_filled, excluded.is_interpolated, excluded.source)`,
+    })
+    .returning({ id: macroIndicators.id });
+  return result.length;
+}
+
+/** Stored bar open times of one asset and interval within [from, to). */
+export async function storedBarTimes(db: Database, asset: string, intervalMinutes: number, from: number, to: number): Promise<number[]> {
+  const rows = await db
+    .select({ timestamp: cryptoOhlcv.timestamp })
+    .from(cryptoOhlcv)
+    .where(and(eq(cryptoOhlcv.asset, asset), eq(cryptoOhlcv.intervalMinutes, intervalMinutes), gte(cryptoOhlcv.timestamp, from), lt(cryptoOhlcv.timestamp, to)));
+  return rows.map((r) => r.timestamp);
+}
+
+/** Stored dates of one macro series within [fromDate, toDate]. */
+export async function storedMacroDates(db: Database, indicator: string, fromDate: string, toDate: string): Promise<string[]> {
+  const rows = await db
+    .select({ date: macroIndicators.date })
+    .from(macroIndicators)
+    .where(and(eq(macroIndicators.indicator, indicator), gte(macroIndicators.date, fromDate), lte(macroIndicators.date, toDate)));
+  return rows.map((r) => r.date);
+}
+
+export async function lastMacroValueBefore(db: Database, indicator: string, date: string): Promise<{ date: string; value: number } | undefined> {
+  const [row] = await db
+    .select({ date: macroIndicators.date, value: macroIndicators.value })
+    .from(macroIndicators)
+    .where(and(eq(macroIndicators.indicator, indicator), lt(macroIndicators.date, date)))
+    .orderBy(desc(macroIndicators.date))
+    .limit(1);
+  return row;
+}
+
+export interface CandleQuery {
+  asset: string;
+  intervalMinutes?: number;
+  from?: number;
+  to?: number;
+  limit: number;
+}
+
+/** The latest `limit` bars in the window, returned oldest first. */
+export async function queryCandles(db: Database, q: CandleQuery) {
+  const conditions = [eq(cryptoOhlcv.asset, q.asset)];
+  if (q.intervalMinutes !== undefined) conditions.push(eq(cryptoOhlcv.intervalMinutes, q.intervalMinutes));
+  if (q.from !== undefined) conditions.push(gte(cryptoOhlcv.timestamp, q.from));
+  if (q.to !== undefined) conditions.push(lte(cryptoOhlcv.timestamp, q.to));
+  const rows = await db.select().from(cryptoOhlcv).where(and(...conditions)).orderBy(desc(cryptoOhlcv.timestamp)).limit(q.limit);
+  return rows.reverse();
+}
+
+export async function queryMacro(db: Database, indicator: string, fromDate?: string, toDate?: string, limit = 5000) {
+  const conditions = [eq(macroIndicators.indicator, indicator)];
+  if (fromDate) conditions.push(gte(macroIndicators.date, fromDate));
+  if (toDate) conditions.push(lte(macroIndicators.date, toDate));
+  return db.select().from(macroIndicators).where(and(...conditions)).orderBy(asc(macroIndicators.date)).limit(limit);
+}

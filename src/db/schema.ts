@@ -1,0 +1,98 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint, bigserial, boolean, date, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+
+/**
+ * OHLCV bars. `timestamp` is the bar open time in epoch ms (the seed's convention). The bar length is
+ * part of the key so 15-minute collection and a daily CSV import of the same coin never collide.
+ */
+export const cryptoOhlcv = pgTable('crypto_ohlcv', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  asset: text('asset').notNull(),
+  intervalMinutes: integer('interval_minutes').notNull(),
+  timestamp: bigint('timestamp', { mode: 'number' }).notNull(),
+  dateStr: text('date_str').notNull(),
+  open: doublePrecision('open').notNull(),
+  high: doublePrecision('high').notNull(),
+  low: doublePrecision('low').notNull(),
+  close: doublePrecision('close').notNull(),
+  volume: doublePrecision('volume').notNull(),
+  source: text('source').notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [uniqueIndex('crypto_ohlcv_asset_interval_timestamp_key').on(t.asset, t.intervalMinutes, t.timestamp)]);
+
+export const macroIndicators = pgTable('macro_indicators', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  indicator: text('indicator').notNull(),
+  date: date('date', { mode: 'string' }).notNull(),
+  value: doublePrecision('value').notNull(),
+  isInterpolated: boolean('is_interpolated').notNull().default(false),
+  isForwardFilled: boolean('is_forward_filled').notNull().default(false),
+  source: text('source').notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+}, (t) => [uniqueIndex('macro_indicators_indicator_date_key').on(t.indicator, t.date)]);
+
+export const signalHistory = pgTable('signal_history', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  asset: text('asset').notNull(),
+  signalType: text('signal_type').notNull(),
+  timestamp: bigint('timestamp', { mode: 'number' }).notNull(),
+  price: doublePrecision('price').notNull(),
+  strategyName: text('strategy_name').notNull(),
+  confidence: doublePrecision('confidence').notNull(),
+  positionSize: doublePrecision('position_size'),
+  stopLoss: doublePrecision('stop_loss'),
+  takeProfit: doublePrecision('take_profit'),
+  createdAt: createdAt(),
+}, (t) => [index('signal_history_asset_timestamp_idx').on(t.asset, t.timestamp)]);
+
+export const backtestResults = pgTable('backtest_results', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  strategyName: text('strategy_name').notNull(),
+  startDate: text('start_date').notNull(),
+  endDate: text('end_date').notNull(),
+  initialCapital: doublePrecision('initial_capital').notNull(),
+  finalValue: doublePrecision('final_value').notNull(),
+  totalReturn: doublePrecision('total_return').notNull(),
+  sharpeRatio: doublePrecision('sharpe_ratio'),
+  maxDrawdown: doublePrecision('max_drawdown'),
+  tradeCount: integer('trade_count'),
+  createdAt: createdAt(),
+});
+
+export const alertHistory = pgTable('alert_history', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  alertType: text('alert_type').notNull(),
+  asset: text('asset').notNull(),
+  timestamp: bigint('timestamp', { mode: 'number' }).notNull(),
+  alertData: jsonb('alert_data').notNull(),
+  filePath: text('file_path'),
+  distributedChannels: jsonb('distributed_channels').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+  createdAt: createdAt(),
+}, (t) => [index('alert_history_asset_timestamp_idx').on(t.asset, t.timestamp)]);
+
+/** Health of collection per tier and asset, and the provider calls it used today. */
+export const collectionRuns = pgTable('collection_runs', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  tier: text('tier').notNull(),
+  asset: text('asset').notNull(),
+  source: text('source').notNull(),
+  lastAttemptAt: timestamp('last_attempt_at', { withTimezone: true }),
+  lastSuccessAt: timestamp('last_success_at', { withTimezone: true }),
+  lastError: text('last_error'),
+  consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+  lastRowsWritten: integer('last_rows_written').notNull().default(0),
+  callsDay: date('calls_day', { mode: 'string' }),
+  callsToday: integer('calls_today').notNull().default(0),
+  totalCalls: bigint('total_calls', { mode: 'number' }).notNull().default(0),
+}, (t) => [uniqueIndex('collection_runs_tier_asset_key').on(t.tier, t.asset)]);
+
+export type CryptoOhlcvRow = typeof cryptoOhlcv.$inferSelect;
+export type MacroIndicatorRow = typeof macroIndicators.$inferSelect;
+export type CollectionRunRow = typeof collectionRuns.$inferSelect;

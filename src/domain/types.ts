@@ -1,0 +1,34 @@
+/** One OHLCV bar. `timestamp` is the bar's open time in epoch milliseconds (UTC). */
+export interface Candle {
+  timestamp: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+}
+
+/** Where a row of market data came from, stored beside it so nobody mistakes simulated data for the market. */
+export type DataSourceName = 'coingecko' | 'fred' | 'simulated' | 'csv';
+
+/** One daily macro observation; `date` is YYYY-MM-DD. */
+export interface MacroObservation {
+  date: string;
+  value: number;
+  isForwardFilled: boolean;
+  isInterpolated: boolean;
+}
+
+export type TierKind = 'crypto' | 'macro';
+
+export interface Tier {
+  name: string;
+  description?: string;
+  intervalMinutes: number;
+  kind: TierKind;
+  assets: string[];
+}
+
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 60 * MINUTE_MS;
+export const DAY_MS = 24 * HOUR_MS;

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { errorForStatus, ProviderError } from './errors';
+import type { MacroDataSource } from './types';
+
+export interface FredOptions {
+  apiKey: string;
+  baseURL: string;
+  timeoutMs?: number;
+}
+
+const observationsSchema = z.object({
+  observations: z.array(z.object({ date: z.string(), value: z.string() })),
+});
+
+/** FRED's /fred/series/observations (JSON). Values stay text: "." marks a missing observation. */
+export function fredSource(opts: FredOptions): MacroDataSource {
+  return {
+    name: 'fred',
+    async fetchObservations(indicator, fromDate, toDate) {
+      const url = new URL('/fred/series/observations', opts.baseURL);
+      url.search = new URLSearchParams({
+        series_id: indicator, api_key: opts.apiKey, file_type: 'json', observation_start: fromDate, observation_end: toDate,
+      }).toString();
+      let response: Response;
+      try {
+        response = await fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000) });
+      } catch (err) {
+        throw new ProviderError('fred', 'unavailable', `${indicator}: network error: ${(err as Error).message}`);
+      }
+      const text = await response.text();
+      if (!response.ok) {
+        throw errorForStatus('fred', response.status, `${indicator}: ${fredMessage(text)}`, response.headers.get('retry-after'));
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch (err) {
+        throw new ProviderError('fred', 'invalid_data', `${indicator}: response body is not valid JSON (${(err as Error).message})`);
+      }
+      const parsed = observationsSchema.safeParse(body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new ProviderError('fred', 'invalid_data', `${indicator}: field ${issue.path.join('.')}: ${issue.message}`);
+      }
+      return { observations: parsed.data.observations, calls: 1 };
+    },
+  };
+}
+
+/** FRED errors arrive as {"error_code": 400, "error_message": "..."}; fall back to the raw text. */
+function fredMessage(text: string): string {
+  try {
+    const body = JSON.parse(text) as { error_message?: string };
+    if (body.error_message) return body.error_message;
+  } catch {
+    // not JSON: use the text itself
+  }
+  return text.slice(0, 200);
+}

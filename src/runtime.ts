@@ -1,0 +1,54 @@
+import type { Server } from 'node:http';
+import { Client } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createApp } from './api/app';
+import type { Role } from './api/auth';
+import type { CollectionConfig } from './config/collection';
+import type { Env } from './config/env';
+import type { DatabaseHandle } from './db/client';
+import { sourcesFromEnv } from './providers';
+import { connectClient } from './temporal/connection';
+import { createMarketDataWorkers } from './workers/market-data';
+import { createPipelineWorker } from './workers/pipeline';
+import { backfillProgressSignal } from './workflows/collection';
+
+export type WorkerRole = 'market-data' | 'pipeline';
+
+/** Builds the workers of the given roles; activities get the database, the configured sources and a client for progress signals. */
+export async function buildWorkers(opts: {
+  env: Env; roles: WorkerRole[]; connection: NativeConnection; db: DatabaseHandle; client: Client;
+}): Promise<Worker[]> {
+  const workers: Worker[] = [];
+  if (opts.roles.includes('market-data')) {
+    const sources = sourcesFromEnv(opts.env);
+    workers.push(...await createMarketDataWorkers({
+      connection: opts.connection,
+      namespace: opts.env.TEMPORAL_NAMESPACE,
+      deps: {
+        db: opts.db.db,
+        crypto: sources.crypto,
+        macro: sources.macro,
+        reportBackfillProgress: (workflowId, progress) => opts.client.workflow.getHandle(workflowId).signal(backfillProgressSignal, progress),
+      },
+      cryptoCallsPerSecond: sources.cryptoCallsPerSecond,
+      macroCallsPerSecond: sources.macroCallsPerSecond,
+    }));
+  }
+  if (opts.roles.includes('pipeline')) {
+    workers.push(await createPipelineWorker({ connection: opts.connection, namespace: opts.env.TEMPORAL_NAMESPACE }));
+  }
+  return workers;
+}
+
+export async function startApi(opts: {
+  env: Env; db: DatabaseHandle; client: Client; collection: CollectionConfig; apiKeys: Map<string, Role>; logger: Logger;
+}): Promise<Server> {
+  const app = createApp({ db: opts.db.db, temporal: opts.client, collection: opts.collection }, { apiKeys: opts.apiKeys, logger: opts.logger });
+  return new Promise((resolve, reject) => {
+    const server = app.listen(opts.env.PORT, () => resolve(server));
+    server.on('error', reject);
+  });
+}
+
+export { connectClient };

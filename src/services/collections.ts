@@ -1,0 +1,64 @@
+import type { Client } from '@temporalio/client';
+import type { CollectionConfig } from '../config/collection';
+import type { Database } from '../db/client';
+import { callsMadeOn, listCollectionRuns } from '../db/collection-runs';
+import { dailyBudget } from '../domain/budget';
+import { MTS_ASSETS, MTS_TIER } from '../temporal/search-attributes';
+import { TASK_QUEUES } from '../temporal/task-queues';
+import { backfillWorkflow, collectTierWorkflow } from '../workflows/collection';
+import type { CollectionTarget } from '../workflows/types';
+import { assetTargets, tierTargets } from './targets';
+
+const stamp = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** Starts a collection now, for a whole tier or a list of configured assets. */
+export async function startCollection(client: Client, config: CollectionConfig, request: { tier: string } | { assets: string[] }, now = Date.now()) {
+  const tier = 'tier' in request ? request.tier : 'manual';
+  const targets = 'tier' in request ? tierTargets(config, request.tier) : assetTargets(config, request.assets);
+  const handle = await client.workflow.start(collectTierWorkflow, {
+    workflowId: `collect-${tier}-${stamp(now)}`,
+    taskQueue: TASK_QUEUES.pipeline,
+    args: [{ tier, targets }],
+    typedSearchAttributes: [
+      { key: MTS_TIER, value: tier },
+      { key: MTS_ASSETS, value: targets.map((t) => t.asset) },
+    ],
+  });
+  return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+}
+
+export async function startBackfill(
+  client: Client,
+  config: CollectionConfig,
+  request: { assets: string[]; from: number; to: number; heartbeatTimeoutMs?: number },
+  now = Date.now(),
+) {
+  const targets: CollectionTarget[] = assetTargets(config, request.assets);
+  const handle = await client.workflow.start(backfillWorkflow, {
+    workflowId: `backfill-${request.assets.join('+')}-${stamp(request.from)}-${stamp(request.to)}-${stamp(now)}`,
+    taskQueue: TASK_QUEUES.pipeline,
+    args: [{ targets, from: request.from, to: request.to, heartbeatTimeoutMs: request.heartbeatTimeoutMs }],
+    typedSearchAttributes: [{ key: MTS_ASSETS, value: request.assets }],
+  });
+  return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+}
+
+/** Per-asset collection health and the day's provider-call budget. */
+export async function collectionStatus(db: Database, config: CollectionConfig, now = Date.now()) {
+  const today = new Date(now).toISOString().slice(0, 10);
+  const [runs, callsToday] = await Promise.all([listCollectionRuns(db), callsMadeOn(db, today)]);
+  return {
+    budget: { ...dailyBudget(config.tiers, config.baseline), callsMadeToday: callsToday, day: today },
+    assets: runs.map((r) => ({
+      tier: r.tier,
+      asset: r.asset,
+      source: r.source,
+      lastAttemptAt: r.lastAttemptAt?.toISOString() ?? null,
+      lastSuccessAt: r.lastSuccessAt?.toISOString() ?? null,
+      lastError: r.lastError,
+      consecutiveFailures: r.consecutiveFailures,
+      lastRowsWritten: r.lastRowsWritten,
+      callsToday: r.callsDay === today ? r.callsToday : 0,
+    })),
+  };
+}

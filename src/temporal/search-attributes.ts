@@ -1,0 +1,7 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** Custom search attributes that make runs findable by tier and asset in the Web UI and the API. */
+export const MTS_TIER = defineSearchAttributeKey('MtsTier', SearchAttributeType.KEYWORD);
+export const MTS_ASSETS = defineSearchAttributeKey('MtsAssets', SearchAttributeType.KEYWORD_LIST);
+
+export const MTS_SEARCH_ATTRIBUTES = [MTS_TIER, MTS_ASSETS];

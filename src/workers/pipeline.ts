@@ -1,0 +1,15 @@
+import { fileURLToPath } from 'node:url';
+import { type NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { TASK_QUEUES } from '../temporal/task-queues';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** Runs the orchestration workflows (collection, backfill). Pass a prebuilt bundle to skip bundling. */
+export function createPipelineWorker(opts: { connection: NativeConnection; namespace: string; workflowBundle?: WorkflowBundle }) {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: TASK_QUEUES.pipeline,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
+  });
+}

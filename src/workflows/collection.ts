@@ -1,0 +1,83 @@
+import { ApplicationFailure, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { CollectionActivities } from '../activities/collection';
+import { innermostMessage } from '../temporal/failures';
+import { TASK_QUEUES } from '../temporal/task-queues';
+import type {
+  AssetBackfillProgress, BackfillInput, BackfillProgress, CollectInput, CollectionTarget, CollectSummary,
+} from './types';
+
+/** Provider faults back off exponentially; 429s wait what Retry-After says (set by the activity). */
+const providerRetry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 8 } as const;
+
+const cryptoCollector = proxyActivities<CollectionActivities>({
+  taskQueue: TASK_QUEUES.marketData, startToCloseTimeout: '2m', retry: providerRetry,
+});
+const macroCollector = proxyActivities<CollectionActivities>({
+  taskQueue: TASK_QUEUES.macroData, startToCloseTimeout: '2m', retry: providerRetry,
+});
+
+const collectorFor = (t: CollectionTarget) => (t.kind === 'macro' ? macroCollector : cryptoCollector);
+
+/**
+ * Collects every asset of a tier in parallel. One asset's failure does not stop the others; once all
+ * have finished, the run fails naming each failed asset so it shows as failed and can be retried.
+ */
+export async function collectTierWorkflow(input: CollectInput): Promise<CollectSummary> {
+  const settled = await Promise.allSettled(input.targets.map((t) => collectorFor(t).collectAsset(t)));
+  const assets = settled.map((s, i) =>
+    s.status === 'fulfilled' ? s.value : { asset: input.targets[i].asset, error: innermostMessage(s.reason) });
+  const summary: CollectSummary = {
+    tier: input.tier,
+    assets,
+    rowsWritten: assets.reduce((n, a) => n + ('rowsWritten' in a ? a.rowsWritten : 0), 0),
+  };
+  const failed = assets.filter((a): a is { asset: string; error: string } => 'error' in a);
+  if (failed.length > 0) {
+    throw ApplicationFailure.nonRetryable(
+      `${failed.length} of ${assets.length} assets failed: ${failed.map((f) => `${f.asset}: ${f.error}`).join('; ')}`,
+      'CollectionFailed',
+      summary,
+    );
+  }
+  return summary;
+}
+
+export const backfillProgressQuery = defineQuery<BackfillProgress>('progress');
+export const backfillProgressSignal = defineSignal<[AssetBackfillProgress]>('backfillProgress');
+
+/** Finds and fills the gaps of each asset over [from, to); progress is the `progress` query. */
+export async function backfillWorkflow(input: BackfillInput): Promise<BackfillProgress> {
+  const byAsset = new Map<string, AssetBackfillProgress>();
+  const progress = (): BackfillProgress => {
+    const assets = [...byAsset.values()];
+    return {
+      chunksDone: assets.reduce((n, a) => n + a.chunksDone, 0),
+      chunksTotal: assets.reduce((n, a) => n + a.chunksTotal, 0),
+      rowsWritten: assets.reduce((n, a) => n + a.rowsWritten, 0),
+      assets,
+    };
+  };
+  setHandler(backfillProgressSignal, (p) => {
+    byAsset.set(p.asset, p);
+  });
+  setHandler(backfillProgressQuery, progress);
+
+  const options = (queue: string) => ({
+    taskQueue: queue,
+    startToCloseTimeout: '12h',
+    heartbeatTimeout: input.heartbeatTimeoutMs ?? 30_000,
+    retry: providerRetry,
+  });
+  const crypto = proxyActivities<CollectionActivities>(options(TASK_QUEUES.marketData));
+  const macro = proxyActivities<CollectionActivities>(options(TASK_QUEUES.macroData));
+
+  const settled = await Promise.allSettled(input.targets.map(async (t) => {
+    const done = await (t.kind === 'macro' ? macro : crypto).backfillAsset({ ...t, from: input.from, to: input.to });
+    byAsset.set(t.asset, done);
+  }));
+  const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [`${input.targets[i].asset}: ${innermostMessage(s.reason)}`] : []));
+  if (failed.length > 0) {
+    throw ApplicationFailure.nonRetryable(`backfill failed for ${failed.join('; ')}`, 'BackfillFailed', progress());
+  }
+  return progress();
+}

@@ -1,0 +1,1 @@
+export { backfillWorkflow, collectTierWorkflow } from './collection';
