@@ -19,7 +19,7 @@ export interface CollectionDeps {
   reportBackfillProgress?: (workflowId: string, progress: AssetBackfillProgress) => Promise<void>;
 }
 
-/** How far back each live collection looks: a day of bars, so a missed run or two heals itself. */
+/** How far back each live collection looks: the complete bars of the last day, so missed runs heal themselves. */
 const CRYPTO_LOOKBACK_MS = DAY_MS;
 const MACRO_LOOKBACK_DAYS = 14;
 const MACRO_CHUNK_DAYS = 366;
@@ -83,8 +83,8 @@ export function createCollectionActivities(deps: CollectionDeps) {
           return fetchAndStoreMacro(target.asset, isoDate(t - MACRO_LOOKBACK_DAYS * DAY_MS), isoDate(t));
         }
         const intervalMs = target.intervalMinutes * MINUTE_MS;
-        const to = Math.floor(t / intervalMs) * intervalMs;
-        return fetchAndStoreCandles(target, to - CRYPTO_LOOKBACK_MS, to);
+        const from = Math.ceil((t - CRYPTO_LOOKBACK_MS) / intervalMs) * intervalMs;
+        return fetchAndStoreCandles(target, from, Math.floor(t / intervalMs) * intervalMs);
       });
       return { asset: target.asset, rowsWritten: result.rowsWritten, calls: result.calls };
     },

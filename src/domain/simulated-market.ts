@@ -86,7 +86,7 @@ export class SimulatedMarket {
   }
 
   private volatilityRegime(t: number): number {
-    return Math.exp(0.35 * this.noise(hashString('vol-slow'), t, 3 * DAY_MS) + 0.15 * this.noise(hashString('vol-fast'), t, 12 * HOUR_MS));
+    return Math.exp(0.45 * this.noise(hashString('vol-slow'), t, 20 * DAY_MS) + 0.2 * this.noise(hashString('vol-fast'), t, 2 * DAY_MS));
   }
 
   private octaveSum(stream: number, t: number, regime: number): number {

@@ -28,8 +28,8 @@ export function coingeckoSource(opts: CoingeckoOptions): CryptoDataSource {
   const clock = opts.clock ?? Date.now;
   const client = new Coingecko({
     ...(opts.plan === 'pro' ? { proAPIKey: opts.apiKey ?? null } : { demoAPIKey: opts.apiKey ?? null }),
-    environment: opts.plan,
-    ...(opts.baseURL ? { baseURL: opts.baseURL } : {}),
+    // The client refuses both an environment and a base URL: a base URL (a test server, a proxy) wins.
+    ...(opts.baseURL ? { baseURL: opts.baseURL } : { environment: opts.plan, baseURL: null }),
     // Temporal's retry policy is the only retry layer.
     maxRetries: 0,
     timeout: opts.timeoutMs ?? 30_000,
@@ -62,7 +62,7 @@ export function coingeckoSource(opts: CoingeckoOptions): CryptoDataSource {
       }
       const candles = barsFromPoints(parsed.data.prices, parsed.data.total_volumes, intervalMs, to).filter((c) => c.timestamp >= from);
       try {
-        validateCandles(candles, `coingecko ${asset}`);
+        validateCandles(candles, asset);
       } catch (err) {
         throw new ProviderError('coingecko', 'invalid_data', (err as Error).message);
       }

@@ -1,0 +1,12 @@
+import { sql } from 'drizzle-orm';
+import { inject } from 'vitest';
+import { connectDatabase, type DatabaseHandle } from '../../src/db/client';
+
+export function testDatabase(): DatabaseHandle {
+  return connectDatabase(inject('databaseUrl'), 5);
+}
+
+/** Empties the market-data tables between tests that count rows. */
+export async function clearMarketData(handle: DatabaseHandle): Promise<void> {
+  await handle.db.execute(sql`TRUNCATE crypto_ohlcv, macro_indicators, collection_runs RESTART IDENTITY`);
+}

@@ -1,0 +1,56 @@
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
+import { inject } from 'vitest';
+import type { CollectionDeps } from '../../src/activities/collection';
+import { createMarketDataWorkers } from '../../src/workers/market-data';
+import { createPipelineWorker, workflowsPath } from '../../src/workers/pipeline';
+import { backfillProgressSignal } from '../../src/workflows/collection';
+
+export interface TemporalKit {
+  client: Client;
+  nativeConnection: NativeConnection;
+  close(): Promise<void>;
+}
+
+export async function connectTemporal(): Promise<TemporalKit> {
+  const address = inject('temporalAddress');
+  const connection = await Connection.connect({ address });
+  const nativeConnection = await NativeConnection.connect({ address });
+  return {
+    client: new Client({ connection }),
+    nativeConnection,
+    async close() {
+      await nativeConnection.close();
+      await connection.close();
+    },
+  };
+}
+
+let bundle: Promise<WorkflowBundle> | undefined;
+/** The workflow bundle, built once per test file. */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } });
+  return bundle;
+}
+
+export const progressReporter = (client: Client): CollectionDeps['reportBackfillProgress'] =>
+  (workflowId, progress) => client.workflow.getHandle(workflowId).signal(backfillProgressSignal, progress);
+
+export async function pipelineWorker(kit: TemporalKit): Promise<Worker> {
+  return createPipelineWorker({ connection: kit.nativeConnection, namespace: 'default', workflowBundle: await workflowBundle() });
+}
+
+export function marketDataWorkers(kit: TemporalKit, deps: CollectionDeps): Promise<Worker[]> {
+  return createMarketDataWorkers({ connection: kit.nativeConnection, namespace: 'default', deps });
+}
+
+/** Runs the workers while `fn` runs, then shuts them down and waits for them to stop. */
+export async function withWorkers<T>(workers: Worker[], fn: () => Promise<T>): Promise<T> {
+  const running = workers.map((w) => w.run());
+  try {
+    return await fn();
+  } finally {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await Promise.all(running);
+  }
+}

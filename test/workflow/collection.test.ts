@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WorkflowFailedError } from '@temporalio/client';
+import { eq, sql } from 'drizzle-orm';
+import pino from 'pino';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/api/app';
+import { parseApiKeys } from '../../src/api/auth';
+import { loadCollectionConfig } from '../../src/config/collection';
+import { collectionRuns, cryptoOhlcv, macroIndicators } from '../../src/db/schema';
+import { SimulatedMarket } from '../../src/domain/simulated-market';
+import { coingeckoSource } from '../../src/providers/coingecko';
+import { fredSource } from '../../src/providers/fred';
+import { simulatedSources } from '../../src/providers/simulated';
+import { TASK_QUEUES } from '../../src/temporal/task-queues';
+import { collectTierWorkflow } from '../../src/workflows/collection';
+import type { CollectionTarget } from '../../src/workflows/types';
+import { clearMarketData, testDatabase } from '../support/db';
+import { FakeHttpServer } from '../support/fake-http';
+import { fredBody, marketChartBody } from '../support/providers';
+import { connectTemporal, marketDataWorkers, pipelineWorker, type TemporalKit, withWorkers } from '../support/temporal';
+
+const NOW = Date.UTC(2026, 10, 24, 12, 7);
+const M15 = 15 * 60_000;
+const handle = testDatabase();
+const server = new FakeHttpServer();
+let kit: TemporalKit;
+let base = '';
+
+beforeAll(async () => {
+  kit = await connectTemporal();
+  base = await server.start();
+});
+afterAll(async () => {
+  await Promise.all([kit.close(), handle.close(), server.stop()]);
+});
+beforeEach(async () => {
+  server.reset();
+  await clearMarketData(handle);
+});
+
+const target = (asset: string, kind: 'crypto' | 'macro' = 'crypto', intervalMinutes = 15): CollectionTarget =>
+  ({ tier: kind === 'macro' ? 'macro' : 'high_frequency', asset, kind, intervalMinutes });
+
+function liveDeps() {
+  return {
+    db: handle.db,
+    crypto: coingeckoSource({ plan: 'demo', apiKey: 'k', baseURL: `${base}/api/v3`, clock: () => NOW }),
+    macro: fredSource({ apiKey: 'k', baseURL: base }),
+    clock: () => NOW,
+  };
+}
+
+/** CoinGecko answering every coin with a gently rising price. */
+function serveMarketCharts() {
+  server.on((_req, url) => {
+    const m = /^\/api\/v3\/coins\/([\w-]+)\/market_chart\/range$/.exec(url.pathname);
+    if (!m) return undefined;
+    return marketChartBody(Number(url.searchParams.get('from')) * 1000, Number(url.searchParams.get('to')) * 1000, (t) => 1000 + (t % 86_400_000) / 60_000);
+  });
+}
+
+async function countCandles(asset: string) {
+  const [row] = await handle.db.select({ n: sql<number>`count(*)::int` }).from(cryptoOhlcv).where(eq(cryptoOhlcv.asset, asset));
+  return row.n;
+}
+
+function startTier(targets: CollectionTarget[], tier = 'high_frequency') {
+  return kit.client.workflow.start(collectTierWorkflow, {
+    workflowId: `test-collect-${randomUUID()}`, taskQueue: TASK_QUEUES.pipeline, args: [{ tier, targets }],
+  });
+}
+
+describe('collectTierWorkflow', () => {
+  it('writes the last day of 15-minute simulated candles per asset, and a second run writes none', async () => {
+    const deps = { db: handle.db, ...simulatedSources(5), clock: () => NOW };
+    const workers = [await pipelineWorker(kit), ...await marketDataWorkers(kit, deps)];
+    const [first, second] = await withWorkers(workers, async () => {
+      const a = await (await startTier([target('bitcoin'), target('ethereum')])).result();
+      const b = await (await startTier([target('bitcoin'), target('ethereum')])).result();
+      return [a, b];
+    });
+    expect(first.rowsWritten).toBe(190);
+    expect(second.rowsWritten).toBe(0);
+    expect(await countCandles('bitcoin')).toBe(95);
+
+    const lastOpen = Math.floor(NOW / M15) * M15 - M15;
+    const [stored] = await handle.db.select().from(cryptoOhlcv)
+      .where(sql`${cryptoOhlcv.asset} = 'ethereum' and ${cryptoOhlcv.timestamp} = ${lastOpen}`);
+    const expected = new SimulatedMarket(5).candle('ethereum', lastOpen, M15);
+    expect(stored).toMatchObject({ ...expected, intervalMinutes: 15, source: 'simulated' });
+    const runs = await handle.db.select().from(collectionRuns);
+    expect(runs.map((r) => [r.asset, r.lastRowsWritten, r.consecutiveFailures])).toEqual(
+      expect.arrayContaining([['bitcoin', 0, 0], ['ethereum', 0, 0]]));
+  });
+
+  it('fails only the asset with a malformed body; the others complete and the run names it', async () => {
+    serveMarketCharts();
+    server.on((_req, url) => (url.pathname.includes('/coins/badcoin/') ? { body: '{"prices": [[17000' } : undefined));
+    const workers = [await pipelineWorker(kit), ...await marketDataWorkers(kit, liveDeps())];
+    const err = await withWorkers(workers, async () =>
+      (await startTier([target('bitcoin'), target('badcoin'), target('ethereum')])).result().then(() => undefined, (e: unknown) => e));
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause?.message).toMatch(/^1 of 3 assets failed: badcoin: coingecko: badcoin: response body is not valid JSON/);
+    expect(await countCandles('bitcoin')).toBe(95);
+    expect(await countCandles('ethereum')).toBe(95);
+    expect(await countCandles('badcoin')).toBe(0);
+    // Bad data is not retried: one request for badcoin.
+    expect(server.requests.filter((r) => r.url.pathname.includes('badcoin'))).toHaveLength(1);
+    const [bad] = await handle.db.select().from(collectionRuns).where(eq(collectionRuns.asset, 'badcoin'));
+    expect(bad).toMatchObject({ consecutiveFailures: 1, lastSuccessAt: null });
+    expect(bad.lastError).toMatch(/not valid JSON/);
+  });
+
+  it('waits out a 429 for its Retry-After and retries a 500, then completes', async () => {
+    serveMarketCharts();
+    server.once(/coins\/bitcoin\//, { status: 429, headers: { 'retry-after': '2' }, body: { status: { error_code: 429, error_message: 'Rate limited' } } });
+    server.once(/coins\/ethereum\//, { status: 500, body: { error: 'boom' } });
+    const workers = [await pipelineWorker(kit), ...await marketDataWorkers(kit, liveDeps())];
+    const summary = await withWorkers(workers, async () => (await startTier([target('bitcoin'), target('ethereum')])).result());
+    expect(summary.rowsWritten).toBe(190);
+    const btc = server.requests.filter((r) => r.url.pathname.includes('bitcoin'));
+    expect(btc).toHaveLength(2);
+    expect(btc[1].at - btc[0].at).toBeGreaterThanOrEqual(1900);
+    expect(server.requests.filter((r) => r.url.pathname.includes('ethereum'))).toHaveLength(2);
+    const [row] = await handle.db.select().from(collectionRuns).where(eq(collectionRuns.asset, 'bitcoin'));
+    // Two provider calls today: the refused one and the one that worked.
+    expect(row).toMatchObject({ callsToday: 2, consecutiveFailures: 0, lastError: null });
+  });
+
+  it('stores FRED values with "." forward-filled and flagged', async () => {
+    server.on((_req, url) => (url.pathname === '/fred/series/observations'
+      ? fredBody([['2026-11-18', '16.5'], ['2026-11-19', '.'], ['2026-11-20', '18.25']])
+      : undefined));
+    const workers = [await pipelineWorker(kit), ...await marketDataWorkers(kit, liveDeps())];
+    await withWorkers(workers, async () => (await startTier([target('VIXCLS', 'macro', 1440)], 'macro')).result());
+    const rows = await handle.db.select().from(macroIndicators).orderBy(macroIndicators.date);
+    expect(rows.map((r) => [r.date, r.value, r.isForwardFilled, r.source])).toEqual([
+      ['2026-11-18', 16.5, false, 'fred'],
+      ['2026-11-19', 16.5, true, 'fred'],
+      ['2026-11-20', 18.25, false, 'fred'],
+    ]);
+  });
+
+  it('a failed run retried through the API completes once the fault is gone', async () => {
+    serveMarketCharts();
+    server.on((_req, url) => (url.pathname.includes('/coins/ethereum/') ? { status: 404, body: { error: 'coin not found' } } : undefined));
+    const app = createApp(
+      { db: handle.db, temporal: kit.client, collection: loadCollectionConfig() },
+      { apiKeys: parseApiKeys('operator:operator-key-1'), logger: pino({ level: 'silent' }) },
+    );
+    const http: Server = await new Promise((r) => { const s = app.listen(0, '127.0.0.1', () => r(s)); });
+    const api = `http://127.0.0.1:${(http.address() as AddressInfo).port}/api/v1`;
+    const auth = { authorization: 'Bearer operator-key-1' };
+    const workers = [await pipelineWorker(kit), ...await marketDataWorkers(kit, liveDeps())];
+    try {
+      await withWorkers(workers, async () => {
+        const run = await startTier([target('bitcoin'), target('ethereum')]);
+        await expect(run.result()).rejects.toThrow(WorkflowFailedError);
+        const described = await (await fetch(`${api}/runs/${run.workflowId}`, { headers: auth })).json();
+        expect(described).toMatchObject({ status: 'FAILED', type: 'collectTierWorkflow' });
+        expect(described.failure).toMatch(/ethereum: coingecko: HTTP 404/);
+
+        server.reset();
+        serveMarketCharts();
+        const retry = await fetch(`${api}/runs/${run.workflowId}/retry`, { method: 'POST', headers: auth });
+        expect(retry.status).toBe(202);
+        const body = await retry.json();
+        expect(body).toMatchObject({ workflowId: run.workflowId, method: 'reset' });
+        expect(body.runId).not.toBe(run.firstExecutionRunId);
+        const summary = await kit.client.workflow.getHandle(run.workflowId, body.runId).result();
+        expect(summary.rowsWritten).toBe(95);
+
+        const again = await fetch(`${api}/runs/${run.workflowId}/retry`, { method: 'POST', headers: auth });
+        expect(again.status).toBe(409);
+      });
+    } finally {
+      http.close();
+    }
+    expect(await countCandles('ethereum')).toBe(95);
+  });
+});
