@@ -45,6 +45,10 @@ export interface AssetBackfillProgress {
   asset: string;
   chunksDone: number;
   chunksTotal: number;
+  /**
+   * Rows inserted or corrected by attempts that checkpointed. Rows a killed attempt wrote after its
+   * last heartbeat are stored (and not fetched again) but not counted here.
+   */
   rowsWritten: number;
   /** Where the next chunk starts: the checkpoint a resumed attempt continues from. */
   resumeFrom: number;

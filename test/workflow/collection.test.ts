@@ -158,7 +158,7 @@ describe('collectTierWorkflow', () => {
       await withWorkers(workers, async () => {
         const run = await startTier([target('bitcoin'), target('ethereum')]);
         await expect(run.result()).rejects.toThrow(WorkflowFailedError);
-        const described = await (await fetch(`${api}/runs/${run.workflowId}`, { headers: auth })).json();
+        const described = (await (await fetch(`${api}/runs/${run.workflowId}`, { headers: auth })).json()) as { failure: string };
         expect(described).toMatchObject({ status: 'FAILED', type: 'collectTierWorkflow' });
         expect(described.failure).toMatch(/ethereum: coingecko: HTTP 404/);
 
@@ -166,7 +166,7 @@ describe('collectTierWorkflow', () => {
         serveMarketCharts();
         const retry = await fetch(`${api}/runs/${run.workflowId}/retry`, { method: 'POST', headers: auth });
         expect(retry.status).toBe(202);
-        const body = await retry.json();
+        const body = (await retry.json()) as { runId: string };
         expect(body).toMatchObject({ workflowId: run.workflowId, method: 'reset' });
         expect(body.runId).not.toBe(run.firstExecutionRunId);
         const summary = await kit.client.workflow.getHandle(run.workflowId, body.runId).result();

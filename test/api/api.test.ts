@@ -1,0 +1,138 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/api/app';
+import { parseApiKeys } from '../../src/api/auth';
+import { loadCollectionConfig } from '../../src/config/collection';
+import { upsertCandles } from '../../src/db/market-data';
+import { syncSchedules } from '../../src/services/schedules';
+import { clearMarketData, testDatabase } from '../support/db';
+import { connectTemporal, type TemporalKit } from '../support/temporal';
+
+const handle = testDatabase();
+let kit: TemporalKit;
+let http: Server;
+let base = '';
+const keys = { read: 'read-key-0001', operator: 'operator-key-0001', admin: 'admin-key-0001' };
+
+beforeAll(async () => {
+  kit = await connectTemporal();
+  await clearMarketData(handle);
+  const app = createApp(
+    { db: handle.db, temporal: kit.client, collection: loadCollectionConfig() },
+    { apiKeys: parseApiKeys(`read:${keys.read},operator:${keys.operator},admin:${keys.admin}`), logger: pino({ level: 'silent' }) },
+  );
+  http = await new Promise((r) => { const s = app.listen(0, '127.0.0.1', () => r(s)); });
+  base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  http.close();
+  await Promise.all([kit.close(), handle.close()]);
+});
+
+async function call(method: string, path: string, key?: string, body?: unknown) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  // Response bodies are JSON of many shapes, checked field by field in each test.
+  return { status: res.status, body: (await res.json().catch(() => null)) as any };
+}
+
+describe('health', () => {
+  it('answers /health without a key and /ready with both checks', async () => {
+    expect(await call('GET', '/health')).toEqual({ status: 200, body: { status: 'ok' } });
+    const ready = await call('GET', '/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks).toMatchObject({ postgres: { ok: true }, temporal: { ok: true } });
+  });
+
+  it('serves Prometheus metrics', async () => {
+    const res = await fetch(`${base}/metrics`);
+    expect(await res.text()).toContain('mts_http_requests_total');
+  });
+});
+
+describe('auth', () => {
+  it('401 without a key or with an unknown one', async () => {
+    const none = await call('GET', '/api/v1/schedules');
+    expect(none.status).toBe(401);
+    expect(none.body.error).toMatchObject({ code: 'unauthorized' });
+    expect((await call('GET', '/api/v1/schedules', 'wrong-key-123')).status).toBe(401);
+  });
+
+  it('403 for a read key on a mutating route', async () => {
+    const res = await call('POST', '/api/v1/collections', keys.read, { tier: 'high_frequency' });
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe('forbidden');
+  });
+});
+
+describe('validation', () => {
+  it('400 naming the field', async () => {
+    const bad = await call('POST', '/api/v1/backfills', keys.operator, { assets: ['bitcoin'], from: '2025-02-01', to: 'yesterday' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('validation_error');
+    expect(bad.body.error.message).toMatch(/^body\.to: must be an ISO date/);
+    expect(bad.body.error.details).toEqual([{ field: 'body.to', message: expect.any(String) }]);
+
+    const order = await call('POST', '/api/v1/backfills', keys.operator, { assets: ['bitcoin'], from: '2025-02-01', to: '2025-01-01' });
+    expect(order.body.error.message).toBe('body.to: must be after from');
+
+    const tier = await call('POST', '/api/v1/collections', keys.operator, { tier: 'weekly' });
+    expect(tier.status).toBe(400);
+    expect(tier.body.error.message).toMatch(/^body\.tier: unknown tier "weekly"/);
+
+    const limit = await call('GET', '/api/v1/market-data/bitcoin/candles?limit=0', keys.read);
+    expect(limit.status).toBe(400);
+    expect(limit.body.error.message).toMatch(/^query\.limit: /);
+
+    const json = await call('POST', '/api/v1/collections', keys.operator, '{"tier":');
+    expect(json.status).toBe(400);
+    expect(json.body.error.code).toBe('invalid_json');
+  });
+
+  it('404 in the error format for unknown routes, runs and schedules', async () => {
+    expect((await call('GET', '/api/v1/nothing', keys.read)).body.error.code).toBe('not_found');
+    expect((await call('GET', '/api/v1/runs/no-such-run', keys.read)).status).toBe(404);
+    expect((await call('POST', '/api/v1/schedules/mts-tier-none/pause', keys.operator, {})).status).toBe(404);
+  });
+});
+
+describe('schedules', () => {
+  it('has one Schedule per tier with the configured interval, SKIP overlap, and can pause and unpause', async () => {
+    await syncSchedules(kit.client, loadCollectionConfig());
+    // A second sync changes nothing.
+    expect((await syncSchedules(kit.client, loadCollectionConfig())).map((r) => r.action)).toEqual(['updated', 'updated', 'updated']);
+    const res = await call('GET', '/api/v1/schedules', keys.read);
+    expect(res.status).toBe(200);
+    const byId = Object.fromEntries(res.body.schedules.map((s: { id: string }) => [s.id, s]));
+    expect(byId['mts-tier-high_frequency']).toMatchObject({ intervalMs: 15 * 60_000, overlap: 'SKIP', paused: false, catchupWindowMs: 3_600_000 });
+    expect(byId['mts-tier-hourly']).toMatchObject({ intervalMs: 60 * 60_000 });
+    expect(byId['mts-tier-macro']).toMatchObject({ intervalMs: 24 * 60 * 60_000 });
+
+    expect((await call('POST', '/api/v1/schedules/mts-tier-hourly/pause', keys.operator, { note: 'maintenance' })).status).toBe(200);
+    let hourly = (await call('GET', '/api/v1/schedules', keys.read)).body.schedules.find((s: { id: string }) => s.id === 'mts-tier-hourly');
+    expect(hourly).toMatchObject({ paused: true, note: 'maintenance' });
+    await call('POST', '/api/v1/schedules/mts-tier-hourly/unpause', keys.admin, {});
+    hourly = (await call('GET', '/api/v1/schedules', keys.read)).body.schedules.find((s: { id: string }) => s.id === 'mts-tier-hourly');
+    expect(hourly.paused).toBe(false);
+  });
+});
+
+describe('data', () => {
+  it('returns stored candles oldest first within the window, and the daily budget', async () => {
+    const t0 = Date.UTC(2025, 0, 1);
+    await upsertCandles(handle.db, 'bitcoin', 60, 'csv', [0, 1, 2, 3].map((i) => ({
+      timestamp: t0 + i * 3_600_000, open: 100 + i, high: 102 + i, low: 99 + i, close: 101 + i, volume: 5,
+    })));
+    const res = await call('GET', `/api/v1/market-data/bitcoin/candles?from=${t0 + 3_600_000}&limit=2`, keys.read);
+    expect(res.body.candles.map((c: { timestamp: number }) => c.timestamp)).toEqual([t0 + 2 * 3_600_000, t0 + 3 * 3_600_000]);
+    expect(res.body.candles[0]).toMatchObject({ open: 102, source: 'csv', intervalMinutes: 60 });
+
+    const status = await call('GET', '/api/v1/collections/status', keys.read);
+    expect(status.body.budget).toMatchObject({ estimatedDailyCalls: 393, baselineDailyCalls: 2880, callsMadeToday: 0 });
+  });
+});
