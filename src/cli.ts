@@ -8,12 +8,12 @@ import { loadCollectionConfig } from './config/collection';
 import { ConfigError, type Env, loadEnv } from './config/env';
 import { connectDatabase, migrateDatabase } from './db/client';
 import { createLogger } from './logger';
-import { buildWorkers, connectClient, startApi, type WorkerRole } from './runtime';
+import { buildWorkers, startApi, type WorkerRole } from './runtime';
 import { startBackfill, startCollection } from './services/collections';
 import { importCsv } from './services/csv-import';
 import { syncSchedules } from './services/schedules';
 import { ensureTemporalCli } from './temporal/cli-binary';
-import { connectWorkerConnection, ensureSearchAttributes } from './temporal/connection';
+import { connectClient, connectWorkerConnection, ensureSearchAttributes } from './temporal/connection';
 import { startDevServer } from './temporal/dev-server';
 
 const say = (line: string) => console.log(`[mts] ${line}`);

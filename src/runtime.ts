@@ -8,7 +8,6 @@ import type { CollectionConfig } from './config/collection';
 import type { Env } from './config/env';
 import type { DatabaseHandle } from './db/client';
 import { sourcesFromEnv } from './providers';
-import { connectClient } from './temporal/connection';
 import { createMarketDataWorkers } from './workers/market-data';
 import { createPipelineWorker } from './workers/pipeline';
 import { backfillProgressSignal } from './workflows/collection';
@@ -50,5 +49,3 @@ export async function startApi(opts: {
     server.on('error', reject);
   });
 }
-
-export { connectClient };

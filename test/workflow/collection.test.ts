@@ -13,6 +13,7 @@ import { SimulatedMarket } from '../../src/domain/simulated-market';
 import { coingeckoSource } from '../../src/providers/coingecko';
 import { fredSource } from '../../src/providers/fred';
 import { simulatedSources } from '../../src/providers/simulated';
+import { retryRun } from '../../src/services/runs';
 import { TASK_QUEUES } from '../../src/temporal/task-queues';
 import { collectTierWorkflow } from '../../src/workflows/collection';
 import type { CollectionTarget } from '../../src/workflows/types';
@@ -179,5 +180,17 @@ describe('collectTierWorkflow', () => {
       http.close();
     }
     expect(await countCandles('ethereum')).toBe(95);
+  });
+
+  it('a run that never got going is retried by starting the same input again', async () => {
+    // No worker yet: the run is terminated before any workflow task completes, so there is nothing to reset to.
+    const run = await startTier([target('bitcoin')]);
+    await run.terminate('operator stopped it');
+    const deps = { db: handle.db, ...simulatedSources(5), clock: () => NOW };
+    const retried = await retryRun(kit.client, run.workflowId);
+    expect(retried.method).toBe('restart');
+    const workers = [await pipelineWorker(kit), ...await marketDataWorkers(kit, deps)];
+    const summary = await withWorkers(workers, () => kit.client.workflow.getHandle(run.workflowId, retried.runId).result());
+    expect(summary).toMatchObject({ tier: 'high_frequency', rowsWritten: 95 });
   });
 });
