@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import type { AggregationSettings } from '../domain/aggregation';
+import { riskSchema } from './strategies';
+
+const regimeWeights = z.record(z.string(), z.object({
+  trending: z.number().nonnegative().optional(),
+  ranging: z.number().nonnegative().optional(),
+  high_volatility: z.number().nonnegative().optional(),
+}).strict());
+
+const channel = z.object({ enabled: z.boolean(), url: z.string().url().nullable().optional() }).strict();
+
+const signalsSchema = z.object({
+  aggregation: z.object({
+    consensusThreshold: z.number().min(0.5).max(1),
+    minResolvedConfidence: z.number().min(0).max(1),
+    minTrackRecord: z.number().int().min(0),
+    trackRecordHorizonDays: z.number().positive(),
+    regimeWeights,
+    risk: riskSchema,
+  }).strict(),
+  alerts: z.object({
+    minConfidence: z.number().min(0).max(1),
+    cooldownHours: z.number().min(0),
+    directory: z.string().min(1),
+    channels: z.object({ file: channel, sse: channel, webhook: channel, discord: channel }).strict(),
+  }).strict(),
+  historyDays: z.number().int().min(30).max(5000),
+}).strict();
+
+export type SignalsConfig = z.infer<typeof signalsSchema> & { aggregation: AggregationSettings & { trackRecordHorizonDays: number } };
+
+export const defaultSignalsConfigPath = fileURLToPath(new URL('../../config/signals.json', import.meta.url));
+
+export function loadSignalsConfig(path = defaultSignalsConfigPath): SignalsConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`${path}: ${(err as Error).message}`);
+  }
+  const parsed = signalsSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(`${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data as SignalsConfig;
+}

@@ -1,0 +1,54 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { STRATEGY_DEFINITIONS } from '../domain/strategies';
+import { createStrategy, parametersSchema, type Strategy, type StrategyConfig } from '../domain/strategies/framework';
+
+export const defaultStrategiesDir = fileURLToPath(new URL('../../config/strategies', import.meta.url));
+
+export const riskSchema = z.object({
+  positionSize: z.number().positive().max(1),
+  maxPositionSize: z.number().positive().max(1),
+  stopLossPct: z.number().positive().max(0.5),
+  riskRewardRatio: z.number().positive().max(20),
+}).strict();
+
+/** Validates one strategy config; errors name the file and the field. */
+export function parseStrategyConfig(raw: unknown, origin: string): StrategyConfig {
+  const name = (raw as { name?: unknown })?.name;
+  const def = typeof name === 'string' ? STRATEGY_DEFINITIONS[name] : undefined;
+  if (!def) {
+    throw new Error(`${origin}: name: must be one of ${Object.keys(STRATEGY_DEFINITIONS).join(', ')} (got ${JSON.stringify(name)})`);
+  }
+  const schema = z.object({
+    name: z.literal(def.name),
+    enabled: z.boolean().default(true),
+    assets: z.array(z.string().min(1)).min(1),
+    parameters: parametersSchema(def.parameters).default({} as never),
+    risk: riskSchema,
+  }).strict();
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(`${origin}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data as StrategyConfig;
+}
+
+/** Loads every config/strategies/*.json; a bad file stops start-up with its name and field. */
+export function loadStrategyConfigs(dir = defaultStrategiesDir): StrategyConfig[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((file) => {
+    const path = join(dir, file);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw new Error(`${path}: ${(err as Error).message}`);
+    }
+    return parseStrategyConfig(raw, path);
+  });
+}
+
+export function buildStrategies(configs: StrategyConfig[]): Strategy[] {
+  return configs.filter((c) => c.enabled).map((c) => createStrategy(STRATEGY_DEFINITIONS[c.name], c));
+}

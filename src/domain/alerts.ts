@@ -1,0 +1,74 @@
+import type { AggregatedSignal } from './aggregation';
+import type { TradingSignal } from './signals';
+
+/** The seed's signal alert, field for field. */
+export interface SignalAlert {
+  timestamp: number;
+  asset: string;
+  signal_type: 'LONG' | 'SHORT';
+  confidence: number;
+  strategies: string[];
+  price: number;
+  position_size: number;
+  risk_metrics: { stop_loss: number; take_profit: number };
+}
+
+/** The seed's volatility alert, field for field. */
+export interface VolatilityAlert {
+  timestamp: number;
+  asset: string;
+  current_price: number;
+  volatility_value: number;
+  volatility_threshold: number;
+  volatility_percentile: number;
+  position_direction: 'LONG' | 'SHORT';
+  signal_type: 'LONG' | 'SHORT';
+  alert_type: 'volatility_spike';
+  threshold_exceeded: true;
+}
+
+export type AlertType = 'signal' | 'volatility_spike';
+export type Alert = { type: 'signal'; body: SignalAlert } | { type: 'volatility_spike'; body: VolatilityAlert };
+
+/** `timestamp` is the decision time (asOf), so the same decision always makes the same alert. */
+export function signalAlert(s: AggregatedSignal): Alert {
+  return {
+    type: 'signal',
+    body: {
+      timestamp: s.timestamp,
+      asset: s.asset,
+      signal_type: s.signalType,
+      confidence: s.confidence,
+      strategies: s.strategies,
+      price: s.price,
+      position_size: s.positionSize,
+      risk_metrics: { stop_loss: s.stopLoss, take_profit: s.takeProfit },
+    },
+  };
+}
+
+export function volatilityAlert(s: TradingSignal): Alert {
+  const a = s.analysis as { volatility: number; volatilityThreshold: number; volatilityPercentile: number };
+  return {
+    type: 'volatility_spike',
+    body: {
+      timestamp: s.timestamp,
+      asset: s.asset,
+      current_price: s.price,
+      volatility_value: a.volatility,
+      volatility_threshold: a.volatilityThreshold,
+      volatility_percentile: a.volatilityPercentile,
+      position_direction: s.signalType,
+      signal_type: s.signalType,
+      alert_type: 'volatility_spike',
+      threshold_exceeded: true,
+    },
+  };
+}
+
+/** The seed's file name: <alert_type>_<asset>_<YYYYMMDD_HHMMSS>.json, in UTC. */
+export function alertFileName(type: AlertType, asset: string, timestamp: number): string {
+  const iso = new Date(timestamp).toISOString();
+  const stamp = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}_${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
+  return `${type}_${asset.replace(/[^\w.-]/g, '_')}_${stamp}.json`;
+}

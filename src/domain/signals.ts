@@ -1,0 +1,77 @@
+/** The market data a strategy sees. Each point carries the time it became known (close time), in epoch ms. */
+export interface PriceSeries {
+  /** When each bar closed; a bar may be used only at or after this time. */
+  time: number[];
+  open: number[];
+  high: number[];
+  low: number[];
+  close: number[];
+  volume: number[];
+}
+
+export interface MacroSeries {
+  /** When each observation became known: the UTC midnight after its date. */
+  time: number[];
+  date: string[];
+  value: number[];
+}
+
+export interface MarketData {
+  prices: Record<string, PriceSeries>;
+  macro: Record<string, MacroSeries>;
+}
+
+export type SignalType = 'LONG' | 'SHORT';
+
+export interface TradingSignal {
+  asset: string;
+  signalType: SignalType;
+  /** The asOf time the signal was decided at (epoch ms). */
+  timestamp: number;
+  price: number;
+  strategyName: string;
+  confidence: number;
+  /** Position size hint as a fraction of equity. */
+  positionSize: number;
+  stopLoss: number;
+  takeProfit: number;
+  /** The numbers the strategy decided on, stored with the signal. */
+  analysis: Record<string, unknown>;
+}
+
+export interface RiskSettings {
+  /** Base position as a fraction of equity, scaled by each strategy. */
+  positionSize: number;
+  maxPositionSize: number;
+  stopLossPct: number;
+  riskRewardRatio: number;
+}
+
+/** Stop 2% (by default) against the position; take profit at risk × reward ratio in its favour. */
+export function protectiveLevels(signalType: SignalType, price: number, risk: Pick<RiskSettings, 'stopLossPct' | 'riskRewardRatio'>) {
+  const stop = risk.stopLossPct;
+  const reward = stop * risk.riskRewardRatio;
+  return signalType === 'LONG'
+    ? { stopLoss: price * (1 - stop), takeProfit: price * (1 + reward) }
+    : { stopLoss: price * (1 + stop), takeProfit: price * (1 - reward) };
+}
+
+/** How many points of a series are known at `asOf` (times are sorted ascending). */
+export function knownCount(time: readonly number[], asOf: number): number {
+  let lo = 0;
+  let hi = time.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (time[mid] <= asOf) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The last `n` values known at asOf. */
+export function lastKnown(values: readonly number[], time: readonly number[], asOf: number, n: number): number[] {
+  const end = knownCount(time, asOf);
+  return values.slice(Math.max(0, end - n), end);
+}
+
+export const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));

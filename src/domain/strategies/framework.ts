@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import type { MarketData, RiskSettings, SignalType, TradingSignal } from '../signals';
+import { clamp, protectiveLevels } from '../signals';
+
+/** What an optimiser needs to know about one parameter. */
+export type ParameterSpec =
+  | { name: string; type: 'int' | 'float'; default: number; min: number; max: number; step?: number; description: string }
+  | { name: string; type: 'enum'; default: string; values: string[]; description: string };
+
+export type Params = Record<string, number | string>;
+
+/** Per-asset analysis: the numbers decided on; `signal` is set when they call for a trade. */
+export interface AssetAnalysis {
+  asset: string;
+  price: number | null;
+  values: Record<string, unknown>;
+  signal?: { signalType: SignalType; confidence: number; sizeScale: number };
+}
+
+export interface Analysis {
+  strategy: string;
+  asOf: number;
+  assets: AssetAnalysis[];
+}
+
+export interface StrategyConfig {
+  name: string;
+  enabled: boolean;
+  assets: string[];
+  parameters: Params;
+  risk: RiskSettings;
+}
+
+/** The seed's interface: analyze → generateSignals, plus the parameter specs an optimiser needs. */
+export interface Strategy {
+  readonly name: string;
+  readonly config: StrategyConfig;
+  parameters(): ParameterSpec[];
+  /** Must use only data known at `asOf`, whatever else `data` holds. */
+  analyze(data: MarketData, asOf: number): Analysis;
+  generateSignals(analysis: Analysis): TradingSignal[];
+}
+
+/** The zod schema of a strategy's parameters, built from its specs: one source of truth. */
+export function parametersSchema(specs: ParameterSpec[]) {
+  return z.object(Object.fromEntries(specs.map((s) => {
+    if (s.type === 'enum') return [s.name, z.enum(s.values as [string, ...string[]]).default(s.default)];
+    const base = s.type === 'int' ? z.number().int() : z.number();
+    return [s.name, base.min(s.min).max(s.max).default(s.default)];
+  }))).strict();
+}
+
+/** Turns an analysis into signals with the shared risk fields; every strategy uses this. */
+export function signalsFromAnalysis(analysis: Analysis, config: StrategyConfig): TradingSignal[] {
+  const out: TradingSignal[] = [];
+  for (const a of analysis.assets) {
+    if (!a.signal || a.price === null) continue;
+    const positionSize = clamp(config.risk.positionSize * a.signal.confidence * a.signal.sizeScale, 0, config.risk.maxPositionSize);
+    out.push({
+      asset: a.asset,
+      signalType: a.signal.signalType,
+      timestamp: analysis.asOf,
+      price: a.price,
+      strategyName: config.name,
+      confidence: a.signal.confidence,
+      positionSize,
+      ...protectiveLevels(a.signal.signalType, a.price, config.risk),
+      analysis: a.values,
+    });
+  }
+  return out;
+}
+
+export interface StrategyDefinition {
+  name: string;
+  description: string;
+  parameters: ParameterSpec[];
+  /** Builds the per-asset analysis at asOf from data known then. */
+  analyzeAsset(data: MarketData, asset: string, asOf: number, params: Params): AssetAnalysis;
+}
+
+export function createStrategy(def: StrategyDefinition, config: StrategyConfig): Strategy {
+  return {
+    name: def.name,
+    config,
+    parameters: () => def.parameters,
+    analyze: (data, asOf) => ({
+      strategy: def.name,
+      asOf,
+      assets: config.assets.map((asset) => def.analyzeAsset(data, asset, asOf, config.parameters)),
+    }),
+    generateSignals: (analysis) => signalsFromAnalysis(analysis, config),
+  };
+}
