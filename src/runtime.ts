@@ -8,6 +8,9 @@ import type { CollectionConfig } from './config/collection';
 import type { Env } from './config/env';
 import type { DatabaseHandle } from './db/client';
 import { sourcesFromEnv } from './providers';
+import { AlertStream } from './services/alert-stream';
+import { signalDepsFromConfig } from './services/signal-deps';
+import { loadStrategyConfigs } from './config/strategies';
 import { createMarketDataWorkers } from './workers/market-data';
 import { createPipelineWorker } from './workers/pipeline';
 import { backfillProgressSignal } from './workflows/collection';
@@ -35,7 +38,9 @@ export async function buildWorkers(opts: {
     }));
   }
   if (opts.roles.includes('pipeline')) {
-    workers.push(await createPipelineWorker({ connection: opts.connection, namespace: opts.env.TEMPORAL_NAMESPACE }));
+    workers.push(await createPipelineWorker({
+      connection: opts.connection, namespace: opts.env.TEMPORAL_NAMESPACE, signals: signalDepsFromConfig(opts.env, opts.db),
+    }));
   }
   return workers;
 }
@@ -43,9 +48,14 @@ export async function buildWorkers(opts: {
 export async function startApi(opts: {
   env: Env; db: DatabaseHandle; client: Client; collection: CollectionConfig; apiKeys: Map<string, Role>; logger: Logger;
 }): Promise<Server> {
-  const app = createApp({ db: opts.db.db, temporal: opts.client, collection: opts.collection }, { apiKeys: opts.apiKeys, logger: opts.logger });
+  const alertStream = new AlertStream(opts.env.DATABASE_URL, (err) => opts.logger.warn({ err }, 'alert stream connection'));
+  const app = createApp(
+    { db: opts.db.db, temporal: opts.client, collection: opts.collection, strategies: loadStrategyConfigs(), alertStream },
+    { apiKeys: opts.apiKeys, logger: opts.logger },
+  );
   return new Promise((resolve, reject) => {
     const server = app.listen(opts.env.PORT, () => resolve(server));
     server.on('error', reject);
+    server.on('close', () => void alertStream.close());
   });
 }

@@ -6,11 +6,13 @@ import client from 'prom-client';
 import { authenticate, type Role } from './auth';
 import type { ApiContext } from './context';
 import { errorHandler, notFoundHandler } from './errors';
+import { alertsRouter } from './routes/alerts';
 import { collectionsRouter } from './routes/collections';
 import { healthRouter } from './routes/health';
 import { marketDataRouter } from './routes/market-data';
 import { runsRouter } from './routes/runs';
 import { schedulesRouter } from './routes/schedules';
+import { signalsRouter } from './routes/signals';
 
 export interface AppOptions {
   apiKeys: Map<string, Role>;
@@ -45,6 +47,8 @@ export function createApp(ctx: ApiContext, opts: AppOptions): express.Express {
   api.use('/runs', runsRouter(ctx));
   api.use(collectionsRouter(ctx));
   api.use(marketDataRouter(ctx));
+  api.use('/alerts', alertsRouter(ctx));
+  api.use(signalsRouter(ctx));
   app.use('/api/v1', api);
 
   app.use(notFoundHandler);

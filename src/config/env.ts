@@ -21,6 +21,10 @@ const envSchema = z.object({
   FRED_API_KEY: z.string().min(1).optional(),
   FRED_BASE_URL: z.string().url().default('https://api.stlouisfed.org'),
   FRED_CALLS_PER_HOUR: z.coerce.number().positive().default(1000),
+  ALERTS_DIR: z.string().min(1).optional(),
+  ALERT_WEBHOOK_URL: z.string().url().optional(),
+  ALERT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  DISCORD_WEBHOOK_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -41,6 +45,9 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const macro = env.MACRO_DATA_SOURCE ?? (env.MARKET_DATA_SOURCE === 'coingecko' ? 'fred' : 'simulated');
   if (macro === 'fred' && !env.FRED_API_KEY) {
     throw new ConfigError('Invalid environment: FRED_API_KEY: required when the macro source is fred');
+  }
+  if (env.ALERT_WEBHOOK_URL && !env.ALERT_WEBHOOK_SECRET) {
+    throw new ConfigError('Invalid environment: ALERT_WEBHOOK_SECRET: required when ALERT_WEBHOOK_URL is set (the webhook body is signed with it)');
   }
   return { ...env, MACRO_DATA_SOURCE: macro };
 }

@@ -126,3 +126,29 @@ export async function queryMacro(db: Database, indicator: string, fromDate?: str
   if (toDate) conditions.push(lte(macroIndicators.date, toDate));
   return db.select().from(macroIndicators).where(and(...conditions)).orderBy(asc(macroIndicators.date)).limit(limit);
 }
+
+/**
+ * The bar length that covers the most time for an asset within [from, to): a coin may hold
+ * 15-minute collection bars and a daily CSV import side by side.
+ */
+export async function bestCoveredInterval(db: Database, asset: string, from: number, to: number): Promise<number | undefined> {
+  const rows = await db
+    .select({ intervalMinutes: cryptoOhlcv.intervalMinutes, n: sql<number>`count(*)::int` })
+    .from(cryptoOhlcv)
+    .where(and(eq(cryptoOhlcv.asset, asset), gte(cryptoOhlcv.timestamp, from), lt(cryptoOhlcv.timestamp, to)))
+    .groupBy(cryptoOhlcv.intervalMinutes);
+  rows.sort((a, b) => b.n * b.intervalMinutes - a.n * a.intervalMinutes || b.intervalMinutes - a.intervalMinutes);
+  return rows[0]?.intervalMinutes;
+}
+
+/** Bars of one interval that had closed by `closedBy`, oldest first. */
+export async function closedCandles(db: Database, asset: string, intervalMinutes: number, from: number, closedBy: number) {
+  return db
+    .select({ timestamp: cryptoOhlcv.timestamp, open: cryptoOhlcv.open, high: cryptoOhlcv.high, low: cryptoOhlcv.low, close: cryptoOhlcv.close, volume: cryptoOhlcv.volume })
+    .from(cryptoOhlcv)
+    .where(and(
+      eq(cryptoOhlcv.asset, asset), eq(cryptoOhlcv.intervalMinutes, intervalMinutes),
+      gte(cryptoOhlcv.timestamp, from), lte(cryptoOhlcv.timestamp, closedBy - intervalMinutes * 60_000),
+    ))
+    .orderBy(asc(cryptoOhlcv.timestamp));
+}

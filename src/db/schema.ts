@@ -38,6 +38,10 @@ export const macroIndicators = pgTable('macro_indicators', {
   updatedAt: updatedAt(),
 }, (t) => [uniqueIndex('macro_indicators_indicator_date_key').on(t.indicator, t.date)]);
 
+/**
+ * One row per strategy signal and per aggregated signal (`strategy_name = 'aggregate'`), keyed by
+ * (asset, strategy, decision time) so re-running the same asOf writes nothing twice.
+ */
 export const signalHistory = pgTable('signal_history', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
   asset: text('asset').notNull(),
@@ -49,8 +53,15 @@ export const signalHistory = pgTable('signal_history', {
   positionSize: doublePrecision('position_size'),
   stopLoss: doublePrecision('stop_loss'),
   takeProfit: doublePrecision('take_profit'),
+  /** The numbers the strategy decided on (for an aggregate: how it was aggregated). */
+  analysis: jsonb('analysis').notNull().default(sql`'{}'::jsonb`),
+  /** For an aggregate: the strategies it stands for. */
+  strategies: jsonb('strategies').$type<string[]>(),
   createdAt: createdAt(),
-}, (t) => [index('signal_history_asset_timestamp_idx').on(t.asset, t.timestamp)]);
+}, (t) => [
+  uniqueIndex('signal_history_asset_strategy_timestamp_key').on(t.asset, t.strategyName, t.timestamp),
+  index('signal_history_timestamp_idx').on(t.timestamp),
+]);
 
 export const backtestResults = pgTable('backtest_results', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
@@ -75,7 +86,10 @@ export const alertHistory = pgTable('alert_history', {
   filePath: text('file_path'),
   distributedChannels: jsonb('distributed_channels').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
   createdAt: createdAt(),
-}, (t) => [index('alert_history_asset_timestamp_idx').on(t.asset, t.timestamp)]);
+}, (t) => [
+  uniqueIndex('alert_history_type_asset_timestamp_key').on(t.alertType, t.asset, t.timestamp),
+  index('alert_history_asset_timestamp_idx').on(t.asset, t.timestamp),
+]);
 
 /** Health of collection per tier and asset, and the provider calls it used today. */
 export const collectionRuns = pgTable('collection_runs', {
@@ -96,3 +110,5 @@ export const collectionRuns = pgTable('collection_runs', {
 export type CryptoOhlcvRow = typeof cryptoOhlcv.$inferSelect;
 export type MacroIndicatorRow = typeof macroIndicators.$inferSelect;
 export type CollectionRunRow = typeof collectionRuns.$inferSelect;
+export type SignalRow = typeof signalHistory.$inferSelect;
+export type AlertRow = typeof alertHistory.$inferSelect;

@@ -1,7 +1,11 @@
-import { ApplicationFailure, defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import {
+  ApplicationFailure, defineQuery, defineSignal, ParentClosePolicy, proxyActivities, setHandler, startChild, workflowInfo,
+} from '@temporalio/workflow';
 import type { CollectionActivities } from '../activities/collection';
 import { innermostMessage } from '../temporal/failures';
+import { MTS_ASSETS } from '../temporal/search-attributes';
 import { TASK_QUEUES } from '../temporal/task-queues';
+import { generateSignalsWorkflow } from './signals';
 import type {
   AssetBackfillProgress, BackfillInput, BackfillProgress, CollectInput, CollectionTarget, CollectSummary,
 } from './types';
@@ -38,6 +42,19 @@ export async function collectTierWorkflow(input: CollectInput): Promise<CollectS
       'CollectionFailed',
       summary,
     );
+  }
+  if (input.generateSignals ?? true) {
+    // Fresh data, fresh decisions: signals for the collected coins (all of them after a macro run) as of this run.
+    const info = workflowInfo();
+    const coins = input.targets.filter((t) => t.kind === 'crypto').map((t) => t.asset);
+    const child = await startChild(generateSignalsWorkflow, {
+      workflowId: `signals-${info.workflowId}`,
+      taskQueue: TASK_QUEUES.pipeline,
+      args: [{ asOf: info.startTime.getTime(), assets: coins.length > 0 ? coins : undefined }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: coins.length > 0 ? [{ key: MTS_ASSETS, value: coins }] : [],
+    });
+    summary.signalsWorkflowId = child.workflowId;
   }
   return summary;
 }

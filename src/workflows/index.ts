@@ -1,1 +1,2 @@
 export { backfillWorkflow, collectTierWorkflow } from './collection';
+export { generateSignalsWorkflow } from './signals';

@@ -12,6 +12,8 @@ export interface CollectInput {
   /** The tier's name, or "manual" for an ad-hoc list of assets. */
   tier: string;
   targets: CollectionTarget[];
+  /** Start generateSignalsWorkflow after a successful run (default true). */
+  generateSignals?: boolean;
 }
 
 export interface CollectAssetResult {
@@ -24,6 +26,7 @@ export interface CollectSummary {
   tier: string;
   assets: Array<CollectAssetResult | { asset: string; error: string }>;
   rowsWritten: number;
+  signalsWorkflowId?: string;
 }
 
 export interface BackfillInput {
@@ -60,4 +63,56 @@ export interface BackfillProgress {
   chunksTotal: number;
   rowsWritten: number;
   assets: AssetBackfillProgress[];
+}
+
+export interface GenerateSignalsInput {
+  /** One decision time (epoch ms); or give from/to for a historical range. */
+  asOf?: number;
+  from?: number;
+  to?: number;
+  /** Spacing of decision times in a range (default one day). */
+  stepMinutes?: number;
+  assets?: string[];
+  /** Send new alerts on the configured channels (default true). */
+  distribute?: boolean;
+}
+
+export interface EvaluateSignalsInput {
+  asOfs: number[];
+  assets?: string[];
+}
+
+export interface NewAlert {
+  id: number;
+  type: string;
+  asset: string;
+  timestamp: number;
+}
+
+export interface EvaluateSignalsResult {
+  steps: number;
+  signals: number;
+  aggregated: number;
+  alerts: NewAlert[];
+  strategyFailures: Array<{ strategy: string; asOf: number; error: string }>;
+  channels: Array<'file' | 'sse' | 'webhook' | 'discord'>;
+}
+
+export interface DeliverAlertInput {
+  alertId: number;
+  channel: 'file' | 'sse' | 'webhook' | 'discord';
+}
+
+export interface GenerateSignalsProgress {
+  stepsDone: number;
+  stepsTotal: number;
+  signals: number;
+  aggregated: number;
+  alerts: number;
+  deliveries: { delivered: number; failed: number };
+}
+
+export interface GenerateSignalsSummary extends GenerateSignalsProgress {
+  strategyFailures: EvaluateSignalsResult['strategyFailures'];
+  deliveryFailures: Array<{ alertId: number; channel: string; error: string }>;
 }

@@ -1,33 +1,25 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/api/app';
-import { parseApiKeys } from '../../src/api/auth';
 import { loadCollectionConfig } from '../../src/config/collection';
 import { upsertCandles } from '../../src/db/market-data';
 import { syncSchedules } from '../../src/services/schedules';
 import { clearMarketData, testDatabase } from '../support/db';
+import { startTestApi } from '../support/api';
 import { connectTemporal, type TemporalKit } from '../support/temporal';
 
 const handle = testDatabase();
 let kit: TemporalKit;
-let http: Server;
+let api: Awaited<ReturnType<typeof startTestApi>>;
 let base = '';
 const keys = { read: 'read-key-0001', operator: 'operator-key-0001', admin: 'admin-key-0001' };
 
 beforeAll(async () => {
   kit = await connectTemporal();
   await clearMarketData(handle);
-  const app = createApp(
-    { db: handle.db, temporal: kit.client, collection: loadCollectionConfig() },
-    { apiKeys: parseApiKeys(`read:${keys.read},operator:${keys.operator},admin:${keys.admin}`), logger: pino({ level: 'silent' }) },
-  );
-  http = await new Promise((r) => { const s = app.listen(0, '127.0.0.1', () => r(s)); });
-  base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  api = await startTestApi(kit.client, handle, `read:${keys.read},operator:${keys.operator},admin:${keys.admin}`);
+  base = api.base;
 });
 afterAll(async () => {
-  http.close();
+  await api.close();
   await Promise.all([kit.close(), handle.close()]);
 });
 

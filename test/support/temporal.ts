@@ -1,6 +1,13 @@
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inject } from 'vitest';
+import type { SignalDeps } from '../../src/activities/signals';
+import { loadSignalsConfig } from '../../src/config/signals';
+import { buildStrategies, loadStrategyConfigs } from '../../src/config/strategies';
+import type { DatabaseHandle } from '../../src/db/client';
 import type { CollectionDeps } from '../../src/activities/collection';
 import { createMarketDataWorkers } from '../../src/workers/market-data';
 import { createPipelineWorker, workflowsPath } from '../../src/workers/pipeline';
@@ -36,8 +43,21 @@ export function workflowBundle(): Promise<WorkflowBundle> {
 export const progressReporter = (client: Client): CollectionDeps['reportBackfillProgress'] =>
   (workflowId, progress) => client.workflow.getHandle(workflowId).signal(backfillProgressSignal, progress);
 
-export async function pipelineWorker(kit: TemporalKit): Promise<Worker> {
-  return createPipelineWorker({ connection: kit.nativeConnection, namespace: 'default', workflowBundle: await workflowBundle() });
+/** Signal activities on the shipped strategy and signal configs, alerts written under a fresh temp folder. */
+export function testSignalDeps(handle: DatabaseHandle, overrides: Partial<SignalDeps> = {}): SignalDeps {
+  return {
+    db: handle.db,
+    pool: handle.pool,
+    strategies: buildStrategies(loadStrategyConfigs()),
+    config: loadSignalsConfig(),
+    channels: ['file', 'sse'],
+    alertsDirectory: mkdtempSync(join(tmpdir(), 'mts-alerts-')),
+    ...overrides,
+  };
+}
+
+export async function pipelineWorker(kit: TemporalKit, signals: SignalDeps): Promise<Worker> {
+  return createPipelineWorker({ connection: kit.nativeConnection, namespace: 'default', signals, workflowBundle: await workflowBundle() });
 }
 
 export function marketDataWorkers(kit: TemporalKit, deps: CollectionDeps): Promise<Worker[]> {

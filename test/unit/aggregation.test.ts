@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { aggregateAssetSignals, type AggregationSettings, detectRegime, performanceWeight, trackRecord } from '../../src/domain/aggregation';
-import { alertFileName, signalAlert, volatilityAlert } from '../../src/domain/alerts';
+import { alertFileName, type SignalAlert, signalAlert, volatilityAlert } from '../../src/domain/alerts';
 import type { MarketData, TradingSignal } from '../../src/domain/signals';
 import { DAY_MS } from '../../src/domain/types';
 
@@ -85,7 +85,7 @@ describe('alerts in the seed format', () => {
   it('builds the signal alert and the file name', () => {
     const alert = signalAlert({ ...sig('a', 'LONG', 0.9), stopLoss: 98, takeProfit: 104, strategies: ['a', 'b'], method: 'consensus' });
     expect(Object.keys(alert.body).sort()).toEqual(['asset', 'confidence', 'position_size', 'price', 'risk_metrics', 'signal_type', 'strategies', 'timestamp']);
-    expect(alert.body.risk_metrics).toEqual({ stop_loss: 98, take_profit: 104 });
+    expect((alert.body as SignalAlert).risk_metrics).toEqual({ stop_loss: 98, take_profit: 104 });
     expect(alertFileName('signal', 'bitcoin', Date.UTC(2025, 0, 2, 3, 4, 5))).toBe('signal_bitcoin_20250102_030405.json');
   });
 

@@ -9,7 +9,7 @@ import type { CryptoDataSource } from '../../src/providers/types';
 import { TASK_QUEUES } from '../../src/temporal/task-queues';
 import { backfillProgressQuery, backfillWorkflow } from '../../src/workflows/collection';
 import { clearMarketData, testDatabase } from '../support/db';
-import { connectTemporal, marketDataWorkers, pipelineWorker, progressReporter, type TemporalKit, withWorkers } from '../support/temporal';
+import { connectTemporal, marketDataWorkers, pipelineWorker, progressReporter, type TemporalKit, testSignalDeps, withWorkers } from '../support/temporal';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -56,7 +56,7 @@ describe('backfillWorkflow', () => {
   it('fills only the gaps, in chunks, and reports progress', async () => {
     const calls: number[] = [];
     const deps = { db: handle.db, crypto: recordingSource(calls), macro: simulatedSources(9).macro, reportBackfillProgress: progressReporter(kit.client) };
-    const workers = [await pipelineWorker(kit), ...await marketDataWorkers(kit, deps)];
+    const workers = [await pipelineWorker(kit, testSignalDeps(handle)), ...await marketDataWorkers(kit, deps)];
     const result = await withWorkers(workers, async () => {
       const first = await kit.client.workflow.execute(backfillWorkflow, {
         workflowId: `test-backfill-${randomUUID()}`, taskQueue: TASK_QUEUES.pipeline, args: [{ targets: [hourly], from: from + 10 * DAY, to: from + 20 * DAY }],
@@ -74,7 +74,7 @@ describe('backfillWorkflow', () => {
   });
 
   it('resumes from its heartbeat checkpoint after its worker is killed mid-way', async () => {
-    const pipeline = await pipelineWorker(kit);
+    const pipeline = await pipelineWorker(kit, testSignalDeps(handle));
     const pipelineRun = pipeline.run();
     let child: ChildProcess | undefined;
     try {

@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { WorkflowFailedError } from '@temporalio/client';
 import { eq, sql } from 'drizzle-orm';
-import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/api/app';
-import { parseApiKeys } from '../../src/api/auth';
-import { loadCollectionConfig } from '../../src/config/collection';
 import { collectionRuns, cryptoOhlcv, macroIndicators } from '../../src/db/schema';
 import { SimulatedMarket } from '../../src/domain/simulated-market';
 import { coingeckoSource } from '../../src/providers/coingecko';
@@ -20,7 +14,8 @@ import type { CollectionTarget } from '../../src/workflows/types';
 import { clearMarketData, testDatabase } from '../support/db';
 import { FakeHttpServer } from '../support/fake-http';
 import { fredBody, marketChartBody } from '../support/providers';
-import { connectTemporal, marketDataWorkers, pipelineWorker, type TemporalKit, withWorkers } from '../support/temporal';
+import { startTestApi } from '../support/api';
+import { connectTemporal, marketDataWorkers, pipelineWorker, type TemporalKit, testSignalDeps, withWorkers } from '../support/temporal';
 
 const NOW = Date.UTC(2026, 10, 24, 12, 7);
 const M15 = 15 * 60_000;
@@ -69,14 +64,14 @@ async function countCandles(asset: string) {
 
 function startTier(targets: CollectionTarget[], tier = 'high_frequency') {
   return kit.client.workflow.start(collectTierWorkflow, {
-    workflowId: `test-collect-${randomUUID()}`, taskQueue: TASK_QUEUES.pipeline, args: [{ tier, targets }],
+    workflowId: `test-collect-${randomUUID()}`, taskQueue: TASK_QUEUES.pipeline, args: [{ tier, targets, generateSignals: false }],
   });
 }
 
 describe('collectTierWorkflow', () => {
   it('writes the last day of 15-minute simulated candles per asset, and a second run writes none', async () => {
     const deps = { db: handle.db, ...simulatedSources(5), clock: () => NOW };
-    const workers = [await pipelineWorker(kit), ...await marketDataWorkers(kit, deps)];
+    const workers = [await pipelineWorker(kit, testSignalDeps(handle)), ...await marketDataWorkers(kit, deps)];
     const [first, second] = await withWorkers(workers, async () => {
       const a = await (await startTier([target('bitcoin'), target('ethereum')])).result();
       const b = await (await startTier([target('bitcoin'), target('ethereum')])).result();
@@ -99,7 +94,7 @@ describe('collectTierWorkflow', () => {
   it('fails only the asset with a malformed body; the others complete and the run names it', async () => {
     serveMarketCharts();
     server.on((_req, url) => (url.pathname.includes('/coins/badcoin/') ? { body: '{"prices": [[17000' } : undefined));
-    const workers = [await pipelineWorker(kit), ...await marketDataWorkers(kit, liveDeps())];
+    const workers = [await pipelineWorker(kit, testSignalDeps(handle)), ...await marketDataWorkers(kit, liveDeps())];
     const err = await withWorkers(workers, async () =>
       (await startTier([target('bitcoin'), target('badcoin'), target('ethereum')])).result().then(() => undefined, (e: unknown) => e));
     expect(err).toBeInstanceOf(WorkflowFailedError);
@@ -118,7 +113,7 @@ describe('collectTierWorkflow', () => {
     serveMarketCharts();
     server.once(/coins\/bitcoin\//, { status: 429, headers: { 'retry-after': '2' }, body: { status: { error_code: 429, error_message: 'Rate limited' } } });
     server.once(/coins\/ethereum\//, { status: 500, body: { error: 'boom' } });
-    const workers = [await pipelineWorker(kit), ...await marketDataWorkers(kit, liveDeps())];
+    const workers = [await pipelineWorker(kit, testSignalDeps(handle)), ...await marketDataWorkers(kit, liveDeps())];
     const summary = await withWorkers(workers, async () => (await startTier([target('bitcoin'), target('ethereum')])).result());
     expect(summary.rowsWritten).toBe(190);
     const btc = server.requests.filter((r) => r.url.pathname.includes('bitcoin'));
@@ -134,7 +129,7 @@ describe('collectTierWorkflow', () => {
     server.on((_req, url) => (url.pathname === '/fred/series/observations'
       ? fredBody([['2026-11-18', '16.5'], ['2026-11-19', '.'], ['2026-11-20', '18.25']])
       : undefined));
-    const workers = [await pipelineWorker(kit), ...await marketDataWorkers(kit, liveDeps())];
+    const workers = [await pipelineWorker(kit, testSignalDeps(handle)), ...await marketDataWorkers(kit, liveDeps())];
     await withWorkers(workers, async () => (await startTier([target('VIXCLS', 'macro', 1440)], 'macro')).result());
     const rows = await handle.db.select().from(macroIndicators).orderBy(macroIndicators.date);
     expect(rows.map((r) => [r.date, r.value, r.isForwardFilled, r.source])).toEqual([
@@ -147,14 +142,10 @@ describe('collectTierWorkflow', () => {
   it('a failed run retried through the API completes once the fault is gone', async () => {
     serveMarketCharts();
     server.on((_req, url) => (url.pathname.includes('/coins/ethereum/') ? { status: 404, body: { error: 'coin not found' } } : undefined));
-    const app = createApp(
-      { db: handle.db, temporal: kit.client, collection: loadCollectionConfig() },
-      { apiKeys: parseApiKeys('operator:operator-key-1'), logger: pino({ level: 'silent' }) },
-    );
-    const http: Server = await new Promise((r) => { const s = app.listen(0, '127.0.0.1', () => r(s)); });
-    const api = `http://127.0.0.1:${(http.address() as AddressInfo).port}/api/v1`;
+    const http = await startTestApi(kit.client, handle, 'operator:operator-key-1');
+    const api = `${http.base}/api/v1`;
     const auth = { authorization: 'Bearer operator-key-1' };
-    const workers = [await pipelineWorker(kit), ...await marketDataWorkers(kit, liveDeps())];
+    const workers = [await pipelineWorker(kit, testSignalDeps(handle)), ...await marketDataWorkers(kit, liveDeps())];
     try {
       await withWorkers(workers, async () => {
         const run = await startTier([target('bitcoin'), target('ethereum')]);
@@ -177,7 +168,7 @@ describe('collectTierWorkflow', () => {
         expect(again.status).toBe(409);
       });
     } finally {
-      http.close();
+      await http.close();
     }
     expect(await countCandles('ethereum')).toBe(95);
   });
@@ -189,7 +180,7 @@ describe('collectTierWorkflow', () => {
     const deps = { db: handle.db, ...simulatedSources(5), clock: () => NOW };
     const retried = await retryRun(kit.client, run.workflowId);
     expect(retried.method).toBe('restart');
-    const workers = [await pipelineWorker(kit), ...await marketDataWorkers(kit, deps)];
+    const workers = [await pipelineWorker(kit, testSignalDeps(handle)), ...await marketDataWorkers(kit, deps)];
     const summary = await withWorkers(workers, () => kit.client.workflow.getHandle(run.workflowId, retried.runId).result());
     expect(summary).toMatchObject({ tier: 'high_frequency', rowsWritten: 95 });
   });

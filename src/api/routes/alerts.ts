@@ -1,0 +1,60 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { queryAlerts } from '../../db/signals';
+import type { ApiContext } from '../context';
+import { parseInput } from '../errors';
+import { timeParam } from './signals';
+
+const listQuery = z.object({
+  type: z.enum(['signal', 'volatility_spike']).optional(),
+  asset: z.string().regex(/^[\w.-]+$/).optional(),
+  from: timeParam.optional(),
+  to: timeParam.optional(),
+  limit: z.coerce.number().int().min(1).max(5000).default(100),
+});
+
+const HEARTBEAT_MS = 15_000;
+
+export function alertsRouter(ctx: ApiContext): Router {
+  const router = Router();
+  router.get('/', async (req, res) => {
+    const q = parseInput(listQuery, req.query, 'query');
+    const rows = await queryAlerts(ctx.db, q);
+    res.json({
+      alerts: rows.map((r) => ({
+        id: r.id, alertType: r.alertType, asset: r.asset, timestamp: r.timestamp, alert: r.alertData,
+        filePath: r.filePath, distributedChannels: r.distributedChannels, createdAt: r.createdAt.toISOString(),
+      })),
+    });
+  });
+
+  /**
+   * Server-Sent Events: `event: alert`, `id: <alert id>`, `data: <seed-format alert JSON>`. A client
+   * that reconnects with Last-Event-ID first gets the alerts stored after that id.
+   */
+  router.get('/stream', async (req, res) => {
+    const lastId = Number(req.get('last-event-id'));
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.write(': connected\n\n');
+    const send = (id: number, type: string, alert: unknown) => res.write(`event: alert\nid: ${id}\ndata: ${JSON.stringify({ alert_type: type, alert })}\n\n`);
+    let sentUpTo = Number.isInteger(lastId) && lastId > 0 ? lastId : 0;
+    const unsubscribe = await ctx.alertStream.subscribe((a) => {
+      if (a.id <= sentUpTo) return;
+      sentUpTo = a.id;
+      send(a.id, a.alert_type, a.alert);
+    });
+    if (sentUpTo > 0) {
+      for (const r of await queryAlerts(ctx.db, { afterId: sentUpTo, limit: 1000 })) {
+        if (r.id <= sentUpTo) continue;
+        sentUpTo = r.id;
+        send(r.id, r.alertType, r.alertData);
+      }
+    }
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    req.on('close', () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+    });
+  });
+  return router;
+}

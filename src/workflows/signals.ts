@@ -1,0 +1,78 @@
+import { defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { SignalActivities } from '../activities/signals';
+import { innermostMessage } from '../temporal/failures';
+import { TASK_QUEUES } from '../temporal/task-queues';
+import type { GenerateSignalsInput, GenerateSignalsProgress, GenerateSignalsSummary, NewAlert } from './types';
+
+const DAY_MS = 86_400_000;
+/** Decision times per activity call: small enough to heartbeat often, large enough to load data once for many. */
+const STEPS_PER_CHUNK = 120;
+const DELIVERY_BATCH = 20;
+
+const { evaluateSignals } = proxyActivities<SignalActivities>({
+  taskQueue: TASK_QUEUES.pipeline,
+  startToCloseTimeout: '30m',
+  heartbeatTimeout: '5m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+
+/** Each delivery is its own activity with its own retries, so one failing channel never holds up another. */
+const { deliverAlert } = proxyActivities<SignalActivities>({
+  taskQueue: TASK_QUEUES.pipeline,
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 6 },
+});
+
+export const signalsProgressQuery = defineQuery<GenerateSignalsProgress>('progress');
+
+export function decisionTimes(input: GenerateSignalsInput, now: number): number[] {
+  if (input.from === undefined && input.to === undefined) return [input.asOf ?? now];
+  const step = (input.stepMinutes ?? 1440) * 60_000;
+  const from = input.from ?? (input.to! - DAY_MS);
+  const to = input.to ?? now;
+  const times: number[] = [];
+  for (let t = Math.ceil(from / step) * step; t <= to; t += step) times.push(t);
+  return times;
+}
+
+/**
+ * Runs the strategies at one decision time (default: now) or at every step of a range, aggregates,
+ * stores signals and alerts, then delivers each new alert on each channel.
+ */
+export async function generateSignalsWorkflow(input: GenerateSignalsInput): Promise<GenerateSignalsSummary> {
+  const times = decisionTimes(input, workflowInfo().startTime.getTime());
+  const progress: GenerateSignalsProgress = {
+    stepsDone: 0, stepsTotal: times.length, signals: 0, aggregated: 0, alerts: 0, deliveries: { delivered: 0, failed: 0 },
+  };
+  setHandler(signalsProgressQuery, () => progress);
+  const strategyFailures: GenerateSignalsSummary['strategyFailures'] = [];
+  const deliveryFailures: GenerateSignalsSummary['deliveryFailures'] = [];
+  const alerts: NewAlert[] = [];
+  let channels: Awaited<ReturnType<typeof evaluateSignals>>['channels'] = [];
+
+  for (let i = 0; i < times.length; i += STEPS_PER_CHUNK) {
+    const r = await evaluateSignals({ asOfs: times.slice(i, i + STEPS_PER_CHUNK), assets: input.assets });
+    progress.stepsDone += r.steps;
+    progress.signals += r.signals;
+    progress.aggregated += r.aggregated;
+    progress.alerts += r.alerts.length;
+    alerts.push(...r.alerts);
+    strategyFailures.push(...r.strategyFailures);
+    channels = r.channels;
+  }
+
+  if (input.distribute ?? true) {
+    for (let i = 0; i < alerts.length; i += DELIVERY_BATCH) {
+      await Promise.all(alerts.slice(i, i + DELIVERY_BATCH).flatMap((alert) => channels.map(async (channel) => {
+        try {
+          await deliverAlert({ alertId: alert.id, channel });
+          progress.deliveries.delivered += 1;
+        } catch (err) {
+          progress.deliveries.failed += 1;
+          deliveryFailures.push({ alertId: alert.id, channel, error: innermostMessage(err) });
+        }
+      })));
+    }
+  }
+  return { ...progress, strategyFailures, deliveryFailures };
+}
