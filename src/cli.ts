@@ -10,7 +10,9 @@ import { connectDatabase, migrateDatabase } from './db/client';
 import { createLogger } from './logger';
 import { buildWorkers, startApi, type WorkerRole } from './runtime';
 import { startBackfill, startCollection } from './services/collections';
-import { importCsv } from './services/csv-import';
+import { importCsv, importMacroCsv } from './services/csv-import';
+import { startSignalGeneration } from './services/signals';
+import { loadStrategyConfigs } from './config/strategies';
 import { syncSchedules } from './services/schedules';
 import { ensureTemporalCli } from './temporal/cli-binary';
 import { connectClient, connectWorkerConnection, ensureSearchAttributes } from './temporal/connection';
@@ -174,11 +176,14 @@ program.command('backfill').description('fill gaps for assets over a date range 
     await t.close();
   });
 
-program.command('import-csv').description('load a timestamp,open,high,low,close,volume CSV into crypto_ohlcv')
-  .requiredOption('--asset <asset>', 'asset id to store the bars under, e.g. bitcoin')
+program.command('import-csv').description('load a CSV: OHLCV bars into crypto_ohlcv (--asset) or a daily series into macro_indicators (--indicator)')
+  .option('--asset <asset>', 'coin id to store OHLCV bars under, e.g. bitcoin')
+  .option('--indicator <series>', 'macro series to store a date,value file under, e.g. VIXCLS')
   .requiredOption('--file <path>', 'CSV file')
   .option('--interval <minutes>', 'bar length in minutes (inferred from the data when omitted)')
-  .action(async (opts: { asset: string; file: string; interval?: string }) => {
+  .option('--column <name>', 'value column of a macro file (default: the one named like the indicator)')
+  .action(async (opts: { asset?: string; indicator?: string; file: string; interval?: string; column?: string }) => {
+    if (!opts.asset === !opts.indicator) throw new Error('give exactly one of --asset or --indicator');
     const e = env();
     const intervalMinutes = opts.interval === undefined ? undefined : Number(opts.interval);
     if (intervalMinutes !== undefined && !(Number.isInteger(intervalMinutes) && intervalMinutes > 0)) {
@@ -186,11 +191,16 @@ program.command('import-csv').description('load a timestamp,open,high,low,close,
     }
     await migrateDatabase(e.DATABASE_URL);
     const db = connectDatabase(e.DATABASE_URL);
-    const bar = new SingleBar({ format: 'import [{bar}] {percentage}% | {value}/{total} bars', hideCursor: true });
-    let started = false;
     try {
+      if (opts.indicator) {
+        const r = await importMacroCsv(db.db, { indicator: opts.indicator, file: opts.file, column: opts.column });
+        say(`${r.indicator}: ${r.rowsRead} rows read, ${r.rowsWritten} written (${r.forwardFilled} forward-filled gaps), ${r.first} … ${r.last}`);
+        return;
+      }
+      const bar = new SingleBar({ format: 'import [{bar}] {percentage}% | {value}/{total} bars', hideCursor: true });
+      let started = false;
       const result = await importCsv(db.db, {
-        asset: opts.asset, file: opts.file, intervalMinutes,
+        asset: opts.asset!, file: opts.file, intervalMinutes,
         onProgress: (done, total) => {
           if (!started) { bar.start(total, 0); started = true; }
           bar.update(done);
@@ -205,6 +215,32 @@ program.command('import-csv').description('load a timestamp,open,high,low,close,
       }
     } finally {
       await db.close();
+    }
+  });
+
+program.command('signals').description('run the strategies now, at --as-of, or over --from/--to (a generateSignalsWorkflow)')
+  .option('--as-of <time>', 'one decision time, ISO date or time')
+  .option('--from <date>', 'first decision time of a range')
+  .option('--to <date>', 'last decision time of a range')
+  .option('--assets <list>', 'comma-separated coins (default: every strategy asset)')
+  .option('--no-distribute', 'store alerts without sending them')
+  .action(async (opts: { asOf?: string; from?: string; to?: string; assets?: string; distribute: boolean }) => {
+    const e = env();
+    const time = (flag: string, v?: string) => {
+      if (v === undefined) return undefined;
+      const t = Date.parse(v);
+      if (Number.isNaN(t)) throw new Error(`${flag}: "${v}" is not a date`);
+      return t;
+    };
+    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    try {
+      const started = await startSignalGeneration(t.client, {
+        asOf: time('--as-of', opts.asOf), from: time('--from', opts.from), to: time('--to', opts.to),
+        assets: opts.assets?.split(','), distribute: opts.distribute,
+      }, loadStrategyConfigs().filter((c) => c.enabled).map((c) => c.name));
+      say(`started ${started.workflowId}; progress: GET /api/v1/runs/${encodeURIComponent(started.workflowId)}`);
+    } finally {
+      await t.close();
     }
   });
 

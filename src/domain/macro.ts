@@ -17,9 +17,9 @@ export function fillMacroGaps(
   raw: RawObservation[],
   previous?: { date: string; value: number },
 ): MacroObservation[] {
-  const out: MacroObservation[] = [];
   const sorted = [...raw].sort((a, b) => a.date.localeCompare(b.date));
   let last = previous && sorted.length > 0 && previous.date < sorted[0].date ? previous.value : undefined;
+  const out: MacroObservation[] = [];
   for (const obs of sorted) {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(obs.date)) {
       throw new InvalidMarketDataError(`${indicator}: observation date "${obs.date}" is not YYYY-MM-DD`);

@@ -4,7 +4,8 @@ import { InvalidMarketDataError } from '../domain/candles';
 import { candleFromRecord, type CsvColumns, detectColumns, inferIntervalMs } from '../domain/csv';
 import { MINUTE_MS, type Candle } from '../domain/types';
 import type { Database } from '../db/client';
-import { upsertCandles } from '../db/market-data';
+import { upsertCandles, upsertMacro } from '../db/market-data';
+import { fillMacroGaps } from '../domain/macro';
 
 export interface CsvImportResult {
   asset: string;
@@ -74,5 +75,54 @@ export async function importCsv(
     rejected,
     first: candles[0] && new Date(candles[0].timestamp).toISOString(),
     last: candles.length ? new Date(candles[candles.length - 1].timestamp).toISOString() : undefined,
+  };
+}
+
+export interface MacroCsvImportResult {
+  indicator: string;
+  rowsRead: number;
+  rowsWritten: number;
+  forwardFilled: number;
+  first?: string;
+  last?: string;
+}
+
+/**
+ * Loads a daily series CSV (FRED's observation_date,<SERIES> download, or any date,value file) into
+ * macro_indicators with source 'csv'. The value column is `column`, else the one named like the
+ * indicator, else "value"/"close", else the second. Empty or "." values are gaps: forward-filled and flagged.
+ */
+export async function importMacroCsv(
+  db: Database,
+  opts: { indicator: string; file: string; column?: string },
+): Promise<MacroCsvImportResult> {
+  const parser = createReadStream(opts.file).pipe(parse({ relax_column_count: true, skip_empty_lines: true, trim: true }));
+  let dateCol = -1;
+  let valueCol = -1;
+  const raw: Array<{ date: string; value: string }> = [];
+  for await (const record of parser as AsyncIterable<string[]>) {
+    if (dateCol < 0) {
+      const names = record.map((h) => h.trim().toLowerCase());
+      dateCol = names.findIndex((n) => n === 'observation_date' || n === 'date' || n === 'datetime');
+      if (dateCol < 0) throw new InvalidMarketDataError(`${opts.file}: the header has no date column (observation_date, date or datetime)`);
+      const wanted = [opts.column, opts.indicator, 'value', 'close'].filter(Boolean).map((n) => n!.toLowerCase());
+      valueCol = wanted.map((w) => names.indexOf(w)).find((i) => i >= 0) ?? (dateCol === 0 ? 1 : 0);
+      if (opts.column && names.indexOf(opts.column.toLowerCase()) < 0) {
+        throw new InvalidMarketDataError(`${opts.file}: --column ${opts.column} is not in the header (${record.join(', ')})`);
+      }
+      continue;
+    }
+    const date = (record[dateCol] ?? '').slice(0, 10);
+    raw.push({ date, value: record[valueCol] ?? '' });
+  }
+  const observations = fillMacroGaps(opts.indicator, raw);
+  const rowsWritten = await upsertMacro(db, opts.indicator, 'csv', observations);
+  return {
+    indicator: opts.indicator,
+    rowsRead: raw.length,
+    rowsWritten,
+    forwardFilled: observations.filter((o) => o.isForwardFilled).length,
+    first: observations[0]?.date,
+    last: observations.at(-1)?.date,
   };
 }

@@ -6,7 +6,7 @@ export function testDatabase(): DatabaseHandle {
   return connectDatabase(inject('databaseUrl'), 5);
 }
 
-/** Empties the market-data tables between tests that count rows. */
+/** Empties the data tables between tests that count rows. */
 export async function clearMarketData(handle: DatabaseHandle): Promise<void> {
-  await handle.db.execute(sql`TRUNCATE crypto_ohlcv, macro_indicators, collection_runs RESTART IDENTITY`);
+  await handle.db.execute(sql`TRUNCATE crypto_ohlcv, macro_indicators, collection_runs, signal_history, alert_history RESTART IDENTITY`);
 }

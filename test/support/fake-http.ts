@@ -15,7 +15,7 @@ export type FakeHandler = (req: IncomingMessage, url: URL) => FakeResponse | und
  * format; every request is recorded so tests can count calls and check parameters.
  */
 export class FakeHttpServer {
-  readonly requests: Array<{ method: string; url: URL; headers: IncomingMessage['headers']; at: number }> = [];
+  readonly requests: Array<{ method: string; url: URL; headers: IncomingMessage['headers']; at: number; body: string }> = [];
   private handlers: FakeHandler[] = [];
   private server?: Server;
 
@@ -41,9 +41,11 @@ export class FakeHttpServer {
   }
 
   async start(): Promise<string> {
-    this.server = createServer((req, res) => {
+    this.server = createServer(async (req, res) => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      this.requests.push({ method: req.method ?? 'GET', url, headers: req.headers, at: Date.now() });
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      this.requests.push({ method: req.method ?? 'GET', url, headers: req.headers, at: Date.now(), body: Buffer.concat(chunks).toString('utf8') });
       const answer = this.handlers.map((h) => h(req, url)).find((r) => r !== undefined)
         ?? { status: 404, body: { error: `no fake handler for ${url.pathname}` } };
       const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);

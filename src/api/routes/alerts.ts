@@ -37,18 +37,16 @@ export function alertsRouter(ctx: ApiContext): Router {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write(': connected\n\n');
     const send = (id: number, type: string, alert: unknown) => res.write(`event: alert\nid: ${id}\ndata: ${JSON.stringify({ alert_type: type, alert })}\n\n`);
-    let sentUpTo = Number.isInteger(lastId) && lastId > 0 ? lastId : 0;
-    const unsubscribe = await ctx.alertStream.subscribe((a) => {
-      if (a.id <= sentUpTo) return;
-      sentUpTo = a.id;
-      send(a.id, a.alert_type, a.alert);
-    });
-    if (sentUpTo > 0) {
-      for (const r of await queryAlerts(ctx.db, { afterId: sentUpTo, limit: 1000 })) {
-        if (r.id <= sentUpTo) continue;
-        sentUpTo = r.id;
-        send(r.id, r.alertType, r.alertData);
-      }
+    // Deliveries run in parallel, so ids can arrive out of order: remember what was sent, not a high-water mark.
+    const sent = new Set<number>();
+    const forward = (id: number, type: string, alert: unknown) => {
+      if (sent.has(id)) return;
+      sent.add(id);
+      send(id, type, alert);
+    };
+    const unsubscribe = await ctx.alertStream.subscribe((a) => forward(a.id, a.alert_type, a.alert));
+    if (Number.isInteger(lastId) && lastId > 0) {
+      for (const r of await queryAlerts(ctx.db, { afterId: lastId, limit: 1000 })) forward(r.id, r.alertType, r.alertData);
     }
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
     req.on('close', () => {
