@@ -38,7 +38,8 @@ async function loadMarketData(db: Database, assets: string[], from: number, unti
     prices[asset] = dailySeries(candles, interval * MINUTE_MS);
   }
   const vixRows = await queryMacro(db, VIX, new Date(from).toISOString().slice(0, 10), new Date(until).toISOString().slice(0, 10), 100_000);
-  return { prices, macro: { [VIX]: macroSeriesFrom(vixRows) } };
+  // Strategies count observations; a forward-filled holiday is not one.
+  return { prices, macro: { [VIX]: macroSeriesFrom(vixRows.filter((r) => !r.isForwardFilled)) } };
 }
 
 export function createSignalActivities(deps: SignalDeps) {

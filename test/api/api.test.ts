@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCollectionConfig } from '../../src/config/collection';
 import { upsertCandles } from '../../src/db/market-data';
+import { insertAlert, insertSignals } from '../../src/db/signals';
 import { syncSchedules } from '../../src/services/schedules';
 import { clearMarketData, testDatabase } from '../support/db';
 import { startTestApi } from '../support/api';
@@ -126,5 +127,61 @@ describe('data', () => {
 
     const status = await call('GET', '/api/v1/collections/status', keys.read);
     expect(status.body.budget).toMatchObject({ estimatedDailyCalls: 393, baselineDailyCalls: 2880, callsMadeToday: 0 });
+  });
+});
+
+describe('signals, alerts and strategies', () => {
+  it('lists the strategies with their parameter specs', async () => {
+    const res = await call('GET', '/api/v1/strategies', keys.read);
+    expect(res.body.strategies.map((s: { name: string }) => s.name).sort()).toEqual(['mean_reversion', 'sma_crossover', 'vix_correlation', 'volatility_spike']);
+    const sma = res.body.strategies.find((s: { name: string }) => s.name === 'sma_crossover');
+    expect(sma.parameterSpecs).toContainEqual(expect.objectContaining({ name: 'fast', type: 'int', default: 10 }));
+    expect(sma.parameters).toEqual({ fast: 10, slow: 30, confidence: 0.65 });
+  });
+
+  it('starts signal generation once per decision time, for operators only', async () => {
+    expect((await call('POST', '/api/v1/signals/generate', keys.read, {})).status).toBe(403);
+    const both = await call('POST', '/api/v1/signals/generate', keys.operator, { asOf: '2025-01-01', from: '2024-12-01' });
+    expect(both.status).toBe(400);
+    expect(both.body.error.message).toBe('body.asOf: give asOf, or from/to, not both');
+    const first = await call('POST', '/api/v1/signals/generate', keys.operator, { asOf: '2025-01-01T00:00:00Z', assets: ['bitcoin'] });
+    expect(first.status).toBe(202);
+    expect(first.body.workflowId).toBe('signals-2025-01-01T00:00:00Z-bitcoin');
+    const second = await call('POST', '/api/v1/signals/generate', keys.operator, { asOf: '2025-01-01T00:00:00Z', assets: ['bitcoin'] });
+    expect(second.body).toEqual(first.body);
+    // No worker runs here; stop the run so it cannot write into later tests.
+    await kit.client.workflow.getHandle(first.body.workflowId).terminate('api test');
+  });
+
+  it('filters stored signals and alerts, and replays alerts after Last-Event-ID on the stream', async () => {
+    await clearMarketData(handle);
+    const t = Date.UTC(2025, 5, 1);
+    const common = { price: 100, confidence: 0.9, positionSize: 0.02, stopLoss: 98, takeProfit: 104, analysis: { why: 'test' } };
+    await insertSignals(handle.db, [
+      { ...common, asset: 'bitcoin', signalType: 'LONG', timestamp: t, strategyName: 'sma_crossover' },
+      { ...common, asset: 'bitcoin', signalType: 'SHORT', timestamp: t + 1, strategyName: 'vix_correlation' },
+      { ...common, asset: 'ethereum', signalType: 'LONG', timestamp: t + 2, strategyName: 'sma_crossover' },
+    ]);
+    const longs = await call('GET', '/api/v1/signals?asset=bitcoin&type=LONG', keys.read);
+    expect(longs.body.signals).toHaveLength(1);
+    expect(longs.body.signals[0]).toMatchObject({ strategy: 'sma_crossover', analysis: { why: 'test' }, stopLoss: 98 });
+    expect((await call('GET', `/api/v1/signals?from=${t + 1}`, keys.read)).body.signals.map((s: { timestamp: number }) => s.timestamp)).toEqual([t + 2, t + 1]);
+    expect((await call('GET', '/api/v1/signals?type=HOLD', keys.read)).body.error.message).toMatch(/^query\.type: /);
+
+    const alert = (ts: number) => ({ type: 'signal' as const, body: { timestamp: ts, asset: 'bitcoin', signal_type: 'LONG' as const, confidence: 0.9, strategies: ['a'], price: 1, position_size: 0.02, risk_metrics: { stop_loss: 0.98, take_profit: 1.04 } } });
+    const firstId = (await insertAlert(handle.db, alert(t)))!;
+    const secondId = (await insertAlert(handle.db, alert(t + 1)))!;
+    const listed = await call('GET', '/api/v1/alerts?type=signal&asset=bitcoin', keys.read);
+    expect(listed.body.alerts.map((a: { id: number }) => a.id)).toEqual([secondId, firstId]);
+
+    const controller = new AbortController();
+    const res = await fetch(`${base}/api/v1/alerts/stream`, { headers: { authorization: `Bearer ${keys.read}`, 'last-event-id': String(firstId) }, signal: controller.signal });
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!text.includes('event: alert')) text += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    expect(text).toContain(`id: ${secondId}\n`);
+    expect(text).not.toContain(`id: ${firstId}\n`);
   });
 });
