@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigint, bigserial, boolean, date, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex,
+  bigint, bigserial, boolean, date, doublePrecision, index, integer, json, jsonb, pgTable, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -82,7 +82,8 @@ export const alertHistory = pgTable('alert_history', {
   alertType: text('alert_type').notNull(),
   asset: text('asset').notNull(),
   timestamp: bigint('timestamp', { mode: 'number' }).notNull(),
-  alertData: jsonb('alert_data').notNull(),
+  /** `json`, not `jsonb`: the alert keeps the seed's field order in files, webhooks and the API. */
+  alertData: json('alert_data').notNull(),
   filePath: text('file_path'),
   distributedChannels: jsonb('distributed_channels').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
   createdAt: createdAt(),
