@@ -12,7 +12,6 @@ import { buildWorkers, startApi, type WorkerRole } from './runtime';
 import { startBackfill, startCollection } from './services/collections';
 import { importCsv, importMacroCsv } from './services/csv-import';
 import { startSignalGeneration } from './services/signals';
-import { loadStrategyConfigs } from './config/strategies';
 import { syncSchedules } from './services/schedules';
 import { ensureTemporalCli } from './temporal/cli-binary';
 import { connectClient, connectWorkerConnection, ensureSearchAttributes } from './temporal/connection';
@@ -237,7 +236,7 @@ program.command('signals').description('run the strategies now, at --as-of, or o
       const started = await startSignalGeneration(t.client, {
         asOf: time('--as-of', opts.asOf), from: time('--from', opts.from), to: time('--to', opts.to),
         assets: opts.assets?.split(','), distribute: opts.distribute,
-      }, loadStrategyConfigs().filter((c) => c.enabled).map((c) => c.name));
+      });
       say(`started ${started.workflowId}; progress: GET /api/v1/runs/${encodeURIComponent(started.workflowId)}`);
     } finally {
       await t.close();

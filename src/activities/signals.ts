@@ -62,7 +62,9 @@ export function createSignalActivities(deps: SignalDeps) {
       const data = await loadMarketData(db, assets, historyFrom, last);
       const past: PastSignal[] = await pastStrategySignals(db, historyFrom, first);
       const lastAlert = new Map<string, number>();
-      const result: EvaluateSignalsResult = { steps: 0, signals: 0, aggregated: 0, alerts: [], strategyFailures: [], channels: deps.channels };
+      const result: EvaluateSignalsResult = {
+        steps: 0, signals: 0, aggregated: 0, alerts: [], strategyFailures: [], channels: deps.channels, strategies: strategies.map((s) => s.name),
+      };
 
       for (const asOf of [...input.asOfs].sort((a, b) => a - b)) {
         const produced: TradingSignal[] = [];

@@ -1,6 +1,7 @@
-import { defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { SignalActivities } from '../activities/signals';
 import { innermostMessage } from '../temporal/failures';
+import { MTS_STRATEGIES } from '../temporal/search-attributes';
 import { TASK_QUEUES } from '../temporal/task-queues';
 import type { GenerateSignalsInput, GenerateSignalsProgress, GenerateSignalsSummary, NewAlert } from './types';
 
@@ -59,6 +60,8 @@ export async function generateSignalsWorkflow(input: GenerateSignalsInput): Prom
     alerts.push(...r.alerts);
     strategyFailures.push(...r.strategyFailures);
     channels = r.channels;
+    // The worker knows which strategies ran; record them so runs are findable by strategy.
+    if (i === 0) upsertSearchAttributes([{ key: MTS_STRATEGIES, value: r.strategies }]);
   }
 
   if (input.distribute ?? true) {

@@ -96,6 +96,7 @@ export interface EvaluateSignalsResult {
   alerts: NewAlert[];
   strategyFailures: Array<{ strategy: string; asOf: number; error: string }>;
   channels: Array<'file' | 'sse' | 'webhook' | 'discord'>;
+  strategies: string[];
 }
 
 export interface DeliverAlertInput {

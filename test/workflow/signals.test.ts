@@ -7,6 +7,7 @@ import { alertHistory, signalHistory } from '../../src/db/schema';
 import type { Strategy } from '../../src/domain/strategies/framework';
 import { DAY_MS } from '../../src/domain/types';
 import { simulatedSources } from '../../src/providers/simulated';
+import { MTS_STRATEGIES } from '../../src/temporal/search-attributes';
 import { TASK_QUEUES } from '../../src/temporal/task-queues';
 import { backfillWorkflow } from '../../src/workflows/collection';
 import { generateSignalsWorkflow } from '../../src/workflows/signals';
@@ -99,7 +100,10 @@ describe('generateSignalsWorkflow on a backfilled simulated market', () => {
         await connected;
 
         const year = { from: END - 365 * DAY_MS, to: END - DAY_MS };
-        const summary = await generate(year);
+        const run = await kit.client.workflow.start(generateSignalsWorkflow, { workflowId: `test-signals-${randomUUID()}`, taskQueue: TASK_QUEUES.pipeline, args: [year] });
+        const summary = await run.result();
+        const attributes = (await run.describe()).typedSearchAttributes;
+        expect(attributes.get(MTS_STRATEGIES)?.sort()).toEqual(['mean_reversion', 'sma_crossover', 'vix_correlation', 'volatility_spike']);
         // Give the last notifications a moment to travel Postgres → API → client.
         await new Promise((r) => setTimeout(r, 500));
         finish();

@@ -42,7 +42,7 @@ export function signalsRouter(ctx: ApiContext): Router {
   const router = Router();
   router.post('/signals/generate', operator, async (req, res) => {
     const body = parseInput(generateBody, req.body, 'body');
-    res.status(202).json(await startSignalGeneration(ctx.temporal, body, ctx.strategies.filter((s) => s.enabled).map((s) => s.name)));
+    res.status(202).json(await startSignalGeneration(ctx.temporal, body));
   });
   router.get('/signals', async (req, res) => {
     const q = parseInput(listQuery, req.query, 'query');
