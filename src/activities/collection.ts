@@ -1,12 +1,12 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
-import { gapRanges, InvalidMarketDataError, missingBarTimes, validateCandles } from '../domain/candles';
+import { gapRanges, missingBarTimes, validateCandles } from '../domain/candles';
 import { fillMacroGaps } from '../domain/macro';
 import { DAY_MS, MINUTE_MS } from '../domain/types';
 import type { Database } from '../db/client';
 import { recordCollectionOutcome } from '../db/collection-runs';
 import { lastMacroValueBefore, storedBarTimes, upsertCandles, upsertMacro } from '../db/market-data';
 import { ProviderError } from '../providers/errors';
+import { toActivityFailure } from './failures';
 import type { CryptoDataSource, MacroDataSource } from '../providers/types';
 import type { AssetBackfillProgress, BackfillAssetInput, CollectionTarget, CollectAssetResult } from '../workflows/types';
 
@@ -25,19 +25,6 @@ const MACRO_LOOKBACK_DAYS = 14;
 const MACRO_CHUNK_DAYS = 366;
 
 const isoDate = (t: number) => new Date(t).toISOString().slice(0, 10);
-
-/** Maps a failure to Temporal's terms: 429 waits Retry-After, outages back off, bad data and other 4xx stop at once. */
-export function toActivityFailure(err: unknown): Error {
-  if (err instanceof ProviderError) {
-    if (err.kind === 'rate_limited') {
-      return ApplicationFailure.create({ message: err.message, type: 'ProviderRateLimited', nextRetryDelay: err.retryAfterMs });
-    }
-    if (err.kind === 'unavailable') return ApplicationFailure.retryable(err.message, 'ProviderUnavailable');
-    return ApplicationFailure.nonRetryable(err.message, err.kind === 'invalid_data' ? 'InvalidMarketData' : 'ProviderRejected');
-  }
-  if (err instanceof InvalidMarketDataError) return ApplicationFailure.nonRetryable(err.message, 'InvalidMarketData');
-  return err instanceof Error ? err : new Error(String(err));
-}
 
 export function createCollectionActivities(deps: CollectionDeps) {
   const { db, crypto, macro } = deps;

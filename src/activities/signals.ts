@@ -1,4 +1,5 @@
 import { Context, log } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type pg from 'pg';
 import type { SignalsConfig } from '../config/signals';
 import { aggregateAssetSignals, detectRegime, type PastSignal, trackRecord } from '../domain/aggregation';
@@ -14,7 +15,7 @@ import { getAlert, insertAlert, insertSignals, lastAlertTime, markDelivered, pas
 import type { AlertType } from '../domain/alerts';
 import type { DeliverAlertInput, EvaluateSignalsInput, EvaluateSignalsResult } from '../workflows/types';
 import { type AlertChannel, sendAlert } from './alert-channels';
-import { toActivityFailure } from './collection';
+import { toActivityFailure } from './failures';
 
 export interface SignalDeps {
   db: Database;
@@ -109,7 +110,7 @@ export function createSignalActivities(deps: SignalDeps) {
     /** Delivers one stored alert on one channel; a channel already recorded as delivered is not sent again. */
     async deliverAlert(input: DeliverAlertInput): Promise<{ delivered: boolean; filePath?: string }> {
       const row = await getAlert(db, input.alertId);
-      if (!row) throw toActivityFailure(new Error(`alert ${input.alertId} does not exist`));
+      if (!row) throw ApplicationFailure.nonRetryable(`alert ${input.alertId} does not exist`, 'AlertNotFound');
       if (row.distributedChannels.includes(input.channel)) return { delivered: false };
       try {
         const filePath = await sendAlert(input.channel, {

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Tier } from '../domain/types';
+import { parseConfig, readJsonFile } from './files';
 
 const tierSchema = z.object({
   description: z.string().optional(),
@@ -25,12 +25,7 @@ export interface CollectionConfig {
 export const defaultCollectionConfigPath = fileURLToPath(new URL('../../config/collection.json', import.meta.url));
 
 export function parseCollectionConfig(raw: unknown, origin: string): CollectionConfig {
-  const parsed = collectionSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new Error(`${origin}: ${problems.join('; ')}`);
-  }
-  const { tiers, baseline, catchupWindowMinutes } = parsed.data;
+  const { tiers, baseline, catchupWindowMinutes } = parseConfig(collectionSchema, raw, origin);
   return {
     tiers: Object.entries(tiers).map(([name, t]) => ({ name, ...t })),
     baseline,
@@ -39,13 +34,7 @@ export function parseCollectionConfig(raw: unknown, origin: string): CollectionC
 }
 
 export function loadCollectionConfig(path = defaultCollectionConfigPath): CollectionConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`${path}: ${(err as Error).message}`);
-  }
-  return parseCollectionConfig(raw, path);
+  return parseCollectionConfig(readJsonFile(path), path);
 }
 
 export function findTier(config: CollectionConfig, name: string): Tier | undefined {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeIssues } from './files';
 
 /** Every environment variable MTS reads, validated once at start-up. Documented in README and .env.example. */
 const envSchema = z.object({
@@ -37,8 +38,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''));
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`Invalid environment: ${problems.join('; ')}`);
+    throw new ConfigError(`Invalid environment: ${describeIssues(parsed.error)}`);
   }
   const env = parsed.data;
   // Live crypto data implies live macro data unless told otherwise.

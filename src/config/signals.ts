@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { AggregationSettings } from '../domain/aggregation';
+import { parseConfig, readJsonFile } from './files';
 import { riskSchema } from './strategies';
 
 const regimeWeights = z.record(z.string(), z.object({
@@ -35,15 +35,5 @@ export type SignalsConfig = z.infer<typeof signalsSchema> & { aggregation: Aggre
 export const defaultSignalsConfigPath = fileURLToPath(new URL('../../config/signals.json', import.meta.url));
 
 export function loadSignalsConfig(path = defaultSignalsConfigPath): SignalsConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`${path}: ${(err as Error).message}`);
-  }
-  const parsed = signalsSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new Error(`${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  }
-  return parsed.data as SignalsConfig;
+  return parseConfig(signalsSchema, readJsonFile(path), path) as SignalsConfig;
 }

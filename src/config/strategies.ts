@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
 import { createStrategy, parametersSchema, type Strategy, type StrategyConfig } from '../domain/strategies/framework';
+import { parseConfig, readJsonFile } from './files';
 
 export const defaultStrategiesDir = fileURLToPath(new URL('../../config/strategies', import.meta.url));
 
@@ -28,24 +29,14 @@ export function parseStrategyConfig(raw: unknown, origin: string): StrategyConfi
     parameters: parametersSchema(def.parameters).default({} as never),
     risk: riskSchema,
   }).strict();
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    throw new Error(`${origin}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  }
-  return parsed.data as StrategyConfig;
+  return parseConfig(schema, raw, origin) as StrategyConfig;
 }
 
 /** Loads every config/strategies/*.json; a bad file stops start-up with its name and field. */
 export function loadStrategyConfigs(dir = defaultStrategiesDir): StrategyConfig[] {
   return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((file) => {
     const path = join(dir, file);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (err) {
-      throw new Error(`${path}: ${(err as Error).message}`);
-    }
-    return parseStrategyConfig(raw, path);
+    return parseStrategyConfig(readJsonFile(path), path);
   });
 }
 
