@@ -1,0 +1,187 @@
+import type { SignalType } from './signals';
+
+/** The seed's risk limits (config/risk.json), all fractions of equity unless named otherwise. */
+export interface RiskConfig {
+  maxDrawdown: number;
+  dailyLossLimit: number;
+  perTradeStopLoss: number;
+  maxPositionSize: number;
+  maxSingleAssetExposure: number;
+  /** Warn when a measure passes this share of its limit (0.8 = 80%). */
+  warningLevel: number;
+  basePositionPercent: number;
+  minPositionUsd: number;
+  riskRewardRatio: number;
+}
+
+export interface RiskSignal {
+  signalId: string;
+  asset: string;
+  signalType: SignalType;
+  price: number;
+  confidence: number;
+}
+
+export interface PortfolioPosition {
+  asset: string;
+  /** Market value of the position in USD, positive for long and short alike. */
+  exposure: number;
+}
+
+export interface PortfolioState {
+  totalEquity: number;
+  /** Fall of equity from its peak, as a fraction (0.05 = 5% below the peak). */
+  currentDrawdown: number;
+  /** Today's P&L in USD since 00:00 UTC; losses are negative. */
+  dailyPnl: number;
+  positions: PortfolioPosition[];
+}
+
+export type RiskLevel = 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
+
+/** Position size in USD: equity × base% × confidence, capped at max% of equity; under the minimum → 0 (no trade). */
+export function positionSize(signal: Pick<RiskSignal, 'confidence'>, state: Pick<PortfolioState, 'totalEquity'>, config: RiskConfig): number {
+  const size = Math.min(state.totalEquity * config.basePositionPercent * signal.confidence, state.totalEquity * config.maxPositionSize);
+  return size < config.minPositionUsd ? 0 : size;
+}
+
+/** Stop at `perTradeStopLoss` against the position; take profit at stop distance × reward ratio in its favour. */
+export function stopLossPrice(signalType: SignalType, price: number, config: RiskConfig): number {
+  return signalType === 'LONG' ? price * (1 - config.perTradeStopLoss) : price * (1 + config.perTradeStopLoss);
+}
+
+export function takeProfitPrice(signalType: SignalType, price: number, stopLoss: number, config: RiskConfig): number {
+  const distance = Math.abs(price - stopLoss) * config.riskRewardRatio;
+  return signalType === 'LONG' ? price + distance : price - distance;
+}
+
+export interface ValidationResult {
+  approved: boolean;
+  rejectionReason: string | null;
+  warnings: string[];
+  limitsUsed: Record<'drawdown' | 'dailyLoss' | 'positionSize' | 'singleAssetExposure', number>;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+const usd = (x: number) => `$${x.toFixed(2)}`;
+
+/**
+ * The seed's validator: drawdown, daily loss, position size, single-asset exposure — in that order;
+ * the first rejection wins, warnings (past `warningLevel` of a limit) are collected from the checks
+ * that pass. `limitsUsed` is each measure as a share of its limit.
+ */
+export function validateTrade(signal: RiskSignal, state: PortfolioState, size: number, config: RiskConfig): ValidationResult {
+  const equity = state.totalEquity;
+  const potentialLoss = size * config.perTradeStopLoss;
+  const drawdownAfter = state.currentDrawdown + potentialLoss / equity;
+  const dailyLossAfter = Math.abs(Math.min(0, state.dailyPnl)) + potentialLoss;
+  const dailyLimit = equity * config.dailyLossLimit;
+  const sizeFraction = size / equity;
+  const assetExposureAfter = (state.positions.filter((p) => p.asset === signal.asset).reduce((s, p) => s + p.exposure, 0) + size) / equity;
+
+  const checks = [
+    {
+      key: 'drawdown' as const, used: drawdownAfter / config.maxDrawdown,
+      reject: `Trade would exceed maximum drawdown limit. Current: ${pct(state.currentDrawdown)}, Potential: ${pct(drawdownAfter)}, Limit: ${pct(config.maxDrawdown)}`,
+      warn: `Approaching drawdown limit: ${pct(drawdownAfter)} (limit: ${pct(config.maxDrawdown)})`,
+    },
+    {
+      key: 'dailyLoss' as const, used: dailyLossAfter / dailyLimit,
+      reject: `Trade would exceed daily loss limit. Current daily loss: ${usd(Math.abs(Math.min(0, state.dailyPnl)))}, Potential new loss: ${usd(dailyLossAfter)}, Limit: ${usd(dailyLimit)}`,
+      warn: `Approaching daily loss limit: ${usd(dailyLossAfter)} (limit: ${usd(dailyLimit)})`,
+    },
+    {
+      key: 'positionSize' as const, used: sizeFraction / config.maxPositionSize,
+      reject: `Position size ${pct(sizeFraction)} of equity exceeds the maximum ${pct(config.maxPositionSize)}`,
+      warn: `Large position: ${pct(sizeFraction)} of equity (limit: ${pct(config.maxPositionSize)})`,
+    },
+    {
+      key: 'singleAssetExposure' as const, used: assetExposureAfter / config.maxSingleAssetExposure,
+      reject: `Exposure to ${signal.asset} would reach ${pct(assetExposureAfter)} of equity, above the ${pct(config.maxSingleAssetExposure)} limit`,
+      warn: `Approaching single-asset exposure limit for ${signal.asset}: ${pct(assetExposureAfter)} (limit: ${pct(config.maxSingleAssetExposure)})`,
+    },
+  ];
+  const limitsUsed = Object.fromEntries(checks.map((c) => [c.key, c.used])) as ValidationResult['limitsUsed'];
+  const warnings: string[] = [];
+  for (const c of checks) {
+    if (c.used > 1) return { approved: false, rejectionReason: c.reject, warnings, limitsUsed };
+    if (c.used > config.warningLevel) warnings.push(c.warn);
+  }
+  return { approved: true, rejectionReason: null, warnings, limitsUsed };
+}
+
+/**
+ * Composite score 0.4·min(size/10000, 1) + 0.3·min(heat, 1) + 0.3·min(positionRisk, 1), with heat and
+ * position risk as fractions of equity: ≤ 0.08 LOW, ≤ 0.12 MEDIUM, ≤ 0.18 HIGH, else CRITICAL.
+ */
+export function riskLevel(sizeUsd: number, portfolioHeat: number, positionRisk: number): { level: RiskLevel; score: number } {
+  const raw = 0.4 * Math.min(sizeUsd / 10_000, 1) + 0.3 * Math.min(portfolioHeat, 1) + 0.3 * Math.min(positionRisk, 1);
+  // Rounded so a score of exactly 0.08 in decimal (0.08000000000000002 in binary) is still LOW.
+  const score = Math.round(raw * 1e12) / 1e12;
+  const level: RiskLevel = score <= 0.08 ? 'LOW' : score <= 0.12 ? 'MEDIUM' : score <= 0.18 ? 'HIGH' : 'CRITICAL';
+  return { level, score };
+}
+
+export interface RiskAssessment {
+  signalId: string;
+  asset: string;
+  signalType: SignalType;
+  signalPrice: number;
+  signalConfidence: number;
+  isApproved: boolean;
+  rejectionReason: string | null;
+  riskWarnings: string[];
+  recommendedPositionSize: number;
+  stopLossPrice: number;
+  takeProfitPrice: number;
+  riskRewardRatio: number;
+  /** Position as a fraction of equity (the seed's position risk). */
+  positionRiskPercent: number;
+  /** All open exposure plus this position, as a fraction of equity. */
+  portfolioHeat: number;
+  riskLevel: RiskLevel;
+  riskScore: number;
+  currentDrawdown: number;
+  /** The loss this trade adds to today's P&L if its stop is hit (USD, negative). */
+  dailyPnlImpact: number;
+  limitsUsed: ValidationResult['limitsUsed'];
+  config: RiskConfig;
+  processingTimeMs: number;
+}
+
+/** The seed's orchestrator: size, protective levels, risk metrics, validation and risk level in one assessment. */
+export function assessRisk(signal: RiskSignal, state: PortfolioState, config: RiskConfig, clock: () => number = () => performance.now()): RiskAssessment {
+  const started = clock();
+  const size = positionSize(signal, state, config);
+  const stop = stopLossPrice(signal.signalType, signal.price, config);
+  const target = takeProfitPrice(signal.signalType, signal.price, stop, config);
+  const positionRisk = size / state.totalEquity;
+  const heat = (state.positions.reduce((s, p) => s + p.exposure, 0) + size) / state.totalEquity;
+  const validation = size === 0
+    ? { approved: false, rejectionReason: `Position size below the $${config.minPositionUsd} minimum`, warnings: [], limitsUsed: validateTrade(signal, state, 0, config).limitsUsed }
+    : validateTrade(signal, state, size, config);
+  const { level, score } = riskLevel(size, heat, positionRisk);
+  return {
+    signalId: signal.signalId,
+    asset: signal.asset,
+    signalType: signal.signalType,
+    signalPrice: signal.price,
+    signalConfidence: signal.confidence,
+    isApproved: validation.approved,
+    rejectionReason: validation.rejectionReason,
+    riskWarnings: validation.warnings,
+    recommendedPositionSize: size,
+    stopLossPrice: stop,
+    takeProfitPrice: target,
+    riskRewardRatio: Math.abs(target - signal.price) / Math.abs(signal.price - stop),
+    positionRiskPercent: positionRisk,
+    portfolioHeat: heat,
+    riskLevel: level,
+    riskScore: score,
+    currentDrawdown: state.currentDrawdown,
+    dailyPnlImpact: -size * config.perTradeStopLoss,
+    limitsUsed: validation.limitsUsed,
+    config,
+    processingTimeMs: clock() - started,
+  };
+}

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { loadRiskConfig } from '../../src/config/risk';
+import { assessRisk, positionSize, riskLevel, validateTrade, type PortfolioState, type RiskSignal } from '../../src/domain/risk';
+
+const config = loadRiskConfig();
+const signal = (over: Partial<RiskSignal> = {}): RiskSignal => ({ signalId: 's1', asset: 'bitcoin', signalType: 'LONG', price: 50_000, confidence: 1, ...over });
+const state = (over: Partial<PortfolioState> = {}): PortfolioState => ({ totalEquity: 10_000, currentDrawdown: 0, dailyPnl: 0, positions: [], ...over });
+
+describe('risk module, hand-worked', () => {
+  it('ships the seed defaults', () => {
+    expect(config).toEqual({
+      maxDrawdown: 0.2, dailyLossLimit: 0.05, perTradeStopLoss: 0.02, maxPositionSize: 0.1, maxSingleAssetExposure: 0.15,
+      warningLevel: 0.8, basePositionPercent: 0.02, minPositionUsd: 10, riskRewardRatio: 2,
+    });
+  });
+
+  it('sizes at equity × 2% × confidence, caps at 10%, and refuses under $10', () => {
+    expect(positionSize({ confidence: 0.931 }, { totalEquity: 100_000 }, config)).toBeCloseTo(1862, 9);
+    expect(positionSize({ confidence: 1 }, { totalEquity: 10_000 }, { ...config, basePositionPercent: 0.2 })).toBe(1000);
+    expect(positionSize({ confidence: 1 }, { totalEquity: 400 }, config)).toBe(0);
+  });
+
+  it('assesses the seed example: approved, stop 2% below, target at 2R, MEDIUM on fractions', () => {
+    const a = assessRisk(signal({ asset: 'FTM', price: 0.4111, confidence: 0.931 }), state({ totalEquity: 100_000 }), config);
+    expect(a.isApproved).toBe(true);
+    expect(a.recommendedPositionSize).toBeCloseTo(1862, 9);
+    expect(a.stopLossPrice).toBeCloseTo(0.402878, 12);
+    expect(a.takeProfitPrice).toBeCloseTo(0.427544, 12);
+    expect(a.riskRewardRatio).toBeCloseTo(2, 12);
+    expect(a.positionRiskPercent).toBeCloseTo(0.01862, 12);
+    expect(a.portfolioHeat).toBeCloseTo(0.01862, 12);
+    // 0.4 × 0.1862 + 0.3 × 0.01862 + 0.3 × 0.01862 = 0.085652
+    expect(a.riskScore).toBeCloseTo(0.085652, 12);
+    expect(a.riskLevel).toBe('MEDIUM');
+    expect(a.dailyPnlImpact).toBeCloseTo(-37.24, 9);
+    expect(a.riskWarnings).toEqual([]);
+  });
+
+  it('puts a short\'s stop above and its target below', () => {
+    const a = assessRisk(signal({ signalType: 'SHORT', price: 100 }), state(), config);
+    expect(a.stopLossPrice).toBeCloseTo(102, 12);
+    expect(a.takeProfitPrice).toBeCloseTo(96, 12);
+  });
+
+  it('rejects on drawdown: 19.97% + $200 × 2% / $10,000 = 20.01% > 20%', () => {
+    const r = validateTrade(signal(), state({ currentDrawdown: 0.1997 }), 200, config);
+    expect(r.approved).toBe(false);
+    expect(r.rejectionReason).toBe('Trade would exceed maximum drawdown limit. Current: 19.97%, Potential: 20.01%, Limit: 20.00%');
+    expect(r.limitsUsed.drawdown).toBeCloseTo(0.2001 / 0.2, 12);
+  });
+
+  it('warns past 80% of the drawdown limit', () => {
+    const r = validateTrade(signal(), state({ currentDrawdown: 0.16 }), 200, config);
+    expect(r).toMatchObject({ approved: true, warnings: ['Approaching drawdown limit: 16.04% (limit: 20.00%)'] });
+  });
+
+  it('a day at the daily loss limit rejects the next trade', () => {
+    // Limit $500. Lost $480 today: + $4 at risk = $484, approved with a warning (> $400).
+    const near = validateTrade(signal(), state({ dailyPnl: -480 }), 200, config);
+    expect(near).toMatchObject({ approved: true, warnings: ['Approaching daily loss limit: $484.00 (limit: $500.00)'] });
+    // Lost $497: + $4 = $501 > $500.
+    const over = validateTrade(signal(), state({ dailyPnl: -497 }), 200, config);
+    expect(over.approved).toBe(false);
+    expect(over.rejectionReason).toBe('Trade would exceed daily loss limit. Current daily loss: $497.00, Potential new loss: $501.00, Limit: $500.00');
+    // Profits do not offset the limit the other way.
+    expect(validateTrade(signal(), state({ dailyPnl: 900 }), 200, config).approved).toBe(true);
+  });
+
+  it('rejects a position above 10% of equity, and single-asset exposure above 15%', () => {
+    expect(validateTrade(signal(), state(), 1001, config).rejectionReason).toBe('Position size 10.01% of equity exceeds the maximum 10.00%');
+    const held = state({ positions: [{ asset: 'bitcoin', exposure: 1400 }, { asset: 'ethereum', exposure: 3000 }] });
+    expect(validateTrade(signal(), held, 200, config).rejectionReason).toBe('Exposure to bitcoin would reach 16.00% of equity, above the 15.00% limit');
+    expect(validateTrade(signal({ asset: 'solana' }), held, 200, config).approved).toBe(true);
+  });
+
+  it('the first rejection wins: drawdown before daily loss', () => {
+    const r = validateTrade(signal(), state({ currentDrawdown: 0.25, dailyPnl: -1000 }), 200, config);
+    expect(r.rejectionReason).toMatch(/^Trade would exceed maximum drawdown limit/);
+  });
+
+  it('refuses a trade below the minimum size', () => {
+    const a = assessRisk(signal({ confidence: 0.4 }), state({ totalEquity: 1000 }), config);
+    expect(a).toMatchObject({ isApproved: false, recommendedPositionSize: 0, rejectionReason: 'Position size below the $10 minimum' });
+  });
+
+  it('classifies the composite score at the seed thresholds', () => {
+    expect(riskLevel(2000, 0, 0)).toEqual({ level: 'LOW', score: 0.08 });
+    expect(riskLevel(1000, 0.1, 0.1).level).toBe('MEDIUM');
+    expect(riskLevel(0, 0.3, 0.3).level).toBe('HIGH');
+    expect(riskLevel(10_000, 0, 0).level).toBe('CRITICAL');
+    expect(riskLevel(50_000, 3, 3).score).toBeCloseTo(1, 12);
+  });
+});
