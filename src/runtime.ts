@@ -10,6 +10,7 @@ import type { DatabaseHandle } from './db/client';
 import { sourcesFromEnv } from './providers';
 import { AlertStream } from './services/alert-stream';
 import { signalDepsFromConfig } from './services/signal-deps';
+import { loadRiskConfig } from './config/risk';
 import { loadStrategyConfigs } from './config/strategies';
 import { createMarketDataWorkers } from './workers/market-data';
 import { createPipelineWorker } from './workers/pipeline';
@@ -50,7 +51,7 @@ export async function startApi(opts: {
 }): Promise<Server> {
   const alertStream = new AlertStream(opts.env.DATABASE_URL, (err) => opts.logger.warn({ err }, 'alert stream connection'));
   const app = createApp(
-    { db: opts.db.db, temporal: opts.client, collection: opts.collection, strategies: loadStrategyConfigs(), alertStream },
+    { db: opts.db.db, temporal: opts.client, collection: opts.collection, strategies: loadStrategyConfigs(), alertStream, risk: loadRiskConfig() },
     { apiKeys: opts.apiKeys, logger: opts.logger },
   );
   return new Promise((resolve, reject) => {

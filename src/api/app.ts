@@ -11,6 +11,7 @@ import { collectionsRouter } from './routes/collections';
 import { healthRouter } from './routes/health';
 import { marketDataRouter } from './routes/market-data';
 import { runsRouter } from './routes/runs';
+import { riskRouter } from './routes/risk';
 import { schedulesRouter } from './routes/schedules';
 import { signalsRouter } from './routes/signals';
 
@@ -49,6 +50,7 @@ export function createApp(ctx: ApiContext, opts: AppOptions): express.Express {
   api.use(marketDataRouter(ctx));
   api.use('/alerts', alertsRouter(ctx));
   api.use(signalsRouter(ctx));
+  api.use(riskRouter(ctx.risk));
   app.use('/api/v1', api);
 
   app.use(notFoundHandler);

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { CollectionConfig } from '../config/collection';
 import type { Database } from '../db/client';
+import type { RiskConfig } from '../domain/risk';
 import type { StrategyConfig } from '../domain/strategies/framework';
 import type { AlertStream } from '../services/alert-stream';
 
@@ -11,4 +12,5 @@ export interface ApiContext {
   collection: CollectionConfig;
   strategies: StrategyConfig[];
   alertStream: AlertStream;
+  risk: RiskConfig;
 }

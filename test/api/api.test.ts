@@ -185,3 +185,35 @@ describe('signals, alerts and strategies', () => {
     expect(text).not.toContain(`id: ${firstId}\n`);
   });
 });
+
+describe('POST /api/v1/assess-risk', () => {
+  const body = {
+    signal_id: 'ENHANCED_001', asset: 'FTM', signal_type: 'LONG', price: 0.4111, confidence: 0.931,
+    portfolio_state: { total_equity: 100_000, current_drawdown: 0, daily_pnl: 0, positions: [] },
+  };
+
+  it('answers the seed request with the seed response', async () => {
+    const res = await call('POST', '/api/v1/assess-risk', keys.read, body);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ is_approved: true, risk_level: 'MEDIUM', risk_warnings: [], rejection_reason: null });
+    expect(res.body.recommended_position_size).toBeCloseTo(1862, 9);
+    expect(res.body.stop_loss_price).toBeCloseTo(0.402878, 12);
+    expect(res.body.take_profit_price).toBeCloseTo(0.427544, 12);
+  });
+
+  it('rejects with the reason when the daily loss limit is reached', async () => {
+    const res = await call('POST', '/api/v1/assess-risk', keys.read, { ...body, portfolio_state: { ...body.portfolio_state, daily_pnl: -4990 } });
+    expect(res.body).toMatchObject({ is_approved: false, rejection_reason: expect.stringMatching(/^Trade would exceed daily loss limit/) });
+  });
+
+  it.each([
+    [{ confidence: 1.2 }, 'body.confidence'],
+    [{ price: 0 }, 'body.price'],
+    [{ portfolio_state: { total_equity: -5 } }, 'body.portfolio_state.total_equity'],
+    [{ signal_type: 'HOLD' }, 'body.signal_type'],
+  ])('400 naming the field for %o', async (patch, field) => {
+    const res = await call('POST', '/api/v1/assess-risk', keys.read, { ...body, ...patch });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.map((d: { field: string }) => d.field)).toContain(field);
+  });
+});
