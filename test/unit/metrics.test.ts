@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { performanceMetrics } from '../../src/domain/metrics';
+
+const DAY = 86_400_000;
+const curve = (values: number[]) => values.map((equity, i) => ({ timestamp: i * DAY, equity }));
+
+describe('performanceMetrics, by hand', () => {
+  it('computes returns, risk ratios and drawdown on a short curve', () => {
+    // Returns: +10%, −10%, +5%.
+    const m = performanceMetrics(curve([100, 110, 99, 103.95]), [{ pnl: 10 }, { pnl: -11 }, { pnl: 4.95 }], { periodsPerYear: 365 });
+    expect(m.totalReturn).toBeCloseTo(0.0395, 12);
+    expect(m.annualizedReturn).toBeCloseTo(1.0395 ** (365 / 3) - 1, 9);
+    const r = [0.1, -0.1, 0.05];
+    const mean = 0.05 / 3;
+    const std = Math.sqrt(r.reduce((s, x) => s + (x - mean) ** 2, 0) / 2);
+    expect(m.volatility).toBeCloseTo(std * Math.sqrt(365), 12);
+    expect(m.sharpe).toBeCloseTo((mean / std) * Math.sqrt(365), 12);
+    const downside = Math.sqrt(0.01 / 3);
+    expect(m.sortino).toBeCloseTo((mean / downside) * Math.sqrt(365), 12);
+    // Peak 110 → trough 99: $11, 10%, from day 1 to day 3 (not recovered).
+    expect(m.maxDrawdown).toBeCloseTo(11, 12);
+    expect(m.maxDrawdownPct).toBeCloseTo(0.1, 12);
+    expect(m.maxDrawdownDurationMs).toBe(2 * DAY);
+    expect(m.calmar).toBeCloseTo(m.annualizedReturn! / 0.1, 9);
+    expect(m.var95).toBeCloseTo(0.1, 12);
+    expect(m).toMatchObject({ tradeCount: 3, winRate: 2 / 3, largestWin: 10, largestLoss: -11, averageLoss: -11 });
+    expect(m.profitFactor).toBeCloseTo(14.95 / 11, 12);
+    expect(m.averageWin).toBeCloseTo(7.475, 12);
+    expect(m.expectancy).toBeCloseTo(3.95 / 3, 12);
+  });
+
+  it('gives clean empty values, never NaN, with no trades and a flat curve', () => {
+    const m = performanceMetrics(curve([1000, 1000, 1000]), [], { periodsPerYear: 365 });
+    expect(m).toMatchObject({
+      totalReturn: 0, sharpe: null, sortino: null, calmar: null, maxDrawdown: 0, tradeCount: 0, winRate: null,
+      profitFactor: null, averageWin: null, averageLoss: null, largestWin: null, largestLoss: null, expectancy: null,
+    });
+    expect(JSON.stringify(m)).not.toMatch(/NaN|Infinity/);
+    const empty = performanceMetrics([], [], { periodsPerYear: 365 });
+    expect(JSON.parse(JSON.stringify(empty))).toEqual(empty);
+  });
+
+  it('subtracts the risk-free rate per period', () => {
+    // Returns +3%, −1%, +3%; 2% a year over 2 periods a year is 1% a period: excess +2%, −2%, +2%.
+    const m = performanceMetrics(curve([100, 103, 101.97, 105.0291]), [], { periodsPerYear: 2, riskFreeRate: 0.02 });
+    const raw = [0.03, -0.01, 0.03];
+    const mean = raw.reduce((a, b) => a + b) / 3;
+    const std = Math.sqrt(raw.reduce((s, x) => s + (x - mean) ** 2, 0) / 2);
+    expect(m.sharpe).toBeCloseTo(((0.02 / 3) / std) * Math.sqrt(2), 9);
+    expect(m.sortino).toBeCloseTo(((0.02 / 3) / Math.sqrt(0.0004 / 3)) * Math.sqrt(2), 9);
+  });
+});
