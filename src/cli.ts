@@ -76,12 +76,12 @@ program.command('schedules').description('Temporal Schedules of the collection t
   });
 
 program.command('worker').description('run workers on their task queues')
-  .option('--role <roles>', 'comma-separated: market-data, pipeline', 'market-data,pipeline')
+  .option('--role <roles>', 'comma-separated: market-data, pipeline, trading', 'market-data,pipeline,trading')
   .action(async (opts: { role: string }) => {
     const e = env();
     const roles = opts.role.split(',').map((r) => r.trim()) as WorkerRole[];
-    const bad = roles.find((r) => r !== 'market-data' && r !== 'pipeline');
-    if (bad) throw new Error(`--role: unknown role "${bad}" (market-data, pipeline)`);
+    const bad = roles.find((r) => !['market-data', 'pipeline', 'trading'].includes(r));
+    if (bad) throw new Error(`--role: unknown role "${bad}" (market-data, pipeline, trading)`);
     const db = connectDatabase(e.DATABASE_URL);
     const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
     const connection = await connectWorkerConnection(temporalAddress(e));
@@ -119,7 +119,7 @@ program.command('dev').description('everything in one process: Temporal dev serv
     for (const r of await syncSchedules(t.client, collection)) say(`schedule ${r.scheduleId}: ${r.action}`);
     const db = connectDatabase(e.DATABASE_URL);
     const connection = await connectWorkerConnection(address);
-    const workers = await buildWorkers({ env: e, roles: ['market-data', 'pipeline'], connection, db, client: t.client });
+    const workers = await buildWorkers({ env: e, roles: ['market-data', 'pipeline', 'trading'], connection, db, client: t.client });
     const running = Promise.all(workers.map((w) => w.run()));
     const http = await startApi({ env: e, db, client: t.client, collection, apiKeys: keys, logger });
 

@@ -10,13 +10,15 @@ import type { DatabaseHandle } from './db/client';
 import { sourcesFromEnv } from './providers';
 import { AlertStream } from './services/alert-stream';
 import { signalDepsFromConfig } from './services/signal-deps';
+import { loadExecutionConfig } from './config/execution';
 import { loadRiskConfig } from './config/risk';
 import { loadStrategyConfigs } from './config/strategies';
 import { createMarketDataWorkers } from './workers/market-data';
 import { createPipelineWorker } from './workers/pipeline';
+import { createTradingWorker } from './workers/trading';
 import { backfillProgressSignal } from './workflows/collection';
 
-export type WorkerRole = 'market-data' | 'pipeline';
+export type WorkerRole = 'market-data' | 'pipeline' | 'trading';
 
 /** Builds the workers of the given roles; activities get the database, the configured sources and a client for progress signals. */
 export async function buildWorkers(opts: {
@@ -41,6 +43,14 @@ export async function buildWorkers(opts: {
   if (opts.roles.includes('pipeline')) {
     workers.push(await createPipelineWorker({
       connection: opts.connection, namespace: opts.env.TEMPORAL_NAMESPACE, signals: signalDepsFromConfig(opts.env, opts.db),
+    }));
+  }
+  if (opts.roles.includes('trading')) {
+    const execution = loadExecutionConfig();
+    workers.push(await createTradingWorker({
+      connection: opts.connection,
+      namespace: opts.env.TEMPORAL_NAMESPACE,
+      deps: { db: opts.db.db, risk: loadRiskConfig(), fillModel: execution.fillModel, portfolioId: execution.portfolioId, initialCapital: opts.env.INITIAL_CAPITAL },
     }));
   }
   return workers;

@@ -64,7 +64,7 @@ export function createSignalActivities(deps: SignalDeps) {
       const past: PastSignal[] = await pastStrategySignals(db, historyFrom, first);
       const lastAlert = new Map<string, number>();
       const result: EvaluateSignalsResult = {
-        steps: 0, signals: 0, aggregated: 0, alerts: [], strategyFailures: [], channels: deps.channels, strategies: strategies.map((s) => s.name),
+        steps: 0, signals: 0, aggregated: 0, alerts: [], trades: [], strategyFailures: [], channels: deps.channels, strategies: strategies.map((s) => s.name),
       };
 
       for (const asOf of [...input.asOfs].sort((a, b) => a - b)) {
@@ -78,7 +78,7 @@ export function createSignalActivities(deps: SignalDeps) {
             result.strategyFailures.push({ strategy: strategy.name, asOf, error: (err as Error).message });
           }
         }
-        result.signals += await insertSignals(db, produced);
+        result.signals += (await insertSignals(db, produced)).length;
 
         const records = trackRecord(past, data, asOf, horizonMs);
         const alerts: Alert[] = produced.filter((s) => s.strategyName === 'volatility_spike').map(volatilityAlert);
@@ -90,7 +90,13 @@ export function createSignalActivities(deps: SignalDeps) {
           aggregated.push(agg);
           if (agg.confidence >= config.alerts.minConfidence) alerts.push(signalAlert(agg));
         }
-        result.aggregated += await insertSignals(db, aggregated);
+        const newAggregates = await insertSignals(db, aggregated);
+        result.aggregated += newAggregates.length;
+        // Only a newly stored aggregate trades: a re-run of the same asOf starts no second saga.
+        for (const row of newAggregates) {
+          const agg = aggregated.find((a) => a.asset === row.asset)!;
+          result.trades.push({ signalId: String(row.id), asset: agg.asset, signalType: agg.signalType, price: agg.price, confidence: agg.confidence, timestamp: agg.timestamp });
+        }
         past.push(...produced);
 
         for (const alert of alerts) {

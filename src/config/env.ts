@@ -22,6 +22,7 @@ const envSchema = z.object({
   FRED_API_KEY: z.string().min(1).optional(),
   FRED_BASE_URL: z.string().url().default('https://api.stlouisfed.org'),
   FRED_CALLS_PER_HOUR: z.coerce.number().positive().default(1000),
+  INITIAL_CAPITAL: z.coerce.number().positive().default(10_000),
   ALERTS_DIR: z.string().min(1).optional(),
   ALERT_WEBHOOK_URL: z.string().url().optional(),
   ALERT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),

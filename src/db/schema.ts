@@ -113,3 +113,88 @@ export type MacroIndicatorRow = typeof macroIndicators.$inferSelect;
 export type CollectionRunRow = typeof collectionRuns.$inferSelect;
 export type SignalRow = typeof signalHistory.$inferSelect;
 export type AlertRow = typeof alertHistory.$inferSelect;
+
+/** A paper portfolio: cash and running totals; positions, orders and fills hang off it. */
+export const portfolios = pgTable('portfolios', {
+  id: text('id').primaryKey(),
+  initialCapital: doublePrecision('initial_capital').notNull(),
+  cash: doublePrecision('cash').notNull(),
+  /** Cash set aside for orders between reservation and fill. */
+  reservedCash: doublePrecision('reserved_cash').notNull().default(0),
+  realizedPnl: doublePrecision('realized_pnl').notNull().default(0),
+  feesPaid: doublePrecision('fees_paid').notNull().default(0),
+  peakEquity: doublePrecision('peak_equity').notNull(),
+  /** UTC day the daily P&L counts from, and equity at its start. */
+  pnlDay: date('pnl_day', { mode: 'string' }).notNull(),
+  dayStartEquity: doublePrecision('day_start_equity').notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const positions = pgTable('positions', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  portfolioId: text('portfolio_id').notNull().references(() => portfolios.id),
+  asset: text('asset').notNull(),
+  quantity: doublePrecision('quantity').notNull(),
+  averagePrice: doublePrecision('average_price').notNull(),
+  realizedPnl: doublePrecision('realized_pnl').notNull().default(0),
+  stopLoss: doublePrecision('stop_loss'),
+  takeProfit: doublePrecision('take_profit'),
+  openedAt: timestamp('opened_at', { withTimezone: true }),
+  updatedAt: updatedAt(),
+}, (t) => [uniqueIndex('positions_portfolio_asset_key').on(t.portfolioId, t.asset)]);
+
+/** Paper orders; the id carries meaning (`signal-<id>`), so a retried step finds its own order. */
+export const orders = pgTable('orders', {
+  id: text('id').primaryKey(),
+  portfolioId: text('portfolio_id').notNull().references(() => portfolios.id),
+  signalId: text('signal_id'),
+  asset: text('asset').notNull(),
+  side: text('side').notNull(),
+  notional: doublePrecision('notional').notNull(),
+  status: text('status').notNull(),
+  reason: text('reason'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** One fill per order; `applied` flips once the portfolio has booked it. */
+export const fills = pgTable('fills', {
+  id: text('id').primaryKey(),
+  orderId: text('order_id').notNull().references(() => orders.id),
+  portfolioId: text('portfolio_id').notNull().references(() => portfolios.id),
+  asset: text('asset').notNull(),
+  side: text('side').notNull(),
+  quantity: doublePrecision('quantity').notNull(),
+  price: doublePrecision('price').notNull(),
+  referencePrice: doublePrecision('reference_price').notNull(),
+  slippage: doublePrecision('slippage').notNull(),
+  fee: doublePrecision('fee').notNull(),
+  realizedPnl: doublePrecision('realized_pnl'),
+  applied: boolean('applied').notNull().default(false),
+  timestamp: bigint('timestamp', { mode: 'number' }).notNull(),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex('fills_order_key').on(t.orderId)]);
+
+/** The equity curve: one row per change and per scheduled mark. */
+export const portfolioSnapshots = pgTable('portfolio_snapshots', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  portfolioId: text('portfolio_id').notNull().references(() => portfolios.id),
+  timestamp: bigint('timestamp', { mode: 'number' }).notNull(),
+  cash: doublePrecision('cash').notNull(),
+  positionsValue: doublePrecision('positions_value').notNull(),
+  equity: doublePrecision('equity').notNull(),
+  drawdown: doublePrecision('drawdown').notNull(),
+  reason: text('reason').notNull(),
+}, (t) => [index('portfolio_snapshots_portfolio_timestamp_idx').on(t.portfolioId, t.timestamp)]);
+
+export const riskAssessments = pgTable('risk_assessments', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  signalId: text('signal_id').notNull(),
+  portfolioId: text('portfolio_id').notNull(),
+  asset: text('asset').notNull(),
+  approved: boolean('approved').notNull(),
+  riskLevel: text('risk_level').notNull(),
+  assessment: jsonb('assessment').notNull(),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex('risk_assessments_signal_portfolio_key').on(t.signalId, t.portfolioId)]);

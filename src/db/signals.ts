@@ -7,16 +7,16 @@ import { alertHistory, signalHistory } from './schema';
 
 const AGGREGATE = 'aggregate';
 
-/** Stores signals; one already stored for (asset, strategy, timestamp) is left alone. Returns how many were new. */
-export async function insertSignals(db: Database, signals: Array<TradingSignal | AggregatedSignal>): Promise<number> {
-  if (signals.length === 0) return 0;
+/** Stores signals; one already stored for (asset, strategy, timestamp) is left alone. Returns the new rows' ids. */
+export async function insertSignals(db: Database, signals: Array<TradingSignal | AggregatedSignal>): Promise<Array<{ id: number; asset: string; strategyName: string }>> {
+  if (signals.length === 0) return [];
   const rows = signals.map((s) => ({
     asset: s.asset, signalType: s.signalType, timestamp: s.timestamp, price: s.price, strategyName: s.strategyName,
     confidence: s.confidence, positionSize: s.positionSize, stopLoss: s.stopLoss, takeProfit: s.takeProfit,
     analysis: s.analysis, strategies: 'strategies' in s ? s.strategies : null,
   }));
-  const inserted = await db.insert(signalHistory).values(rows).onConflictDoNothing().returning({ id: signalHistory.id });
-  return inserted.length;
+  return db.insert(signalHistory).values(rows).onConflictDoNothing()
+    .returning({ id: signalHistory.id, asset: signalHistory.asset, strategyName: signalHistory.strategyName });
 }
 
 /** Strategy signals (not aggregates) in [from, before), for track records. */

@@ -1,2 +1,3 @@
 export { backfillWorkflow, collectTierWorkflow } from './collection';
 export { generateSignalsWorkflow } from './signals';
+export { riskAndExecuteWorkflow } from './trading';

@@ -1,9 +1,13 @@
-import { defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import {
+  defineQuery, ParentClosePolicy, proxyActivities, setHandler, startChild, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
 import type { SignalActivities } from '../activities/signals';
 import { innermostMessage } from '../temporal/failures';
 import { MTS_STRATEGIES } from '../temporal/search-attributes';
 import { TASK_QUEUES } from '../temporal/task-queues';
-import type { GenerateSignalsInput, GenerateSignalsProgress, GenerateSignalsSummary, NewAlert } from './types';
+import { riskAndExecuteWorkflow } from './trading';
+import type { ExecutionSignal, GenerateSignalsInput, GenerateSignalsProgress, GenerateSignalsSummary, NewAlert } from './types';
 
 const DAY_MS = 86_400_000;
 /** Decision times per activity call: small enough to heartbeat often, large enough to load data once for many. */
@@ -43,12 +47,13 @@ export function decisionTimes(input: GenerateSignalsInput, now: number): number[
 export async function generateSignalsWorkflow(input: GenerateSignalsInput): Promise<GenerateSignalsSummary> {
   const times = decisionTimes(input, workflowInfo().startTime.getTime());
   const progress: GenerateSignalsProgress = {
-    stepsDone: 0, stepsTotal: times.length, signals: 0, aggregated: 0, alerts: 0, deliveries: { delivered: 0, failed: 0 },
+    stepsDone: 0, stepsTotal: times.length, signals: 0, aggregated: 0, alerts: 0, deliveries: { delivered: 0, failed: 0 }, sagasStarted: 0,
   };
   setHandler(signalsProgressQuery, () => progress);
   const strategyFailures: GenerateSignalsSummary['strategyFailures'] = [];
   const deliveryFailures: GenerateSignalsSummary['deliveryFailures'] = [];
   const alerts: NewAlert[] = [];
+  const trades: ExecutionSignal[] = [];
   let channels: Awaited<ReturnType<typeof evaluateSignals>>['channels'] = [];
 
   for (let i = 0; i < times.length; i += STEPS_PER_CHUNK) {
@@ -58,10 +63,30 @@ export async function generateSignalsWorkflow(input: GenerateSignalsInput): Prom
     progress.aggregated += r.aggregated;
     progress.alerts += r.alerts.length;
     alerts.push(...r.alerts);
+    trades.push(...r.trades);
     strategyFailures.push(...r.strategyFailures);
     channels = r.channels;
     // The worker knows which strategies ran; record them so runs are findable by strategy.
     if (i === 0) upsertSearchAttributes([{ key: MTS_STRATEGIES, value: r.strategies }]);
+  }
+
+  // Historical ranges are for research; only a present decision trades the paper portfolio by default.
+  if (input.execute ?? times.length === 1) {
+    for (const signal of trades) {
+      try {
+        await startChild(riskAndExecuteWorkflow, {
+          workflowId: `signal-${signal.signalId}`,
+          taskQueue: TASK_QUEUES.trading,
+          args: [signal],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        });
+        progress.sagasStarted += 1;
+      } catch (err) {
+        // Exactly once: a signal whose saga already exists is not traded again.
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+    }
   }
 
   if (input.distribute ?? true) {

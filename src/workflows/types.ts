@@ -75,6 +75,8 @@ export interface GenerateSignalsInput {
   assets?: string[];
   /** Send new alerts on the configured channels (default true). */
   distribute?: boolean;
+  /** Start a risk-and-execute saga for each new aggregated signal (default: true for one asOf, false for a range). */
+  execute?: boolean;
 }
 
 export interface EvaluateSignalsInput {
@@ -94,6 +96,8 @@ export interface EvaluateSignalsResult {
   signals: number;
   aggregated: number;
   alerts: NewAlert[];
+  /** Newly stored aggregated signals, for the risk-and-execute sagas. */
+  trades: ExecutionSignal[];
   strategyFailures: Array<{ strategy: string; asOf: number; error: string }>;
   channels: Array<'file' | 'sse' | 'webhook' | 'discord'>;
   strategies: string[];
@@ -111,9 +115,33 @@ export interface GenerateSignalsProgress {
   aggregated: number;
   alerts: number;
   deliveries: { delivered: number; failed: number };
+  sagasStarted: number;
 }
 
 export interface GenerateSignalsSummary extends GenerateSignalsProgress {
   strategyFailures: EvaluateSignalsResult['strategyFailures'];
   deliveryFailures: Array<{ alertId: number; channel: string; error: string }>;
 }
+
+/** What the saga needs to know about a signal; `signalId` makes its workflow id and so its exactly-once. */
+export interface ExecutionSignal {
+  signalId: string;
+  asset: string;
+  signalType: 'LONG' | 'SHORT';
+  price: number;
+  confidence: number;
+  timestamp: number;
+}
+
+export interface ExecutedFill {
+  fillId: string;
+  price: number;
+  quantity: number;
+  fee: number;
+  slippage: number;
+}
+
+export type SagaOutcome =
+  | { status: 'rejected'; signalId: string; reason: string }
+  | { status: 'filled'; signalId: string; orderId: string; fill: ExecutedFill; realized: number; stopLoss: number; takeProfit: number }
+  | { status: 'compensated'; signalId: string; orderId: string; reason: string };

@@ -8,5 +8,6 @@ export function testDatabase(): DatabaseHandle {
 
 /** Empties the data tables between tests that count rows. */
 export async function clearMarketData(handle: DatabaseHandle): Promise<void> {
-  await handle.db.execute(sql`TRUNCATE crypto_ohlcv, macro_indicators, collection_runs, signal_history, alert_history RESTART IDENTITY`);
+  await handle.db.execute(sql`TRUNCATE crypto_ohlcv, macro_indicators, collection_runs, signal_history, alert_history,
+    portfolio_snapshots, fills, orders, positions, portfolios, risk_assessments RESTART IDENTITY`);
 }

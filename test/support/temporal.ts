@@ -11,6 +11,9 @@ import type { DatabaseHandle } from '../../src/db/client';
 import type { CollectionDeps } from '../../src/activities/collection';
 import { createMarketDataWorkers } from '../../src/workers/market-data';
 import { createPipelineWorker, workflowsPath } from '../../src/workers/pipeline';
+import { createTradingWorker } from '../../src/workers/trading';
+import type { TradingDeps } from '../../src/activities/trading';
+import { loadRiskConfig } from '../../src/config/risk';
 import { backfillProgressSignal } from '../../src/workflows/collection';
 
 export interface TemporalKit {
@@ -62,6 +65,17 @@ export async function pipelineWorker(kit: TemporalKit, signals: SignalDeps): Pro
 
 export function marketDataWorkers(kit: TemporalKit, deps: CollectionDeps): Promise<Worker[]> {
   return createMarketDataWorkers({ connection: kit.nativeConnection, namespace: 'default', deps });
+}
+
+export function tradingDeps(handle: DatabaseHandle, overrides: Partial<TradingDeps> = {}): TradingDeps {
+  return {
+    db: handle.db, risk: loadRiskConfig(), fillModel: { fixedSlippageBps: 10, volatilitySlippageFactor: 0, takerFeeBps: 10 },
+    portfolioId: 'test', initialCapital: 10_000, ...overrides,
+  };
+}
+
+export async function tradingWorker(kit: TemporalKit, deps: TradingDeps): Promise<Worker> {
+  return createTradingWorker({ connection: kit.nativeConnection, namespace: 'default', deps, workflowBundle: await workflowBundle() });
 }
 
 /** Runs the workers while `fn` runs, then shuts them down and waits for them to stop. */

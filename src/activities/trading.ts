@@ -1,0 +1,184 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { and, eq, sql } from 'drizzle-orm';
+import { type FillModel, marketFill } from '../domain/fills';
+import { applyFill, type Book, equity as bookEquity, marketValue } from '../domain/portfolio';
+import { assessRisk, type PortfolioState, type RiskAssessment, type RiskConfig } from '../domain/risk';
+import type { Database } from '../db/client';
+import { fills, orders, portfolios, portfolioSnapshots, positions, riskAssessments } from '../db/schema';
+import { ensurePortfolio, latestBar, latestCloses, loadPortfolio, storedAssessment, type Tx } from '../db/trading';
+import type { ExecutionSignal, ExecutedFill } from '../workflows/types';
+
+export interface TradingDeps {
+  db: Database;
+  risk: RiskConfig;
+  fillModel: FillModel;
+  portfolioId: string;
+  initialCapital: number;
+  clock?: () => number;
+}
+
+const utcDay = (t: number) => new Date(t).toISOString().slice(0, 10);
+
+/** Rebuilds the domain book from stored rows: the accounting code is the same everywhere. */
+function bookFrom(portfolio: typeof portfolios.$inferSelect, open: Array<typeof positions.$inferSelect>): Book {
+  return {
+    cash: portfolio.cash,
+    positions: Object.fromEntries(open.map((p) => [p.asset, { asset: p.asset, quantity: p.quantity, averagePrice: p.averagePrice, realizedPnl: p.realizedPnl }])),
+    realizedPnl: portfolio.realizedPnl,
+    feesPaid: portfolio.feesPaid,
+    fillIds: [],
+  };
+}
+
+export function createTradingActivities(deps: TradingDeps) {
+  const { db, portfolioId } = deps;
+  const now = deps.clock ?? Date.now;
+
+  /** Equity, drawdown from the peak and today's P&L (since 00:00 UTC) from the stored book at the latest prices. */
+  async function portfolioState(tx: Database | Tx, t: number): Promise<{ state: PortfolioState; equity: number; marks: Record<string, number> }> {
+    await ensurePortfolio(db, portfolioId, deps.initialCapital, utcDay(t));
+    const { portfolio, positions: open } = await loadPortfolio(tx, portfolioId);
+    const marks = await latestCloses(tx, open.filter((p) => p.quantity !== 0).map((p) => p.asset));
+    const book = bookFrom(portfolio, open);
+    const equity = bookEquity(book, marks);
+    const peak = Math.max(portfolio.peakEquity, equity);
+    const dayStart = portfolio.pnlDay === utcDay(t) ? portfolio.dayStartEquity : equity;
+    return {
+      equity,
+      marks,
+      state: {
+        totalEquity: equity,
+        currentDrawdown: peak > 0 ? 1 - equity / peak : 0,
+        dailyPnl: equity - dayStart,
+        positions: open.filter((p) => p.quantity !== 0).map((p) => ({ asset: p.asset, exposure: Math.abs(p.quantity) * (marks[p.asset] ?? p.averagePrice) })),
+      },
+    };
+  }
+
+  async function snapshot(tx: Tx, reason: string, t: number) {
+    const { portfolio, positions: open } = await loadPortfolio(tx, portfolioId);
+    const marks = await latestCloses(tx, open.filter((p) => p.quantity !== 0).map((p) => p.asset));
+    const book = bookFrom(portfolio, open);
+    const equity = bookEquity(book, marks);
+    const peak = Math.max(portfolio.peakEquity, equity);
+    const day = utcDay(t);
+    await tx.update(portfolios).set({
+      peakEquity: peak,
+      ...(portfolio.pnlDay !== day ? { pnlDay: day, dayStartEquity: equity } : {}),
+      updatedAt: new Date(t),
+    }).where(eq(portfolios.id, portfolioId));
+    await tx.insert(portfolioSnapshots).values({
+      portfolioId, timestamp: t, cash: book.cash, positionsValue: marketValue(book, marks), equity, drawdown: peak > 0 ? 1 - equity / peak : 0, reason,
+    });
+  }
+
+  return {
+    /** Assesses a signal against the live portfolio and records it; a repeated call returns the first assessment. */
+    async assessSignalRisk(signal: ExecutionSignal): Promise<RiskAssessment> {
+      const existing = await storedAssessment(db, signal.signalId, portfolioId);
+      if (existing) return existing.assessment as RiskAssessment;
+      const { state } = await portfolioState(db, now());
+      const assessment = assessRisk(
+        { signalId: signal.signalId, asset: signal.asset, signalType: signal.signalType, price: signal.price, confidence: signal.confidence },
+        state, deps.risk,
+      );
+      await db.insert(riskAssessments).values({
+        signalId: signal.signalId, portfolioId, asset: signal.asset, approved: assessment.isApproved, riskLevel: assessment.riskLevel, assessment,
+      }).onConflictDoNothing();
+      return (await storedAssessment(db, signal.signalId, portfolioId))!.assessment as RiskAssessment;
+    },
+
+    /** Sets the order's notional aside from free cash (shorts post the same as margin). */
+    async reserveOrder(input: { orderId: string; signalId: string; asset: string; side: 'BUY' | 'SELL'; notional: number }): Promise<string> {
+      return db.transaction(async (tx) => {
+        const { portfolio } = await loadPortfolio(tx, portfolioId, true);
+        const [existing] = await tx.select().from(orders).where(eq(orders.id, input.orderId));
+        if (existing) return existing.id;
+        const free = portfolio.cash - portfolio.reservedCash;
+        if (input.notional > free) {
+          throw ApplicationFailure.nonRetryable(`order ${input.orderId}: notional $${input.notional.toFixed(2)} exceeds free cash $${free.toFixed(2)}`, 'InsufficientCash');
+        }
+        await tx.insert(orders).values({ id: input.orderId, portfolioId, signalId: input.signalId, asset: input.asset, side: input.side, notional: input.notional, status: 'reserved' });
+        await tx.update(portfolios).set({ reservedCash: sql`${portfolios.reservedCash} + ${input.notional}` }).where(eq(portfolios.id, portfolioId));
+        return input.orderId;
+      });
+    },
+
+    /** Fills a reserved market order at the next available price with slippage and fees; once per order. */
+    async executeOrder(input: { orderId: string }): Promise<ExecutedFill> {
+      const fillId = `${input.orderId}-fill`;
+      const [done] = await db.select().from(fills).where(eq(fills.id, fillId));
+      if (done) return { fillId, price: done.price, quantity: done.quantity, fee: done.fee, slippage: done.slippage };
+      const [order] = await db.select().from(orders).where(eq(orders.id, input.orderId));
+      if (!order || order.status !== 'reserved') {
+        throw ApplicationFailure.nonRetryable(`order ${input.orderId} is ${order?.status ?? 'missing'}, not reserved`, 'OrderNotFillable');
+      }
+      const bar = await latestBar(db, order.asset);
+      if (!bar) throw ApplicationFailure.nonRetryable(`no price for ${order.asset}: collect or import its candles first`, 'NoPrice');
+      const side = order.side as 'BUY' | 'SELL';
+      const quantity = order.notional / bar.close;
+      const f = marketFill(side, quantity, bar.close, (bar.high - bar.low) / bar.close, deps.fillModel);
+      await db.insert(fills).values({
+        id: fillId, orderId: order.id, portfolioId, asset: order.asset, side, quantity, price: f.price, referencePrice: bar.close,
+        slippage: f.slippageCost, fee: f.fee, timestamp: now(),
+      }).onConflictDoNothing();
+      const [row] = await db.select().from(fills).where(eq(fills.id, fillId));
+      return { fillId, price: row.price, quantity: row.quantity, fee: row.fee, slippage: row.slippage };
+    },
+
+    /** Books the fill: position, cash, realised P&L, fees, the reservation released, a snapshot. Once per fill. */
+    async applyFillToPortfolio(input: { fillId: string }): Promise<{ realized: number; quantity: number }> {
+      return db.transaction(async (tx) => {
+        const { portfolio, positions: open } = await loadPortfolio(tx, portfolioId, true);
+        const [f] = await tx.select().from(fills).where(eq(fills.id, input.fillId));
+        if (!f) throw ApplicationFailure.nonRetryable(`fill ${input.fillId} does not exist`, 'FillNotFound');
+        const current = open.find((p) => p.asset === f.asset);
+        if (f.applied) return { realized: f.realizedPnl ?? 0, quantity: current?.quantity ?? 0 };
+        const effect = applyFill(bookFrom(portfolio, open), {
+          id: f.id, asset: f.asset, side: f.side as 'BUY' | 'SELL', quantity: f.quantity, price: f.price, fee: f.fee, timestamp: f.timestamp,
+        });
+        const [order] = await tx.select().from(orders).where(eq(orders.id, f.orderId));
+        const release = order?.status === 'reserved' ? order.notional : 0;
+        const t = now();
+        await tx.insert(positions).values({
+          portfolioId, asset: f.asset, quantity: effect.after.quantity, averagePrice: effect.after.averagePrice,
+          realizedPnl: effect.after.realizedPnl, openedAt: new Date(t),
+        }).onConflictDoUpdate({
+          target: [positions.portfolioId, positions.asset],
+          set: {
+            quantity: effect.after.quantity, averagePrice: effect.after.averagePrice, realizedPnl: effect.after.realizedPnl, updatedAt: new Date(t),
+            // A flat or flipped position starts over: its old protective levels no longer apply.
+            ...(Math.sign(effect.after.quantity) !== Math.sign(effect.before.quantity) ? { stopLoss: null, takeProfit: null, openedAt: new Date(t) } : {}),
+          },
+        });
+        await tx.update(portfolios).set({
+          cash: effect.book.cash, realizedPnl: effect.book.realizedPnl, feesPaid: effect.book.feesPaid,
+          reservedCash: sql`greatest(${portfolios.reservedCash} - ${release}, 0)`,
+        }).where(eq(portfolios.id, portfolioId));
+        await tx.update(fills).set({ applied: true, realizedPnl: effect.realized }).where(eq(fills.id, f.id));
+        await tx.update(orders).set({ status: 'filled', updatedAt: new Date(t) }).where(eq(orders.id, f.orderId));
+        await snapshot(tx, `fill ${f.id}`, t);
+        return { realized: effect.realized, quantity: effect.after.quantity };
+      });
+    },
+
+    /** Registers the stop loss and take profit on the open position of the asset. */
+    async registerProtection(input: { asset: string; stopLoss: number; takeProfit: number }): Promise<void> {
+      await db.update(positions).set({ stopLoss: input.stopLoss, takeProfit: input.takeProfit })
+        .where(and(eq(positions.portfolioId, portfolioId), eq(positions.asset, input.asset)));
+    },
+
+    /** Compensation: cancels an unfilled order and releases its reservation; harmless to repeat. */
+    async cancelOrder(input: { orderId: string; reason: string }): Promise<void> {
+      await db.transaction(async (tx) => {
+        await loadPortfolio(tx, portfolioId, true);
+        const [order] = await tx.select().from(orders).where(eq(orders.id, input.orderId));
+        if (!order || order.status !== 'reserved') return;
+        await tx.update(orders).set({ status: 'cancelled', reason: input.reason, updatedAt: new Date(now()) }).where(eq(orders.id, order.id));
+        await tx.update(portfolios).set({ reservedCash: sql`greatest(${portfolios.reservedCash} - ${order.notional}, 0)` }).where(eq(portfolios.id, portfolioId));
+      });
+    },
+  };
+}
+
+export type TradingActivities = ReturnType<typeof createTradingActivities>;

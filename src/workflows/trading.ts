@@ -1,0 +1,43 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { TradingActivities } from '../activities/trading';
+import { innermostMessage } from '../temporal/failures';
+import { TASK_QUEUES } from '../temporal/task-queues';
+import type { ExecutionSignal, SagaOutcome } from './types';
+
+const trading = proxyActivities<TradingActivities>({
+  taskQueue: TASK_QUEUES.trading,
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+});
+
+/**
+ * The per-signal saga, run under workflow id `signal-<signal id>` so a signal executes at most once:
+ * assess risk against the live portfolio (recorded) → stop if rejected → reserve cash → paper fill →
+ * book the fill → register stop loss and take profit. A failure after the reservation and before the
+ * fill is booked runs the compensation (cancel the order, release the cash); once booked, a trade stands.
+ */
+export async function riskAndExecuteWorkflow(signal: ExecutionSignal): Promise<SagaOutcome> {
+  const assessment = await trading.assessSignalRisk(signal);
+  if (!assessment.isApproved) {
+    return { status: 'rejected', signalId: signal.signalId, reason: assessment.rejectionReason ?? 'not approved' };
+  }
+  const orderId = `signal-${signal.signalId}`;
+  await trading.reserveOrder({
+    orderId, signalId: signal.signalId, asset: signal.asset, side: signal.signalType === 'LONG' ? 'BUY' : 'SELL',
+    notional: assessment.recommendedPositionSize,
+  });
+  let fill;
+  try {
+    fill = await trading.executeOrder({ orderId });
+    const booked = await trading.applyFillToPortfolio({ fillId: fill.fillId });
+    await trading.registerProtection({ asset: signal.asset, stopLoss: assessment.stopLossPrice, takeProfit: assessment.takeProfitPrice });
+    return {
+      status: 'filled', signalId: signal.signalId, orderId, fill, realized: booked.realized,
+      stopLoss: assessment.stopLossPrice, takeProfit: assessment.takeProfitPrice,
+    };
+  } catch (err) {
+    const reason = innermostMessage(err);
+    await trading.cancelOrder({ orderId, reason });
+    return { status: 'compensated', signalId: signal.signalId, orderId, reason };
+  }
+}

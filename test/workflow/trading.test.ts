@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { upsertCandles } from '../../src/db/market-data';
+import { fills, orders, portfolios, portfolioSnapshots, positions, riskAssessments } from '../../src/db/schema';
+import { TASK_QUEUES } from '../../src/temporal/task-queues';
+import { riskAndExecuteWorkflow } from '../../src/workflows/trading';
+import type { ExecutionSignal } from '../../src/workflows/types';
+import { clearMarketData, testDatabase } from '../support/db';
+import { connectTemporal, type TemporalKit, tradingDeps, tradingWorker, withWorkers } from '../support/temporal';
+
+const handle = testDatabase();
+let kit: TemporalKit;
+beforeAll(async () => { kit = await connectTemporal(); });
+afterAll(async () => { await Promise.all([kit.close(), handle.close()]); });
+beforeEach(async () => {
+  await clearMarketData(handle);
+  // The next available price: a bar closing at 50,000 with no range, so slippage is the fixed 10 bps.
+  await upsertCandles(handle.db, 'bitcoin', 15, 'simulated', [{ timestamp: Date.UTC(2026, 0, 1), open: 50_000, high: 50_000, low: 50_000, close: 50_000, volume: 1 }]);
+});
+
+const signal = (over: Partial<ExecutionSignal> = {}): ExecutionSignal => ({
+  signalId: randomUUID(), asset: 'bitcoin', signalType: 'LONG', price: 50_000, confidence: 0.9, timestamp: Date.UTC(2026, 0, 1), ...over,
+});
+const runSaga = (s: ExecutionSignal) => kit.client.workflow.execute(riskAndExecuteWorkflow, {
+  workflowId: `signal-${s.signalId}`, taskQueue: TASK_QUEUES.trading, args: [s], workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+});
+
+describe('riskAndExecuteWorkflow', () => {
+  it('assesses, reserves, fills with slippage and fees, books the fill and registers the stop and target', async () => {
+    const outcome = await withWorkers([await tradingWorker(kit, tradingDeps(handle))], () => runSaga(signal()));
+    // $10,000 × 2% × 0.9 = $180 notional; fill 50,000 × 1.001 = 50,050; quantity 180 / 50,000 = 0.0036.
+    expect(outcome.status).toBe('filled');
+    if (outcome.status !== 'filled') return;
+    expect(outcome.fill.price).toBeCloseTo(50_050, 9);
+    expect(outcome.fill.quantity).toBeCloseTo(0.0036, 12);
+    expect(outcome.fill.fee).toBeCloseTo(0.0036 * 50_050 * 0.001, 12);
+    expect(outcome.stopLoss).toBeCloseTo(49_000, 9);
+    expect(outcome.takeProfit).toBeCloseTo(52_000, 9);
+
+    const [p] = await handle.db.select().from(portfolios);
+    const cost = 0.0036 * 50_050;
+    expect(p.cash).toBeCloseTo(10_000 - cost - outcome.fill.fee, 9);
+    expect(p.reservedCash).toBe(0);
+    const [pos] = await handle.db.select().from(positions);
+    expect(pos).toMatchObject({ asset: 'bitcoin', stopLoss: 49_000, takeProfit: 52_000 });
+    expect(pos.quantity).toBeCloseTo(0.0036, 12);
+    const [snap] = await handle.db.select().from(portfolioSnapshots);
+    // Equity = cash + position marked at the last close.
+    expect(snap.equity).toBeCloseTo(p.cash + pos.quantity * 50_000, 9);
+    expect(snap.equity).toBeCloseTo(10_000 - 0.0036 * 50 - outcome.fill.fee, 9);
+    expect(await handle.db.select().from(riskAssessments)).toHaveLength(1);
+    expect((await handle.db.select().from(orders))[0].status).toBe('filled');
+  });
+
+  it('executes a signal at most once, however often it arrives', async () => {
+    const s = signal();
+    await withWorkers([await tradingWorker(kit, tradingDeps(handle))], async () => {
+      await runSaga(s);
+      await expect(runSaga(s)).rejects.toThrow(WorkflowExecutionAlreadyStartedError);
+    });
+    expect(await handle.db.select().from(fills)).toHaveLength(1);
+  });
+
+  it('stops at a rejection with the reason, reserving nothing', async () => {
+    // $10,000 × 2% × 0.04 = $8: under the $10 minimum.
+    const outcome = await withWorkers([await tradingWorker(kit, tradingDeps(handle))], () => runSaga(signal({ confidence: 0.04 })));
+    expect(outcome).toMatchObject({ status: 'rejected', reason: 'Position size below the $10 minimum' });
+    expect(await handle.db.select().from(orders)).toHaveLength(0);
+    const [a] = await handle.db.select().from(riskAssessments);
+    expect(a).toMatchObject({ approved: false, riskLevel: 'LOW' });
+  });
+
+  it('compensates a failure after the reservation: the order is cancelled and the cash released', async () => {
+    const outcome = await withWorkers([await tradingWorker(kit, tradingDeps(handle))], () => runSaga(signal({ asset: 'nopricecoin', price: 10 })));
+    expect(outcome).toMatchObject({ status: 'compensated', reason: 'no price for nopricecoin: collect or import its candles first' });
+    const [order] = await handle.db.select().from(orders);
+    expect(order).toMatchObject({ status: 'cancelled', reason: 'no price for nopricecoin: collect or import its candles first' });
+    const [p] = await handle.db.select().from(portfolios);
+    expect(p).toMatchObject({ reservedCash: 0, cash: 10_000 });
+    expect(await handle.db.select().from(fills)).toHaveLength(0);
+  });
+
+  it('keeps the books straight across concurrent sagas: equity = cash + marked positions', async () => {
+    const signals = Array.from({ length: 10 }, (_, i) => signal({ signalType: i % 3 === 0 ? 'SHORT' : 'LONG', confidence: 0.5 + i / 40 }));
+    const outcomes = await withWorkers([await tradingWorker(kit, tradingDeps(handle))], () => Promise.all(signals.map(runSaga)));
+    expect(outcomes.filter((o) => o.status === 'filled')).toHaveLength(10);
+    const [p] = await handle.db.select().from(portfolios).where(eq(portfolios.id, 'test'));
+    const [pos] = await handle.db.select().from(positions);
+    const allFills = await handle.db.select().from(fills);
+    expect(allFills.every((f) => f.applied)).toBe(true);
+    const netQuantity = allFills.reduce((s, f) => s + (f.side === 'BUY' ? f.quantity : -f.quantity), 0);
+    expect(pos.quantity).toBeCloseTo(netQuantity, 12);
+    const cashFlow = allFills.reduce((s, f) => s - (f.side === 'BUY' ? 1 : -1) * f.quantity * f.price - f.fee, 0);
+    expect(p.cash).toBeCloseTo(10_000 + cashFlow, 9);
+    expect(p.feesPaid).toBeCloseTo(allFills.reduce((s, f) => s + f.fee, 0), 12);
+    expect(p.reservedCash).toBeCloseTo(0, 9);
+    const snaps = await handle.db.select().from(portfolioSnapshots).orderBy(portfolioSnapshots.id);
+    expect(snaps).toHaveLength(10);
+    expect(snaps.at(-1)!.equity).toBeCloseTo(p.cash + pos.quantity * 50_000, 9);
+  });
+});
