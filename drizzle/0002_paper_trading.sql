@@ -62,6 +62,8 @@ CREATE TABLE "positions" (
 	"realized_pnl" double precision DEFAULT 0 NOT NULL,
 	"stop_loss" double precision,
 	"take_profit" double precision,
+	"protection_checked_until" bigint,
+	"cooldown_until" bigint,
 	"opened_at" timestamp with time zone,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );

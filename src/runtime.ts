@@ -50,7 +50,10 @@ export async function buildWorkers(opts: {
     workers.push(await createTradingWorker({
       connection: opts.connection,
       namespace: opts.env.TEMPORAL_NAMESPACE,
-      deps: { db: opts.db.db, risk: loadRiskConfig(), fillModel: execution.fillModel, portfolioId: execution.portfolioId, initialCapital: opts.env.INITIAL_CAPITAL },
+      deps: {
+        db: opts.db.db, risk: loadRiskConfig(), fillModel: execution.fillModel, portfolioId: execution.portfolioId,
+        initialCapital: opts.env.INITIAL_CAPITAL, trailingStopPct: execution.trailingStopPct, stopCooldownMinutes: execution.stopCooldownMinutes,
+      },
     }));
   }
   return workers;

@@ -10,11 +10,17 @@ const executionSchema = z.object({
     volatilitySlippageFactor: z.number().min(0).max(10),
     takerFeeBps: z.number().min(0).max(1000),
   }).strict(),
+  trailingStopPct: z.number().positive().max(0.5).nullable(),
+  stopCooldownMinutes: z.number().int().min(0),
 }).strict();
 
 export interface ExecutionConfig {
   portfolioId: string;
   fillModel: FillModel;
+  /** Trail the stop this fraction behind the best price since entry; null for a fixed stop. */
+  trailingStopPct: number | null;
+  /** After a stop-out, block re-entry in that asset for this long. */
+  stopCooldownMinutes: number;
 }
 
 export const defaultExecutionConfigPath = fileURLToPath(new URL('../../config/execution.json', import.meta.url));

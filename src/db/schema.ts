@@ -140,6 +140,10 @@ export const positions = pgTable('positions', {
   realizedPnl: doublePrecision('realized_pnl').notNull().default(0),
   stopLoss: doublePrecision('stop_loss'),
   takeProfit: doublePrecision('take_profit'),
+  /** Bars that closed up to this time (ms) have been checked against the stop and target. */
+  protectionCheckedUntil: bigint('protection_checked_until', { mode: 'number' }),
+  /** After a stop-out, no new entry in this asset before this time (ms). */
+  cooldownUntil: bigint('cooldown_until', { mode: 'number' }),
   openedAt: timestamp('opened_at', { withTimezone: true }),
   updatedAt: updatedAt(),
 }, (t) => [uniqueIndex('positions_portfolio_asset_key').on(t.portfolioId, t.asset)]);

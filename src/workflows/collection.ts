@@ -6,6 +6,7 @@ import { innermostMessage } from '../temporal/failures';
 import { MTS_ASSETS } from '../temporal/search-attributes';
 import { TASK_QUEUES } from '../temporal/task-queues';
 import { generateSignalsWorkflow } from './signals';
+import { protectPositionsWorkflow } from './trading';
 import type {
   AssetBackfillProgress, BackfillInput, BackfillProgress, CollectInput, CollectionTarget, CollectSummary,
 } from './types';
@@ -44,9 +45,18 @@ export async function collectTierWorkflow(input: CollectInput): Promise<CollectS
     );
   }
   if (input.generateSignals ?? true) {
-    // Fresh data, fresh decisions: signals for the collected coins (all of them after a macro run) as of this run.
+    // Fresh data: first the stops and targets of open positions meet the new candles, then fresh
+    // decisions for the collected coins (all of them after a macro run) as of this run.
     const info = workflowInfo();
     const coins = input.targets.filter((t) => t.kind === 'crypto').map((t) => t.asset);
+    if (coins.length > 0) {
+      await startChild(protectPositionsWorkflow, {
+        workflowId: `protect-${info.workflowId}`,
+        taskQueue: TASK_QUEUES.trading,
+        args: [{ assets: coins }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+    }
     const child = await startChild(generateSignalsWorkflow, {
       workflowId: `signals-${info.workflowId}`,
       taskQueue: TASK_QUEUES.pipeline,

@@ -2,7 +2,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { TradingActivities } from '../activities/trading';
 import { innermostMessage } from '../temporal/failures';
 import { TASK_QUEUES } from '../temporal/task-queues';
-import type { ExecutionSignal, SagaOutcome } from './types';
+import type { ExecutionSignal, ProtectiveExit, SagaOutcome } from './types';
 
 const trading = proxyActivities<TradingActivities>({
   taskQueue: TASK_QUEUES.trading,
@@ -40,4 +40,9 @@ export async function riskAndExecuteWorkflow(signal: ExecutionSignal): Promise<S
     await trading.cancelOrder({ orderId, reason });
     return { status: 'compensated', signalId: signal.signalId, orderId, reason };
   }
+}
+
+/** Checks stops and targets against the bars collected since the last check; started after each crypto collection. */
+export async function protectPositionsWorkflow(input: { assets?: string[] }): Promise<ProtectiveExit[]> {
+  return trading.checkProtectiveOrders(input);
 }

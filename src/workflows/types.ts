@@ -145,3 +145,13 @@ export type SagaOutcome =
   | { status: 'rejected'; signalId: string; reason: string }
   | { status: 'filled'; signalId: string; orderId: string; fill: ExecutedFill; realized: number; stopLoss: number; takeProfit: number }
   | { status: 'compensated'; signalId: string; orderId: string; reason: string };
+
+export interface ProtectiveExit {
+  asset: string;
+  kind: 'stop_loss' | 'take_profit';
+  price: number;
+  quantity: number;
+  realized: number;
+  /** Close time of the bar that triggered it. */
+  at: number;
+}

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { upsertCandles } from '../../src/db/market-data';
 import { fills, orders, portfolios, portfolioSnapshots, positions, riskAssessments } from '../../src/db/schema';
 import { TASK_QUEUES } from '../../src/temporal/task-queues';
-import { riskAndExecuteWorkflow } from '../../src/workflows/trading';
+import { protectPositionsWorkflow, riskAndExecuteWorkflow } from '../../src/workflows/trading';
 import type { ExecutionSignal } from '../../src/workflows/types';
 import { clearMarketData, testDatabase } from '../support/db';
 import { connectTemporal, type TemporalKit, tradingDeps, tradingWorker, withWorkers } from '../support/temporal';
@@ -99,5 +99,52 @@ describe('riskAndExecuteWorkflow', () => {
     const snaps = await handle.db.select().from(portfolioSnapshots).orderBy(portfolioSnapshots.id);
     expect(snaps).toHaveLength(10);
     expect(snaps.at(-1)!.equity).toBeCloseTo(p.cash + pos.quantity * 50_000, 9);
+  });
+});
+
+describe('protectPositionsWorkflow', () => {
+  it('stops out a long on a later bar whose low breaks the stop, then blocks re-entry during the cooldown', async () => {
+    const deps = tradingDeps(handle, { stopCooldownMinutes: 240 });
+    await withWorkers([await tradingWorker(kit, deps)], async () => {
+      const entry = await runSaga(signal());
+      expect(entry.status).toBe('filled');
+      // Next bar dips to 48,500 (below the 49,000 stop) and closes back at 50,200.
+      const t = Date.UTC(2026, 0, 1, 0, 15);
+      await upsertCandles(handle.db, 'bitcoin', 15, 'simulated', [{ timestamp: t, open: 50_000, high: 50_300, low: 48_500, close: 50_200, volume: 1 }]);
+      const exits = await kit.client.workflow.execute(protectPositionsWorkflow, { workflowId: `protect-${randomUUID()}`, taskQueue: TASK_QUEUES.trading, args: [{ assets: ['bitcoin'] }] });
+      expect(exits).toHaveLength(1);
+      // Exit at the stop, less slippage: 10 bps fixed + 0 × range → 49,000 × 0.999.
+      expect(exits[0]).toMatchObject({ asset: 'bitcoin', kind: 'stop_loss', at: t + 15 * 60_000 });
+      expect(exits[0].price).toBeCloseTo(49_000 * 0.999, 9);
+      expect(exits[0].realized).toBeCloseTo(0.0036 * (49_000 * 0.999 - 50_050), 9);
+      const [pos] = await handle.db.select().from(positions);
+      expect(pos.quantity).toBe(0);
+      expect(pos.cooldownUntil).toBe(t + 15 * 60_000 + 240 * 60_000);
+
+      // Checking again finds nothing new.
+      expect(await kit.client.workflow.execute(protectPositionsWorkflow, { workflowId: `protect-${randomUUID()}`, taskQueue: TASK_QUEUES.trading, args: [{}] })).toEqual([]);
+    });
+    // The clock of a fresh worker sits inside the cooldown: a new signal for bitcoin is rejected.
+    const during = tradingDeps(handle, { clock: () => Date.UTC(2026, 0, 1, 1, 0) });
+    const outcome = await withWorkers([await tradingWorker(kit, during)], () => runSaga(signal()));
+    expect(outcome).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/^bitcoin was stopped out; re-entry is blocked until 2026-01-01T04:30:00.000Z/) });
+    const [p] = await handle.db.select().from(portfolios);
+    const allFills = await handle.db.select().from(fills);
+    expect(allFills).toHaveLength(2);
+    expect(p.cash).toBeCloseTo(10_000 + allFills.reduce((s, f) => s - (f.side === 'BUY' ? 1 : -1) * f.quantity * f.price - f.fee, 0), 9);
+    expect(p.realizedPnl).toBeCloseTo(allFills.reduce((s, f) => s + (f.realizedPnl ?? 0), 0), 9);
+  });
+
+  it('takes profit on a short when a bar trades through the target', async () => {
+    await withWorkers([await tradingWorker(kit, tradingDeps(handle))], async () => {
+      const entry = await runSaga(signal({ signalType: 'SHORT' }));
+      expect(entry.status).toBe('filled');
+      const t = Date.UTC(2026, 0, 1, 0, 15);
+      await upsertCandles(handle.db, 'bitcoin', 15, 'simulated', [{ timestamp: t, open: 49_000, high: 49_100, low: 47_500, close: 47_800, volume: 1 }]);
+      const exits = await kit.client.workflow.execute(protectPositionsWorkflow, { workflowId: `protect-${randomUUID()}`, taskQueue: TASK_QUEUES.trading, args: [{}] });
+      // Target 48,000 = 50,000 − 2 × 2% × 50,000; bought back at 48,000 × 1.001.
+      expect(exits).toEqual([expect.objectContaining({ kind: 'take_profit' })]);
+      expect(exits[0].price).toBeCloseTo(48_000 * 1.001, 9);
+    });
   });
 });
