@@ -11,6 +11,7 @@ import { collectionsRouter } from './routes/collections';
 import { healthRouter } from './routes/health';
 import { marketDataRouter } from './routes/market-data';
 import { runsRouter } from './routes/runs';
+import { portfolioRouter } from './routes/portfolio';
 import { riskRouter } from './routes/risk';
 import { schedulesRouter } from './routes/schedules';
 import { signalsRouter } from './routes/signals';
@@ -51,6 +52,7 @@ export function createApp(ctx: ApiContext, opts: AppOptions): express.Express {
   api.use('/alerts', alertsRouter(ctx));
   api.use(signalsRouter(ctx));
   api.use(riskRouter(ctx.risk));
+  api.use('/portfolio', portfolioRouter(ctx));
   app.use('/api/v1', api);
 
   app.use(notFoundHandler);

@@ -13,4 +13,6 @@ export interface ApiContext {
   strategies: StrategyConfig[];
   alertStream: AlertStream;
   risk: RiskConfig;
+  /** The paper portfolio the trading worker books into (config/execution.json). */
+  portfolioId: string;
 }

@@ -7,6 +7,7 @@ import { fills, orders, portfolios, portfolioSnapshots, positions, riskAssessmen
 import { TASK_QUEUES } from '../../src/temporal/task-queues';
 import { protectPositionsWorkflow, riskAndExecuteWorkflow } from '../../src/workflows/trading';
 import type { ExecutionSignal } from '../../src/workflows/types';
+import { startTestApi } from '../support/api';
 import { clearMarketData, testDatabase } from '../support/db';
 import { connectTemporal, type TemporalKit, tradingDeps, tradingWorker, withWorkers } from '../support/temporal';
 
@@ -146,5 +147,54 @@ describe('protectPositionsWorkflow', () => {
       expect(exits).toEqual([expect.objectContaining({ kind: 'take_profit' })]);
       expect(exits[0].price).toBeCloseTo(48_000 * 1.001, 9);
     });
+  });
+});
+
+describe('external signals and the portfolio API', () => {
+  it('runs a posted signal once, and reports the portfolio, positions, trades, performance and an HTML report', async () => {
+    const api = await startTestApi(kit.client, handle, 'trader:trader-key-0001,read:read-key-0001');
+    const call = async (method: string, path: string, key: string, body?: unknown) => {
+      const res = await fetch(`${api.base}${path}`, {
+        method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, text: await res.text() };
+    };
+    try {
+      await withWorkers([await tradingWorker(kit, tradingDeps(handle))], async () => {
+        const alert = { timestamp: Date.UTC(2026, 0, 1), asset: 'bitcoin', signal_type: 'LONG', confidence: 0.85, strategies: ['external'], price: 50_000, position_size: 0.02, risk_metrics: { stop_loss: 49_000, take_profit: 52_000 } };
+        expect((await call('POST', '/api/v1/signals', 'read-key-0001', alert)).status).toBe(403);
+        const noTime = await call('POST', '/api/v1/signals', 'trader-key-0001', { ...alert, timestamp: undefined });
+        expect(JSON.parse(noTime.text).error.message).toMatch(/^body\.timestamp: give timestamp/);
+        const vol = await call('POST', '/api/v1/signals', 'trader-key-0001', { alert_type: 'volatility_spike', asset: 'bitcoin' });
+        expect(vol.status).toBe(422);
+
+        const first = await call('POST', '/api/v1/signals', 'trader-key-0001', alert);
+        expect(first.status).toBe(202);
+        const { workflowId } = JSON.parse(first.text);
+        await kit.client.workflow.getHandle(workflowId).result();
+        const second = JSON.parse((await call('POST', '/api/v1/signals', 'trader-key-0001', alert)).text);
+        expect(second).toEqual({ workflowId, duplicate: true });
+      });
+      expect(await handle.db.select().from(fills)).toHaveLength(1);
+
+      const summary = JSON.parse((await call('GET', '/api/v1/portfolio', 'read-key-0001')).text);
+      expect(summary.equity).toBeCloseTo(summary.cash + summary.positionsValue, 9);
+      expect(summary.openPositions).toBe(1);
+      const { positions: open } = JSON.parse((await call('GET', '/api/v1/portfolio/positions', 'read-key-0001')).text);
+      expect(open[0]).toMatchObject({ asset: 'bitcoin', side: 'LONG', mark: 50_000, stopLoss: 49_000, takeProfit: 52_000 });
+      const { trades } = JSON.parse((await call('GET', '/api/v1/portfolio/trades', 'read-key-0001')).text);
+      expect(trades).toHaveLength(1);
+      const perf = await call('GET', '/api/v1/portfolio/performance', 'read-key-0001');
+      expect(perf.text).not.toMatch(/NaN|Infinity/);
+      expect(JSON.parse(perf.text).metrics).toMatchObject({ tradeCount: 0, winRate: null });
+      const report = await call('GET', '/api/v1/portfolio/report.html', 'read-key-0001');
+      expect(report.status).toBe(200);
+      expect(report.text).toMatch(/^<!doctype html>/);
+      expect(report.text).toContain('<svg');
+      expect(report.text).toContain('<td>bitcoin</td>');
+      expect(report.text).not.toMatch(/<script|https?:\/\//);
+    } finally {
+      await api.close();
+    }
   });
 });

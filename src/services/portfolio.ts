@@ -1,0 +1,89 @@
+import { asc, desc, eq } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { fills, orders, portfolios, portfolioSnapshots, positions } from '../db/schema';
+import { latestCloses } from '../db/trading';
+import { type EquityPoint, performanceMetrics } from '../domain/metrics';
+import { DAY_MS } from '../domain/types';
+
+export class PortfolioNotFoundError extends Error {}
+
+async function portfolioRow(db: Database, id: string) {
+  const [p] = await db.select().from(portfolios).where(eq(portfolios.id, id));
+  if (!p) throw new PortfolioNotFoundError(`portfolio "${id}" has no trades yet`);
+  return p;
+}
+
+/** Positions marked at the latest stored close (average price where none). */
+export async function markedPositions(db: Database, id: string) {
+  const open = (await db.select().from(positions).where(eq(positions.portfolioId, id))).filter((p) => p.quantity !== 0);
+  const marks = await latestCloses(db, open.map((p) => p.asset));
+  return open.map((p) => {
+    const mark = marks[p.asset] ?? p.averagePrice;
+    return {
+      asset: p.asset, side: p.quantity > 0 ? 'LONG' : 'SHORT', quantity: p.quantity, averagePrice: p.averagePrice, mark,
+      marketValue: p.quantity * mark, unrealizedPnl: p.quantity * (mark - p.averagePrice), realizedPnl: p.realizedPnl,
+      stopLoss: p.stopLoss, takeProfit: p.takeProfit, openedAt: p.openedAt?.toISOString() ?? null,
+    };
+  });
+}
+
+/** Cash, equity = cash + marked positions, P&L, drawdown and heat. */
+export async function portfolioSummary(db: Database, id: string) {
+  const p = await portfolioRow(db, id);
+  const open = await markedPositions(db, id);
+  const positionsValue = open.reduce((s, x) => s + x.marketValue, 0);
+  const equity = p.cash + positionsValue;
+  const peak = Math.max(p.peakEquity, equity);
+  return {
+    id: p.id,
+    initialCapital: p.initialCapital,
+    cash: p.cash,
+    reservedCash: p.reservedCash,
+    positionsValue,
+    equity,
+    realizedPnl: p.realizedPnl,
+    unrealizedPnl: open.reduce((s, x) => s + x.unrealizedPnl, 0),
+    feesPaid: p.feesPaid,
+    peakEquity: peak,
+    drawdown: peak > 0 ? 1 - equity / peak : 0,
+    dailyPnl: p.pnlDay === new Date().toISOString().slice(0, 10) ? equity - p.dayStartEquity : 0,
+    heat: equity > 0 ? open.reduce((s, x) => s + Math.abs(x.marketValue), 0) / equity : null,
+    openPositions: open.length,
+  };
+}
+
+export async function trades(db: Database, id: string, limit = 500) {
+  const rows = await db.select({ fill: fills, order: orders }).from(fills).innerJoin(orders, eq(fills.orderId, orders.id))
+    .where(eq(fills.portfolioId, id)).orderBy(desc(fills.timestamp), desc(fills.createdAt)).limit(limit);
+  return rows.map(({ fill: f, order: o }) => ({
+    fillId: f.id, orderId: o.id, signalId: o.signalId, asset: f.asset, side: f.side, quantity: f.quantity, price: f.price,
+    referencePrice: f.referencePrice, slippage: f.slippage, fee: f.fee, realizedPnl: f.realizedPnl, reason: o.reason,
+    time: new Date(f.timestamp).toISOString(), timestamp: f.timestamp,
+  }));
+}
+
+/** The equity curve: every snapshot, and the last equity of each UTC day for period statistics. */
+export async function equityCurve(db: Database, id: string): Promise<{ points: EquityPoint[]; daily: EquityPoint[]; drawdown: number[] }> {
+  const rows = await db.select().from(portfolioSnapshots).where(eq(portfolioSnapshots.portfolioId, id)).orderBy(asc(portfolioSnapshots.timestamp), asc(portfolioSnapshots.id));
+  const p = await portfolioRow(db, id);
+  const points = [{ timestamp: p.createdAt.getTime(), equity: p.initialCapital }, ...rows.map((r) => ({ timestamp: r.timestamp, equity: r.equity }))]
+    .sort((a, b) => a.timestamp - b.timestamp);
+  const byDay = new Map<number, EquityPoint>();
+  for (const pt of points) byDay.set(Math.floor(pt.timestamp / DAY_MS), pt);
+  let peak = -Infinity;
+  const drawdown = points.map((pt) => { peak = Math.max(peak, pt.equity); return peak > 0 ? 1 - pt.equity / peak : 0; });
+  return { points, daily: [...byDay.values()], drawdown };
+}
+
+/** Metrics on daily equity (365 periods a year, risk-free 0) and on closed trades (realised P&L less the exit fee). */
+export async function performance(db: Database, id: string) {
+  const curve = await equityCurve(db, id);
+  const closed = (await trades(db, id, 100_000)).filter((t) => t.realizedPnl !== null && t.realizedPnl !== 0).map((t) => ({ pnl: t.realizedPnl! - t.fee }));
+  return {
+    conventions: {
+      period: 'one UTC day (last equity of the day)', periodsPerYear: 365, riskFreeRate: 0, std: 'sample (n − 1)',
+      trades: 'every reducing fill: realised P&L less its fee', var: 'historical, 95%, one period',
+    },
+    metrics: performanceMetrics(curve.daily, closed, { periodsPerYear: 365 }),
+  };
+}
