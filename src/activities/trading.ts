@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { and, eq, sql } from 'drizzle-orm';
 import { type FillModel, marketFill, protectiveTrigger, trailStop } from '../domain/fills';
 import { applyFill, type Book, equity as bookEquity, marketValue } from '../domain/portfolio';
-import { assessRisk, type PortfolioState, type RiskAssessment, type RiskConfig } from '../domain/risk';
+import { assessRisk, type PortfolioState, type RiskAssessment, type RiskConfig, validateTrade } from '../domain/risk';
 import type { Database } from '../db/client';
 import { fills, orders, portfolios, portfolioSnapshots, positions, riskAssessments } from '../db/schema';
 import { bestCoveredInterval, closedCandles } from '../db/market-data';
@@ -41,7 +41,6 @@ export function createTradingActivities(deps: TradingDeps) {
 
   /** Equity, drawdown from the peak and today's P&L (since 00:00 UTC) from the stored book at the latest prices. */
   async function portfolioState(tx: Database | Tx, t: number): Promise<{ state: PortfolioState; equity: number; marks: Record<string, number> }> {
-    await ensurePortfolio(db, portfolioId, deps.initialCapital, utcDay(t));
     const { portfolio, positions: open } = await loadPortfolio(tx, portfolioId);
     const marks = await latestCloses(tx, open.filter((p) => p.quantity !== 0).map((p) => p.asset));
     const book = bookFrom(portfolio, open);
@@ -115,6 +114,7 @@ export function createTradingActivities(deps: TradingDeps) {
       const existing = await storedAssessment(db, signal.signalId, portfolioId);
       if (existing) return existing.assessment as RiskAssessment;
       const t = now();
+      await ensurePortfolio(db, portfolioId, deps.initialCapital, utcDay(t));
       const { state } = await portfolioState(db, t);
       const assessment = assessRisk(
         { signalId: signal.signalId, asset: signal.asset, signalType: signal.signalType, price: signal.price, confidence: signal.confidence },
@@ -131,17 +131,27 @@ export function createTradingActivities(deps: TradingDeps) {
       return (await storedAssessment(db, signal.signalId, portfolioId))!.assessment as RiskAssessment;
     },
 
-    /** Sets the order's notional aside from free cash (shorts post the same as margin). */
-    async reserveOrder(input: { orderId: string; signalId: string; asset: string; side: 'BUY' | 'SELL'; notional: number }): Promise<string> {
+    /**
+     * Sets the order's notional aside from free cash (shorts post the same as margin), after checking
+     * the limits again under the portfolio lock with every reserved order counted as exposure: two
+     * sagas assessed at the same moment cannot both take the last room under a limit.
+     */
+    async reserveOrder(input: { orderId: string; signal: ExecutionSignal; notional: number }): Promise<string> {
       return db.transaction(async (tx) => {
         const { portfolio } = await loadPortfolio(tx, portfolioId, true);
         const [existing] = await tx.select().from(orders).where(eq(orders.id, input.orderId));
         if (existing) return existing.id;
+        const { state } = await portfolioState(tx, now());
+        const pending = await tx.select().from(orders).where(and(eq(orders.portfolioId, portfolioId), eq(orders.status, 'reserved')));
+        state.positions.push(...pending.map((o) => ({ asset: o.asset, exposure: o.notional })));
+        const check = validateTrade({ ...input.signal }, state, input.notional, deps.risk);
+        if (!check.approved) throw ApplicationFailure.nonRetryable(check.rejectionReason!, 'RiskLimit');
         const free = portfolio.cash - portfolio.reservedCash;
         if (input.notional > free) {
           throw ApplicationFailure.nonRetryable(`order ${input.orderId}: notional $${input.notional.toFixed(2)} exceeds free cash $${free.toFixed(2)}`, 'InsufficientCash');
         }
-        await tx.insert(orders).values({ id: input.orderId, portfolioId, signalId: input.signalId, asset: input.asset, side: input.side, notional: input.notional, status: 'reserved' });
+        const side = input.signal.signalType === 'LONG' ? 'BUY' : 'SELL';
+        await tx.insert(orders).values({ id: input.orderId, portfolioId, signalId: input.signal.signalId, asset: input.signal.asset, side, notional: input.notional, status: 'reserved' });
         await tx.update(portfolios).set({ reservedCash: sql`${portfolios.reservedCash} + ${input.notional}` }).where(eq(portfolios.id, portfolioId));
         return input.orderId;
       });

@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { TradingActivities } from '../activities/trading';
 import { innermostMessage } from '../temporal/failures';
 import { TASK_QUEUES } from '../temporal/task-queues';
@@ -22,10 +22,15 @@ export async function riskAndExecuteWorkflow(signal: ExecutionSignal): Promise<S
     return { status: 'rejected', signalId: signal.signalId, reason: assessment.rejectionReason ?? 'not approved' };
   }
   const orderId = `signal-${signal.signalId}`;
-  await trading.reserveOrder({
-    orderId, signalId: signal.signalId, asset: signal.asset, side: signal.signalType === 'LONG' ? 'BUY' : 'SELL',
-    notional: assessment.recommendedPositionSize,
-  });
+  try {
+    await trading.reserveOrder({ orderId, signal, notional: assessment.recommendedPositionSize });
+  } catch (err) {
+    // Refused at reservation (a limit re-checked under the lock, or no free cash): nothing to undo.
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) {
+      return { status: 'rejected', signalId: signal.signalId, reason: err.cause.message };
+    }
+    throw err;
+  }
   let fill;
   try {
     fill = await trading.executeOrder({ orderId });

@@ -1,14 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { cryptoOhlcv } from '../../src/db/schema';
 import { simulatedSources } from '../../src/providers/simulated';
 import type { CryptoDataSource } from '../../src/providers/types';
 import { TASK_QUEUES } from '../../src/temporal/task-queues';
 import { backfillProgressQuery, backfillWorkflow } from '../../src/workflows/collection';
 import { clearMarketData, testDatabase } from '../support/db';
+import { spawnWorkerProcess } from '../support/processes';
 import { connectTemporal, marketDataWorkers, pipelineWorker, progressReporter, type TemporalKit, testSignalDeps, withWorkers } from '../support/temporal';
 
 const DAY = 86_400_000;
@@ -40,18 +40,6 @@ async function storedBars(asset: string) {
   return row;
 }
 
-function spawnWorker(): Promise<ChildProcess> {
-  // node itself with the tsx loader, not the tsx wrapper, so SIGKILL reaches the worker process.
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../support/backfill-worker.ts', import.meta.url))], {
-    env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: inject('databaseUrl'), SIM_SEED: '9', SIM_LATENCY_MS: '400' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('worker ready')) resolve(child); });
-    child.once('exit', (code) => reject(new Error(`backfill worker exited early (${code})`)));
-  });
-}
-
 describe('backfillWorkflow', () => {
   it('fills only the gaps, in chunks, and reports progress', async () => {
     const calls: number[] = [];
@@ -78,7 +66,7 @@ describe('backfillWorkflow', () => {
     const pipelineRun = pipeline.run();
     let child: ChildProcess | undefined;
     try {
-      child = await spawnWorker();
+      child = await spawnWorkerProcess('backfill-worker.ts', { SIM_SEED: '9', SIM_LATENCY_MS: '400' });
       const run = await kit.client.workflow.start(backfillWorkflow, {
         workflowId: `test-backfill-${randomUUID()}`, taskQueue: TASK_QUEUES.pipeline,
         args: [{ targets: [hourly], from, to, heartbeatTimeoutMs: 2000 }],

@@ -1,0 +1,22 @@
+/**
+ * A trading worker in its own process, so a test can kill it with SIGKILL mid-saga.
+ * Env: TEMPORAL_ADDRESS, DATABASE_URL, PORTFOLIO_ID.
+ */
+import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
+import { loadRiskConfig } from '../../src/config/risk';
+import { connectDatabase } from '../../src/db/client';
+import { workflowsPath } from '../../src/workers/pipeline';
+import { createTradingWorker } from '../../src/workers/trading';
+
+const db = connectDatabase(process.env.DATABASE_URL!, 4);
+const worker = await createTradingWorker({
+  connection: await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! }),
+  namespace: 'default',
+  workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } }),
+  deps: {
+    db: db.db, risk: loadRiskConfig(), fillModel: { fixedSlippageBps: 10, volatilitySlippageFactor: 0, takerFeeBps: 10 },
+    portfolioId: process.env.PORTFOLIO_ID!, initialCapital: 10_000,
+  },
+});
+console.log('worker ready');
+await worker.run();
