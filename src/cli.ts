@@ -10,6 +10,7 @@ import { connectDatabase, migrateDatabase } from './db/client';
 import { createLogger } from './logger';
 import { buildWorkers, startApi, type WorkerRole } from './runtime';
 import { startBackfill, startCollection } from './services/collections';
+import { AlertInbox } from './services/alert-inbox';
 import { importCsv, importMacroCsv } from './services/csv-import';
 import { startSignalGeneration } from './services/signals';
 import { syncSchedules } from './services/schedules';
@@ -122,6 +123,9 @@ program.command('dev').description('everything in one process: Temporal dev serv
     const workers = await buildWorkers({ env: e, roles: ['market-data', 'pipeline', 'trading'], connection, db, client: t.client });
     const running = Promise.all(workers.map((w) => w.run()));
     const http = await startApi({ env: e, db, client: t.client, collection, apiKeys: keys, logger });
+    const inboxDir = e.ALERTS_INBOX_DIR ?? join(e.MTS_DATA_DIR, 'inbox');
+    const inbox = new AlertInbox(t.client, inboxDir);
+    inbox.start(5000, (err) => logger.error({ err }, 'alert inbox scan failed'));
 
     say(`market data: ${e.MARKET_DATA_SOURCE}, macro: ${e.MACRO_DATA_SOURCE}`);
     say(`API:         http://127.0.0.1:${e.PORT}  (GET /ready, /api/v1/…)`);
@@ -135,6 +139,7 @@ program.command('dev').description('everything in one process: Temporal dev serv
       stopping = true;
       say('stopping…');
       http.close();
+      await inbox.stop();
       workers.forEach((w) => w.shutdown());
       await running.catch(() => undefined);
       await Promise.all([connection.close(), t.close(), db.close()]);
@@ -144,6 +149,20 @@ program.command('dev').description('everything in one process: Temporal dev serv
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+  });
+
+program.command('watch-alerts').description('send alert files dropped into a directory to the risk-and-execute saga')
+  .option('--dir <path>', 'directory to watch (default ALERTS_INBOX_DIR or <MTS_DATA_DIR>/inbox)')
+  .option('--interval <seconds>', 'seconds between scans', '5')
+  .action(async (opts: { dir?: string; interval: string }) => {
+    const e = env();
+    const seconds = Number(opts.interval);
+    if (!(seconds > 0)) throw new Error(`--interval: "${opts.interval}" is not a positive number of seconds`);
+    const dir = opts.dir ?? e.ALERTS_INBOX_DIR ?? join(e.MTS_DATA_DIR, 'inbox');
+    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    const logger = createLogger(e.LOG_LEVEL);
+    new AlertInbox(t.client, dir).start(seconds * 1000, (err) => logger.error({ err }, 'alert inbox scan failed'));
+    say(`watching ${dir}; processed files go to ${join(dir, 'processed')}, invalid ones to ${join(dir, 'rejected')}`);
   });
 
 program.command('collect').description('start a collection now')

@@ -24,6 +24,7 @@ const envSchema = z.object({
   FRED_CALLS_PER_HOUR: z.coerce.number().positive().default(1000),
   INITIAL_CAPITAL: z.coerce.number().positive().default(10_000),
   ALERTS_DIR: z.string().min(1).optional(),
+  ALERTS_INBOX_DIR: z.string().min(1).optional(),
   ALERT_WEBHOOK_URL: z.string().url().optional(),
   ALERT_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   DISCORD_WEBHOOK_URL: z.string().url().optional(),

@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { upsertCandles } from '../../src/db/market-data';
 import { fills, orders, portfolios, portfolioSnapshots, positions, riskAssessments } from '../../src/db/schema';
+import { AlertInbox } from '../../src/services/alert-inbox';
 import { TASK_QUEUES } from '../../src/temporal/task-queues';
 import { protectPositionsWorkflow, riskAndExecuteWorkflow } from '../../src/workflows/trading';
 import type { ExecutionSignal } from '../../src/workflows/types';
@@ -196,5 +200,44 @@ describe('external signals and the portfolio API', () => {
     } finally {
       await api.close();
     }
+  });
+});
+
+describe('the watched alerts directory', () => {
+  it('trades a new alert file once, parks invalid and half-written files in rejected/ with a reason', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mts-inbox-'));
+    const alert = { timestamp: Date.UTC(2026, 0, 1, 5), asset: 'bitcoin', signal_type: 'LONG', confidence: 0.8, strategies: ['x'], price: 50_000, position_size: 0.02, risk_metrics: { stop_loss: 49_000, take_profit: 52_000 } };
+    writeFileSync(join(dir, 'signal_bitcoin_20260101_050000.json'), JSON.stringify(alert));
+    writeFileSync(join(dir, 'half.json'), '{"timestamp": 1767243600000, "asset": "bitc');
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...alert, confidence: 3 }));
+    writeFileSync(join(dir, 'vol.json'), JSON.stringify({ alert_type: 'volatility_spike', asset: 'bitcoin' }));
+    writeFileSync(join(dir, 'notes.txt'), 'ignored');
+    let clock = Date.now() + 10_000;
+    const inbox = new AlertInbox(kit.client, dir, 2000, () => clock);
+
+    await withWorkers([await tradingWorker(kit, tradingDeps(handle))], async () => {
+      const results = await inbox.scanOnce();
+      expect(results.map((r) => [r.file, r.outcome])).toEqual([
+        ['bad.json', 'rejected'], ['half.json', 'rejected'], ['signal_bitcoin_20260101_050000.json', 'started'], ['vol.json', 'rejected'],
+      ]);
+      await kit.client.workflow.getHandle(results[2].workflowId!).result();
+      expect(await inbox.scanOnce()).toEqual([]);
+
+      // The same alert dropped again (say, after a crash before the move): recognised, not traded again.
+      writeFileSync(join(dir, 'again.json'), JSON.stringify(alert));
+      clock += 10_000;
+      expect((await inbox.scanOnce()).map((r) => r.outcome)).toEqual(['duplicate']);
+
+      // A file still being written (changed within the settle time) waits.
+      writeFileSync(join(dir, 'fresh.json'), JSON.stringify({ ...alert, timestamp: alert.timestamp + 1 }));
+      const tooSoon = new AlertInbox(kit.client, dir, 60_000);
+      expect(await tooSoon.scanOnce()).toEqual([]);
+    });
+    expect(readdirSync(join(dir, 'processed')).sort()).toEqual(['again.json', 'signal_bitcoin_20260101_050000.json']);
+    expect(readdirSync(join(dir, 'rejected')).sort()).toEqual(['bad.json', 'bad.json.reason.txt', 'half.json', 'half.json.reason.txt', 'vol.json', 'vol.json.reason.txt']);
+    expect(readFileSync(join(dir, 'rejected', 'bad.json.reason.txt'), 'utf8')).toMatch(/^confidence: /);
+    expect(readFileSync(join(dir, 'rejected', 'half.json.reason.txt'), 'utf8')).toMatch(/^not valid JSON/);
+    expect(existsSync(join(dir, 'fresh.json'))).toBe(true);
+    expect(await handle.db.select().from(fills)).toHaveLength(1);
   });
 });

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { querySignals } from '../../db/signals';
 import { STRATEGY_DEFINITIONS } from '../../domain/strategies';
 import { startSignalGeneration } from '../../services/signals';
-import { externalSignalId, startSignalExecution } from '../../services/trading';
+import { externalSignalSchema, isVolatilityAlert, toExecutionSignal, VOLATILITY_ALERT_REFUSAL } from '../../services/external-signals';
+import { startSignalExecution } from '../../services/trading';
 import { allow, operator } from '../auth';
 import type { ApiContext } from '../context';
 import { HttpError, parseInput } from '../errors';
@@ -39,31 +40,12 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(5000).default(100),
 });
 
-/** A signal from elsewhere: the seed's signal alert, or a plain signal with an optional id. */
-const externalSignal = z.object({
-  signal_id: z.string().regex(/^[\w.:-]{1,100}$/, 'letters, digits and . _ : - only, at most 100').optional(),
-  asset: assetName,
-  signal_type: z.enum(['LONG', 'SHORT']),
-  price: z.number().positive(),
-  confidence: z.number().min(0).max(1),
-  timestamp: z.number().int().positive().optional(),
-  strategies: z.array(z.string()).optional(),
-  position_size: z.number().min(0).optional(),
-  risk_metrics: z.object({ stop_loss: z.number().positive(), take_profit: z.number().positive() }).optional(),
-}).strict().refine((s) => s.signal_id !== undefined || s.timestamp !== undefined, {
-  message: 'give timestamp (ms) or signal_id, so the same signal posted twice is recognised', path: ['timestamp'],
-});
-
 export function signalsRouter(ctx: ApiContext): Router {
   const router = Router();
   router.post('/signals', allow('trader'), async (req, res) => {
-    if ((req.body as { alert_type?: unknown })?.alert_type === 'volatility_spike') {
-      throw new HttpError(422, 'unprocessable', 'body: a volatility alert carries no confidence to size a trade with; post a signal or signal alert');
-    }
-    const b = parseInput(externalSignal, req.body, 'body');
-    const base = { asset: b.asset, signalType: b.signal_type, price: b.price, confidence: b.confidence, timestamp: b.timestamp ?? Date.now() };
-    const started = await startSignalExecution(ctx.temporal, { ...base, signalId: b.signal_id ?? externalSignalId(base) });
-    res.status(202).json(started);
+    if (isVolatilityAlert(req.body)) throw new HttpError(422, 'unprocessable', `body: ${VOLATILITY_ALERT_REFUSAL}`);
+    const signal = toExecutionSignal(parseInput(externalSignalSchema, req.body, 'body'));
+    res.status(202).json(await startSignalExecution(ctx.temporal, signal));
   });
   router.post('/signals/generate', operator, async (req, res) => {
     const body = parseInput(generateBody, req.body, 'body');
