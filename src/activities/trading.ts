@@ -42,7 +42,7 @@ export function createTradingActivities(deps: TradingDeps) {
   /** Equity, drawdown from the peak and today's P&L (since 00:00 UTC) from the stored book at the latest prices. */
   async function portfolioState(tx: Database | Tx, t: number): Promise<{ state: PortfolioState; equity: number; marks: Record<string, number> }> {
     const { portfolio, positions: open } = await loadPortfolio(tx, portfolioId);
-    const marks = await latestCloses(tx, open.filter((p) => p.quantity !== 0).map((p) => p.asset));
+    const marks = await latestCloses(tx, open.filter((p) => p.quantity !== 0).map((p) => p.asset), t);
     const book = bookFrom(portfolio, open);
     const equity = bookEquity(book, marks);
     const peak = Math.max(portfolio.peakEquity, equity);
@@ -61,7 +61,7 @@ export function createTradingActivities(deps: TradingDeps) {
 
   async function snapshot(tx: Tx, reason: string, t: number) {
     const { portfolio, positions: open } = await loadPortfolio(tx, portfolioId);
-    const marks = await latestCloses(tx, open.filter((p) => p.quantity !== 0).map((p) => p.asset));
+    const marks = await latestCloses(tx, open.filter((p) => p.quantity !== 0).map((p) => p.asset), t);
     const book = bookFrom(portfolio, open);
     const equity = bookEquity(book, marks);
     const peak = Math.max(portfolio.peakEquity, equity);
@@ -166,7 +166,7 @@ export function createTradingActivities(deps: TradingDeps) {
       if (!order || order.status !== 'reserved') {
         throw ApplicationFailure.nonRetryable(`order ${input.orderId} is ${order?.status ?? 'missing'}, not reserved`, 'OrderNotFillable');
       }
-      const bar = await latestBar(db, order.asset);
+      const bar = await latestBar(db, order.asset, now());
       if (!bar) throw ApplicationFailure.nonRetryable(`no price for ${order.asset}: collect or import its candles first`, 'NoPrice');
       const side = order.side as 'BUY' | 'SELL';
       const quantity = order.notional / bar.close;
@@ -190,7 +190,7 @@ export function createTradingActivities(deps: TradingDeps) {
 
     /** Registers the stop loss and take profit on the open position of the asset. */
     async registerProtection(input: { asset: string; stopLoss: number; takeProfit: number }): Promise<void> {
-      const bar = await latestBar(db, input.asset);
+      const bar = await latestBar(db, input.asset, now());
       await db.update(positions).set({
         stopLoss: input.stopLoss, takeProfit: input.takeProfit,
         // Only bars after the entry price can trigger the new levels.

@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, lte, sql } from 'drizzle-orm';
 import type { Database } from './client';
 import { cryptoOhlcv, portfolios, positions, riskAssessments } from './schema';
 
@@ -19,18 +19,23 @@ export async function loadPortfolio(db: Database | Tx, id: string, lock = false)
   return { portfolio: row, positions: open };
 }
 
-/** The newest stored bar of an asset, whatever its length: the next available price for a paper fill. */
-export async function latestBar(db: Database | Tx, asset: string) {
-  const [row] = await db.select().from(cryptoOhlcv).where(eq(cryptoOhlcv.asset, asset))
-    .orderBy(desc(sql`${cryptoOhlcv.timestamp} + ${cryptoOhlcv.intervalMinutes} * 60000`)).limit(1);
+const barEnd = sql`${cryptoOhlcv.timestamp} + ${cryptoOhlcv.intervalMinutes} * 60000`;
+
+/**
+ * The newest bar of an asset that had closed by `asOf`, whatever its length: the next available
+ * price for a paper fill. Time-aware, so a replay at a past clock sees the market as it was.
+ */
+export async function latestBar(db: Database | Tx, asset: string, asOf: number) {
+  const [row] = await db.select().from(cryptoOhlcv).where(and(eq(cryptoOhlcv.asset, asset), lte(barEnd, asOf)))
+    .orderBy(desc(barEnd)).limit(1);
   return row;
 }
 
-/** Latest close of each asset, for marking positions. */
-export async function latestCloses(db: Database | Tx, assets: string[]): Promise<Record<string, number>> {
+/** Latest close of each asset at `asOf`, for marking positions. */
+export async function latestCloses(db: Database | Tx, assets: string[], asOf: number): Promise<Record<string, number>> {
   const marks: Record<string, number> = {};
   for (const asset of assets) {
-    const bar = await latestBar(db, asset);
+    const bar = await latestBar(db, asset, asOf);
     if (bar) marks[asset] = bar.close;
   }
   return marks;

@@ -16,7 +16,7 @@ async function portfolioRow(db: Database, id: string) {
 /** Positions marked at the latest stored close (average price where none). */
 export async function markedPositions(db: Database, id: string) {
   const open = (await db.select().from(positions).where(eq(positions.portfolioId, id))).filter((p) => p.quantity !== 0);
-  const marks = await latestCloses(db, open.map((p) => p.asset));
+  const marks = await latestCloses(db, open.map((p) => p.asset), Date.now());
   return open.map((p) => {
     const mark = marks[p.asset] ?? p.averagePrice;
     return {
@@ -62,17 +62,19 @@ export async function trades(db: Database, id: string, limit = 500) {
   }));
 }
 
-/** The equity curve: every snapshot, and the last equity of each UTC day for period statistics. */
+/** The equity curve: every snapshot, and the capital then each day's last equity for period statistics. */
 export async function equityCurve(db: Database, id: string): Promise<{ points: EquityPoint[]; daily: EquityPoint[]; drawdown: number[] }> {
   const rows = await db.select().from(portfolioSnapshots).where(eq(portfolioSnapshots.portfolioId, id)).orderBy(asc(portfolioSnapshots.timestamp), asc(portfolioSnapshots.id));
   const p = await portfolioRow(db, id);
-  const points = [{ timestamp: p.createdAt.getTime(), equity: p.initialCapital }, ...rows.map((r) => ({ timestamp: r.timestamp, equity: r.equity }))]
-    .sort((a, b) => a.timestamp - b.timestamp);
+  // The curve starts at the initial capital just before the first snapshot (a replay books in the past).
+  const start = Math.min(p.createdAt.getTime(), (rows[0]?.timestamp ?? Infinity) - 1);
+  const points = [{ timestamp: start, equity: p.initialCapital }, ...rows.map((r) => ({ timestamp: r.timestamp, equity: r.equity }))];
+  // Daily: the starting capital, then each UTC day's last equity, so the first period starts at the capital.
   const byDay = new Map<number, EquityPoint>();
-  for (const pt of points) byDay.set(Math.floor(pt.timestamp / DAY_MS), pt);
+  for (const pt of points.slice(1)) byDay.set(Math.floor(pt.timestamp / DAY_MS), pt);
   let peak = -Infinity;
   const drawdown = points.map((pt) => { peak = Math.max(peak, pt.equity); return peak > 0 ? 1 - pt.equity / peak : 0; });
-  return { points, daily: [...byDay.values()], drawdown };
+  return { points, daily: [points[0], ...byDay.values()], drawdown };
 }
 
 /** Metrics on daily equity (365 periods a year, risk-free 0) and on closed trades (realised P&L less the exit fee). */
