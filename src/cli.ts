@@ -5,6 +5,7 @@ import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { parseApiKeys } from './api/auth';
 import { loadCollectionConfig } from './config/collection';
+import { loadExecutionConfig } from './config/execution';
 import { ConfigError, type Env, loadEnv } from './config/env';
 import { connectDatabase, migrateDatabase } from './db/client';
 import { createLogger } from './logger';
@@ -70,7 +71,7 @@ program.command('schedules').description('Temporal Schedules of the collection t
     const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
     try {
       await ensureSearchAttributes(t.connection, e.TEMPORAL_NAMESPACE);
-      for (const r of await syncSchedules(t.client, loadCollectionConfig())) say(`${r.scheduleId}: ${r.action}`);
+      for (const r of await syncSchedules(t.client, loadCollectionConfig(), loadExecutionConfig().snapshotIntervalMinutes)) say(`${r.scheduleId}: ${r.action}`);
     } finally {
       await t.close();
     }
@@ -117,7 +118,7 @@ program.command('dev').description('everything in one process: Temporal dev serv
     const address = temporalAddress(e);
     const t = await connectClient(address, e.TEMPORAL_NAMESPACE);
     await ensureSearchAttributes(t.connection, e.TEMPORAL_NAMESPACE);
-    for (const r of await syncSchedules(t.client, collection)) say(`schedule ${r.scheduleId}: ${r.action}`);
+    for (const r of await syncSchedules(t.client, collection, loadExecutionConfig().snapshotIntervalMinutes)) say(`schedule ${r.scheduleId}: ${r.action}`);
     const db = connectDatabase(e.DATABASE_URL);
     const connection = await connectWorkerConnection(address);
     const workers = await buildWorkers({ env: e, roles: ['market-data', 'pipeline', 'trading'], connection, db, client: t.client });

@@ -64,7 +64,7 @@ export async function startApi(opts: {
 }): Promise<Server> {
   const alertStream = new AlertStream(opts.env.DATABASE_URL, (err) => opts.logger.warn({ err }, 'alert stream connection'));
   const app = createApp(
-    { db: opts.db.db, temporal: opts.client, collection: opts.collection, strategies: loadStrategyConfigs(), alertStream, risk: loadRiskConfig(), portfolioId: loadExecutionConfig().portfolioId },
+    { db: opts.db.db, temporal: opts.client, collection: opts.collection, strategies: loadStrategyConfigs(), alertStream, risk: loadRiskConfig(), portfolioId: loadExecutionConfig().portfolioId , symbols: loadExecutionConfig().symbols },
     { apiKeys: opts.apiKeys, logger: opts.logger },
   );
   return new Promise((resolve, reject) => {

@@ -188,6 +188,16 @@ export function createTradingActivities(deps: TradingDeps) {
       });
     },
 
+    /** A snapshot at the current marks, for the equity curve between trades (run on a Schedule). */
+    async snapshotPortfolio(): Promise<void> {
+      const t = now();
+      await ensurePortfolio(db, portfolioId, deps.initialCapital, utcDay(t));
+      await db.transaction(async (tx) => {
+        await loadPortfolio(tx, portfolioId, true);
+        await snapshot(tx, 'scheduled', t);
+      });
+    },
+
     /** Registers the stop loss and take profit on the open position of the asset. */
     async registerProtection(input: { asset: string; stopLoss: number; takeProfit: number }): Promise<void> {
       const bar = await latestBar(db, input.asset, now());

@@ -15,4 +15,6 @@ export interface ApiContext {
   risk: RiskConfig;
   /** The paper portfolio the trading worker books into (config/execution.json). */
   portfolioId: string;
+  /** Alert asset → trading symbol, for trade listings. */
+  symbols: Record<string, string>;
 }

@@ -12,6 +12,8 @@ const executionSchema = z.object({
   }).strict(),
   trailingStopPct: z.number().positive().max(0.5).nullable(),
   stopCooldownMinutes: z.number().int().min(0),
+  snapshotIntervalMinutes: z.number().int().min(1),
+  symbols: z.record(z.string(), z.string().regex(/^[A-Z0-9]+$/, 'exchange symbols are upper-case letters and digits')),
 }).strict();
 
 export interface ExecutionConfig {
@@ -21,6 +23,10 @@ export interface ExecutionConfig {
   trailingStopPct: number | null;
   /** After a stop-out, block re-entry in that asset for this long. */
   stopCooldownMinutes: number;
+  /** How often the Schedule marks the portfolio for the equity curve. */
+  snapshotIntervalMinutes: number;
+  /** Alert asset → trading symbol (bitcoin → BTCUSDT), shown on trades. */
+  symbols: Record<string, string>;
 }
 
 export const defaultExecutionConfigPath = fileURLToPath(new URL('../../config/execution.json', import.meta.url));

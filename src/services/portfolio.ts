@@ -52,11 +52,11 @@ export async function portfolioSummary(db: Database, id: string) {
   };
 }
 
-export async function trades(db: Database, id: string, limit = 500) {
+export async function trades(db: Database, id: string, limit = 500, symbols: Record<string, string> = {}) {
   const rows = await db.select({ fill: fills, order: orders }).from(fills).innerJoin(orders, eq(fills.orderId, orders.id))
     .where(eq(fills.portfolioId, id)).orderBy(desc(fills.timestamp), desc(fills.createdAt)).limit(limit);
   return rows.map(({ fill: f, order: o }) => ({
-    fillId: f.id, orderId: o.id, signalId: o.signalId, asset: f.asset, side: f.side, quantity: f.quantity, price: f.price,
+    fillId: f.id, orderId: o.id, signalId: o.signalId, asset: f.asset, symbol: symbols[f.asset] ?? null, side: f.side, quantity: f.quantity, price: f.price,
     referencePrice: f.referencePrice, slippage: f.slippage, fee: f.fee, realizedPnl: f.realizedPnl, reason: o.reason,
     time: new Date(f.timestamp).toISOString(), timestamp: f.timestamp,
   }));

@@ -1,8 +1,9 @@
-import { type Client, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
+import { type Client, ScheduleNotFoundError, type ScheduleOptions, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { CollectionConfig } from '../config/collection';
 import { MTS_ASSETS, MTS_TIER } from '../temporal/search-attributes';
 import { TASK_QUEUES } from '../temporal/task-queues';
 import { collectTierWorkflow } from '../workflows/collection';
+import { snapshotPortfolioWorkflow } from '../workflows/trading';
 import { tierTargets } from './targets';
 
 export const scheduleIdForTier = (tier: string) => `mts-tier-${tier}`;
@@ -27,12 +28,29 @@ function scheduleOptions(config: CollectionConfig, tier: string) {
   };
 }
 
-/** Creates or updates one Schedule per tier from the config; running it again changes nothing. */
-export async function syncSchedules(client: Client, config: CollectionConfig): Promise<Array<{ scheduleId: string; action: 'created' | 'updated' }>> {
+export const PORTFOLIO_SNAPSHOT_SCHEDULE = 'mts-portfolio-snapshots';
+
+function snapshotScheduleOptions(intervalMinutes: number) {
+  return {
+    spec: { intervals: [{ every: `${intervalMinutes} minutes` }] },
+    action: { type: 'startWorkflow' as const, workflowType: snapshotPortfolioWorkflow, workflowId: 'portfolio-snapshot', taskQueue: TASK_QUEUES.trading, args: [] as [] },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '10 minutes' },
+  };
+}
+
+/**
+ * Creates or updates one Schedule per tier from the config, and the portfolio snapshot Schedule;
+ * running it again changes nothing.
+ */
+export async function syncSchedules(
+  client: Client, config: CollectionConfig, snapshotIntervalMinutes: number,
+): Promise<Array<{ scheduleId: string; action: 'created' | 'updated' }>> {
   const results: Array<{ scheduleId: string; action: 'created' | 'updated' }> = [];
-  for (const tier of config.tiers) {
-    const scheduleId = scheduleIdForTier(tier.name);
-    const options = scheduleOptions(config, tier.name);
+  const wanted: Array<{ scheduleId: string; options: Omit<ScheduleOptions, 'scheduleId'> }> = [
+    ...config.tiers.map((tier) => ({ scheduleId: scheduleIdForTier(tier.name), options: scheduleOptions(config, tier.name) as Omit<ScheduleOptions, 'scheduleId'> })),
+    { scheduleId: PORTFOLIO_SNAPSHOT_SCHEDULE, options: snapshotScheduleOptions(snapshotIntervalMinutes) as Omit<ScheduleOptions, 'scheduleId'> },
+  ];
+  for (const { scheduleId, options } of wanted) {
     try {
       await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, ...options, state: previous.state }));
       results.push({ scheduleId, action: 'updated' });

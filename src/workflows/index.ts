@@ -1,3 +1,3 @@
 export { backfillWorkflow, collectTierWorkflow } from './collection';
 export { generateSignalsWorkflow } from './signals';
-export { protectPositionsWorkflow, riskAndExecuteWorkflow } from './trading';
+export { protectPositionsWorkflow, riskAndExecuteWorkflow, snapshotPortfolioWorkflow } from './trading';

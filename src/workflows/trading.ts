@@ -51,3 +51,8 @@ export async function riskAndExecuteWorkflow(signal: ExecutionSignal): Promise<S
 export async function protectPositionsWorkflow(input: { assets?: string[] }): Promise<ProtectiveExit[]> {
   return trading.checkProtectiveOrders(input);
 }
+
+/** Marks the portfolio on a Schedule, so the equity curve moves with prices between trades. */
+export async function snapshotPortfolioWorkflow(): Promise<void> {
+  await trading.snapshotPortfolio();
+}

@@ -96,15 +96,16 @@ describe('validation', () => {
 
 describe('schedules', () => {
   it('has one Schedule per tier with the configured interval, SKIP overlap, and can pause and unpause', async () => {
-    await syncSchedules(kit.client, loadCollectionConfig());
+    await syncSchedules(kit.client, loadCollectionConfig(), 60);
     // A second sync changes nothing.
-    expect((await syncSchedules(kit.client, loadCollectionConfig())).map((r) => r.action)).toEqual(['updated', 'updated', 'updated']);
+    expect((await syncSchedules(kit.client, loadCollectionConfig(), 60)).map((r) => r.action)).toEqual(['updated', 'updated', 'updated', 'updated']);
     const res = await call('GET', '/api/v1/schedules', keys.read);
     expect(res.status).toBe(200);
     const byId = Object.fromEntries(res.body.schedules.map((s: { id: string }) => [s.id, s]));
     expect(byId['mts-tier-high_frequency']).toMatchObject({ intervalMs: 15 * 60_000, overlap: 'SKIP', paused: false, catchupWindowMs: 3_600_000 });
     expect(byId['mts-tier-hourly']).toMatchObject({ intervalMs: 60 * 60_000 });
     expect(byId['mts-tier-macro']).toMatchObject({ intervalMs: 24 * 60 * 60_000 });
+    expect(byId['mts-portfolio-snapshots']).toMatchObject({ intervalMs: 60 * 60_000, overlap: 'SKIP' });
 
     expect((await call('POST', '/api/v1/schedules/mts-tier-hourly/pause', keys.operator, { note: 'maintenance' })).status).toBe(200);
     let hourly = (await call('GET', '/api/v1/schedules', keys.read)).body.schedules.find((s: { id: string }) => s.id === 'mts-tier-hourly');

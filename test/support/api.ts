@@ -6,6 +6,7 @@ import { inject } from 'vitest';
 import { createApp } from '../../src/api/app';
 import { parseApiKeys } from '../../src/api/auth';
 import { loadCollectionConfig } from '../../src/config/collection';
+import { loadExecutionConfig } from '../../src/config/execution';
 import { loadRiskConfig } from '../../src/config/risk';
 import { loadStrategyConfigs } from '../../src/config/strategies';
 import type { DatabaseHandle } from '../../src/db/client';
@@ -15,7 +16,7 @@ import { AlertStream } from '../../src/services/alert-stream';
 export async function startTestApi(client: Client, handle: DatabaseHandle, apiKeys: string) {
   const alertStream = new AlertStream(inject('databaseUrl'));
   const app = createApp(
-    { db: handle.db, temporal: client, collection: loadCollectionConfig(), strategies: loadStrategyConfigs(), alertStream, risk: loadRiskConfig(), portfolioId: 'test' },
+    { db: handle.db, temporal: client, collection: loadCollectionConfig(), strategies: loadStrategyConfigs(), alertStream, risk: loadRiskConfig(), portfolioId: 'test' , symbols: loadExecutionConfig().symbols },
     { apiKeys: parseApiKeys(apiKeys), logger: pino({ level: 'silent' }) },
   );
   const server: Server = await new Promise((r) => { const s = app.listen(0, '127.0.0.1', () => r(s)); });

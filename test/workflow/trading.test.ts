@@ -9,7 +9,7 @@ import { upsertCandles } from '../../src/db/market-data';
 import { fills, orders, portfolios, portfolioSnapshots, positions, riskAssessments } from '../../src/db/schema';
 import { AlertInbox } from '../../src/services/alert-inbox';
 import { TASK_QUEUES } from '../../src/temporal/task-queues';
-import { protectPositionsWorkflow, riskAndExecuteWorkflow } from '../../src/workflows/trading';
+import { protectPositionsWorkflow, riskAndExecuteWorkflow, snapshotPortfolioWorkflow } from '../../src/workflows/trading';
 import type { ExecutionSignal } from '../../src/workflows/types';
 import { startTestApi } from '../support/api';
 import { clearMarketData, testDatabase } from '../support/db';
@@ -188,6 +188,7 @@ describe('external signals and the portfolio API', () => {
       expect(open[0]).toMatchObject({ asset: 'bitcoin', side: 'LONG', mark: 50_000, stopLoss: 49_000, takeProfit: 52_000 });
       const { trades } = JSON.parse((await call('GET', '/api/v1/portfolio/trades', 'read-key-0001')).text);
       expect(trades).toHaveLength(1);
+      expect(trades[0].symbol).toBe('BTCUSDT');
       const perf = await call('GET', '/api/v1/portfolio/performance', 'read-key-0001');
       expect(perf.text).not.toMatch(/NaN|Infinity/);
       expect(JSON.parse(perf.text).metrics).toMatchObject({ tradeCount: 0, winRate: null });
@@ -200,6 +201,23 @@ describe('external signals and the portfolio API', () => {
     } finally {
       await api.close();
     }
+  });
+});
+
+describe('snapshotPortfolioWorkflow', () => {
+  it('marks open positions at the latest close on its Schedule', async () => {
+    await withWorkers([await tradingWorker(kit, tradingDeps(handle))], async () => {
+      const entry = await runSaga(signal());
+      expect(entry.status).toBe('filled');
+      await upsertCandles(handle.db, 'bitcoin', 15, 'simulated', [{ timestamp: Date.UTC(2026, 0, 1, 0, 15), open: 50_000, high: 55_000, low: 50_000, close: 55_000, volume: 1 }]);
+      await kit.client.workflow.execute(snapshotPortfolioWorkflow, { workflowId: `snap-${randomUUID()}`, taskQueue: TASK_QUEUES.trading, args: [] });
+    });
+    const snaps = await handle.db.select().from(portfolioSnapshots).orderBy(portfolioSnapshots.id);
+    expect(snaps.map((x) => x.reason)).toEqual([expect.stringMatching(/^fill /), 'scheduled']);
+    const [p] = await handle.db.select().from(portfolios);
+    const [pos] = await handle.db.select().from(positions);
+    expect(snaps[1].equity).toBeCloseTo(p.cash + pos.quantity * 55_000, 9);
+    expect(snaps[1].equity - snaps[0].equity).toBeCloseTo(pos.quantity * 5_000, 9);
   });
 });
 

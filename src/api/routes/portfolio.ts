@@ -23,14 +23,14 @@ export function portfolioRouter(ctx: ApiContext): Router {
   });
   router.get('/trades', async (req, res) => {
     const { limit } = parseInput(tradesQuery, req.query, 'query');
-    res.json({ trades: await trades(ctx.db, id, limit) });
+    res.json({ trades: await trades(ctx.db, id, limit, ctx.symbols) });
   });
   router.get('/performance', async (_req, res) => {
     res.json(await performance(ctx.db, id).catch(notFound));
   });
   router.get('/report.html', async (_req, res) => {
     const [summary, curve, perf, fills] = await Promise.all([
-      portfolioSummary(ctx.db, id), equityCurve(ctx.db, id), performance(ctx.db, id), trades(ctx.db, id, 1000),
+      portfolioSummary(ctx.db, id), equityCurve(ctx.db, id), performance(ctx.db, id), trades(ctx.db, id, 1000, ctx.symbols),
     ]).catch(notFound);
     const m = perf.metrics;
     const body = [
@@ -45,8 +45,8 @@ export function portfolioRouter(ctx: ApiContext): Router {
       lineChart('Equity', curve.points.map((p) => ({ t: p.timestamp, v: p.equity })), { color: '#2c7be5', format: (v) => `$${num(v)}` }),
       lineChart('Drawdown', curve.points.map((p, i) => ({ t: p.timestamp, v: -curve.drawdown[i] })), { color: '#e55353', format: (v) => pct(-v) }),
       '<h2>Trades</h2>',
-      table(['Time', 'Asset', 'Side', 'Quantity', 'Price', 'Fee', 'Slippage', 'Realised P&L', 'Reason'],
-        fills.map((t) => [t.time, t.asset, t.side, num(t.quantity, 6), num(t.price), num(t.fee), num(t.slippage), num(t.realizedPnl), t.reason ?? 'signal'])),
+      table(['Time', 'Asset', 'Symbol', 'Side', 'Quantity', 'Price', 'Fee', 'Slippage', 'Realised P&L', 'Reason'],
+        fills.map((t) => [t.time, t.asset, t.symbol ?? '', t.side, num(t.quantity, 6), num(t.price), num(t.fee), num(t.slippage), num(t.realizedPnl), t.reason ?? 'signal'])),
       '<h2>Conventions</h2>',
       definitionList(Object.entries(perf.conventions).map(([k, v]) => [k, String(v)])),
     ].join('\n');
