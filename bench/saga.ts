@@ -1,0 +1,121 @@
+/**
+ * `npm run bench`: saga throughput and signal-to-fill latency on the Temporal dev server and a real
+ * Postgres, beside an empty workflow with the same number of activities. Writes BENCHMARKS.md.
+ */
+import { cpus, totalmem } from 'node:os';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { eq } from 'drizzle-orm';
+import { loadRiskConfig } from '../src/config/risk';
+import { connectDatabase, dropDatabase, migrateDatabase } from '../src/db/client';
+import { upsertCandles } from '../src/db/market-data';
+import { fills } from '../src/db/schema';
+import { findTemporalCli } from '../src/temporal/cli-binary';
+import { TASK_QUEUES } from '../src/temporal/task-queues';
+import { workflowsPath } from '../src/workers/pipeline';
+import { createTradingWorker } from '../src/workers/trading';
+import { riskAndExecuteWorkflow } from '../src/workflows/trading';
+
+const SAGAS = Number(process.env.BENCH_SAGAS ?? 200);
+const ASSETS = ['bitcoin', 'ethereum', 'solana', 'cardano', 'polkadot', 'ripple', 'tether', 'bittensor', 'fetch-ai', 'render-token'];
+
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+
+async function main() {
+  const cli = findTemporalCli();
+  if (!cli) throw new Error('No Temporal CLI: run `npm run setup` first');
+  const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/mts');
+  base.pathname = `/mts_bench_${process.pid}`;
+  const url = base.toString();
+  await migrateDatabase(url);
+  const env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: cli }, ip: '127.0.0.1' } });
+  const db = connectDatabase(url, 20);
+  try {
+    for (const asset of ASSETS) {
+      await upsertCandles(db.db, asset, 60, 'simulated', [{ timestamp: Date.UTC(2026, 0, 1), open: 100, high: 100, low: 100, close: 100, volume: 1 }]);
+    }
+    const silent = { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} };
+    const trading = await createTradingWorker({
+      connection: env.nativeConnection, namespace: 'default',
+      workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: silent }),
+      // Generous limits and small positions (0.4% of equity each) so every saga fills: the bench measures the path, not the limits.
+      deps: {
+        db: db.db, risk: { ...loadRiskConfig(), maxSingleAssetExposure: 1, dailyLossLimit: 1, maxDrawdown: 1 },
+        fillModel: { fixedSlippageBps: 5, volatilitySlippageFactor: 0, takerFeeBps: 10 }, portfolioId: 'bench', initialCapital: 100_000_000,
+      },
+    });
+    const empty = await Worker.create({
+      connection: env.nativeConnection, namespace: 'default', taskQueue: 'mts-bench',
+      workflowBundle: await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)), logger: silent }),
+      activities: { async noop() {} },
+    });
+
+    const runSagas = async () => {
+      const started = Date.now();
+      const starts = new Map<string, number>();
+      await Promise.all(Array.from({ length: SAGAS }, async (_, i) => {
+        const id = `bench-${i}`;
+        starts.set(`signal-${id}-fill`, Date.now());
+        const h = await env.client.workflow.start(riskAndExecuteWorkflow, {
+          workflowId: `signal-${id}`, taskQueue: TASK_QUEUES.trading,
+          args: [{ signalId: id, asset: ASSETS[i % ASSETS.length], signalType: 'LONG', price: 100, confidence: 0.2, timestamp: Date.now() }],
+        });
+        const outcome = await h.result();
+        if (outcome.status !== 'filled') throw new Error(`saga ${id}: ${outcome.status}`);
+      }));
+      const elapsed = (Date.now() - started) / 1000;
+      const rows = await db.db.select({ id: fills.id, createdAt: fills.createdAt }).from(fills).where(eq(fills.portfolioId, 'bench'));
+      const latencies = rows.map((r) => r.createdAt.getTime() - starts.get(r.id)!);
+      return { elapsed, latencies };
+    };
+    const runEmpty = async () => {
+      const started = Date.now();
+      const durations: number[] = [];
+      await Promise.all(Array.from({ length: SAGAS }, async (_, i) => {
+        const t = Date.now();
+        await env.client.workflow.execute('emptySagaWorkflow', { workflowId: `empty-${i}`, taskQueue: 'mts-bench', args: [] });
+        durations.push(Date.now() - t);
+      }));
+      return { elapsed: (Date.now() - started) / 1000, durations };
+    };
+
+    const saga = await trading.runUntil(runSagas());
+    const baseline = await empty.runUntil(runEmpty());
+    report(saga, baseline);
+  } finally {
+    await db.close();
+    await env.teardown();
+    await dropDatabase(url);
+  }
+}
+
+function report(saga: { elapsed: number; latencies: number[] }, baseline: { elapsed: number; durations: number[] }) {
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}`;
+  const lines = [
+    `## Paper-trading saga throughput (${new Date().toISOString().slice(0, 10)})`,
+    '',
+    `Command: \`npm run bench\` (BENCH_SAGAS=${SAGAS}). Machine: ${machine}. Temporal CLI dev server (SQLite), Postgres 127.0.0.1:5432, one worker process.`,
+    `${SAGAS} signals started at once, one trading worker; each saga is assess → reserve → fill → book → protect (5 activities, 4 Postgres transactions).`,
+    '',
+    '| run | total (s) | per second | p50 latency (ms) | p99 latency (ms) |',
+    '|---|---|---|---|---|',
+    `| risk-and-execute saga (signal → booked fill) | ${saga.elapsed.toFixed(2)} | ${(SAGAS / saga.elapsed).toFixed(1)} | ${quantile(saga.latencies, 0.5)} | ${quantile(saga.latencies, 0.99)} |`,
+    `| empty workflow, 5 no-op activities (start → completion) | ${baseline.elapsed.toFixed(2)} | ${(SAGAS / baseline.elapsed).toFixed(1)} | ${quantile(baseline.durations, 0.5)} | ${quantile(baseline.durations, 0.99)} |`,
+    '',
+    'Latency is measured from the client starting the workflow: for the saga, to the moment its fill row was written; for the baseline, to the workflow result. All signals start together, so the latencies include queueing behind the others.',
+    '',
+  ];
+  const file = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
+  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nResults of `npm run bench`, newest first.\n\n';
+  const [head, ...rest] = previous.split(/\n(?=## )/);
+  const kept = rest.filter((section) => !section.startsWith('## Paper-trading saga throughput'));
+  writeFileSync(file, [head.trimEnd(), '', lines.join('\n'), ...kept].join('\n'));
+  console.log(lines.join('\n'));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
