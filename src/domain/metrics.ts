@@ -10,7 +10,7 @@
  *   peak, with its duration from the peak to the recovery (or the end).
  * - VaR(95%) is historical: the loss at the 5th percentile of period returns, as a positive fraction.
  * - Trade statistics use closed trades' net P&L (after fees). Values that do not exist (no trades,
- *   no losses, a flat curve) are null, never NaN or Infinity.
+ *   no losses, a flat curve, fewer than two periods for a ratio) are null, never NaN or Infinity.
  */
 
 export interface EquityPoint {
@@ -102,9 +102,9 @@ export function performanceMetrics(curve: EquityPoint[], trades: ClosedTrade[], 
     annualizedReturn: finite(annualized),
     volatility: finite(std * Math.sqrt(opts.periodsPerYear)),
     sharpe: std > 0 ? finite((mean / std) * Math.sqrt(opts.periodsPerYear)) : null,
-    sortino: downside > 0 ? finite((mean / downside) * Math.sqrt(opts.periodsPerYear)) : null,
+    sortino: downside > 0 && returns.length >= 2 ? finite((mean / downside) * Math.sqrt(opts.periodsPerYear)) : null,
     ...dd,
-    calmar: dd.maxDrawdownPct > 0 ? finite(annualized / dd.maxDrawdownPct) : null,
+    calmar: dd.maxDrawdownPct > 0 && returns.length >= 2 ? finite(annualized / dd.maxDrawdownPct) : null,
     var95: finite(var95),
     tradeCount: trades.length,
     winRate: trades.length ? wins.length / trades.length : null,

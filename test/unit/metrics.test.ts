@@ -50,3 +50,11 @@ describe('performanceMetrics, by hand', () => {
     expect(m.sortino).toBeCloseTo(((0.02 / 3) / Math.sqrt(0.0004 / 3)) * Math.sqrt(2), 9);
   });
 });
+
+describe('performanceMetrics with one period', () => {
+  it('leaves the ratios that need two periods empty', () => {
+    const m = performanceMetrics(curve([100, 99]), [], { periodsPerYear: 365 });
+    expect(m).toMatchObject({ sharpe: null, sortino: null, calmar: null, maxDrawdownPct: 0.01 });
+    expect(m.totalReturn).toBeCloseTo(-0.01, 12);
+  });
+});

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { equityCurve, markedPositions, performance, PortfolioNotFoundError, portfolioSummary, trades } from '../../services/portfolio';
 import type { ApiContext } from '../context';
 import { HttpError, parseInput } from '../errors';
-import { definitionList, lineChart, num, page, pct, table } from '../views/report';
+import { definitionList, lineChart, money, num, page, pct, table } from '../views/report';
 
 const tradesQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(500) });
 
@@ -35,14 +35,14 @@ export function portfolioRouter(ctx: ApiContext): Router {
     const m = perf.metrics;
     const body = [
       definitionList([
-        ['Equity', `$${num(summary.equity)}`], ['Cash', `$${num(summary.cash)}`], ['Realised P&L', `$${num(summary.realizedPnl)}`],
-        ['Unrealised P&L', `$${num(summary.unrealizedPnl)}`], ['Fees', `$${num(summary.feesPaid)}`], ['Drawdown', pct(summary.drawdown)],
+        ['Equity', money(summary.equity)], ['Cash', money(summary.cash)], ['Realised P&L', money(summary.realizedPnl)],
+        ['Unrealised P&L', money(summary.unrealizedPnl)], ['Fees', money(summary.feesPaid)], ['Drawdown', pct(summary.drawdown)],
         ['Total return', pct(m.totalReturn)], ['Annualised return', pct(m.annualizedReturn)], ['Volatility', pct(m.volatility)],
-        ['Sharpe', num(m.sharpe)], ['Sortino', num(m.sortino)], ['Max drawdown', `${pct(m.maxDrawdownPct)} ($${num(m.maxDrawdown)})`],
+        ['Sharpe', num(m.sharpe)], ['Sortino', num(m.sortino)], ['Max drawdown', `${pct(m.maxDrawdownPct)} (${money(m.maxDrawdown)})`],
         ['Calmar', num(m.calmar)], ['VaR 95%', pct(m.var95)], ['Trades closed', String(m.tradeCount)], ['Win rate', pct(m.winRate)],
-        ['Profit factor', num(m.profitFactor)], ['Expectancy', `$${num(m.expectancy)}`],
+        ['Profit factor', num(m.profitFactor)], ['Expectancy', money(m.expectancy)],
       ]),
-      lineChart('Equity', curve.points.map((p) => ({ t: p.timestamp, v: p.equity })), { color: '#2c7be5', format: (v) => `$${num(v)}` }),
+      lineChart('Equity', curve.points.map((p) => ({ t: p.timestamp, v: p.equity })), { color: '#2c7be5', format: money }),
       lineChart('Drawdown', curve.points.map((p, i) => ({ t: p.timestamp, v: -curve.drawdown[i] })), { color: '#e55353', format: (v) => pct(-v) }),
       '<h2>Trades</h2>',
       table(['Time', 'Asset', 'Symbol', 'Side', 'Quantity', 'Price', 'Fee', 'Slippage', 'Realised P&L', 'Reason'],

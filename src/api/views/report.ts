@@ -41,4 +41,6 @@ export function definitionList(items: Array<[string, string]>): string {
   return `<dl>${items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`;
 }
 
-export { num, pct };
+const money = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : `${x < 0 ? '−' : ''}$${num(Math.abs(x))}`);
+
+export { money, num, pct };
