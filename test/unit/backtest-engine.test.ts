@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runBacktest, type BacktestConventions, type BacktestInput } from '../../src/domain/backtest/engine';
+import type { MarketData, SignalType } from '../../src/domain/signals';
+import { dailySeries } from '../../src/domain/market-data';
+import { STRATEGY_DEFINITIONS } from '../../src/domain/strategies';
+import { createStrategy, type Strategy } from '../../src/domain/strategies/framework';
+import { DAY_MS } from '../../src/domain/types';
+import { loadRiskConfig } from '../../src/config/risk';
+
+const D = (n: number) => Date.UTC(2025, 0, 1) + n * DAY_MS;
+//            D1     D2     D3     D4     D5
+const open = [100, 102, 104, 107, 101];
+const high = [100, 106, 110, 107, 103];
+const low = [100, 101, 103, 99, 100];
+const close = [100, 105, 108, 100, 102];
+const data: MarketData = { prices: { x: { time: [D(1), D(2), D(3), D(4), D(5)], open, high, low, close, volume: [1, 1, 1, 1, 1] } }, macro: {} };
+
+/** A strategy that says what it is told to at given times: the engine, not a strategy, is under test. */
+function scripted(plan: Record<number, SignalType>): Strategy {
+  const risk = { positionSize: 0.02, maxPositionSize: 1, stopLossPct: 0.02, riskRewardRatio: 2 };
+  return {
+    name: 'scripted', config: { name: 'scripted', enabled: true, assets: ['x'], parameters: {}, risk }, parameters: () => [],
+    analyze: (_d, asOf) => ({ strategy: 'scripted', asOf, assets: [{ asset: 'x', price: null, values: {}, ...(plan[asOf] ? { signal: { signalType: plan[asOf], confidence: 0.9, sizeScale: 1 } } : {}) }] }),
+    generateSignals: (a) => a.assets.filter((x) => x.signal).map((x) => ({
+      asset: 'x', signalType: x.signal!.signalType, timestamp: a.asOf, price: 0, strategyName: 'scripted', confidence: 0.9, positionSize: 0.02, stopLoss: 0, takeProfit: 0, analysis: {},
+    })),
+  };
+}
+
+const zeroCost = { fixedSlippageBps: 0, volatilitySlippageFactor: 0, takerFeeBps: 0 };
+const base: BacktestConventions = { fillAt: 'next_open', fillModel: zeroCost, sizing: { kind: 'fixed_fraction', fraction: 0.5 }, units: 'fractional', allowShort: false, protective: false, closeAtEnd: true };
+const run = (conventions: Partial<BacktestConventions>, plan: Record<number, SignalType> = { [D(1)]: 'LONG', [D(3)]: 'SHORT' }) => runBacktest({
+  data, assets: ['x'], strategies: [scripted(plan)], initialCapital: 10_000, from: D(1), to: D(5), risk: loadRiskConfig(),
+  aggregation: { consensusThreshold: 0.6, minResolvedConfidence: 0.5, minTrackRecord: 5, trackRecordHorizonDays: 5, regimeWeights: {}, risk: { positionSize: 0.02, maxPositionSize: 1, stopLossPct: 0.02, riskRewardRatio: 2 } },
+  conventions: { ...base, ...conventions },
+} satisfies BacktestInput);
+
+const values = (r: ReturnType<typeof run>) => Array.from(r.equity.value, (v) => Math.round(v * 1e6) / 1e6);
+
+describe('backtest engine, hand-worked', () => {
+  it('next open: buys at D2\'s open, closes the long at D4\'s open', () => {
+    const r = run({});
+    const q = 5000 / 102;
+    expect(r.fills.map((f) => [f.time, f.side, f.price])).toEqual([[D(2), 'BUY', 102], [D(4), 'SELL', 107]]);
+    expect(r.fills[0].quantity).toBeCloseTo(q, 12);
+    expect(r.fills[1].quantity).toBeCloseTo(q, 12);
+    expect(values(r)).toEqual([10_000, 5000 + q * 105, 5000 + q * 108, 5000 + q * 107, 5000 + q * 107].map((v) => Math.round(v * 1e6) / 1e6));
+    expect(r.trades).toHaveLength(1);
+    expect(r.trades[0]).toMatchObject({ direction: 'LONG', entryTime: D(2), exitTime: D(4), exitPrice: 107, fees: 0 });
+    expect(r.trades[0].entryPrice).toBeCloseTo(102, 12);
+    expect(r.trades[0].pnl).toBeCloseTo(q * 5, 9);
+    expect(r.trades[0].returnPct).toBeCloseTo(5 / 102, 12);
+    expect(r.metrics.tradeCount).toBe(1);
+    expect(r.metrics.totalReturn).toBeCloseTo(q * 5 / 10_000, 12);
+    expect(r.exposureTime).toBeCloseTo(2 / 5, 12);
+    expect(r.buyAndHoldReturn).toBeCloseTo(0.02, 12);
+  });
+
+  it('at the close: buys 50 at 100, sells 50 at 108', () => {
+    const r = run({ fillAt: 'close' });
+    expect(r.fills.map((f) => [f.time, f.side, f.quantity, f.price])).toEqual([[D(1), 'BUY', 50, 100], [D(3), 'SELL', 50, 108]]);
+    expect(values(r)).toEqual([10_000, 10_250, 10_400, 10_400, 10_400]);
+    expect(r.trades[0].pnl).toBe(400);
+  });
+
+  it('fees on: 10 bps each way come off the trade and the equity', () => {
+    const r = run({ fillAt: 'close', fillModel: { ...zeroCost, takerFeeBps: 10 } });
+    // Buy fee 50 × 100 × 0.1% = 5; sell fee 50 × 108 × 0.1% = 5.4.
+    expect(r.fills.map((f) => f.fee)).toEqual([5, 5.4]);
+    expect(r.trades[0]).toMatchObject({ grossPnl: 400, fees: 10.4 });
+    expect(r.trades[0].pnl).toBeCloseTo(389.6, 9);
+    expect(r.equity.value.at(-1)).toBeCloseTo(10_389.6, 9);
+  });
+
+  it('whole units: 49 units, not 49.02', () => {
+    const r = run({ units: 'whole' });
+    expect(r.fills.map((f) => f.quantity)).toEqual([49, 49]);
+    expect(r.trades[0].pnl).toBe(245);
+  });
+
+  it('finalize on or off: an open long is sold at the last close, or left open', () => {
+    const on = run({ fillAt: 'close' }, { [D(3)]: 'LONG' });
+    // 10,000 × 0.5 / 108 units bought at 108, sold at the last close 102.
+    const q = 5000 / 108;
+    expect(on.fills.at(-1)).toMatchObject({ reason: 'end', price: 102 });
+    expect(on.trades[0].pnl).toBeCloseTo(q * -6, 9);
+    const off = run({ fillAt: 'close', closeAtEnd: false }, { [D(3)]: 'LONG' });
+    expect(off.fills).toHaveLength(1);
+    expect(off.trades[0].exitTime).toBeNull();
+    expect(off.metrics.tradeCount).toBe(0);
+    // Equity is the same either way with zero costs: the position is marked at the same close.
+    expect(off.equity.value.at(-1)).toBeCloseTo(on.equity.value.at(-1)!, 9);
+  });
+
+  it('shorting allowed: a partial close, then a flip from long to short', () => {
+    const r = run({ fillAt: 'close', allowShort: true }, { [D(1)]: 'LONG', [D(3)]: 'SHORT', [D(4)]: 'SHORT' });
+    // D1 buy 50 @ 100. D3: equity 10,400, sell 5,200 / 108 = 48.148 (realised 48.148 × 8).
+    // D4: equity 10,385.19, sell 5,192.59 / 100 = 51.926: closes 1.852, opens 50.074 short @ 100.
+    // D5: the short is bought back at the last close 102.
+    const sold = 5200 / 108;
+    const rest = 50 - sold;
+    const d4 = (10_200 + rest * 100) * 0.5 / 100;
+    expect(r.fills.map((f) => f.side)).toEqual(['BUY', 'SELL', 'SELL', 'BUY']);
+    expect(r.trades.map((t) => [t.direction, t.entryTime, t.exitTime])).toEqual([['LONG', D(1), D(4)], ['SHORT', D(4), D(5)]]);
+    expect(r.trades[0].grossPnl).toBeCloseTo(sold * 8, 9);
+    expect(r.trades[1].quantity).toBeCloseTo(d4 - rest, 9);
+    expect(r.trades[1].grossPnl).toBeCloseTo((d4 - rest) * -2, 9);
+    expect(r.equity.value.at(-1)).toBeCloseTo(10_000 + sold * 8 - (d4 - rest) * 2, 9);
+  });
+
+  it('protective orders from the risk levels: a target inside a bar, and the stop first when both are', () => {
+    // Long at D2's close 105: stop 102.9, target 105 + 2 × 2.1 = 109.2; D3's high 110 reaches it.
+    const tp = run({ fillAt: 'close', protective: true }, { [D(2)]: 'LONG' });
+    expect(tp.fills.map((f) => [f.time, f.reason])).toEqual([[D(2), 'signal'], [D(3), 'take_profit']]);
+    expect(tp.fills[1].price).toBeCloseTo(109.2, 9);
+    // Long at D3's close 108: stop 105.84, target 112.32; D4 (open 107, low 99) breaks the stop.
+    const sl = run({ fillAt: 'close', protective: true }, { [D(3)]: 'LONG' });
+    expect(sl.fills.map((f) => [f.time, f.reason])).toEqual([[D(3), 'signal'], [D(4), 'stop_loss']]);
+    expect(sl.fills[1].price).toBeCloseTo(105.84, 9);
+  });
+});
+
+describe('backtest engine on real daily BTC: a classic SMA crossover', () => {
+  it('matches an independent long-only all-in crossover computed from the raw file', () => {
+    const file = fileURLToPath(new URL('../../../shared/data/market/crypto_daily/yfinance/BTC-USD_1d.csv', import.meta.url));
+    const rows = readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','))
+      .map((r) => ({ timestamp: Date.parse(`${r[0]}T00:00:00Z`), open: +r[1], high: +r[2], low: +r[3], close: +r[4], volume: +r[5] }));
+    const md: MarketData = { prices: { bitcoin: dailySeries(rows, DAY_MS) }, macro: {} };
+    const sma = createStrategy(STRATEGY_DEFINITIONS.sma_crossover, {
+      name: 'sma_crossover', enabled: true, assets: ['bitcoin'], parameters: { fast: 10, slow: 30, confidence: 0.65 },
+      risk: { positionSize: 0.02, maxPositionSize: 1, stopLossPct: 0.02, riskRewardRatio: 2 },
+    });
+    const from = Date.UTC(2018, 0, 1);
+    const to = Date.UTC(2025, 0, 1);
+    const r = runBacktest({
+      data: md, assets: ['bitcoin'], strategies: [sma], initialCapital: 10_000, from, to, risk: loadRiskConfig(),
+      aggregation: { consensusThreshold: 0.6, minResolvedConfidence: 0.5, minTrackRecord: 5, trackRecordHorizonDays: 5, regimeWeights: {}, risk: { positionSize: 0.02, maxPositionSize: 1, stopLossPct: 0.02, riskRewardRatio: 2 } },
+      conventions: { fillAt: 'close', fillModel: zeroCost, sizing: { kind: 'all_in' }, units: 'fractional', allowShort: false, protective: false, closeAtEnd: true },
+    });
+
+    // Independent: SMAs over the raw closes; buy all-in on a cross up, sell on a cross down, at the close.
+    const closes = rows.map((x) => x.close);
+    const mean = (end: number, n: number) => closes.slice(end - n + 1, end + 1).reduce((a, b) => a + b, 0) / n;
+    let cash = 10_000; let units = 0; const entries: number[] = []; const exits: number[] = [];
+    let lastClose = 0; let lastTime = 0;
+    rows.forEach((row, i) => {
+      const closeTime = row.timestamp + DAY_MS;
+      if (closeTime < from || closeTime > to || i < 30) return;
+      lastClose = row.close;
+      lastTime = closeTime;
+      const up = mean(i - 1, 10) <= mean(i - 1, 30) && mean(i, 10) > mean(i, 30);
+      const down = mean(i - 1, 10) >= mean(i - 1, 30) && mean(i, 10) < mean(i, 30);
+      if (up && units === 0) { units = cash / row.close; cash = 0; entries.push(closeTime); }
+      else if (down && units > 0) { cash = units * row.close; units = 0; exits.push(closeTime); }
+    });
+    if (units > 0) { cash = units * lastClose; exits.push(lastTime); }
+
+    expect(r.trades.map((t) => t.entryTime)).toEqual(entries);
+    expect(r.trades.map((t) => t.exitTime)).toEqual(exits);
+    expect(r.trades.length).toBeGreaterThan(20);
+    expect(r.equity.value.at(-1)).toBeCloseTo(cash, 6);
+    // Equity from the trade list: all-in, so it compounds trade by trade.
+    const compounded = r.trades.reduce((e, t) => e * (t.exitPrice! / t.entryPrice), 10_000);
+    expect(r.equity.value.at(-1)).toBeCloseTo(compounded, 6);
+    expect(r.metrics.tradeCount).toBe(r.trades.length);
+  });
+});
