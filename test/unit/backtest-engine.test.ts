@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runBacktest, type BacktestConventions, type BacktestInput } from '../../src/domain/backtest/engine';
+import { advance, eventQueue, finish, initialState, runBacktest, type BacktestConventions, type BacktestInput, type EngineState } from '../../src/domain/backtest/engine';
 import type { MarketData, SignalType } from '../../src/domain/signals';
 import { dailySeries } from '../../src/domain/market-data';
 import { STRATEGY_DEFINITIONS } from '../../src/domain/strategies';
@@ -122,6 +122,14 @@ describe('backtest engine, hand-worked', () => {
   });
 });
 
+function inputFor(md: MarketData, strategy: Strategy, from: number, to: number): BacktestInput {
+  return {
+    data: md, assets: ['bitcoin'], strategies: [strategy], initialCapital: 10_000, from, to, risk: loadRiskConfig(),
+    aggregation: { consensusThreshold: 0.6, minResolvedConfidence: 0.5, minTrackRecord: 5, trackRecordHorizonDays: 5, regimeWeights: {}, risk: { positionSize: 0.02, maxPositionSize: 1, stopLossPct: 0.02, riskRewardRatio: 2 } },
+    conventions: { fillAt: 'close', fillModel: zeroCost, sizing: { kind: 'all_in' }, units: 'fractional', allowShort: false, protective: false, closeAtEnd: true },
+  };
+}
+
 describe('backtest engine on real daily BTC: a classic SMA crossover', () => {
   it('matches an independent long-only all-in crossover computed from the raw file', () => {
     const file = fileURLToPath(new URL('../../../shared/data/market/crypto_daily/yfinance/BTC-USD_1d.csv', import.meta.url));
@@ -134,11 +142,7 @@ describe('backtest engine on real daily BTC: a classic SMA crossover', () => {
     });
     const from = Date.UTC(2018, 0, 1);
     const to = Date.UTC(2025, 0, 1);
-    const r = runBacktest({
-      data: md, assets: ['bitcoin'], strategies: [sma], initialCapital: 10_000, from, to, risk: loadRiskConfig(),
-      aggregation: { consensusThreshold: 0.6, minResolvedConfidence: 0.5, minTrackRecord: 5, trackRecordHorizonDays: 5, regimeWeights: {}, risk: { positionSize: 0.02, maxPositionSize: 1, stopLossPct: 0.02, riskRewardRatio: 2 } },
-      conventions: { fillAt: 'close', fillModel: zeroCost, sizing: { kind: 'all_in' }, units: 'fractional', allowShort: false, protective: false, closeAtEnd: true },
-    });
+    const r = runBacktest(inputFor(md, sma, from, to));
 
     // Independent: SMAs over the raw closes; buy all-in on a cross up, sell on a cross down, at the close.
     const closes = rows.map((x) => x.close);
@@ -165,5 +169,14 @@ describe('backtest engine on real daily BTC: a classic SMA crossover', () => {
     const compounded = r.trades.reduce((e, t) => e * (t.exitPrice! / t.entryPrice), 10_000);
     expect(r.equity.value.at(-1)).toBeCloseTo(compounded, 6);
     expect(r.metrics.tradeCount).toBe(r.trades.length);
+
+    // Checkpointed in chunks of 100 bars, each state through JSON (as heartbeat details travel): the same result.
+    const input = { ...inputFor(md, sma, from, to) };
+    const bars = eventQueue(input);
+    let state: EngineState = initialState(input);
+    while (state.cursor < bars.length) state = JSON.parse(JSON.stringify(advance(input, bars, state, 100)));
+    const chunked = finish(input, state);
+    expect(chunked.trades).toEqual(r.trades);
+    expect(Array.from(chunked.equity.value)).toEqual(Array.from(r.equity.value));
   });
 });

@@ -81,177 +81,202 @@ interface Bar { asset: string; index: number; time: number }
 interface Pending { asset: string; side: Side; notional: number; quantity?: number; stop: number | null; target: number | null }
 
 /**
- * Event-driven replay on the live decision code: at each bar close (all assets, in time order) the
- * same strategies, aggregation, risk module, fill model and accounting as paper trading run on data
- * known at that moment. Orders made at a close fill at the next bar's open (or that close).
+ * Everything the replay has built so far, as plain JSON: a long backtest checkpoints it (heartbeat
+ * details) and a restarted worker continues from it instead of starting over.
  */
-export function runBacktest(input: BacktestInput, onProgress?: (barsDone: number, barsTotal: number) => void): BacktestResult {
-  const c = input.conventions;
+export interface EngineState {
+  /** Index of the next bar to process in the time-ordered bar list. */
+  cursor: number;
+  book: Book;
+  fillSeq: number;
+  marks: Record<string, number>;
+  fills: BacktestFill[];
+  trades: BacktestTrade[];
+  /** Asset → index in `trades` of its open trade. */
+  openTrade: Record<string, number>;
+  protection: Record<string, { stop: number | null; target: number | null }>;
+  pending: Pending[];
+  past: PastSignal[];
+  equityTime: number[];
+  equityValue: number[];
+  peak: number;
+  dayStart: number;
+  day: number;
+  exposedSteps: number;
+  rejections: number;
+}
+
+/** The bars of the traded assets inside the window, in time order (then asset): the event queue. */
+export function eventQueue(input: BacktestInput): Bar[] {
   const bars: Bar[] = [];
   for (const asset of input.assets) {
     const s = input.data.prices[asset];
     if (!s) throw new Error(`no price data for ${asset}`);
     s.time.forEach((time, index) => { if (time >= input.from && time <= input.to) bars.push({ asset, index, time }); });
   }
-  bars.sort((a, b) => a.time - b.time || a.asset.localeCompare(b.asset));
+  return bars.sort((a, b) => a.time - b.time || a.asset.localeCompare(b.asset));
+}
 
-  let book: Book = newBook(input.initialCapital);
-  let fillSeq = 0;
-  const marks: Record<string, number> = {};
-  const fills: BacktestFill[] = [];
-  const trades: BacktestTrade[] = [];
-  const openTrade: Record<string, BacktestTrade> = {};
-  const protection: Record<string, { stop: number | null; target: number | null }> = {};
-  const pending: Pending[] = [];
-  const past: PastSignal[] = [];
-  const equityTime: number[] = [];
-  const equityValue: number[] = [];
-  let peak = input.initialCapital;
-  let dayStart = input.initialCapital;
-  let day = -1;
-  let exposedSteps = 0;
-  let rejections = 0;
-
-  const fill = (asset: string, side: Side, quantity: number, reference: number, volatility: number, time: number, reason: BacktestFill['reason']) => {
-    if (!(quantity > 0)) return;
-    const f = marketFill(side, quantity, reference, volatility, c.fillModel);
-    const before = book.positions[asset]?.quantity ?? 0;
-    const effect = applyFill(book, { id: `bt${++fillSeq}`, asset, side, quantity, price: f.price, fee: f.fee, timestamp: time });
-    book = effect.book;
-    fills.push({ time, asset, side, quantity, price: f.price, fee: f.fee, slippage: f.slippageCost, reason, realized: effect.realized });
-    const after = effect.after.quantity;
-    // The part of this fill that reduced the open trade; the rest (if any) opens the next one.
-    const closingShare = effect.closedQuantity / quantity;
-    const flippedOrFlat = before !== 0 && (after === 0 || Math.sign(after) !== Math.sign(before));
-    const t = openTrade[asset];
-    if (t) {
-      t.fees += f.fee * (effect.closedQuantity > 0 ? closingShare : 1);
-      t.grossPnl += effect.realized;
-      if (flippedOrFlat) {
-        t.exitTime = time;
-        t.exitPrice = f.price;
-        t.pnl = t.grossPnl - t.fees;
-        t.returnPct = t.pnl / (t.entryPrice * t.quantity);
-        delete openTrade[asset];
-        delete protection[asset];
-      } else if (Math.abs(after) > t.quantity) {
-        t.quantity = Math.abs(after);
-        t.entryPrice = effect.after.averagePrice;
-      }
-    }
-    if (after !== 0 && (before === 0 || flippedOrFlat)) {
-      const trade: BacktestTrade = {
-        asset, direction: after > 0 ? 'LONG' : 'SHORT', entryTime: time, entryPrice: effect.after.averagePrice, exitTime: null, exitPrice: null,
-        quantity: Math.abs(after), fees: f.fee * (1 - closingShare), grossPnl: 0, pnl: 0, returnPct: 0,
-      };
-      openTrade[asset] = trade;
-      trades.push(trade);
-    }
+export function initialState(input: BacktestInput): EngineState {
+  return {
+    cursor: 0, book: newBook(input.initialCapital), fillSeq: 0, marks: {}, fills: [], trades: [], openTrade: {}, protection: {}, pending: [], past: [],
+    equityTime: [], equityValue: [], peak: input.initialCapital, dayStart: input.initialCapital, day: -1, exposedSteps: 0, rejections: 0,
   };
+}
 
-  const sized = (s: TradingSignal, price: number): { notional: number; stop: number | null; target: number | null } | undefined => {
-    const equityNow = bookEquity(book, marks);
-    if (c.sizing.kind === 'risk') {
-      const dd = peak > 0 ? 1 - equityNow / peak : 0;
-      const exposures = Object.values(book.positions).filter((p) => p.quantity !== 0)
-        .map((p) => ({ asset: p.asset, exposure: Math.abs(p.quantity) * (marks[p.asset] ?? p.averagePrice) }));
-      const a = assessRisk({ signalId: `${s.asset}-${s.timestamp}`, asset: s.asset, signalType: s.signalType, price, confidence: s.confidence },
-        { totalEquity: equityNow, currentDrawdown: dd, dailyPnl: equityNow - dayStart, positions: exposures }, input.risk, () => 0);
-      if (!a.isApproved) return undefined;
-      return { notional: a.recommendedPositionSize, stop: a.stopLossPrice, target: a.takeProfitPrice };
+function fillInto(st: EngineState, c: BacktestConventions, asset: string, side: Side, quantity: number, reference: number, volatility: number, time: number, reason: BacktestFill['reason']) {
+  if (!(quantity > 0)) return;
+  const f = marketFill(side, quantity, reference, volatility, c.fillModel);
+  const before = st.book.positions[asset]?.quantity ?? 0;
+  const effect = applyFill(st.book, { id: `bt${++st.fillSeq}`, asset, side, quantity, price: f.price, fee: f.fee, timestamp: time });
+  st.book = { ...effect.book, fillIds: [] };
+  st.fills.push({ time, asset, side, quantity, price: f.price, fee: f.fee, slippage: f.slippageCost, reason, realized: effect.realized });
+  const after = effect.after.quantity;
+  // The part of this fill that reduced the open trade; the rest (if any) opens the next one.
+  const closingShare = effect.closedQuantity / quantity;
+  const flippedOrFlat = before !== 0 && (after === 0 || Math.sign(after) !== Math.sign(before));
+  const openIndex = st.openTrade[asset];
+  if (openIndex !== undefined) {
+    const t = st.trades[openIndex];
+    t.fees += f.fee * (effect.closedQuantity > 0 ? closingShare : 1);
+    t.grossPnl += effect.realized;
+    if (flippedOrFlat) {
+      t.exitTime = time;
+      t.exitPrice = f.price;
+      t.pnl = t.grossPnl - t.fees;
+      t.returnPct = t.pnl / (t.entryPrice * t.quantity);
+      delete st.openTrade[asset];
+      delete st.protection[asset];
+    } else if (Math.abs(after) > t.quantity) {
+      t.quantity = Math.abs(after);
+      t.entryPrice = effect.after.averagePrice;
     }
-    const notional = c.sizing.kind === 'fixed_fraction' ? equityNow * c.sizing.fraction : s.signalType === 'LONG' ? Math.max(book.cash, 0) : equityNow;
-    const stop = stopLossPrice(s.signalType, price, input.risk);
-    return { notional, stop, target: takeProfitPrice(s.signalType, price, stop, input.risk) };
-  };
+  }
+  if (after !== 0 && (before === 0 || flippedOrFlat)) {
+    st.trades.push({
+      asset, direction: after > 0 ? 'LONG' : 'SHORT', entryTime: time, entryPrice: effect.after.averagePrice, exitTime: null, exitPrice: null,
+      quantity: Math.abs(after), fees: f.fee * (1 - closingShare), grossPnl: 0, pnl: 0, returnPct: 0,
+    });
+    st.openTrade[asset] = st.trades.length - 1;
+  }
+}
 
+function sizeOrder(st: EngineState, input: BacktestInput, s: TradingSignal, price: number): { notional: number; stop: number | null; target: number | null } | undefined {
+  const c = input.conventions;
+  const equityNow = bookEquity(st.book, st.marks);
+  if (c.sizing.kind === 'risk') {
+    const exposures = Object.values(st.book.positions).filter((p) => p.quantity !== 0)
+      .map((p) => ({ asset: p.asset, exposure: Math.abs(p.quantity) * (st.marks[p.asset] ?? p.averagePrice) }));
+    const a = assessRisk({ signalId: `${s.asset}-${s.timestamp}`, asset: s.asset, signalType: s.signalType, price, confidence: s.confidence },
+      { totalEquity: equityNow, currentDrawdown: st.peak > 0 ? 1 - equityNow / st.peak : 0, dailyPnl: equityNow - st.dayStart, positions: exposures }, input.risk, () => 0);
+    if (!a.isApproved) return undefined;
+    return { notional: a.recommendedPositionSize, stop: a.stopLossPrice, target: a.takeProfitPrice };
+  }
+  const notional = c.sizing.kind === 'fixed_fraction' ? equityNow * c.sizing.fraction : s.signalType === 'LONG' ? Math.max(st.book.cash, 0) : equityNow;
+  const stop = stopLossPrice(s.signalType, price, input.risk);
+  return { notional, stop, target: takeProfitPrice(s.signalType, price, stop, input.risk) };
+}
+
+/**
+ * Processes bar groups (all bars closing at one time) from the state's cursor until `maxBars` bars are
+ * done or the queue ends. At each close: fills waiting for this bar's open, stops and targets against
+ * its range, then the live decision path (strategies → aggregation → risk → order).
+ */
+export function advance(input: BacktestInput, bars: Bar[], st: EngineState, maxBars = Infinity): EngineState {
+  const c = input.conventions;
   const units = (q: number) => (c.units === 'whole' ? Math.floor(q + 1e-9) : q);
-
-  for (let i = 0; i < bars.length;) {
-    const time = bars[i].time;
+  const stopAt = Math.min(bars.length, st.cursor + maxBars);
+  while (st.cursor < stopAt) {
+    const time = bars[st.cursor].time;
     const group: Bar[] = [];
-    while (i < bars.length && bars[i].time === time) group.push(bars[i++]);
+    while (st.cursor < bars.length && bars[st.cursor].time === time) group.push(bars[st.cursor++]);
 
-    // MarketEvent: fills waiting for this bar's open, then stops and targets against its range.
     for (const b of group) {
       const s = input.data.prices[b.asset];
       const bar = { open: s.open[b.index], high: s.high[b.index], low: s.low[b.index], close: s.close[b.index] };
       const range = (bar.high - bar.low) / bar.close;
-      for (const p of pending.filter((x) => x.asset === b.asset)) {
-        fill(p.asset, p.side, p.quantity ?? units(p.notional / bar.open), bar.open, range, time, 'signal');
-        if (c.protective && book.positions[p.asset]?.quantity) protection[p.asset] = { stop: p.stop, target: p.target };
+      for (const p of st.pending.filter((x) => x.asset === b.asset)) {
+        fillInto(st, c, p.asset, p.side, p.quantity ?? units(p.notional / bar.open), bar.open, range, time, 'signal');
+        if (c.protective && st.book.positions[p.asset]?.quantity) st.protection[p.asset] = { stop: p.stop, target: p.target };
       }
-      pending.splice(0, pending.length, ...pending.filter((x) => x.asset !== b.asset));
-      const q = book.positions[b.asset]?.quantity ?? 0;
-      const prot = protection[b.asset];
+      st.pending = st.pending.filter((x) => x.asset !== b.asset);
+      const q = st.book.positions[b.asset]?.quantity ?? 0;
+      const prot = st.protection[b.asset];
       if (q !== 0 && prot) {
         const trigger = protectiveTrigger(q > 0 ? 'LONG' : 'SHORT', prot.stop, prot.target, bar);
-        if (trigger) fill(b.asset, q > 0 ? 'SELL' : 'BUY', Math.abs(q), trigger.price, range, time, trigger.kind);
+        if (trigger) fillInto(st, c, b.asset, q > 0 ? 'SELL' : 'BUY', Math.abs(q), trigger.price, range, time, trigger.kind);
       }
-      marks[b.asset] = bar.close;
+      st.marks[b.asset] = bar.close;
     }
 
     const today = Math.floor((time - 1) / DAY_MS);
-    if (today !== day) { day = today; dayStart = bookEquity(book, marks); }
+    if (today !== st.day) { st.day = today; st.dayStart = bookEquity(st.book, st.marks); }
 
-    // SignalEvent → OrderEvent: the live decision path at this close.
     const produced: TradingSignal[] = [];
     for (const strategy of input.strategies) {
-      produced.push(...strategy.generateSignals(strategy.analyze(input.data, time)).filter((s) => group.some((b) => b.asset === s.asset)));
+      produced.push(...strategy.generateSignals(strategy.analyze(input.data, time)).filter((x) => group.some((b) => b.asset === x.asset)));
     }
-    const records = trackRecord(past, input.data, time, input.aggregation.trackRecordHorizonDays * DAY_MS);
-    past.push(...produced);
+    const records = trackRecord(st.past, input.data, time, input.aggregation.trackRecordHorizonDays * DAY_MS);
+    st.past.push(...produced.map((x) => ({ strategyName: x.strategyName, signalType: x.signalType, timestamp: x.timestamp, price: x.price, asset: x.asset })));
     for (const b of group) {
-      const agg = aggregateAssetSignals(produced.filter((s) => s.asset === b.asset), { regime: detectRegime(input.data, b.asset, time), records }, input.aggregation);
+      const agg = aggregateAssetSignals(produced.filter((x) => x.asset === b.asset), { regime: detectRegime(input.data, b.asset, time), records }, input.aggregation);
       if (!agg) continue;
-      const held = book.positions[b.asset]?.quantity ?? 0;
+      const held = st.book.positions[b.asset]?.quantity ?? 0;
       if (agg.signalType === 'SHORT' && !c.allowShort && held <= 0) continue;
-      const close = input.data.prices[b.asset].close[b.index];
-      const size = sized(agg, close);
-      if (!size) { rejections += 1; continue; }
+      const series = input.data.prices[b.asset];
+      const close = series.close[b.index];
+      const size = sizeOrder(st, input, agg, close);
+      if (!size) { st.rejections += 1; continue; }
       const side: Side = agg.signalType === 'LONG' ? 'BUY' : 'SELL';
       // Without shorting, a SHORT closes the long: exactly the quantity held.
       const closeOnly = agg.signalType === 'SHORT' && !c.allowShort ? held : undefined;
       if (c.fillAt === 'close') {
-        const range = (input.data.prices[b.asset].high[b.index] - input.data.prices[b.asset].low[b.index]) / close;
-        fill(b.asset, side, closeOnly ?? units(size.notional / close), close, range, time, 'signal');
-        if (c.protective && book.positions[b.asset]?.quantity) protection[b.asset] = { stop: size.stop, target: size.target };
+        fillInto(st, c, b.asset, side, closeOnly ?? units(size.notional / close), close, (series.high[b.index] - series.low[b.index]) / close, time, 'signal');
+        if (c.protective && st.book.positions[b.asset]?.quantity) st.protection[b.asset] = { stop: size.stop, target: size.target };
       } else {
-        pending.push({ asset: b.asset, side, notional: size.notional, quantity: closeOnly, stop: size.stop, target: size.target });
+        st.pending.push({ asset: b.asset, side, notional: size.notional, quantity: closeOnly, stop: size.stop, target: size.target });
       }
     }
 
-    const eq = bookEquity(book, marks);
-    peak = Math.max(peak, eq);
-    if (Object.values(book.positions).some((p) => p.quantity !== 0)) exposedSteps += 1;
-    equityTime.push(time);
-    equityValue.push(eq);
-    onProgress?.(i, bars.length);
+    const eq = bookEquity(st.book, st.marks);
+    st.peak = Math.max(st.peak, eq);
+    if (Object.values(st.book.positions).some((p) => p.quantity !== 0)) st.exposedSteps += 1;
+    st.equityTime.push(time);
+    st.equityValue.push(eq);
   }
+  return st;
+}
 
-  if (c.closeAtEnd) {
-    for (const p of Object.values(book.positions)) {
+/** Closes what is open (when the conventions say so) and computes the results. */
+export function finish(input: BacktestInput, st: EngineState): BacktestResult {
+  if (input.conventions.closeAtEnd) {
+    for (const p of Object.values(st.book.positions)) {
       if (p.quantity === 0) continue;
-      fill(p.asset, p.quantity > 0 ? 'SELL' : 'BUY', Math.abs(p.quantity), marks[p.asset], 0, equityTime.at(-1) ?? input.to, 'end');
+      fillInto(st, input.conventions, p.asset, p.quantity > 0 ? 'SELL' : 'BUY', Math.abs(p.quantity), st.marks[p.asset], 0, st.equityTime.at(-1) ?? input.to, 'end');
     }
-    if (equityValue.length) equityValue[equityValue.length - 1] = bookEquity(book, marks);
+    if (st.equityValue.length) st.equityValue[st.equityValue.length - 1] = bookEquity(st.book, st.marks);
   }
-
-  const closed: ClosedTrade[] = trades.filter((t) => t.exitTime !== null).map((t) => ({ pnl: t.pnl }));
-  const curve = [{ timestamp: (equityTime[0] ?? input.from) - 1, equity: input.initialCapital },
-    ...equityTime.map((timestamp, k) => ({ timestamp, equity: equityValue[k] }))];
+  const closed: ClosedTrade[] = st.trades.filter((t) => t.exitTime !== null).map((t) => ({ pnl: t.pnl }));
+  const curve = [{ timestamp: (st.equityTime[0] ?? input.from) - 1, equity: input.initialCapital },
+    ...st.equityTime.map((timestamp, k) => ({ timestamp, equity: st.equityValue[k] }))];
   const firstClose = input.assets.map((a) => input.data.prices[a]).map((s) => s.close[s.time.findIndex((t) => t >= input.from)]);
-  const lastClose = input.assets.map((a) => marks[a]);
-  const bh = firstClose.every((x) => x > 0) && lastClose.every((x) => x > 0)
-    ? lastClose.reduce((s, x, k) => s + x / firstClose[k], 0) / input.assets.length - 1 : null;
+  const lastClose = input.assets.map((a) => st.marks[a]);
+  const buyAndHold = firstClose.every((x) => x > 0) && lastClose.every((x) => x > 0)
+    ? lastClose.reduce((sum, x, k) => sum + x / firstClose[k], 0) / input.assets.length - 1 : null;
   return {
-    equity: { time: Float64Array.from(equityTime), value: Float64Array.from(equityValue) },
-    fills,
-    trades,
+    equity: { time: Float64Array.from(st.equityTime), value: Float64Array.from(st.equityValue) },
+    fills: st.fills,
+    trades: st.trades,
     metrics: performanceMetrics(curve, closed, { periodsPerYear: 365 }),
-    buyAndHoldReturn: bh,
-    exposureTime: equityTime.length ? exposedSteps / equityTime.length : 0,
-    rejections,
-    bars: bars.length,
+    buyAndHoldReturn: buyAndHold,
+    exposureTime: st.equityTime.length ? st.exposedSteps / st.equityTime.length : 0,
+    rejections: st.rejections,
+    bars: st.cursor,
   };
+}
+
+/** The whole replay in one call. */
+export function runBacktest(input: BacktestInput): BacktestResult {
+  const bars = eventQueue(input);
+  return finish(input, advance(input, bars, initialState(input)));
 }
