@@ -12,6 +12,9 @@ import { createLogger } from './logger';
 import { buildWorkers, startApi, type WorkerRole } from './runtime';
 import { startBackfill, startCollection } from './services/collections';
 import { AlertInbox } from './services/alert-inbox';
+import { backtestBodySchema, resolveBacktest, startBacktest } from './services/backtests';
+import { backtestProgressQuery } from './workflows/backtest';
+import { describeIssues } from './config/files';
 import { importCsv, importMacroCsv } from './services/csv-import';
 import { startSignalGeneration } from './services/signals';
 import { syncSchedules } from './services/schedules';
@@ -78,12 +81,12 @@ program.command('schedules').description('Temporal Schedules of the collection t
   });
 
 program.command('worker').description('run workers on their task queues')
-  .option('--role <roles>', 'comma-separated: market-data, pipeline, trading', 'market-data,pipeline,trading')
+  .option('--role <roles>', 'comma-separated: market-data, pipeline, trading, backtest', 'market-data,pipeline,trading,backtest')
   .action(async (opts: { role: string }) => {
     const e = env();
     const roles = opts.role.split(',').map((r) => r.trim()) as WorkerRole[];
-    const bad = roles.find((r) => !['market-data', 'pipeline', 'trading'].includes(r));
-    if (bad) throw new Error(`--role: unknown role "${bad}" (market-data, pipeline, trading)`);
+    const bad = roles.find((r) => !['market-data', 'pipeline', 'trading', 'backtest'].includes(r));
+    if (bad) throw new Error(`--role: unknown role "${bad}" (market-data, pipeline, trading, backtest)`);
     const db = connectDatabase(e.DATABASE_URL);
     const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
     const connection = await connectWorkerConnection(temporalAddress(e));
@@ -121,7 +124,7 @@ program.command('dev').description('everything in one process: Temporal dev serv
     for (const r of await syncSchedules(t.client, collection, loadExecutionConfig().snapshotIntervalMinutes)) say(`schedule ${r.scheduleId}: ${r.action}`);
     const db = connectDatabase(e.DATABASE_URL);
     const connection = await connectWorkerConnection(address);
-    const workers = await buildWorkers({ env: e, roles: ['market-data', 'pipeline', 'trading'], connection, db, client: t.client });
+    const workers = await buildWorkers({ env: e, roles: ['market-data', 'pipeline', 'trading', 'backtest'], connection, db, client: t.client });
     const running = Promise.all(workers.map((w) => w.run()));
     const http = await startApi({ env: e, db, client: t.client, collection, apiKeys: keys, logger });
     const inboxDir = e.ALERTS_INBOX_DIR ?? join(e.MTS_DATA_DIR, 'inbox');
@@ -164,6 +167,56 @@ program.command('watch-alerts').description('send alert files dropped into a dir
     const logger = createLogger(e.LOG_LEVEL);
     new AlertInbox(t.client, dir).start(seconds * 1000, (err) => logger.error({ err }, 'alert inbox scan failed'));
     say(`watching ${dir}; processed files go to ${join(dir, 'processed')}, invalid ones to ${join(dir, 'rejected')}`);
+  });
+
+program.command('backtest').description('run a backtest on stored history, with a progress bar and a results table')
+  .requiredOption('--strategy <name>', 'a strategy from config/strategies')
+  .requiredOption('--assets <list>', 'comma-separated coins with stored history')
+  .requiredOption('--from <date>', 'first decision date')
+  .requiredOption('--to <date>', 'last decision date')
+  .option('--param <k=v>', 'strategy parameter (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .option('--capital <usd>', 'initial capital', '10000')
+  .option('--fill-at <when>', 'next_open or close', 'next_open')
+  .action(async (opts: { strategy: string; assets: string; from: string; to: string; param: string[]; capital: string; fillAt: string }) => {
+    const e = env();
+    const params = Object.fromEntries(opts.param.map((kv) => {
+      const at = kv.indexOf('=');
+      if (at < 1) throw new Error(`--param: "${kv}" is not key=value`);
+      const value = kv.slice(at + 1);
+      return [kv.slice(0, at), value !== '' && Number.isFinite(Number(value)) ? Number(value) : value];
+    }));
+    const parsed = backtestBodySchema.safeParse({
+      strategy: opts.strategy, params, assets: opts.assets.split(','), from: opts.from, to: opts.to,
+      initialCapital: Number(opts.capital), conventions: { fillAt: opts.fillAt },
+    });
+    if (!parsed.success) throw new Error(describeIssues(parsed.error));
+    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    try {
+      const started = await startBacktest(t.client, resolveBacktest(parsed.data, loadExecutionConfig()));
+      say(`backtest ${started.id} (workflow ${started.workflowId}); needs a worker with the backtest role (npm start runs one)`);
+      const handle = t.client.workflow.getHandle(started.workflowId);
+      const bar = new SingleBar({ format: 'backtest [{bar}] {percentage}% | {value}/{total} bars | equity {equity}', hideCursor: true });
+      let shown = false;
+      const done = handle.result();
+      for (;;) {
+        const finished = await Promise.race([done.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 1000))]);
+        const p = await handle.query(backtestProgressQuery).catch(() => null);
+        if (p) {
+          if (!shown) { bar.start(p.barsTotal, 0, { equity: '' }); shown = true; }
+          bar.update(p.barsDone, { equity: p.equity.toFixed(2) });
+        }
+        if (finished) break;
+      }
+      if (shown) bar.stop();
+      const s = await done;
+      console.table({
+        bars: s.bars, 'final equity': s.finalEquity.toFixed(2), 'total return': s.totalReturn === null ? '—' : `${(s.totalReturn * 100).toFixed(2)}%`,
+        sharpe: s.sharpe === null ? '—' : s.sharpe.toFixed(2), 'max drawdown': `${(s.maxDrawdownPct * 100).toFixed(2)}%`, trades: s.tradeCount,
+      });
+      say(`details: GET /api/v1/backtests/${started.id}/result, report: /api/v1/backtests/${started.id}/report.html`);
+    } finally {
+      await t.close();
+    }
   });
 
 program.command('collect').description('start a collection now')

@@ -16,9 +16,12 @@ import { loadStrategyConfigs } from './config/strategies';
 import { createMarketDataWorkers } from './workers/market-data';
 import { createPipelineWorker } from './workers/pipeline';
 import { createTradingWorker } from './workers/trading';
+import { createBacktestWorker } from './workers/backtest';
+import { backtestProgressSignal } from './workflows/backtest';
+import { loadSignalsConfig } from './config/signals';
 import { backfillProgressSignal } from './workflows/collection';
 
-export type WorkerRole = 'market-data' | 'pipeline' | 'trading';
+export type WorkerRole = 'market-data' | 'pipeline' | 'trading' | 'backtest';
 
 /** Builds the workers of the given roles; activities get the database, the configured sources and a client for progress signals. */
 export async function buildWorkers(opts: {
@@ -56,6 +59,16 @@ export async function buildWorkers(opts: {
       },
     }));
   }
+  if (opts.roles.includes('backtest')) {
+    workers.push(await createBacktestWorker({
+      connection: opts.connection,
+      namespace: opts.env.TEMPORAL_NAMESPACE,
+      deps: {
+        db: opts.db.db, risk: loadRiskConfig(), signals: loadSignalsConfig(), strategies: loadStrategyConfigs(),
+        reportProgress: (workflowId, progress) => opts.client.workflow.getHandle(workflowId).signal(backtestProgressSignal, progress),
+      },
+    }));
+  }
   return workers;
 }
 
@@ -64,7 +77,7 @@ export async function startApi(opts: {
 }): Promise<Server> {
   const alertStream = new AlertStream(opts.env.DATABASE_URL, (err) => opts.logger.warn({ err }, 'alert stream connection'));
   const app = createApp(
-    { db: opts.db.db, temporal: opts.client, collection: opts.collection, strategies: loadStrategyConfigs(), alertStream, risk: loadRiskConfig(), portfolioId: loadExecutionConfig().portfolioId , symbols: loadExecutionConfig().symbols },
+    { db: opts.db.db, temporal: opts.client, collection: opts.collection, strategies: loadStrategyConfigs(), alertStream, risk: loadRiskConfig(), execution: loadExecutionConfig() },
     { apiKeys: opts.apiKeys, logger: opts.logger },
   );
   return new Promise((resolve, reject) => {

@@ -4,13 +4,11 @@ import type pg from 'pg';
 import type { SignalsConfig } from '../config/signals';
 import { aggregateAssetSignals, detectRegime, type PastSignal, trackRecord } from '../domain/aggregation';
 import { signalAlert, volatilityAlert, type Alert } from '../domain/alerts';
-import { dailySeries, macroSeriesFrom } from '../domain/market-data';
-import type { MarketData, TradingSignal } from '../domain/signals';
+import type { TradingSignal } from '../domain/signals';
 import type { Strategy } from '../domain/strategies/framework';
-import { VIX } from '../domain/strategies/vix-correlation';
-import { DAY_MS, HOUR_MS, MINUTE_MS } from '../domain/types';
+import { DAY_MS, HOUR_MS } from '../domain/types';
 import type { Database } from '../db/client';
-import { bestCoveredInterval, closedCandles, queryMacro } from '../db/market-data';
+import { loadDailyMarketData } from '../db/market-series';
 import { getAlert, insertAlert, insertSignals, lastAlertTime, markDelivered, pastStrategySignals } from '../db/signals';
 import type { AlertType } from '../domain/alerts';
 import type { DeliverAlertInput, EvaluateSignalsInput, EvaluateSignalsResult } from '../workflows/types';
@@ -27,20 +25,6 @@ export interface SignalDeps {
   alertsDirectory: string;
   webhook?: { url: string; secret: string };
   discord?: { url: string };
-}
-
-/** Loads daily prices of the assets and the VIX, as known at `until`, from `from` on. */
-async function loadMarketData(db: Database, assets: string[], from: number, until: number): Promise<MarketData> {
-  const prices: MarketData['prices'] = {};
-  for (const asset of assets) {
-    const interval = await bestCoveredInterval(db, asset, from, until);
-    if (interval === undefined || interval > 1440) continue;
-    const candles = await closedCandles(db, asset, interval, from, until);
-    prices[asset] = dailySeries(candles, interval * MINUTE_MS);
-  }
-  const vixRows = await queryMacro(db, VIX, new Date(from).toISOString().slice(0, 10), new Date(until).toISOString().slice(0, 10), 100_000);
-  // Strategies count observations; a forward-filled holiday is not one.
-  return { prices, macro: { [VIX]: macroSeriesFrom(vixRows.filter((r) => !r.isForwardFilled)) } };
 }
 
 export function createSignalActivities(deps: SignalDeps) {
@@ -60,7 +44,7 @@ export function createSignalActivities(deps: SignalDeps) {
       const first = Math.min(...input.asOfs);
       const last = Math.max(...input.asOfs);
       const historyFrom = first - config.historyDays * DAY_MS;
-      const data = await loadMarketData(db, assets, historyFrom, last);
+      const data = await loadDailyMarketData(db, assets, historyFrom, last);
       const past: PastSignal[] = await pastStrategySignals(db, historyFrom, first);
       const lastAlert = new Map<string, number>();
       const result: EvaluateSignalsResult = {

@@ -115,7 +115,8 @@ export function createTradingActivities(deps: TradingDeps) {
       if (existing) return existing.assessment as RiskAssessment;
       const t = now();
       await ensurePortfolio(db, portfolioId, deps.initialCapital, utcDay(t));
-      const { state } = await portfolioState(db, t);
+      // One snapshot of cash and positions: read separately, a fill booked in between would count its cash but not its position.
+      const { state } = await db.transaction((tx) => portfolioState(tx, t), { isolationLevel: 'repeatable read', accessMode: 'read only' });
       const assessment = assessRisk(
         { signalId: signal.signalId, asset: signal.asset, signalType: signal.signalType, price: signal.price, confidence: signal.confidence },
         state, deps.risk,

@@ -7,6 +7,7 @@ import { authenticate, type Role } from './auth';
 import type { ApiContext } from './context';
 import { errorHandler, notFoundHandler } from './errors';
 import { alertsRouter } from './routes/alerts';
+import { backtestsRouter } from './routes/backtests';
 import { collectionsRouter } from './routes/collections';
 import { healthRouter } from './routes/health';
 import { marketDataRouter } from './routes/market-data';
@@ -53,6 +54,7 @@ export function createApp(ctx: ApiContext, opts: AppOptions): express.Express {
   api.use(signalsRouter(ctx));
   api.use(riskRouter(ctx.risk));
   api.use('/portfolio', portfolioRouter(ctx));
+  api.use('/backtests', backtestsRouter(ctx));
   app.use('/api/v1', api);
 
   app.use(notFoundHandler);

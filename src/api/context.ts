@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { CollectionConfig } from '../config/collection';
+import type { ExecutionConfig } from '../config/execution';
 import type { Database } from '../db/client';
 import type { RiskConfig } from '../domain/risk';
 import type { StrategyConfig } from '../domain/strategies/framework';
@@ -13,8 +14,6 @@ export interface ApiContext {
   strategies: StrategyConfig[];
   alertStream: AlertStream;
   risk: RiskConfig;
-  /** The paper portfolio the trading worker books into (config/execution.json). */
-  portfolioId: string;
-  /** Alert asset → trading symbol, for trade listings. */
-  symbols: Record<string, string>;
+  /** config/execution.json: the paper portfolio's id, symbols, and the fill model backtests default to. */
+  execution: ExecutionConfig;
 }

@@ -63,8 +63,13 @@ export const signalHistory = pgTable('signal_history', {
   index('signal_history_timestamp_idx').on(t.timestamp),
 ]);
 
+/**
+ * One row per finished backtest: the seed's columns, plus the run's id, its inputs (strategy
+ * parameters, assets, execution conventions) and every metric.
+ */
 export const backtestResults = pgTable('backtest_results', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
+  backtestId: text('backtest_id').notNull(),
   strategyName: text('strategy_name').notNull(),
   startDate: text('start_date').notNull(),
   endDate: text('end_date').notNull(),
@@ -74,8 +79,37 @@ export const backtestResults = pgTable('backtest_results', {
   sharpeRatio: doublePrecision('sharpe_ratio'),
   maxDrawdown: doublePrecision('max_drawdown'),
   tradeCount: integer('trade_count'),
+  assets: jsonb('assets').$type<string[]>().notNull(),
+  parameters: jsonb('parameters').notNull(),
+  conventions: jsonb('conventions').notNull(),
+  metrics: jsonb('metrics').notNull(),
+  buyAndHoldReturn: doublePrecision('buy_and_hold_return'),
+  exposureTime: doublePrecision('exposure_time').notNull(),
   createdAt: createdAt(),
-});
+}, (t) => [uniqueIndex('backtest_results_backtest_id_key').on(t.backtestId)]);
+
+export const backtestTrades = pgTable('backtest_trades', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  backtestId: text('backtest_id').notNull(),
+  seq: integer('seq').notNull(),
+  asset: text('asset').notNull(),
+  direction: text('direction').notNull(),
+  entryTime: bigint('entry_time', { mode: 'number' }).notNull(),
+  entryPrice: doublePrecision('entry_price').notNull(),
+  exitTime: bigint('exit_time', { mode: 'number' }),
+  exitPrice: doublePrecision('exit_price'),
+  quantity: doublePrecision('quantity').notNull(),
+  fees: doublePrecision('fees').notNull(),
+  grossPnl: doublePrecision('gross_pnl').notNull(),
+  pnl: doublePrecision('pnl').notNull(),
+  returnPct: doublePrecision('return_pct').notNull(),
+}, (t) => [uniqueIndex('backtest_trades_backtest_seq_key').on(t.backtestId, t.seq)]);
+
+export const backtestEquity = pgTable('backtest_equity', {
+  backtestId: text('backtest_id').notNull(),
+  time: bigint('time', { mode: 'number' }).notNull(),
+  equity: doublePrecision('equity').notNull(),
+}, (t) => [uniqueIndex('backtest_equity_backtest_time_key').on(t.backtestId, t.time)]);
 
 export const alertHistory = pgTable('alert_history', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),

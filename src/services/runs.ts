@@ -12,7 +12,7 @@ export type RunStatus = (typeof STATUSES)[number];
 export const RUN_STATUSES = STATUSES;
 
 /** Queries that answer progress, by workflow type. */
-const PROGRESS_QUERIES: Record<string, string> = { backfillWorkflow: 'progress', generateSignalsWorkflow: 'progress' };
+const PROGRESS_QUERIES: Record<string, string> = { backfillWorkflow: 'progress', generateSignalsWorkflow: 'progress', backtestWorkflow: 'progress' };
 
 export async function listRuns(client: Client, filter: { type?: string; status?: RunStatus; limit: number }) {
   const clauses: string[] = [];
@@ -57,7 +57,8 @@ export async function describeRun(client: Client, workflowId: string) {
   }
   let progress: unknown = null;
   const query = PROGRESS_QUERIES[d.type];
-  if (query) {
+  // A closed run would need a worker to replay it to answer; its result says how it ended.
+  if (query && d.status.name === 'RUNNING') {
     try {
       progress = await handle.query(query);
     } catch {

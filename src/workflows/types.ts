@@ -155,3 +155,45 @@ export interface ProtectiveExit {
   /** Close time of the bar that triggered it. */
   at: number;
 }
+
+export interface BacktestConventionsInput {
+  fillAt: 'next_open' | 'close';
+  fillModel: { fixedSlippageBps: number; volatilitySlippageFactor: number; takerFeeBps: number };
+  sizing: { kind: 'risk' } | { kind: 'fixed_fraction'; fraction: number } | { kind: 'all_in' };
+  units: 'fractional' | 'whole';
+  allowShort: boolean;
+  protective: boolean;
+  closeAtEnd: boolean;
+}
+
+/** A fully resolved backtest: every default already filled in, so the run is reproducible from its input. */
+export interface BacktestRequest {
+  id: string;
+  strategy: string;
+  params: Record<string, number | string>;
+  assets: string[];
+  from: number;
+  to: number;
+  initialCapital: number;
+  conventions: BacktestConventionsInput;
+  /** Bars per checkpoint (default 250). */
+  chunkBars?: number;
+  heartbeatTimeoutMs?: number;
+}
+
+export interface BacktestProgress {
+  barsDone: number;
+  barsTotal: number;
+  equity: number;
+  resumedFromCheckpoint: boolean;
+}
+
+export interface BacktestSummary {
+  id: string;
+  bars: number;
+  finalEquity: number;
+  totalReturn: number | null;
+  sharpe: number | null;
+  maxDrawdownPct: number;
+  tradeCount: number;
+}

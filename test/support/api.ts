@@ -16,7 +16,7 @@ import { AlertStream } from '../../src/services/alert-stream';
 export async function startTestApi(client: Client, handle: DatabaseHandle, apiKeys: string) {
   const alertStream = new AlertStream(inject('databaseUrl'));
   const app = createApp(
-    { db: handle.db, temporal: client, collection: loadCollectionConfig(), strategies: loadStrategyConfigs(), alertStream, risk: loadRiskConfig(), portfolioId: 'test' , symbols: loadExecutionConfig().symbols },
+    { db: handle.db, temporal: client, collection: loadCollectionConfig(), strategies: loadStrategyConfigs(), alertStream, risk: loadRiskConfig(), execution: { ...loadExecutionConfig(), portfolioId: 'test' } },
     { apiKeys: parseApiKeys(apiKeys), logger: pino({ level: 'silent' }) },
   );
   const server: Server = await new Promise((r) => { const s = app.listen(0, '127.0.0.1', () => r(s)); });

@@ -12,6 +12,9 @@ import type { CollectionDeps } from '../../src/activities/collection';
 import { createMarketDataWorkers } from '../../src/workers/market-data';
 import { createPipelineWorker, workflowsPath } from '../../src/workers/pipeline';
 import { createTradingWorker } from '../../src/workers/trading';
+import { createBacktestWorker } from '../../src/workers/backtest';
+import type { BacktestDeps } from '../../src/activities/backtest';
+import { backtestProgressSignal } from '../../src/workflows/backtest';
 import type { TradingDeps } from '../../src/activities/trading';
 import { loadRiskConfig } from '../../src/config/risk';
 import { backfillProgressSignal } from '../../src/workflows/collection';
@@ -76,6 +79,17 @@ export function tradingDeps(handle: DatabaseHandle, overrides: Partial<TradingDe
 
 export async function tradingWorker(kit: TemporalKit, deps: TradingDeps): Promise<Worker> {
   return createTradingWorker({ connection: kit.nativeConnection, namespace: 'default', deps, workflowBundle: await workflowBundle() });
+}
+
+export function backtestDeps(handle: DatabaseHandle, client: Client): BacktestDeps {
+  return {
+    db: handle.db, risk: loadRiskConfig(), signals: loadSignalsConfig(), strategies: loadStrategyConfigs(),
+    reportProgress: (workflowId, progress) => client.workflow.getHandle(workflowId).signal(backtestProgressSignal, progress),
+  };
+}
+
+export async function backtestWorker(kit: TemporalKit, deps: BacktestDeps): Promise<Worker> {
+  return createBacktestWorker({ connection: kit.nativeConnection, namespace: 'default', deps, workflowBundle: await workflowBundle() });
 }
 
 /** Runs the workers while `fn` runs, then shuts them down and waits for them to stop. */

@@ -87,11 +87,12 @@ describe('100 sagas in flight through a SIGKILLed worker', () => {
     expect(clean.filter((o) => o.status === 'filled')).toHaveLength(40);
     for (const asset of ASSETS) {
       const q = (b: typeof crash) => b.held.find((h) => h.asset === asset)!.quantity;
-      // Sizes follow equity at assessment time, which moves by fees between trades, so the order in
-      // which concurrent sagas were assessed shifts quantities by less than one part in 10,000.
-      expect(Math.abs(q(crash) / q(cleanBooks) - 1)).toBeLessThan(1e-4);
+      // Sizes follow equity at assessment time, which falls by each booked trade's fee and slippage
+      // (about $0.36; 40 trades ≈ $14, 0.14% of equity), so the order in which concurrent sagas were
+      // assessed can shift an asset's quantity by at most that much.
+      expect(Math.abs(q(crash) / q(cleanBooks) - 1)).toBeLessThan(0.002);
     }
-    expect(crash.equity).toBeCloseTo(cleanBooks.equity, 0);
+    expect(Math.abs(crash.equity - cleanBooks.equity)).toBeLessThan(1);
     expect(crash.p.feesPaid).toBeCloseTo(cleanBooks.p.feesPaid, 1);
   }, 180_000);
 });

@@ -14,7 +14,7 @@ function notFound(err: unknown): never {
 
 export function portfolioRouter(ctx: ApiContext): Router {
   const router = Router();
-  const id = ctx.portfolioId;
+  const id = ctx.execution.portfolioId;
   router.get('/', async (_req, res) => {
     res.json(await portfolioSummary(ctx.db, id).catch(notFound));
   });
@@ -23,14 +23,14 @@ export function portfolioRouter(ctx: ApiContext): Router {
   });
   router.get('/trades', async (req, res) => {
     const { limit } = parseInput(tradesQuery, req.query, 'query');
-    res.json({ trades: await trades(ctx.db, id, limit, ctx.symbols) });
+    res.json({ trades: await trades(ctx.db, id, limit, ctx.execution.symbols) });
   });
   router.get('/performance', async (_req, res) => {
     res.json(await performance(ctx.db, id).catch(notFound));
   });
   router.get('/report.html', async (_req, res) => {
     const [summary, curve, perf, fills] = await Promise.all([
-      portfolioSummary(ctx.db, id), equityCurve(ctx.db, id), performance(ctx.db, id), trades(ctx.db, id, 1000, ctx.symbols),
+      portfolioSummary(ctx.db, id), equityCurve(ctx.db, id), performance(ctx.db, id), trades(ctx.db, id, 1000, ctx.execution.symbols),
     ]).catch(notFound);
     const m = perf.metrics;
     const body = [

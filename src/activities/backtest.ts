@@ -1,0 +1,94 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { eq } from 'drizzle-orm';
+import type { SignalsConfig } from '../config/signals';
+import { parseStrategyConfig } from '../config/strategies';
+import { advance, type BacktestInput, type EngineState, eventQueue, finish, initialState } from '../domain/backtest/engine';
+import type { RiskConfig } from '../domain/risk';
+import { STRATEGY_DEFINITIONS } from '../domain/strategies';
+import { createStrategy, type StrategyConfig } from '../domain/strategies/framework';
+import { DAY_MS } from '../domain/types';
+import type { Database } from '../db/client';
+import { loadDailyMarketData } from '../db/market-series';
+import { backtestEquity, backtestResults, backtestTrades } from '../db/schema';
+import type { BacktestProgress, BacktestRequest, BacktestSummary } from '../workflows/types';
+
+export interface BacktestDeps {
+  db: Database;
+  risk: RiskConfig;
+  signals: SignalsConfig;
+  /** The strategy configs on disk: their risk settings and default parameters. */
+  strategies: StrategyConfig[];
+  reportProgress?: (workflowId: string, progress: BacktestProgress) => Promise<void>;
+}
+
+const BATCH = 1000;
+
+export function createBacktestActivities(deps: BacktestDeps) {
+  return {
+    /**
+     * Replays the request on stored history in chunks; after each chunk the engine state is the
+     * heartbeat checkpoint, so a retry on another worker continues where this one stopped. Stores the
+     * result (replacing any earlier one for the same id) and returns its summary.
+     */
+    async runBacktest(req: BacktestRequest): Promise<BacktestSummary> {
+      const ctx = Context.current();
+      const base = deps.strategies.find((s) => s.name === req.strategy);
+      if (!base || !STRATEGY_DEFINITIONS[req.strategy]) throw ApplicationFailure.nonRetryable(`unknown strategy "${req.strategy}"`, 'UnknownStrategy');
+      let config: StrategyConfig;
+      try {
+        config = parseStrategyConfig({ name: req.strategy, enabled: true, assets: req.assets, parameters: { ...base.parameters, ...req.params }, risk: base.risk }, 'backtest');
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidParameters');
+      }
+      const data = await loadDailyMarketData(deps.db, req.assets, req.from - deps.signals.historyDays * DAY_MS, req.to);
+      const missing = req.assets.filter((a) => !data.prices[a] || data.prices[a].time.length === 0);
+      if (missing.length) throw ApplicationFailure.nonRetryable(`no stored history for ${missing.join(', ')}: import or backfill it first`, 'NoHistory');
+      const input: BacktestInput = {
+        data, assets: req.assets, strategies: [createStrategy(STRATEGY_DEFINITIONS[req.strategy], config)], aggregation: deps.signals.aggregation,
+        risk: deps.risk, initialCapital: req.initialCapital, from: req.from, to: req.to, conventions: req.conventions,
+      };
+      const bars = eventQueue(input);
+      const checkpoint = ctx.info.heartbeatDetails as { state: EngineState } | undefined;
+      let state = checkpoint?.state ?? initialState(input);
+      const report = async () => {
+        const progress: BacktestProgress = {
+          barsDone: state.cursor, barsTotal: bars.length, equity: state.equityValue.at(-1) ?? req.initialCapital, resumedFromCheckpoint: checkpoint !== undefined,
+        };
+        ctx.heartbeat({ state });
+        const workflowId = ctx.info.workflowExecution?.workflowId;
+        if (workflowId) await deps.reportProgress?.(workflowId, progress);
+      };
+      await report();
+      while (state.cursor < bars.length) {
+        state = advance(input, bars, state, req.chunkBars ?? 250);
+        await report();
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+      }
+      const result = finish(input, state);
+      const m = result.metrics;
+      await deps.db.transaction(async (tx) => {
+        await tx.delete(backtestTrades).where(eq(backtestTrades.backtestId, req.id));
+        await tx.delete(backtestEquity).where(eq(backtestEquity.backtestId, req.id));
+        await tx.delete(backtestResults).where(eq(backtestResults.backtestId, req.id));
+        await tx.insert(backtestResults).values({
+          backtestId: req.id, strategyName: req.strategy,
+          startDate: new Date(req.from).toISOString().slice(0, 10), endDate: new Date(req.to).toISOString().slice(0, 10),
+          initialCapital: req.initialCapital, finalValue: m.finalEquity ?? req.initialCapital, totalReturn: m.totalReturn ?? 0,
+          sharpeRatio: m.sharpe, maxDrawdown: m.maxDrawdownPct, tradeCount: m.tradeCount, assets: req.assets, parameters: config.parameters,
+          conventions: req.conventions, metrics: m, buyAndHoldReturn: result.buyAndHoldReturn, exposureTime: result.exposureTime,
+        });
+        const trades = result.trades.map((t, seq) => ({ backtestId: req.id, seq, ...t }));
+        for (let i = 0; i < trades.length; i += BATCH) await tx.insert(backtestTrades).values(trades.slice(i, i + BATCH));
+        const curve = Array.from(result.equity.time, (time, k) => ({ backtestId: req.id, time, equity: result.equity.value[k] }));
+        for (let i = 0; i < curve.length; i += BATCH) await tx.insert(backtestEquity).values(curve.slice(i, i + BATCH));
+      });
+      return {
+        id: req.id, bars: result.bars, finalEquity: m.finalEquity ?? req.initialCapital, totalReturn: m.totalReturn,
+        sharpe: m.sharpe, maxDrawdownPct: m.maxDrawdownPct, tradeCount: m.tradeCount,
+      };
+    },
+  };
+}
+
+export type BacktestActivities = ReturnType<typeof createBacktestActivities>;

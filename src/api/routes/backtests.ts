@@ -1,0 +1,65 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { backtestBodySchema, backtestResult, backtestWorkflowId, resolveBacktest, startBacktest } from '../../services/backtests';
+import { describeRun, RunNotFoundError } from '../../services/runs';
+import { operator } from '../auth';
+import type { ApiContext } from '../context';
+import { HttpError, parseInput } from '../errors';
+import { definitionList, lineChart, money, num, page, pct, table } from '../views/report';
+
+const params = z.object({ id: z.string().regex(/^bt-[\w-]+$/, 'a backtest id such as bt-1a2b3c4d') });
+
+export function backtestsRouter(ctx: ApiContext): Router {
+  const router = Router();
+  router.post('/', operator, async (req, res) => {
+    const body = parseInput(backtestBodySchema, req.body, 'body');
+    res.status(202).json(await startBacktest(ctx.temporal, resolveBacktest(body, ctx.execution)));
+  });
+
+  router.get('/:id', async (req, res) => {
+    const { id } = parseInput(params, req.params, 'params');
+    const run = await describeRun(ctx.temporal, backtestWorkflowId(id)).catch((err) => {
+      if (err instanceof RunNotFoundError) throw new HttpError(404, 'not_found', `no backtest "${id}"`);
+      throw err;
+    });
+    res.json({ id, workflowId: run.workflowId, status: run.status, startTime: run.startTime, closeTime: run.closeTime, failure: run.failure, progress: run.progress });
+  });
+
+  const result = async (id: string) => {
+    const r = await backtestResult(ctx.db, id);
+    if (!r) throw new HttpError(404, 'not_found', `backtest "${id}" has no result (yet): see GET /api/v1/backtests/${id}`);
+    return r;
+  };
+
+  router.get('/:id/result', async (req, res) => {
+    const { id } = parseInput(params, req.params, 'params');
+    res.json(await result(id));
+  });
+
+  router.get('/:id/report.html', async (req, res) => {
+    const { id } = parseInput(params, req.params, 'params');
+    const r = await result(id);
+    const m = r.metrics as Record<string, number | null>;
+    let peak = -Infinity;
+    const body = [
+      definitionList([
+        ['Strategy', `${r.strategy} ${JSON.stringify(r.parameters)}`], ['Assets', r.assets.join(', ')], ['Period', `${r.from} … ${r.to}`],
+        ['Initial capital', money(r.initialCapital)], ['Final value', money(r.finalValue)], ['Total return', pct(m.totalReturn)],
+        ['Buy and hold', pct(r.buyAndHoldReturn)], ['Annualised return', pct(m.annualizedReturn)], ['Volatility', pct(m.volatility)],
+        ['Sharpe', num(m.sharpe)], ['Sortino', num(m.sortino)], ['Max drawdown', `${pct(m.maxDrawdownPct)} (${money(m.maxDrawdown)})`],
+        ['Calmar', num(m.calmar)], ['Trades', String(m.tradeCount)], ['Win rate', pct(m.winRate)], ['Profit factor', num(m.profitFactor)],
+        ['Exposure time', pct(r.exposureTime)],
+      ]),
+      lineChart('Equity', r.equity.map((e) => ({ t: e.time, v: e.equity })), { color: '#2c7be5', format: money }),
+      lineChart('Drawdown', r.equity.map((e) => { peak = Math.max(peak, e.equity); return { t: e.time, v: e.equity / peak - 1 }; }), { color: '#e55353', format: pct }),
+      '<h2>Trades</h2>',
+      table(['Asset', 'Direction', 'Entry', 'Entry price', 'Exit', 'Exit price', 'Quantity', 'Fees', 'P&L', 'Return'],
+        r.trades.map((t) => [t.asset, t.direction, new Date(t.entryTime).toISOString().slice(0, 10), num(t.entryPrice), t.exitTime ? new Date(t.exitTime).toISOString().slice(0, 10) : 'open',
+          num(t.exitPrice), num(t.quantity, 6), num(t.fees), num(t.pnl), pct(t.returnPct)])),
+      '<h2>Conventions</h2>',
+      definitionList(Object.entries(r.conventions as Record<string, unknown>).map(([k, v]) => [k, JSON.stringify(v)])),
+    ].join('\n');
+    res.type('html').send(page(`MTS backtest ${id}`, body));
+  });
+  return router;
+}

@@ -1,0 +1,32 @@
+/**
+ * A backtest worker in its own process, so a test can kill it mid-run. Progress reports are slowed
+ * by PROGRESS_PAUSE_MS so the run lasts long enough to be interrupted.
+ * Env: TEMPORAL_ADDRESS, DATABASE_URL, PROGRESS_PAUSE_MS.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
+import { loadRiskConfig } from '../../src/config/risk';
+import { loadSignalsConfig } from '../../src/config/signals';
+import { loadStrategyConfigs } from '../../src/config/strategies';
+import { connectDatabase } from '../../src/db/client';
+import { createBacktestWorker } from '../../src/workers/backtest';
+import { workflowsPath } from '../../src/workers/pipeline';
+import { backtestProgressSignal } from '../../src/workflows/backtest';
+
+const address = process.env.TEMPORAL_ADDRESS!;
+const pause = Number(process.env.PROGRESS_PAUSE_MS ?? 0);
+const client = new Client({ connection: await Connection.connect({ address }) });
+const worker = await createBacktestWorker({
+  connection: await NativeConnection.connect({ address }),
+  namespace: 'default',
+  workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } }),
+  deps: {
+    db: connectDatabase(process.env.DATABASE_URL!, 2).db, risk: loadRiskConfig(), signals: loadSignalsConfig(), strategies: loadStrategyConfigs(),
+    async reportProgress(workflowId, progress) {
+      await client.workflow.getHandle(workflowId).signal(backtestProgressSignal, progress);
+      await new Promise((r) => setTimeout(r, pause));
+    },
+  },
+});
+console.log('worker ready');
+await worker.run();

@@ -1,0 +1,118 @@
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadExecutionConfig } from '../../src/config/execution';
+import { backtestResult, backtestWorkflowId, resolveBacktest, startBacktest } from '../../src/services/backtests';
+import { importCsv } from '../../src/services/csv-import';
+import { backtestProgressQuery } from '../../src/workflows/backtest';
+import { startTestApi } from '../support/api';
+import { clearMarketData, testDatabase } from '../support/db';
+import { spawnWorkerProcess } from '../support/processes';
+import { backtestDeps, backtestWorker, connectTemporal, type TemporalKit, withWorkers } from '../support/temporal';
+
+const btc = fileURLToPath(new URL('../../../shared/data/market/crypto_daily/yfinance/BTC-USD_1d.csv', import.meta.url));
+const handle = testDatabase();
+let kit: TemporalKit;
+beforeAll(async () => {
+  kit = await connectTemporal();
+  await clearMarketData(handle);
+  await importCsv(handle.db, { asset: 'bitcoin', file: btc });
+});
+afterAll(async () => { await Promise.all([kit.close(), handle.close()]); });
+
+const classic = {
+  strategy: 'sma_crossover', params: { fast: 10, slow: 30 }, assets: ['bitcoin'], from: '2018-01-01', to: '2024-12-31',
+  conventions: { fillAt: 'close', fillModel: { fixedSlippageBps: 0, volatilitySlippageFactor: 0, takerFeeBps: 0 }, sizing: { kind: 'all_in' }, allowShort: false, protective: false },
+};
+const request = () => resolveBacktest({
+  strategy: 'sma_crossover', params: { fast: 10, slow: 30 }, assets: ['bitcoin'], from: Date.UTC(2018, 0, 1), to: Date.UTC(2024, 11, 31), initialCapital: 10_000,
+  conventions: { fillAt: 'close', fillModel: { fixedSlippageBps: 0, volatilitySlippageFactor: 0, takerFeeBps: 0 }, sizing: { kind: 'all_in' }, allowShort: false, protective: false },
+}, loadExecutionConfig());
+
+describe('backtestWorkflow', () => {
+  it('runs a classic SMA crossover on real daily BTC through the API, with numbers that follow from its trades', async () => {
+    const api = await startTestApi(kit.client, handle, 'operator:operator-key-01');
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${api.base}/api/v1${path}`, { method, headers: { authorization: 'Bearer operator-key-01', 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      // Bodies are JSON or HTML of many shapes, checked field by field below.
+      return { status: res.status, body: (res.headers.get('content-type')?.includes('json') ? await res.json() : await res.text()) as any };
+    };
+    try {
+      const bad = await call('POST', '/backtests', { ...classic, params: { fast: 0 } });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.details[0].field).toBe('body.params.fast');
+      const started = await call('POST', '/backtests', classic);
+      expect(started.status).toBe(202);
+      const { id } = started.body;
+      expect((await call('GET', `/backtests/${id}/result`)).status).toBe(404);
+      await withWorkers([await backtestWorker(kit, backtestDeps(handle, kit.client))], () => kit.client.workflow.getHandle(backtestWorkflowId(id)).result());
+      const status = await call('GET', `/backtests/${id}`);
+      expect(status.body).toMatchObject({ id, status: 'COMPLETED', failure: null });
+
+      const { body: result } = await call('GET', `/backtests/${id}/result`);
+      expect(result.trades.length).toBeGreaterThan(20);
+      // All-in, long only, no costs: equity compounds trade by trade.
+      const compounded = result.trades.reduce((e: number, t: { exitPrice: number; entryPrice: number }) => e * (t.exitPrice / t.entryPrice), 10_000);
+      expect(result.finalValue).toBeCloseTo(compounded, 6);
+      expect(result.equity.at(-1).equity).toBeCloseTo(compounded, 6);
+      expect(result.metrics.tradeCount).toBe(result.trades.length);
+      expect(result.metrics.totalReturn).toBeCloseTo(compounded / 10_000 - 1, 9);
+      const report = await call('GET', `/backtests/${id}/report.html`);
+      expect(report.body).toContain('<svg');
+      expect(report.body).toContain('sma_crossover');
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('resumes from its checkpoint after its worker is killed, to the same result', async () => {
+    const reference = await withWorkers([await backtestWorker(kit, backtestDeps(handle, kit.client))], async () => {
+      const req = { ...request(), chunkBars: 100 };
+      await startBacktest(kit.client, req);
+      await kit.client.workflow.getHandle(backtestWorkflowId(req.id)).result();
+      return backtestResult(handle.db, req.id);
+    });
+
+    const req = { ...request(), chunkBars: 100, heartbeatTimeoutMs: 2000 };
+    let child: ChildProcess | undefined = await spawnWorkerProcess('backtest-worker.ts', { PROGRESS_PAUSE_MS: '300' });
+    try {
+      await startBacktest(kit.client, req);
+      const run = kit.client.workflow.getHandle(backtestWorkflowId(req.id));
+      let progress = await run.query(backtestProgressQuery);
+      while (!progress || progress.barsDone < 500) {
+        await new Promise((r) => setTimeout(r, 100));
+        progress = await run.query(backtestProgressQuery);
+      }
+      expect(progress.barsTotal).toBe(2557);
+      child.kill('SIGKILL');
+      child = undefined;
+      const final = await withWorkers([await backtestWorker(kit, backtestDeps(handle, kit.client))], async () => {
+        await run.result();
+        return run.query(backtestProgressQuery);
+      });
+      expect(final).toMatchObject({ barsDone: 2557, resumedFromCheckpoint: true });
+    } finally {
+      child?.kill('SIGKILL');
+    }
+    const resumed = await backtestResult(handle.db, req.id);
+    expect(resumed!.trades).toEqual(reference!.trades);
+    expect(resumed!.finalValue).toBe(reference!.finalValue);
+  });
+
+  it('can be cancelled while it runs', async () => {
+    const req = { ...request(), chunkBars: 50 };
+    const child = await spawnWorkerProcess('backtest-worker.ts', { PROGRESS_PAUSE_MS: '200' });
+    try {
+      await startBacktest(kit.client, req);
+      const run = kit.client.workflow.getHandle(backtestWorkflowId(req.id));
+      while (!(await run.query(backtestProgressQuery))) await new Promise((r) => setTimeout(r, 100));
+      await run.cancel();
+      await expect(run.result()).rejects.toThrow();
+      expect((await run.describe()).status.name).toBe('CANCELLED');
+      expect(await backtestResult(handle.db, req.id)).toBeUndefined();
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
