@@ -10,6 +10,7 @@ import { parametersSchema } from '../domain/strategies/framework';
 import { MTS_ASSETS, MTS_STRATEGIES } from '../temporal/search-attributes';
 import { TASK_QUEUES } from '../temporal/task-queues';
 import { backtestWorkflow } from '../workflows/backtest';
+import { sweepWorkflow } from '../workflows/sweep';
 import type { BacktestConventionsInput, BacktestRequest } from '../workflows/types';
 
 const time = z.union([
@@ -34,8 +35,10 @@ export const conventionsSchema = z.object({
   closeAtEnd: z.boolean(),
 }).strict();
 
+const strategyName = z.string().refine((s) => s in STRATEGY_DEFINITIONS, { message: `must be one of ${Object.keys(STRATEGY_DEFINITIONS).join(', ')}` });
+
 export const backtestBodySchema = z.object({
-  strategy: z.string().refine((s) => s in STRATEGY_DEFINITIONS, { message: `must be one of ${Object.keys(STRATEGY_DEFINITIONS).join(', ')}` }),
+  strategy: strategyName,
   params: z.record(z.string(), z.union([z.number(), z.string()])).default({}),
   assets: z.array(z.string().regex(/^[\w.-]+$/)).min(1).max(50),
   from: time,
@@ -89,4 +92,45 @@ export async function backtestResult(db: Database, id: string) {
     trades: trades.map(({ id: _id, backtestId: _b, ...t }) => t),
     equity: equity.map((e) => ({ time: e.time, equity: e.equity })),
   };
+}
+
+export const sweepBodySchema = z.object({
+  strategy: strategyName,
+  assets: z.array(z.string().regex(/^[\w.-]+$/)).min(1).max(50),
+  from: time,
+  to: time,
+  initialCapital: z.number().positive().default(10_000),
+  conventions: conventionsSchema.partial().default({}),
+  grid: z.record(z.string(), z.array(z.union([z.number(), z.string()])).min(1).max(50)),
+  metric: z.enum(['sharpe', 'totalReturn', 'maxDrawdownPct', 'finalEquity']).default('sharpe'),
+}).strict()
+  .refine((b) => b.from < b.to, { message: 'must be after from', path: ['to'] })
+  .superRefine((b, ctx) => {
+    const def = STRATEGY_DEFINITIONS[b.strategy];
+    if (!def) return;
+    const combos = Object.values(b.grid).reduce((n, v) => n * v.length, 1);
+    if (combos > 500) ctx.addIssue({ code: 'custom', message: `${combos} combinations; at most 500`, path: ['grid'] });
+    const schema = parametersSchema(def.parameters).partial();
+    for (const [name, values] of Object.entries(b.grid)) {
+      for (const v of values) {
+        const parsed = schema.safeParse({ [name]: v });
+        if (!parsed.success) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)}: ${parsed.error.issues[0].message}`, path: ['grid', name] });
+      }
+    }
+  });
+
+export const sweepWorkflowId = (id: string) => `sweep-${id}`;
+
+export async function startSweep(client: Client, body: z.infer<typeof sweepBodySchema>, execution: ExecutionConfig) {
+  const id = `bt-sw${randomUUID().slice(0, 6)}`;
+  const handle = await client.workflow.start(sweepWorkflow, {
+    workflowId: sweepWorkflowId(id),
+    taskQueue: TASK_QUEUES.backtest,
+    args: [{
+      id, metric: body.metric, grid: body.grid,
+      base: { strategy: body.strategy, assets: body.assets, from: body.from, to: body.to, initialCapital: body.initialCapital, conventions: { ...defaultConventions(execution), ...body.conventions } },
+    }],
+    typedSearchAttributes: [{ key: MTS_STRATEGIES, value: [body.strategy] }, { key: MTS_ASSETS, value: body.assets }],
+  });
+  return { id, workflowId: handle.workflowId };
 }

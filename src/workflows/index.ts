@@ -1,4 +1,5 @@
 export { backtestWorkflow } from './backtest';
 export { backfillWorkflow, collectTierWorkflow } from './collection';
 export { generateSignalsWorkflow } from './signals';
+export { sweepWorkflow } from './sweep';
 export { protectPositionsWorkflow, riskAndExecuteWorkflow, snapshotPortfolioWorkflow } from './trading';

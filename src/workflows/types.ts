@@ -197,3 +197,28 @@ export interface BacktestSummary {
   maxDrawdownPct: number;
   tradeCount: number;
 }
+
+export interface SweepRequest {
+  id: string;
+  /** Everything but the parameters, which come from the grid. */
+  base: Omit<BacktestRequest, 'id' | 'params'>;
+  /** Each combination of these values is one child backtest. */
+  grid: Record<string, Array<number | string>>;
+  /** Rank by this metric, higher first (maxDrawdownPct: lower first). */
+  metric: 'sharpe' | 'totalReturn' | 'maxDrawdownPct' | 'finalEquity';
+  /** Child backtests running at once (default 8). */
+  concurrency?: number;
+}
+
+export interface SweepEntry {
+  backtestId: string;
+  params: Record<string, number | string>;
+  summary: BacktestSummary | null;
+  error?: string;
+}
+
+export interface SweepResult {
+  id: string;
+  metric: SweepRequest['metric'];
+  ranked: SweepEntry[];
+}

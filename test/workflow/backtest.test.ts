@@ -114,5 +114,34 @@ describe('backtestWorkflow', () => {
       child.kill('SIGKILL');
     }
   });
-});
 
+  it('sweeps 12 parameter combinations as child backtests and ranks them by Sharpe', async () => {
+    const api = await startTestApi(kit.client, handle, 'operator:operator-key-01');
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${api.base}/api/v1${path}`, { method, headers: { authorization: 'Bearer operator-key-01', 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    try {
+      const sweep = { ...classic, params: undefined, from: '2020-01-01', to: '2022-12-31', grid: { fast: [5, 10, 15], slow: [20, 30, 40, 50] }, metric: 'sharpe' };
+      const bad = await call('POST', '/backtests/sweeps', { ...sweep, grid: { fast: [5, 0] } });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.details[0].field).toBe('body.grid.fast');
+      const started = await call('POST', '/backtests/sweeps', sweep);
+      expect(started.status).toBe(202);
+      await withWorkers([await backtestWorker(kit, backtestDeps(handle, kit.client))], () => kit.client.workflow.getHandle(started.body.workflowId).result());
+      const { body } = await call('GET', `/backtests/sweeps/${started.body.id}`);
+      expect(body.status).toBe('COMPLETED');
+      const ranked = body.result.ranked;
+      expect(ranked).toHaveLength(12);
+      expect(new Set(ranked.map((r: { params: object }) => JSON.stringify(r.params))).size).toBe(12);
+      const sharpes = ranked.map((r: { summary: { sharpe: number } }) => r.summary.sharpe);
+      expect(sharpes).toEqual([...sharpes].sort((a, b) => b - a));
+      // Each child stored its own result, and the ranking reads the same numbers.
+      const best = await backtestResult(handle.db, ranked[0].backtestId);
+      expect(best!.parameters).toMatchObject(ranked[0].params);
+      expect((best!.metrics as { sharpe: number }).sharpe).toBe(sharpes[0]);
+    } finally {
+      await api.close();
+    }
+  });
+});

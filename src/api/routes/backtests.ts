@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { backtestBodySchema, backtestResult, backtestWorkflowId, resolveBacktest, startBacktest } from '../../services/backtests';
+import {
+  backtestBodySchema, backtestResult, backtestWorkflowId, resolveBacktest, startBacktest, startSweep, sweepBodySchema, sweepWorkflowId,
+} from '../../services/backtests';
 import { describeRun, RunNotFoundError } from '../../services/runs';
 import { operator } from '../auth';
 import type { ApiContext } from '../context';
@@ -14,6 +16,22 @@ export function backtestsRouter(ctx: ApiContext): Router {
   router.post('/', operator, async (req, res) => {
     const body = parseInput(backtestBodySchema, req.body, 'body');
     res.status(202).json(await startBacktest(ctx.temporal, resolveBacktest(body, ctx.execution)));
+  });
+
+  router.post('/sweeps', operator, async (req, res) => {
+    const body = parseInput(sweepBodySchema, req.body, 'body');
+    res.status(202).json(await startSweep(ctx.temporal, body, ctx.execution));
+  });
+
+  /** Status and progress while it runs; the ranked results once it has finished. */
+  router.get('/sweeps/:id', async (req, res) => {
+    const { id } = parseInput(params, req.params, 'params');
+    const run = await describeRun(ctx.temporal, sweepWorkflowId(id)).catch((err) => {
+      if (err instanceof RunNotFoundError) throw new HttpError(404, 'not_found', `no sweep "${id}"`);
+      throw err;
+    });
+    const result = run.status === 'COMPLETED' ? await ctx.temporal.workflow.getHandle(run.workflowId).result() : null;
+    res.json({ id, workflowId: run.workflowId, status: run.status, progress: run.progress, failure: run.failure, result });
   });
 
   router.get('/:id', async (req, res) => {

@@ -1,0 +1,49 @@
+import { defineQuery, executeChild, setHandler } from '@temporalio/workflow';
+import { innermostMessage } from '../temporal/failures';
+import { TASK_QUEUES } from '../temporal/task-queues';
+import { backtestWorkflow } from './backtest';
+import type { SweepEntry, SweepRequest, SweepResult } from './types';
+
+export const sweepProgressQuery = defineQuery<{ done: number; total: number }>('progress');
+
+/** Every combination of the grid, in a stable order. */
+export function gridCombinations(grid: Record<string, Array<number | string>>): Array<Record<string, number | string>> {
+  return Object.entries(grid).reduce<Array<Record<string, number | string>>>(
+    (combos, [name, values]) => combos.flatMap((c) => values.map((v) => ({ ...c, [name]: v }))),
+    [{}],
+  );
+}
+
+/**
+ * A parameter sweep: one child backtestWorkflow per combination on `mts-backtest`, so every worker
+ * process on that queue (on any machine) takes a share; results ranked by the chosen metric.
+ */
+export async function sweepWorkflow(req: SweepRequest): Promise<SweepResult> {
+  const combos = gridCombinations(req.grid);
+  const entries: SweepEntry[] = combos.map((params, k) => ({ backtestId: `${req.id}-${k}`, params, summary: null }));
+  let done = 0;
+  setHandler(sweepProgressQuery, () => ({ done, total: entries.length }));
+  let next = 0;
+  const lane = async () => {
+    while (next < entries.length) {
+      const entry = entries[next++];
+      try {
+        entry.summary = await executeChild(backtestWorkflow, {
+          workflowId: `backtest-${entry.backtestId}`,
+          taskQueue: TASK_QUEUES.backtest,
+          args: [{ ...req.base, id: entry.backtestId, params: entry.params }],
+        });
+      } catch (err) {
+        entry.error = innermostMessage(err);
+      }
+      done += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(req.concurrency ?? 8, entries.length) }, lane));
+  const score = (e: SweepEntry) => {
+    const v = e.summary?.[req.metric];
+    if (v === null || v === undefined) return -Infinity;
+    return req.metric === 'maxDrawdownPct' ? -v : v;
+  };
+  return { id: req.id, metric: req.metric, ranked: [...entries].sort((a, b) => score(b) - score(a)) };
+}
