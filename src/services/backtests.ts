@@ -11,6 +11,7 @@ import { MTS_ASSETS, MTS_STRATEGIES } from '../temporal/search-attributes';
 import { TASK_QUEUES } from '../temporal/task-queues';
 import { backtestWorkflow } from '../workflows/backtest';
 import { sweepWorkflow } from '../workflows/sweep';
+import { walkForwardWorkflow } from '../workflows/walk-forward';
 import type { BacktestConventionsInput, BacktestRequest } from '../workflows/types';
 
 const time = z.union([
@@ -94,7 +95,7 @@ export async function backtestResult(db: Database, id: string) {
   };
 }
 
-export const sweepBodySchema = z.object({
+const sweepFields = {
   strategy: strategyName,
   assets: z.array(z.string().regex(/^[\w.-]+$/)).min(1).max(50),
   from: time,
@@ -103,21 +104,34 @@ export const sweepBodySchema = z.object({
   conventions: conventionsSchema.partial().default({}),
   grid: z.record(z.string(), z.array(z.union([z.number(), z.string()])).min(1).max(50)),
   metric: z.enum(['sharpe', 'totalReturn', 'maxDrawdownPct', 'finalEquity']).default('sharpe'),
+};
+
+/** The grid's values must each be valid for the strategy's parameter specs. */
+function checkGrid(b: { strategy: string; grid: Record<string, Array<number | string>> }, ctx: z.RefinementCtx) {
+  const def = STRATEGY_DEFINITIONS[b.strategy];
+  if (!def) return;
+  const combos = Object.values(b.grid).reduce((n, v) => n * v.length, 1);
+  if (combos > 500) ctx.addIssue({ code: 'custom', message: `${combos} combinations; at most 500`, path: ['grid'] });
+  const schema = parametersSchema(def.parameters).partial();
+  for (const [name, values] of Object.entries(b.grid)) {
+    for (const v of values) {
+      const parsed = schema.safeParse({ [name]: v });
+      if (!parsed.success) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)}: ${parsed.error.issues[0].message}`, path: ['grid', name] });
+    }
+  }
+}
+
+export const sweepBodySchema = z.object(sweepFields).strict()
+  .refine((b) => b.from < b.to, { message: 'must be after from', path: ['to'] })
+  .superRefine(checkGrid);
+
+export const walkForwardBodySchema = z.object({
+  ...sweepFields,
+  folds: z.number().int().min(1).max(50),
+  inSampleDays: z.number().int().min(30).max(3650),
 }).strict()
   .refine((b) => b.from < b.to, { message: 'must be after from', path: ['to'] })
-  .superRefine((b, ctx) => {
-    const def = STRATEGY_DEFINITIONS[b.strategy];
-    if (!def) return;
-    const combos = Object.values(b.grid).reduce((n, v) => n * v.length, 1);
-    if (combos > 500) ctx.addIssue({ code: 'custom', message: `${combos} combinations; at most 500`, path: ['grid'] });
-    const schema = parametersSchema(def.parameters).partial();
-    for (const [name, values] of Object.entries(b.grid)) {
-      for (const v of values) {
-        const parsed = schema.safeParse({ [name]: v });
-        if (!parsed.success) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)}: ${parsed.error.issues[0].message}`, path: ['grid', name] });
-      }
-    }
-  });
+  .superRefine(checkGrid);
 
 export const sweepWorkflowId = (id: string) => `sweep-${id}`;
 
@@ -129,6 +143,22 @@ export async function startSweep(client: Client, body: z.infer<typeof sweepBodyS
     args: [{
       id, metric: body.metric, grid: body.grid,
       base: { strategy: body.strategy, assets: body.assets, from: body.from, to: body.to, initialCapital: body.initialCapital, conventions: { ...defaultConventions(execution), ...body.conventions } },
+    }],
+    typedSearchAttributes: [{ key: MTS_STRATEGIES, value: [body.strategy] }, { key: MTS_ASSETS, value: body.assets }],
+  });
+  return { id, workflowId: handle.workflowId };
+}
+
+export const walkForwardWorkflowId = (id: string) => `walkforward-${id}`;
+
+export async function startWalkForward(client: Client, body: z.infer<typeof walkForwardBodySchema>, execution: ExecutionConfig) {
+  const id = `bt-wf${randomUUID().slice(0, 6)}`;
+  const handle = await client.workflow.start(walkForwardWorkflow, {
+    workflowId: walkForwardWorkflowId(id),
+    taskQueue: TASK_QUEUES.backtest,
+    args: [{
+      id, from: body.from, to: body.to, initialCapital: body.initialCapital, grid: body.grid, metric: body.metric, folds: body.folds, inSampleDays: body.inSampleDays,
+      base: { strategy: body.strategy, assets: body.assets, conventions: { ...defaultConventions(execution), ...body.conventions } },
     }],
     typedSearchAttributes: [{ key: MTS_STRATEGIES, value: [body.strategy] }, { key: MTS_ASSETS, value: body.assets }],
   });

@@ -12,7 +12,7 @@ export type RunStatus = (typeof STATUSES)[number];
 export const RUN_STATUSES = STATUSES;
 
 /** Queries that answer progress, by workflow type. */
-const PROGRESS_QUERIES: Record<string, string> = { backfillWorkflow: 'progress', generateSignalsWorkflow: 'progress', backtestWorkflow: 'progress', sweepWorkflow: 'progress' };
+const PROGRESS_QUERIES: Record<string, string> = { backfillWorkflow: 'progress', generateSignalsWorkflow: 'progress', backtestWorkflow: 'progress', sweepWorkflow: 'progress', walkForwardWorkflow: 'progress' };
 
 export async function listRuns(client: Client, filter: { type?: string; status?: RunStatus; limit: number }) {
   const clauses: string[] = [];

@@ -3,3 +3,4 @@ export { backfillWorkflow, collectTierWorkflow } from './collection';
 export { generateSignalsWorkflow } from './signals';
 export { sweepWorkflow } from './sweep';
 export { protectPositionsWorkflow, riskAndExecuteWorkflow, snapshotPortfolioWorkflow } from './trading';
+export { walkForwardWorkflow } from './walk-forward';

@@ -222,3 +222,28 @@ export interface SweepResult {
   metric: SweepRequest['metric'];
   ranked: SweepEntry[];
 }
+
+export interface WalkForwardRequest {
+  id: string;
+  base: Omit<BacktestRequest, 'id' | 'params' | 'from' | 'to' | 'initialCapital'>;
+  from: number;
+  to: number;
+  initialCapital: number;
+  grid: Record<string, Array<number | string>>;
+  metric: SweepRequest['metric'];
+  folds: number;
+  inSampleDays: number;
+}
+
+export interface WalkForwardFold {
+  fold: number;
+  inSample: { from: number; to: number; best: SweepEntry | null };
+  outOfSample: { from: number; to: number; backtestId: string; initialCapital: number; summary: BacktestSummary | null };
+}
+
+export interface WalkForwardResult {
+  id: string;
+  folds: WalkForwardFold[];
+  /** Out-of-sample folds chained: each starts with the equity the previous one ended with. */
+  stitched: { initialCapital: number; finalEquity: number; totalReturn: number };
+}

@@ -144,4 +144,33 @@ describe('backtestWorkflow', () => {
       await api.close();
     }
   });
+
+  it('walks forward over 3 folds: in-sample sweeps pick the parameters, out-of-sample runs chain their equity', async () => {
+    const api = await startTestApi(kit.client, handle, 'operator:operator-key-01');
+    try {
+      const body = { ...classic, params: undefined, from: '2019-01-01', to: '2024-12-31', grid: { fast: [5, 10], slow: [30, 50] }, metric: 'totalReturn', folds: 3, inSampleDays: 365 };
+      const res = await fetch(`${api.base}/api/v1/backtests/walk-forward`, { method: 'POST', headers: { authorization: 'Bearer operator-key-01', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(res.status).toBe(202);
+      const { workflowId } = (await res.json()) as { workflowId: string };
+      const result = await withWorkers([await backtestWorker(kit, backtestDeps(handle, kit.client))], () => kit.client.workflow.getHandle(workflowId).result());
+      expect(result.folds).toHaveLength(3);
+      const DAY = 86_400_000;
+      for (const [k, f] of result.folds.entries()) {
+        // Each fold optimises on the year before its out-of-sample stretch, and the stretches tile the range.
+        expect(f.outOfSample.from - f.inSample.from).toBe(365 * DAY);
+        if (k > 0) expect(f.outOfSample.from).toBe(result.folds[k - 1].outOfSample.to + 1);
+        expect(f.inSample.best).not.toBeNull();
+        expect([5, 10]).toContain(f.inSample.best!.params.fast);
+        expect([30, 50]).toContain(f.inSample.best!.params.slow);
+        if (k > 0) expect(f.outOfSample.initialCapital).toBeCloseTo(result.folds[k - 1].outOfSample.summary!.finalEquity, 9);
+        const stored = await backtestResult(handle.db, f.outOfSample.backtestId);
+        expect(stored!.parameters).toMatchObject(f.inSample.best!.params);
+      }
+      expect(result.folds.at(-1)!.outOfSample.to).toBe(Date.UTC(2024, 11, 31));
+      expect(result.stitched.finalEquity).toBeCloseTo(result.folds.at(-1)!.outOfSample.summary!.finalEquity, 9);
+      expect(result.stitched.totalReturn).toBeCloseTo(result.stitched.finalEquity / 10_000 - 1, 12);
+    } finally {
+      await api.close();
+    }
+  });
 });

@@ -1,7 +1,8 @@
-import { Router } from 'express';
+import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import {
-  backtestBodySchema, backtestResult, backtestWorkflowId, resolveBacktest, startBacktest, startSweep, sweepBodySchema, sweepWorkflowId,
+  backtestBodySchema, backtestResult, backtestWorkflowId, resolveBacktest, startBacktest, startSweep, startWalkForward, sweepBodySchema,
+  sweepWorkflowId, walkForwardBodySchema, walkForwardWorkflowId,
 } from '../../services/backtests';
 import { describeRun, RunNotFoundError } from '../../services/runs';
 import { operator } from '../auth';
@@ -23,16 +24,23 @@ export function backtestsRouter(ctx: ApiContext): Router {
     res.status(202).json(await startSweep(ctx.temporal, body, ctx.execution));
   });
 
-  /** Status and progress while it runs; the ranked results once it has finished. */
-  router.get('/sweeps/:id', async (req, res) => {
+  /** Status and progress while a sweep or walk-forward runs; its result once it has finished. */
+  const composite = (kind: string, workflowIdFor: (id: string) => string) => async (req: Request, res: Response) => {
     const { id } = parseInput(params, req.params, 'params');
-    const run = await describeRun(ctx.temporal, sweepWorkflowId(id)).catch((err) => {
-      if (err instanceof RunNotFoundError) throw new HttpError(404, 'not_found', `no sweep "${id}"`);
+    const run = await describeRun(ctx.temporal, workflowIdFor(id)).catch((err) => {
+      if (err instanceof RunNotFoundError) throw new HttpError(404, 'not_found', `no ${kind} "${id}"`);
       throw err;
     });
     const result = run.status === 'COMPLETED' ? await ctx.temporal.workflow.getHandle(run.workflowId).result() : null;
     res.json({ id, workflowId: run.workflowId, status: run.status, progress: run.progress, failure: run.failure, result });
+  };
+  router.get('/sweeps/:id', composite('sweep', sweepWorkflowId));
+
+  router.post('/walk-forward', operator, async (req, res) => {
+    const body = parseInput(walkForwardBodySchema, req.body, 'body');
+    res.status(202).json(await startWalkForward(ctx.temporal, body, ctx.execution));
   });
+  router.get('/walk-forward/:id', composite('walk-forward', walkForwardWorkflowId));
 
   router.get('/:id', async (req, res) => {
     const { id } = parseInput(params, req.params, 'params');
