@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { advance, eventQueue, finish, initialState, runBacktest, type BacktestConventions, type BacktestInput, type EngineState } from '../../src/domain/backtest/engine';
-import type { MarketData, SignalType } from '../../src/domain/signals';
+import { lastKnown, type MarketData, type SignalType } from '../../src/domain/signals';
 import { dailySeries } from '../../src/domain/market-data';
 import { STRATEGY_DEFINITIONS } from '../../src/domain/strategies';
 import { createStrategy, type Strategy } from '../../src/domain/strategies/framework';
@@ -22,9 +22,12 @@ function scripted(plan: Record<number, SignalType>): Strategy {
   const risk = { positionSize: 0.02, maxPositionSize: 1, stopLossPct: 0.02, riskRewardRatio: 2 };
   return {
     name: 'scripted', config: { name: 'scripted', enabled: true, assets: ['x'], parameters: {}, risk }, parameters: () => [],
-    analyze: (_d, asOf) => ({ strategy: 'scripted', asOf, assets: [{ asset: 'x', price: null, values: {}, ...(plan[asOf] ? { signal: { signalType: plan[asOf], confidence: 0.9, sizeScale: 1 } } : {}) }] }),
+    analyze: (d, asOf) => ({
+      strategy: 'scripted', asOf,
+      assets: [{ asset: 'x', price: lastKnown(d.prices.x.close, d.prices.x.time, asOf, 1)[0], values: {}, ...(plan[asOf] ? { signal: { signalType: plan[asOf], confidence: 0.9, sizeScale: 1 } } : {}) }],
+    }),
     generateSignals: (a) => a.assets.filter((x) => x.signal).map((x) => ({
-      asset: 'x', signalType: x.signal!.signalType, timestamp: a.asOf, price: 0, strategyName: 'scripted', confidence: 0.9, positionSize: 0.02, stopLoss: 0, takeProfit: 0, analysis: {},
+      asset: 'x', signalType: x.signal!.signalType, timestamp: a.asOf, price: x.price!, strategyName: 'scripted', confidence: 0.9, positionSize: 0.02, stopLoss: 0, takeProfit: 0, analysis: {},
     })),
   };
 }

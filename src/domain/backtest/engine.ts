@@ -225,7 +225,8 @@ export function advance(input: BacktestInput, bars: Bar[], st: EngineState, maxB
       if (agg.signalType === 'SHORT' && !c.allowShort && held <= 0) continue;
       const series = input.data.prices[b.asset];
       const close = series.close[b.index];
-      const size = sizeOrder(st, input, agg, close);
+      // Sized and protected at the signal's price, as the paper-trading saga does.
+      const size = sizeOrder(st, input, agg, agg.price);
       if (!size) { st.rejections += 1; continue; }
       const side: Side = agg.signalType === 'LONG' ? 'BUY' : 'SELL';
       // Without shorting, a SHORT closes the long: exactly the quantity held.

@@ -1,5 +1,5 @@
 import { logReturns, rollingPearson } from '../indicators';
-import { clamp, knownCount, type MarketData } from '../signals';
+import { clamp, knownCount, lastKnown, type MarketData } from '../signals';
 import type { AssetAnalysis, Params, StrategyDefinition } from './framework';
 
 export const VIX = 'VIXCLS';
@@ -53,7 +53,8 @@ export const vixCorrelation: StrategyDefinition = {
     }
     const current = correlations[`${primary}d`];
     const vix = vixValues[vixValues.length - 1];
-    const price = coinCloses[coinCloses.length - 1];
+    // The trade happens now: price it at the latest close, not at the last VIX day's (stale over weekends).
+    const price = lastKnown(data.prices[asset].close, data.prices[asset].time, asOf, 1)[0];
     const values = { correlationOn: p.correlationOn, correlations, currentCorrelation: current, vix };
     if (current === null) return { asset, price, values };
     const vixBoost = clamp((vix - (p.vixReference as number)) / (p.vixReference as number), 0, 1);
