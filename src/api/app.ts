@@ -6,6 +6,7 @@ import client from 'prom-client';
 import { authenticate, type Role } from './auth';
 import type { ApiContext } from './context';
 import { errorHandler, notFoundHandler } from './errors';
+import { openApiDocument } from './openapi';
 import { alertsRouter } from './routes/alerts';
 import { backtestsRouter } from './routes/backtests';
 import { collectionsRouter } from './routes/collections';
@@ -40,6 +41,10 @@ export function createApp(ctx: ApiContext, opts: AppOptions): express.Express {
   app.use(express.json({ limit: '1mb' }));
 
   app.use(healthRouter(ctx));
+  const openApi = openApiDocument();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
   app.get('/metrics', async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });

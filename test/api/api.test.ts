@@ -42,6 +42,19 @@ describe('health', () => {
     expect(ready.body.checks).toMatchObject({ postgres: { ok: true }, temporal: { ok: true } });
   });
 
+  it('serves an OpenAPI document built from the same zod schemas the routes validate with', async () => {
+    const res = await fetch(`${base}/openapi.json`);
+    const doc = (await res.json()) as any;
+    expect(doc.openapi).toBe('3.1.0');
+    const backfill = doc.paths['/api/v1/backfills'].post;
+    expect(backfill.requestBody.content['application/json'].schema.required).toEqual(['assets', 'from', 'to']);
+    expect(backfill.responses['403'].description).toBe('Needs the operator or admin role');
+    const risk = doc.paths['/api/v1/assess-risk'].post.requestBody.content['application/json'].schema;
+    expect(risk.properties.confidence).toMatchObject({ type: 'number', minimum: 0, maximum: 1 });
+    expect(doc.paths['/api/v1/market-data/{asset}/candles'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['asset', 'from', 'to', 'interval', 'limit']);
+    expect(doc.paths['/health'].get.security).toEqual([]);
+  });
+
   it('serves Prometheus metrics', async () => {
     const res = await fetch(`${base}/metrics`);
     expect(await res.text()).toContain('mts_http_requests_total');

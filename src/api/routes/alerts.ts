@@ -5,7 +5,7 @@ import type { ApiContext } from '../context';
 import { parseInput } from '../errors';
 import { timeParam } from './signals';
 
-const listQuery = z.object({
+export const alertsQuery = z.object({
   type: z.enum(['signal', 'volatility_spike']).optional(),
   asset: z.string().regex(/^[\w.-]+$/).optional(),
   from: timeParam.optional(),
@@ -18,7 +18,7 @@ const HEARTBEAT_MS = 15_000;
 export function alertsRouter(ctx: ApiContext): Router {
   const router = Router();
   router.get('/', async (req, res) => {
-    const q = parseInput(listQuery, req.query, 'query');
+    const q = parseInput(alertsQuery, req.query, 'query');
     const rows = await queryAlerts(ctx.db, q);
     res.json({
       alerts: rows.map((r) => ({

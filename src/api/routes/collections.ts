@@ -7,7 +7,7 @@ import type { ApiContext } from '../context';
 import { HttpError, parseInput } from '../errors';
 
 const assetList = z.array(z.string().min(1)).min(1).max(100);
-const collectBody = z.union([
+export const collectBody = z.union([
   z.object({ tier: z.string().min(1) }).strict(),
   z.object({ assets: assetList }).strict(),
 ], { error: 'give either "tier" (a tier name) or "assets" (a list of configured assets)' });
@@ -15,7 +15,7 @@ const collectBody = z.union([
 const instant = z.union([z.string().datetime({ offset: true }), z.string().date()], { error: 'must be an ISO date (2025-01-31) or date-time (2025-01-31T12:00:00Z)' })
   .transform((s) => Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s));
 
-const backfillBody = z.object({
+export const backfillBody = z.object({
   assets: assetList,
   from: instant,
   to: instant,

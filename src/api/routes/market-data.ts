@@ -5,13 +5,13 @@ import type { ApiContext } from '../context';
 import { parseInput } from '../errors';
 
 const time = z.union([z.coerce.number().int().nonnegative(), z.string().datetime({ offset: true }).transform((s) => Date.parse(s))]);
-const candleQuery = z.object({
+export const candleQuery = z.object({
   from: time.optional(),
   to: time.optional(),
   interval: z.coerce.number().int().positive().optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(500),
 });
-const macroQuery = z.object({ from: z.string().date().optional(), to: z.string().date().optional() });
+export const macroQuery = z.object({ from: z.string().date().optional(), to: z.string().date().optional() });
 const assetParams = z.object({ asset: z.string().regex(/^[\w.-]+$/, 'letters, digits, ".", "_" and "-" only') });
 const indicatorParams = z.object({ indicator: z.string().regex(/^[A-Za-z0-9_]+$/, 'letters, digits and "_" only') });
 

@@ -5,7 +5,7 @@ import type { ApiContext } from '../context';
 import { HttpError, parseInput } from '../errors';
 import { definitionList, lineChart, money, num, page, pct, table } from '../views/report';
 
-const tradesQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(500) });
+export const tradesQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(500) });
 
 function notFound(err: unknown): never {
   if (err instanceof PortfolioNotFoundError) throw new HttpError(404, 'not_found', err.message);

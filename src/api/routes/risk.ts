@@ -4,7 +4,7 @@ import { assessRisk, type RiskConfig } from '../../domain/risk';
 import { parseInput } from '../errors';
 
 /** The seed's request; positions are open exposures in USD (market value, positive for shorts too). */
-const assessBody = z.object({
+export const assessBody = z.object({
   signal_id: z.string().min(1).max(200),
   asset: z.string().min(1).max(100),
   signal_type: z.enum(['LONG', 'SHORT']),

@@ -5,7 +5,7 @@ import { operator } from '../auth';
 import type { ApiContext } from '../context';
 import { HttpError, parseInput } from '../errors';
 
-const listQuery = z.object({
+export const runsQuery = z.object({
   type: z.string().regex(/^\w+$/, 'a workflow type such as collectTierWorkflow').optional(),
   status: z.string().transform((s) => s.toUpperCase()).pipe(z.enum(RUN_STATUSES)).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(50),
@@ -21,7 +21,7 @@ function httpFromRunError(err: unknown): never {
 export function runsRouter(ctx: ApiContext): Router {
   const router = Router();
   router.get('/', async (req, res) => {
-    const q = parseInput(listQuery, req.query, 'query');
+    const q = parseInput(runsQuery, req.query, 'query');
     res.json({ runs: await listRuns(ctx.temporal, q) });
   });
   router.get('/:workflowId', async (req, res) => {

@@ -7,7 +7,7 @@ import type { ApiContext } from '../context';
 import { HttpError, parseInput } from '../errors';
 
 const params = z.object({ id: z.string().regex(/^mts-[\w-]+$/, 'must be an MTS schedule id such as mts-tier-hourly') });
-const noteBody = z.object({ note: z.string().max(500).optional() }).strict();
+export const noteBody = z.object({ note: z.string().max(500).optional() }).strict();
 
 export function schedulesRouter(ctx: ApiContext): Router {
   const router = Router();

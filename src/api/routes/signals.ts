@@ -17,7 +17,7 @@ export const timeParam = z.union([
 
 const assetName = z.string().regex(/^[\w.-]+$/, 'letters, digits, ".", "_" and "-" only');
 
-const generateBody = z.object({
+export const generateBody = z.object({
   asOf: timeParam.optional(),
   from: timeParam.optional(),
   to: timeParam.optional(),
@@ -31,7 +31,7 @@ const generateBody = z.object({
     message: 'a range may hold at most 20,000 decision times', path: ['to'],
   });
 
-const listQuery = z.object({
+export const signalsQuery = z.object({
   asset: assetName.optional(),
   strategy: z.string().regex(/^\w+$/).optional(),
   type: z.enum(['LONG', 'SHORT']).optional(),
@@ -52,7 +52,7 @@ export function signalsRouter(ctx: ApiContext): Router {
     res.status(202).json(await startSignalGeneration(ctx.temporal, body));
   });
   router.get('/signals', async (req, res) => {
-    const q = parseInput(listQuery, req.query, 'query');
+    const q = parseInput(signalsQuery, req.query, 'query');
     const rows = await querySignals(ctx.db, q);
     res.json({
       signals: rows.map((r) => ({
