@@ -46,7 +46,7 @@ export function createBacktestActivities(deps: BacktestDeps) {
       if (missing.length) throw ApplicationFailure.nonRetryable(`no stored history for ${missing.join(', ')}: import or backfill it first`, 'NoHistory');
       const input: BacktestInput = {
         data, assets: req.assets, strategies: [createStrategy(STRATEGY_DEFINITIONS[req.strategy], config)], aggregation: deps.signals.aggregation,
-        risk: deps.risk, initialCapital: req.initialCapital, from: req.from, to: req.to, conventions: req.conventions,
+        risk: deps.risk, initialCapital: req.initialCapital, historyDays: deps.signals.historyDays, from: req.from, to: req.to, conventions: req.conventions,
       };
       const bars = eventQueue(input);
       const checkpoint = ctx.info.heartbeatDetails as { state: EngineState } | undefined;

@@ -31,11 +31,13 @@ export interface PastSignal {
 
 /**
  * Hit rate of each strategy's past signals: a LONG hits when the price `horizonMs` later is higher,
- * a SHORT when lower. Only signals whose outcome is known at asOf count.
+ * a SHORT when lower. Only signals from the last `lookbackMs` whose outcome is known at asOf count:
+ * a rolling window, so live runs and backtests (however chunked) score the same signals.
  */
-export function trackRecord(past: PastSignal[], data: MarketData, asOf: number, horizonMs: number): Record<string, { hits: number; total: number }> {
+export function trackRecord(past: PastSignal[], data: MarketData, asOf: number, horizonMs: number, lookbackMs: number): Record<string, { hits: number; total: number }> {
   const out: Record<string, { hits: number; total: number }> = {};
   for (const s of past) {
+    if (s.timestamp < asOf - lookbackMs) continue;
     const outcomeAt = s.timestamp + horizonMs;
     if (outcomeAt > asOf) continue;
     const prices = data.prices[s.asset];

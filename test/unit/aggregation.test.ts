@@ -64,14 +64,17 @@ describe('track record and regime', () => {
   const trend = days.map((_, i) => 100 * 1.01 ** i);
   const md: MarketData = { prices: { bitcoin: { time: days, open: trend, high: trend, low: trend, close: trend, volume: trend } }, macro: {} };
 
-  it('scores past signals by the price one horizon later, only once that is known', () => {
+  it('scores past signals in the window by the price one horizon later, only once that is known', () => {
     const past = [
       { strategyName: 'a', signalType: 'LONG' as const, timestamp: days[10], price: trend[10], asset: 'bitcoin' },
       { strategyName: 'a', signalType: 'SHORT' as const, timestamp: days[12], price: trend[12], asset: 'bitcoin' },
       { strategyName: 'a', signalType: 'LONG' as const, timestamp: days[50], price: trend[50], asset: 'bitcoin' },
     ];
-    expect(trackRecord(past, md, days[54], 5 * DAY_MS)).toEqual({ a: { hits: 1, total: 2 } });
-    expect(trackRecord(past, md, days[55], 5 * DAY_MS)).toEqual({ a: { hits: 2, total: 3 } });
+    const year = 365 * DAY_MS;
+    expect(trackRecord(past, md, days[54], 5 * DAY_MS, year)).toEqual({ a: { hits: 1, total: 2 } });
+    expect(trackRecord(past, md, days[55], 5 * DAY_MS, year)).toEqual({ a: { hits: 2, total: 3 } });
+    // A 40-day window no longer counts the signals of days 10 and 12.
+    expect(trackRecord(past, md, days[55], 5 * DAY_MS, 40 * DAY_MS)).toEqual({ a: { hits: 1, total: 1 } });
   });
 
   it('calls a steady 1%-a-day rise trending', () => {

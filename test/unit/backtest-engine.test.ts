@@ -35,7 +35,7 @@ function scripted(plan: Record<number, SignalType>): Strategy {
 const zeroCost = { fixedSlippageBps: 0, volatilitySlippageFactor: 0, takerFeeBps: 0 };
 const base: BacktestConventions = { fillAt: 'next_open', fillModel: zeroCost, sizing: { kind: 'fixed_fraction', fraction: 0.5 }, units: 'fractional', allowShort: false, protective: false, closeAtEnd: true };
 const run = (conventions: Partial<BacktestConventions>, plan: Record<number, SignalType> = { [D(1)]: 'LONG', [D(3)]: 'SHORT' }) => runBacktest({
-  data, assets: ['x'], strategies: [scripted(plan)], initialCapital: 10_000, from: D(1), to: D(5), risk: loadRiskConfig(),
+  data, assets: ['x'], strategies: [scripted(plan)], initialCapital: 10_000, historyDays: 800, from: D(1), to: D(5), risk: loadRiskConfig(),
   aggregation: { consensusThreshold: 0.6, minResolvedConfidence: 0.5, minTrackRecord: 5, trackRecordHorizonDays: 5, regimeWeights: {}, risk: { positionSize: 0.02, maxPositionSize: 1, stopLossPct: 0.02, riskRewardRatio: 2 } },
   conventions: { ...base, ...conventions },
 } satisfies BacktestInput);
@@ -127,7 +127,7 @@ describe('backtest engine, hand-worked', () => {
 
 function inputFor(md: MarketData, strategy: Strategy, from: number, to: number): BacktestInput {
   return {
-    data: md, assets: ['bitcoin'], strategies: [strategy], initialCapital: 10_000, from, to, risk: loadRiskConfig(),
+    data: md, assets: ['bitcoin'], strategies: [strategy], initialCapital: 10_000, historyDays: 800, from, to, risk: loadRiskConfig(),
     aggregation: { consensusThreshold: 0.6, minResolvedConfidence: 0.5, minTrackRecord: 5, trackRecordHorizonDays: 5, regimeWeights: {}, risk: { positionSize: 0.02, maxPositionSize: 1, stopLossPct: 0.02, riskRewardRatio: 2 } },
     conventions: { fillAt: 'close', fillModel: zeroCost, sizing: { kind: 'all_in' }, units: 'fractional', allowShort: false, protective: false, closeAtEnd: true },
   };

@@ -59,7 +59,7 @@ describe('parity: a backtest over a paper-trading run makes the same trades', ()
     // The backtest: same strategies and settings, deciding at the same midnights, filling at that close.
     const data = await loadDailyMarketData(handle.db, ['bitcoin'], FROM - signalsConfig.historyDays * DAY_MS, FROM + DAYS * DAY_MS);
     const result = runBacktest({
-      data, assets: ['bitcoin'], strategies, aggregation: signalsConfig.aggregation, risk: loadRiskConfig(), initialCapital: 10_000,
+      data, assets: ['bitcoin'], strategies, aggregation: signalsConfig.aggregation, risk: loadRiskConfig(), initialCapital: 10_000, historyDays: signalsConfig.historyDays,
       from: FROM, to: FROM + (DAYS - 1) * DAY_MS,
       conventions: { fillAt: 'close', fillModel: FILL_MODEL, sizing: { kind: 'risk' }, units: 'fractional', allowShort: true, protective: true, closeAtEnd: false },
     });

@@ -29,6 +29,8 @@ export interface BacktestInput {
   aggregation: AggregationSettings & { trackRecordHorizonDays: number };
   risk: RiskConfig;
   initialCapital: number;
+  /** How far back past signals count towards track records (config/signals.json historyDays). */
+  historyDays: number;
   /** Decision window: bars closing in [from, to]. */
   from: number;
   to: number;
@@ -216,7 +218,10 @@ export function advance(input: BacktestInput, bars: Bar[], st: EngineState, maxB
     for (const strategy of input.strategies) {
       produced.push(...strategy.generateSignals(strategy.analyze(input.data, time)).filter((x) => group.some((b) => b.asset === x.asset)));
     }
-    const records = trackRecord(st.past, input.data, time, input.aggregation.trackRecordHorizonDays * DAY_MS);
+    // Older signals no longer count (the same rolling window as live): drop them to keep each step bounded.
+    const lookback = input.historyDays * DAY_MS;
+    st.past = st.past.filter((x) => x.timestamp >= time - lookback);
+    const records = trackRecord(st.past, input.data, time, input.aggregation.trackRecordHorizonDays * DAY_MS, lookback);
     st.past.push(...produced.map((x) => ({ strategyName: x.strategyName, signalType: x.signalType, timestamp: x.timestamp, price: x.price, asset: x.asset })));
     for (const b of group) {
       const agg = aggregateAssetSignals(produced.filter((x) => x.asset === b.asset), { regime: detectRegime(input.data, b.asset, time), records }, input.aggregation);
