@@ -2,8 +2,6 @@
  * `npm run bench`: saga throughput and signal-to-fill latency on the Temporal dev server and a real
  * Postgres, beside an empty workflow with the same number of activities. Writes BENCHMARKS.md.
  */
-import { cpus, totalmem } from 'node:os';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
@@ -17,6 +15,7 @@ import { TASK_QUEUES } from '../src/temporal/task-queues';
 import { workflowsPath } from '../src/workers/pipeline';
 import { createTradingWorker } from '../src/workers/trading';
 import { riskAndExecuteWorkflow } from '../src/workflows/trading';
+import { machineDescription, writeBenchmarkSection } from './report';
 
 const SAGAS = Number(process.env.BENCH_SAGAS ?? 200);
 const ASSETS = ['bitcoin', 'ethereum', 'solana', 'cardano', 'polkadot', 'ripple', 'tether', 'bittensor', 'fetch-ai', 'render-token'];
@@ -92,11 +91,8 @@ async function main() {
 }
 
 function report(saga: { elapsed: number; latencies: number[] }, baseline: { elapsed: number; durations: number[] }) {
-  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}`;
-  const lines = [
-    `## Paper-trading saga throughput (${new Date().toISOString().slice(0, 10)})`,
-    '',
-    `Command: \`npm run bench\` (BENCH_SAGAS=${SAGAS}). Machine: ${machine}. Temporal CLI dev server (SQLite), Postgres 127.0.0.1:5432, one worker process.`,
+  writeBenchmarkSection('Paper-trading saga throughput', [
+    `Command: \`npm run bench\` (BENCH_SAGAS=${SAGAS}). Machine: ${machineDescription()}. Temporal CLI dev server (SQLite), Postgres 127.0.0.1:5432, one worker process.`,
     `${SAGAS} signals started at once, one trading worker; each saga is assess → reserve → fill → book → protect (5 activities, 4 Postgres transactions).`,
     '',
     '| run | total (s) | per second | p50 latency (ms) | p99 latency (ms) |',
@@ -105,14 +101,7 @@ function report(saga: { elapsed: number; latencies: number[] }, baseline: { elap
     `| empty workflow, 5 no-op activities (start → completion) | ${baseline.elapsed.toFixed(2)} | ${(SAGAS / baseline.elapsed).toFixed(1)} | ${quantile(baseline.durations, 0.5)} | ${quantile(baseline.durations, 0.99)} |`,
     '',
     'Latency is measured from the client starting the workflow: for the saga, to the moment its fill row was written; for the baseline, to the workflow result. All signals start together, so the latencies include queueing behind the others.',
-    '',
-  ];
-  const file = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
-  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nResults of `npm run bench`, newest first.\n\n';
-  const [head, ...rest] = previous.split(/\n(?=## )/);
-  const kept = rest.filter((section) => !section.startsWith('## Paper-trading saga throughput'));
-  writeFileSync(file, [head.trimEnd(), '', lines.join('\n'), ...kept].join('\n'));
-  console.log(lines.join('\n'));
+  ]);
 }
 
 main().catch((err) => {

@@ -64,7 +64,7 @@ export function createSignalActivities(deps: SignalDeps) {
         }
         result.signals += (await insertSignals(db, produced)).length;
 
-        const records = trackRecord(past, data, asOf, horizonMs, config.historyDays * DAY_MS);
+        const records = () => trackRecord(past, data, asOf, horizonMs, config.historyDays * DAY_MS);
         const alerts: Alert[] = produced.filter((s) => s.strategyName === 'volatility_spike').map(volatilityAlert);
         const aggregated = [];
         for (const asset of assets) {

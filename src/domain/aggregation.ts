@@ -1,24 +1,50 @@
-import { logReturns, percentileRank, rollingVolatility } from './indicators';
+import { RingBuffer, RollingVolatility } from './rolling';
 import { clamp, lastKnown, protectiveLevels, type MarketData, type RiskSettings, type SignalType, type TradingSignal } from './signals';
 
 export type Regime = 'trending' | 'ranging' | 'high_volatility';
 
+/** Closes the regime looks back over: 365 volatility values of 20 returns each fit in 400. */
+const REGIME_LOOKBACK = 400;
+const VOL_WINDOW = 20;
+const VOL_RANK_WINDOW = 365;
+const TREND_DAYS = 30;
+
 /**
- * Market regime of an asset from daily closes known at asOf: high volatility when 20-day realised
- * volatility ranks in the top 20% of the past year; trending when the 30-day move exceeds one
- * standard deviation of 30-day moves (|ln(P/P₋₃₀)| > σ_daily·√30); ranging otherwise.
+ * Market regime of an asset from its closes, updated one close at a time: high volatility when
+ * 20-day realised volatility ranks in the top 20% of the past year; trending when the 30-day move
+ * exceeds one standard deviation of 30-day moves (|ln(P/P₋₃₀)| > σ_daily·√30); ranging otherwise.
+ * The backtest engine keeps one per asset; `detectRegime` feeds one the last 400 closes.
  */
+export class RegimeTracker {
+  private readonly closes = new RingBuffer(TREND_DAYS + 1);
+  private readonly returnsVolatility = new RollingVolatility(VOL_WINDOW);
+  private readonly volatilities = new RingBuffer(VOL_RANK_WINDOW);
+  private seen = 0;
+
+  push(close: number): void {
+    if (this.seen > 0) {
+      const vol = this.returnsVolatility.push(Math.log(close / this.closes.back(0)));
+      if (!Number.isNaN(vol)) this.volatilities.push(vol);
+    }
+    this.closes.push(close);
+    this.seen += 1;
+  }
+
+  regime(): Regime {
+    if (this.seen < 40) return 'ranging';
+    const vol = this.volatilities.back(0);
+    if (this.volatilities.count >= 60 && this.volatilities.shareAtOrBelow(vol) > 0.8) return 'high_volatility';
+    const move = Math.abs(Math.log(this.closes.back(0) / this.closes.back(TREND_DAYS)));
+    return move > vol * Math.sqrt(TREND_DAYS) ? 'trending' : 'ranging';
+  }
+}
+
+/** The regime of an asset from the closes known at asOf. */
 export function detectRegime(data: MarketData, asset: string, asOf: number): Regime {
   const prices = data.prices[asset];
-  if (!prices) return 'ranging';
-  const closes = lastKnown(prices.close, prices.time, asOf, 400);
-  if (closes.length < 40) return 'ranging';
-  const returns = Array.from(logReturns(closes)).slice(1);
-  const vol = Array.from(rollingVolatility(returns, 20)).filter((v) => !Number.isNaN(v)).slice(-365);
-  if (vol.length >= 60 && percentileRank(vol, vol.length)[vol.length - 1] > 0.8) return 'high_volatility';
-  const n = closes.length - 1;
-  const move = Math.abs(Math.log(closes[n] / closes[n - 30]));
-  return move > vol[vol.length - 1] * Math.sqrt(30) ? 'trending' : 'ranging';
+  const tracker = new RegimeTracker();
+  if (prices) for (const close of lastKnown(prices.close, prices.time, asOf, REGIME_LOOKBACK)) tracker.push(close);
+  return tracker.regime();
 }
 
 export interface PastSignal {
@@ -34,8 +60,10 @@ export interface PastSignal {
  * a SHORT when lower. Only signals from the last `lookbackMs` whose outcome is known at asOf count:
  * a rolling window, so live runs and backtests (however chunked) score the same signals.
  */
-export function trackRecord(past: PastSignal[], data: MarketData, asOf: number, horizonMs: number, lookbackMs: number): Record<string, { hits: number; total: number }> {
-  const out: Record<string, { hits: number; total: number }> = {};
+export type TrackRecords = Record<string, { hits: number; total: number }>;
+
+export function trackRecord(past: PastSignal[], data: MarketData, asOf: number, horizonMs: number, lookbackMs: number): TrackRecords {
+  const out: TrackRecords = {};
   for (const s of past) {
     if (s.timestamp < asOf - lookbackMs) continue;
     const outcomeAt = s.timestamp + horizonMs;
@@ -83,7 +111,8 @@ export function performanceWeight(record: { hits: number; total: number } | unde
  */
 export function aggregateAssetSignals(
   signals: TradingSignal[],
-  context: { regime: Regime; records: Record<string, { hits: number; total: number }> },
+  /** `records` is only called when signals conflict: scoring past signals is the costly part. */
+  context: { regime: Regime; records: () => TrackRecords },
   settings: AggregationSettings,
 ): AggregatedSignal | undefined {
   if (signals.length === 0) return undefined;
@@ -109,8 +138,9 @@ export function aggregateAssetSignals(
     };
   }
 
+  const records = context.records();
   const scored = signals.map((s) => {
-    const perf = performanceWeight(context.records[s.strategyName], settings.minTrackRecord);
+    const perf = performanceWeight(records[s.strategyName], settings.minTrackRecord);
     const regimeWeight = settings.regimeWeights[s.strategyName]?.[context.regime] ?? 1;
     return { s, perf, regimeWeight, score: perf * regimeWeight * s.confidence };
   });

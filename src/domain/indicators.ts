@@ -1,3 +1,5 @@
+import { RollingSum, RollingVolatility } from './rolling';
+
 /**
  * Technical indicators over plain number arrays. Every function returns an array aligned with its
  * input, NaN where the window is not yet full, and uses only values at or before each index.
@@ -5,11 +7,10 @@
 
 export function sma(values: ArrayLike<number>, period: number): Float64Array {
   const out = new Float64Array(values.length).fill(Number.NaN);
-  let sum = 0;
+  const window = new RollingSum(period);
   for (let i = 0; i < values.length; i++) {
-    sum += values[i];
-    if (i >= period) sum -= values[i - period];
-    if (i >= period - 1) out[i] = sum / period;
+    window.push(values[i]);
+    if (window.full) out[i] = window.sum / period;
   }
   return out;
 }
@@ -82,13 +83,9 @@ export function rollingPearson(x: ArrayLike<number>, y: ArrayLike<number>, windo
 
 /** Sample standard deviation (n−1) of the trailing `window` values, times √annualization. */
 export function rollingVolatility(returns: ArrayLike<number>, window: number, annualization = 1): Float64Array {
-  const out = new Float64Array(returns.length).fill(Number.NaN);
-  for (let i = window - 1; i < returns.length; i++) {
-    let s = 0; let ss = 0;
-    for (let j = i - window + 1; j <= i; j++) { s += returns[j]; ss += returns[j] * returns[j]; }
-    const variance = (ss - (s * s) / window) / (window - 1);
-    out[i] = Math.sqrt(Math.max(variance, 0) * annualization);
-  }
+  const out = new Float64Array(returns.length);
+  const vol = new RollingVolatility(window, annualization);
+  for (let i = 0; i < returns.length; i++) out[i] = vol.push(returns[i]);
   return out;
 }
 

@@ -6,7 +6,7 @@ import { DAY_MS, type Candle } from './types';
  * sub-bar closes, so a day still in progress is a partial bar known only up to its last sub-bar.
  */
 export function dailySeries(candles: Candle[], intervalMs: number): PriceSeries {
-  const s: PriceSeries = { time: [], open: [], high: [], low: [], close: [], volume: [] };
+  const s = { time: [] as number[], open: [] as number[], high: [] as number[], low: [] as number[], close: [] as number[], volume: [] as number[] };
   let day = Number.NaN;
   for (const c of candles) {
     const d = Math.floor(c.timestamp / DAY_MS);
@@ -23,7 +23,7 @@ export function dailySeries(candles: Candle[], intervalMs: number): PriceSeries 
       s.volume[i] += c.volume;
     }
   }
-  return s;
+  return s satisfies PriceSeries;
 }
 
 /** A daily macro observation is treated as known at the UTC midnight after its date. */

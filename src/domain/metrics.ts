@@ -18,6 +18,16 @@ export interface EquityPoint {
   equity: number;
 }
 
+/** An equity curve as columns: a backtest's curve has a point per bar, millions of them. */
+export interface EquityCurve {
+  time: ArrayLike<number>;
+  equity: ArrayLike<number>;
+}
+
+export function equityColumns(points: EquityPoint[]): EquityCurve {
+  return { time: points.map((p) => p.timestamp), equity: points.map((p) => p.equity) };
+}
+
 export interface ClosedTrade {
   pnl: number;
 }
@@ -48,45 +58,69 @@ export interface PerformanceMetrics {
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
-function sampleStd(xs: number[]): number {
-  if (xs.length < 2) return Number.NaN;
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1));
+/** The k-th smallest value (0-based) by quickselect: O(n), where sorting a million-bar curve's returns is not. Reorders `xs`. */
+function kthSmallest(xs: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = xs.length - 1;
+  while (lo < hi) {
+    const pivot = xs[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (xs[i] < pivot) i++;
+      while (xs[j] > pivot) j--;
+      if (i <= j) { const t = xs[i]; xs[i] = xs[j]; xs[j] = t; i++; j--; }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return xs[k];
+  }
+  return xs[k];
 }
 
-export function drawdown(curve: EquityPoint[]) {
+export function drawdown(curve: EquityCurve) {
   let peak = -Infinity;
   let peakTime = 0;
   let maxAmount = 0;
   let maxPct = 0;
   let maxDuration = 0;
-  for (const p of curve) {
-    if (p.equity >= peak) {
-      peak = p.equity;
-      peakTime = p.timestamp;
+  for (let i = 0; i < curve.equity.length; i++) {
+    const equity = curve.equity[i];
+    if (equity >= peak) {
+      peak = equity;
+      peakTime = curve.time[i];
     }
-    const amount = peak - p.equity;
+    const amount = peak - equity;
     if (amount > maxAmount) maxAmount = amount;
     if (peak > 0 && amount / peak > maxPct) maxPct = amount / peak;
-    if (amount > 0) maxDuration = Math.max(maxDuration, p.timestamp - peakTime);
+    if (amount > 0) maxDuration = Math.max(maxDuration, curve.time[i] - peakTime);
   }
   return { maxDrawdown: maxAmount, maxDrawdownPct: maxPct, maxDrawdownDurationMs: maxDuration };
 }
 
-export function performanceMetrics(curve: EquityPoint[], trades: ClosedTrade[], opts: { periodsPerYear: number; riskFreeRate?: number }): PerformanceMetrics {
+export function performanceMetrics(curve: EquityCurve, trades: ClosedTrade[], opts: { periodsPerYear: number; riskFreeRate?: number }): PerformanceMetrics {
   const rfPeriod = (opts.riskFreeRate ?? 0) / opts.periodsPerYear;
-  const returns = curve.slice(1).map((p, i) => p.equity / curve[i].equity - 1);
-  const excess = returns.map((r) => r - rfPeriod);
-  const mean = excess.length ? excess.reduce((a, b) => a + b, 0) / excess.length : Number.NaN;
-  const std = sampleStd(returns);
-  const downside = excess.length ? Math.sqrt(excess.reduce((s, r) => s + Math.min(r, 0) ** 2, 0) / excess.length) : Number.NaN;
-  const first = curve[0]?.equity;
-  const last = curve.at(-1)?.equity;
+  const n = Math.max(curve.equity.length - 1, 0);
+  const returns = new Float64Array(n);
+  for (let i = 0; i < n; i++) returns[i] = curve.equity[i + 1] / curve.equity[i] - 1;
+  let sum = 0;
+  for (const r of returns) sum += r;
+  const meanReturn = sum / n;
+  const mean = n ? meanReturn - rfPeriod : Number.NaN;
+  let squares = 0;
+  let downsideSquares = 0;
+  for (const r of returns) {
+    squares += (r - meanReturn) ** 2;
+    downsideSquares += Math.min(r - rfPeriod, 0) ** 2;
+  }
+  const std = n >= 2 ? Math.sqrt(squares / (n - 1)) : Number.NaN;
+  const downside = n ? Math.sqrt(downsideSquares / n) : Number.NaN;
+  const first = curve.equity.length ? curve.equity[0] : undefined;
+  const last = curve.equity.length ? curve.equity[curve.equity.length - 1] : undefined;
   const totalReturn = first && last !== undefined ? last / first - 1 : Number.NaN;
-  const annualized = returns.length ? (1 + totalReturn) ** (opts.periodsPerYear / returns.length) - 1 : Number.NaN;
+  const annualized = n ? (1 + totalReturn) ** (opts.periodsPerYear / n) - 1 : Number.NaN;
   const dd = drawdown(curve);
-  const sorted = [...returns].sort((a, b) => a - b);
-  const var95 = sorted.length ? -sorted[Math.floor(0.05 * (sorted.length - 1))] : Number.NaN;
+  const var95 = n ? -kthSmallest(returns, Math.floor(0.05 * (n - 1))) : Number.NaN;
 
   const wins = trades.filter((t) => t.pnl > 0).map((t) => t.pnl);
   const losses = trades.filter((t) => t.pnl < 0).map((t) => t.pnl);
@@ -95,16 +129,16 @@ export function performanceMetrics(curve: EquityPoint[], trades: ClosedTrade[], 
   const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
 
   return {
-    periods: returns.length,
+    periods: n,
     initialEquity: first ?? null,
     finalEquity: last ?? null,
     totalReturn: finite(totalReturn),
     annualizedReturn: finite(annualized),
     volatility: finite(std * Math.sqrt(opts.periodsPerYear)),
     sharpe: std > 0 ? finite((mean / std) * Math.sqrt(opts.periodsPerYear)) : null,
-    sortino: downside > 0 && returns.length >= 2 ? finite((mean / downside) * Math.sqrt(opts.periodsPerYear)) : null,
+    sortino: downside > 0 && n >= 2 ? finite((mean / downside) * Math.sqrt(opts.periodsPerYear)) : null,
     ...dd,
-    calmar: dd.maxDrawdownPct > 0 && returns.length >= 2 ? finite(annualized / dd.maxDrawdownPct) : null,
+    calmar: dd.maxDrawdownPct > 0 && n >= 2 ? finite(annualized / dd.maxDrawdownPct) : null,
     var95: finite(var95),
     tradeCount: trades.length,
     winRate: trades.length ? wins.length / trades.length : null,

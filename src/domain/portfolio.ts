@@ -103,7 +103,18 @@ export function applyFill(book: Book, fill: Fill): FillEffect {
 
 /** Marked value of the open positions at the given prices; a position without a mark is valued at its average price. */
 export function marketValue(book: Book, marks: Record<string, number>): number {
-  return Object.values(book.positions).reduce((s, p) => s + p.quantity * (marks[p.asset] ?? p.averagePrice), 0);
+  // A plain loop: backtests mark the book at every bar, and this allocates nothing.
+  let value = 0;
+  for (const asset in book.positions) {
+    const p = book.positions[asset];
+    value += p.quantity * (marks[asset] ?? p.averagePrice);
+  }
+  return value;
+}
+
+export function hasOpenPosition(book: Book): boolean {
+  for (const asset in book.positions) if (book.positions[asset].quantity !== 0) return true;
+  return false;
 }
 
 export function equity(book: Book, marks: Record<string, number>): number {

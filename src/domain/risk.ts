@@ -65,6 +65,8 @@ export interface ValidationResult {
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const usd = (x: number) => `$${x.toFixed(2)}`;
 
+const CHECK_ORDER = ['drawdown', 'dailyLoss', 'positionSize', 'singleAssetExposure'] as const;
+
 /**
  * The seed's validator: drawdown, daily loss, position size, single-asset exposure — in that order;
  * the first rejection wins, warnings (past `warningLevel` of a limit) are collected from the checks
@@ -79,37 +81,36 @@ export function validateTrade(signal: RiskSignal, state: PortfolioState, size: n
   const sizeFraction = size / equity;
   const assetExposureAfter = (state.positions.filter((p) => p.asset === signal.asset).reduce((s, p) => s + p.exposure, 0) + size) / equity;
 
-  const checks = [
-    {
-      key: 'drawdown' as const, used: drawdownAfter / config.maxDrawdown,
-      reject: `Trade would exceed maximum drawdown limit. Current: ${pct(state.currentDrawdown)}, Potential: ${pct(drawdownAfter)}, Limit: ${pct(config.maxDrawdown)}`,
-      warn: `Approaching drawdown limit: ${pct(drawdownAfter)} (limit: ${pct(config.maxDrawdown)})`,
-    },
-    {
-      key: 'dailyLoss' as const, used: dailyLossAfter / dailyLimit,
-      reject: `Trade would exceed daily loss limit. Current daily loss: ${usd(Math.abs(Math.min(0, state.dailyPnl)))}, Potential new loss: ${usd(dailyLossAfter)}, Limit: ${usd(dailyLimit)}`,
-      warn: `Approaching daily loss limit: ${usd(dailyLossAfter)} (limit: ${usd(dailyLimit)})`,
-    },
-    {
-      key: 'positionSize' as const, used: sizeFraction / config.maxPositionSize,
-      reject: `Position size ${pct(sizeFraction)} of equity exceeds the maximum ${pct(config.maxPositionSize)}`,
-      warn: `Large position: ${pct(sizeFraction)} of equity (limit: ${pct(config.maxPositionSize)})`,
-    },
-    {
-      key: 'singleAssetExposure' as const, used: assetExposureAfter / config.maxSingleAssetExposure,
-      reject: `Exposure to ${signal.asset} would reach ${pct(assetExposureAfter)} of equity, above the ${pct(config.maxSingleAssetExposure)} limit`,
-      warn: `Approaching single-asset exposure limit for ${signal.asset}: ${pct(assetExposureAfter)} (limit: ${pct(config.maxSingleAssetExposure)})`,
-    },
-  ];
-  const limitsUsed = Object.fromEntries(checks.map((c) => [c.key, c.used])) as ValidationResult['limitsUsed'];
+  const used = {
+    drawdown: drawdownAfter / config.maxDrawdown,
+    dailyLoss: dailyLossAfter / dailyLimit,
+    positionSize: sizeFraction / config.maxPositionSize,
+    singleAssetExposure: assetExposureAfter / config.maxSingleAssetExposure,
+  };
+  // Messages are built only for the check that needs one: backtests assess thousands of signals.
+  const message = (key: keyof typeof used, kind: 'reject' | 'warn'): string => {
+    switch (key) {
+      case 'drawdown': return kind === 'reject'
+        ? `Trade would exceed maximum drawdown limit. Current: ${pct(state.currentDrawdown)}, Potential: ${pct(drawdownAfter)}, Limit: ${pct(config.maxDrawdown)}`
+        : `Approaching drawdown limit: ${pct(drawdownAfter)} (limit: ${pct(config.maxDrawdown)})`;
+      case 'dailyLoss': return kind === 'reject'
+        ? `Trade would exceed daily loss limit. Current daily loss: ${usd(Math.abs(Math.min(0, state.dailyPnl)))}, Potential new loss: ${usd(dailyLossAfter)}, Limit: ${usd(dailyLimit)}`
+        : `Approaching daily loss limit: ${usd(dailyLossAfter)} (limit: ${usd(dailyLimit)})`;
+      case 'positionSize': return kind === 'reject'
+        ? `Position size ${pct(sizeFraction)} of equity exceeds the maximum ${pct(config.maxPositionSize)}`
+        : `Large position: ${pct(sizeFraction)} of equity (limit: ${pct(config.maxPositionSize)})`;
+      case 'singleAssetExposure': return kind === 'reject'
+        ? `Exposure to ${signal.asset} would reach ${pct(assetExposureAfter)} of equity, above the ${pct(config.maxSingleAssetExposure)} limit`
+        : `Approaching single-asset exposure limit for ${signal.asset}: ${pct(assetExposureAfter)} (limit: ${pct(config.maxSingleAssetExposure)})`;
+    }
+  };
   const warnings: string[] = [];
-  for (const c of checks) {
-    if (c.used > 1) return { approved: false, rejectionReason: c.reject, warnings, limitsUsed };
-    if (c.used > config.warningLevel) warnings.push(c.warn);
+  for (const key of CHECK_ORDER) {
+    if (used[key] > 1) return { approved: false, rejectionReason: message(key, 'reject'), warnings, limitsUsed: used };
+    if (used[key] > config.warningLevel) warnings.push(message(key, 'warn'));
   }
-  return { approved: true, rejectionReason: null, warnings, limitsUsed };
+  return { approved: true, rejectionReason: null, warnings, limitsUsed: used };
 }
-
 /**
  * Composite score 0.4·min(size/10000, 1) + 0.3·min(heat, 1) + 0.3·min(positionRisk, 1), with heat and
  * position risk as fractions of equity: ≤ 0.08 LOW, ≤ 0.12 MEDIUM, ≤ 0.18 HIGH, else CRITICAL.

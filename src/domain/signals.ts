@@ -1,12 +1,15 @@
+/** A column of numbers: plain arrays from the database, typed arrays from long backtests. */
+export type Column = number[] | Float64Array;
+
 /** The market data a strategy sees. Each point carries the time it became known (close time), in epoch ms. */
 export interface PriceSeries {
   /** When each bar closed; a bar may be used only at or after this time. */
-  time: number[];
-  open: number[];
-  high: number[];
-  low: number[];
-  close: number[];
-  volume: number[];
+  time: Column;
+  open: Column;
+  high: Column;
+  low: Column;
+  close: Column;
+  volume: Column;
 }
 
 export interface MacroSeries {
@@ -57,7 +60,7 @@ export function protectiveLevels(signalType: SignalType, price: number, risk: Pi
 }
 
 /** How many points of a series are known at `asOf` (times are sorted ascending). */
-export function knownCount(time: readonly number[], asOf: number): number {
+export function knownCount(time: ArrayLike<number>, asOf: number): number {
   let lo = 0;
   let hi = time.length;
   while (lo < hi) {
@@ -69,7 +72,7 @@ export function knownCount(time: readonly number[], asOf: number): number {
 }
 
 /** The last `n` values known at asOf. */
-export function lastKnown(values: readonly number[], time: readonly number[], asOf: number, n: number): number[] {
+export function lastKnown(values: Column, time: ArrayLike<number>, asOf: number, n: number): Column {
   const end = knownCount(time, asOf);
   return values.slice(Math.max(0, end - n), end);
 }

@@ -2,7 +2,7 @@ import { asc, desc, eq } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { fills, orders, portfolios, portfolioSnapshots, positions } from '../db/schema';
 import { latestCloses } from '../db/trading';
-import { type EquityPoint, performanceMetrics } from '../domain/metrics';
+import { equityColumns, type EquityPoint, performanceMetrics } from '../domain/metrics';
 import { DAY_MS } from '../domain/types';
 
 export class PortfolioNotFoundError extends Error {}
@@ -86,6 +86,6 @@ export async function performance(db: Database, id: string) {
       period: 'one UTC day (last equity of the day)', periodsPerYear: 365, riskFreeRate: 0, std: 'sample (n − 1)',
       trades: 'every reducing fill: realised P&L less its fee', var: 'historical, 95%, one period',
     },
-    metrics: performanceMetrics(curve.daily, closed, { periodsPerYear: 365 }),
+    metrics: performanceMetrics(equityColumns(curve.daily), closed, { periodsPerYear: 365 }),
   };
 }

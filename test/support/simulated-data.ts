@@ -1,5 +1,5 @@
 import { dailySeries, macroSeriesFrom } from '../../src/domain/market-data';
-import type { MarketData } from '../../src/domain/signals';
+import { knownCount, type MarketData } from '../../src/domain/signals';
 import { SimulatedMarket } from '../../src/domain/simulated-market';
 import { DAY_MS } from '../../src/domain/types';
 
@@ -13,9 +13,9 @@ export function simulatedMarketData(seed: number, assets: string[], from: number
 
 /** The same data with everything not yet known at `asOf` removed. */
 export function cutAt(data: MarketData, asOf: number): MarketData {
-  const cut = <T extends { time: number[] }>(s: T): T => {
-    const n = s.time.filter((t) => t <= asOf).length;
-    return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, (v as unknown[]).slice(0, n)])) as T;
+  const cut = <T extends { time: ArrayLike<number> }>(s: T): T => {
+    const n = knownCount(s.time, asOf);
+    return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, (v as number[]).slice(0, n)])) as unknown as T;
   };
   return {
     prices: Object.fromEntries(Object.entries(data.prices).map(([k, s]) => [k, cut(s)])),

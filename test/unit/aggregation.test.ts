@@ -17,7 +17,7 @@ const sig = (strategyName: string, signalType: 'LONG' | 'SHORT', confidence: num
 describe('aggregateAssetSignals', () => {
   it('consensus: ≥60% of the confidence weight agrees', () => {
     // LONG weight 0.9 + 0.7 = 1.6 of 2.0 = 80%.
-    const out = aggregateAssetSignals([sig('a', 'LONG', 0.9, 0.03), sig('b', 'LONG', 0.7, 0.01), sig('c', 'SHORT', 0.4)], { regime: 'ranging', records: {} }, settings)!;
+    const out = aggregateAssetSignals([sig('a', 'LONG', 0.9, 0.03), sig('b', 'LONG', 0.7, 0.01), sig('c', 'SHORT', 0.4)], { regime: 'ranging', records: () => ({}) }, settings)!;
     expect(out.method).toBe('consensus');
     expect(out.signalType).toBe('LONG');
     expect(out.strategies).toEqual(['a', 'b']);
@@ -32,7 +32,7 @@ describe('aggregateAssetSignals', () => {
   it('conflict resolution: track record × regime × confidence picks the winner', () => {
     // LONG 0.7 vs SHORT 0.6: 54% — no consensus.
     const records = { mean_reversion: { hits: 8, total: 10 }, sma_crossover: { hits: 5, total: 10 } };
-    const out = aggregateAssetSignals([sig('mean_reversion', 'SHORT', 0.6), sig('sma_crossover', 'LONG', 0.7)], { regime: 'ranging', records }, settings)!;
+    const out = aggregateAssetSignals([sig('mean_reversion', 'SHORT', 0.6), sig('sma_crossover', 'LONG', 0.7)], { regime: 'ranging', records: () => records }, settings)!;
     expect(out.method).toBe('conflict_resolution');
     // mean_reversion: 1.6 × 1.2 × 0.6 = 1.152 (capped at 1); sma_crossover: 1.0 × 0.7 × 0.7 = 0.49
     expect(out.signalType).toBe('SHORT');
@@ -43,12 +43,12 @@ describe('aggregateAssetSignals', () => {
   it('drops a resolved signal scoring below 0.5', () => {
     const records = { mean_reversion: { hits: 2, total: 10 }, sma_crossover: { hits: 3, total: 10 } };
     // 0.4 × 0.7 × 0.6 = 0.168 and 0.6 × 0.7 × 0.7 = 0.294 (trending weights 0.7 / missing = 1 → 0.42)
-    const out = aggregateAssetSignals([sig('mean_reversion', 'SHORT', 0.6), sig('sma_crossover', 'LONG', 0.7)], { regime: 'trending', records }, settings);
+    const out = aggregateAssetSignals([sig('mean_reversion', 'SHORT', 0.6), sig('sma_crossover', 'LONG', 0.7)], { regime: 'trending', records: () => records }, settings);
     expect(out).toBeUndefined();
   });
 
   it('a lone signal is its own consensus', () => {
-    const out = aggregateAssetSignals([sig('a', 'SHORT', 0.85)], { regime: 'ranging', records: {} }, settings)!;
+    const out = aggregateAssetSignals([sig('a', 'SHORT', 0.85)], { regime: 'ranging', records: () => ({}) }, settings)!;
     expect(out).toMatchObject({ method: 'consensus', signalType: 'SHORT', confidence: 0.85 });
   });
 

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { advance, eventQueue, finish, initialState, runBacktest, type BacktestConventions, type BacktestInput, type EngineState } from '../../src/domain/backtest/engine';
 import { lastKnown, type MarketData, type SignalType } from '../../src/domain/signals';
@@ -8,6 +6,7 @@ import { STRATEGY_DEFINITIONS } from '../../src/domain/strategies';
 import { createStrategy, type Strategy } from '../../src/domain/strategies/framework';
 import { DAY_MS } from '../../src/domain/types';
 import { loadRiskConfig } from '../../src/config/risk';
+import { yfinanceDaily } from '../support/market-files';
 
 const D = (n: number) => Date.UTC(2025, 0, 1) + n * DAY_MS;
 //            D1     D2     D3     D4     D5
@@ -135,9 +134,7 @@ function inputFor(md: MarketData, strategy: Strategy, from: number, to: number):
 
 describe('backtest engine on real daily BTC: a classic SMA crossover', () => {
   it('matches an independent long-only all-in crossover computed from the raw file', () => {
-    const file = fileURLToPath(new URL('../../../shared/data/market/crypto_daily/yfinance/BTC-USD_1d.csv', import.meta.url));
-    const rows = readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','))
-      .map((r) => ({ timestamp: Date.parse(`${r[0]}T00:00:00Z`), open: +r[1], high: +r[2], low: +r[3], close: +r[4], volume: +r[5] }));
+    const rows = yfinanceDaily('BTC-USD');
     const md: MarketData = { prices: { bitcoin: dailySeries(rows, DAY_MS) }, macro: {} };
     const sma = createStrategy(STRATEGY_DEFINITIONS.sma_crossover, {
       name: 'sma_crossover', enabled: true, assets: ['bitcoin'], parameters: { fast: 10, slow: 30, confidence: 0.65 },

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { performanceMetrics } from '../../src/domain/metrics';
 
 const DAY = 86_400_000;
-const curve = (values: number[]) => values.map((equity, i) => ({ timestamp: i * DAY, equity }));
+const curve = (values: number[]) => ({ time: values.map((_, i) => i * DAY), equity: values });
 
 describe('performanceMetrics, by hand', () => {
   it('computes returns, risk ratios and drawdown on a short curve', () => {
@@ -36,7 +37,7 @@ describe('performanceMetrics, by hand', () => {
       profitFactor: null, averageWin: null, averageLoss: null, largestWin: null, largestLoss: null, expectancy: null,
     });
     expect(JSON.stringify(m)).not.toMatch(/NaN|Infinity/);
-    const empty = performanceMetrics([], [], { periodsPerYear: 365 });
+    const empty = performanceMetrics(curve([]), [], { periodsPerYear: 365 });
     expect(JSON.parse(JSON.stringify(empty))).toEqual(empty);
   });
 
@@ -56,5 +57,15 @@ describe('performanceMetrics with one period', () => {
     const m = performanceMetrics(curve([100, 99]), [], { periodsPerYear: 365 });
     expect(m).toMatchObject({ sharpe: null, sortino: null, calmar: null, maxDrawdownPct: 0.01 });
     expect(m.totalReturn).toBeCloseTo(-0.01, 12);
+  });
+});
+
+describe('VaR(95%) without a full sort', () => {
+  it('is the loss at the 5th percentile of the sorted returns, for any curve', () => {
+    fc.assert(fc.property(fc.array(fc.double({ min: 50, max: 150, noNaN: true }), { minLength: 2, maxLength: 300 }), (values) => {
+      const returns = values.slice(1).map((v, i) => v / values[i] - 1).sort((a, b) => a - b);
+      const m = performanceMetrics(curve(values), [], { periodsPerYear: 365 });
+      expect(m.var95).toBe(-returns[Math.floor(0.05 * (returns.length - 1))]);
+    }));
   });
 });

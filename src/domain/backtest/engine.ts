@@ -1,10 +1,10 @@
-import { aggregateAssetSignals, type AggregationSettings, detectRegime, type PastSignal, trackRecord } from '../aggregation';
-import { type FillModel, marketFill, protectiveTrigger } from '../fills';
+import { aggregateAssetSignals, type AggregationSettings, type PastSignal, RegimeTracker, trackRecord } from '../aggregation';
+import { type Bar, type FillModel, marketFill, protectiveTrigger } from '../fills';
 import { type ClosedTrade, type PerformanceMetrics, performanceMetrics } from '../metrics';
-import { applyFill, type Book, equity as bookEquity, newBook, type Side } from '../portfolio';
+import { applyFill, type Book, equity as bookEquity, hasOpenPosition, newBook, type Side } from '../portfolio';
 import { assessRisk, type RiskConfig, stopLossPrice, takeProfitPrice } from '../risk';
-import type { MarketData, SignalType, TradingSignal } from '../signals';
-import type { Strategy } from '../strategies/framework';
+import { knownCount, type MarketData, type PriceSeries, type SignalType, type TradingSignal } from '../signals';
+import type { AssetStream, Strategy } from '../strategies/framework';
 import { DAY_MS } from '../types';
 
 /**
@@ -70,6 +70,8 @@ export interface BacktestResult {
   fills: BacktestFill[];
   trades: BacktestTrade[];
   metrics: PerformanceMetrics;
+  /** What the metrics were annualised with: periods (bars) per year. */
+  periodsPerYear: number;
   buyAndHoldReturn: number | null;
   /** Share of decision times with an open position. */
   exposureTime: number;
@@ -77,7 +79,16 @@ export interface BacktestResult {
   bars: number;
 }
 
-interface Bar { asset: string; index: number; time: number }
+/**
+ * The event queue: the bars of the traded assets inside the window in time order (then asset name),
+ * as typed arrays: `asset[k]` indexes `input.assets`, `index[k]` is the bar's row in that series, `time[k]` its close.
+ */
+export interface EventQueue {
+  length: number;
+  asset: Uint16Array;
+  index: Int32Array;
+  time: Float64Array;
+}
 
 /** An order waiting for the next open: a notional to convert at that price, or an exact quantity to close. */
 interface Pending { asset: string; side: Side; notional: number; quantity?: number; stop: number | null; target: number | null }
@@ -87,7 +98,7 @@ interface Pending { asset: string; side: Side; notional: number; quantity?: numb
  * details) and a restarted worker continues from it instead of starting over.
  */
 export interface EngineState {
-  /** Index of the next bar to process in the time-ordered bar list. */
+  /** Index of the next bar to process in the event queue. */
   cursor: number;
   book: Book;
   fillSeq: number;
@@ -108,15 +119,84 @@ export interface EngineState {
   rejections: number;
 }
 
-/** The bars of the traded assets inside the window, in time order (then asset): the event queue. */
-export function eventQueue(input: BacktestInput): Bar[] {
-  const bars: Bar[] = [];
-  for (const asset of input.assets) {
+/** Merges the assets' bars inside [from, to] by close time; ties go to the asset first by name. */
+export function eventQueue(input: BacktestInput): EventQueue {
+  const series = input.assets.map((asset) => {
     const s = input.data.prices[asset];
     if (!s) throw new Error(`no price data for ${asset}`);
-    s.time.forEach((time, index) => { if (time >= input.from && time <= input.to) bars.push({ asset, index, time }); });
+    return s;
+  });
+  const byName = input.assets.map((_, a) => a).sort((a, b) => input.assets[a].localeCompare(input.assets[b]));
+  const next = series.map((s) => knownCount(s.time, input.from - 1));
+  const end = series.map((s) => knownCount(s.time, input.to));
+  const length = series.reduce((sum, _, a) => sum + end[a] - next[a], 0);
+  const queue: EventQueue = { length, asset: new Uint16Array(length), index: new Int32Array(length), time: new Float64Array(length) };
+  for (let k = 0; k < length; k++) {
+    let best = -1;
+    for (const a of byName) {
+      if (next[a] < end[a] && (best < 0 || series[a].time[next[a]] < series[best].time[next[best]])) best = a;
+    }
+    queue.asset[k] = best;
+    queue.time[k] = series[best].time[next[best]];
+    queue.index[k] = next[best]++;
   }
-  return bars.sort((a, b) => a.time - b.time || a.asset.localeCompare(b.asset));
+  return queue;
+}
+
+/**
+ * What the replay keeps beside its JSON state and can rebuild from the data: each asset's regime
+ * tracker and strategy streams, fed up to the bar being processed. A state restored from a
+ * checkpoint gets a fresh one, fed from the start of the history on its first bar.
+ */
+interface Runtime {
+  series: PriceSeries[];
+  regimes: RegimeTracker[];
+  /** [strategy][asset]: the stream, or undefined when the strategy has none or does not trade the asset. */
+  streams: (AssetStream | undefined)[][];
+  /** [strategy][asset]: whether the stream signalled at the asset's bar being processed. */
+  signalled: Uint8Array[];
+  /** Per asset: the last row fed to its tracker and streams. */
+  fed: Int32Array;
+  /** Per asset: the last close (NaN before the first) and the book's quantity, kept in step with `st.marks` and `st.book`. */
+  mark: Float64Array;
+  quantity: Float64Array;
+  exposed: boolean;
+  /** Reused for the protective check, so a bar costs no allocation. */
+  bar: Bar;
+}
+
+const runtimes = new WeakMap<EngineState, Runtime>();
+
+function runtimeOf(input: BacktestInput, st: EngineState): Runtime {
+  let rt = runtimes.get(st);
+  if (!rt) {
+    rt = {
+      series: input.assets.map((a) => input.data.prices[a]),
+      regimes: input.assets.map(() => new RegimeTracker()),
+      streams: input.strategies.map((s) => input.assets.map((a) => (s.openStream && s.config.assets.includes(a) ? s.openStream() : undefined))),
+      signalled: input.strategies.map(() => new Uint8Array(input.assets.length)),
+      fed: new Int32Array(input.assets.length).fill(-1),
+      mark: Float64Array.from(input.assets, (a) => st.marks[a] ?? Number.NaN),
+      quantity: Float64Array.from(input.assets, (a) => st.book.positions[a]?.quantity ?? 0),
+      exposed: hasOpenPosition(st.book),
+      bar: { open: 0, high: 0, low: 0, close: 0 },
+    };
+    runtimes.set(st, rt);
+  }
+  return rt;
+}
+
+/** Feeds an asset's closes up to row `index` to its tracker and streams, noting which streams signal there. */
+function feed(rt: Runtime, a: number, index: number) {
+  const close = rt.series[a].close;
+  for (let i = rt.fed[a] + 1; i <= index; i++) {
+    rt.regimes[a].push(close[i]);
+    for (let k = 0; k < rt.streams.length; k++) {
+      const stream = rt.streams[k][a];
+      if (stream) rt.signalled[k][a] = stream.push(close[i]) ? 1 : 0;
+    }
+  }
+  rt.fed[a] = index;
 }
 
 export function initialState(input: BacktestInput): EngineState {
@@ -182,75 +262,143 @@ function sizeOrder(st: EngineState, input: BacktestInput, s: TradingSignal, pric
 /**
  * Processes bar groups (all bars closing at one time) from the state's cursor until `maxBars` bars are
  * done or the queue ends. At each close: fills waiting for this bar's open, stops and targets against
- * its range, then the live decision path (strategies → aggregation → risk → order).
+ * its range, then the live decision path (strategies → aggregation → risk → order). A bar without a
+ * signal allocates nothing: the strategies and regimes update incrementally.
  */
-export function advance(input: BacktestInput, bars: Bar[], st: EngineState, maxBars = Infinity): EngineState {
+export function advance(input: BacktestInput, queue: EventQueue, st: EngineState, maxBars = Infinity): EngineState {
   const c = input.conventions;
+  const rt = runtimeOf(input, st);
   const units = (q: number) => (c.units === 'whole' ? Math.floor(q + 1e-9) : q);
-  const stopAt = Math.min(bars.length, st.cursor + maxBars);
+  const stopAt = Math.min(queue.length, st.cursor + maxBars);
   while (st.cursor < stopAt) {
-    const time = bars[st.cursor].time;
-    const group: Bar[] = [];
-    while (st.cursor < bars.length && bars[st.cursor].time === time) group.push(bars[st.cursor++]);
+    const first = st.cursor;
+    const time = queue.time[first];
+    let end = first;
+    while (end < queue.length && queue.time[end] === time) end++;
+    st.cursor = end;
 
-    for (const b of group) {
-      const s = input.data.prices[b.asset];
-      const bar = { open: s.open[b.index], high: s.high[b.index], low: s.low[b.index], close: s.close[b.index] };
+    for (let k = first; k < end; k++) {
+      const a = queue.asset[k];
+      const i = queue.index[k];
+      const s = rt.series[a];
+      const bar = rt.bar;
+      bar.open = s.open[i]; bar.high = s.high[i]; bar.low = s.low[i]; bar.close = s.close[i];
       const range = (bar.high - bar.low) / bar.close;
-      for (const p of st.pending.filter((x) => x.asset === b.asset)) {
-        fillInto(st, c, p.asset, p.side, p.quantity ?? units(p.notional / bar.open), bar.open, range, time, 'signal');
-        if (c.protective && st.book.positions[p.asset]?.quantity) st.protection[p.asset] = { stop: p.stop, target: p.target };
-      }
-      st.pending = st.pending.filter((x) => x.asset !== b.asset);
-      const q = st.book.positions[b.asset]?.quantity ?? 0;
-      const prot = st.protection[b.asset];
-      if (q !== 0 && prot) {
+      if (st.pending.length) fillPending(input, rt, st, a, range, time, units);
+      const q = rt.quantity[a];
+      const prot = q !== 0 ? st.protection[input.assets[a]] : undefined;
+      if (prot) {
         const trigger = protectiveTrigger(q > 0 ? 'LONG' : 'SHORT', prot.stop, prot.target, bar);
-        if (trigger) fillInto(st, c, b.asset, q > 0 ? 'SELL' : 'BUY', Math.abs(q), trigger.price, range, time, trigger.kind);
+        if (trigger) fill(input, rt, st, a, q > 0 ? 'SELL' : 'BUY', Math.abs(q), trigger.price, range, time, trigger.kind);
       }
-      st.marks[b.asset] = bar.close;
+      rt.mark[a] = bar.close;
+      feed(rt, a, i);
     }
 
     const today = Math.floor((time - 1) / DAY_MS);
-    if (today !== st.day) { st.day = today; st.dayStart = bookEquity(st.book, st.marks); }
+    if (today !== st.day) { st.day = today; st.dayStart = markedEquity(rt, st); }
 
-    const produced: TradingSignal[] = [];
-    for (const strategy of input.strategies) {
-      produced.push(...strategy.generateSignals(strategy.analyze(input.data, time)).filter((x) => group.some((b) => b.asset === x.asset)));
-    }
-    // Older signals no longer count (the same rolling window as live): drop them to keep each step bounded.
-    const lookback = input.historyDays * DAY_MS;
-    st.past = st.past.filter((x) => x.timestamp >= time - lookback);
-    const records = trackRecord(st.past, input.data, time, input.aggregation.trackRecordHorizonDays * DAY_MS, lookback);
-    st.past.push(...produced.map((x) => ({ strategyName: x.strategyName, signalType: x.signalType, timestamp: x.timestamp, price: x.price, asset: x.asset })));
-    for (const b of group) {
-      const agg = aggregateAssetSignals(produced.filter((x) => x.asset === b.asset), { regime: detectRegime(input.data, b.asset, time), records }, input.aggregation);
-      if (!agg) continue;
-      const held = st.book.positions[b.asset]?.quantity ?? 0;
-      if (agg.signalType === 'SHORT' && !c.allowShort && held <= 0) continue;
-      const series = input.data.prices[b.asset];
-      const close = series.close[b.index];
-      // Sized and protected at the signal's price, as the paper-trading saga does.
-      const size = sizeOrder(st, input, agg, agg.price);
-      if (!size) { st.rejections += 1; continue; }
-      const side: Side = agg.signalType === 'LONG' ? 'BUY' : 'SELL';
-      // Without shorting, a SHORT closes the long: exactly the quantity held.
-      const closeOnly = agg.signalType === 'SHORT' && !c.allowShort ? held : undefined;
-      if (c.fillAt === 'close') {
-        fillInto(st, c, b.asset, side, closeOnly ?? units(size.notional / close), close, (series.high[b.index] - series.low[b.index]) / close, time, 'signal');
-        if (c.protective && st.book.positions[b.asset]?.quantity) st.protection[b.asset] = { stop: size.stop, target: size.target };
-      } else {
-        st.pending.push({ asset: b.asset, side, notional: size.notional, quantity: closeOnly, stop: size.stop, target: size.target });
+    let produced: TradingSignal[] | undefined;
+    for (let k = 0; k < input.strategies.length; k++) {
+      const strategy = input.strategies[k];
+      if (!strategy.openStream) {
+        const inGroup = strategy.generateSignals(strategy.analyze(input.data, time)).filter((x) => groupHas(input, queue, first, end, x.asset));
+        if (inGroup.length) (produced ??= []).push(...inGroup);
+        continue;
+      }
+      for (let g = first; g < end; g++) {
+        const a = queue.asset[g];
+        const stream = rt.streams[k][a];
+        if (!stream || !rt.signalled[k][a]) continue;
+        (produced ??= []).push(...strategy.generateSignals({ strategy: strategy.name, asOf: time, assets: [stream.analysis(input.assets[a])] }));
       }
     }
+    if (produced) {
+      syncMarks(input, rt, st);
+      decide(input, queue, st, rt, first, end, time, produced, units);
+    }
 
-    const eq = bookEquity(st.book, st.marks);
-    st.peak = Math.max(st.peak, eq);
-    if (Object.values(st.book.positions).some((p) => p.quantity !== 0)) st.exposedSteps += 1;
+    const eq = markedEquity(rt, st);
+    if (eq > st.peak) st.peak = eq;
+    if (rt.exposed) st.exposedSteps += 1;
     st.equityTime.push(time);
     st.equityValue.push(eq);
   }
+  syncMarks(input, rt, st);
   return st;
+}
+
+/** Cash + Σ quantity × mark, as `equity` in the portfolio module, over the runtime's typed arrays. */
+function markedEquity(rt: Runtime, st: EngineState): number {
+  let value = st.book.cash;
+  for (let a = 0; a < rt.quantity.length; a++) if (rt.quantity[a] !== 0) value += rt.quantity[a] * rt.mark[a];
+  return value;
+}
+
+function syncMarks(input: BacktestInput, rt: Runtime, st: EngineState) {
+  for (let a = 0; a < rt.mark.length; a++) if (!Number.isNaN(rt.mark[a])) st.marks[input.assets[a]] = rt.mark[a];
+}
+
+/** A fill through the portfolio book, mirrored into the runtime's quantities. */
+function fill(input: BacktestInput, rt: Runtime, st: EngineState, a: number, side: Side, quantity: number, reference: number, volatility: number, time: number, reason: BacktestFill['reason']) {
+  const asset = input.assets[a];
+  fillInto(st, input.conventions, asset, side, quantity, reference, volatility, time, reason);
+  rt.quantity[a] = st.book.positions[asset]?.quantity ?? 0;
+  rt.exposed = rt.quantity.some((q) => q !== 0);
+}
+
+/** Orders decided at an earlier close fill at this bar's open. */
+function fillPending(input: BacktestInput, rt: Runtime, st: EngineState, a: number, range: number, time: number, units: (q: number) => number) {
+  const asset = input.assets[a];
+  const open = rt.bar.open;
+  for (const p of st.pending.filter((x) => x.asset === asset)) {
+    fill(input, rt, st, a, p.side, p.quantity ?? units(p.notional / open), open, range, time, 'signal');
+    if (input.conventions.protective && rt.quantity[a] !== 0) st.protection[asset] = { stop: p.stop, target: p.target };
+  }
+  st.pending = st.pending.filter((x) => x.asset !== asset);
+}
+
+function groupHas(input: BacktestInput, queue: EventQueue, first: number, end: number, asset: string): boolean {
+  for (let g = first; g < end; g++) if (input.assets[queue.asset[g]] === asset) return true;
+  return false;
+}
+
+/** The decision path at one close with signals: aggregation per asset, then risk and the order. */
+function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Runtime, first: number, end: number, time: number,
+  produced: TradingSignal[], units: (q: number) => number) {
+  const c = input.conventions;
+  const lookback = input.historyDays * DAY_MS;
+  const records = () => trackRecord(st.past, input.data, time, input.aggregation.trackRecordHorizonDays * DAY_MS, lookback);
+  for (let g = first; g < end; g++) {
+    const a = queue.asset[g];
+    const asset = input.assets[a];
+    const own = produced.filter((x) => x.asset === asset);
+    if (!own.length) continue;
+    const agg = aggregateAssetSignals(own, { regime: rt.regimes[a].regime(), records }, input.aggregation);
+    if (!agg) continue;
+    const held = rt.quantity[a];
+    if (agg.signalType === 'SHORT' && !c.allowShort && held <= 0) continue;
+    const s = rt.series[a];
+    const i = queue.index[g];
+    const close = s.close[i];
+    // Sized and protected at the signal's price, as the paper-trading saga does.
+    const size = sizeOrder(st, input, agg, agg.price);
+    if (!size) { st.rejections += 1; continue; }
+    const side: Side = agg.signalType === 'LONG' ? 'BUY' : 'SELL';
+    // Without shorting, a SHORT closes the long: exactly the quantity held.
+    const closeOnly = agg.signalType === 'SHORT' && !c.allowShort ? held : undefined;
+    if (c.fillAt === 'close') {
+      fill(input, rt, st, a, side, closeOnly ?? units(size.notional / close), close, (s.high[i] - s.low[i]) / close, time, 'signal');
+      if (c.protective && rt.quantity[a] !== 0) st.protection[asset] = { stop: size.stop, target: size.target };
+    } else {
+      st.pending.push({ asset, side, notional: size.notional, quantity: closeOnly, stop: size.stop, target: size.target });
+    }
+  }
+  // Older signals no longer count towards track records (the same rolling window as live).
+  const cutoff = time - lookback;
+  const expired = st.past.findIndex((x) => x.timestamp >= cutoff);
+  st.past.splice(0, expired < 0 ? st.past.length : expired);
+  for (const x of produced) st.past.push({ strategyName: x.strategyName, signalType: x.signalType, timestamp: x.timestamp, price: x.price, asset: x.asset });
 }
 
 /** Closes what is open (when the conventions say so) and computes the results. */
@@ -263,17 +411,23 @@ export function finish(input: BacktestInput, st: EngineState): BacktestResult {
     if (st.equityValue.length) st.equityValue[st.equityValue.length - 1] = bookEquity(st.book, st.marks);
   }
   const closed: ClosedTrade[] = st.trades.filter((t) => t.exitTime !== null).map((t) => ({ pnl: t.pnl }));
-  const curve = [{ timestamp: (st.equityTime[0] ?? input.from) - 1, equity: input.initialCapital },
-    ...st.equityTime.map((timestamp, k) => ({ timestamp, equity: st.equityValue[k] }))];
-  const firstClose = input.assets.map((a) => input.data.prices[a]).map((s) => s.close[s.time.findIndex((t) => t >= input.from)]);
+  // The curve starts at the capital just before the first close.
+  const curve = { time: new Float64Array(st.equityTime.length + 1), equity: new Float64Array(st.equityTime.length + 1) };
+  curve.time[0] = (st.equityTime[0] ?? input.from) - 1;
+  curve.equity[0] = input.initialCapital;
+  curve.time.set(st.equityTime, 1);
+  curve.equity.set(st.equityValue, 1);
+  const periodsPerYear = periodsPerYearOf(st.equityTime);
+  const firstClose = input.assets.map((a) => input.data.prices[a]).map((s) => s.close[knownCount(s.time, input.from - 1)]);
   const lastClose = input.assets.map((a) => st.marks[a]);
   const buyAndHold = firstClose.every((x) => x > 0) && lastClose.every((x) => x > 0)
     ? lastClose.reduce((sum, x, k) => sum + x / firstClose[k], 0) / input.assets.length - 1 : null;
   return {
-    equity: { time: Float64Array.from(st.equityTime), value: Float64Array.from(st.equityValue) },
+    equity: { time: curve.time.subarray(1), value: curve.equity.subarray(1) },
     fills: st.fills,
     trades: st.trades,
-    metrics: performanceMetrics(curve, closed, { periodsPerYear: 365 }),
+    metrics: performanceMetrics(curve, closed, { periodsPerYear }),
+    periodsPerYear,
     buyAndHoldReturn: buyAndHold,
     exposureTime: st.equityTime.length ? st.exposedSteps / st.equityTime.length : 0,
     rejections: st.rejections,
@@ -281,8 +435,13 @@ export function finish(input: BacktestInput, st: EngineState): BacktestResult {
   };
 }
 
+/** Metrics are annualised by the bar interval: the median spacing of the first closes (daily bars: 365). */
+function periodsPerYearOf(time: number[]): number {
+  const steps = time.slice(1, 1001).map((t, k) => t - time[k]).sort((a, b) => a - b);
+  return steps.length ? Math.round((365 * DAY_MS) / steps[Math.floor(steps.length / 2)]) : 365;
+}
+
 /** The whole replay in one call. */
 export function runBacktest(input: BacktestInput): BacktestResult {
-  const bars = eventQueue(input);
-  return finish(input, advance(input, bars, initialState(input)));
+  return finish(input, advance(input, eventQueue(input), initialState(input)));
 }

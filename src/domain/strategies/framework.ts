@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { MarketData, RiskSettings, SignalType, TradingSignal } from '../signals';
-import { clamp, protectiveLevels } from '../signals';
+import { clamp, lastKnown, protectiveLevels } from '../signals';
 
 /** What an optimiser needs to know about one parameter. */
 export type ParameterSpec =
@@ -39,6 +39,8 @@ export interface Strategy {
   /** Must use only data known at `asOf`, whatever else `data` holds. */
   analyze(data: MarketData, asOf: number): Analysis;
   generateSignals(analysis: Analysis): TradingSignal[];
+  /** A new per-asset stream of this strategy's decision, when it has one. */
+  openStream?(): AssetStream;
 }
 
 /** The zod schema of a strategy's parameters, built from its specs: one source of truth. */
@@ -71,12 +73,36 @@ export function signalsFromAnalysis(analysis: Analysis, config: StrategyConfig):
   return out;
 }
 
+/**
+ * A strategy's decision for one asset as a stream: fed the asset's closes in order, O(1) work and no
+ * allocation per close. A strategy that has one analyses live through it too (`analyzeByStream`
+ * feeds it the window it looks back over), so a backtest streaming years of bars decides as live does.
+ */
+export interface AssetStream {
+  /** Closes the decision looks back over (the current one included). */
+  readonly lookback: number;
+  /** Feeds the next close; true when the analysis at this close carries a signal. */
+  push(close: number): boolean;
+  /** The analysis at the last close fed. */
+  analysis(asset: string): AssetAnalysis;
+}
+
 export interface StrategyDefinition {
   name: string;
   description: string;
   parameters: ParameterSpec[];
   /** Builds the per-asset analysis at asOf from data known then. */
   analyzeAsset(data: MarketData, asset: string, asOf: number, params: Params): AssetAnalysis;
+  /** The same decision, incremental; strategies that read more than one asset's closes have none. */
+  stream?(params: Params): AssetStream;
+}
+
+/** The analysis at asOf through a fresh stream fed the closes known then. */
+export function analyzeByStream(stream: AssetStream, data: MarketData, asset: string, asOf: number): AssetAnalysis {
+  const prices = data.prices[asset];
+  if (!prices) return { asset, price: null, values: { reason: 'no prices' } };
+  for (const close of lastKnown(prices.close, prices.time, asOf, stream.lookback)) stream.push(close);
+  return stream.analysis(asset);
 }
 
 export function createStrategy(def: StrategyDefinition, config: StrategyConfig): Strategy {
@@ -90,5 +116,6 @@ export function createStrategy(def: StrategyDefinition, config: StrategyConfig):
       assets: config.assets.map((asset) => def.analyzeAsset(data, asset, asOf, config.parameters)),
     }),
     generateSignals: (analysis) => signalsFromAnalysis(analysis, config),
+    openStream: def.stream && (() => def.stream!(config.parameters)),
   };
 }

@@ -1,6 +1,61 @@
-import { sma } from '../indicators';
-import { lastKnown } from '../signals';
-import type { AssetAnalysis, StrategyDefinition } from './framework';
+import { RollingSum } from '../rolling';
+import type { AssetAnalysis, AssetStream, Params, StrategyDefinition } from './framework';
+import { analyzeByStream } from './framework';
+
+/**
+ * Fast and slow SMAs of the closes fed, and whether this close crossed them. A class, not a closure:
+ * V8 keeps numeric fields unboxed, while a closure's captured numbers cost an allocation per write.
+ */
+class SmaCrossoverStream implements AssetStream {
+  readonly lookback: number;
+  private readonly fastSum: RollingSum;
+  private readonly slowSum: RollingSum;
+  private seen = 0;
+  private price = Number.NaN;
+  private fast = Number.NaN;
+  private slow = Number.NaN;
+  private previousFast = Number.NaN;
+  private previousSlow = Number.NaN;
+  private cross = 0;
+
+  constructor(private readonly fastLength: number, private readonly slowLength: number, private readonly confidence: number) {
+    this.lookback = slowLength + 1;
+    this.fastSum = new RollingSum(fastLength);
+    this.slowSum = new RollingSum(slowLength);
+  }
+
+  push(close: number): boolean {
+    this.fastSum.push(close);
+    this.slowSum.push(close);
+    this.seen += 1;
+    this.price = close;
+    this.previousFast = this.fast;
+    this.previousSlow = this.slow;
+    this.fast = this.fastSum.sum / this.fastLength;
+    this.slow = this.slowSum.sum / this.slowLength;
+    this.cross = this.seen <= this.slowLength ? 0
+      : this.previousFast <= this.previousSlow && this.fast > this.slow ? 1
+        : this.previousFast >= this.previousSlow && this.fast < this.slow ? -1 : 0;
+    return this.cross !== 0;
+  }
+
+  analysis(asset: string): AssetAnalysis {
+    if (this.seen <= this.slowLength) return { asset, price: null, values: { reason: 'not enough history' } };
+    const values = { fastSma: this.fast, slowSma: this.slow, previousFastSma: this.previousFast, previousSlowSma: this.previousSlow };
+    if (this.cross === 0) return { asset, price: this.price, values };
+    return { asset, price: this.price, values, signal: { signalType: this.cross > 0 ? 'LONG' : 'SHORT', confidence: this.confidence, sizeScale: 1 } };
+  }
+}
+
+function smaCrossoverStream(p: Params): AssetStream {
+  const fast = p.fast as number;
+  const slow = p.slow as number;
+  if (fast >= slow) {
+    const reason = `fast (${fast}) must be shorter than slow (${slow})`;
+    return { lookback: 0, push: () => false, analysis: (asset) => ({ asset, price: null, values: { reason } }) };
+  }
+  return new SmaCrossoverStream(fast, slow, p.confidence as number);
+}
 
 export const smaCrossover: StrategyDefinition = {
   name: 'sma_crossover',
@@ -10,22 +65,6 @@ export const smaCrossover: StrategyDefinition = {
     { name: 'slow', type: 'int', default: 30, min: 5, max: 400, description: 'slow SMA length (days)' },
     { name: 'confidence', type: 'float', default: 0.65, min: 0.5, max: 1, step: 0.05, description: 'confidence of a crossover signal' },
   ],
-  analyzeAsset(data, asset, asOf, p): AssetAnalysis {
-    const prices = data.prices[asset];
-    const fast = p.fast as number;
-    const slow = p.slow as number;
-    if (!prices) return { asset, price: null, values: { reason: 'no prices' } };
-    if (fast >= slow) return { asset, price: null, values: { reason: `fast (${fast}) must be shorter than slow (${slow})` } };
-    const closes = lastKnown(prices.close, prices.time, asOf, slow + 1);
-    if (closes.length < slow + 1) return { asset, price: null, values: { reason: 'not enough history' } };
-    const f = sma(closes, fast);
-    const s = sma(closes, slow);
-    const n = closes.length - 1;
-    const values = { fastSma: f[n], slowSma: s[n], previousFastSma: f[n - 1], previousSlowSma: s[n - 1] };
-    const price = closes[n];
-    const crossedUp = f[n - 1] <= s[n - 1] && f[n] > s[n];
-    const crossedDown = f[n - 1] >= s[n - 1] && f[n] < s[n];
-    if (!crossedUp && !crossedDown) return { asset, price, values };
-    return { asset, price, values, signal: { signalType: crossedUp ? 'LONG' : 'SHORT', confidence: p.confidence as number, sizeScale: 1 } };
-  },
+  analyzeAsset: (data, asset, asOf, p) => analyzeByStream(smaCrossoverStream(p), data, asset, asOf),
+  stream: smaCrossoverStream,
 };

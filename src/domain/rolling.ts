@@ -1,0 +1,100 @@
+/**
+ * Incremental building blocks shared by the indicators, the strategies and the backtest engine:
+ * O(1) work per new value, state in typed arrays, no objects per value.
+ */
+
+/**
+ * Sum of the last `period` values, updated in O(1). The sum is carried as an unevaluated pair
+ * (hi + lo) with error-free additions, so `sum` is the exactly rounded sum of the window whatever
+ * came before it: a stream fed years of bars and a fresh one fed only the window agree to the bit.
+ * That is what lets a long backtest and a live run (which loads only the window) decide alike.
+ * Values must be finite: one NaN would stay in the sum for good.
+ */
+export class RollingSum {
+  private readonly ring: Float64Array;
+  private head = 0;
+  private filled = 0;
+  private hi = 0;
+  private lo = 0;
+
+  constructor(readonly period: number) {
+    if (!(Number.isInteger(period) && period > 0)) throw new Error(`period must be a positive integer, got ${period}`);
+    this.ring = new Float64Array(period);
+  }
+
+  push(x: number): void {
+    if (this.filled === this.period) this.add(-this.ring[this.head]);
+    else this.filled += 1;
+    this.ring[this.head] = x;
+    this.head = this.head + 1 === this.period ? 0 : this.head + 1;
+    this.add(x);
+  }
+
+  /** True once `period` values are in the window. */
+  get full(): boolean {
+    return this.filled === this.period;
+  }
+
+  get sum(): number {
+    return this.hi + this.lo;
+  }
+
+  // Knuth's TwoSum, then a renormalisation that keeps |lo| ≤ ½ ulp(hi).
+  private add(x: number): void {
+    const s = this.hi + x;
+    const v = s - this.hi;
+    const e = (this.hi - (s - v)) + (x - v) + this.lo;
+    this.hi = s + e;
+    this.lo = e - (this.hi - s);
+  }
+}
+
+/** The last `capacity` values of a stream; `back(0)` is the newest. */
+export class RingBuffer {
+  private readonly values: Float64Array;
+  private head = 0;
+  count = 0;
+
+  constructor(readonly capacity: number) {
+    this.values = new Float64Array(capacity);
+  }
+
+  push(x: number): void {
+    this.values[this.head] = x;
+    this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
+    if (this.count < this.capacity) this.count += 1;
+  }
+
+  /** The value `k` steps back (0 = newest); k must be < count. */
+  back(k: number): number {
+    const i = this.head - 1 - k;
+    return this.values[i < 0 ? i + this.capacity : i];
+  }
+
+  /** Share of the held values at or below `x`. */
+  shareAtOrBelow(x: number): number {
+    let below = 0;
+    for (let i = 0; i < this.count; i++) if (this.values[i] <= x) below += 1;
+    return below / this.count;
+  }
+}
+
+/** Sample standard deviation (n−1) of the last `window` values, times √annualization: NaN until full. */
+export class RollingVolatility {
+  private readonly sum: RollingSum;
+  private readonly sumOfSquares: RollingSum;
+
+  constructor(readonly window: number, private readonly annualization = 1) {
+    this.sum = new RollingSum(window);
+    this.sumOfSquares = new RollingSum(window);
+  }
+
+  push(x: number): number {
+    this.sum.push(x);
+    this.sumOfSquares.push(x * x);
+    if (!this.sum.full) return Number.NaN;
+    const s = this.sum.sum;
+    const variance = (this.sumOfSquares.sum - (s * s) / this.window) / (this.window - 1);
+    return Math.sqrt(Math.max(variance, 0) * this.annualization);
+  }
+}

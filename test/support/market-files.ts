@@ -1,0 +1,17 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Candle } from '../../src/domain/types';
+
+const MARKET = fileURLToPath(new URL('../../../shared/data/market/', import.meta.url));
+
+/** Daily candles of a yfinance file in ../shared/data/market/crypto_daily/yfinance (e.g. "BTC-USD"). */
+export function yfinanceDaily(symbol: string): Candle[] {
+  return readFileSync(`${MARKET}crypto_daily/yfinance/${symbol}_1d.csv`, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','))
+    .map((r) => ({ timestamp: Date.parse(`${r[0]}T00:00:00Z`), open: +r[1], high: +r[2], low: +r[3], close: +r[4], volume: +r[5] }));
+}
+
+/** Closes of a normalized Binance hourly file (e.g. "BTCUSDT"). */
+export function binanceHourlyCloses(pair: string): number[] {
+  return readFileSync(`${MARKET}crypto_intraday/cryptodatadownload_binance_1h/Binance_${pair}_1h.normalized.csv`, 'utf8')
+    .trim().split('\n').slice(1).map((l) => Number(l.split(',')[4]));
+}
