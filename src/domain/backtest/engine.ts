@@ -127,18 +127,21 @@ export function eventQueue(input: BacktestInput): EventQueue {
     return s;
   });
   const byName = input.assets.map((_, a) => a).sort((a, b) => input.assets[a].localeCompare(input.assets[b]));
-  const next = series.map((s) => knownCount(s.time, input.from - 1));
-  const end = series.map((s) => knownCount(s.time, input.to));
-  const length = series.reduce((sum, _, a) => sum + end[a] - next[a], 0);
+  const times = byName.map((a) => series[a].time);
+  const next = byName.map((a) => knownCount(series[a].time, input.from - 1));
+  const end = byName.map((a) => knownCount(series[a].time, input.to));
+  const length = next.reduce((sum, n, k) => sum + end[k] - n, 0);
   const queue: EventQueue = { length, asset: new Uint16Array(length), index: new Int32Array(length), time: new Float64Array(length) };
-  for (let k = 0; k < length; k++) {
+  for (let q = 0; q < length; q++) {
+    // The earliest next bar; on a tie the first in name order wins.
     let best = -1;
-    for (const a of byName) {
-      if (next[a] < end[a] && (best < 0 || series[a].time[next[a]] < series[best].time[next[best]])) best = a;
+    let bestTime = Infinity;
+    for (let k = 0; k < times.length; k++) {
+      if (next[k] < end[k] && times[k][next[k]] < bestTime) { best = k; bestTime = times[k][next[k]]; }
     }
-    queue.asset[k] = best;
-    queue.time[k] = series[best].time[next[best]];
-    queue.index[k] = next[best]++;
+    queue.asset[q] = byName[best];
+    queue.time[q] = bestTime;
+    queue.index[q] = next[best]++;
   }
   return queue;
 }
@@ -161,6 +164,8 @@ interface Runtime {
   mark: Float64Array;
   quantity: Float64Array;
   exposed: boolean;
+  /** How many of `st.past` (oldest first) have left the track-record window. */
+  pastExpired: number;
   /** Reused for the protective check, so a bar costs no allocation. */
   bar: Bar;
 }
@@ -179,6 +184,7 @@ function runtimeOf(input: BacktestInput, st: EngineState): Runtime {
       mark: Float64Array.from(input.assets, (a) => st.marks[a] ?? Number.NaN),
       quantity: Float64Array.from(input.assets, (a) => st.book.positions[a]?.quantity ?? 0),
       exposed: hasOpenPosition(st.book),
+      pastExpired: 0,
       bar: { open: 0, high: 0, low: 0, close: 0 },
     };
     runtimes.set(st, rt);
@@ -394,10 +400,14 @@ function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Ru
       st.pending.push({ asset, side, notional: size.notional, quantity: closeOnly, stop: size.stop, target: size.target });
     }
   }
-  // Older signals no longer count towards track records (the same rolling window as live).
+  // Older signals no longer count towards track records (the same rolling window as live; trackRecord
+  // skips them): dropped once they are half the list, so pruning costs O(1) per signal.
   const cutoff = time - lookback;
-  const expired = st.past.findIndex((x) => x.timestamp >= cutoff);
-  st.past.splice(0, expired < 0 ? st.past.length : expired);
+  while (rt.pastExpired < st.past.length && st.past[rt.pastExpired].timestamp < cutoff) rt.pastExpired++;
+  if (rt.pastExpired * 2 > st.past.length) {
+    st.past.splice(0, rt.pastExpired);
+    rt.pastExpired = 0;
+  }
   for (const x of produced) st.past.push({ strategyName: x.strategyName, signalType: x.signalType, timestamp: x.timestamp, price: x.price, asset: x.asset });
 }
 
