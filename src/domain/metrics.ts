@@ -145,8 +145,9 @@ export function performanceMetrics(curve: EquityCurve, trades: ClosedTrade[], op
     profitFactor: grossLoss > 0 ? grossProfit / grossLoss : null,
     averageWin: finite(avg(wins)),
     averageLoss: finite(avg(losses)),
-    largestWin: wins.length ? Math.max(...wins) : null,
-    largestLoss: losses.length ? Math.min(...losses) : null,
+    // Reduced, not spread: a long backtest's hundreds of thousands of trades would overflow the stack.
+    largestWin: wins.length ? wins.reduce((a, b) => Math.max(a, b)) : null,
+    largestLoss: losses.length ? losses.reduce((a, b) => Math.min(a, b)) : null,
     expectancy: finite(avg(trades.map((t) => t.pnl))),
   };
 }

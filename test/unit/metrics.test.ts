@@ -69,3 +69,15 @@ describe('VaR(95%) without a full sort', () => {
     }));
   });
 });
+
+describe('performanceMetrics on a long backtest', () => {
+  it('takes half a million trades and a million-point curve', () => {
+    const pnls = Array.from({ length: 500_000 }, (_, i) => (i % 3 === 0 ? -1 : 2) * (1 + (i % 7)));
+    const values = Array.from({ length: 1_000_001 }, (_, i) => 1000 + Math.sin(i / 1000) * 100);
+    const m = performanceMetrics(curve(values), pnls.map((pnl) => ({ pnl })), { periodsPerYear: 8760 });
+    expect(m.tradeCount).toBe(500_000);
+    expect(m.largestWin).toBe(14);
+    expect(m.largestLoss).toBe(-7);
+    expect(m.maxDrawdownPct).toBeCloseTo(200 / 1100, 6);
+  });
+});
