@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
 import type { SignalsConfig } from '../config/signals';
 import { parseStrategyConfig } from '../config/strategies';
-import { advance, type BacktestInput, type EngineState, eventQueue, finish, initialState } from '../domain/backtest/engine';
+import { advance, type BacktestInput, checkpointOf, type EngineCheckpoint, eventQueue, finish, initialState, latestEquity, restoreState } from '../domain/backtest/engine';
 import type { RiskConfig } from '../domain/risk';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
 import { createStrategy, type StrategyConfig } from '../domain/strategies/framework';
@@ -49,13 +49,13 @@ export function createBacktestActivities(deps: BacktestDeps) {
         risk: deps.risk, initialCapital: req.initialCapital, historyDays: deps.signals.historyDays, from: req.from, to: req.to, conventions: req.conventions,
       };
       const bars = eventQueue(input);
-      const checkpoint = ctx.info.heartbeatDetails as { state: EngineState } | undefined;
-      let state = checkpoint?.state ?? initialState(input);
+      const checkpoint = ctx.info.heartbeatDetails as { state: EngineCheckpoint } | undefined;
+      let state = checkpoint ? restoreState(checkpoint.state) : initialState(input);
       const report = async () => {
         const progress: BacktestProgress = {
-          barsDone: state.cursor, barsTotal: bars.length, equity: state.equityValue.at(-1) ?? req.initialCapital, resumedFromCheckpoint: checkpoint !== undefined,
+          barsDone: state.cursor, barsTotal: bars.length, equity: latestEquity(state) ?? req.initialCapital, resumedFromCheckpoint: checkpoint !== undefined,
         };
-        ctx.heartbeat({ state });
+        ctx.heartbeat({ state: checkpointOf(state) });
         const workflowId = ctx.info.workflowExecution?.workflowId;
         if (workflowId) await deps.reportProgress?.(workflowId, progress);
       };

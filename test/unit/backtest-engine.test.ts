@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { advance, eventQueue, finish, initialState, runBacktest, type BacktestConventions, type BacktestInput, type EngineState } from '../../src/domain/backtest/engine';
+import { advance, checkpointOf, eventQueue, finish, initialState, restoreState, runBacktest, type BacktestConventions, type BacktestInput, type EngineState } from '../../src/domain/backtest/engine';
 import { lastKnown, type MarketData, type SignalType } from '../../src/domain/signals';
 import { dailySeries } from '../../src/domain/market-data';
 import { STRATEGY_DEFINITIONS } from '../../src/domain/strategies';
@@ -174,7 +174,7 @@ describe('backtest engine on real daily BTC: a classic SMA crossover', () => {
     const input = { ...inputFor(md, sma, from, to) };
     const bars = eventQueue(input);
     let state: EngineState = initialState(input);
-    while (state.cursor < bars.length) state = JSON.parse(JSON.stringify(advance(input, bars, state, 100)));
+    while (state.cursor < bars.length) state = restoreState(JSON.parse(JSON.stringify(checkpointOf(advance(input, bars, state, 100)))));
     const chunked = finish(input, state);
     expect(chunked.trades).toEqual(r.trades);
     expect(Array.from(chunked.equity.value)).toEqual(Array.from(r.equity.value));

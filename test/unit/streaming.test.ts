@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detectRegime, RegimeTracker } from '../../src/domain/aggregation';
-import { advance, type BacktestInput, eventQueue, finish, initialState, runBacktest } from '../../src/domain/backtest/engine';
+import { advance, type BacktestInput, eventQueue, finish, initialState, latestEquity, runBacktest } from '../../src/domain/backtest/engine';
 import { dailySeries } from '../../src/domain/market-data';
 import { equity } from '../../src/domain/portfolio';
 import { RollingSum } from '../../src/domain/rolling';
@@ -93,7 +93,7 @@ describe('backtest engine: the incremental path and its invariants', () => {
     const st = initialState(inp);
     while (st.cursor < queue.length) {
       advance(inp, queue, st, 1);
-      expect(st.equityValue.at(-1)).toBeCloseTo(equity(st.book, st.marks), 6);
+      expect(latestEquity(st)).toBeCloseTo(equity(st.book, st.marks), 6);
     }
     const result = finish(inp, st);
     expect(result.fills.length).toBeGreaterThan(100);

@@ -93,9 +93,17 @@ export interface EventQueue {
 /** An order waiting for the next open: a notional to convert at that price, or an exact quantity to close. */
 interface Pending { asset: string; side: Side; notional: number; quantity?: number; stop: number | null; target: number | null }
 
+/** The equity curve so far, a point per close, in typed columns grown by doubling: `length` points are used. */
+export interface EquityColumns {
+  length: number;
+  time: Float64Array;
+  value: Float64Array;
+}
+
 /**
- * Everything the replay has built so far, as plain JSON: a long backtest checkpoints it (heartbeat
- * details) and a restarted worker continues from it instead of starting over.
+ * Everything the replay has built so far. `checkpointOf` turns it into plain JSON: a long backtest
+ * checkpoints that (heartbeat details) and a restarted worker continues from it (`restoreState`)
+ * instead of starting over.
  */
 export interface EngineState {
   /** Index of the next bar to process in the event queue. */
@@ -110,8 +118,7 @@ export interface EngineState {
   protection: Record<string, { stop: number | null; target: number | null }>;
   pending: Pending[];
   past: PastSignal[];
-  equityTime: number[];
-  equityValue: number[];
+  equity: EquityColumns;
   peak: number;
   dayStart: number;
   day: number;
@@ -208,7 +215,7 @@ function feed(rt: Runtime, a: number, index: number) {
 export function initialState(input: BacktestInput): EngineState {
   return {
     cursor: 0, book: newBook(input.initialCapital), fillSeq: 0, marks: {}, fills: [], trades: [], openTrade: {}, protection: {}, pending: [], past: [],
-    equityTime: [], equityValue: [], peak: input.initialCapital, dayStart: input.initialCapital, day: -1, exposedSteps: 0, rejections: 0,
+    equity: { length: 0, time: new Float64Array(1024), value: new Float64Array(1024) }, peak: input.initialCapital, dayStart: input.initialCapital, day: -1, exposedSteps: 0, rejections: 0,
   };
 }
 
@@ -327,11 +334,46 @@ export function advance(input: BacktestInput, queue: EventQueue, st: EngineState
     const eq = markedEquity(rt, st);
     if (eq > st.peak) st.peak = eq;
     if (rt.exposed) st.exposedSteps += 1;
-    st.equityTime.push(time);
-    st.equityValue.push(eq);
+    appendEquity(st.equity, time, eq);
   }
   syncMarks(input, rt, st);
   return st;
+}
+
+function appendEquity(curve: EquityColumns, time: number, value: number) {
+  if (curve.length === curve.time.length) {
+    const time2 = new Float64Array(curve.time.length * 2);
+    const value2 = new Float64Array(curve.time.length * 2);
+    time2.set(curve.time);
+    value2.set(curve.value);
+    curve.time = time2;
+    curve.value = value2;
+  }
+  curve.time[curve.length] = time;
+  curve.value[curve.length] = value;
+  curve.length += 1;
+}
+
+/** The last marked equity, or undefined before the first close. */
+export function latestEquity(st: EngineState): number | undefined {
+  return st.equity.length ? st.equity.value[st.equity.length - 1] : undefined;
+}
+
+export type EngineCheckpoint = Omit<EngineState, 'equity'> & { equity: { time: number[]; value: number[] } };
+
+/** The state as plain JSON (typed columns as arrays), for a heartbeat checkpoint. */
+export function checkpointOf(st: EngineState): EngineCheckpoint {
+  const n = st.equity.length;
+  return { ...st, equity: { time: Array.from(st.equity.time.subarray(0, n)), value: Array.from(st.equity.value.subarray(0, n)) } };
+}
+
+export function restoreState(checkpoint: EngineCheckpoint): EngineState {
+  const n = checkpoint.equity.time.length;
+  const capacity = Math.max(1024, 2 * n);
+  const equity = { length: n, time: new Float64Array(capacity), value: new Float64Array(capacity) };
+  equity.time.set(checkpoint.equity.time);
+  equity.value.set(checkpoint.equity.value);
+  return { ...checkpoint, equity };
 }
 
 /** Cash + Σ quantity × mark, as `equity` in the portfolio module, over the runtime's typed arrays. */
@@ -413,21 +455,22 @@ function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Ru
 
 /** Closes what is open (when the conventions say so) and computes the results. */
 export function finish(input: BacktestInput, st: EngineState): BacktestResult {
+  const n = st.equity.length;
   if (input.conventions.closeAtEnd) {
     for (const p of Object.values(st.book.positions)) {
       if (p.quantity === 0) continue;
-      fillInto(st, input.conventions, p.asset, p.quantity > 0 ? 'SELL' : 'BUY', Math.abs(p.quantity), st.marks[p.asset], 0, st.equityTime.at(-1) ?? input.to, 'end');
+      fillInto(st, input.conventions, p.asset, p.quantity > 0 ? 'SELL' : 'BUY', Math.abs(p.quantity), st.marks[p.asset], 0, n ? st.equity.time[n - 1] : input.to, 'end');
     }
-    if (st.equityValue.length) st.equityValue[st.equityValue.length - 1] = bookEquity(st.book, st.marks);
+    if (n) st.equity.value[n - 1] = bookEquity(st.book, st.marks);
   }
   const closed: ClosedTrade[] = st.trades.filter((t) => t.exitTime !== null).map((t) => ({ pnl: t.pnl }));
   // The curve starts at the capital just before the first close.
-  const curve = { time: new Float64Array(st.equityTime.length + 1), equity: new Float64Array(st.equityTime.length + 1) };
-  curve.time[0] = (st.equityTime[0] ?? input.from) - 1;
+  const curve = { time: new Float64Array(n + 1), equity: new Float64Array(n + 1) };
+  curve.time[0] = (n ? st.equity.time[0] : input.from) - 1;
   curve.equity[0] = input.initialCapital;
-  curve.time.set(st.equityTime, 1);
-  curve.equity.set(st.equityValue, 1);
-  const periodsPerYear = periodsPerYearOf(st.equityTime);
+  curve.time.set(st.equity.time.subarray(0, n), 1);
+  curve.equity.set(st.equity.value.subarray(0, n), 1);
+  const periodsPerYear = periodsPerYearOf(curve.time.subarray(1));
   const firstClose = input.assets.map((a) => input.data.prices[a]).map((s) => s.close[knownCount(s.time, input.from - 1)]);
   const lastClose = input.assets.map((a) => st.marks[a]);
   const buyAndHold = firstClose.every((x) => x > 0) && lastClose.every((x) => x > 0)
@@ -439,15 +482,15 @@ export function finish(input: BacktestInput, st: EngineState): BacktestResult {
     metrics: performanceMetrics(curve, closed, { periodsPerYear }),
     periodsPerYear,
     buyAndHoldReturn: buyAndHold,
-    exposureTime: st.equityTime.length ? st.exposedSteps / st.equityTime.length : 0,
+    exposureTime: n ? st.exposedSteps / n : 0,
     rejections: st.rejections,
     bars: st.cursor,
   };
 }
 
 /** Metrics are annualised by the bar interval: the median spacing of the first closes (daily bars: 365). */
-function periodsPerYearOf(time: number[]): number {
-  const steps = time.slice(1, 1001).map((t, k) => t - time[k]).sort((a, b) => a - b);
+function periodsPerYearOf(time: Float64Array): number {
+  const steps = time.slice(1, 1001).map((t, k) => t - time[k]).sort();
   return steps.length ? Math.round((365 * DAY_MS) / steps[Math.floor(steps.length / 2)]) : 365;
 }
 
