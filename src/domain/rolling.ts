@@ -71,6 +71,13 @@ export class RingBuffer {
     return this.values[i < 0 ? i + this.capacity : i];
   }
 
+  /** The held values, oldest first. */
+  toArray(): Float64Array {
+    const out = new Float64Array(this.count);
+    for (let k = 0; k < this.count; k++) out[k] = this.back(this.count - 1 - k);
+    return out;
+  }
+
   /** Share of the held values at or below `x`. */
   shareAtOrBelow(x: number): number {
     let below = 0;

@@ -3,6 +3,7 @@ import { detectRegime, RegimeTracker } from '../../src/domain/aggregation';
 import { advance, type BacktestInput, eventQueue, finish, initialState, latestEquity, runBacktest } from '../../src/domain/backtest/engine';
 import { dailySeries } from '../../src/domain/market-data';
 import { equity } from '../../src/domain/portfolio';
+import { logReturns, percentileRank, rollingVolatility, wilderRsi } from '../../src/domain/indicators';
 import { RollingSum } from '../../src/domain/rolling';
 import type { MarketData } from '../../src/domain/signals';
 import { STRATEGY_DEFINITIONS } from '../../src/domain/strategies';
@@ -62,6 +63,45 @@ describe('incremental state decides as a fresh look at the window (real data)', 
       if (signalled) signals += 1;
     }
     expect(signals).toBeGreaterThan(50);
+  });
+});
+
+/** volatility_spike as a fresh look at the window (the definition before it had a stream): the reference. */
+function windowedVolatilitySpike(closesKnown: number[], p: { volatilityWindow: number; percentileWindow: number; thresholdPercentile: number; rsiPeriod: number; rsiOversold: number }) {
+  const closes = closesKnown.slice(-Math.max(p.percentileWindow + p.volatilityWindow + 1, p.rsiPeriod * 10 + 1));
+  if (closes.length < p.volatilityWindow + 2) return { price: null, values: { reason: 'not enough history' } };
+  const returns = Array.from(logReturns(closes)).slice(1);
+  const vol = Array.from(rollingVolatility(returns, p.volatilityWindow, 365)).filter((v) => !Number.isNaN(v)).slice(-p.percentileWindow);
+  const percentile = percentileRank(vol, vol.length)[vol.length - 1];
+  const sorted = [...vol].sort((a, b) => a - b);
+  const rsi = wilderRsi(closes, p.rsiPeriod)[closes.length - 1];
+  const values = {
+    volatility: vol[vol.length - 1], volatilityThreshold: sorted[Math.min(sorted.length - 1, Math.floor(p.thresholdPercentile * sorted.length))],
+    volatilityPercentile: percentile, rsi, oversold: rsi < p.rsiOversold, historyDays: vol.length,
+  };
+  if (vol.length < p.percentileWindow || percentile < p.thresholdPercentile) return { price: closes[closes.length - 1], values };
+  const confidence = Math.min(0.95, 0.5 + 0.5 * (percentile - p.thresholdPercentile) / (1 - p.thresholdPercentile));
+  return { price: closes[closes.length - 1], values, signal: { signalType: rsi < p.rsiOversold ? 'LONG' : 'SHORT', confidence, sizeScale: 1 } };
+}
+
+describe('volatility_spike streamed', () => {
+  it('equals the windowed definition at every bar of BTC and ETH 2014–2024, spikes included', () => {
+    const params = { volatilityWindow: 20, percentileWindow: 120, thresholdPercentile: 0.9, rsiPeriod: 14, rsiOversold: 30 };
+    let spikes = 0;
+    for (const asset of ['bitcoin', 'ethereum']) {
+      const s = md.prices[asset];
+      const stream = STRATEGY_DEFINITIONS.volatility_spike.stream!(params);
+      const closes: number[] = [];
+      for (let i = 0; i < s.time.length; i++) {
+        closes.push(s.close[i]);
+        const signalled = stream.push(s.close[i]);
+        const expected = windowedVolatilitySpike(closes, params);
+        expect(stream.analysis(asset), `${asset} ${new Date(s.time[i]).toISOString()}`).toEqual({ asset, ...expected });
+        expect(signalled).toBe('signal' in expected);
+        if (signalled) spikes += 1;
+      }
+    }
+    expect(spikes).toBeGreaterThan(100);
   });
 });
 

@@ -1,9 +1,72 @@
-import { logReturns, percentileRank, rollingVolatility, wilderRsi } from '../indicators';
-import { lastKnown } from '../signals';
-import type { AssetAnalysis, StrategyDefinition } from './framework';
+import { wilderRsi } from '../indicators';
+import { RingBuffer, RollingVolatility } from '../rolling';
+import type { AssetAnalysis, AssetStream, Params, StrategyDefinition } from './framework';
+import { analyzeByStream } from './framework';
 
 /** Daily crypto trades every day: annualise daily volatility with √365. */
 const DAYS_PER_YEAR = 365;
+
+/**
+ * Realised volatility of log returns and its percentile among the last `percentileWindow` values,
+ * updated per close; the RSI and the threshold value are only worked out when the analysis is read.
+ */
+class VolatilitySpikeStream implements AssetStream {
+  readonly lookback: number;
+  private readonly closes: RingBuffer;
+  private readonly volatility: RollingVolatility;
+  private readonly volatilities: RingBuffer;
+  private seen = 0;
+  private percentile = Number.NaN;
+  private signalled = false;
+
+  constructor(
+    private readonly volWindow: number,
+    private readonly rankWindow: number,
+    private readonly thresholdPercentile: number,
+    private readonly rsiPeriod: number,
+    private readonly rsiOversold: number,
+  ) {
+    // RSI smooths over all history; a fixed warm-up of 10 periods keeps it stable and bounded.
+    this.lookback = Math.max(rankWindow + volWindow + 1, rsiPeriod * 10 + 1);
+    this.closes = new RingBuffer(this.lookback);
+    this.volatility = new RollingVolatility(volWindow, DAYS_PER_YEAR);
+    this.volatilities = new RingBuffer(rankWindow);
+  }
+
+  push(close: number): boolean {
+    if (this.seen > 0) {
+      const vol = this.volatility.push(Math.log(close / this.closes.back(0)));
+      if (!Number.isNaN(vol)) this.volatilities.push(vol);
+    }
+    this.closes.push(close);
+    this.seen += 1;
+    if (this.seen < this.volWindow + 2) return (this.signalled = false);
+    this.percentile = this.volatilities.shareAtOrBelow(this.volatilities.back(0));
+    // A percentile over a short history means little: wait for a full ranking window.
+    this.signalled = this.volatilities.count >= this.rankWindow && this.percentile >= this.thresholdPercentile;
+    return this.signalled;
+  }
+
+  analysis(asset: string): AssetAnalysis {
+    if (this.seen < this.volWindow + 2) return { asset, price: null, values: { reason: 'not enough history' } };
+    const vols = this.volatilities.toArray();
+    const sorted = vols.slice().sort();
+    const threshold = sorted[Math.min(sorted.length - 1, Math.floor(this.thresholdPercentile * sorted.length))];
+    const closes = this.closes.toArray();
+    const rsi = wilderRsi(closes, this.rsiPeriod)[closes.length - 1];
+    const oversold = rsi < this.rsiOversold;
+    const price = closes[closes.length - 1];
+    const values = { volatility: vols[vols.length - 1], volatilityThreshold: threshold, volatilityPercentile: this.percentile, rsi, oversold, historyDays: vols.length };
+    if (!this.signalled) return { asset, price, values };
+    const thr = this.thresholdPercentile;
+    const confidence = Math.min(0.95, 0.5 + 0.5 * (this.percentile - thr) / (1 - thr));
+    return { asset, price, values, signal: { signalType: oversold ? 'LONG' : 'SHORT', confidence, sizeScale: 1 } };
+  }
+}
+
+const volatilitySpikeStream = (p: Params): AssetStream => new VolatilitySpikeStream(
+  p.volatilityWindow as number, p.percentileWindow as number, p.thresholdPercentile as number, p.rsiPeriod as number, p.rsiOversold as number,
+);
 
 export const volatilitySpike: StrategyDefinition = {
   name: 'volatility_spike',
@@ -15,28 +78,6 @@ export const volatilitySpike: StrategyDefinition = {
     { name: 'rsiPeriod', type: 'int', default: 14, min: 2, max: 50, description: 'Wilder RSI period (days)' },
     { name: 'rsiOversold', type: 'float', default: 30, min: 5, max: 50, description: 'RSI below this is oversold: LONG' },
   ],
-  analyzeAsset(data, asset, asOf, p): AssetAnalysis {
-    const prices = data.prices[asset];
-    if (!prices) return { asset, price: null, values: { reason: 'no prices' } };
-    const volWindow = p.volatilityWindow as number;
-    const rankWindow = p.percentileWindow as number;
-    const rsiPeriod = p.rsiPeriod as number;
-    const closes = lastKnown(prices.close, prices.time, asOf, Math.max(rankWindow + volWindow + 1, rsiPeriod * 10 + 1));
-    if (closes.length < volWindow + 2) return { asset, price: null, values: { reason: 'not enough history' } };
-    const returns = Array.from(logReturns(closes)).slice(1);
-    const vol = Array.from(rollingVolatility(returns, volWindow, DAYS_PER_YEAR)).filter((v) => !Number.isNaN(v)).slice(-rankWindow);
-    const volatility = vol[vol.length - 1];
-    const percentile = percentileRank(vol, vol.length)[vol.length - 1];
-    const sorted = [...vol].sort((a, b) => a - b);
-    const threshold = sorted[Math.min(sorted.length - 1, Math.floor((p.thresholdPercentile as number) * sorted.length))];
-    const rsi = wilderRsi(closes, rsiPeriod)[closes.length - 1];
-    const oversold = rsi < (p.rsiOversold as number);
-    const price = closes[closes.length - 1];
-    const values = { volatility, volatilityThreshold: threshold, volatilityPercentile: percentile, rsi, oversold, historyDays: vol.length };
-    // A percentile over a short history means little: wait for a full ranking window.
-    const thr = p.thresholdPercentile as number;
-    if (vol.length < rankWindow || percentile < thr) return { asset, price, values };
-    const confidence = Math.min(0.95, 0.5 + 0.5 * (percentile - thr) / (1 - thr));
-    return { asset, price, values, signal: { signalType: oversold ? 'LONG' : 'SHORT', confidence, sizeScale: 1 } };
-  },
+  analyzeAsset: (data, asset, asOf, p) => analyzeByStream(volatilitySpikeStream(p), data, asset, asOf),
+  stream: volatilitySpikeStream,
 };
