@@ -177,7 +177,8 @@ program.command('backtest').description('run a backtest on stored history, with 
   .option('--param <k=v>', 'strategy parameter (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
   .option('--capital <usd>', 'initial capital', '10000')
   .option('--fill-at <when>', 'next_open or close', 'next_open')
-  .action(async (opts: { strategy: string; assets: string; from: string; to: string; param: string[]; capital: string; fillAt: string }) => {
+  .option('--bar <size>', 'bars to replay: 1d, 1h or 15m (built from the stored candles)', '1d')
+  .action(async (opts: { strategy: string; assets: string; from: string; to: string; param: string[]; capital: string; fillAt: string; bar: string }) => {
     const e = env();
     const params = Object.fromEntries(opts.param.map((kv) => {
       const at = kv.indexOf('=');
@@ -187,7 +188,7 @@ program.command('backtest').description('run a backtest on stored history, with 
     }));
     const parsed = backtestBodySchema.safeParse({
       strategy: opts.strategy, params, assets: opts.assets.split(','), from: opts.from, to: opts.to,
-      initialCapital: Number(opts.capital), conventions: { fillAt: opts.fillAt },
+      initialCapital: Number(opts.capital), conventions: { fillAt: opts.fillAt, bar: opts.bar },
     });
     if (!parsed.success) throw new Error(describeIssues(parsed.error));
     const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);

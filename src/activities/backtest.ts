@@ -1,17 +1,17 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { eq } from 'drizzle-orm';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { SignalsConfig } from '../config/signals';
 import { parseStrategyConfig } from '../config/strategies';
-import { advance, type BacktestInput, checkpointOf, type EngineCheckpoint, eventQueue, finish, initialState, latestEquity, restoreState } from '../domain/backtest/engine';
+import { advance, type BacktestInput, checkpointOf, type EngineCheckpoint, type EngineState, eventQueue, finish, initialState, latestEquity, restoreState } from '../domain/backtest/engine';
 import type { RiskConfig } from '../domain/risk';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
 import { createStrategy, type StrategyConfig } from '../domain/strategies/framework';
 import { DAY_MS } from '../domain/types';
 import type { Database } from '../db/client';
-import { loadDailyMarketData } from '../db/market-series';
+import { loadMarketData } from '../db/market-series';
 import { backtestEquity, backtestResults, backtestTrades } from '../db/schema';
-import type { BacktestProgress, BacktestRequest, BacktestSummary } from '../workflows/types';
+import { BAR_MINUTES, type BacktestProgress, type BacktestRequest, type BacktestSummary } from '../workflows/types';
 
 export interface BacktestDeps {
   db: Database;
@@ -41,7 +41,7 @@ export function createBacktestActivities(deps: BacktestDeps) {
       } catch (err) {
         throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidParameters');
       }
-      const data = await loadDailyMarketData(deps.db, req.assets, req.from - deps.signals.historyDays * DAY_MS, req.to);
+      const data = await loadMarketData(deps.db, req.assets, req.from - deps.signals.historyDays * DAY_MS, req.to, BAR_MINUTES[req.conventions.bar ?? '1d']);
       const missing = req.assets.filter((a) => !data.prices[a] || data.prices[a].time.length === 0);
       if (missing.length) throw ApplicationFailure.nonRetryable(`no stored history for ${missing.join(', ')}: import or backfill it first`, 'NoHistory');
       const input: BacktestInput = {
@@ -49,13 +49,40 @@ export function createBacktestActivities(deps: BacktestDeps) {
         risk: deps.risk, initialCapital: req.initialCapital, historyDays: deps.signals.historyDays, from: req.from, to: req.to, conventions: req.conventions,
       };
       const bars = eventQueue(input);
-      const checkpoint = ctx.info.heartbeatDetails as { state: EngineCheckpoint } | undefined;
-      let state = checkpoint ? restoreState(checkpoint.state) : initialState(input);
+      const { db } = deps;
+      const ofThisRun = eq(backtestEquity.backtestId, req.id);
+      const checkpoint = ctx.info.heartbeatDetails as { state: EngineCheckpoint; storedPoints: number } | undefined;
+      let state: EngineState;
+      if (checkpoint) {
+        // The curve up to the checkpoint is in backtest_equity; points stored after it are replayed again.
+        const stored = await db.select({ time: backtestEquity.time, equity: backtestEquity.equity }).from(backtestEquity)
+          .where(ofThisRun).orderBy(asc(backtestEquity.time)).limit(checkpoint.storedPoints);
+        const keptUntil = stored.at(-1)?.time;
+        await db.delete(backtestEquity).where(keptUntil === undefined ? ofThisRun : and(ofThisRun, gt(backtestEquity.time, keptUntil)));
+        state = restoreState(checkpoint.state, { time: stored.map((p) => p.time), value: stored.map((p) => p.equity) });
+      } else {
+        // A fresh attempt of this id starts from nothing, whatever an earlier run left.
+        await db.transaction(async (tx) => {
+          for (const table of [backtestTrades, backtestEquity, backtestResults]) await tx.delete(table).where(eq(table.backtestId, req.id));
+        });
+        state = initialState(input);
+      }
+      let storedPoints = state.equity.length;
+      /** Stores the curve points since the last call (replacing a point that `finish` revalued), so checkpoints stay small. */
+      const storeCurve = async () => {
+        const rows = Array.from(state.equity.time.subarray(storedPoints, state.equity.length), (time, k) => ({ backtestId: req.id, time, equity: state.equity.value[storedPoints + k] }));
+        for (let i = 0; i < rows.length; i += BATCH) {
+          await db.insert(backtestEquity).values(rows.slice(i, i + BATCH))
+            .onConflictDoUpdate({ target: [backtestEquity.backtestId, backtestEquity.time], set: { equity: sql`excluded.equity` } });
+        }
+        storedPoints = state.equity.length;
+      };
       const report = async () => {
+        await storeCurve();
         const progress: BacktestProgress = {
           barsDone: state.cursor, barsTotal: bars.length, equity: latestEquity(state) ?? req.initialCapital, resumedFromCheckpoint: checkpoint !== undefined,
         };
-        ctx.heartbeat({ state: checkpointOf(state) });
+        ctx.heartbeat({ state: checkpointOf(state, storedPoints), storedPoints });
         const workflowId = ctx.info.workflowExecution?.workflowId;
         if (workflowId) await deps.reportProgress?.(workflowId, progress);
       };
@@ -66,10 +93,13 @@ export function createBacktestActivities(deps: BacktestDeps) {
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
       }
       const result = finish(input, state);
+      // Closing out at the end revalues the last point.
+      storedPoints = Math.max(0, storedPoints - 1);
+      await storeCurve();
       const m = result.metrics;
-      await deps.db.transaction(async (tx) => {
+      await db.transaction(async (tx) => {
+        // Idempotent: an attempt retried after this commit writes the same rows again.
         await tx.delete(backtestTrades).where(eq(backtestTrades.backtestId, req.id));
-        await tx.delete(backtestEquity).where(eq(backtestEquity.backtestId, req.id));
         await tx.delete(backtestResults).where(eq(backtestResults.backtestId, req.id));
         await tx.insert(backtestResults).values({
           backtestId: req.id, strategyName: req.strategy,
@@ -80,8 +110,6 @@ export function createBacktestActivities(deps: BacktestDeps) {
         });
         const trades = result.trades.map((t, seq) => ({ backtestId: req.id, seq, ...t }));
         for (let i = 0; i < trades.length; i += BATCH) await tx.insert(backtestTrades).values(trades.slice(i, i + BATCH));
-        const curve = Array.from(result.equity.time, (time, k) => ({ backtestId: req.id, time, equity: result.equity.value[k] }));
-        for (let i = 0; i < curve.length; i += BATCH) await tx.insert(backtestEquity).values(curve.slice(i, i + BATCH));
       });
       return {
         id: req.id, bars: result.bars, finalEquity: m.finalEquity ?? req.initialCapital, totalReturn: m.totalReturn,

@@ -8,7 +8,7 @@ import type { TradingSignal } from '../domain/signals';
 import type { Strategy } from '../domain/strategies/framework';
 import { DAY_MS, HOUR_MS } from '../domain/types';
 import type { Database } from '../db/client';
-import { loadDailyMarketData } from '../db/market-series';
+import { loadMarketData } from '../db/market-series';
 import { getAlert, insertAlert, insertSignals, lastAlertTime, markDelivered, pastStrategySignals } from '../db/signals';
 import type { AlertType } from '../domain/alerts';
 import type { DeliverAlertInput, EvaluateSignalsInput, EvaluateSignalsResult } from '../workflows/types';
@@ -44,7 +44,7 @@ export function createSignalActivities(deps: SignalDeps) {
       const first = Math.min(...input.asOfs);
       const last = Math.max(...input.asOfs);
       const historyFrom = first - config.historyDays * DAY_MS;
-      const data = await loadDailyMarketData(db, assets, historyFrom, last);
+      const data = await loadMarketData(db, assets, historyFrom, last);
       const past: PastSignal[] = await pastStrategySignals(db, historyFrom, first);
       const lastAlert = new Map<string, number>();
       const result: EvaluateSignalsResult = {

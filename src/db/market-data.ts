@@ -129,16 +129,18 @@ export async function queryMacro(db: Database, indicator: string, fromDate?: str
 
 /**
  * The bar length that covers the most time for an asset within [from, to): a coin may hold
- * 15-minute collection bars and a daily CSV import side by side.
+ * 15-minute collection bars and a daily CSV import side by side. With `dividing`, only intervals
+ * that divide that many minutes count (bars of it can be built from them).
  */
-export async function bestCoveredInterval(db: Database, asset: string, from: number, to: number): Promise<number | undefined> {
+export async function bestCoveredInterval(db: Database, asset: string, from: number, to: number, dividing?: number): Promise<number | undefined> {
   const rows = await db
     .select({ intervalMinutes: cryptoOhlcv.intervalMinutes, n: sql<number>`count(*)::int` })
     .from(cryptoOhlcv)
     .where(and(eq(cryptoOhlcv.asset, asset), gte(cryptoOhlcv.timestamp, from), lt(cryptoOhlcv.timestamp, to)))
     .groupBy(cryptoOhlcv.intervalMinutes);
-  rows.sort((a, b) => b.n * b.intervalMinutes - a.n * a.intervalMinutes || b.intervalMinutes - a.intervalMinutes);
-  return rows[0]?.intervalMinutes;
+  const usable = dividing === undefined ? rows : rows.filter((r) => dividing % r.intervalMinutes === 0);
+  usable.sort((a, b) => b.n * b.intervalMinutes - a.n * a.intervalMinutes || b.intervalMinutes - a.intervalMinutes);
+  return usable[0]?.intervalMinutes;
 }
 
 /** Bars of one interval that had closed by `closedBy`, oldest first. */

@@ -21,6 +21,7 @@ const time = z.union([
 ], { error: 'must be epoch milliseconds, an ISO date or an ISO date-time' });
 
 export const conventionsSchema = z.object({
+  bar: z.enum(['1d', '1h', '15m']),
   fillAt: z.enum(['next_open', 'close']),
   fillModel: z.object({
     fixedSlippageBps: z.number().min(0).max(1000), volatilitySlippageFactor: z.number().min(0).max(10), takerFeeBps: z.number().min(0).max(1000),
@@ -57,7 +58,7 @@ export const backtestBodySchema = z.object({
 
 /** Paper trading's conventions: the default, so a backtest behaves like the live portfolio unless told otherwise. */
 export function defaultConventions(execution: ExecutionConfig): BacktestConventionsInput {
-  return { fillAt: 'next_open', fillModel: execution.fillModel, sizing: { kind: 'risk' }, units: 'fractional', allowShort: true, protective: true, closeAtEnd: true };
+  return { bar: '1d', fillAt: 'next_open', fillModel: execution.fillModel, sizing: { kind: 'risk' }, units: 'fractional', allowShort: true, protective: true, closeAtEnd: true };
 }
 
 export function resolveBacktest(body: z.infer<typeof backtestBodySchema>, execution: ExecutionConfig): BacktestRequest {

@@ -156,7 +156,12 @@ export interface ProtectiveExit {
   at: number;
 }
 
+/** Bar sizes a backtest can replay, in minutes: built from the stored candles that divide them. */
+export const BAR_MINUTES = { '1d': 1440, '1h': 60, '15m': 15 } as const;
+
 export interface BacktestConventionsInput {
+  /** The bar the history is replayed in (default 1d); strategy lengths count these bars. */
+  bar?: keyof typeof BAR_MINUTES;
   fillAt: 'next_open' | 'close';
   fillModel: { fixedSlippageBps: number; volatilitySlippageFactor: number; takerFeeBps: number };
   sizing: { kind: 'risk' } | { kind: 'fixed_fraction'; fraction: number } | { kind: 'all_in' };

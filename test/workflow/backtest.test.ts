@@ -1,7 +1,15 @@
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExecutionConfig } from '../../src/config/execution';
+import { loadRiskConfig } from '../../src/config/risk';
+import { loadSignalsConfig } from '../../src/config/signals';
+import { loadStrategyConfigs } from '../../src/config/strategies';
+import { runBacktest } from '../../src/domain/backtest/engine';
+import { barSeries } from '../../src/domain/market-data';
+import { STRATEGY_DEFINITIONS } from '../../src/domain/strategies';
+import { createStrategy } from '../../src/domain/strategies/framework';
 import { backtestResult, backtestWorkflowId, resolveBacktest, startBacktest } from '../../src/services/backtests';
 import { importCsv } from '../../src/services/csv-import';
 import { backtestProgressQuery } from '../../src/workflows/backtest';
@@ -11,6 +19,8 @@ import { spawnWorkerProcess } from '../support/processes';
 import { backtestDeps, backtestWorker, connectTemporal, type TemporalKit, withWorkers } from '../support/temporal';
 
 const btc = fileURLToPath(new URL('../../../shared/data/market/crypto_daily/yfinance/BTC-USD_1d.csv', import.meta.url));
+const btcHourly = fileURLToPath(new URL('../../../shared/data/market/crypto_intraday/cryptodatadownload_binance_1h/Binance_BTCUSDT_1h.normalized.csv', import.meta.url));
+const HOUR_MS = 3_600_000;
 const handle = testDatabase();
 let kit: TemporalKit;
 beforeAll(async () => {
@@ -169,6 +179,43 @@ describe('backtestWorkflow', () => {
       expect(result.folds.at(-1)!.outOfSample.to).toBe(Date.UTC(2024, 11, 31));
       expect(result.stitched.finalEquity).toBeCloseTo(result.folds.at(-1)!.outOfSample.summary!.finalEquity, 9);
       expect(result.stitched.totalReturn).toBeCloseTo(result.stitched.finalEquity / 10_000 - 1, 12);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('replays hourly bars built from stored hourly candles, trading as the engine does on the raw file', async () => {
+    await importCsv(handle.db, { asset: 'btc-hourly', file: btcHourly });
+    const req = { ...resolveBacktest({
+      strategy: 'sma_crossover', params: { fast: 10, slow: 30 }, assets: ['btc-hourly'], from: Date.UTC(2020, 0, 1), to: Date.UTC(2020, 2, 1), initialCapital: 10_000,
+      conventions: { bar: '1h', sizing: { kind: 'fixed_fraction', fraction: 0.5 } },
+    }, loadExecutionConfig()), chunkBars: 300 };
+    await startBacktest(kit.client, req);
+    await withWorkers([await backtestWorker(kit, backtestDeps(handle, kit.client))], () => kit.client.workflow.getHandle(backtestWorkflowId(req.id)).result());
+    const stored = (await backtestResult(handle.db, req.id))!;
+
+    // Independently: the file's hourly rows as the engine's input, one bar per row.
+    const rows = readFileSync(btcHourly, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number))
+      .map(([timestamp, open, high, low, close, volume]) => ({ timestamp, open, high, low, close, volume }));
+    const signals = loadSignalsConfig();
+    const config = { ...loadStrategyConfigs().find((c) => c.name === 'sma_crossover')!, assets: ['btc-hourly'], parameters: { fast: 10, slow: 30, confidence: 0.65 } };
+    const direct = runBacktest({
+      data: { prices: { 'btc-hourly': barSeries(rows, HOUR_MS, HOUR_MS) }, macro: {} }, assets: ['btc-hourly'], strategies: [createStrategy(STRATEGY_DEFINITIONS.sma_crossover, config)],
+      aggregation: signals.aggregation, risk: loadRiskConfig(), initialCapital: 10_000, historyDays: signals.historyDays, from: req.from, to: req.to, conventions: req.conventions,
+    });
+    const closesInRange = rows.filter((r) => r.timestamp + HOUR_MS >= req.from && r.timestamp + HOUR_MS <= req.to).length;
+    expect(stored.equity.length).toBe(closesInRange);
+    expect(stored.equity.length).toBeGreaterThan(1400);
+    expect(stored.equity.map((e) => e.equity)).toEqual(Array.from(direct.equity.value));
+    expect(direct.trades.length).toBeGreaterThan(20);
+    expect(stored.trades.map(({ seq: _, ...t }) => t)).toEqual(direct.trades);
+    expect(stored.trades.some((t) => new Date(t.entryTime).getUTCHours() !== 0)).toBe(true);
+    expect(stored.conventions).toMatchObject({ bar: '1h' });
+    const api = await startTestApi(kit.client, handle, 'read:read-key-0001');
+    try {
+      const report = await (await fetch(`${api.base}/api/v1/backtests/${req.id}/report.html`, { headers: { authorization: 'Bearer read-key-0001' } })).text();
+      // Trades on hourly bars are shown with their time of day.
+      expect(report).toMatch(/<td>2020-0[12]-\d\d \d\d:00<\/td>/);
     } finally {
       await api.close();
     }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSignalsConfig } from '../../src/config/signals';
 import { buildStrategies, loadStrategyConfigs } from '../../src/config/strategies';
 import { loadRiskConfig } from '../../src/config/risk';
-import { loadDailyMarketData } from '../../src/db/market-series';
+import { loadMarketData } from '../../src/db/market-series';
 import { fills } from '../../src/db/schema';
 import { runBacktest } from '../../src/domain/backtest/engine';
 import { DAY_MS } from '../../src/domain/types';
@@ -57,7 +57,7 @@ describe('parity: a backtest over a paper-trading run makes the same trades', ()
     const live = await handle.db.select().from(fills).where(eq(fills.portfolioId, 'parity')).orderBy(asc(fills.timestamp), asc(fills.createdAt));
 
     // The backtest: same strategies and settings, deciding at the same midnights, filling at that close.
-    const data = await loadDailyMarketData(handle.db, ['bitcoin'], FROM - signalsConfig.historyDays * DAY_MS, FROM + DAYS * DAY_MS);
+    const data = await loadMarketData(handle.db, ['bitcoin'], FROM - signalsConfig.historyDays * DAY_MS, FROM + DAYS * DAY_MS);
     const result = runBacktest({
       data, assets: ['bitcoin'], strategies, aggregation: signalsConfig.aggregation, risk: loadRiskConfig(), initialCapital: 10_000, historyDays: signalsConfig.historyDays,
       from: FROM, to: FROM + (DAYS - 1) * DAY_MS,

@@ -66,6 +66,9 @@ export function backtestsRouter(ctx: ApiContext): Router {
     const { id } = parseInput(params, req.params, 'params');
     const r = await result(id);
     const m = r.metrics as Record<string, number | null>;
+    // Intraday bars need the time of day; daily ones only the date.
+    const daily = ((r.conventions as { bar?: string }).bar ?? '1d') === '1d';
+    const when = (ms: number) => new Date(ms).toISOString().slice(0, daily ? 10 : 16).replace('T', ' ');
     let peak = -Infinity;
     const body = [
       definitionList([
@@ -80,7 +83,7 @@ export function backtestsRouter(ctx: ApiContext): Router {
       lineChart('Drawdown', r.equity.map((e) => { peak = Math.max(peak, e.equity); return { t: e.time, v: e.equity / peak - 1 }; }), { color: '#e55353', format: pct }),
       '<h2>Trades</h2>',
       table(['Asset', 'Direction', 'Entry', 'Entry price', 'Exit', 'Exit price', 'Quantity', 'Fees', 'P&L', 'Return'],
-        r.trades.map((t) => [t.asset, t.direction, new Date(t.entryTime).toISOString().slice(0, 10), num(t.entryPrice), t.exitTime ? new Date(t.exitTime).toISOString().slice(0, 10) : 'open',
+        r.trades.map((t) => [t.asset, t.direction, when(t.entryTime), num(t.entryPrice), t.exitTime ? when(t.exitTime) : 'open',
           num(t.exitPrice), num(t.quantity, 6), num(t.fees), num(t.pnl), pct(t.returnPct)])),
       '<h2>Conventions</h2>',
       definitionList(Object.entries(r.conventions as Record<string, unknown>).map(([k, v]) => [k, JSON.stringify(v)])),

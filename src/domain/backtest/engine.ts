@@ -361,18 +361,25 @@ export function latestEquity(st: EngineState): number | undefined {
 
 export type EngineCheckpoint = Omit<EngineState, 'equity'> & { equity: { time: number[]; value: number[] } };
 
-/** The state as plain JSON (typed columns as arrays), for a heartbeat checkpoint. */
-export function checkpointOf(st: EngineState): EngineCheckpoint {
-  const n = st.equity.length;
-  return { ...st, equity: { time: Array.from(st.equity.time.subarray(0, n)), value: Array.from(st.equity.value.subarray(0, n)) } };
+/**
+ * The state as plain JSON (typed columns as arrays), for a heartbeat checkpoint. With `curveFrom`,
+ * only the equity points from that index on: a caller that stores the curve as it goes keeps the
+ * checkpoint small, and hands the stored points back to `restoreState`.
+ */
+export function checkpointOf(st: EngineState, curveFrom = 0): EngineCheckpoint {
+  const points = (c: Float64Array) => Array.from(c.subarray(curveFrom, st.equity.length));
+  return { ...st, equity: { time: points(st.equity.time), value: points(st.equity.value) } };
 }
 
-export function restoreState(checkpoint: EngineCheckpoint): EngineState {
-  const n = checkpoint.equity.time.length;
+/** The state a checkpoint was taken of; `earlier` are the equity points left out of it (`curveFrom`). */
+export function restoreState(checkpoint: EngineCheckpoint, earlier: { time: number[]; value: number[] } = { time: [], value: [] }): EngineState {
+  const n = earlier.time.length + checkpoint.equity.time.length;
   const capacity = Math.max(1024, 2 * n);
   const equity = { length: n, time: new Float64Array(capacity), value: new Float64Array(capacity) };
-  equity.time.set(checkpoint.equity.time);
-  equity.value.set(checkpoint.equity.value);
+  equity.time.set(earlier.time);
+  equity.time.set(checkpoint.equity.time, earlier.time.length);
+  equity.value.set(earlier.value);
+  equity.value.set(checkpoint.equity.value, earlier.time.length);
   return { ...checkpoint, equity };
 }
 
