@@ -1,4 +1,4 @@
-import { RingBuffer, RollingVolatility } from './rolling';
+import { ReturnVolatility } from './rolling';
 import { clamp, lastKnown, protectiveLevels, type MarketData, type RiskSettings, type SignalType, type TradingSignal } from './signals';
 
 export type Regime = 'trending' | 'ranging' | 'high_volatility';
@@ -16,25 +16,18 @@ const TREND_DAYS = 30;
  * The backtest engine keeps one per asset; `detectRegime` feeds one the last 400 closes.
  */
 export class RegimeTracker {
-  private readonly closes = new RingBuffer(TREND_DAYS + 1);
-  private readonly returnsVolatility = new RollingVolatility(VOL_WINDOW);
-  private readonly volatilities = new RingBuffer(VOL_RANK_WINDOW);
-  private seen = 0;
+  private readonly history = new ReturnVolatility(VOL_WINDOW, VOL_RANK_WINDOW, TREND_DAYS + 1);
 
   push(close: number): void {
-    if (this.seen > 0) {
-      const vol = this.returnsVolatility.push(Math.log(close / this.closes.back(0)));
-      if (!Number.isNaN(vol)) this.volatilities.push(vol);
-    }
-    this.closes.push(close);
-    this.seen += 1;
+    this.history.push(close);
   }
 
   regime(): Regime {
-    if (this.seen < 40) return 'ranging';
-    const vol = this.volatilities.back(0);
-    if (this.volatilities.count >= 60 && this.volatilities.shareAtOrBelow(vol) > 0.8) return 'high_volatility';
-    const move = Math.abs(Math.log(this.closes.back(0) / this.closes.back(TREND_DAYS)));
+    const { closes, volatilities, seen } = this.history;
+    if (seen < 40) return 'ranging';
+    const vol = volatilities.back(0);
+    if (volatilities.count >= 60 && volatilities.shareAtOrBelow(vol) > 0.8) return 'high_volatility';
+    const move = Math.abs(Math.log(closes.back(0) / closes.back(TREND_DAYS)));
     return move > vol * Math.sqrt(TREND_DAYS) ? 'trending' : 'ranging';
   }
 }

@@ -105,3 +105,29 @@ export class RollingVolatility {
     return Math.sqrt(Math.max(variance, 0) * this.annualization);
   }
 }
+
+/**
+ * Realised volatility of log returns, close by close: keeps the last `closesKept` closes and the
+ * last `volatilitiesKept` volatility values (the ones a percentile ranks against).
+ */
+export class ReturnVolatility {
+  readonly closes: RingBuffer;
+  readonly volatilities: RingBuffer;
+  private readonly volatility: RollingVolatility;
+  seen = 0;
+
+  constructor(window: number, volatilitiesKept: number, closesKept: number, annualization = 1) {
+    this.closes = new RingBuffer(closesKept);
+    this.volatilities = new RingBuffer(volatilitiesKept);
+    this.volatility = new RollingVolatility(window, annualization);
+  }
+
+  push(close: number): void {
+    if (this.seen > 0) {
+      const vol = this.volatility.push(Math.log(close / this.closes.back(0)));
+      if (!Number.isNaN(vol)) this.volatilities.push(vol);
+    }
+    this.closes.push(close);
+    this.seen += 1;
+  }
+}

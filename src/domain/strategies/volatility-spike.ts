@@ -1,5 +1,5 @@
 import { wilderRsi } from '../indicators';
-import { RingBuffer, RollingVolatility } from '../rolling';
+import { ReturnVolatility } from '../rolling';
 import type { AssetAnalysis, AssetStream, Params, StrategyDefinition } from './framework';
 import { analyzeByStream } from './framework';
 
@@ -12,10 +12,7 @@ const DAYS_PER_YEAR = 365;
  */
 class VolatilitySpikeStream implements AssetStream {
   readonly lookback: number;
-  private readonly closes: RingBuffer;
-  private readonly volatility: RollingVolatility;
-  private readonly volatilities: RingBuffer;
-  private seen = 0;
+  private readonly history: ReturnVolatility;
   private percentile = Number.NaN;
   private signalled = false;
 
@@ -28,31 +25,25 @@ class VolatilitySpikeStream implements AssetStream {
   ) {
     // RSI smooths over all history; a fixed warm-up of 10 periods keeps it stable and bounded.
     this.lookback = Math.max(rankWindow + volWindow + 1, rsiPeriod * 10 + 1);
-    this.closes = new RingBuffer(this.lookback);
-    this.volatility = new RollingVolatility(volWindow, DAYS_PER_YEAR);
-    this.volatilities = new RingBuffer(rankWindow);
+    this.history = new ReturnVolatility(volWindow, rankWindow, this.lookback, DAYS_PER_YEAR);
   }
 
   push(close: number): boolean {
-    if (this.seen > 0) {
-      const vol = this.volatility.push(Math.log(close / this.closes.back(0)));
-      if (!Number.isNaN(vol)) this.volatilities.push(vol);
-    }
-    this.closes.push(close);
-    this.seen += 1;
-    if (this.seen < this.volWindow + 2) return (this.signalled = false);
-    this.percentile = this.volatilities.shareAtOrBelow(this.volatilities.back(0));
+    const { volatilities } = this.history;
+    this.history.push(close);
+    if (this.history.seen < this.volWindow + 2) return (this.signalled = false);
+    this.percentile = volatilities.shareAtOrBelow(volatilities.back(0));
     // A percentile over a short history means little: wait for a full ranking window.
-    this.signalled = this.volatilities.count >= this.rankWindow && this.percentile >= this.thresholdPercentile;
+    this.signalled = volatilities.count >= this.rankWindow && this.percentile >= this.thresholdPercentile;
     return this.signalled;
   }
 
   analysis(asset: string): AssetAnalysis {
-    if (this.seen < this.volWindow + 2) return { asset, price: null, values: { reason: 'not enough history' } };
-    const vols = this.volatilities.toArray();
+    if (this.history.seen < this.volWindow + 2) return { asset, price: null, values: { reason: 'not enough history' } };
+    const vols = this.history.volatilities.toArray();
     const sorted = vols.slice().sort();
     const threshold = sorted[Math.min(sorted.length - 1, Math.floor(this.thresholdPercentile * sorted.length))];
-    const closes = this.closes.toArray();
+    const closes = this.history.closes.toArray();
     const rsi = wilderRsi(closes, this.rsiPeriod)[closes.length - 1];
     const oversold = rsi < this.rsiOversold;
     const price = closes[closes.length - 1];
