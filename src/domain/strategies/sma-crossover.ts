@@ -61,8 +61,8 @@ export const smaCrossover: StrategyDefinition = {
   name: 'sma_crossover',
   description: 'Fast SMA crossing the slow SMA: LONG on a cross above, SHORT on a cross below.',
   parameters: [
-    { name: 'fast', type: 'int', default: 10, min: 2, max: 100, description: 'fast SMA length (days)' },
-    { name: 'slow', type: 'int', default: 30, min: 5, max: 400, description: 'slow SMA length (days)' },
+    { name: 'fast', type: 'int', default: 10, min: 2, max: 100, description: 'fast SMA length in bars (days on daily bars)' },
+    { name: 'slow', type: 'int', default: 30, min: 5, max: 400, description: 'slow SMA length in bars (days on daily bars)' },
     { name: 'confidence', type: 'float', default: 0.65, min: 0.5, max: 1, step: 0.05, description: 'confidence of a crossover signal' },
   ],
   analyzeAsset: (data, asset, asOf, p) => analyzeByStream(smaCrossoverStream(p), data, asset, asOf),

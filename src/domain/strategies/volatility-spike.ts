@@ -63,10 +63,10 @@ export const volatilitySpike: StrategyDefinition = {
   name: 'volatility_spike',
   description: 'Realised volatility above its threshold percentile: a volatility alert, LONG when oversold, else SHORT.',
   parameters: [
-    { name: 'volatilityWindow', type: 'int', default: 20, min: 5, max: 120, description: 'days of returns in the realised volatility' },
-    { name: 'percentileWindow', type: 'int', default: 365, min: 30, max: 1500, description: 'days the volatility is ranked against' },
+    { name: 'volatilityWindow', type: 'int', default: 20, min: 5, max: 120, description: 'bars of returns in the realised volatility (days on daily bars)' },
+    { name: 'percentileWindow', type: 'int', default: 365, min: 30, max: 1500, description: 'bars the volatility is ranked against' },
     { name: 'thresholdPercentile', type: 'float', default: 0.9, min: 0.5, max: 0.999, step: 0.01, description: 'percentile that counts as a spike' },
-    { name: 'rsiPeriod', type: 'int', default: 14, min: 2, max: 50, description: 'Wilder RSI period (days)' },
+    { name: 'rsiPeriod', type: 'int', default: 14, min: 2, max: 50, description: 'Wilder RSI period in bars' },
     { name: 'rsiOversold', type: 'float', default: 30, min: 5, max: 50, description: 'RSI below this is oversold: LONG' },
   ],
   analyzeAsset: (data, asset, asOf, p) => analyzeByStream(volatilitySpikeStream(p), data, asset, asOf),
