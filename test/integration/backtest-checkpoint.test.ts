@@ -1,0 +1,54 @@
+import { fileURLToPath } from 'node:url';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { count, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBacktestActivities } from '../../src/activities/backtest';
+import { loadExecutionConfig } from '../../src/config/execution';
+import { loadRiskConfig } from '../../src/config/risk';
+import { loadSignalsConfig } from '../../src/config/signals';
+import { loadStrategyConfigs } from '../../src/config/strategies';
+import { backtestEquity, backtestResults, backtestTrades } from '../../src/db/schema';
+import { backtestResult, resolveBacktest } from '../../src/services/backtests';
+import { importCsv } from '../../src/services/csv-import';
+import type { BacktestSummary } from '../../src/workflows/types';
+import { clearMarketData, testDatabase } from '../support/db';
+
+const btc = fileURLToPath(new URL('../../../shared/data/market/crypto_daily/yfinance/BTC-USD_1d.csv', import.meta.url));
+const handle = testDatabase();
+const activities = () => createBacktestActivities({ db: handle.db, risk: loadRiskConfig(), signals: loadSignalsConfig(), strategies: loadStrategyConfigs() });
+
+beforeAll(async () => {
+  await clearMarketData(handle);
+  await importCsv(handle.db, { asset: 'bitcoin', file: btc });
+});
+afterAll(() => handle.close());
+
+describe('runBacktest checkpoints', () => {
+  it('stay small, and a retry from one resumes to the same result even when more of the curve was stored after it', async () => {
+    const req = { ...resolveBacktest({
+      strategy: 'sma_crossover', params: { fast: 10, slow: 30 }, assets: ['bitcoin'], from: Date.UTC(2019, 0, 1), to: Date.UTC(2023, 0, 1), initialCapital: 10_000, conventions: {},
+    }, loadExecutionConfig()), chunkBars: 100 };
+    const heartbeats: Array<{ state: { cursor: number; equity: { time: number[] } }; storedPoints: number }> = [];
+    const clean = new MockActivityEnvironment();
+    clean.on('heartbeat', (d) => heartbeats.push(JSON.parse(JSON.stringify(d))));
+    const summary: BacktestSummary = await clean.run(() => activities().runBacktest(req));
+    const expected = await backtestResult(handle.db, req.id);
+    expect(expected!.equity.length).toBe(summary.bars);
+    expect(heartbeats.length).toBeGreaterThan(10);
+    // The curve is in the database, not in the checkpoints.
+    expect(Math.max(...heartbeats.map((h) => h.state.equity.time.length))).toBe(0);
+
+    // As if the worker died after storing the whole curve but before its results, with an early checkpoint last heartbeated.
+    const early = heartbeats[5];
+    expect(early.storedPoints).toBeGreaterThan(0);
+    await handle.db.delete(backtestTrades).where(eq(backtestTrades.backtestId, req.id));
+    await handle.db.delete(backtestResults).where(eq(backtestResults.backtestId, req.id));
+    const [{ n }] = await handle.db.select({ n: count() }).from(backtestEquity).where(eq(backtestEquity.backtestId, req.id));
+    expect(n).toBeGreaterThan(early.storedPoints);
+
+    const retry = new MockActivityEnvironment({ heartbeatDetails: early, attempt: 2 });
+    const resumed: BacktestSummary = await retry.run(() => activities().runBacktest(req));
+    expect(resumed).toEqual(summary);
+    expect(await backtestResult(handle.db, req.id)).toEqual(expected);
+  });
+});
