@@ -1,9 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, sql } from 'drizzle-orm';
 import type { SignalsConfig } from '../config/signals';
 import { parseStrategyConfig } from '../config/strategies';
-import { advance, type BacktestInput, checkpointOf, type EngineCheckpoint, type EngineState, eventQueue, finish, initialState, latestEquity, restoreState } from '../domain/backtest/engine';
+import { advance, type BacktestInput, type BacktestTrade, checkpointOf, drainClosedTrades, drainFills, type EngineCheckpoint, type EngineState, eventQueue, finish, initialState, latestEquity, restoreState } from '../domain/backtest/engine';
 import type { RiskConfig } from '../domain/risk';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
 import { createStrategy, type StrategyConfig } from '../domain/strategies/framework';
@@ -51,7 +51,7 @@ export function createBacktestActivities(deps: BacktestDeps) {
       const bars = eventQueue(input);
       const { db } = deps;
       const ofThisRun = eq(backtestEquity.backtestId, req.id);
-      const checkpoint = ctx.info.heartbeatDetails as { state: EngineCheckpoint; storedPoints: number } | undefined;
+      const checkpoint = ctx.info.heartbeatDetails as { state: EngineCheckpoint; storedPoints: number; storedTrades: number } | undefined;
       let state: EngineState;
       if (checkpoint) {
         // The curve up to the checkpoint is in backtest_equity; points stored after it are replayed again.
@@ -59,6 +59,7 @@ export function createBacktestActivities(deps: BacktestDeps) {
           .where(ofThisRun).orderBy(asc(backtestEquity.time)).limit(checkpoint.storedPoints);
         const keptUntil = stored.at(-1)?.time;
         await db.delete(backtestEquity).where(keptUntil === undefined ? ofThisRun : and(ofThisRun, gt(backtestEquity.time, keptUntil)));
+        await db.delete(backtestTrades).where(and(eq(backtestTrades.backtestId, req.id), gte(backtestTrades.seq, checkpoint.storedTrades)));
         state = restoreState(checkpoint.state, { time: stored.map((p) => p.time), value: stored.map((p) => p.equity) });
       } else {
         // A fresh attempt of this id starts from nothing, whatever an earlier run left.
@@ -68,6 +69,7 @@ export function createBacktestActivities(deps: BacktestDeps) {
         state = initialState(input);
       }
       let storedPoints = state.equity.length;
+      let storedTrades = checkpoint?.storedTrades ?? 0;
       /** Stores the curve points since the last call (replacing a point that `finish` revalued), so checkpoints stay small. */
       const storeCurve = async () => {
         const rows = Array.from(state.equity.time.subarray(storedPoints, state.equity.length), (time, k) => ({ backtestId: req.id, time, equity: state.equity.value[storedPoints + k] }));
@@ -77,12 +79,20 @@ export function createBacktestActivities(deps: BacktestDeps) {
         }
         storedPoints = state.equity.length;
       };
+      /** Stores the trades closed since the last call (all of them at the end); fills are not kept. */
+      const storeTrades = async (trades: BacktestTrade[]) => {
+        drainFills(state);
+        const rows = trades.map((t, k) => ({ backtestId: req.id, seq: storedTrades + k, ...t }));
+        for (let i = 0; i < rows.length; i += BATCH) await db.insert(backtestTrades).values(rows.slice(i, i + BATCH));
+        storedTrades += rows.length;
+      };
       const report = async () => {
         await storeCurve();
+        await storeTrades(drainClosedTrades(state));
         const progress: BacktestProgress = {
           barsDone: state.cursor, barsTotal: bars.length, equity: latestEquity(state) ?? req.initialCapital, resumedFromCheckpoint: checkpoint !== undefined,
         };
-        ctx.heartbeat({ state: checkpointOf(state, storedPoints), storedPoints });
+        ctx.heartbeat({ state: checkpointOf(state, storedPoints), storedPoints, storedTrades });
         const workflowId = ctx.info.workflowExecution?.workflowId;
         if (workflowId) await deps.reportProgress?.(workflowId, progress);
       };
@@ -96,10 +106,11 @@ export function createBacktestActivities(deps: BacktestDeps) {
       // Closing out at the end revalues the last point.
       storedPoints = Math.max(0, storedPoints - 1);
       await storeCurve();
+      // What closed at the end, and what was left open.
+      await storeTrades([...drainClosedTrades(state), ...state.trades]);
       const m = result.metrics;
       await db.transaction(async (tx) => {
-        // Idempotent: an attempt retried after this commit writes the same rows again.
-        await tx.delete(backtestTrades).where(eq(backtestTrades.backtestId, req.id));
+        // Idempotent: an attempt retried after this commit writes the same row again.
         await tx.delete(backtestResults).where(eq(backtestResults.backtestId, req.id));
         await tx.insert(backtestResults).values({
           backtestId: req.id, strategyName: req.strategy,
@@ -108,8 +119,6 @@ export function createBacktestActivities(deps: BacktestDeps) {
           sharpeRatio: m.sharpe, maxDrawdown: m.maxDrawdownPct, tradeCount: m.tradeCount, assets: req.assets, parameters: config.parameters,
           conventions: req.conventions, metrics: m, buyAndHoldReturn: result.buyAndHoldReturn, exposureTime: result.exposureTime,
         });
-        const trades = result.trades.map((t, seq) => ({ backtestId: req.id, seq, ...t }));
-        for (let i = 0; i < trades.length; i += BATCH) await tx.insert(backtestTrades).values(trades.slice(i, i + BATCH));
       });
       return {
         id: req.id, bars: result.bars, finalEquity: m.finalEquity ?? req.initialCapital, totalReturn: m.totalReturn,

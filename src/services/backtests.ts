@@ -84,7 +84,8 @@ export async function startBacktest(client: Client, req: BacktestRequest) {
 export async function backtestResult(db: Database, id: string) {
   const [row] = await db.select().from(backtestResults).where(eq(backtestResults.backtestId, id));
   if (!row) return undefined;
-  const trades = await db.select().from(backtestTrades).where(eq(backtestTrades.backtestId, id)).orderBy(asc(backtestTrades.seq));
+  // Stored as they close; shown in the order they opened.
+  const trades = await db.select().from(backtestTrades).where(eq(backtestTrades.backtestId, id)).orderBy(asc(backtestTrades.entryTime), asc(backtestTrades.seq));
   const equity = await db.select().from(backtestEquity).where(eq(backtestEquity.backtestId, id)).orderBy(asc(backtestEquity.time));
   return {
     id,

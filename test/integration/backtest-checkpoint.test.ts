@@ -24,27 +24,32 @@ beforeAll(async () => {
 afterAll(() => handle.close());
 
 describe('runBacktest checkpoints', () => {
-  it('stay small, and a retry from one resumes to the same result even when more of the curve was stored after it', async () => {
+  it('carry no curve, fills or closed trades, and a retry from one resumes to the same result even when more was stored after it', async () => {
     const req = { ...resolveBacktest({
       strategy: 'sma_crossover', params: { fast: 10, slow: 30 }, assets: ['bitcoin'], from: Date.UTC(2019, 0, 1), to: Date.UTC(2023, 0, 1), initialCapital: 10_000, conventions: {},
     }, loadExecutionConfig()), chunkBars: 100 };
-    const heartbeats: Array<{ state: { cursor: number; equity: { time: number[] } }; storedPoints: number }> = [];
+    const heartbeats: Array<{ state: { cursor: number; equity: { time: number[] }; fills: unknown[]; trades: unknown[] }; storedPoints: number; storedTrades: number }> = [];
     const clean = new MockActivityEnvironment();
     clean.on('heartbeat', (d) => heartbeats.push(JSON.parse(JSON.stringify(d))));
     const summary: BacktestSummary = await clean.run(() => activities().runBacktest(req));
     const expected = await backtestResult(handle.db, req.id);
     expect(expected!.equity.length).toBe(summary.bars);
     expect(heartbeats.length).toBeGreaterThan(10);
-    // The curve is in the database, not in the checkpoints.
+    // The curve and the closed trades are in the database, not in the checkpoints; fills are not kept.
     expect(Math.max(...heartbeats.map((h) => h.state.equity.time.length))).toBe(0);
+    expect(Math.max(...heartbeats.map((h) => h.state.fills.length))).toBe(0);
+    expect(Math.max(...heartbeats.map((h) => h.state.trades.length))).toBeLessThanOrEqual(1);
+    expect(heartbeats.at(-1)!.storedTrades).toBeGreaterThan(5);
 
-    // As if the worker died after storing the whole curve but before its results, with an early checkpoint last heartbeated.
-    const early = heartbeats[5];
+    // As if the worker died after storing the whole curve and every trade, with an early checkpoint last heartbeated.
+    const early = heartbeats[8];
     expect(early.storedPoints).toBeGreaterThan(0);
-    await handle.db.delete(backtestTrades).where(eq(backtestTrades.backtestId, req.id));
+    expect(early.storedTrades).toBeGreaterThan(0);
     await handle.db.delete(backtestResults).where(eq(backtestResults.backtestId, req.id));
     const [{ n }] = await handle.db.select({ n: count() }).from(backtestEquity).where(eq(backtestEquity.backtestId, req.id));
     expect(n).toBeGreaterThan(early.storedPoints);
+    const [{ t }] = await handle.db.select({ t: count() }).from(backtestTrades).where(eq(backtestTrades.backtestId, req.id));
+    expect(t).toBeGreaterThan(early.storedTrades);
 
     const retry = new MockActivityEnvironment({ heartbeatDetails: early, attempt: 2 });
     const resumed: BacktestSummary = await retry.run(() => activities().runBacktest(req));

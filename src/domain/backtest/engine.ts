@@ -113,6 +113,8 @@ export interface EngineState {
   marks: Record<string, number>;
   fills: BacktestFill[];
   trades: BacktestTrade[];
+  /** Net P&L of every closed trade, in closing order: the trade statistics, even after `drainClosedTrades`. */
+  closedPnl: number[];
   /** Asset → index in `trades` of its open trade. */
   openTrade: Record<string, number>;
   protection: Record<string, { stop: number | null; target: number | null }>;
@@ -214,7 +216,7 @@ function feed(rt: Runtime, a: number, index: number) {
 
 export function initialState(input: BacktestInput): EngineState {
   return {
-    cursor: 0, book: newBook(input.initialCapital), fillSeq: 0, marks: {}, fills: [], trades: [], openTrade: {}, protection: {}, pending: [], past: [],
+    cursor: 0, book: newBook(input.initialCapital), fillSeq: 0, marks: {}, fills: [], trades: [], closedPnl: [], openTrade: {}, protection: {}, pending: [], past: [],
     equity: { length: 0, time: new Float64Array(1024), value: new Float64Array(1024) }, peak: input.initialCapital, dayStart: input.initialCapital, day: -1, exposedSteps: 0, rejections: 0,
   };
 }
@@ -240,6 +242,7 @@ function fillInto(st: EngineState, c: BacktestConventions, asset: string, side: 
       t.exitPrice = f.price;
       t.pnl = t.grossPnl - t.fees;
       t.returnPct = t.pnl / (t.entryPrice * t.quantity);
+      st.closedPnl.push(t.pnl);
       delete st.openTrade[asset];
       delete st.protection[asset];
     } else if (Math.abs(after) > t.quantity) {
@@ -359,6 +362,27 @@ export function latestEquity(st: EngineState): number | undefined {
   return st.equity.length ? st.equity.value[st.equity.length - 1] : undefined;
 }
 
+/**
+ * Takes the closed trades out of the state (open ones stay, still tracked): a long run stores them
+ * as it goes, so neither memory nor checkpoints grow with the trade count.
+ */
+export function drainClosedTrades(st: EngineState): BacktestTrade[] {
+  const closed = st.trades.filter((t) => t.exitTime !== null);
+  if (closed.length === 0) return closed;
+  const open = st.trades.filter((t) => t.exitTime === null);
+  const indexOf = new Map(open.map((t, k) => [t, k]));
+  st.openTrade = Object.fromEntries(Object.entries(st.openTrade).map(([asset, k]) => [asset, indexOf.get(st.trades[k])!]));
+  st.trades = open;
+  return closed;
+}
+
+/** Takes the fills out of the state (for callers that keep only trades). */
+export function drainFills(st: EngineState): BacktestFill[] {
+  const fills = st.fills;
+  st.fills = [];
+  return fills;
+}
+
 export type EngineCheckpoint = Omit<EngineState, 'equity'> & { equity: { time: number[]; value: number[] } };
 
 /**
@@ -470,7 +494,7 @@ export function finish(input: BacktestInput, st: EngineState): BacktestResult {
     }
     if (n) st.equity.value[n - 1] = bookEquity(st.book, st.marks);
   }
-  const closed: ClosedTrade[] = st.trades.filter((t) => t.exitTime !== null).map((t) => ({ pnl: t.pnl }));
+  const closed: ClosedTrade[] = st.closedPnl.map((pnl) => ({ pnl }));
   // The curve starts at the capital just before the first close.
   const curve = { time: new Float64Array(n + 1), equity: new Float64Array(n + 1) };
   curve.time[0] = (n ? st.equity.time[0] : input.from) - 1;
