@@ -144,7 +144,8 @@ program.command('dev').description('everything in one process: Temporal dev serv
       say('stopping…');
       http.close();
       await inbox.stop();
-      workers.forEach((w) => w.shutdown());
+      // The SDK itself starts shutting workers down on SIGINT and SIGTERM; a second shutdown would throw.
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await running.catch(() => undefined);
       await Promise.all([connection.close(), t.close(), db.close()]);
       await server?.stop();

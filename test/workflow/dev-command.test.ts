@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, inject } from 'vitest';
+import { dropDatabase } from '../../src/db/client';
+
+const freePort = () => new Promise<number>((resolve) => {
+  const server = createServer().listen(0, '127.0.0.1', () => {
+    const { port } = server.address() as { port: number };
+    server.close(() => resolve(port));
+  });
+});
+const accepts = (port: number) => new Promise<boolean>((resolve) => {
+  const socket = connect(port, '127.0.0.1').once('connect', () => { socket.destroy(); resolve(true); }).once('error', () => resolve(false));
+});
+
+const database = new URL(inject('databaseUrl'));
+database.pathname = `${database.pathname}_dev`;
+const dataDir = mkdtempSync(join(tmpdir(), 'mts-dev-'));
+afterAll(async () => {
+  rmSync(dataDir, { recursive: true, force: true });
+  await dropDatabase(database.toString());
+});
+
+describe('mts dev (what npm start runs)', () => {
+  it('starts its own Temporal dev server, workers and API, and stops all of it on SIGTERM', async () => {
+    const [api, temporal, ui] = [await freePort(), await freePort(), await freePort()];
+    const { TEMPORAL_ADDRESS: _, ...inherited } = process.env;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'dev'], {
+      env: { ...inherited, DATABASE_URL: database.toString(), PORT: String(api), TEMPORAL_PORT: String(temporal), TEMPORAL_UI_PORT: String(ui), MTS_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => { output += d.toString(); if (output.includes('API:')) resolve(); });
+      child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
+      void exited.then((code) => reject(new Error(`mts dev exited early (${code}):\n${output}`)));
+    });
+    expect((await fetch(`http://127.0.0.1:${api}/ready`)).status).toBe(200);
+    expect(await accepts(temporal)).toBe(true);
+
+    child.kill('SIGTERM');
+    expect(await exited, output).toBe(0);
+    expect(output).toContain('[mts] stopped');
+    expect(await accepts(temporal)).toBe(false);
+    expect(await accepts(api)).toBe(false);
+  }, 180_000);
+});
