@@ -43,11 +43,14 @@ async function describeOrThrow(client: Client, workflowId: string) {
   }
 }
 
-/** Status, times, failure message and (for long work) progress of the latest run of a workflow id. */
+/** Status, times, failure message or result, and (for long work while it runs) progress of the latest run of a workflow id. */
 export async function describeRun(client: Client, workflowId: string) {
   const d = await describeOrThrow(client, workflowId);
   const handle = client.workflow.getHandle(workflowId, d.runId);
   let failure: string | null = null;
+  let result: unknown = null;
+  // A completed run's result is in its history: the summary of what it did, no worker needed.
+  if (d.status.name === 'COMPLETED') result = await handle.result();
   if (d.status.name === 'FAILED') {
     try {
       await handle.result();
@@ -76,6 +79,7 @@ export async function describeRun(client: Client, workflowId: string) {
     closeTime: d.closeTime?.toISOString() ?? null,
     historyLength: d.historyLength,
     failure,
+    result,
     progress,
   };
 }

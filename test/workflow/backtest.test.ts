@@ -57,7 +57,7 @@ describe('backtestWorkflow', () => {
       expect((await call('GET', `/backtests/${id}/result`)).status).toBe(404);
       await withWorkers([await backtestWorker(kit, backtestDeps(handle, kit.client))], () => kit.client.workflow.getHandle(backtestWorkflowId(id)).result());
       const status = await call('GET', `/backtests/${id}`);
-      expect(status.body).toMatchObject({ id, status: 'COMPLETED', failure: null });
+      expect(status.body).toMatchObject({ id, status: 'COMPLETED', failure: null, summary: { id, tradeCount: expect.any(Number) } });
 
       const { body: result } = await call('GET', `/backtests/${id}/result`);
       expect(result.trades.length).toBeGreaterThan(20);

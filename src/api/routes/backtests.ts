@@ -31,8 +31,7 @@ export function backtestsRouter(ctx: ApiContext): Router {
       if (err instanceof RunNotFoundError) throw new HttpError(404, 'not_found', `no ${kind} "${id}"`);
       throw err;
     });
-    const result = run.status === 'COMPLETED' ? await ctx.temporal.workflow.getHandle(run.workflowId).result() : null;
-    res.json({ id, workflowId: run.workflowId, status: run.status, progress: run.progress, failure: run.failure, result });
+    res.json({ id, workflowId: run.workflowId, status: run.status, progress: run.progress, failure: run.failure, result: run.result });
   };
   router.get('/sweeps/:id', composite('sweep', sweepWorkflowId));
 
@@ -48,7 +47,8 @@ export function backtestsRouter(ctx: ApiContext): Router {
       if (err instanceof RunNotFoundError) throw new HttpError(404, 'not_found', `no backtest "${id}"`);
       throw err;
     });
-    res.json({ id, workflowId: run.workflowId, status: run.status, startTime: run.startTime, closeTime: run.closeTime, failure: run.failure, progress: run.progress });
+    // Once finished, the summary (bars, final equity, return, Sharpe, drawdown, trades) stands where the progress stood.
+    res.json({ id, workflowId: run.workflowId, status: run.status, startTime: run.startTime, closeTime: run.closeTime, failure: run.failure, progress: run.progress, summary: run.result });
   });
 
   const result = async (id: string) => {
