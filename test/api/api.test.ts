@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { loadCollectionConfig } from '../../src/config/collection';
 import { upsertCandles } from '../../src/db/market-data';
 import { insertAlert, insertSignals } from '../../src/db/signals';
@@ -109,7 +109,9 @@ describe('validation', () => {
 
 describe('schedules', () => {
   it('has one Schedule per tier with the configured interval, SKIP overlap, and can pause and unpause', async () => {
-    await syncSchedules(kit.client, loadCollectionConfig(), 60);
+    const created = await syncSchedules(kit.client, loadCollectionConfig(), 60);
+    // Live Schedules would start collections (and signals, and snapshots) in whatever test runs at the next interval.
+    onTestFinished(async () => { for (const { scheduleId } of created) await kit.client.schedule.getHandle(scheduleId).delete(); });
     // A second sync changes nothing.
     expect((await syncSchedules(kit.client, loadCollectionConfig(), 60)).map((r) => r.action)).toEqual(['updated', 'updated', 'updated', 'updated']);
     const res = await call('GET', '/api/v1/schedules', keys.read);
