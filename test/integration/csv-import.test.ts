@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +5,8 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { queryCandles } from '../../src/db/market-data';
 import { importCsv } from '../../src/services/csv-import';
 import { clearMarketData, testDatabase } from '../support/db';
+import { MARKET as market } from '../support/market-files';
 
-const market = fileURLToPath(new URL('../../../shared/data/market/', import.meta.url));
 const handle = testDatabase();
 
 beforeEach(() => clearMarketData(handle));

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Candle } from '../../src/domain/types';
 
-const MARKET = fileURLToPath(new URL('../../../shared/data/market/', import.meta.url));
+/** ../shared/data/market/, the real historical data beside the project. */
+export const MARKET = fileURLToPath(new URL('../../../shared/data/market/', import.meta.url));
 
 /** Daily candles of a yfinance file in ../shared/data/market/crypto_daily/yfinance (e.g. "BTC-USD"). */
 export function yfinanceDaily(symbol: string): Candle[] {

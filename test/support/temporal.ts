@@ -3,7 +3,7 @@ import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundle 
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import type { SignalDeps } from '../../src/activities/signals';
 import { loadSignalsConfig } from '../../src/config/signals';
 import { buildStrategies, loadStrategyConfigs } from '../../src/config/strategies';
@@ -18,11 +18,26 @@ import { backtestProgressSignal } from '../../src/workflows/backtest';
 import type { TradingDeps } from '../../src/activities/trading';
 import { loadRiskConfig } from '../../src/config/risk';
 import { backfillProgressSignal } from '../../src/workflows/collection';
+import { clearMarketData, testDatabase } from './db';
 
 export interface TemporalKit {
   client: Client;
   nativeConnection: NativeConnection;
   close(): Promise<void>;
+}
+
+/**
+ * A workflow test file's database (emptied once) and Temporal connection, opened before its tests and
+ * closed after them; `kit` is set when the tests start.
+ */
+export function workflowTestContext(): { handle: DatabaseHandle; kit: TemporalKit } {
+  const ctx = { handle: testDatabase(), kit: undefined as unknown as TemporalKit };
+  beforeAll(async () => {
+    ctx.kit = await connectTemporal();
+    await clearMarketData(ctx.handle);
+  });
+  afterAll(async () => { await Promise.all([ctx.kit.close(), ctx.handle.close()]); });
+  return ctx;
 }
 
 export async function connectTemporal(): Promise<TemporalKit> {

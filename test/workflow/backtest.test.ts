@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadExecutionConfig } from '../../src/config/execution';
 import { loadRiskConfig } from '../../src/config/risk';
 import { loadSignalsConfig } from '../../src/config/signals';
@@ -14,21 +14,15 @@ import { backtestResult, backtestWorkflowId, resolveBacktest, startBacktest } fr
 import { importCsv } from '../../src/services/csv-import';
 import { backtestProgressQuery } from '../../src/workflows/backtest';
 import { startTestApi } from '../support/api';
-import { clearMarketData, testDatabase } from '../support/db';
 import { spawnWorkerProcess } from '../support/processes';
-import { backtestDeps, backtestWorker, connectTemporal, type TemporalKit, withWorkers } from '../support/temporal';
+import { backtestDeps, backtestWorker, withWorkers, workflowTestContext } from '../support/temporal';
 
 const btc = fileURLToPath(new URL('../../../shared/data/market/crypto_daily/yfinance/BTC-USD_1d.csv', import.meta.url));
 const btcHourly = fileURLToPath(new URL('../../../shared/data/market/crypto_intraday/cryptodatadownload_binance_1h/Binance_BTCUSDT_1h.normalized.csv', import.meta.url));
 const HOUR_MS = 3_600_000;
-const handle = testDatabase();
-let kit: TemporalKit;
-beforeAll(async () => {
-  kit = await connectTemporal();
-  await clearMarketData(handle);
-  await importCsv(handle.db, { asset: 'bitcoin', file: btc });
-});
-afterAll(async () => { await Promise.all([kit.close(), handle.close()]); });
+const ctx = workflowTestContext();
+const { handle } = ctx;
+beforeAll(() => importCsv(handle.db, { asset: 'bitcoin', file: btc }));
 
 const classic = {
   strategy: 'sma_crossover', params: { fast: 10, slow: 30 }, assets: ['bitcoin'], from: '2018-01-01', to: '2024-12-31',
@@ -41,7 +35,7 @@ const request = () => resolveBacktest({
 
 describe('backtestWorkflow', () => {
   it('runs a classic SMA crossover on real daily BTC through the API, with numbers that follow from its trades', async () => {
-    const api = await startTestApi(kit.client, handle, 'operator:operator-key-01');
+    const api = await startTestApi(ctx.kit.client, handle, 'operator:operator-key-01');
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${api.base}/api/v1${path}`, { method, headers: { authorization: 'Bearer operator-key-01', 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
       // Bodies are JSON or HTML of many shapes, checked field by field below.
@@ -55,7 +49,7 @@ describe('backtestWorkflow', () => {
       expect(started.status).toBe(202);
       const { id } = started.body;
       expect((await call('GET', `/backtests/${id}/result`)).status).toBe(404);
-      await withWorkers([await backtestWorker(kit, backtestDeps(handle, kit.client))], () => kit.client.workflow.getHandle(backtestWorkflowId(id)).result());
+      await withWorkers([await backtestWorker(ctx.kit, backtestDeps(handle, ctx.kit.client))], () => ctx.kit.client.workflow.getHandle(backtestWorkflowId(id)).result());
       const status = await call('GET', `/backtests/${id}`);
       expect(status.body).toMatchObject({ id, status: 'COMPLETED', failure: null, summary: { id, tradeCount: expect.any(Number) } });
 
@@ -76,18 +70,18 @@ describe('backtestWorkflow', () => {
   });
 
   it('resumes from its checkpoint after its worker is killed, to the same result', async () => {
-    const reference = await withWorkers([await backtestWorker(kit, backtestDeps(handle, kit.client))], async () => {
+    const reference = await withWorkers([await backtestWorker(ctx.kit, backtestDeps(handle, ctx.kit.client))], async () => {
       const req = { ...request(), chunkBars: 100 };
-      await startBacktest(kit.client, req);
-      await kit.client.workflow.getHandle(backtestWorkflowId(req.id)).result();
+      await startBacktest(ctx.kit.client, req);
+      await ctx.kit.client.workflow.getHandle(backtestWorkflowId(req.id)).result();
       return backtestResult(handle.db, req.id);
     });
 
     const req = { ...request(), chunkBars: 100, heartbeatTimeoutMs: 2000 };
     let child: ChildProcess | undefined = await spawnWorkerProcess('backtest-worker.ts', { PROGRESS_PAUSE_MS: '300' });
     try {
-      await startBacktest(kit.client, req);
-      const run = kit.client.workflow.getHandle(backtestWorkflowId(req.id));
+      await startBacktest(ctx.kit.client, req);
+      const run = ctx.kit.client.workflow.getHandle(backtestWorkflowId(req.id));
       let progress = await run.query(backtestProgressQuery);
       while (!progress || progress.barsDone < 500) {
         await new Promise((r) => setTimeout(r, 100));
@@ -96,7 +90,7 @@ describe('backtestWorkflow', () => {
       expect(progress.barsTotal).toBe(2557);
       child.kill('SIGKILL');
       child = undefined;
-      const final = await withWorkers([await backtestWorker(kit, backtestDeps(handle, kit.client))], async () => {
+      const final = await withWorkers([await backtestWorker(ctx.kit, backtestDeps(handle, ctx.kit.client))], async () => {
         await run.result();
         return run.query(backtestProgressQuery);
       });
@@ -113,8 +107,8 @@ describe('backtestWorkflow', () => {
     const req = { ...request(), chunkBars: 50 };
     const child = await spawnWorkerProcess('backtest-worker.ts', { PROGRESS_PAUSE_MS: '200' });
     try {
-      await startBacktest(kit.client, req);
-      const run = kit.client.workflow.getHandle(backtestWorkflowId(req.id));
+      await startBacktest(ctx.kit.client, req);
+      const run = ctx.kit.client.workflow.getHandle(backtestWorkflowId(req.id));
       while (!(await run.query(backtestProgressQuery))) await new Promise((r) => setTimeout(r, 100));
       await run.cancel();
       await expect(run.result()).rejects.toThrow();
@@ -126,7 +120,7 @@ describe('backtestWorkflow', () => {
   });
 
   it('sweeps 12 parameter combinations as child backtests and ranks them by Sharpe', async () => {
-    const api = await startTestApi(kit.client, handle, 'operator:operator-key-01');
+    const api = await startTestApi(ctx.kit.client, handle, 'operator:operator-key-01');
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${api.base}/api/v1${path}`, { method, headers: { authorization: 'Bearer operator-key-01', 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
       return { status: res.status, body: (await res.json()) as any };
@@ -138,7 +132,7 @@ describe('backtestWorkflow', () => {
       expect(bad.body.error.details[0].field).toBe('body.grid.fast');
       const started = await call('POST', '/backtests/sweeps', sweep);
       expect(started.status).toBe(202);
-      await withWorkers([await backtestWorker(kit, backtestDeps(handle, kit.client))], () => kit.client.workflow.getHandle(started.body.workflowId).result());
+      await withWorkers([await backtestWorker(ctx.kit, backtestDeps(handle, ctx.kit.client))], () => ctx.kit.client.workflow.getHandle(started.body.workflowId).result());
       const { body } = await call('GET', `/backtests/sweeps/${started.body.id}`);
       expect(body.status).toBe('COMPLETED');
       const ranked = body.result.ranked;
@@ -156,13 +150,13 @@ describe('backtestWorkflow', () => {
   });
 
   it('walks forward over 3 folds: in-sample sweeps pick the parameters, out-of-sample runs chain their equity', async () => {
-    const api = await startTestApi(kit.client, handle, 'operator:operator-key-01');
+    const api = await startTestApi(ctx.kit.client, handle, 'operator:operator-key-01');
     try {
       const body = { ...classic, params: undefined, from: '2019-01-01', to: '2024-12-31', grid: { fast: [5, 10], slow: [30, 50] }, metric: 'totalReturn', folds: 3, inSampleDays: 365 };
       const res = await fetch(`${api.base}/api/v1/backtests/walk-forward`, { method: 'POST', headers: { authorization: 'Bearer operator-key-01', 'content-type': 'application/json' }, body: JSON.stringify(body) });
       expect(res.status).toBe(202);
       const { workflowId } = (await res.json()) as { workflowId: string };
-      const result = await withWorkers([await backtestWorker(kit, backtestDeps(handle, kit.client))], () => kit.client.workflow.getHandle(workflowId).result());
+      const result = await withWorkers([await backtestWorker(ctx.kit, backtestDeps(handle, ctx.kit.client))], () => ctx.kit.client.workflow.getHandle(workflowId).result());
       expect(result.folds).toHaveLength(3);
       const DAY = 86_400_000;
       for (const [k, f] of result.folds.entries()) {
@@ -190,8 +184,8 @@ describe('backtestWorkflow', () => {
       strategy: 'sma_crossover', params: { fast: 10, slow: 30 }, assets: ['btc-hourly'], from: Date.UTC(2020, 0, 1), to: Date.UTC(2020, 2, 1), initialCapital: 10_000,
       conventions: { bar: '1h', sizing: { kind: 'fixed_fraction', fraction: 0.5 } },
     }, loadExecutionConfig()), chunkBars: 300 };
-    await startBacktest(kit.client, req);
-    await withWorkers([await backtestWorker(kit, backtestDeps(handle, kit.client))], () => kit.client.workflow.getHandle(backtestWorkflowId(req.id)).result());
+    await startBacktest(ctx.kit.client, req);
+    await withWorkers([await backtestWorker(ctx.kit, backtestDeps(handle, ctx.kit.client))], () => ctx.kit.client.workflow.getHandle(backtestWorkflowId(req.id)).result());
     const stored = (await backtestResult(handle.db, req.id))!;
 
     // Independently: the file's hourly rows as the engine's input, one bar per row.
@@ -211,7 +205,7 @@ describe('backtestWorkflow', () => {
     expect(stored.trades.map(({ seq: _, ...t }) => t)).toEqual(direct.trades);
     expect(stored.trades.some((t) => new Date(t.entryTime).getUTCHours() !== 0)).toBe(true);
     expect(stored.conventions).toMatchObject({ bar: '1h' });
-    const api = await startTestApi(kit.client, handle, 'read:read-key-0001');
+    const api = await startTestApi(ctx.kit.client, handle, 'read:read-key-0001');
     try {
       const report = await (await fetch(`${api.base}/api/v1/backtests/${req.id}/report.html`, { headers: { authorization: 'Bearer read-key-0001' } })).text();
       // Trades on hourly bars are shown with their time of day.

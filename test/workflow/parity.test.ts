@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { asc, eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadSignalsConfig } from '../../src/config/signals';
 import { buildStrategies, loadStrategyConfigs } from '../../src/config/strategies';
 import { loadRiskConfig } from '../../src/config/risk';
@@ -13,17 +12,11 @@ import { importCsv, importMacroCsv } from '../../src/services/csv-import';
 import { TASK_QUEUES } from '../../src/temporal/task-queues';
 import { generateSignalsWorkflow } from '../../src/workflows/signals';
 import { protectPositionsWorkflow } from '../../src/workflows/trading';
-import { clearMarketData, testDatabase } from '../support/db';
-import { connectTemporal, pipelineWorker, type TemporalKit, testSignalDeps, tradingDeps, tradingWorker, withWorkers } from '../support/temporal';
+import { pipelineWorker, testSignalDeps, tradingDeps, tradingWorker, withWorkers, workflowTestContext } from '../support/temporal';
+import { MARKET as market } from '../support/market-files';
 
-const market = fileURLToPath(new URL('../../../shared/data/market/', import.meta.url));
-const handle = testDatabase();
-let kit: TemporalKit;
-beforeAll(async () => {
-  kit = await connectTemporal();
-  await clearMarketData(handle);
-});
-afterAll(async () => { await Promise.all([kit.close(), handle.close()]); });
+const ctx = workflowTestContext();
+const { handle } = ctx;
 
 const FROM = Date.UTC(2022, 4, 1);
 const DAYS = 60;
@@ -40,17 +33,17 @@ describe('parity: a backtest over a paper-trading run makes the same trades', ()
     let now = FROM;
     const trading = tradingDeps(handle, { portfolioId: 'parity', fillModel: FILL_MODEL, stopCooldownMinutes: 0, clock: () => now });
     const signalDeps = testSignalDeps(handle, { channels: [], strategies: buildStrategies(loadStrategyConfigs()) });
-    await withWorkers([await pipelineWorker(kit, signalDeps), await tradingWorker(kit, trading)], async () => {
+    await withWorkers([await pipelineWorker(ctx.kit, signalDeps), await tradingWorker(ctx.kit, trading)], async () => {
       for (let d = 0; d < DAYS; d++) {
         now = FROM + d * DAY_MS;
-        await kit.client.workflow.execute(protectPositionsWorkflow, { workflowId: `protect-${randomUUID()}`, taskQueue: TASK_QUEUES.trading, args: [{}] });
-        const run = await kit.client.workflow.execute(generateSignalsWorkflow, {
+        await ctx.kit.client.workflow.execute(protectPositionsWorkflow, { workflowId: `protect-${randomUUID()}`, taskQueue: TASK_QUEUES.trading, args: [{}] });
+        const run = await ctx.kit.client.workflow.execute(generateSignalsWorkflow, {
           workflowId: `parity-${randomUUID()}`, taskQueue: TASK_QUEUES.pipeline, args: [{ asOf: now, assets: ['bitcoin'], distribute: false, execute: true }],
         });
         // Wait for the day's sagas before the clock moves on.
         if (run.sagasStarted > 0) {
           const decided = await handle.db.execute<{ id: number }>(sql`select id from signal_history where strategy_name = 'aggregate' and timestamp = ${now}`);
-          for (const r of decided.rows) await kit.client.workflow.getHandle(`signal-${r.id}`).result();
+          for (const r of decided.rows) await ctx.kit.client.workflow.getHandle(`signal-${r.id}`).result();
         }
       }
     });

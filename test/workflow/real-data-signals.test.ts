@@ -1,28 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { and, asc, eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signalHistory } from '../../src/db/schema';
 import { importCsv, importMacroCsv } from '../../src/services/csv-import';
 import { simulatedSources } from '../../src/providers/simulated';
 import { TASK_QUEUES } from '../../src/temporal/task-queues';
 import { generateSignalsWorkflow } from '../../src/workflows/signals';
-import { clearMarketData, testDatabase } from '../support/db';
-import { connectTemporal, marketDataWorkers, pipelineWorker, type TemporalKit, testSignalDeps, withWorkers } from '../support/temporal';
+import { marketDataWorkers, pipelineWorker, testSignalDeps, withWorkers, workflowTestContext } from '../support/temporal';
+import { MARKET as market } from '../support/market-files';
 
-const market = fileURLToPath(new URL('../../../shared/data/market/', import.meta.url));
-const handle = testDatabase();
-let kit: TemporalKit;
-
-beforeAll(async () => {
-  kit = await connectTemporal();
-  await clearMarketData(handle);
-});
-afterAll(async () => {
-  await Promise.all([kit.close(), handle.close()]);
-});
+const ctx = workflowTestContext();
+const { handle } = ctx;
 
 function readCsv(path: string): string[][] {
   return readFileSync(path, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
@@ -48,8 +38,8 @@ describe('signals over 2018–2024 from the real daily BTC and VIX files', () =>
     expect(vix).toMatchObject({ rowsRead: 9199, rowsWritten: 9199, forwardFilled: 298, first: '1990-01-02', last: '2025-04-04' });
 
     const deps = testSignalDeps(handle, { channels: [] });
-    const workers = [await pipelineWorker(kit, deps), ...await marketDataWorkers(kit, { db: handle.db, ...simulatedSources(1) })];
-    const summary = await withWorkers(workers, () => kit.client.workflow.execute(generateSignalsWorkflow, {
+    const workers = [await pipelineWorker(ctx.kit, deps), ...await marketDataWorkers(ctx.kit, { db: handle.db, ...simulatedSources(1) })];
+    const summary = await withWorkers(workers, () => ctx.kit.client.workflow.execute(generateSignalsWorkflow, {
       workflowId: `test-real-signals-${randomUUID()}`, taskQueue: TASK_QUEUES.pipeline,
       args: [{ from: Date.UTC(2018, 0, 1), to: Date.UTC(2024, 11, 31), assets: ['bitcoin'], distribute: false }],
     }));

@@ -1,23 +1,17 @@
 import type { ChildProcess } from 'node:child_process';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { and, eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { upsertCandles } from '../../src/db/market-data';
 import { fills, orders, portfolios, positions } from '../../src/db/schema';
 import { TASK_QUEUES } from '../../src/temporal/task-queues';
 import { riskAndExecuteWorkflow } from '../../src/workflows/trading';
 import type { ExecutionSignal, SagaOutcome } from '../../src/workflows/types';
-import { clearMarketData, testDatabase } from '../support/db';
 import { spawnWorkerProcess } from '../support/processes';
-import { connectTemporal, type TemporalKit, tradingDeps, tradingWorker, withWorkers } from '../support/temporal';
+import { tradingDeps, tradingWorker, withWorkers, workflowTestContext } from '../support/temporal';
 
-const handle = testDatabase();
-let kit: TemporalKit;
-beforeAll(async () => {
-  kit = await connectTemporal();
-  await clearMarketData(handle);
-});
-afterAll(async () => { await Promise.all([kit.close(), handle.close()]); });
+const ctx = workflowTestContext();
+const { handle } = ctx;
 
 const ASSETS = ['bitcoin', 'ethereum', 'cardano', 'solana', 'polkadot'];
 const PRICES: Record<string, number> = { bitcoin: 50_000, ethereum: 3_000, cardano: 0.5, solana: 150, polkadot: 7 };
@@ -27,7 +21,7 @@ const signals: ExecutionSignal[] = Array.from({ length: 100 }, (_, i) => {
 });
 
 function startAll(prefix: string) {
-  return Promise.all(signals.map((s) => kit.client.workflow.start(riskAndExecuteWorkflow, {
+  return Promise.all(signals.map((s) => ctx.kit.client.workflow.start(riskAndExecuteWorkflow, {
     workflowId: `signal-${prefix}-${s.signalId}`, taskQueue: TASK_QUEUES.trading, args: [{ ...s, signalId: `${prefix}-${s.signalId}` }],
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
   })));
@@ -81,7 +75,7 @@ describe('100 sagas in flight through a SIGKILLed worker', () => {
     }
 
     // The same signals on a fresh portfolio with a worker that never dies.
-    const clean = await withWorkers([await tradingWorker(kit, tradingDeps(handle, { portfolioId: 'clean' }))], async () =>
+    const clean = await withWorkers([await tradingWorker(ctx.kit, tradingDeps(handle, { portfolioId: 'clean' }))], async () =>
       Promise.all((await startAll('clean')).map((h) => h.result())));
     const cleanBooks = await books('clean');
     expect(clean.filter((o) => o.status === 'filled')).toHaveLength(40);

@@ -3,15 +3,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { asc, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fills, portfolioSnapshots } from '../../src/db/schema';
 import { importCsv } from '../../src/services/csv-import';
 import { performance } from '../../src/services/portfolio';
 import { TASK_QUEUES } from '../../src/temporal/task-queues';
 import { protectPositionsWorkflow, riskAndExecuteWorkflow } from '../../src/workflows/trading';
 import type { SagaOutcome } from '../../src/workflows/types';
-import { clearMarketData, testDatabase } from '../support/db';
-import { connectTemporal, type TemporalKit, tradingDeps, tradingWorker, withWorkers } from '../support/temporal';
+import { tradingDeps, tradingWorker, withWorkers, workflowTestContext } from '../support/temporal';
 
 const market = fileURLToPath(new URL('../../../shared/data/market/crypto_daily/yfinance/', import.meta.url));
 const FILES: Record<string, string> = { bitcoin: 'BTC-USD_1d.csv', ethereum: 'ETH-USD_1d.csv', cardano: 'ADA-USD_1d.csv', solana: 'SOL-USD_1d.csv', polkadot: 'DOT-USD_1d.csv' };
@@ -19,13 +18,8 @@ const ASSETS = Object.keys(FILES);
 const DAY = 86_400_000;
 const START = Date.UTC(2024, 2, 1);
 
-const handle = testDatabase();
-let kit: TemporalKit;
-beforeAll(async () => {
-  kit = await connectTemporal();
-  await clearMarketData(handle);
-});
-afterAll(async () => { await Promise.all([kit.close(), handle.close()]); });
+const ctx = workflowTestContext();
+const { handle } = ctx;
 
 /** Closes by day from the raw CSV, read here without the project's import code. */
 function closes(asset: string): Map<number, number> {
@@ -41,20 +35,20 @@ describe('a replay of 22 consecutive signals across BTC, ETH, ADA, SOL and DOT o
     let now = START;
     const deps = tradingDeps(handle, { portfolioId: 'replay', clock: () => now });
     const outcomes: SagaOutcome[] = [];
-    await withWorkers([await tradingWorker(kit, deps)], async () => {
+    await withWorkers([await tradingWorker(ctx.kit, deps)], async () => {
       for (let i = 0; i < 22; i++) {
         // One second after midnight: yesterday's daily bar has closed, today's has not.
         now = START + i * DAY + 1000;
-        await kit.client.workflow.execute(protectPositionsWorkflow, { workflowId: `protect-${randomUUID()}`, taskQueue: TASK_QUEUES.trading, args: [{}] });
+        await ctx.kit.client.workflow.execute(protectPositionsWorkflow, { workflowId: `protect-${randomUUID()}`, taskQueue: TASK_QUEUES.trading, args: [{}] });
         const asset = ASSETS[i % 5];
         const yesterday = close[asset].get(START + (i - 1) * DAY)!;
-        outcomes.push(await kit.client.workflow.execute(riskAndExecuteWorkflow, {
+        outcomes.push(await ctx.kit.client.workflow.execute(riskAndExecuteWorkflow, {
           workflowId: `signal-replay-${i}`, taskQueue: TASK_QUEUES.trading,
           args: [{ signalId: `replay-${i}`, asset, signalType: i % 3 === 2 ? 'SHORT' : 'LONG', price: yesterday, confidence: 0.8, timestamp: now }],
         }));
       }
       now = START + 22 * DAY + 1000;
-      await kit.client.workflow.execute(protectPositionsWorkflow, { workflowId: `protect-${randomUUID()}`, taskQueue: TASK_QUEUES.trading, args: [{}] });
+      await ctx.kit.client.workflow.execute(protectPositionsWorkflow, { workflowId: `protect-${randomUUID()}`, taskQueue: TASK_QUEUES.trading, args: [{}] });
     });
 
     expect(outcomes).toHaveLength(22);
