@@ -21,6 +21,7 @@ import { syncSchedules } from './services/schedules';
 import { ensureTemporalCli } from './temporal/cli-binary';
 import { connectClient, connectWorkerConnection, ensureSearchAttributes } from './temporal/connection';
 import { startDevServer } from './temporal/dev-server';
+import { installTemporalLogging } from './temporal/logging';
 
 const say = (line: string) => console.log(`[mts] ${line}`);
 
@@ -87,6 +88,7 @@ program.command('worker').description('run workers on their task queues')
     const roles = opts.role.split(',').map((r) => r.trim()) as WorkerRole[];
     const bad = roles.find((r) => !['market-data', 'pipeline', 'trading', 'backtest'].includes(r));
     if (bad) throw new Error(`--role: unknown role "${bad}" (market-data, pipeline, trading, backtest)`);
+    installTemporalLogging(e.LOG_LEVEL);
     const db = connectDatabase(e.DATABASE_URL);
     const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
     const connection = await connectWorkerConnection(temporalAddress(e));
@@ -110,6 +112,7 @@ program.command('dev').description('everything in one process: Temporal dev serv
   .action(async () => {
     const e = env();
     const logger = createLogger(e.LOG_LEVEL);
+    installTemporalLogging(e.LOG_LEVEL);
     const collection = loadCollectionConfig();
     const { keys, generated } = devApiKeys(e);
     await migrateDatabase(e.DATABASE_URL);

@@ -1,5 +1,48 @@
 import pino from 'pino';
 
-export function createLogger(level: string) {
-  return pino({ level, base: { service: 'mts' } });
+/**
+ * Every path a secret can take into a log line: request headers (bearer keys, cookies, API-key
+ * headers), and any field named like a key, secret, token or password at the first two levels.
+ * pino's `redact` replaces the value, never the line, so the event stays readable.
+ */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'req.headers["x-mts-signature"]',
+  'res.headers["set-cookie"]',
+  ...['apiKey', 'apiKeys', 'key', 'secret', 'token', 'password', 'authorization', 'webhookSecret', 'webhookUrl', 'discordUrl']
+    .flatMap((field) => [field, `*.${field}`]),
+];
+
+const SECRET_QUERY = /([?&](?:api_key|apikey|key|token|secret|x_cg_(?:pro|demo)_api_key)=)[^&#\s]*/gi;
+const DISCORD_TOKEN = /(discord(?:app)?\.com\/api\/webhooks\/\d+\/)[\w-]+/gi;
+const BEARER = /(bearer\s+)[\w.~+/=-]+/gi;
+
+/** A URL or message with its query-string secrets, webhook tokens and bearer keys masked. */
+export function redactSecrets(text: string): string {
+  return text.replace(SECRET_QUERY, '$1[Redacted]').replace(DISCORD_TOKEN, '$1[Redacted]').replace(BEARER, '$1[Redacted]');
+}
+
+export function createLogger(level: string, destination?: pino.DestinationStream) {
+  const options: pino.LoggerOptions = {
+    level,
+    base: { service: 'mts' },
+    redact: { paths: REDACTED_PATHS, censor: '[Redacted]' },
+    // Error messages can quote a provider URL with its key; masked before they are written.
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map((a) => (typeof a === 'string' ? redactSecrets(a) : a)) as Parameters<typeof method>);
+      },
+    },
+    serializers: {
+      err: (err: Error) => {
+        const out = pino.stdSerializers.err(err);
+        if (out.message) out.message = redactSecrets(out.message);
+        if (out.stack) out.stack = redactSecrets(out.stack);
+        return out;
+      },
+    },
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -20,6 +20,8 @@ export const notFoundHandler: RequestHandler = (req) => {
   throw new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`);
 };
 
+const BODY_ERROR_CODES: Record<number, string> = { 413: 'payload_too_large', 415: 'unsupported_media_type', 400: 'invalid_body' };
+
 export function errorHandler(log: { error: (obj: object, msg: string) => void }): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     if (err instanceof HttpError) {
@@ -29,6 +31,13 @@ export function errorHandler(log: { error: (obj: object, msg: string) => void })
     // Malformed JSON bodies come from express.json() as a 400 with type entity.parse.failed.
     if ((err as { type?: string }).type === 'entity.parse.failed') {
       res.status(400).json({ error: { code: 'invalid_json', message: `body: ${(err as Error).message}`, details: null } });
+      return;
+    }
+    // body-parser's own refusals (too large, bad charset or encoding, a corrupt gzip body) carry a 4xx.
+    const parserError = err as { type?: string; status?: number; expose?: boolean; message?: string };
+    if (parserError.expose && parserError.status && parserError.status >= 400 && parserError.status < 500) {
+      const code = BODY_ERROR_CODES[parserError.status] ?? 'invalid_body';
+      res.status(parserError.status).json({ error: { code, message: `body: ${parserError.message}`, details: parserError.type ? { type: parserError.type } : null } });
       return;
     }
     log.error({ err }, 'unhandled error');

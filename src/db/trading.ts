@@ -1,22 +1,68 @@
-import { and, desc, eq, lte, sql } from 'drizzle-orm';
+/**
+ * Every query of paper trading: the portfolio row, positions, orders, fills, snapshots and risk
+ * assessments. Activities load the trading core's state here, call the core, and persist what it
+ * changed through these functions; no trading SQL lives anywhere else.
+ */
+import { and, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import type { FillEffect, Side } from '../domain/portfolio';
+import type { ProtectiveOrder, TradingState } from '../domain/trading/core';
+import { DAY_MS } from '../domain/types';
 import type { Database } from './client';
-import { cryptoOhlcv, portfolios, positions, riskAssessments } from './schema';
+import { cryptoOhlcv, fills, orders, portfolios, portfolioSnapshots, positions, riskAssessments } from './schema';
 
 export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+type Db = Database | Tx;
+export type PortfolioRow = typeof portfolios.$inferSelect;
+export type PositionRow = typeof positions.$inferSelect;
+export type FillRow = typeof fills.$inferSelect;
+export type OrderRow = typeof orders.$inferSelect;
+
+const dayString = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
+const dayNumber = (date: string) => Math.floor(Date.parse(`${date}T00:00:00Z`) / DAY_MS);
 
 /** Creates the portfolio with its starting cash the first time it is used. */
-export async function ensurePortfolio(db: Database, id: string, initialCapital: number, day: string): Promise<void> {
+export async function ensurePortfolio(db: Db, id: string, initialCapital: number, day: number): Promise<void> {
   await db.insert(portfolios).values({
-    id, initialCapital, cash: initialCapital, peakEquity: initialCapital, pnlDay: day, dayStartEquity: initialCapital,
+    id, initialCapital, cash: initialCapital, peakEquity: initialCapital, pnlDay: dayString(day), dayStartEquity: initialCapital,
   }).onConflictDoNothing();
 }
 
-export async function loadPortfolio(db: Database | Tx, id: string, lock = false) {
+export async function loadPortfolio(db: Db, id: string, lock = false) {
   const q = db.select().from(portfolios).where(eq(portfolios.id, id));
   const [row] = lock ? await q.for('update') : await q;
   if (!row) throw new Error(`portfolio "${id}" does not exist`);
   const open = await db.select().from(positions).where(eq(positions.portfolioId, id));
   return { portfolio: row, positions: open };
+}
+
+/** The trading core's state from the stored rows: the same book, stops and cooldowns a backtest keeps in memory. */
+export function tradingStateOf(portfolio: PortfolioRow, rows: PositionRow[]): TradingState {
+  const state: TradingState = {
+    book: {
+      cash: portfolio.cash,
+      positions: Object.fromEntries(rows.map((p) => [p.asset, { asset: p.asset, quantity: p.quantity, averagePrice: p.averagePrice, realizedPnl: p.realizedPnl }])),
+      realizedPnl: portfolio.realizedPnl,
+      feesPaid: portfolio.feesPaid,
+      fillIds: [],
+    },
+    protection: {},
+    cooldownUntil: {},
+    peakEquity: portfolio.peakEquity,
+    day: dayNumber(portfolio.pnlDay),
+    dayStartEquity: portfolio.dayStartEquity,
+  };
+  for (const p of rows) {
+    if (p.quantity !== 0 && (p.stopLoss !== null || p.takeProfit !== null)) state.protection[p.asset] = { stopLoss: p.stopLoss, takeProfit: p.takeProfit };
+    if (p.cooldownUntil !== null) state.cooldownUntil[p.asset] = p.cooldownUntil;
+  }
+  return state;
+}
+
+/** Loads the core's state with the marks of the open positions at `asOf`. */
+export async function loadTradingState(db: Db, portfolioId: string, asOf: number, lock = false) {
+  const { portfolio, positions: rows } = await loadPortfolio(db, portfolioId, lock);
+  const marks = await latestCloses(db, rows.filter((p) => p.quantity !== 0).map((p) => p.asset), asOf);
+  return { portfolio, positions: rows, state: tradingStateOf(portfolio, rows), marks };
 }
 
 const barEnd = sql`${cryptoOhlcv.timestamp} + ${cryptoOhlcv.intervalMinutes} * 60000`;
@@ -25,24 +71,119 @@ const barEnd = sql`${cryptoOhlcv.timestamp} + ${cryptoOhlcv.intervalMinutes} * 6
  * The newest bar of an asset that had closed by `asOf`, whatever its length: the next available
  * price for a paper fill. Time-aware, so a replay at a past clock sees the market as it was.
  */
-export async function latestBar(db: Database | Tx, asset: string, asOf: number) {
+export async function latestBar(db: Db, asset: string, asOf: number) {
   const [row] = await db.select().from(cryptoOhlcv).where(and(eq(cryptoOhlcv.asset, asset), lte(barEnd, asOf)))
     .orderBy(desc(barEnd)).limit(1);
   return row;
 }
 
-/** Latest close of each asset at `asOf`, for marking positions. */
-export async function latestCloses(db: Database | Tx, assets: string[], asOf: number): Promise<Record<string, number>> {
-  const marks: Record<string, number> = {};
-  for (const asset of assets) {
-    const bar = await latestBar(db, asset, asOf);
-    if (bar) marks[asset] = bar.close;
-  }
-  return marks;
+/** Latest close of each asset at `asOf`, for marking positions: one query for all of them. */
+export async function latestCloses(db: Db, assets: string[], asOf: number): Promise<Record<string, number>> {
+  if (assets.length === 0) return {};
+  const rows = await db.selectDistinctOn([cryptoOhlcv.asset], { asset: cryptoOhlcv.asset, close: cryptoOhlcv.close }).from(cryptoOhlcv)
+    .where(and(inArray(cryptoOhlcv.asset, assets), lte(barEnd, asOf)))
+    .orderBy(cryptoOhlcv.asset, desc(barEnd));
+  return Object.fromEntries(rows.map((r) => [r.asset, r.close]));
 }
 
-export async function storedAssessment(db: Database, signalId: string, portfolioId: string) {
+export async function storedAssessment(db: Db, signalId: string, portfolioId: string) {
   const [row] = await db.select().from(riskAssessments).where(and(eq(riskAssessments.signalId, signalId), eq(riskAssessments.portfolioId, portfolioId)));
   return row;
 }
 
+/** Records a decision once per signal; a repeated call keeps the first. */
+export async function insertAssessment(db: Db, row: typeof riskAssessments.$inferInsert): Promise<void> {
+  await db.insert(riskAssessments).values(row).onConflictDoNothing();
+}
+
+export async function findOrder(db: Db, id: string): Promise<OrderRow | undefined> {
+  const [row] = await db.select().from(orders).where(eq(orders.id, id));
+  return row;
+}
+
+export async function reservedOrders(db: Db, portfolioId: string): Promise<OrderRow[]> {
+  return db.select().from(orders).where(and(eq(orders.portfolioId, portfolioId), eq(orders.status, 'reserved')));
+}
+
+/** A new order with its notional set aside from free cash. */
+export async function reserveOrderRow(tx: Tx, order: { id: string; portfolioId: string; signalId: string; asset: string; side: Side; notional: number }) {
+  await tx.insert(orders).values({ ...order, status: 'reserved' });
+  await tx.update(portfolios).set({ reservedCash: sql`${portfolios.reservedCash} + ${order.notional}` }).where(eq(portfolios.id, order.portfolioId));
+}
+
+/** Cancels a reserved order and releases its cash; anything else is left as it is. */
+export async function cancelReservedOrder(tx: Tx, portfolioId: string, orderId: string, reason: string, at: number): Promise<void> {
+  const order = await findOrder(tx, orderId);
+  if (!order || order.status !== 'reserved') return;
+  await tx.update(orders).set({ status: 'cancelled', reason, updatedAt: new Date(at) }).where(eq(orders.id, order.id));
+  await tx.update(portfolios).set({ reservedCash: sql`greatest(${portfolios.reservedCash} - ${order.notional}, 0)` }).where(eq(portfolios.id, portfolioId));
+}
+
+export async function findFill(db: Db, id: string): Promise<FillRow | undefined> {
+  const [row] = await db.select().from(fills).where(eq(fills.id, id));
+  return row;
+}
+
+/** Stores a fill once (its id carries the order's); returns the stored row. */
+export async function insertFill(db: Db, fill: typeof fills.$inferInsert): Promise<FillRow> {
+  await db.insert(fills).values(fill).onConflictDoNothing();
+  return (await findFill(db, fill.id))!;
+}
+
+/** An exit order (stop or target) with its fill, once per triggering bar. */
+export async function insertExit(tx: Tx, order: { id: string; portfolioId: string; asset: string; side: Side; notional: number; reason: string },
+  fill: Omit<typeof fills.$inferInsert, 'orderId' | 'portfolioId' | 'asset' | 'side'>): Promise<FillRow> {
+  await tx.insert(orders).values({ ...order, status: 'submitted' }).onConflictDoNothing();
+  return insertFill(tx, { ...fill, orderId: order.id, portfolioId: order.portfolioId, asset: order.asset, side: order.side });
+}
+
+/**
+ * Persists what the core did with a fill: the position (its protection and cooldown as the core now
+ * holds them), the portfolio's cash and totals, the reservation released, the fill applied and its
+ * order filled.
+ */
+export async function persistBooking(tx: Tx, input: {
+  portfolioId: string; fill: FillRow; effect: FillEffect; state: TradingState; at: number; checkedUntil?: number;
+}): Promise<void> {
+  const { portfolioId, fill, effect, state, at } = input;
+  const order = await findOrder(tx, fill.orderId);
+  const release = order?.status === 'reserved' ? order.notional : 0;
+  const levels: ProtectiveOrder | undefined = state.protection[fill.asset];
+  const restarted = Math.sign(effect.after.quantity) !== Math.sign(effect.before.quantity);
+  const positionFields = {
+    quantity: effect.after.quantity, averagePrice: effect.after.averagePrice, realizedPnl: effect.after.realizedPnl,
+    stopLoss: levels?.stopLoss ?? null, takeProfit: levels?.takeProfit ?? null, cooldownUntil: state.cooldownUntil[fill.asset] ?? null,
+    ...(input.checkedUntil !== undefined ? { protectionCheckedUntil: input.checkedUntil } : {}),
+  };
+  await tx.insert(positions).values({ portfolioId, asset: fill.asset, ...positionFields, openedAt: new Date(at) }).onConflictDoUpdate({
+    target: [positions.portfolioId, positions.asset],
+    // A flat or flipped position starts over.
+    set: { ...positionFields, updatedAt: new Date(at), ...(restarted ? { openedAt: new Date(at) } : {}) },
+  });
+  await tx.update(portfolios).set({
+    cash: state.book.cash, realizedPnl: state.book.realizedPnl, feesPaid: state.book.feesPaid,
+    reservedCash: sql`greatest(${portfolios.reservedCash} - ${release}, 0)`,
+  }).where(eq(portfolios.id, portfolioId));
+  await tx.update(fills).set({ applied: true, realizedPnl: effect.realized }).where(eq(fills.id, fill.id));
+  await tx.update(orders).set({ status: 'filled', updatedAt: new Date(at) }).where(eq(orders.id, fill.orderId));
+}
+
+/** The stop and target of a position and how far bars have been checked against them. */
+export async function saveProtection(db: Db, portfolioId: string, asset: string, levels: ProtectiveOrder, checkedUntil: number): Promise<void> {
+  await db.update(positions).set({ stopLoss: levels.stopLoss, takeProfit: levels.takeProfit, protectionCheckedUntil: checkedUntil })
+    .where(and(eq(positions.portfolioId, portfolioId), eq(positions.asset, asset)));
+}
+
+/** The peak and day-start equity the core marked, and a snapshot row for the equity curve. */
+export async function saveMark(tx: Tx, input: {
+  portfolioId: string; state: TradingState; at: number; positionsValue: number; equity: number; reason: string;
+}): Promise<void> {
+  const { state } = input;
+  await tx.update(portfolios).set({
+    peakEquity: state.peakEquity, pnlDay: dayString(state.day), dayStartEquity: state.dayStartEquity, updatedAt: new Date(input.at),
+  }).where(eq(portfolios.id, input.portfolioId));
+  await tx.insert(portfolioSnapshots).values({
+    portfolioId: input.portfolioId, timestamp: input.at, cash: state.book.cash, positionsValue: input.positionsValue, equity: input.equity,
+    drawdown: state.peakEquity > 0 ? 1 - input.equity / state.peakEquity : 0, reason: input.reason,
+  });
+}

@@ -27,8 +27,24 @@ export interface VolatilityAlert {
   threshold_exceeded: true;
 }
 
-export type AlertType = 'signal' | 'volatility_spike';
-export type Alert = { type: 'signal'; body: SignalAlert } | { type: 'volatility_spike'; body: VolatilityAlert };
+/** A filled position the saga could not protect: a person must place its stop. */
+export interface UnprotectedPositionAlert {
+  timestamp: number;
+  asset: string;
+  signal_id: string;
+  fill_id: string;
+  signal_type: 'LONG' | 'SHORT';
+  quantity: number;
+  fill_price: number;
+  reason: string;
+  alert_type: 'unprotected_position';
+}
+
+export type AlertType = 'signal' | 'volatility_spike' | 'unprotected_position';
+export type Alert =
+  | { type: 'signal'; body: SignalAlert }
+  | { type: 'volatility_spike'; body: VolatilityAlert }
+  | { type: 'unprotected_position'; body: UnprotectedPositionAlert };
 
 /** `timestamp` is the decision time (asOf), so the same decision always makes the same alert. */
 export function signalAlert(s: AggregatedSignal): Alert {

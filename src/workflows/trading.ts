@@ -10,11 +10,20 @@ const trading = proxyActivities<TradingActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
 });
 
+/** Protection is retried longer: a position that stays unprotected is worse than a slow saga. */
+const protection = proxyActivities<TradingActivities>({
+  taskQueue: TASK_QUEUES.trading,
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
+});
+
 /**
  * The per-signal saga, run under workflow id `signal-<signal id>` so a signal executes at most once:
- * assess risk against the live portfolio (recorded) → stop if rejected → reserve cash → paper fill →
- * book the fill → register stop loss and take profit. A failure after the reservation and before the
- * fill is booked runs the compensation (cancel the order, release the cash); once booked, a trade stands.
+ * assess (the trading core's decision, recorded) → stop if rejected → reserve cash → paper fill →
+ * book the fill → protect (stop and target from the fill price). A failure after the reservation and
+ * before the fill is booked runs the compensation (cancel the order, release the cash). Once booked,
+ * a trade stands: protection is retried, and if it still fails the outcome is `filled_unprotected`
+ * with an alert, never `compensated`.
  */
 export async function riskAndExecuteWorkflow(signal: ExecutionSignal): Promise<SagaOutcome> {
   const assessment = await trading.assessSignalRisk(signal);
@@ -32,18 +41,25 @@ export async function riskAndExecuteWorkflow(signal: ExecutionSignal): Promise<S
     throw err;
   }
   let fill;
+  let booked;
   try {
     fill = await trading.executeOrder({ orderId });
-    const booked = await trading.applyFillToPortfolio({ fillId: fill.fillId });
-    await trading.registerProtection({ asset: signal.asset, stopLoss: assessment.stopLossPrice, takeProfit: assessment.takeProfitPrice });
-    return {
-      status: 'filled', signalId: signal.signalId, orderId, fill, realized: booked.realized,
-      stopLoss: assessment.stopLossPrice, takeProfit: assessment.takeProfitPrice,
-    };
+    booked = await trading.applyFillToPortfolio({ fillId: fill.fillId });
   } catch (err) {
     const reason = innermostMessage(err);
     await trading.cancelOrder({ orderId, reason });
     return { status: 'compensated', signalId: signal.signalId, orderId, reason };
+  }
+  try {
+    const levels = await protection.registerProtection({ fillId: fill.fillId });
+    return {
+      status: 'filled', signalId: signal.signalId, orderId, fill, realized: booked.realized,
+      stopLoss: levels?.stopLoss ?? null, takeProfit: levels?.takeProfit ?? null,
+    };
+  } catch (err) {
+    const reason = innermostMessage(err);
+    await trading.reportUnprotected({ signal, fill, reason });
+    return { status: 'filled_unprotected', signalId: signal.signalId, orderId, fill, realized: booked.realized, reason };
   }
 }
 

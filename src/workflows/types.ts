@@ -143,7 +143,9 @@ export interface ExecutedFill {
 
 export type SagaOutcome =
   | { status: 'rejected'; signalId: string; reason: string }
-  | { status: 'filled'; signalId: string; orderId: string; fill: ExecutedFill; realized: number; stopLoss: number; takeProfit: number }
+  | { status: 'filled'; signalId: string; orderId: string; fill: ExecutedFill; realized: number; stopLoss: number | null; takeProfit: number | null }
+  /** Booked, but its stop and target could not be placed: alerted, and a person must act. */
+  | { status: 'filled_unprotected'; signalId: string; orderId: string; fill: ExecutedFill; realized: number; reason: string }
   | { status: 'compensated'; signalId: string; orderId: string; reason: string };
 
 export interface ProtectiveExit {

@@ -233,3 +233,31 @@ describe('POST /api/v1/assess-risk', () => {
     expect(res.body.error.details.map((d: { field: string }) => d.field)).toContain(field);
   });
 });
+
+describe('request bodies the parser refuses', () => {
+  const post = (headers: Record<string, string>, body: string | Buffer) =>
+    fetch(`${base}/api/v1/assess-risk`, { method: 'POST', headers: { authorization: `Bearer ${keys.read}`, ...headers }, body });
+
+  it.each([
+    ['a body over 1 MB', { 'content-type': 'application/json' }, JSON.stringify({ pad: 'x'.repeat(1_100_000) }), 413, 'payload_too_large'],
+    ['an unknown charset', { 'content-type': 'application/json; charset=bogus' }, '{}', 415, 'unsupported_media_type'],
+    ['an unknown content-encoding', { 'content-type': 'application/json', 'content-encoding': 'bogus' }, '{}', 415, 'unsupported_media_type'],
+    ['a corrupt gzip body', { 'content-type': 'application/json', 'content-encoding': 'gzip' }, 'not gzip at all', 400, 'invalid_body'],
+  ])('%s → %s, not a 500', async (_name, headers, body, status, code) => {
+    const res = await post(headers, body);
+    expect(res.status).toBe(status);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(code);
+  });
+});
+
+describe('logs', () => {
+  it('hold no API key, valid or guessed, after every request of this file', async () => {
+    const guessed = 'guessed-key-that-is-wrong-0001';
+    expect((await call('GET', '/api/v1/portfolio', guessed)).status).toBe(401);
+    const logs = api.logs();
+    // The requests were logged (so the check below looked at real lines), with their headers redacted.
+    expect(logs).toContain('"url":"/api/v1/portfolio"');
+    expect(logs).toContain('"authorization":"[Redacted]"');
+    for (const key of [...Object.values(keys), guessed]) expect(logs).not.toContain(key);
+  });
+});

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
-import pino from 'pino';
+import { Writable } from 'node:stream';
 import { inject } from 'vitest';
 import { createApp } from '../../src/api/app';
 import { parseApiKeys } from '../../src/api/auth';
@@ -10,18 +10,24 @@ import { loadExecutionConfig } from '../../src/config/execution';
 import { loadRiskConfig } from '../../src/config/risk';
 import { loadStrategyConfigs } from '../../src/config/strategies';
 import type { DatabaseHandle } from '../../src/db/client';
+import { createLogger } from '../../src/logger';
 import { AlertStream } from '../../src/services/alert-stream';
 
 /** The real Express app on an ephemeral port, wired to the test database and Temporal. */
 export async function startTestApi(client: Client, handle: DatabaseHandle, apiKeys: string) {
   const alertStream = new AlertStream(inject('databaseUrl'));
+  // The production logger at info, written to memory: tests read what an operator's log would hold.
+  const lines: string[] = [];
+  const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
   const app = createApp(
     { db: handle.db, temporal: client, collection: loadCollectionConfig(), strategies: loadStrategyConfigs(), alertStream, risk: loadRiskConfig(), execution: { ...loadExecutionConfig(), portfolioId: 'test' } },
-    { apiKeys: parseApiKeys(apiKeys), logger: pino({ level: 'silent' }) },
+    { apiKeys: parseApiKeys(apiKeys), logger: createLogger('info', sink) },
   );
   const server: Server = await new Promise((r) => { const s = app.listen(0, '127.0.0.1', () => r(s)); });
   return {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    /** Every log line the app has written so far. */
+    logs: () => lines.join(''),
     async close() {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

@@ -96,20 +96,24 @@ describe('backtest engine, hand-worked', () => {
     expect(off.equity.value.at(-1)).toBeCloseTo(on.equity.value.at(-1)!, 9);
   });
 
-  it('shorting allowed: a partial close, then a flip from long to short', () => {
+  it('shorting allowed: an opposite signal flips the long into a short, a repeated one adds to it', () => {
     const r = run({ fillAt: 'close', allowShort: true }, { [D(1)]: 'LONG', [D(3)]: 'SHORT', [D(4)]: 'SHORT' });
-    // D1 buy 50 @ 100. D3: equity 10,400, sell 5,200 / 108 = 48.148 (realised 48.148 × 8).
-    // D4: equity 10,385.19, sell 5,192.59 / 100 = 51.926: closes 1.852, opens 50.074 short @ 100.
-    // D5: the short is bought back at the last close 102.
-    const sold = 5200 / 108;
-    const rest = 50 - sold;
-    const d4 = (10_200 + rest * 100) * 0.5 / 100;
-    expect(r.fills.map((f) => f.side)).toEqual(['BUY', 'SELL', 'SELL', 'BUY']);
-    expect(r.trades.map((t) => [t.direction, t.entryTime, t.exitTime])).toEqual([['LONG', D(1), D(4)], ['SHORT', D(4), D(5)]]);
-    expect(r.trades[0].grossPnl).toBeCloseTo(sold * 8, 9);
-    expect(r.trades[1].quantity).toBeCloseTo(d4 - rest, 9);
-    expect(r.trades[1].grossPnl).toBeCloseTo((d4 - rest) * -2, 9);
-    expect(r.equity.value.at(-1)).toBeCloseTo(10_000 + sold * 8 - (d4 - rest) * 2, 9);
+    // D1 buy 50 @ 100 (cash 5,000). D3: equity 5,000 + 50 × 108 = 10,400: sell the 50 held plus
+    // 5,200 / 108 = 48.148 short @ 108 (cash 15,600). D4: equity 15,600 − 48.148 × 100 = 10,785.19:
+    // sell 5,392.59 / 100 = 53.926 more @ 100. D5: the short is bought back at the last close 102.
+    const short1 = 5200 / 108;
+    const cashD3 = 5000 + (50 + short1) * 108;
+    const short2 = (cashD3 - short1 * 100) * 0.5 / 100;
+    expect(r.fills.map((f) => [f.side, f.time])).toEqual([['BUY', D(1)], ['SELL', D(3)], ['SELL', D(4)], ['BUY', D(5)]]);
+    expect(r.fills[1].quantity).toBeCloseTo(50 + short1, 9);
+    expect(r.fills[2].quantity).toBeCloseTo(short2, 9);
+    expect(r.trades.map((t) => [t.direction, t.entryTime, t.exitTime])).toEqual([['LONG', D(1), D(3)], ['SHORT', D(3), D(5)]]);
+    expect(r.trades[0]).toMatchObject({ entryPrice: 100, exitPrice: 108 });
+    expect(r.trades[0].grossPnl).toBeCloseTo(400, 9);
+    expect(r.trades[1].quantity).toBeCloseTo(short1 + short2, 9);
+    expect(r.trades[1].entryPrice).toBeCloseTo((short1 * 108 + short2 * 100) / (short1 + short2), 9);
+    expect(r.trades[1].grossPnl).toBeCloseTo(short1 * (108 - 102) + short2 * (100 - 102), 9);
+    expect(r.equity.value.at(-1)).toBeCloseTo(10_000 + 400 + short1 * 6 - short2 * 2, 9);
   });
 
   it('protective orders from the risk levels: a target inside a bar, and the stop first when both are', () => {

@@ -133,15 +133,15 @@ describe('backtest engine: the incremental path and its invariants', () => {
     const st = initialState(inp);
     while (st.cursor < queue.length) {
       advance(inp, queue, st, 1);
-      expect(latestEquity(st)).toBeCloseTo(equity(st.book, st.marks), 6);
+      expect(latestEquity(st)).toBeCloseTo(equity(st.trading.book, st.marks), 6);
     }
     const result = finish(inp, st);
     expect(result.fills.length).toBeGreaterThan(100);
     const fees = result.fills.reduce((sum, f) => sum + f.fee, 0);
     const cashFlow = result.fills.reduce((sum, f) => sum + (f.side === 'BUY' ? -1 : 1) * f.quantity * f.price - f.fee, 0);
-    expect(st.book.feesPaid).toBeCloseTo(fees, 6);
-    expect(st.book.cash).toBeCloseTo(100_000 + cashFlow, 6);
-    expect(result.equity.value.at(-1)).toBeCloseTo(st.book.cash, 6);
+    expect(st.trading.book.feesPaid).toBeCloseTo(fees, 6);
+    expect(st.trading.book.cash).toBeCloseTo(100_000 + cashFlow, 6);
+    expect(result.equity.value.at(-1)).toBeCloseTo(st.trading.book.cash, 6);
     expect(result.periodsPerYear).toBe(365);
   });
 });

@@ -41,15 +41,18 @@ describe('riskAndExecuteWorkflow', () => {
     expect(outcome.fill.price).toBeCloseTo(50_050, 9);
     expect(outcome.fill.quantity).toBeCloseTo(0.0036, 12);
     expect(outcome.fill.fee).toBeCloseTo(0.0036 * 50_050 * 0.001, 12);
-    expect(outcome.stopLoss).toBeCloseTo(49_000, 9);
-    expect(outcome.takeProfit).toBeCloseTo(52_000, 9);
+    // Stop and target from the fill price, not the signal's: 50,050 × 0.98 and 50,050 + 2 × 1,001.
+    expect(outcome.stopLoss).toBeCloseTo(49_049, 9);
+    expect(outcome.takeProfit).toBeCloseTo(52_052, 9);
 
     const [p] = await handle.db.select().from(portfolios);
     const cost = 0.0036 * 50_050;
     expect(p.cash).toBeCloseTo(10_000 - cost - outcome.fill.fee, 9);
     expect(p.reservedCash).toBe(0);
     const [pos] = await handle.db.select().from(positions);
-    expect(pos).toMatchObject({ asset: 'bitcoin', stopLoss: 49_000, takeProfit: 52_000 });
+    expect(pos.asset).toBe('bitcoin');
+    expect(pos.stopLoss).toBeCloseTo(49_049, 9);
+    expect(pos.takeProfit).toBeCloseTo(52_052, 9);
     expect(pos.quantity).toBeCloseTo(0.0036, 12);
     const [snap] = await handle.db.select().from(portfolioSnapshots);
     // Equity = cash + position marked at the last close.
@@ -113,15 +116,15 @@ describe('protectPositionsWorkflow', () => {
     await withWorkers([await tradingWorker(kit, deps)], async () => {
       const entry = await runSaga(signal());
       expect(entry.status).toBe('filled');
-      // Next bar dips to 48,500 (below the 49,000 stop) and closes back at 50,200.
+      // Next bar dips to 48,500 (below the 49,049 stop: 2% under the 50,050 fill) and closes back at 50,200.
       const t = Date.UTC(2026, 0, 1, 0, 15);
       await upsertCandles(handle.db, 'bitcoin', 15, 'simulated', [{ timestamp: t, open: 50_000, high: 50_300, low: 48_500, close: 50_200, volume: 1 }]);
       const exits = await kit.client.workflow.execute(protectPositionsWorkflow, { workflowId: `protect-${randomUUID()}`, taskQueue: TASK_QUEUES.trading, args: [{ assets: ['bitcoin'] }] });
       expect(exits).toHaveLength(1);
-      // Exit at the stop, less slippage: 10 bps fixed + 0 × range → 49,000 × 0.999.
+      // Exit at the stop, less slippage: 10 bps fixed + 0 × range → 49,049 × 0.999.
       expect(exits[0]).toMatchObject({ asset: 'bitcoin', kind: 'stop_loss', at: t + 15 * 60_000 });
-      expect(exits[0].price).toBeCloseTo(49_000 * 0.999, 9);
-      expect(exits[0].realized).toBeCloseTo(0.0036 * (49_000 * 0.999 - 50_050), 9);
+      expect(exits[0].price).toBeCloseTo(49_049 * 0.999, 9);
+      expect(exits[0].realized).toBeCloseTo(0.0036 * (49_049 * 0.999 - 50_050), 9);
       const [pos] = await handle.db.select().from(positions);
       expect(pos.quantity).toBe(0);
       expect(pos.cooldownUntil).toBe(t + 15 * 60_000 + 240 * 60_000);
@@ -147,9 +150,9 @@ describe('protectPositionsWorkflow', () => {
       const t = Date.UTC(2026, 0, 1, 0, 15);
       await upsertCandles(handle.db, 'bitcoin', 15, 'simulated', [{ timestamp: t, open: 49_000, high: 49_100, low: 47_500, close: 47_800, volume: 1 }]);
       const exits = await kit.client.workflow.execute(protectPositionsWorkflow, { workflowId: `protect-${randomUUID()}`, taskQueue: TASK_QUEUES.trading, args: [{}] });
-      // Target 48,000 = 50,000 − 2 × 2% × 50,000; bought back at 48,000 × 1.001.
+      // Sold at 50,000 × 0.999 = 49,950; target 49,950 − 2 × 2% × 49,950 = 47,952; bought back at 47,952 × 1.001.
       expect(exits).toEqual([expect.objectContaining({ kind: 'take_profit' })]);
-      expect(exits[0].price).toBeCloseTo(48_000 * 1.001, 9);
+      expect(exits[0].price).toBeCloseTo(49_950 * 0.96 * 1.001, 9);
     });
   });
 });
@@ -185,7 +188,9 @@ describe('external signals and the portfolio API', () => {
       expect(summary.equity).toBeCloseTo(summary.cash + summary.positionsValue, 9);
       expect(summary.openPositions).toBe(1);
       const { positions: open } = JSON.parse((await call('GET', '/api/v1/portfolio/positions', 'read-key-0001')).text);
-      expect(open[0]).toMatchObject({ asset: 'bitcoin', side: 'LONG', mark: 50_000, stopLoss: 49_000, takeProfit: 52_000 });
+      expect(open[0]).toMatchObject({ asset: 'bitcoin', side: 'LONG', mark: 50_000 });
+      expect(open[0].stopLoss).toBeCloseTo(50_050 * 0.98, 9);
+      expect(open[0].takeProfit).toBeCloseTo(50_050 * 1.04, 9);
       const { trades } = JSON.parse((await call('GET', '/api/v1/portfolio/trades', 'read-key-0001')).text);
       expect(trades).toHaveLength(1);
       expect(trades[0].symbol).toBe('BTCUSDT');

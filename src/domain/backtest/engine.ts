@@ -1,25 +1,36 @@
 import { aggregateAssetSignals, type AggregationSettings, type PastSignal, RegimeTracker, trackRecord } from '../aggregation';
-import { type Bar, type FillModel, marketFill, protectiveTrigger } from '../fills';
+import type { Bar, FillModel } from '../fills';
 import { type ClosedTrade, type PerformanceMetrics, performanceMetrics } from '../metrics';
-import { applyFill, type Book, equity as bookEquity, hasOpenPosition, newBook, type Side } from '../portfolio';
-import { assessRisk, type RiskConfig, stopLossPrice, takeProfitPrice } from '../risk';
+import { equity as bookEquity, hasOpenPosition, type Side } from '../portfolio';
+import type { RiskConfig } from '../risk';
 import { knownCount, type MarketData, type PriceSeries, type SignalType, type TradingSignal } from '../signals';
 import type { AssetStream, Strategy } from '../strategies/framework';
+import {
+  fillPrice, markToMarket, newTradingState, onBarClose, onExitFill, onFill, onSignal, type Order, type OrderPolicy, orderQuantity,
+  protect, type ProtectiveExit, type RejectionRule, type Sizing, type TradingRules, type TradingState, utcDayOf,
+} from '../trading/core';
 import { DAY_MS } from '../types';
 
 /**
  * Execution conventions: explicit options, never hidden choices. The defaults are paper trading's:
  * fill at the next bar's open, the paper fill model, risk-module sizing, fractional units, shorts
- * allowed, protective stop and target, open positions closed at the last bar.
+ * allowed, protective stop and target (trailing and cooldown as configured), open positions closed
+ * at the last bar. The trading rules themselves are the core's (src/domain/trading).
  */
 export interface BacktestConventions {
   fillAt: 'next_open' | 'close';
   fillModel: FillModel;
-  sizing: { kind: 'risk' } | { kind: 'fixed_fraction'; fraction: number } | { kind: 'all_in' };
+  sizing: Sizing;
   units: 'fractional' | 'whole';
   allowShort: boolean;
   protective: boolean;
   closeAtEnd: boolean;
+  /** Trailing stop distance (fraction) or null for fixed stops; absent: fixed. */
+  trailingStopPct?: number | null;
+  /** Re-entry cooldown after a stop-out; absent: none. */
+  stopCooldownMinutes?: number;
+  /** Periods per year the metrics are annualised with; absent: from the calendar of the data. */
+  periodsPerYear?: number;
 }
 
 export interface BacktestInput {
@@ -76,6 +87,8 @@ export interface BacktestResult {
   /** Share of decision times with an open position. */
   exposureTime: number;
   rejections: number;
+  /** Rejected signals by the rule that refused them. */
+  rejectionsByRule: Partial<Record<RejectionRule, number>>;
   bars: number;
 }
 
@@ -90,8 +103,6 @@ export interface EventQueue {
   time: Float64Array;
 }
 
-/** An order waiting for the next open: a notional to convert at that price, or an exact quantity to close. */
-interface Pending { asset: string; side: Side; notional: number; quantity?: number; stop: number | null; target: number | null }
 
 /** The equity curve so far, a point per close, in typed columns grown by doubling: `length` points are used. */
 export interface EquityColumns {
@@ -108,7 +119,8 @@ export interface EquityColumns {
 export interface EngineState {
   /** Index of the next bar to process in the event queue. */
   cursor: number;
-  book: Book;
+  /** The trading core's state: book, stops and targets, cooldowns, peak and day-start equity. */
+  trading: TradingState;
   fillSeq: number;
   marks: Record<string, number>;
   fills: BacktestFill[];
@@ -117,15 +129,12 @@ export interface EngineState {
   closedPnl: number[];
   /** Asset → index in `trades` of its open trade. */
   openTrade: Record<string, number>;
-  protection: Record<string, { stop: number | null; target: number | null }>;
-  pending: Pending[];
+  /** Orders decided at a close, waiting for the next bar's open. */
+  pending: Order[];
   past: PastSignal[];
   equity: EquityColumns;
-  peak: number;
-  dayStart: number;
-  day: number;
   exposedSteps: number;
-  rejections: number;
+  rejections: Partial<Record<RejectionRule, number>>;
 }
 
 /** Merges the assets' bars inside [from, to] by close time; ties go to the asset first by name. */
@@ -191,8 +200,8 @@ function runtimeOf(input: BacktestInput, st: EngineState): Runtime {
       signalled: input.strategies.map(() => new Uint8Array(input.assets.length)),
       fed: new Int32Array(input.assets.length).fill(-1),
       mark: Float64Array.from(input.assets, (a) => st.marks[a] ?? Number.NaN),
-      quantity: Float64Array.from(input.assets, (a) => st.book.positions[a]?.quantity ?? 0),
-      exposed: hasOpenPosition(st.book),
+      quantity: Float64Array.from(input.assets, (a) => st.trading.book.positions[a]?.quantity ?? 0),
+      exposed: hasOpenPosition(st.trading.book),
       pastExpired: 0,
       bar: { open: 0, high: 0, low: 0, close: 0 },
     };
@@ -216,17 +225,38 @@ function feed(rt: Runtime, a: number, index: number) {
 
 export function initialState(input: BacktestInput): EngineState {
   return {
-    cursor: 0, book: newBook(input.initialCapital), fillSeq: 0, marks: {}, fills: [], trades: [], closedPnl: [], openTrade: {}, protection: {}, pending: [], past: [],
-    equity: { length: 0, time: new Float64Array(1024), value: new Float64Array(1024) }, peak: input.initialCapital, dayStart: input.initialCapital, day: -1, exposedSteps: 0, rejections: 0,
+    cursor: 0, trading: newTradingState(input.initialCapital), fillSeq: 0, marks: {}, fills: [], trades: [], closedPnl: [], openTrade: {}, pending: [], past: [],
+    equity: { length: 0, time: new Float64Array(1024), value: new Float64Array(1024) }, exposedSteps: 0, rejections: {},
   };
 }
 
-function fillInto(st: EngineState, c: BacktestConventions, asset: string, side: Side, quantity: number, reference: number, volatility: number, time: number, reason: BacktestFill['reason']) {
-  if (!(quantity > 0)) return;
-  const f = marketFill(side, quantity, reference, volatility, c.fillModel);
-  const before = st.book.positions[asset]?.quantity ?? 0;
-  const effect = applyFill(st.book, { id: `bt${++st.fillSeq}`, asset, side, quantity, price: f.price, fee: f.fee, timestamp: time });
-  st.book = { ...effect.book, fillIds: [] };
+/** The core's rules as the conventions set them. */
+export function tradingRules(input: BacktestInput): TradingRules {
+  const c = input.conventions;
+  return { risk: input.risk, fillModel: c.fillModel, trailingStopPct: c.trailingStopPct ?? null, stopCooldownMinutes: c.stopCooldownMinutes ?? 0 };
+}
+
+function orderPolicy(c: BacktestConventions): OrderPolicy {
+  return { sizing: c.sizing, units: c.units, allowShort: c.allowShort, protective: c.protective };
+}
+
+/** What the engine keeps per run beside the JSON state: the rules and policy, built once. */
+const rulesOf = new WeakMap<BacktestInput, { rules: TradingRules; policy: OrderPolicy }>();
+function settingsOf(input: BacktestInput) {
+  let s = rulesOf.get(input);
+  if (!s) rulesOf.set(input, (s = { rules: tradingRules(input), policy: orderPolicy(input.conventions) }));
+  return s;
+}
+
+/** A fill through the core (an exit when `exit` is given) and the round-trip bookkeeping of the trade it touches. */
+function fillInto(st: EngineState, input: BacktestInput, asset: string, side: Side, quantity: number, reference: number, volatility: number, time: number,
+  reason: BacktestFill['reason'], exit?: ProtectiveExit) {
+  if (!(quantity > 0)) return undefined;
+  const { rules } = settingsOf(input);
+  const f = fillPrice(side, quantity, reference, volatility, rules);
+  const before = st.trading.book.positions[asset]?.quantity ?? 0;
+  const fill = { id: `bt${++st.fillSeq}`, asset, side, quantity, price: f.price, fee: f.fee, timestamp: time };
+  const effect = exit ? onExitFill(st.trading, exit, fill, time, rules) : onFill(st.trading, fill);
   st.fills.push({ time, asset, side, quantity, price: f.price, fee: f.fee, slippage: f.slippageCost, reason, realized: effect.realized });
   const after = effect.after.quantity;
   // The part of this fill that reduced the open trade; the rest (if any) opens the next one.
@@ -244,7 +274,6 @@ function fillInto(st: EngineState, c: BacktestConventions, asset: string, side: 
       t.returnPct = t.pnl / (t.entryPrice * t.quantity);
       st.closedPnl.push(t.pnl);
       delete st.openTrade[asset];
-      delete st.protection[asset];
     } else if (Math.abs(after) > t.quantity) {
       t.quantity = Math.abs(after);
       t.entryPrice = effect.after.averagePrice;
@@ -257,22 +286,7 @@ function fillInto(st: EngineState, c: BacktestConventions, asset: string, side: 
     });
     st.openTrade[asset] = st.trades.length - 1;
   }
-}
-
-function sizeOrder(st: EngineState, input: BacktestInput, s: TradingSignal, price: number): { notional: number; stop: number | null; target: number | null } | undefined {
-  const c = input.conventions;
-  const equityNow = bookEquity(st.book, st.marks);
-  if (c.sizing.kind === 'risk') {
-    const exposures = Object.values(st.book.positions).filter((p) => p.quantity !== 0)
-      .map((p) => ({ asset: p.asset, exposure: Math.abs(p.quantity) * (st.marks[p.asset] ?? p.averagePrice) }));
-    const a = assessRisk({ signalId: `${s.asset}-${s.timestamp}`, asset: s.asset, signalType: s.signalType, price, confidence: s.confidence },
-      { totalEquity: equityNow, currentDrawdown: st.peak > 0 ? 1 - equityNow / st.peak : 0, dailyPnl: equityNow - st.dayStart, positions: exposures }, input.risk, () => 0);
-    if (!a.isApproved) return undefined;
-    return { notional: a.recommendedPositionSize, stop: a.stopLossPrice, target: a.takeProfitPrice };
-  }
-  const notional = c.sizing.kind === 'fixed_fraction' ? equityNow * c.sizing.fraction : s.signalType === 'LONG' ? Math.max(st.book.cash, 0) : equityNow;
-  const stop = stopLossPrice(s.signalType, price, input.risk);
-  return { notional, stop, target: takeProfitPrice(s.signalType, price, stop, input.risk) };
+  return f;
 }
 
 /**
@@ -282,9 +296,8 @@ function sizeOrder(st: EngineState, input: BacktestInput, s: TradingSignal, pric
  * signal allocates nothing: the strategies and regimes update incrementally.
  */
 export function advance(input: BacktestInput, queue: EventQueue, st: EngineState, maxBars = Infinity): EngineState {
-  const c = input.conventions;
   const rt = runtimeOf(input, st);
-  const units = (q: number) => (c.units === 'whole' ? Math.floor(q + 1e-9) : q);
+  const { rules } = settingsOf(input);
   const stopAt = Math.min(queue.length, st.cursor + maxBars);
   while (st.cursor < stopAt) {
     const first = st.cursor;
@@ -300,19 +313,16 @@ export function advance(input: BacktestInput, queue: EventQueue, st: EngineState
       const bar = rt.bar;
       bar.open = s.open[i]; bar.high = s.high[i]; bar.low = s.low[i]; bar.close = s.close[i];
       const range = (bar.high - bar.low) / bar.close;
-      if (st.pending.length) fillPending(input, rt, st, a, range, time, units);
-      const q = rt.quantity[a];
-      const prot = q !== 0 ? st.protection[input.assets[a]] : undefined;
-      if (prot) {
-        const trigger = protectiveTrigger(q > 0 ? 'LONG' : 'SHORT', prot.stop, prot.target, bar);
-        if (trigger) fill(input, rt, st, a, q > 0 ? 'SELL' : 'BUY', Math.abs(q), trigger.price, range, time, trigger.kind);
+      if (st.pending.length) fillPending(input, rt, st, a, range, time);
+      if (rt.quantity[a] !== 0) {
+        const exit = onBarClose(st.trading, input.assets[a], bar, rules);
+        if (exit) fill(input, rt, st, a, exit.side, exit.quantity, exit.referencePrice, range, time, exit.kind, exit);
       }
       rt.mark[a] = bar.close;
       feed(rt, a, i);
     }
 
-    const today = Math.floor((time - 1) / DAY_MS);
-    if (today !== st.day) { st.day = today; st.dayStart = markedEquity(rt, st); }
+    markToMarket(st.trading, markedEquity(rt, st), time);
 
     let produced: TradingSignal[] | undefined;
     for (let k = 0; k < input.strategies.length; k++) {
@@ -331,11 +341,10 @@ export function advance(input: BacktestInput, queue: EventQueue, st: EngineState
     }
     if (produced) {
       syncMarks(input, rt, st);
-      decide(input, queue, st, rt, first, end, time, produced, units);
+      decide(input, queue, st, rt, first, end, time, produced);
     }
 
     const eq = markedEquity(rt, st);
-    if (eq > st.peak) st.peak = eq;
     if (rt.exposed) st.exposedSteps += 1;
     appendEquity(st.equity, time, eq);
   }
@@ -409,7 +418,7 @@ export function restoreState(checkpoint: EngineCheckpoint, earlier: { time: numb
 
 /** Cash + Σ quantity × mark, as `equity` in the portfolio module, over the runtime's typed arrays. */
 function markedEquity(rt: Runtime, st: EngineState): number {
-  let value = st.book.cash;
+  let value = st.trading.book.cash;
   for (let a = 0; a < rt.quantity.length; a++) if (rt.quantity[a] !== 0) value += rt.quantity[a] * rt.mark[a];
   return value;
 }
@@ -418,22 +427,28 @@ function syncMarks(input: BacktestInput, rt: Runtime, st: EngineState) {
   for (let a = 0; a < rt.mark.length; a++) if (!Number.isNaN(rt.mark[a])) st.marks[input.assets[a]] = rt.mark[a];
 }
 
-/** A fill through the portfolio book, mirrored into the runtime's quantities. */
-function fill(input: BacktestInput, rt: Runtime, st: EngineState, a: number, side: Side, quantity: number, reference: number, volatility: number, time: number, reason: BacktestFill['reason']) {
+/** A fill through the core, mirrored into the runtime's quantities. */
+function fill(input: BacktestInput, rt: Runtime, st: EngineState, a: number, side: Side, quantity: number, reference: number, volatility: number, time: number,
+  reason: BacktestFill['reason'], exit?: ProtectiveExit) {
   const asset = input.assets[a];
-  fillInto(st, input.conventions, asset, side, quantity, reference, volatility, time, reason);
-  rt.quantity[a] = st.book.positions[asset]?.quantity ?? 0;
+  const f = fillInto(st, input, asset, side, quantity, reference, volatility, time, reason, exit);
+  rt.quantity[a] = st.trading.book.positions[asset]?.quantity ?? 0;
   rt.exposed = rt.quantity.some((q) => q !== 0);
+  return f;
+}
+
+/** An order filled at a reference price, then protected from its fill price when the conventions say so. */
+function fillOrder(input: BacktestInput, rt: Runtime, st: EngineState, a: number, order: Order, reference: number, volatility: number, time: number) {
+  const { rules, policy } = settingsOf(input);
+  const f = fill(input, rt, st, a, order.side, orderQuantity(st.trading, order, reference, policy.units), reference, volatility, time, 'signal');
+  if (f && policy.protective) protect(st.trading, order.asset, f.price, rules);
 }
 
 /** Orders decided at an earlier close fill at this bar's open. */
-function fillPending(input: BacktestInput, rt: Runtime, st: EngineState, a: number, range: number, time: number, units: (q: number) => number) {
+function fillPending(input: BacktestInput, rt: Runtime, st: EngineState, a: number, range: number, time: number) {
   const asset = input.assets[a];
   const open = rt.bar.open;
-  for (const p of st.pending.filter((x) => x.asset === asset)) {
-    fill(input, rt, st, a, p.side, p.quantity ?? units(p.notional / open), open, range, time, 'signal');
-    if (input.conventions.protective && rt.quantity[a] !== 0) st.protection[asset] = { stop: p.stop, target: p.target };
-  }
+  for (const order of st.pending.filter((x) => x.asset === asset)) fillOrder(input, rt, st, a, order, open, range, time);
   st.pending = st.pending.filter((x) => x.asset !== asset);
 }
 
@@ -444,8 +459,9 @@ function groupHas(input: BacktestInput, queue: EventQueue, first: number, end: n
 
 /** The decision path at one close with signals: aggregation per asset, then risk and the order. */
 function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Runtime, first: number, end: number, time: number,
-  produced: TradingSignal[], units: (q: number) => number) {
+  produced: TradingSignal[]) {
   const c = input.conventions;
+  const { rules, policy } = settingsOf(input);
   const lookback = input.historyDays * DAY_MS;
   const records = () => trackRecord(st.past, input.data, time, input.aggregation.trackRecordHorizonDays * DAY_MS, lookback);
   for (let g = first; g < end; g++) {
@@ -455,22 +471,18 @@ function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Ru
     if (!own.length) continue;
     const agg = aggregateAssetSignals(own, { regime: rt.regimes[a].regime(), records }, input.aggregation);
     if (!agg) continue;
-    const held = rt.quantity[a];
-    if (agg.signalType === 'SHORT' && !c.allowShort && held <= 0) continue;
-    const s = rt.series[a];
-    const i = queue.index[g];
-    const close = s.close[i];
-    // Sized and protected at the signal's price, as the paper-trading saga does.
-    const size = sizeOrder(st, input, agg, agg.price);
-    if (!size) { st.rejections += 1; continue; }
-    const side: Side = agg.signalType === 'LONG' ? 'BUY' : 'SELL';
-    // Without shorting, a SHORT closes the long: exactly the quantity held.
-    const closeOnly = agg.signalType === 'SHORT' && !c.allowShort ? held : undefined;
+    const decision = onSignal(st.trading, { signalId: `${asset}-${time}`, asset, signalType: agg.signalType, price: agg.price, confidence: agg.confidence },
+      { time, marks: st.marks, rules, policy });
+    if (decision.kind === 'rejected') {
+      st.rejections[decision.rule] = (st.rejections[decision.rule] ?? 0) + 1;
+      continue;
+    }
     if (c.fillAt === 'close') {
-      fill(input, rt, st, a, side, closeOnly ?? units(size.notional / close), close, (s.high[i] - s.low[i]) / close, time, 'signal');
-      if (c.protective && rt.quantity[a] !== 0) st.protection[asset] = { stop: size.stop, target: size.target };
+      const s = rt.series[a];
+      const i = queue.index[g];
+      fillOrder(input, rt, st, a, decision.order, s.close[i], (s.high[i] - s.low[i]) / s.close[i], time);
     } else {
-      st.pending.push({ asset, side, notional: size.notional, quantity: closeOnly, stop: size.stop, target: size.target });
+      st.pending.push(decision.order);
     }
   }
   // Older signals no longer count towards track records (the same rolling window as live; trackRecord
@@ -488,11 +500,11 @@ function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Ru
 export function finish(input: BacktestInput, st: EngineState): BacktestResult {
   const n = st.equity.length;
   if (input.conventions.closeAtEnd) {
-    for (const p of Object.values(st.book.positions)) {
+    for (const p of Object.values(st.trading.book.positions)) {
       if (p.quantity === 0) continue;
-      fillInto(st, input.conventions, p.asset, p.quantity > 0 ? 'SELL' : 'BUY', Math.abs(p.quantity), st.marks[p.asset], 0, n ? st.equity.time[n - 1] : input.to, 'end');
+      fillInto(st, input, p.asset, p.quantity > 0 ? 'SELL' : 'BUY', Math.abs(p.quantity), st.marks[p.asset], 0, n ? st.equity.time[n - 1] : input.to, 'end');
     }
-    if (n) st.equity.value[n - 1] = bookEquity(st.book, st.marks);
+    if (n) st.equity.value[n - 1] = bookEquity(st.trading.book, st.marks);
   }
   const closed: ClosedTrade[] = st.closedPnl.map((pnl) => ({ pnl }));
   // The curve starts at the capital just before the first close.
@@ -501,7 +513,7 @@ export function finish(input: BacktestInput, st: EngineState): BacktestResult {
   curve.equity[0] = input.initialCapital;
   curve.time.set(st.equity.time.subarray(0, n), 1);
   curve.equity.set(st.equity.value.subarray(0, n), 1);
-  const periodsPerYear = periodsPerYearOf(curve.time.subarray(1));
+  const periodsPerYear = input.conventions.periodsPerYear ?? periodsPerYearOf(curve.time.subarray(1));
   const firstClose = input.assets.map((a) => input.data.prices[a]).map((s) => s.close[knownCount(s.time, input.from - 1)]);
   const lastClose = input.assets.map((a) => st.marks[a]);
   const buyAndHold = firstClose.every((x) => x > 0) && lastClose.every((x) => x > 0)
@@ -514,15 +526,33 @@ export function finish(input: BacktestInput, st: EngineState): BacktestResult {
     periodsPerYear,
     buyAndHoldReturn: buyAndHold,
     exposureTime: n ? st.exposedSteps / n : 0,
-    rejections: st.rejections,
+    rejections: Object.values(st.rejections).reduce((sum, n) => sum + n, 0),
+    rejectionsByRule: { ...st.rejections },
     bars: st.cursor,
   };
 }
 
-/** Metrics are annualised by the bar interval: the median spacing of the first closes (daily bars: 365). */
-function periodsPerYearOf(time: Float64Array): number {
-  const steps = time.slice(1, 1001).map((t, k) => t - time[k]).sort();
-  return steps.length ? Math.round((365 * DAY_MS) / steps[Math.floor(steps.length / 2)]) : 365;
+/**
+ * Periods per year from the calendar the data has: bars per trading day (the median count over the
+ * days with bars) × trading days per year — 365 when bars close on weekends (crypto), 252 when they
+ * never do (a weekday-only market). Looks at the first 2,000 closes; under a week of data counts as 24/7.
+ */
+export function periodsPerYearOf(time: ArrayLike<number>): number {
+  const n = Math.min(time.length, 2000);
+  if (n === 0) return 365;
+  const perDay = new Map<number, number>();
+  for (let k = 0; k < n; k++) {
+    const day = utcDayOf(time[k]);
+    perDay.set(day, (perDay.get(day) ?? 0) + 1);
+  }
+  const counts = [...perDay.values()].sort((a, b) => a - b);
+  const barsPerDay = counts[Math.floor(counts.length / 2)];
+  const days = [...perDay.keys()];
+  const spanDays = days[days.length - 1] - days[0] + 1;
+  // Day 0 (1970-01-01) was a Thursday: (day + 4) % 7 is 0 on Sundays and 6 on Saturdays.
+  const weekend = days.some((d) => (d + 4) % 7 === 0 || (d + 4) % 7 === 6);
+  const tradingDays = weekend || spanDays < 7 ? 365 : 252;
+  return tradingDays * barsPerDay;
 }
 
 /** The whole replay in one call. */
