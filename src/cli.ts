@@ -174,15 +174,18 @@ program.command('watch-alerts').description('send alert files dropped into a dir
   });
 
 program.command('backtest').description('run a backtest on stored history, with a progress bar and a results table')
-  .requiredOption('--strategy <name>', 'a strategy from config/strategies')
+  .option('--strategy <name>', 'one strategy from config/strategies')
+  .option('--strategies <list>', 'several strategies, aggregated as paper trading does, or "live" for the enabled ensemble')
   .requiredOption('--assets <list>', 'comma-separated coins with stored history')
   .requiredOption('--from <date>', 'first decision date')
   .requiredOption('--to <date>', 'last decision date')
-  .option('--param <k=v>', 'strategy parameter (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .option('--param <k=v>', 'strategy parameter, strategy.parameter=value with several strategies (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
   .option('--capital <usd>', 'initial capital', '10000')
   .option('--fill-at <when>', 'next_open or close', 'next_open')
   .option('--bar <size>', 'bars to replay: 1d, 1h or 15m (built from the stored candles)', '1d')
-  .action(async (opts: { strategy: string; assets: string; from: string; to: string; param: string[]; capital: string; fillAt: string; bar: string }) => {
+  .action(async (opts: {
+    strategy?: string; strategies?: string; assets: string; from: string; to: string; param: string[]; capital: string; fillAt: string; bar: string;
+  }) => {
     const e = env();
     const params = Object.fromEntries(opts.param.map((kv) => {
       const at = kv.indexOf('=');
@@ -190,8 +193,10 @@ program.command('backtest').description('run a backtest on stored history, with 
       const value = kv.slice(at + 1);
       return [kv.slice(0, at), value !== '' && Number.isFinite(Number(value)) ? Number(value) : value];
     }));
+    const selection = opts.strategies === undefined ? { strategy: opts.strategy }
+      : { strategies: opts.strategies === 'live' ? 'live' : opts.strategies.split(',').map((x) => x.trim()) };
     const parsed = backtestBodySchema.safeParse({
-      strategy: opts.strategy, params, assets: opts.assets.split(','), from: opts.from, to: opts.to,
+      ...selection, params, assets: opts.assets.split(','), from: opts.from, to: opts.to,
       initialCapital: Number(opts.capital), conventions: { fillAt: opts.fillAt, bar: opts.bar },
     });
     if (!parsed.success) throw new Error(describeIssues(parsed.error));

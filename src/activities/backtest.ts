@@ -6,7 +6,7 @@ import { parseStrategyConfig } from '../config/strategies';
 import { advance, type BacktestInput, type BacktestTrade, checkpointOf, drainClosedTrades, drainFills, type EngineCheckpoint, type EngineState, eventQueue, finish, initialState, latestEquity, restoreState } from '../domain/backtest/engine';
 import type { RiskConfig } from '../domain/risk';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
-import { createStrategy, type StrategyConfig } from '../domain/strategies/framework';
+import { createStrategy, type Strategy, type StrategyConfig } from '../domain/strategies/framework';
 import { DAY_MS } from '../domain/types';
 import type { Database } from '../db/client';
 import { loadMarketData } from '../db/market-series';
@@ -25,6 +25,34 @@ export interface BacktestDeps {
 const BATCH = 1000;
 
 export function createBacktestActivities(deps: BacktestDeps) {
+  /**
+   * The strategies a request replays: the named ones on the requested coins, or for the live system
+   * every enabled strategy on its configured coins among them; each with its parameters from disk
+   * and the request's `strategy.parameter` overrides.
+   */
+  function strategiesFor(req: BacktestRequest): Strategy[] {
+    const names = req.live ? deps.strategies.filter((s) => s.enabled).map((s) => s.name) : req.strategies;
+    const built: Strategy[] = [];
+    for (const name of names) {
+      const base = deps.strategies.find((s) => s.name === name);
+      if (!base || !Object.hasOwn(STRATEGY_DEFINITIONS, name)) throw ApplicationFailure.nonRetryable(`unknown strategy "${name}"`, 'UnknownStrategy');
+      const assets = req.live ? base.assets.filter((a) => req.assets.includes(a)) : req.assets;
+      if (assets.length === 0) continue;
+      const overrides = Object.fromEntries(Object.entries(req.params)
+        .filter(([k]) => k.startsWith(`${name}.`)).map(([k, v]) => [k.slice(name.length + 1), v]));
+      try {
+        const config = parseStrategyConfig({ name, enabled: true, assets, parameters: { ...base.parameters, ...overrides }, risk: base.risk }, 'backtest');
+        built.push(createStrategy(STRATEGY_DEFINITIONS[name], config));
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidParameters');
+      }
+    }
+    if (built.length === 0) {
+      throw ApplicationFailure.nonRetryable(`no enabled strategy trades ${req.assets.join(', ')}: see config/strategies/*.json`, 'NoStrategy');
+    }
+    return built;
+  }
+
   return {
     /**
      * Replays the request on stored history in chunks; after each chunk the engine state is the
@@ -33,19 +61,12 @@ export function createBacktestActivities(deps: BacktestDeps) {
      */
     async runBacktest(req: BacktestRequest): Promise<BacktestSummary> {
       const ctx = Context.current();
-      const base = deps.strategies.find((s) => s.name === req.strategy);
-      if (!base || !STRATEGY_DEFINITIONS[req.strategy]) throw ApplicationFailure.nonRetryable(`unknown strategy "${req.strategy}"`, 'UnknownStrategy');
-      let config: StrategyConfig;
-      try {
-        config = parseStrategyConfig({ name: req.strategy, enabled: true, assets: req.assets, parameters: { ...base.parameters, ...req.params }, risk: base.risk }, 'backtest');
-      } catch (err) {
-        throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidParameters');
-      }
+      const strategies = strategiesFor(req);
       const data = await loadMarketData(deps.db, req.assets, req.from - deps.signals.historyDays * DAY_MS, req.to, BAR_MINUTES[req.conventions.bar ?? '1d']);
       const missing = req.assets.filter((a) => !data.prices[a] || data.prices[a].time.length === 0);
       if (missing.length) throw ApplicationFailure.nonRetryable(`no stored history for ${missing.join(', ')}: import or backfill it first`, 'NoHistory');
       const input: BacktestInput = {
-        data, assets: req.assets, strategies: [createStrategy(STRATEGY_DEFINITIONS[req.strategy], config)], aggregation: deps.signals.aggregation,
+        data, assets: req.assets, strategies, aggregation: deps.signals.aggregation,
         risk: deps.risk, initialCapital: req.initialCapital, historyDays: deps.signals.historyDays, from: req.from, to: req.to, conventions: req.conventions,
       };
       const bars = eventQueue(input);
@@ -113,16 +134,18 @@ export function createBacktestActivities(deps: BacktestDeps) {
         // Idempotent: an attempt retried after this commit writes the same row again.
         await tx.delete(backtestResults).where(eq(backtestResults.backtestId, req.id));
         await tx.insert(backtestResults).values({
-          backtestId: req.id, strategyName: req.strategy,
+          backtestId: req.id, strategyName: req.live ? 'live' : req.strategies.join('+'),
           startDate: new Date(req.from).toISOString().slice(0, 10), endDate: new Date(req.to).toISOString().slice(0, 10),
           initialCapital: req.initialCapital, finalValue: m.finalEquity ?? req.initialCapital, totalReturn: m.totalReturn ?? 0,
-          sharpeRatio: m.sharpe, maxDrawdown: m.maxDrawdownPct, tradeCount: m.tradeCount, assets: req.assets, parameters: config.parameters,
+          sharpeRatio: m.sharpe, maxDrawdown: m.maxDrawdownPct, tradeCount: m.tradeCount, assets: req.assets,
+          parameters: Object.fromEntries(strategies.map((x) => [x.name, x.config.parameters])),
           conventions: req.conventions, metrics: m, buyAndHoldReturn: result.buyAndHoldReturn, exposureTime: result.exposureTime,
         });
       });
       return {
         id: req.id, bars: result.bars, finalEquity: m.finalEquity ?? req.initialCapital, totalReturn: m.totalReturn,
-        sharpe: m.sharpe, maxDrawdownPct: m.maxDrawdownPct, tradeCount: m.tradeCount,
+        sharpe: m.sharpe, maxDrawdownPct: m.maxDrawdownPct, tradeCount: m.tradeCount, periodsPerYear: result.periodsPerYear,
+        rejectionsByRule: result.rejectionsByRule,
       };
     },
   };

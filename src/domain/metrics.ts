@@ -34,6 +34,8 @@ export interface ClosedTrade {
 
 export interface PerformanceMetrics {
   periods: number;
+  /** What the annualised figures were computed with: periods (bars) per year. */
+  periodsPerYear: number;
   initialEquity: number | null;
   finalEquity: number | null;
   totalReturn: number | null;
@@ -130,6 +132,7 @@ export function performanceMetrics(curve: EquityCurve, trades: ClosedTrade[], op
 
   return {
     periods: n,
+    periodsPerYear: opts.periodsPerYear,
     initialEquity: first ?? null,
     finalEquity: last ?? null,
     totalReturn: finite(totalReturn),

@@ -21,6 +21,9 @@ const time = z.union([
 ], { error: 'must be epoch milliseconds, an ISO date or an ISO date-time' });
 
 export const conventionsSchema = z.object({
+  trailingStopPct: z.number().positive().max(0.5).nullable(),
+  stopCooldownMinutes: z.number().int().min(0).max(525_600),
+  periodsPerYear: z.number().positive().max(366 * 24 * 60),
   bar: z.enum(['1d', '1h', '15m']),
   fillAt: z.enum(['next_open', 'close']),
   fillModel: z.object({
@@ -37,12 +40,78 @@ export const conventionsSchema = z.object({
   closeAtEnd: z.boolean(),
 }).strict();
 
-const strategyName = z.string().refine((s) => s in STRATEGY_DEFINITIONS, { message: `must be one of ${Object.keys(STRATEGY_DEFINITIONS).join(', ')}` });
+const strategyName = z.string().max(64).refine((s) => Object.hasOwn(STRATEGY_DEFINITIONS, s), {
+  message: `must be one of ${Object.keys(STRATEGY_DEFINITIONS).join(', ')}`,
+});
+const assetList = z.array(z.string().max(64).regex(/^[\w.-]+$/)).min(1).max(50);
+
+/** One strategy (`strategy`), several aggregated (`strategies`), or the live ensemble (`strategies: "live"`). */
+const strategySelection = {
+  strategy: strategyName.optional(),
+  strategies: z.union([z.literal('live'), z.array(strategyName).min(1).max(10)]).optional(),
+};
+type Selection = { strategy?: string; strategies?: 'live' | string[] };
+
+function checkSelection(b: Selection, ctx: z.RefinementCtx) {
+  if ((b.strategy === undefined) === (b.strategies === undefined)) {
+    ctx.addIssue({ code: 'custom', message: 'give either strategy (one) or strategies (a list, or "live")', path: ['strategies'] });
+  }
+}
+
+/** The strategies a selection names; `live` is every strategy definition (the enabled ones are chosen at run time). */
+const namesOf = (b: Selection): string[] =>
+  b.strategy !== undefined ? [b.strategy] : b.strategies === 'live' ? Object.keys(STRATEGY_DEFINITIONS) : (b.strategies ?? []);
+
+/**
+ * A parameter name as `strategy.parameter`; a plain name is allowed when one strategy is selected.
+ * Returns the qualified name, or an error message.
+ */
+function qualify(key: string, b: Selection): { name: string; strategy: string; parameter: string } | string {
+  const names = namesOf(b);
+  const dot = key.indexOf('.');
+  if (dot < 0) {
+    if (b.strategy === undefined) return 'name the strategy: strategy.parameter (several strategies are selected)';
+    return { name: `${b.strategy}.${key}`, strategy: b.strategy, parameter: key };
+  }
+  const strategy = key.slice(0, dot);
+  if (!names.includes(strategy)) return `"${strategy}" is not one of the selected strategies (${names.join(', ')})`;
+  return { name: key, strategy, parameter: key.slice(dot + 1) };
+}
+
+/** Checks a parameter value against the strategy's spec; an issue at `path` when it does not fit. */
+function checkParameter(key: string, value: number | string, b: Selection, path: (string | number)[], ctx: z.RefinementCtx) {
+  const q = qualify(key, b);
+  if (typeof q === 'string') { ctx.addIssue({ code: 'custom', message: q, path }); return; }
+  const specs = STRATEGY_DEFINITIONS[q.strategy].parameters;
+  if (!specs.some((spec) => spec.name === q.parameter)) {
+    ctx.addIssue({ code: 'custom', message: `${q.strategy} has no parameter "${q.parameter}" (it has ${specs.map((spec) => spec.name).join(', ')})`, path });
+    return;
+  }
+  const parsed = parametersSchema(specs).partial().safeParse({ [q.parameter]: value });
+  if (!parsed.success) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)}: ${parsed.error.issues[0].message}`, path });
+}
+
+/** Parameter names qualified as `strategy.parameter`: what requests carry from the edge on. */
+function qualifiedParams(params: Record<string, number | string>, b: Selection): Record<string, number | string> {
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => {
+    const q = qualify(k, b);
+    return [typeof q === 'string' ? k : q.name, v];
+  }));
+}
+
+function qualifiedGrid(grid: Record<string, Array<number | string>>, b: Selection): Record<string, Array<number | string>> {
+  return Object.fromEntries(Object.entries(grid).map(([k, v]) => {
+    const q = qualify(k, b);
+    return [typeof q === 'string' ? k : q.name, v];
+  }));
+}
+
+const selected = (b: Selection) => ({ strategies: b.strategy !== undefined ? [b.strategy] : b.strategies === 'live' ? [] : b.strategies!, live: b.strategies === 'live' });
 
 export const backtestBodySchema = z.object({
-  strategy: strategyName,
-  params: z.record(z.string(), z.union([z.number(), z.string()])).default({}),
-  assets: z.array(z.string().regex(/^[\w.-]+$/)).min(1).max(50),
+  ...strategySelection,
+  params: z.record(z.string().max(128), z.union([z.number(), z.string().max(64)])).default({}),
+  assets: assetList,
   from: time,
   to: time,
   initialCapital: z.number().positive().default(10_000),
@@ -50,33 +119,37 @@ export const backtestBodySchema = z.object({
 }).strict()
   .refine((b) => b.from < b.to, { message: 'must be after from', path: ['to'] })
   .superRefine((b, ctx) => {
-    const def = STRATEGY_DEFINITIONS[b.strategy];
-    if (!def) return;
-    const parsed = parametersSchema(def.parameters).partial().safeParse(b.params);
-    if (!parsed.success) for (const i of parsed.error.issues) ctx.addIssue({ code: 'custom', message: i.message, path: ['params', ...i.path] });
+    checkSelection(b, ctx);
+    for (const [k, v] of Object.entries(b.params)) checkParameter(k, v, b, ['params', k], ctx);
   });
 
 /** Paper trading's conventions: the default, so a backtest behaves like the live portfolio unless told otherwise. */
 export function defaultConventions(execution: ExecutionConfig): BacktestConventionsInput {
-  return { bar: '1d', fillAt: 'next_open', fillModel: execution.fillModel, sizing: { kind: 'risk' }, units: 'fractional', allowShort: true, protective: true, closeAtEnd: true };
+  return {
+    bar: '1d', fillAt: 'next_open', fillModel: execution.fillModel, sizing: { kind: 'risk' }, units: 'fractional', allowShort: true, protective: true, closeAtEnd: true,
+    trailingStopPct: execution.trailingStopPct, stopCooldownMinutes: execution.stopCooldownMinutes,
+  };
 }
 
 export function resolveBacktest(body: z.infer<typeof backtestBodySchema>, execution: ExecutionConfig): BacktestRequest {
   return {
     id: `bt-${randomUUID().slice(0, 8)}`,
-    strategy: body.strategy, params: body.params, assets: body.assets, from: body.from, to: body.to, initialCapital: body.initialCapital,
+    ...selected(body), params: qualifiedParams(body.params, body), assets: body.assets, from: body.from, to: body.to, initialCapital: body.initialCapital,
     conventions: { ...defaultConventions(execution), ...body.conventions },
   };
 }
 
 export const backtestWorkflowId = (id: string) => `backtest-${id}`;
 
+/** Runs are findable by strategy: the named ones, or "live". */
+const strategyAttribute = (r: { strategies: string[]; live?: boolean }) => (r.live ? ['live'] : r.strategies);
+
 export async function startBacktest(client: Client, req: BacktestRequest) {
   const handle = await client.workflow.start(backtestWorkflow, {
     workflowId: backtestWorkflowId(req.id),
     taskQueue: TASK_QUEUES.backtest,
     args: [req],
-    typedSearchAttributes: [{ key: MTS_STRATEGIES, value: [req.strategy] }, { key: MTS_ASSETS, value: req.assets }],
+    typedSearchAttributes: [{ key: MTS_STRATEGIES, value: strategyAttribute(req) }, { key: MTS_ASSETS, value: req.assets }],
   });
   return { id: req.id, workflowId: handle.workflowId };
 }
@@ -98,29 +171,22 @@ export async function backtestResult(db: Database, id: string) {
 }
 
 const sweepFields = {
-  strategy: strategyName,
-  assets: z.array(z.string().regex(/^[\w.-]+$/)).min(1).max(50),
+  ...strategySelection,
+  assets: assetList,
   from: time,
   to: time,
   initialCapital: z.number().positive().default(10_000),
   conventions: conventionsSchema.partial().default({}),
-  grid: z.record(z.string(), z.array(z.union([z.number(), z.string()])).min(1).max(50)),
+  grid: z.record(z.string().max(128), z.array(z.union([z.number(), z.string().max(64)])).min(1).max(50)),
   metric: z.enum(['sharpe', 'totalReturn', 'maxDrawdownPct', 'finalEquity']).default('sharpe'),
 };
 
-/** The grid's values must each be valid for the strategy's parameter specs. */
-function checkGrid(b: { strategy: string; grid: Record<string, Array<number | string>> }, ctx: z.RefinementCtx) {
-  const def = STRATEGY_DEFINITIONS[b.strategy];
-  if (!def) return;
+/** The grid's names and values must each be valid for the selected strategies' parameter specs. */
+function checkGrid(b: Selection & { grid: Record<string, Array<number | string>> }, ctx: z.RefinementCtx) {
+  checkSelection(b, ctx);
   const combos = Object.values(b.grid).reduce((n, v) => n * v.length, 1);
   if (combos > 500) ctx.addIssue({ code: 'custom', message: `${combos} combinations; at most 500`, path: ['grid'] });
-  const schema = parametersSchema(def.parameters).partial();
-  for (const [name, values] of Object.entries(b.grid)) {
-    for (const v of values) {
-      const parsed = schema.safeParse({ [name]: v });
-      if (!parsed.success) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)}: ${parsed.error.issues[0].message}`, path: ['grid', name] });
-    }
-  }
+  for (const [name, values] of Object.entries(b.grid)) values.forEach((v, k) => checkParameter(name, v, b, ['grid', name, k], ctx));
 }
 
 export const sweepBodySchema = z.object(sweepFields).strict()
@@ -143,10 +209,10 @@ export async function startSweep(client: Client, body: z.infer<typeof sweepBodyS
     workflowId: sweepWorkflowId(id),
     taskQueue: TASK_QUEUES.backtest,
     args: [{
-      id, metric: body.metric, grid: body.grid,
-      base: { strategy: body.strategy, assets: body.assets, from: body.from, to: body.to, initialCapital: body.initialCapital, conventions: { ...defaultConventions(execution), ...body.conventions } },
+      id, metric: body.metric, grid: qualifiedGrid(body.grid, body),
+      base: { ...selected(body), assets: body.assets, from: body.from, to: body.to, initialCapital: body.initialCapital, conventions: { ...defaultConventions(execution), ...body.conventions } },
     }],
-    typedSearchAttributes: [{ key: MTS_STRATEGIES, value: [body.strategy] }, { key: MTS_ASSETS, value: body.assets }],
+    typedSearchAttributes: [{ key: MTS_STRATEGIES, value: strategyAttribute(selected(body)) }, { key: MTS_ASSETS, value: body.assets }],
   });
   return { id, workflowId: handle.workflowId };
 }
@@ -159,10 +225,11 @@ export async function startWalkForward(client: Client, body: z.infer<typeof walk
     workflowId: walkForwardWorkflowId(id),
     taskQueue: TASK_QUEUES.backtest,
     args: [{
-      id, from: body.from, to: body.to, initialCapital: body.initialCapital, grid: body.grid, metric: body.metric, folds: body.folds, inSampleDays: body.inSampleDays,
-      base: { strategy: body.strategy, assets: body.assets, conventions: { ...defaultConventions(execution), ...body.conventions } },
+      id, from: body.from, to: body.to, initialCapital: body.initialCapital, grid: qualifiedGrid(body.grid, body), metric: body.metric,
+      folds: body.folds, inSampleDays: body.inSampleDays,
+      base: { ...selected(body), assets: body.assets, conventions: { ...defaultConventions(execution), ...body.conventions } },
     }],
-    typedSearchAttributes: [{ key: MTS_STRATEGIES, value: [body.strategy] }, { key: MTS_ASSETS, value: body.assets }],
+    typedSearchAttributes: [{ key: MTS_STRATEGIES, value: strategyAttribute(selected(body)) }, { key: MTS_ASSETS, value: body.assets }],
   });
   return { id, workflowId: handle.workflowId };
 }

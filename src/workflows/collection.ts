@@ -37,6 +37,18 @@ export async function collectTierWorkflow(input: CollectInput): Promise<CollectS
     rowsWritten: assets.reduce((n, a) => n + ('rowsWritten' in a ? a.rowsWritten : 0), 0),
   };
   const failed = assets.filter((a): a is { asset: string; error: string } => 'error' in a);
+  const info = workflowInfo();
+  // Fresh bars meet the stops and targets of open positions first, for every coin whose bars
+  // arrived, even when another coin failed: one bad provider answer never leaves a stop unchecked.
+  const collected = input.targets.filter((t, i) => t.kind === 'crypto' && settled[i].status === 'fulfilled').map((t) => t.asset);
+  if ((input.generateSignals ?? true) && collected.length > 0) {
+    await startChild(protectPositionsWorkflow, {
+      workflowId: `protect-${info.workflowId}`,
+      taskQueue: TASK_QUEUES.trading,
+      args: [{ assets: collected }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+  }
   if (failed.length > 0) {
     throw ApplicationFailure.nonRetryable(
       `${failed.length} of ${assets.length} assets failed: ${failed.map((f) => `${f.asset}: ${f.error}`).join('; ')}`,
@@ -45,18 +57,8 @@ export async function collectTierWorkflow(input: CollectInput): Promise<CollectS
     );
   }
   if (input.generateSignals ?? true) {
-    // Fresh data: first the stops and targets of open positions meet the new candles, then fresh
-    // decisions for the collected coins (all of them after a macro run) as of this run.
-    const info = workflowInfo();
+    // Then fresh decisions for the collected coins (all of them after a macro run) as of this run.
     const coins = input.targets.filter((t) => t.kind === 'crypto').map((t) => t.asset);
-    if (coins.length > 0) {
-      await startChild(protectPositionsWorkflow, {
-        workflowId: `protect-${info.workflowId}`,
-        taskQueue: TASK_QUEUES.trading,
-        args: [{ assets: coins }],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-      });
-    }
     const child = await startChild(generateSignalsWorkflow, {
       workflowId: `signals-${info.workflowId}`,
       taskQueue: TASK_QUEUES.pipeline,

@@ -171,12 +171,22 @@ export interface BacktestConventionsInput {
   allowShort: boolean;
   protective: boolean;
   closeAtEnd: boolean;
+  /** Trailing stop distance (fraction), or null for fixed stops; default: config/execution.json. */
+  trailingStopPct?: number | null;
+  /** Re-entry cooldown after a stop-out; default: config/execution.json. */
+  stopCooldownMinutes?: number;
+  /** Annualise metrics with this many periods a year; default: from the calendar of the data. */
+  periodsPerYear?: number;
 }
 
 /** A fully resolved backtest: every default already filled in, so the run is reproducible from its input. */
 export interface BacktestRequest {
   id: string;
-  strategy: string;
+  /** Strategies replayed together, aggregated and sized as paper trading does (one for a single-strategy run). */
+  strategies: string[];
+  /** The live system: the enabled strategies, each on its configured coins among `assets`. */
+  live?: boolean;
+  /** Parameter overrides, `strategy.parameter` → value. */
   params: Record<string, number | string>;
   assets: string[];
   from: number;
@@ -203,6 +213,10 @@ export interface BacktestSummary {
   sharpe: number | null;
   maxDrawdownPct: number;
   tradeCount: number;
+  /** What the annualised figures were computed with. */
+  periodsPerYear: number;
+  /** Signals refused, by the rule that refused them. */
+  rejectionsByRule: Record<string, number>;
 }
 
 export interface SweepRequest {

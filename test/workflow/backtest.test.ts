@@ -11,7 +11,9 @@ import { barSeries } from '../../src/domain/market-data';
 import { STRATEGY_DEFINITIONS } from '../../src/domain/strategies';
 import { createStrategy } from '../../src/domain/strategies/framework';
 import { backtestResult, backtestWorkflowId, resolveBacktest, startBacktest } from '../../src/services/backtests';
-import { importCsv } from '../../src/services/csv-import';
+import { importCsv, importMacroCsv } from '../../src/services/csv-import';
+import { loadMarketData } from '../../src/db/market-series';
+import { MARKET } from '../support/market-files';
 import { backtestProgressQuery } from '../../src/workflows/backtest';
 import { startTestApi } from '../support/api';
 import { spawnWorkerProcess } from '../support/processes';
@@ -129,7 +131,7 @@ describe('backtestWorkflow', () => {
       const sweep = { ...classic, params: undefined, from: '2020-01-01', to: '2022-12-31', grid: { fast: [5, 10, 15], slow: [20, 30, 40, 50] }, metric: 'sharpe' };
       const bad = await call('POST', '/backtests/sweeps', { ...sweep, grid: { fast: [5, 0] } });
       expect(bad.status).toBe(400);
-      expect(bad.body.error.details[0].field).toBe('body.grid.fast');
+      expect(bad.body.error.details[0].field).toBe('body.grid.fast.1');
       const started = await call('POST', '/backtests/sweeps', sweep);
       expect(started.status).toBe(202);
       await withWorkers([await backtestWorker(ctx.kit, backtestDeps(handle, ctx.kit.client))], () => ctx.kit.client.workflow.getHandle(started.body.workflowId).result());
@@ -142,7 +144,9 @@ describe('backtestWorkflow', () => {
       expect(sharpes).toEqual([...sharpes].sort((a, b) => b - a));
       // Each child stored its own result, and the ranking reads the same numbers.
       const best = await backtestResult(handle.db, ranked[0].backtestId);
-      expect(best!.parameters).toMatchObject(ranked[0].params);
+      // Requests carry parameters as strategy.parameter; results store them per strategy.
+      expect(Object.keys(ranked[0].params).sort()).toEqual(['sma_crossover.fast', 'sma_crossover.slow']);
+      expect(best!.parameters).toMatchObject({ sma_crossover: { fast: ranked[0].params['sma_crossover.fast'], slow: ranked[0].params['sma_crossover.slow'] } });
       expect((best!.metrics as { sharpe: number }).sharpe).toBe(sharpes[0]);
     } finally {
       await api.close();
@@ -164,11 +168,12 @@ describe('backtestWorkflow', () => {
         expect(f.outOfSample.from - f.inSample.from).toBe(365 * DAY);
         if (k > 0) expect(f.outOfSample.from).toBe(result.folds[k - 1].outOfSample.to + 1);
         expect(f.inSample.best).not.toBeNull();
-        expect([5, 10]).toContain(f.inSample.best!.params.fast);
-        expect([30, 50]).toContain(f.inSample.best!.params.slow);
+        const best = f.inSample.best!.params;
+        expect([5, 10]).toContain(best['sma_crossover.fast']);
+        expect([30, 50]).toContain(best['sma_crossover.slow']);
         if (k > 0) expect(f.outOfSample.initialCapital).toBeCloseTo(result.folds[k - 1].outOfSample.summary!.finalEquity, 9);
         const stored = await backtestResult(handle.db, f.outOfSample.backtestId);
-        expect(stored!.parameters).toMatchObject(f.inSample.best!.params);
+        expect(stored!.parameters).toMatchObject({ sma_crossover: { fast: best['sma_crossover.fast'], slow: best['sma_crossover.slow'] } });
       }
       expect(result.folds.at(-1)!.outOfSample.to).toBe(Date.UTC(2024, 11, 31));
       expect(result.stitched.finalEquity).toBeCloseTo(result.folds.at(-1)!.outOfSample.summary!.finalEquity, 9);
@@ -210,6 +215,66 @@ describe('backtestWorkflow', () => {
       const report = await (await fetch(`${api.base}/api/v1/backtests/${req.id}/report.html`, { headers: { authorization: 'Bearer read-key-0001' } })).text();
       // Trades on hourly bars are shown with their time of day.
       expect(report).toMatch(/<td>2020-0[12]-\d\d \d\d:00<\/td>/);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('backtests the live ensemble: every enabled strategy on its coins, aggregated and sized as paper trading does; sweeps its parameters', async () => {
+    await importCsv(handle.db, { asset: 'ethereum', file: `${MARKET}crypto_daily/yfinance/ETH-USD_1d.csv` });
+    await importMacroCsv(handle.db, { indicator: 'VIXCLS', file: `${MARKET}macro/fred/VIXCLS.csv` });
+    const api = await startTestApi(ctx.kit.client, handle, 'operator:operator-key-01');
+    const call = async (path: string, body: unknown) => {
+      const res = await fetch(`${api.base}/api/v1${path}`, { method: 'POST', headers: { authorization: 'Bearer operator-key-01', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    try {
+      const live = { strategies: 'live', assets: ['bitcoin', 'ethereum'], from: '2021-01-01', to: '2022-12-31' };
+      // A plain parameter name is ambiguous with several strategies; a strategy it does not have is named.
+      const ambiguous = await call('/backtests', { ...live, params: { threshold: 1 } });
+      expect(ambiguous.status).toBe(400);
+      expect(ambiguous.body.error.details[0]).toMatchObject({ field: 'body.params.threshold', message: expect.stringMatching(/^name the strategy/) });
+      const unknown = await call('/backtests', { ...live, params: { 'vix_correlation.nope': 1 } });
+      expect(unknown.body.error.details[0].message).toMatch(/^vix_correlation has no parameter "nope"/);
+      const both = await call('/backtests', { ...live, strategy: 'sma_crossover' });
+      expect(both.body.error.details[0].message).toBe('give either strategy (one) or strategies (a list, or "live")');
+
+      const started = await call('/backtests', live);
+      expect(started.status).toBe(202);
+      const sweep = await call('/backtests/sweeps', { ...live, grid: { 'vix_correlation.strongNegative': [-0.5, -0.7] }, metric: 'totalReturn' });
+      expect(sweep.status).toBe(202);
+      const [summary, swept] = await withWorkers([await backtestWorker(ctx.kit, backtestDeps(handle, ctx.kit.client))], () => Promise.all([
+        ctx.kit.client.workflow.getHandle(started.body.workflowId).result(),
+        ctx.kit.client.workflow.getHandle(sweep.body.workflowId).result(),
+      ]));
+      const stored = (await backtestResult(handle.db, started.body.id))!;
+      expect(stored.strategy).toBe('live');
+      // Every enabled strategy that trades bitcoin or ethereum took part, with its parameters from disk.
+      const enabled = loadStrategyConfigs().filter((c) => c.enabled && c.assets.some((a) => live.assets.includes(a)));
+      expect(Object.keys(stored.parameters as object).sort()).toEqual(enabled.map((c) => c.name).sort());
+      expect(summary.tradeCount).toBeGreaterThan(0);
+      expect(summary.periodsPerYear).toBe(365);
+
+      // The same ensemble built here from the configs, replayed by the engine directly: the same trades.
+      const signals = loadSignalsConfig();
+      const execution = loadExecutionConfig();
+      const req = resolveBacktest({ strategies: 'live', params: {}, assets: live.assets, from: Date.UTC(2021, 0, 1), to: Date.UTC(2022, 11, 31), initialCapital: 10_000, conventions: {} }, execution);
+      expect(req.conventions).toMatchObject({ stopCooldownMinutes: execution.stopCooldownMinutes, trailingStopPct: execution.trailingStopPct });
+      const data = await loadMarketData(handle.db, live.assets, req.from - signals.historyDays * 86_400_000, req.to);
+      const direct = runBacktest({
+        data, assets: live.assets, aggregation: signals.aggregation, risk: loadRiskConfig(), initialCapital: 10_000, historyDays: signals.historyDays,
+        from: req.from, to: req.to, conventions: req.conventions,
+        strategies: enabled.map((c) => createStrategy(STRATEGY_DEFINITIONS[c.name], { ...c, assets: c.assets.filter((a) => live.assets.includes(a)) })),
+      });
+      expect(stored.trades.map(({ seq: _, ...t }) => t)).toEqual(direct.trades);
+      expect(new Set(direct.trades.map((t) => t.asset))).toEqual(new Set(live.assets));
+
+      // The sweep over an ensemble parameter: two children, each storing the parameter it ran with.
+      expect(swept.ranked).toHaveLength(2);
+      for (const entry of swept.ranked) {
+        const child = (await backtestResult(handle.db, entry.backtestId))!;
+        expect((child.parameters as Record<string, Record<string, number>>).vix_correlation.strongNegative).toBe(entry.params['vix_correlation.strongNegative']);
+      }
     } finally {
       await api.close();
     }

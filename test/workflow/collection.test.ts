@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { collectionRuns, cryptoOhlcv, macroIndicators } from '../../src/db/schema';
+import { collectionRuns, cryptoOhlcv, macroIndicators, positions } from '../../src/db/schema';
+import { ensurePortfolio } from '../../src/db/trading';
 import { SimulatedMarket } from '../../src/domain/simulated-market';
 import { coingeckoSource } from '../../src/providers/coingecko';
 import { fredSource } from '../../src/providers/fred';
@@ -10,12 +11,15 @@ import { simulatedSources } from '../../src/providers/simulated';
 import { retryRun } from '../../src/services/runs';
 import { TASK_QUEUES } from '../../src/temporal/task-queues';
 import { collectTierWorkflow } from '../../src/workflows/collection';
+import { protectPositionsWorkflow } from '../../src/workflows/trading';
 import type { CollectionTarget } from '../../src/workflows/types';
 import { clearMarketData, testDatabase } from '../support/db';
 import { FakeHttpServer } from '../support/fake-http';
 import { fredBody, marketChartBody } from '../support/providers';
 import { startTestApi } from '../support/api';
-import { connectTemporal, marketDataWorkers, pipelineWorker, type TemporalKit, testSignalDeps, withWorkers } from '../support/temporal';
+import {
+  connectTemporal, marketDataWorkers, pipelineWorker, type TemporalKit, testSignalDeps, tradingDeps, tradingWorker, withWorkers,
+} from '../support/temporal';
 
 const NOW = Date.UTC(2026, 10, 24, 12, 7);
 const M15 = 15 * 60_000;
@@ -107,6 +111,35 @@ describe('collectTierWorkflow', () => {
     const [bad] = await handle.db.select().from(collectionRuns).where(eq(collectionRuns.asset, 'badcoin'));
     expect(bad).toMatchObject({ consecutiveFailures: 1, lastSuccessAt: null });
     expect(bad.lastError).toMatch(/not valid JSON/);
+  });
+
+  it('checks the stops of every coin whose bars arrived, even when another coin failed', async () => {
+    serveMarketCharts();
+    server.on((_req, url) => (url.pathname.includes('/coins/badcoin/') ? { body: 'not json' } : undefined));
+    // A bitcoin long at 2,000 with its stop at 1,500; the served prices start the day at 1,000.
+    await ensurePortfolio(handle.db, 'test', 10_000, Math.floor(NOW / 86_400_000));
+    await handle.db.insert(positions).values({
+      portfolioId: 'test', asset: 'bitcoin', quantity: 1, averagePrice: 2000, stopLoss: 1500, takeProfit: 3000, protectionCheckedUntil: NOW - 86_400_000,
+    });
+    const workers = [
+      await pipelineWorker(kit, testSignalDeps(handle)), ...await marketDataWorkers(kit, liveDeps()),
+      await tradingWorker(kit, tradingDeps(handle, { clock: () => NOW })),
+    ];
+    const { failure, exits } = await withWorkers(workers, async () => {
+      const run = await kit.client.workflow.start(collectTierWorkflow, {
+        workflowId: `test-collect-${randomUUID()}`, taskQueue: TASK_QUEUES.pipeline,
+        args: [{ tier: 'high_frequency', targets: [target('bitcoin'), target('badcoin')], generateSignals: true }],
+      });
+      const err = await run.result().then(() => undefined, (e: unknown) => e);
+      const protect = kit.client.workflow.getHandle<typeof protectPositionsWorkflow>(`protect-${run.workflowId}`);
+      return { failure: err, exits: await protect.result() };
+    });
+    // The run still fails visibly for the bad coin …
+    expect((failure as WorkflowFailedError).cause?.message).toMatch(/^1 of 2 assets failed: badcoin/);
+    // … and bitcoin's stop met its fresh bars: it fired at the first bar's open, below the stop.
+    expect(exits).toEqual([expect.objectContaining({ asset: 'bitcoin', kind: 'stop_loss', quantity: 1 })]);
+    const [pos] = await handle.db.select().from(positions).where(eq(positions.asset, 'bitcoin'));
+    expect(pos.quantity).toBe(0);
   });
 
   it('waits out a 429 for its Retry-After and retries a 500, then completes', async () => {

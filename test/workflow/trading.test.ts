@@ -2,18 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import { Worker } from '@temporalio/worker';
+import { createTradingActivities } from '../../src/activities/trading';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { upsertCandles } from '../../src/db/market-data';
-import { fills, orders, portfolios, portfolioSnapshots, positions, riskAssessments } from '../../src/db/schema';
+import { alertHistory, fills, orders, portfolios, portfolioSnapshots, positions, riskAssessments } from '../../src/db/schema';
 import { AlertInbox } from '../../src/services/alert-inbox';
 import { TASK_QUEUES } from '../../src/temporal/task-queues';
 import { protectPositionsWorkflow, riskAndExecuteWorkflow, snapshotPortfolioWorkflow } from '../../src/workflows/trading';
 import type { ExecutionSignal } from '../../src/workflows/types';
 import { startTestApi } from '../support/api';
 import { clearMarketData, testDatabase } from '../support/db';
-import { connectTemporal, type TemporalKit, tradingDeps, tradingWorker, withWorkers } from '../support/temporal';
+import { connectTemporal, type TemporalKit, tradingDeps, tradingWorker, withWorkers, workflowBundle } from '../support/temporal';
 
 const handle = testDatabase();
 let kit: TemporalKit;
@@ -88,6 +90,27 @@ describe('riskAndExecuteWorkflow', () => {
     const [p] = await handle.db.select().from(portfolios);
     expect(p).toMatchObject({ reservedCash: 0, cash: 10_000 });
     expect(await handle.db.select().from(fills)).toHaveLength(0);
+  });
+
+  it('never compensates a booked fill: a protection failure ends as filled_unprotected, with an alert', async () => {
+    const activities = {
+      ...createTradingActivities(tradingDeps(handle)),
+      registerProtection: async () => { throw ApplicationFailure.nonRetryable('stop service unavailable', 'Test'); },
+    };
+    const worker = await Worker.create({
+      connection: kit.nativeConnection, namespace: 'default', taskQueue: TASK_QUEUES.trading, activities, workflowBundle: await workflowBundle(),
+    });
+    const s = signal();
+    const outcome = await withWorkers([worker], () => runSaga(s));
+    expect(outcome).toMatchObject({ status: 'filled_unprotected', reason: 'stop service unavailable' });
+    // The trade stands: the order is filled, the position open, with no stop.
+    expect((await handle.db.select().from(orders))[0].status).toBe('filled');
+    const [pos] = await handle.db.select().from(positions);
+    expect(pos.quantity).toBeCloseTo(0.0036, 12);
+    expect(pos.stopLoss).toBeNull();
+    const alerts = await handle.db.select().from(alertHistory).where(eq(alertHistory.alertType, 'unprotected_position'));
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0].alertData).toMatchObject({ asset: 'bitcoin', signal_id: s.signalId, reason: 'stop service unavailable' });
   });
 
   it('keeps the books straight across concurrent sagas: equity = cash + marked positions', async () => {
