@@ -55,7 +55,7 @@ export async function buildWorkers(opts: {
       namespace: opts.env.TEMPORAL_NAMESPACE,
       deps: {
         db: opts.db.db, risk: loadRiskConfig(), fillModel: execution.fillModel, portfolioId: execution.portfolioId,
-        initialCapital: opts.env.INITIAL_CAPITAL, trailingStopPct: execution.trailingStopPct, stopCooldownMinutes: execution.stopCooldownMinutes,
+        initialCapital: opts.env.INITIAL_CAPITAL,
       },
     }));
   }

@@ -22,10 +22,6 @@ export interface TradingDeps {
   fillModel: FillModel;
   portfolioId: string;
   initialCapital: number;
-  /** Trail stops this fraction behind the best price since entry; null or absent for fixed stops. */
-  trailingStopPct?: number | null;
-  /** Block re-entry in an asset for this long after a stop-out. */
-  stopCooldownMinutes?: number;
   clock?: () => number;
 }
 
@@ -36,9 +32,7 @@ export interface TradingDeps {
 export function createTradingActivities(deps: TradingDeps) {
   const { db, portfolioId } = deps;
   const now = deps.clock ?? Date.now;
-  const rules: TradingRules = {
-    risk: deps.risk, fillModel: deps.fillModel, trailingStopPct: deps.trailingStopPct ?? null, stopCooldownMinutes: deps.stopCooldownMinutes ?? 0,
-  };
+  const rules: TradingRules = { risk: deps.risk, fillModel: deps.fillModel };
 
   /** Marks the book at `t` (peak and day start through the core) and stores a snapshot for the equity curve. */
   async function snapshot(tx: Tx, state: TradingState, reason: string, t: number) {

@@ -10,8 +10,6 @@ const executionSchema = z.object({
     volatilitySlippageFactor: z.number().min(0).max(10),
     takerFeeBps: z.number().min(0).max(1000),
   }).strict(),
-  trailingStopPct: z.number().positive().max(0.5).nullable(),
-  stopCooldownMinutes: z.number().int().min(0),
   snapshotIntervalMinutes: z.number().int().min(1),
   symbols: z.record(z.string(), z.string().regex(/^[A-Z0-9]+$/, 'exchange symbols are upper-case letters and digits')),
 }).strict();
@@ -19,10 +17,6 @@ const executionSchema = z.object({
 export interface ExecutionConfig {
   portfolioId: string;
   fillModel: FillModel;
-  /** Trail the stop this fraction behind the best price since entry; null for a fixed stop. */
-  trailingStopPct: number | null;
-  /** After a stop-out, block re-entry in that asset for this long. */
-  stopCooldownMinutes: number;
   /** How often the Schedule marks the portfolio for the equity curve. */
   snapshotIntervalMinutes: number;
   /** Alert asset → trading symbol (bitcoin → BTCUSDT), shown on trades. */

@@ -15,6 +15,8 @@ export const riskConfigSchema = z.object({
   basePositionPercent: fraction,
   minPositionUsd: z.number().nonnegative(),
   riskRewardRatio: z.number().positive().max(20),
+  trailingStopPct: z.number().positive().max(0.5).nullable(),
+  stopCooldownMinutes: z.number().int().min(0).max(525_600),
 }).strict();
 
 export const defaultRiskConfigPath = fileURLToPath(new URL('../../config/risk.json', import.meta.url));

@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { AggregationSettings } from '../domain/aggregation';
 import { parseConfig, readJsonFile } from './files';
-import { riskSchema } from './strategies';
+import { type RiskConfig, riskSettingsOf } from '../domain/risk';
+import { loadRiskConfig } from './risk';
 
 const regimeWeights = z.record(z.string(), z.object({
   trending: z.number().nonnegative().optional(),
@@ -19,7 +20,6 @@ const signalsSchema = z.object({
     minTrackRecord: z.number().int().min(0),
     trackRecordHorizonDays: z.number().positive(),
     regimeWeights,
-    risk: riskSchema,
   }).strict(),
   alerts: z.object({
     minConfidence: z.number().min(0).max(1),
@@ -34,6 +34,8 @@ export type SignalsConfig = z.infer<typeof signalsSchema> & { aggregation: Aggre
 
 export const defaultSignalsConfigPath = fileURLToPath(new URL('../../config/signals.json', import.meta.url));
 
-export function loadSignalsConfig(path = defaultSignalsConfigPath): SignalsConfig {
-  return parseConfig(signalsSchema, readJsonFile(path), path) as SignalsConfig;
+/** The aggregate's size hint and protective levels come from the one risk configuration. */
+export function loadSignalsConfig(path = defaultSignalsConfigPath, risk: RiskConfig = loadRiskConfig()): SignalsConfig {
+  const parsed = parseConfig(signalsSchema, readJsonFile(path), path);
+  return { ...parsed, aggregation: { ...parsed.aggregation, risk: riskSettingsOf(risk) } };
 }

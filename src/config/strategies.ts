@@ -4,19 +4,18 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
 import { createStrategy, parametersSchema, type Strategy, type StrategyConfig } from '../domain/strategies/framework';
+import { type RiskConfig, riskSettingsOf } from '../domain/risk';
 import { parseConfig, readJsonFile } from './files';
+import { loadRiskConfig } from './risk';
 
 export const defaultStrategiesDir = fileURLToPath(new URL('../../config/strategies', import.meta.url));
 
-export const riskSchema = z.object({
-  positionSize: z.number().positive().max(1),
-  maxPositionSize: z.number().positive().max(1),
-  stopLossPct: z.number().positive().max(0.5),
-  riskRewardRatio: z.number().positive().max(20),
-}).strict();
-
-/** Validates one strategy config; errors name the file and the field. */
-export function parseStrategyConfig(raw: unknown, origin: string): StrategyConfig {
+/**
+ * Validates one strategy config; errors name the file and the field. A strategy keeps only its
+ * decision parameters: the size hint and protective levels on its signals come from the one risk
+ * configuration (config/risk.json), the same rules that execute.
+ */
+export function parseStrategyConfig(raw: unknown, origin: string, risk: RiskConfig = loadRiskConfig()): StrategyConfig {
   const name = (raw as { name?: unknown })?.name;
   const def = typeof name === 'string' ? STRATEGY_DEFINITIONS[name] : undefined;
   if (!def) {
@@ -27,16 +26,16 @@ export function parseStrategyConfig(raw: unknown, origin: string): StrategyConfi
     enabled: z.boolean().default(true),
     assets: z.array(z.string().min(1)).min(1),
     parameters: parametersSchema(def.parameters).default({} as never),
-    risk: riskSchema,
+    risk: z.never({ error: 'sizing, stop distance and reward ratio are set once, in config/risk.json' }).optional(),
   }).strict();
-  return parseConfig(schema, raw, origin) as StrategyConfig;
+  return { ...parseConfig(schema, raw, origin), risk: riskSettingsOf(risk) } as StrategyConfig;
 }
 
 /** Loads every config/strategies/*.json; a bad file stops start-up with its name and field. */
-export function loadStrategyConfigs(dir = defaultStrategiesDir): StrategyConfig[] {
+export function loadStrategyConfigs(dir = defaultStrategiesDir, risk: RiskConfig = loadRiskConfig()): StrategyConfig[] {
   return readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((file) => {
     const path = join(dir, file);
-    return parseStrategyConfig(readJsonFile(path), path);
+    return parseStrategyConfig(readJsonFile(path), path, risk);
   });
 }
 

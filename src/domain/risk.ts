@@ -1,4 +1,4 @@
-import type { SignalType } from './signals';
+import type { RiskSettings, SignalType } from './signals';
 
 /** The seed's risk limits (config/risk.json), all fractions of equity unless named otherwise. */
 export interface RiskConfig {
@@ -12,6 +12,15 @@ export interface RiskConfig {
   basePositionPercent: number;
   minPositionUsd: number;
   riskRewardRatio: number;
+  /** Trail the stop this fraction behind the best price since entry; null for a fixed stop. */
+  trailingStopPct: number | null;
+  /** After a stop-out, no new entry in that asset for this many minutes. */
+  stopCooldownMinutes: number;
+}
+
+/** What a strategy's signal carries as its size hint and protective levels: the same numbers that execute. */
+export function riskSettingsOf(config: RiskConfig): RiskSettings {
+  return { positionSize: config.basePositionPercent, maxPositionSize: config.maxPositionSize, stopLossPct: config.perTradeStopLoss, riskRewardRatio: config.riskRewardRatio };
 }
 
 export interface RiskSignal {

@@ -127,7 +127,6 @@ export const backtestBodySchema = z.object({
 export function defaultConventions(execution: ExecutionConfig): BacktestConventionsInput {
   return {
     bar: '1d', fillAt: 'next_open', fillModel: execution.fillModel, sizing: { kind: 'risk' }, units: 'fractional', allowShort: true, protective: true, closeAtEnd: true,
-    trailingStopPct: execution.trailingStopPct, stopCooldownMinutes: execution.stopCooldownMinutes,
   };
 }
 

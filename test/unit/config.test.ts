@@ -24,3 +24,18 @@ describe('environment', () => {
     expect(() => parseApiKeys('root:abcdefghijk')).toThrow(/MTS_API_KEYS/);
   });
 });
+
+describe('one risk configuration', () => {
+  it('gives every strategy and the aggregate the size hint and protective levels of config/risk.json', async () => {
+    const { loadRiskConfig } = await import('../../src/config/risk');
+    const { loadStrategyConfigs, parseStrategyConfig } = await import('../../src/config/strategies');
+    const { loadSignalsConfig } = await import('../../src/config/signals');
+    const risk = { ...loadRiskConfig(), basePositionPercent: 0.03, maxPositionSize: 0.07, perTradeStopLoss: 0.015, riskRewardRatio: 3 };
+    const expected = { positionSize: 0.03, maxPositionSize: 0.07, stopLossPct: 0.015, riskRewardRatio: 3 };
+    for (const c of loadStrategyConfigs(undefined, risk)) expect(c.risk).toEqual(expected);
+    expect(loadSignalsConfig(undefined, risk).aggregation.risk).toEqual(expected);
+    // A strategy file may not carry its own: there is one place to change them.
+    expect(() => parseStrategyConfig({ name: 'sma_crossover', assets: ['bitcoin'], risk: { stopLossPct: 0.05 } }, 'x.json', risk))
+      .toThrow(/^x\.json: risk: sizing, stop distance and reward ratio are set once, in config\/risk\.json/);
+  });
+});

@@ -10,7 +10,7 @@ describe('risk module, hand-worked', () => {
   it('ships the seed defaults', () => {
     expect(config).toEqual({
       maxDrawdown: 0.2, dailyLossLimit: 0.05, perTradeStopLoss: 0.02, maxPositionSize: 0.1, maxSingleAssetExposure: 0.15,
-      warningLevel: 0.8, basePositionPercent: 0.02, minPositionUsd: 10, riskRewardRatio: 2,
+      warningLevel: 0.8, basePositionPercent: 0.02, minPositionUsd: 10, riskRewardRatio: 2, trailingStopPct: null, stopCooldownMinutes: 240,
     });
   });
 

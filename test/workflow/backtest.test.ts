@@ -259,7 +259,6 @@ describe('backtestWorkflow', () => {
       const signals = loadSignalsConfig();
       const execution = loadExecutionConfig();
       const req = resolveBacktest({ strategies: 'live', params: {}, assets: live.assets, from: Date.UTC(2021, 0, 1), to: Date.UTC(2022, 11, 31), initialCapital: 10_000, conventions: {} }, execution);
-      expect(req.conventions).toMatchObject({ stopCooldownMinutes: execution.stopCooldownMinutes, trailingStopPct: execution.trailingStopPct });
       const data = await loadMarketData(handle.db, live.assets, req.from - signals.historyDays * 86_400_000, req.to);
       const direct = runBacktest({
         data, assets: live.assets, aggregation: signals.aggregation, risk: loadRiskConfig(), initialCapital: 10_000, historyDays: signals.historyDays,

@@ -31,7 +31,7 @@ describe('parity: a backtest over a paper-trading run makes the same trades', ()
 
     // Paper trading: each midnight the stops meet yesterday's bar, then signals are decided and traded.
     let now = FROM;
-    const trading = tradingDeps(handle, { portfolioId: 'parity', fillModel: FILL_MODEL, stopCooldownMinutes: 0, clock: () => now });
+    const trading = tradingDeps(handle, { portfolioId: 'parity', fillModel: FILL_MODEL, clock: () => now });
     const signalDeps = testSignalDeps(handle, { channels: [], strategies: buildStrategies(loadStrategyConfigs()) });
     await withWorkers([await pipelineWorker(ctx.kit, signalDeps), await tradingWorker(ctx.kit, trading)], async () => {
       for (let d = 0; d < DAYS; d++) {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { createTradingActivities } from '../../src/activities/trading';
+import { loadRiskConfig } from '../../src/config/risk';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { upsertCandles } from '../../src/db/market-data';
@@ -135,7 +136,7 @@ describe('riskAndExecuteWorkflow', () => {
 
 describe('protectPositionsWorkflow', () => {
   it('stops out a long on a later bar whose low breaks the stop, then blocks re-entry during the cooldown', async () => {
-    const deps = tradingDeps(handle, { stopCooldownMinutes: 240 });
+    const deps = tradingDeps(handle, { risk: { ...loadRiskConfig(), stopCooldownMinutes: 240 } });
     await withWorkers([await tradingWorker(kit, deps)], async () => {
       const entry = await runSaga(signal());
       expect(entry.status).toBe('filled');

@@ -25,9 +25,9 @@ export interface BacktestConventions {
   allowShort: boolean;
   protective: boolean;
   closeAtEnd: boolean;
-  /** Trailing stop distance (fraction) or null for fixed stops; absent: fixed. */
+  /** Trailing stop distance (fraction) or null for fixed stops; absent: the risk configuration's. */
   trailingStopPct?: number | null;
-  /** Re-entry cooldown after a stop-out; absent: none. */
+  /** Re-entry cooldown after a stop-out, in minutes; absent: the risk configuration's. */
   stopCooldownMinutes?: number;
   /** Periods per year the metrics are annualised with; absent: from the calendar of the data. */
   periodsPerYear?: number;
@@ -233,7 +233,12 @@ export function initialState(input: BacktestInput): EngineState {
 /** The core's rules as the conventions set them. */
 export function tradingRules(input: BacktestInput): TradingRules {
   const c = input.conventions;
-  return { risk: input.risk, fillModel: c.fillModel, trailingStopPct: c.trailingStopPct ?? null, stopCooldownMinutes: c.stopCooldownMinutes ?? 0 };
+  const risk = {
+    ...input.risk,
+    ...(c.trailingStopPct !== undefined ? { trailingStopPct: c.trailingStopPct } : {}),
+    ...(c.stopCooldownMinutes !== undefined ? { stopCooldownMinutes: c.stopCooldownMinutes } : {}),
+  };
+  return { risk, fillModel: c.fillModel };
 }
 
 function orderPolicy(c: BacktestConventions): OrderPolicy {

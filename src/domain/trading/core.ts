@@ -19,14 +19,13 @@ import { assessRisk, type PortfolioState, type RiskAssessment, type RiskConfig, 
 import type { SignalType } from '../signals';
 import { DAY_MS } from '../types';
 
-/** The trading rules: one configuration (config/risk.json) for paper trading and backtests. */
+/**
+ * The trading rules: the one risk configuration (config/risk.json: limits, sizing, stop distance,
+ * reward ratio, trailing, cooldown) and the fill model, for paper trading and backtests alike.
+ */
 export interface TradingRules {
   risk: RiskConfig;
   fillModel: FillModel;
-  /** Trail the stop this fraction behind the best price since entry; null for a fixed stop. */
-  trailingStopPct: number | null;
-  /** After a stop-out, no new entry in that asset for this long. */
-  stopCooldownMinutes: number;
 }
 
 export type Sizing = { kind: 'risk' } | { kind: 'fixed_fraction'; fraction: number } | { kind: 'all_in' };
@@ -229,7 +228,7 @@ export function onBarClose(state: TradingState, asset: string, bar: Bar, rules: 
   const direction = held > 0 ? 'LONG' : 'SHORT';
   const trigger = protectiveTrigger(direction, levels.stopLoss, levels.takeProfit, bar);
   if (trigger) return { asset, kind: trigger.kind, side: held > 0 ? 'SELL' : 'BUY', quantity: Math.abs(held), referencePrice: trigger.price };
-  if (levels.stopLoss !== null && rules.trailingStopPct) levels.stopLoss = trailStop(direction, levels.stopLoss, bar, rules.trailingStopPct);
+  if (levels.stopLoss !== null && rules.risk.trailingStopPct) levels.stopLoss = trailStop(direction, levels.stopLoss, bar, rules.risk.trailingStopPct);
   return undefined;
 }
 
@@ -237,6 +236,6 @@ export function onBarClose(state: TradingState, asset: string, bar: Bar, rules: 
 export function onExitFill(state: TradingState, exit: ProtectiveExit, fill: Fill, barEnd: number, rules: TradingRules): FillEffect {
   const effect = onFill(state, fill);
   delete state.protection[exit.asset];
-  if (exit.kind === 'stop_loss' && rules.stopCooldownMinutes > 0) state.cooldownUntil[exit.asset] = barEnd + rules.stopCooldownMinutes * 60_000;
+  if (exit.kind === 'stop_loss' && rules.risk.stopCooldownMinutes > 0) state.cooldownUntil[exit.asset] = barEnd + rules.risk.stopCooldownMinutes * 60_000;
   return effect;
 }
