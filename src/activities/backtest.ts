@@ -5,13 +5,14 @@ import type { SignalsConfig } from '../config/signals';
 import { parseStrategyConfig } from '../config/strategies';
 import { advance, type BacktestInput, type BacktestTrade, checkpointOf, drainClosedTrades, drainFills, type EngineCheckpoint, type EngineState, eventQueue, finish, initialState, latestEquity, restoreState } from '../domain/backtest/engine';
 import type { RiskConfig } from '../domain/risk';
+import type { MarketData } from '../domain/signals';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
 import { createStrategy, type Strategy, type StrategyConfig } from '../domain/strategies/framework';
-import { DAY_MS } from '../domain/types';
+import { BAR_MINUTES, type BarSize, DAY_MS } from '../domain/types';
 import type { Database } from '../db/client';
 import { loadMarketData } from '../db/market-series';
 import { backtestEquity, backtestResults, backtestTrades } from '../db/schema';
-import { BAR_MINUTES, type BacktestProgress, type BacktestRequest, type BacktestSummary } from '../workflows/types';
+import { type BacktestProgress, type BacktestRequest, type BacktestSummary } from '../workflows/types';
 
 export interface BacktestDeps {
   db: Database;
@@ -30,18 +31,30 @@ export function createBacktestActivities(deps: BacktestDeps) {
    * every enabled strategy on its configured coins among them; each with its parameters from disk
    * and the request's `strategy.parameter` overrides.
    */
-  function strategiesFor(req: BacktestRequest): Strategy[] {
+  function strategiesFor(req: BacktestRequest): { strategies: Strategy[]; bar: BarSize } {
     const names = req.live ? deps.strategies.filter((s) => s.enabled).map((s) => s.name) : req.strategies;
-    const built: Strategy[] = [];
-    for (const name of names) {
+    const bases = names.map((name) => {
       const base = deps.strategies.find((s) => s.name === name);
       if (!base || !Object.hasOwn(STRATEGY_DEFINITIONS, name)) throw ApplicationFailure.nonRetryable(`unknown strategy "${name}"`, 'UnknownStrategy');
+      return base;
+    });
+    // The live system: each strategy on its own bar, replayed on the shortest of them unless a bar is asked for.
+    // Named strategies decide on the replayed bar.
+    const finest = bases.map((b) => b.bar ?? '1d').reduce<BarSize>((a, b) => (BAR_MINUTES[b] < BAR_MINUTES[a] ? b : a), '1d');
+    const bar: BarSize = req.conventions.bar ?? (req.live ? finest : '1d');
+    const built: Strategy[] = [];
+    for (const base of bases) {
+      const { name } = base;
       const assets = req.live ? base.assets.filter((a) => req.assets.includes(a)) : req.assets;
       if (assets.length === 0) continue;
+      const own = req.live ? base.bar ?? '1d' : bar;
+      if (BAR_MINUTES[own] < BAR_MINUTES[bar]) {
+        throw ApplicationFailure.nonRetryable(`${name} decides on ${own} bars: replay ${own} bars or shorter (conventions.bar)`, 'BarTooLong');
+      }
       const overrides = Object.fromEntries(Object.entries(req.params)
         .filter(([k]) => k.startsWith(`${name}.`)).map(([k, v]) => [k.slice(name.length + 1), v]));
       try {
-        const config = parseStrategyConfig({ name, enabled: true, assets, parameters: { ...base.parameters, ...overrides }, risk: base.risk }, 'backtest');
+        const config = parseStrategyConfig({ name, enabled: true, assets, bar: own, parameters: { ...base.parameters, ...overrides } }, 'backtest', deps.risk);
         built.push(createStrategy(STRATEGY_DEFINITIONS[name], config));
       } catch (err) {
         throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidParameters');
@@ -50,7 +63,7 @@ export function createBacktestActivities(deps: BacktestDeps) {
     if (built.length === 0) {
       throw ApplicationFailure.nonRetryable(`no enabled strategy trades ${req.assets.join(', ')}: see config/strategies/*.json`, 'NoStrategy');
     }
-    return built;
+    return { strategies: built, bar };
   }
 
   return {
@@ -61,13 +74,20 @@ export function createBacktestActivities(deps: BacktestDeps) {
      */
     async runBacktest(req: BacktestRequest): Promise<BacktestSummary> {
       const ctx = Context.current();
-      const strategies = strategiesFor(req);
-      const data = await loadMarketData(deps.db, req.assets, req.from - deps.signals.historyDays * DAY_MS, req.to, BAR_MINUTES[req.conventions.bar ?? '1d']);
+      const { strategies, bar } = strategiesFor(req);
+      const conventions = { ...req.conventions, bar };
+      const historyFrom = req.from - deps.signals.historyDays * DAY_MS;
+      const data = await loadMarketData(deps.db, req.assets, historyFrom, req.to, BAR_MINUTES[bar]);
       const missing = req.assets.filter((a) => !data.prices[a] || data.prices[a].time.length === 0);
       if (missing.length) throw ApplicationFailure.nonRetryable(`no stored history for ${missing.join(', ')}: import or backfill it first`, 'NoHistory');
+      // Strategies on a longer bar than the replayed one look at history of their own bar size.
+      const dataByBar: Record<number, MarketData> = {};
+      for (const longer of new Set(strategies.map((x) => BAR_MINUTES[x.config.bar ?? bar]).filter((m) => m > BAR_MINUTES[bar]))) {
+        dataByBar[longer] = await loadMarketData(deps.db, req.assets, historyFrom, req.to, longer);
+      }
       const input: BacktestInput = {
-        data, assets: req.assets, strategies, aggregation: deps.signals.aggregation,
-        risk: deps.risk, initialCapital: req.initialCapital, historyDays: deps.signals.historyDays, from: req.from, to: req.to, conventions: req.conventions,
+        data, barMinutes: BAR_MINUTES[bar], dataByBar, assets: req.assets, strategies, aggregation: deps.signals.aggregation,
+        risk: deps.risk, initialCapital: req.initialCapital, historyDays: deps.signals.historyDays, from: req.from, to: req.to, conventions,
       };
       const bars = eventQueue(input);
       const { db } = deps;
@@ -139,7 +159,7 @@ export function createBacktestActivities(deps: BacktestDeps) {
           initialCapital: req.initialCapital, finalValue: m.finalEquity ?? req.initialCapital, totalReturn: m.totalReturn ?? 0,
           sharpeRatio: m.sharpe, maxDrawdown: m.maxDrawdownPct, tradeCount: m.tradeCount, assets: req.assets,
           parameters: Object.fromEntries(strategies.map((x) => [x.name, x.config.parameters])),
-          conventions: req.conventions, metrics: m, buyAndHoldReturn: result.buyAndHoldReturn, exposureTime: result.exposureTime,
+          conventions, metrics: m, buyAndHoldReturn: result.buyAndHoldReturn, exposureTime: result.exposureTime,
         });
       });
       return {

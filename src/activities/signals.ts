@@ -4,9 +4,9 @@ import type pg from 'pg';
 import type { SignalsConfig } from '../config/signals';
 import { aggregateAssetSignals, detectRegime, type PastSignal, trackRecord } from '../domain/aggregation';
 import { signalAlert, volatilityAlert, type Alert } from '../domain/alerts';
-import type { TradingSignal } from '../domain/signals';
+import type { MarketData, TradingSignal } from '../domain/signals';
 import type { Strategy } from '../domain/strategies/framework';
-import { DAY_MS, HOUR_MS } from '../domain/types';
+import { BAR_MINUTES, DAY_MS, HOUR_MS, MINUTE_MS } from '../domain/types';
 import type { Database } from '../db/client';
 import { loadMarketData } from '../db/market-series';
 import { getAlert, insertAlert, insertSignals, lastAlertTime, markDelivered, pastStrategySignals } from '../db/signals';
@@ -27,6 +27,8 @@ export interface SignalDeps {
   discord?: { url: string };
 }
 
+const pastKey = (x: { asset: string; strategyName: string; timestamp: number }) => `${x.asset}|${x.strategyName}|${x.timestamp}`;
+
 export function createSignalActivities(deps: SignalDeps) {
   const { db, config } = deps;
   const horizonMs = config.aggregation.trackRecordHorizonDays * DAY_MS;
@@ -40,61 +42,88 @@ export function createSignalActivities(deps: SignalDeps) {
     async evaluateSignals(input: EvaluateSignalsInput): Promise<EvaluateSignalsResult> {
       const ctx = Context.current();
       const strategies = deps.strategies;
-      const assets = [...new Set(strategies.flatMap((s) => s.config.assets))].filter((a) => !input.assets || input.assets.includes(a));
+      // Sorted by name: the order the backtest engine decides assets closing at the same time in.
+      const assets = [...new Set(strategies.flatMap((s) => s.config.assets))].filter((a) => !input.assets || input.assets.includes(a))
+        .sort((a, b) => a.localeCompare(b));
+      const barOf = (s: Strategy) => BAR_MINUTES[s.config.bar ?? '1d'] * MINUTE_MS;
       const first = Math.min(...input.asOfs);
       const last = Math.max(...input.asOfs);
       const historyFrom = first - config.historyDays * DAY_MS;
-      const data = await loadMarketData(db, assets, historyFrom, last);
+      // Each strategy looks at bars of its own size; the regime at daily closes; track records at the shortest bar.
+      const barSizes = [...new Set([...strategies.map(barOf), DAY_MS])];
+      const dataByBar = new Map<number, MarketData>();
+      for (const bar of barSizes) dataByBar.set(bar, await loadMarketData(db, assets, historyFrom, last, bar / MINUTE_MS));
+      const daily = dataByBar.get(DAY_MS)!;
+      const trackData = dataByBar.get(Math.min(...barSizes))!;
       const past: PastSignal[] = await pastStrategySignals(db, historyFrom, first);
+      const seen = new Set(past.map(pastKey));
       const lastAlert = new Map<string, number>();
       const result: EvaluateSignalsResult = {
         steps: 0, signals: 0, aggregated: 0, alerts: [], trades: [], strategyFailures: [], channels: deps.channels, strategies: strategies.map((s) => s.name),
       };
 
       for (const asOf of [...input.asOfs].sort((a, b) => a - b)) {
-        const produced: TradingSignal[] = [];
+        // A strategy decides when a bar of its size closes: at each run, on the latest such close. The
+        // same close decided again (a later run inside the same bar) stores nothing new and trades nothing.
+        const byDecisionTime = new Map<number, Strategy[]>();
         for (const strategy of strategies) {
+          const at = Math.floor(asOf / barOf(strategy)) * barOf(strategy);
+          byDecisionTime.set(at, [...(byDecisionTime.get(at) ?? []), strategy]);
+        }
+        for (const at of [...byDecisionTime.keys()].sort((a, b) => a - b)) {
+          await decideAt(at, byDecisionTime.get(at)!);
+        }
+        result.steps += 1;
+        ctx.heartbeat(result.steps);
+      }
+      return result;
+
+      async function decideAt(at: number, deciding: Strategy[]) {
+        const produced: TradingSignal[] = [];
+        for (const strategy of deciding) {
           try {
-            const signals = strategy.generateSignals(strategy.analyze(data, asOf)).filter((s) => assets.includes(s.asset));
+            const signals = strategy.generateSignals(strategy.analyze(dataByBar.get(barOf(strategy))!, at)).filter((x) => assets.includes(x.asset));
             produced.push(...signals);
           } catch (err) {
-            log.error('strategy failed; skipped', { strategy: strategy.name, asOf, error: (err as Error).message });
-            result.strategyFailures.push({ strategy: strategy.name, asOf, error: (err as Error).message });
+            log.error('strategy failed; skipped', { strategy: strategy.name, asOf: at, error: (err as Error).message });
+            result.strategyFailures.push({ strategy: strategy.name, asOf: at, error: (err as Error).message });
           }
         }
         result.signals += (await insertSignals(db, produced)).length;
 
-        const records = () => trackRecord(past, data, asOf, horizonMs, config.historyDays * DAY_MS);
-        const alerts: Alert[] = produced.filter((s) => s.strategyName === 'volatility_spike').map(volatilityAlert);
+        const records = () => trackRecord(past, trackData, at, horizonMs, config.historyDays * DAY_MS);
+        const alerts: Alert[] = produced.filter((x) => x.strategyName === 'volatility_spike').map(volatilityAlert);
         const aggregated = [];
         for (const asset of assets) {
-          const own = produced.filter((s) => s.asset === asset);
-          const agg = aggregateAssetSignals(own, { regime: detectRegime(data, asset, asOf), records }, config.aggregation);
+          const own = produced.filter((x) => x.asset === asset);
+          const agg = aggregateAssetSignals(own, { regime: detectRegime(daily, asset, at), records }, config.aggregation);
           if (!agg) continue;
           aggregated.push(agg);
           if (agg.confidence >= config.alerts.minConfidence) alerts.push(signalAlert(agg));
         }
         const newAggregates = await insertSignals(db, aggregated);
         result.aggregated += newAggregates.length;
-        // Only a newly stored aggregate trades: a re-run of the same asOf starts no second saga.
-        for (const row of newAggregates) {
-          const agg = aggregated.find((a) => a.asset === row.asset)!;
+        // Only a newly stored aggregate trades: a re-run of the same decision time starts no second saga.
+        for (const agg of aggregated) {
+          const row = newAggregates.find((r) => r.asset === agg.asset);
+          if (!row) continue;
           result.trades.push({ signalId: String(row.id), asset: agg.asset, signalType: agg.signalType, price: agg.price, confidence: agg.confidence, timestamp: agg.timestamp });
         }
-        past.push(...produced);
+        for (const x of produced) {
+          if (seen.has(pastKey(x))) continue;
+          seen.add(pastKey(x));
+          past.push(x);
+        }
 
         for (const alert of alerts) {
           const key = `${alert.type}|${alert.body.asset}|${alert.body.signal_type}`;
-          const previous = lastAlert.get(key) ?? await lastAlertTime(db, alert.type, alert.body.asset, alert.body.signal_type, asOf - cooldownMs, asOf - 1);
-          if (previous !== undefined && asOf - previous < cooldownMs) continue;
-          lastAlert.set(key, asOf);
+          const previous = lastAlert.get(key) ?? await lastAlertTime(db, alert.type, alert.body.asset, alert.body.signal_type, at - cooldownMs, at - 1);
+          if (previous !== undefined && at - previous < cooldownMs) continue;
+          lastAlert.set(key, at);
           const id = await insertAlert(db, alert);
-          if (id !== undefined) result.alerts.push({ id, type: alert.type, asset: alert.body.asset, timestamp: asOf });
+          if (id !== undefined) result.alerts.push({ id, type: alert.type, asset: alert.body.asset, timestamp: at });
         }
-        result.steps += 1;
-        ctx.heartbeat(result.steps);
       }
-      return result;
     },
 
     /** Delivers one stored alert on one channel; a channel already recorded as delivered is not sent again. */

@@ -25,6 +25,7 @@ export function parseStrategyConfig(raw: unknown, origin: string, risk: RiskConf
     name: z.literal(def.name),
     enabled: z.boolean().default(true),
     assets: z.array(z.string().min(1)).min(1),
+    bar: z.enum(['1d', '1h', '15m']).default('1d'),
     parameters: parametersSchema(def.parameters).default({} as never),
     risk: z.never({ error: 'sizing, stop distance and reward ratio are set once, in config/risk.json' }).optional(),
   }).strict();

@@ -32,3 +32,7 @@ export interface Tier {
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
+
+/** The bar sizes strategies decide on and backtests replay, in minutes. Bars close on multiples of their length (UTC). */
+export const BAR_MINUTES = { '1d': 1440, '1h': 60, '15m': 15 } as const;
+export type BarSize = keyof typeof BAR_MINUTES;

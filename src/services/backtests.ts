@@ -134,8 +134,14 @@ export function resolveBacktest(body: z.infer<typeof backtestBodySchema>, execut
   return {
     id: `bt-${randomUUID().slice(0, 8)}`,
     ...selected(body), params: qualifiedParams(body.params, body), assets: body.assets, from: body.from, to: body.to, initialCapital: body.initialCapital,
-    conventions: { ...defaultConventions(execution), ...body.conventions },
+    conventions: conventionsFor(body, execution),
   };
+}
+
+/** Paper trading's conventions under the request's; the live system replays its shortest strategy bar unless told a bar. */
+function conventionsFor(body: Selection & { conventions: Partial<BacktestConventionsInput> }, execution: ExecutionConfig): BacktestConventionsInput {
+  const { bar, ...defaults } = defaultConventions(execution);
+  return { ...defaults, ...(body.strategies === 'live' ? {} : { bar }), ...body.conventions };
 }
 
 export const backtestWorkflowId = (id: string) => `backtest-${id}`;
@@ -209,7 +215,7 @@ export async function startSweep(client: Client, body: z.infer<typeof sweepBodyS
     taskQueue: TASK_QUEUES.backtest,
     args: [{
       id, metric: body.metric, grid: qualifiedGrid(body.grid, body),
-      base: { ...selected(body), assets: body.assets, from: body.from, to: body.to, initialCapital: body.initialCapital, conventions: { ...defaultConventions(execution), ...body.conventions } },
+      base: { ...selected(body), assets: body.assets, from: body.from, to: body.to, initialCapital: body.initialCapital, conventions: conventionsFor(body, execution) },
     }],
     typedSearchAttributes: [{ key: MTS_STRATEGIES, value: strategyAttribute(selected(body)) }, { key: MTS_ASSETS, value: body.assets }],
   });
@@ -226,7 +232,7 @@ export async function startWalkForward(client: Client, body: z.infer<typeof walk
     args: [{
       id, from: body.from, to: body.to, initialCapital: body.initialCapital, grid: qualifiedGrid(body.grid, body), metric: body.metric,
       folds: body.folds, inSampleDays: body.inSampleDays,
-      base: { ...selected(body), assets: body.assets, conventions: { ...defaultConventions(execution), ...body.conventions } },
+      base: { ...selected(body), assets: body.assets, conventions: conventionsFor(body, execution) },
     }],
     typedSearchAttributes: [{ key: MTS_STRATEGIES, value: strategyAttribute(selected(body)) }, { key: MTS_ASSETS, value: body.assets }],
   });

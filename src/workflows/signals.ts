@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import {
-  defineQuery, ParentClosePolicy, proxyActivities, setHandler, startChild, upsertSearchAttributes, workflowInfo,
+  defineQuery, executeChild, ParentClosePolicy, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { SignalActivities } from '../activities/signals';
 import { innermostMessage } from '../temporal/failures';
@@ -47,7 +47,7 @@ export function decisionTimes(input: GenerateSignalsInput, now: number): number[
 export async function generateSignalsWorkflow(input: GenerateSignalsInput): Promise<GenerateSignalsSummary> {
   const times = decisionTimes(input, workflowInfo().startTime.getTime());
   const progress: GenerateSignalsProgress = {
-    stepsDone: 0, stepsTotal: times.length, signals: 0, aggregated: 0, alerts: 0, deliveries: { delivered: 0, failed: 0 }, sagasStarted: 0,
+    stepsDone: 0, stepsTotal: times.length, signals: 0, aggregated: 0, alerts: 0, deliveries: { delivered: 0, failed: 0 }, sagasStarted: 0, sagaOutcomes: {},
   };
   setHandler(signalsProgressQuery, () => progress);
   const strategyFailures: GenerateSignalsSummary['strategyFailures'] = [];
@@ -70,25 +70,6 @@ export async function generateSignalsWorkflow(input: GenerateSignalsInput): Prom
     if (i === 0) upsertSearchAttributes([{ key: MTS_STRATEGIES, value: r.strategies }]);
   }
 
-  // Historical ranges are for research; only a present decision trades the paper portfolio by default.
-  if (input.execute ?? times.length === 1) {
-    for (const signal of trades) {
-      try {
-        await startChild(riskAndExecuteWorkflow, {
-          workflowId: `signal-${signal.signalId}`,
-          taskQueue: TASK_QUEUES.trading,
-          args: [signal],
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        });
-        progress.sagasStarted += 1;
-      } catch (err) {
-        // Exactly once: a signal whose saga already exists is not traded again.
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      }
-    }
-  }
-
   if (input.distribute ?? true) {
     for (let i = 0; i < alerts.length; i += DELIVERY_BATCH) {
       await Promise.all(alerts.slice(i, i + DELIVERY_BATCH).flatMap((alert) => channels.map(async (channel) => {
@@ -100,6 +81,31 @@ export async function generateSignalsWorkflow(input: GenerateSignalsInput): Prom
           deliveryFailures.push({ alertId: alert.id, channel, error: innermostMessage(err) });
         }
       })));
+    }
+  }
+
+  // Historical ranges are for research; only a present decision trades the paper portfolio by default.
+  // One saga at a time, in decision-time then asset order: each sees the book the previous one left,
+  // exactly as a backtest decides the assets closing at one time.
+  if (input.execute ?? times.length === 1) {
+    for (const signal of trades) {
+      let outcome: string;
+      try {
+        const result = await executeChild(riskAndExecuteWorkflow, {
+          workflowId: `signal-${signal.signalId}`,
+          taskQueue: TASK_QUEUES.trading,
+          args: [signal],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        });
+        outcome = result.status;
+      } catch (err) {
+        // Exactly once: a signal whose saga already exists is not traded again.
+        if (err instanceof WorkflowExecutionAlreadyStartedError) continue;
+        outcome = 'failed';
+      }
+      progress.sagasStarted += 1;
+      progress.sagaOutcomes[outcome] = (progress.sagaOutcomes[outcome] ?? 0) + 1;
     }
   }
   return { ...progress, strategyFailures, deliveryFailures };

@@ -1,4 +1,4 @@
-import type { TierKind } from '../domain/types';
+import type { BarSize, TierKind } from '../domain/types';
 
 /** One asset to collect, with what the collector needs to know about it (resolved from config/collection.json). */
 export interface CollectionTarget {
@@ -116,6 +116,8 @@ export interface GenerateSignalsProgress {
   alerts: number;
   deliveries: { delivered: number; failed: number };
   sagasStarted: number;
+  /** How the sagas this run started ended, by status (filled, rejected, compensated, filled_unprotected, failed). */
+  sagaOutcomes: Record<string, number>;
 }
 
 export interface GenerateSignalsSummary extends GenerateSignalsProgress {
@@ -159,11 +161,11 @@ export interface ProtectiveExit {
 }
 
 /** Bar sizes a backtest can replay, in minutes: built from the stored candles that divide them. */
-export const BAR_MINUTES = { '1d': 1440, '1h': 60, '15m': 15 } as const;
+export { BAR_MINUTES } from '../domain/types';
 
 export interface BacktestConventionsInput {
   /** The bar the history is replayed in (default 1d); strategy lengths count these bars. */
-  bar?: keyof typeof BAR_MINUTES;
+  bar?: BarSize;
   fillAt: 'next_open' | 'close';
   fillModel: { fixedSlippageBps: number; volatilitySlippageFactor: number; takerFeeBps: number };
   sizing: { kind: 'risk' } | { kind: 'fixed_fraction'; fraction: number } | { kind: 'all_in' };

@@ -9,7 +9,7 @@ import {
   fillPrice, markToMarket, newTradingState, onBarClose, onExitFill, onFill, onSignal, type Order, type OrderPolicy, orderQuantity,
   protect, type ProtectiveExit, type RejectionRule, type Sizing, type TradingRules, type TradingState, utcDayOf,
 } from '../trading/core';
-import { DAY_MS } from '../types';
+import { BAR_MINUTES, DAY_MS, MINUTE_MS } from '../types';
 
 /**
  * Execution conventions: explicit options, never hidden choices. The defaults are paper trading's:
@@ -34,7 +34,12 @@ export interface BacktestConventions {
 }
 
 export interface BacktestInput {
+  /** The replayed bars (and the track records' prices). */
   data: MarketData;
+  /** The replayed bar's length. When set, a strategy configured on a longer bar decides only when one of its bars closes, and the regime follows daily closes (as live). */
+  barMinutes?: number;
+  /** Market data at other bar sizes (minutes → data), for strategies that decide on a longer bar by looking at the whole history. */
+  dataByBar?: Record<number, MarketData>;
   assets: string[];
   strategies: Strategy[];
   aggregation: AggregationSettings & { trackRecordHorizonDays: number };
@@ -186,6 +191,10 @@ interface Runtime {
   pastExpired: number;
   /** Reused for the protective check, so a bar costs no allocation. */
   bar: Bar;
+  /** Per strategy: the length (ms) of the bar it decides on when longer than the replayed one, else 0 (every close). */
+  decideEvery: Float64Array;
+  /** Feed the regime only at these boundaries (ms; 0: every close). */
+  regimeEvery: number;
 }
 
 const runtimes = new WeakMap<EngineState, Runtime>();
@@ -204,6 +213,11 @@ function runtimeOf(input: BacktestInput, st: EngineState): Runtime {
       exposed: hasOpenPosition(st.trading.book),
       pastExpired: 0,
       bar: { open: 0, high: 0, low: 0, close: 0 },
+      decideEvery: Float64Array.from(input.strategies, (s) => {
+        const own = s.config.bar ? BAR_MINUTES[s.config.bar] : 0;
+        return input.barMinutes && own > input.barMinutes ? own * MINUTE_MS : 0;
+      }),
+      regimeEvery: input.barMinutes && input.barMinutes < BAR_MINUTES['1d'] ? DAY_MS : 0,
     };
     runtimes.set(st, rt);
   }
@@ -212,12 +226,15 @@ function runtimeOf(input: BacktestInput, st: EngineState): Runtime {
 
 /** Feeds an asset's closes up to row `index` to its tracker and streams, noting which streams signal there. */
 function feed(rt: Runtime, a: number, index: number) {
-  const close = rt.series[a].close;
+  const { close, time } = rt.series[a];
   for (let i = rt.fed[a] + 1; i <= index; i++) {
-    rt.regimes[a].push(close[i]);
+    // A longer bar's close is the close of the last replayed bar inside it: fed when that bar closes.
+    if (rt.regimeEvery === 0 || time[i] % rt.regimeEvery === 0) rt.regimes[a].push(close[i]);
     for (let k = 0; k < rt.streams.length; k++) {
       const stream = rt.streams[k][a];
-      if (stream) rt.signalled[k][a] = stream.push(close[i]) ? 1 : 0;
+      if (!stream) continue;
+      const every = rt.decideEvery[k];
+      rt.signalled[k][a] = (every === 0 || time[i] % every === 0) && stream.push(close[i]) ? 1 : 0;
     }
   }
   rt.fed[a] = index;
@@ -332,8 +349,11 @@ export function advance(input: BacktestInput, queue: EventQueue, st: EngineState
     let produced: TradingSignal[] | undefined;
     for (let k = 0; k < input.strategies.length; k++) {
       const strategy = input.strategies[k];
+      const every = rt.decideEvery[k];
+      if (every !== 0 && time % every !== 0) continue;
       if (!strategy.openStream) {
-        const inGroup = strategy.generateSignals(strategy.analyze(input.data, time)).filter((x) => groupHas(input, queue, first, end, x.asset));
+        const data = every === 0 ? input.data : input.dataByBar?.[every / MINUTE_MS] ?? input.data;
+        const inGroup = strategy.generateSignals(strategy.analyze(data, time)).filter((x) => groupHas(input, queue, first, end, x.asset));
         if (inGroup.length) (produced ??= []).push(...inGroup);
         continue;
       }

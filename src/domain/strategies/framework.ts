@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { MarketData, RiskSettings, SignalType, TradingSignal } from '../signals';
+import type { BarSize } from '../types';
 import { clamp, lastKnown, protectiveLevels } from '../signals';
 
 /** What an optimiser needs to know about one parameter. */
@@ -27,6 +28,8 @@ export interface StrategyConfig {
   name: string;
   enabled: boolean;
   assets: string[];
+  /** The bar it decides on: it runs when such a bar closes, on bars of that size (absent: every bar it is fed). */
+  bar?: BarSize;
   parameters: Params;
   risk: RiskSettings;
 }
