@@ -5,12 +5,11 @@ import type { SignalsConfig } from '../config/signals';
 import { parseStrategyConfig } from '../config/strategies';
 import { advance, type BacktestInput, type BacktestTrade, checkpointOf, drainClosedTrades, drainFills, type EngineCheckpoint, type EngineState, eventQueue, finish, initialState, latestEquity, restoreState } from '../domain/backtest/engine';
 import type { RiskConfig } from '../domain/risk';
-import type { MarketData } from '../domain/signals';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
 import { createStrategy, type Strategy, type StrategyConfig } from '../domain/strategies/framework';
 import { BAR_MINUTES, type BarSize, DAY_MS } from '../domain/types';
 import type { Database } from '../db/client';
-import { loadMarketData } from '../db/market-series';
+import { loadMarketDataBars } from '../db/market-series';
 import { backtestEquity, backtestResults, backtestTrades } from '../db/schema';
 import { type BacktestProgress, type BacktestRequest, type BacktestSummary } from '../workflows/types';
 
@@ -77,14 +76,13 @@ export function createBacktestActivities(deps: BacktestDeps) {
       const { strategies, bar } = strategiesFor(req);
       const conventions = { ...req.conventions, bar };
       const historyFrom = req.from - deps.signals.historyDays * DAY_MS;
-      const data = await loadMarketData(deps.db, req.assets, historyFrom, req.to, BAR_MINUTES[bar]);
+      // Strategies on a longer bar than the replayed one look at history of their own bar size.
+      const longer = strategies.map((x) => BAR_MINUTES[x.config.bar ?? bar]).filter((m) => m > BAR_MINUTES[bar]);
+      const byBar = await loadMarketDataBars(deps.db, req.assets, historyFrom, req.to, [BAR_MINUTES[bar], ...longer]);
+      const data = byBar.get(BAR_MINUTES[bar])!;
       const missing = req.assets.filter((a) => !data.prices[a] || data.prices[a].time.length === 0);
       if (missing.length) throw ApplicationFailure.nonRetryable(`no stored history for ${missing.join(', ')}: import or backfill it first`, 'NoHistory');
-      // Strategies on a longer bar than the replayed one look at history of their own bar size.
-      const dataByBar: Record<number, MarketData> = {};
-      for (const longer of new Set(strategies.map((x) => BAR_MINUTES[x.config.bar ?? bar]).filter((m) => m > BAR_MINUTES[bar]))) {
-        dataByBar[longer] = await loadMarketData(deps.db, req.assets, historyFrom, req.to, longer);
-      }
+      const dataByBar = Object.fromEntries(longer.map((m) => [m, byBar.get(m)!]));
       const input: BacktestInput = {
         data, barMinutes: BAR_MINUTES[bar], dataByBar, assets: req.assets, strategies, aggregation: deps.signals.aggregation,
         risk: deps.risk, initialCapital: req.initialCapital, historyDays: deps.signals.historyDays, from: req.from, to: req.to, conventions,

@@ -8,7 +8,7 @@ import type { MarketData, TradingSignal } from '../domain/signals';
 import type { Strategy } from '../domain/strategies/framework';
 import { BAR_MINUTES, DAY_MS, HOUR_MS, MINUTE_MS } from '../domain/types';
 import type { Database } from '../db/client';
-import { loadMarketData } from '../db/market-series';
+import { loadMarketDataBars } from '../db/market-series';
 import { getAlert, insertAlert, insertSignals, lastAlertTime, markDelivered, pastStrategySignals } from '../db/signals';
 import type { AlertType } from '../domain/alerts';
 import type { DeliverAlertInput, EvaluateSignalsInput, EvaluateSignalsResult } from '../workflows/types';
@@ -51,8 +51,8 @@ export function createSignalActivities(deps: SignalDeps) {
       const historyFrom = first - config.historyDays * DAY_MS;
       // Each strategy looks at bars of its own size; the regime at daily closes; track records at the shortest bar.
       const barSizes = [...new Set([...strategies.map(barOf), DAY_MS])];
-      const dataByBar = new Map<number, MarketData>();
-      for (const bar of barSizes) dataByBar.set(bar, await loadMarketData(db, assets, historyFrom, last, bar / MINUTE_MS));
+      const byMinutes = await loadMarketDataBars(db, assets, historyFrom, last, barSizes.map((b) => b / MINUTE_MS));
+      const dataByBar = new Map<number, MarketData>([...byMinutes].map(([minutes, data]) => [minutes * MINUTE_MS, data]));
       const daily = dataByBar.get(DAY_MS)!;
       const trackData = dataByBar.get(Math.min(...barSizes))!;
       const past: PastSignal[] = await pastStrategySignals(db, historyFrom, first);

@@ -11,14 +11,29 @@ import { bestCoveredInterval, closedCandles, queryMacro } from './market-data';
  * `until`, from `from` on.
  */
 export async function loadMarketData(db: Database, assets: string[], from: number, until: number, barMinutes = 1440): Promise<MarketData> {
-  const prices: MarketData['prices'] = {};
+  return (await loadMarketDataBars(db, assets, from, until, [barMinutes])).get(barMinutes)!;
+}
+
+/**
+ * The same market data at several bar sizes (minutes → data). Each bar size is built from the stored
+ * interval that covers the range best among those dividing it; candles are read once per interval,
+ * so hourly and daily bars built from the same hourly candles agree (a day closes with its last hour).
+ */
+export async function loadMarketDataBars(db: Database, assets: string[], from: number, until: number, barMinutes: number[]): Promise<Map<number, MarketData>> {
+  const bars = [...new Set(barMinutes)];
+  const prices = new Map<number, MarketData['prices']>(bars.map((b) => [b, {}]));
   for (const asset of assets) {
-    const interval = await bestCoveredInterval(db, asset, from, until, barMinutes);
-    if (interval === undefined) continue;
-    const candles = await closedCandles(db, asset, interval, from, until);
-    prices[asset] = barSeries(candles, interval * MINUTE_MS, barMinutes * MINUTE_MS);
+    // Usually one stored interval serves every bar size; each distinct one is read once.
+    const candlesOf = new Map<number, Awaited<ReturnType<typeof closedCandles>>>();
+    for (const bar of bars.sort((a, b) => a - b)) {
+      const interval = await bestCoveredInterval(db, asset, from, until, bar);
+      if (interval === undefined) continue;
+      if (!candlesOf.has(interval)) candlesOf.set(interval, await closedCandles(db, asset, interval, from, until));
+      prices.get(bar)![asset] = barSeries(candlesOf.get(interval)!, interval * MINUTE_MS, bar * MINUTE_MS);
+    }
   }
   const vixRows = await queryMacro(db, VIX, new Date(from).toISOString().slice(0, 10), new Date(until).toISOString().slice(0, 10), 100_000);
   // Strategies count observations; a forward-filled holiday is not one.
-  return { prices, macro: { [VIX]: macroSeriesFrom(vixRows.filter((r) => !r.isForwardFilled)) } };
+  const macro = { [VIX]: macroSeriesFrom(vixRows.filter((r) => !r.isForwardFilled)) };
+  return new Map(bars.map((b) => [b, { prices: prices.get(b)!, macro }]));
 }
