@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
-import { parseApiKeys } from './api/auth';
+import { parseApiKeys } from './services/api-keys';
 import { loadCollectionConfig } from './config/collection';
 import { loadExecutionConfig } from './config/execution';
 import { ConfigError, type Env, loadEnv } from './config/env';

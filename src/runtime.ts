@@ -3,7 +3,7 @@ import { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from './api/app';
-import type { Role } from './api/auth';
+import type { Role } from './services/api-keys';
 import type { CollectionConfig } from './config/collection';
 import type { Env } from './config/env';
 import type { DatabaseHandle } from './db/client';

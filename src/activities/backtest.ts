@@ -1,6 +1,5 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { and, asc, eq, gt, gte, sql } from 'drizzle-orm';
 import type { SignalsConfig } from '../config/signals';
 import { parseStrategyConfig } from '../config/strategies';
 import { advance, type BacktestInput, type BacktestTrade, checkpointOf, drainClosedTrades, drainFills, type EngineCheckpoint, type EngineState, eventQueue, finish, initialState, latestEquity, restoreState } from '../domain/backtest/engine';
@@ -10,7 +9,7 @@ import { createStrategy, type Strategy, type StrategyConfig } from '../domain/st
 import { BAR_MINUTES, type BarSize, DAY_MS } from '../domain/types';
 import type { Database } from '../db/client';
 import { loadMarketDataBars } from '../db/market-series';
-import { backtestEquity, backtestResults, backtestTrades } from '../db/schema';
+import { clearBacktest, dropAfterCheckpoint, insertTrades, saveResult, storedCurve, upsertCurve } from '../db/backtests';
 import { type BacktestProgress, type BacktestRequest, type BacktestSummary } from '../workflows/types';
 
 export interface BacktestDeps {
@@ -21,8 +20,6 @@ export interface BacktestDeps {
   strategies: StrategyConfig[];
   reportProgress?: (workflowId: string, progress: BacktestProgress) => Promise<void>;
 }
-
-const BATCH = 1000;
 
 export function createBacktestActivities(deps: BacktestDeps) {
   /**
@@ -89,22 +86,16 @@ export function createBacktestActivities(deps: BacktestDeps) {
       };
       const bars = eventQueue(input);
       const { db } = deps;
-      const ofThisRun = eq(backtestEquity.backtestId, req.id);
       const checkpoint = ctx.info.heartbeatDetails as { state: EngineCheckpoint; storedPoints: number; storedTrades: number } | undefined;
       let state: EngineState;
       if (checkpoint) {
         // The curve up to the checkpoint is in backtest_equity; points stored after it are replayed again.
-        const stored = await db.select({ time: backtestEquity.time, equity: backtestEquity.equity }).from(backtestEquity)
-          .where(ofThisRun).orderBy(asc(backtestEquity.time)).limit(checkpoint.storedPoints);
-        const keptUntil = stored.at(-1)?.time;
-        await db.delete(backtestEquity).where(keptUntil === undefined ? ofThisRun : and(ofThisRun, gt(backtestEquity.time, keptUntil)));
-        await db.delete(backtestTrades).where(and(eq(backtestTrades.backtestId, req.id), gte(backtestTrades.seq, checkpoint.storedTrades)));
+        const stored = await storedCurve(db, req.id, checkpoint.storedPoints);
+        await dropAfterCheckpoint(db, req.id, stored.at(-1)?.time, checkpoint.storedTrades);
         state = restoreState(checkpoint.state, { time: stored.map((p) => p.time), value: stored.map((p) => p.equity) });
       } else {
         // A fresh attempt of this id starts from nothing, whatever an earlier run left.
-        await db.transaction(async (tx) => {
-          for (const table of [backtestTrades, backtestEquity, backtestResults]) await tx.delete(table).where(eq(table.backtestId, req.id));
-        });
+        await clearBacktest(db, req.id);
         state = initialState(input);
       }
       let storedPoints = state.equity.length;
@@ -112,17 +103,14 @@ export function createBacktestActivities(deps: BacktestDeps) {
       /** Stores the curve points since the last call (replacing a point that `finish` revalued), so checkpoints stay small. */
       const storeCurve = async () => {
         const rows = Array.from(state.equity.time.subarray(storedPoints, state.equity.length), (time, k) => ({ backtestId: req.id, time, equity: state.equity.value[storedPoints + k] }));
-        for (let i = 0; i < rows.length; i += BATCH) {
-          await db.insert(backtestEquity).values(rows.slice(i, i + BATCH))
-            .onConflictDoUpdate({ target: [backtestEquity.backtestId, backtestEquity.time], set: { equity: sql`excluded.equity` } });
-        }
+        await upsertCurve(db, rows);
         storedPoints = state.equity.length;
       };
       /** Stores the trades closed since the last call (all of them at the end); fills are not kept. */
       const storeTrades = async (trades: BacktestTrade[]) => {
         drainFills(state);
         const rows = trades.map((t, k) => ({ backtestId: req.id, seq: storedTrades + k, ...t }));
-        for (let i = 0; i < rows.length; i += BATCH) await db.insert(backtestTrades).values(rows.slice(i, i + BATCH));
+        await insertTrades(db, rows);
         storedTrades += rows.length;
       };
       const report = async () => {
@@ -148,17 +136,13 @@ export function createBacktestActivities(deps: BacktestDeps) {
       // What closed at the end, and what was left open.
       await storeTrades([...drainClosedTrades(state), ...state.trades]);
       const m = result.metrics;
-      await db.transaction(async (tx) => {
-        // Idempotent: an attempt retried after this commit writes the same row again.
-        await tx.delete(backtestResults).where(eq(backtestResults.backtestId, req.id));
-        await tx.insert(backtestResults).values({
+      await saveResult(db, {
           backtestId: req.id, strategyName: req.live ? 'live' : req.strategies.join('+'),
           startDate: new Date(req.from).toISOString().slice(0, 10), endDate: new Date(req.to).toISOString().slice(0, 10),
           initialCapital: req.initialCapital, finalValue: m.finalEquity ?? req.initialCapital, totalReturn: m.totalReturn ?? 0,
           sharpeRatio: m.sharpe, maxDrawdown: m.maxDrawdownPct, tradeCount: m.tradeCount, assets: req.assets,
           parameters: Object.fromEntries(strategies.map((x) => [x.name, x.config.parameters])),
           conventions, metrics: m, buyAndHoldReturn: result.buyAndHoldReturn, exposureTime: result.exposureTime,
-        });
       });
       return {
         id: req.id, bars: result.bars, finalEquity: m.finalEquity ?? req.initialCapital, totalReturn: m.totalReturn,

@@ -1,13 +1,18 @@
-import express from 'express';
+import { createHash } from 'node:crypto';
+import express, { type RequestHandler } from 'express';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import client from 'prom-client';
-import { authenticate, type Role } from './auth';
+import { insertAudit } from '../db/api-keys';
+import { KeyVerifier, type Role } from '../services/api-keys';
+import { allow, authenticate, bearerToken } from './auth';
 import type { ApiContext } from './context';
-import { errorHandler, notFoundHandler } from './errors';
+import { errorHandler, HttpError, notFoundHandler } from './errors';
 import { openApiDocument } from './openapi';
 import { alertsRouter } from './routes/alerts';
+import { auditRouter } from './routes/audit';
 import { backtestsRouter } from './routes/backtests';
 import { collectionsRouter } from './routes/collections';
 import { healthRouter } from './routes/health';
@@ -18,17 +23,70 @@ import { riskRouter } from './routes/risk';
 import { schedulesRouter } from './routes/schedules';
 import { signalsRouter } from './routes/signals';
 
+/** Per-minute request budgets; every one is configurable (see Environment in the README). */
+export interface RateLimits {
+  /** Requests per key (or per address without a key). */
+  requestsPerMinute: number;
+  /** Requests refused with 401 per address: guessing keys is slow. */
+  authFailuresPerMinute: number;
+  /** Signal-generation requests per key (the seed's 10 a minute). */
+  signalGenerationPerMinute: number;
+  /** Open SSE streams per key. */
+  streamsPerKey: number;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimits = { requestsPerMinute: 600, authFailuresPerMinute: 30, signalGenerationPerMinute: 10, streamsPerKey: 10 };
+
 export interface AppOptions {
+  /** MTS_API_KEYS (role:key pairs); keys made with `mts keys create` are looked up in Postgres too. */
   apiKeys: Map<string, Role>;
   logger: Logger;
+  rateLimits?: Partial<RateLimits>;
+  /** When set, /metrics needs `Authorization: Bearer <this>` (Prometheus' bearer_token). */
+  metricsKey?: string;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** SHA-256 (hex) of the raw body, for the audit log. */
+    bodyDigest?: string;
+  }
+}
+
+const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+/** A per-minute limiter answering 429 in the API's error format, with Retry-After. */
+function limiter(opts: { limit: number; what: string; key: (req: express.Request) => string; skip?: (req: express.Request) => Promise<boolean> }): RequestHandler {
+  return rateLimit({
+    windowMs: 60_000,
+    limit: opts.limit,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    keyGenerator: opts.key,
+    ...(opts.skip ? { skip: opts.skip } : {}),
+    handler: (req, res) => {
+      const reset = (req as express.Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+      const seconds = Math.max(1, Math.ceil(((reset?.getTime() ?? Date.now() + 60_000) - Date.now()) / 1000));
+      res.set('retry-after', String(seconds));
+      res.status(429).json({ error: { code: 'rate_limited', message: `more than ${opts.limit} ${opts.what} a minute; retry in ${seconds} s`, details: { limit: opts.limit, retryAfterSeconds: seconds } } });
+    },
+  });
+}
+
+/** The limiter's key: a digest of the bearer token (never the token), else the address. */
+function callerKey(req: express.Request): string {
+  const token = bearerToken(req.get('authorization'));
+  return token ? `key:${sha256(token)}` : `ip:${ipKeyGenerator(req.ip ?? '')}`;
 }
 
 export function createApp(ctx: ApiContext, opts: AppOptions): express.Express {
+  const limits = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   const requests = new client.Counter({
     name: 'mts_http_requests_total', help: 'HTTP requests by method, route and status', labelNames: ['method', 'route', 'status'], registers: [registry],
   });
+  const verifier = new KeyVerifier(opts.apiKeys, ctx.db);
 
   const app = express();
   app.disable('x-powered-by');
@@ -38,31 +96,62 @@ export function createApp(ctx: ApiContext, opts: AppOptions): express.Express {
     res.on('finish', () => requests.inc({ method: req.method, route: req.route?.path ?? 'unmatched', status: res.statusCode }));
     next();
   });
-  app.use(express.json({ limit: '1mb' }));
+  app.use(express.json({ limit: '1mb', verify: (req, _res, buf) => { (req as express.Request).bodyDigest = sha256(buf); } }));
 
   app.use(healthRouter(ctx));
   const openApi = openApiDocument();
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', async (req, res) => {
+    if (opts.metricsKey && bearerToken(req.get('authorization')) !== opts.metricsKey) {
+      throw new HttpError(401, 'unauthorized', 'GET /metrics needs the metrics key (METRICS_KEY) as a bearer token');
+    }
     res.type(registry.contentType).send(await registry.metrics());
   });
 
   const api = express.Router();
-  api.use(authenticate(opts.apiKeys));
+  // Guessing keys is slow: requests without a valid key are limited per address; valid keys are not held up by them.
+  const hasValidKey = async (req: express.Request) => {
+    const token = bearerToken(req.get('authorization'));
+    return token !== undefined && (await verifier.verify(token)) !== undefined;
+  };
+  api.use(limiter({
+    limit: limits.authFailuresPerMinute, what: 'requests with a missing or unknown key', key: (req) => `ip:${ipKeyGenerator(req.ip ?? '')}`, skip: hasValidKey,
+  }));
+  api.use(limiter({ limit: limits.requestsPerMinute, what: 'requests', key: callerKey }));
+  api.use(authenticate(verifier));
+  // Every mutating call is audited once it has been answered, whatever the answer.
+  api.use((req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      // The path as called, without the query: Express rewrites req.baseUrl and req.path while routing.
+      const route = req.originalUrl.split('?')[0].slice(0, 500);
+      res.on('finish', () => {
+        const identity = req.identity!;
+        insertAudit(ctx.db, {
+          keyName: identity.name, role: identity.role, method: req.method, route,
+          bodyDigest: req.bodyDigest ?? null, status: res.statusCode,
+        }).catch((err: unknown) => opts.logger.error({ err }, 'audit log write failed'));
+      });
+    }
+    next();
+  });
+  api.use('/signals/generate', limiter({ limit: limits.signalGenerationPerMinute, what: 'signal-generation requests', key: callerKey }));
   api.use('/schedules', schedulesRouter(ctx));
   api.use('/runs', runsRouter(ctx));
   api.use(collectionsRouter(ctx));
   api.use(marketDataRouter(ctx));
-  api.use('/alerts', alertsRouter(ctx));
+  api.use('/alerts', alertsRouter(ctx, limits.streamsPerKey));
   api.use(signalsRouter(ctx));
   api.use(riskRouter(ctx.risk));
   api.use('/portfolio', portfolioRouter(ctx));
   api.use('/backtests', backtestsRouter(ctx));
+  api.use('/audit', allow(), auditRouter(ctx));
   app.use('/api/v1', api);
 
   app.use(notFoundHandler);
   app.use(errorHandler(opts.logger));
+  const refresh = setInterval(() => void verifier.refresh().catch(() => undefined), 30_000);
+  refresh.unref();
   return app;
 }

@@ -9,7 +9,7 @@ export class HttpError extends Error {
 }
 
 /** Validates one part of a request; a failure is a 400 whose message names each bad field. */
-export function parseInput<T extends z.ZodType>(schema: T, value: unknown, part: 'body' | 'query' | 'params'): z.infer<T> {
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown, part: 'body' | 'query' | 'params' | 'headers'): z.infer<T> {
   const parsed = schema.safeParse(value ?? {});
   if (parsed.success) return parsed.data;
   const details = parsed.error.issues.map((i) => ({ field: [part, ...i.path].join('.'), message: i.message }));

@@ -17,7 +17,7 @@ export const defaultStrategiesDir = fileURLToPath(new URL('../../config/strategi
  */
 export function parseStrategyConfig(raw: unknown, origin: string, risk: RiskConfig = loadRiskConfig()): StrategyConfig {
   const name = (raw as { name?: unknown })?.name;
-  const def = typeof name === 'string' ? STRATEGY_DEFINITIONS[name] : undefined;
+  const def = typeof name === 'string' && Object.hasOwn(STRATEGY_DEFINITIONS, name) ? STRATEGY_DEFINITIONS[name] : undefined;
   if (!def) {
     throw new Error(`${origin}: name: must be one of ${Object.keys(STRATEGY_DEFINITIONS).join(', ')} (got ${JSON.stringify(name)})`);
   }

@@ -236,3 +236,33 @@ export const riskAssessments = pgTable('risk_assessments', {
   assessment: jsonb('assessment').notNull(),
   createdAt: createdAt(),
 }, (t) => [uniqueIndex('risk_assessments_signal_portfolio_key').on(t.signalId, t.portfolioId)]);
+
+export const API_ROLES = ['read', 'operator', 'trader', 'admin'] as const;
+export type ApiRole = (typeof API_ROLES)[number];
+
+/**
+ * API keys made with `mts keys create`. The key itself is never stored: `mts_<id>_<secret>` is
+ * looked up by its public id and verified against the scrypt hash of its secret.
+ */
+export const apiKeys = pgTable('api_keys', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  role: text('role', { enum: API_ROLES }).notNull(),
+  salt: text('salt').notNull(),
+  hash: text('hash').notNull(),
+  createdAt: createdAt(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+}, (t) => [uniqueIndex('api_keys_name_key').on(t.name)]);
+
+/** Every mutating API call: who (key name and role), what (route, body digest), how it ended. */
+export const auditLog = pgTable('audit_log', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  keyName: text('key_name').notNull(),
+  role: text('role', { enum: API_ROLES }).notNull(),
+  method: text('method').notNull(),
+  route: text('route').notNull(),
+  /** SHA-256 of the request body as received (hex), null without a body. */
+  bodyDigest: text('body_digest'),
+  status: integer('status').notNull(),
+}, (t) => [index('audit_log_at_idx').on(t.at)]);

@@ -3,7 +3,7 @@
  * assessments. Activities load the trading core's state here, call the core, and persist what it
  * changed through these functions; no trading SQL lives anywhere else.
  */
-import { and, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { FillEffect, Side } from '../domain/portfolio';
 import type { ProtectiveOrder, TradingState } from '../domain/trading/core';
 import { DAY_MS } from '../domain/types';
@@ -186,4 +186,26 @@ export async function saveMark(tx: Tx, input: {
     portfolioId: input.portfolioId, timestamp: input.at, cash: state.book.cash, positionsValue: input.positionsValue, equity: input.equity,
     drawdown: state.peakEquity > 0 ? 1 - input.equity / state.peakEquity : 0, reason: input.reason,
   });
+}
+
+/** Read-side: the portfolio row, or undefined before its first use. */
+export async function findPortfolio(db: Db, id: string): Promise<PortfolioRow | undefined> {
+  const [row] = await db.select().from(portfolios).where(eq(portfolios.id, id));
+  return row;
+}
+
+export async function openPositions(db: Db, portfolioId: string): Promise<PositionRow[]> {
+  return (await db.select().from(positions).where(eq(positions.portfolioId, portfolioId))).filter((p) => p.quantity !== 0);
+}
+
+/** Fills with their orders, newest first. */
+export async function fillsWithOrders(db: Db, portfolioId: string, limit: number) {
+  return db.select({ fill: fills, order: orders }).from(fills).innerJoin(orders, eq(fills.orderId, orders.id))
+    .where(eq(fills.portfolioId, portfolioId)).orderBy(desc(fills.timestamp), desc(fills.createdAt)).limit(limit);
+}
+
+/** The stored equity curve, oldest first. */
+export async function snapshots(db: Db, portfolioId: string) {
+  return db.select().from(portfolioSnapshots).where(eq(portfolioSnapshots.portfolioId, portfolioId))
+    .orderBy(asc(portfolioSnapshots.timestamp), asc(portfolioSnapshots.id));
 }

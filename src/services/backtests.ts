@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { asc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { ExecutionConfig } from '../config/execution';
 import type { Database } from '../db/client';
-import { backtestEquity, backtestResults, backtestTrades } from '../db/schema';
+import { loadResult } from '../db/backtests';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
+import { BAR_MINUTES } from '../domain/types';
+import { assetList, instant, LIMITS, strategyName } from './limits';
 import { parametersSchema } from '../domain/strategies/framework';
 import { MTS_ASSETS, MTS_STRATEGIES } from '../temporal/search-attributes';
 import { TASK_QUEUES } from '../temporal/task-queues';
@@ -14,11 +15,16 @@ import { sweepWorkflow } from '../workflows/sweep';
 import { walkForwardWorkflow } from '../workflows/walk-forward';
 import type { BacktestConventionsInput, BacktestRequest } from '../workflows/types';
 
-const time = z.union([
-  z.number().int().nonnegative(),
-  z.string().datetime({ offset: true }).transform((s) => Date.parse(s)),
-  z.string().date().transform((s) => Date.parse(`${s}T00:00:00Z`)),
-], { error: 'must be epoch milliseconds, an ISO date or an ISO date-time' });
+const time = instant;
+const capital = z.number().positive().max(LIMITS.maxCapital, `at most ${LIMITS.maxCapital.toExponential()} USD`).default(10_000);
+
+/** Bars a run replays: its span in bars of the replayed size, for every asset. */
+function checkBars(b: { from: number; to: number; assets: string[]; conventions: { bar?: keyof typeof BAR_MINUTES } }, ctx: z.RefinementCtx) {
+  const bars = Math.ceil((b.to - b.from) / (BAR_MINUTES[b.conventions.bar ?? '15m'] * 60_000)) * b.assets.length;
+  if (bars > LIMITS.backtestBars) {
+    ctx.addIssue({ code: 'custom', path: ['to'], message: `the run would replay ${bars.toLocaleString('en-US')} bars; at most ${LIMITS.backtestBars.toLocaleString('en-US')} (shorten the range, use fewer assets or a longer bar)` });
+  }
+}
 
 export const conventionsSchema = z.object({
   trailingStopPct: z.number().positive().max(0.5).nullable(),
@@ -40,10 +46,6 @@ export const conventionsSchema = z.object({
   closeAtEnd: z.boolean(),
 }).strict();
 
-const strategyName = z.string().max(64).refine((s) => Object.hasOwn(STRATEGY_DEFINITIONS, s), {
-  message: `must be one of ${Object.keys(STRATEGY_DEFINITIONS).join(', ')}`,
-});
-const assetList = z.array(z.string().max(64).regex(/^[\w.-]+$/)).min(1).max(50);
 
 /** One strategy (`strategy`), several aggregated (`strategies`), or the live ensemble (`strategies: "live"`). */
 const strategySelection = {
@@ -82,6 +84,7 @@ function qualify(key: string, b: Selection): { name: string; strategy: string; p
 function checkParameter(key: string, value: number | string, b: Selection, path: (string | number)[], ctx: z.RefinementCtx) {
   const q = qualify(key, b);
   if (typeof q === 'string') { ctx.addIssue({ code: 'custom', message: q, path }); return; }
+  if (!Object.hasOwn(STRATEGY_DEFINITIONS, q.strategy)) { ctx.addIssue({ code: 'custom', message: `"${q.strategy}" is not a strategy`, path }); return; }
   const specs = STRATEGY_DEFINITIONS[q.strategy].parameters;
   if (!specs.some((spec) => spec.name === q.parameter)) {
     ctx.addIssue({ code: 'custom', message: `${q.strategy} has no parameter "${q.parameter}" (it has ${specs.map((spec) => spec.name).join(', ')})`, path });
@@ -114,12 +117,13 @@ export const backtestBodySchema = z.object({
   assets: assetList,
   from: time,
   to: time,
-  initialCapital: z.number().positive().default(10_000),
+  initialCapital: capital,
   conventions: conventionsSchema.partial().default({}),
 }).strict()
   .refine((b) => b.from < b.to, { message: 'must be after from', path: ['to'] })
   .superRefine((b, ctx) => {
     checkSelection(b, ctx);
+    checkBars(b, ctx);
     for (const [k, v] of Object.entries(b.params)) checkParameter(k, v, b, ['params', k], ctx);
   });
 
@@ -160,16 +164,15 @@ export async function startBacktest(client: Client, req: BacktestRequest) {
 }
 
 export async function backtestResult(db: Database, id: string) {
-  const [row] = await db.select().from(backtestResults).where(eq(backtestResults.backtestId, id));
-  if (!row) return undefined;
-  // Stored as they close; shown in the order they opened.
-  const trades = await db.select().from(backtestTrades).where(eq(backtestTrades.backtestId, id)).orderBy(asc(backtestTrades.entryTime), asc(backtestTrades.seq));
-  const equity = await db.select().from(backtestEquity).where(eq(backtestEquity.backtestId, id)).orderBy(asc(backtestEquity.time));
+  const stored = await loadResult(db, id);
+  if (!stored) return undefined;
+  const { row, trades, equity } = stored;
   return {
     id,
     strategy: row.strategyName, assets: row.assets, parameters: row.parameters, conventions: row.conventions,
     from: row.startDate, to: row.endDate, initialCapital: row.initialCapital, finalValue: row.finalValue,
     metrics: row.metrics, buyAndHoldReturn: row.buyAndHoldReturn, exposureTime: row.exposureTime,
+    // Stored as they close; shown in the order they opened.
     trades: trades.map(({ id: _id, backtestId: _b, ...t }) => t),
     equity: equity.map((e) => ({ time: e.time, equity: e.equity })),
   };
@@ -180,23 +183,29 @@ const sweepFields = {
   assets: assetList,
   from: time,
   to: time,
-  initialCapital: z.number().positive().default(10_000),
+  initialCapital: capital,
   conventions: conventionsSchema.partial().default({}),
   grid: z.record(z.string().max(128), z.array(z.union([z.number(), z.string().max(64)])).min(1).max(50)),
   metric: z.enum(['sharpe', 'totalReturn', 'maxDrawdownPct', 'finalEquity']).default('sharpe'),
 };
 
 /** The grid's names and values must each be valid for the selected strategies' parameter specs. */
-function checkGrid(b: Selection & { grid: Record<string, Array<number | string>> }, ctx: z.RefinementCtx) {
+function checkGrid(b: Selection & { grid: Record<string, Array<number | string>>; folds?: number }, ctx: z.RefinementCtx) {
   checkSelection(b, ctx);
   const combos = Object.values(b.grid).reduce((n, v) => n * v.length, 1);
-  if (combos > 500) ctx.addIssue({ code: 'custom', message: `${combos} combinations; at most 500`, path: ['grid'] });
+  // A walk-forward sweeps every fold and then runs each fold's best: combinations × folds + folds.
+  const children = b.folds === undefined ? combos : combos * b.folds + b.folds;
+  if (children > LIMITS.childBacktests) {
+    const what = b.folds === undefined ? `${combos} combinations` : `${combos} combinations × ${b.folds} folds + ${b.folds} = ${children} backtests`;
+    ctx.addIssue({ code: 'custom', message: `${what}; at most ${LIMITS.childBacktests}`, path: [b.folds === undefined ? 'grid' : 'folds'] });
+  }
   for (const [name, values] of Object.entries(b.grid)) values.forEach((v, k) => checkParameter(name, v, b, ['grid', name, k], ctx));
 }
 
 export const sweepBodySchema = z.object(sweepFields).strict()
   .refine((b) => b.from < b.to, { message: 'must be after from', path: ['to'] })
-  .superRefine(checkGrid);
+  .superRefine(checkGrid)
+  .superRefine(checkBars);
 
 export const walkForwardBodySchema = z.object({
   ...sweepFields,

@@ -1,21 +1,19 @@
-import { asc, desc, eq } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { fills, orders, portfolios, portfolioSnapshots, positions } from '../db/schema';
-import { latestCloses } from '../db/trading';
+import { fillsWithOrders, findPortfolio, latestCloses, openPositions, snapshots } from '../db/trading';
 import { equityColumns, type EquityPoint, performanceMetrics } from '../domain/metrics';
 import { DAY_MS } from '../domain/types';
 
 export class PortfolioNotFoundError extends Error {}
 
 async function portfolioRow(db: Database, id: string) {
-  const [p] = await db.select().from(portfolios).where(eq(portfolios.id, id));
+  const p = await findPortfolio(db, id);
   if (!p) throw new PortfolioNotFoundError(`portfolio "${id}" has no trades yet`);
   return p;
 }
 
 /** Positions marked at the latest stored close (average price where none). */
 export async function markedPositions(db: Database, id: string) {
-  const open = (await db.select().from(positions).where(eq(positions.portfolioId, id))).filter((p) => p.quantity !== 0);
+  const open = await openPositions(db, id);
   const marks = await latestCloses(db, open.map((p) => p.asset), Date.now());
   return open.map((p) => {
     const mark = marks[p.asset] ?? p.averagePrice;
@@ -53,8 +51,7 @@ export async function portfolioSummary(db: Database, id: string) {
 }
 
 export async function trades(db: Database, id: string, limit = 500, symbols: Record<string, string> = {}) {
-  const rows = await db.select({ fill: fills, order: orders }).from(fills).innerJoin(orders, eq(fills.orderId, orders.id))
-    .where(eq(fills.portfolioId, id)).orderBy(desc(fills.timestamp), desc(fills.createdAt)).limit(limit);
+  const rows = await fillsWithOrders(db, id, limit);
   return rows.map(({ fill: f, order: o }) => ({
     fillId: f.id, orderId: o.id, signalId: o.signalId, asset: f.asset, symbol: symbols[f.asset] ?? null, side: f.side, quantity: f.quantity, price: f.price,
     referencePrice: f.referencePrice, slippage: f.slippage, fee: f.fee, realizedPnl: f.realizedPnl, reason: o.reason,
@@ -64,7 +61,7 @@ export async function trades(db: Database, id: string, limit = 500, symbols: Rec
 
 /** The equity curve: every snapshot, and the capital then each day's last equity for period statistics. */
 export async function equityCurve(db: Database, id: string): Promise<{ points: EquityPoint[]; daily: EquityPoint[]; drawdown: number[] }> {
-  const rows = await db.select().from(portfolioSnapshots).where(eq(portfolioSnapshots.portfolioId, id)).orderBy(asc(portfolioSnapshots.timestamp), asc(portfolioSnapshots.id));
+  const rows = await snapshots(db, id);
   const p = await portfolioRow(db, id);
   // The curve starts at the initial capital just before the first snapshot (a replay books in the past).
   const start = Math.min(p.createdAt.getTime(), (rows[0]?.timestamp ?? Infinity) - 1);

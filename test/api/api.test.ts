@@ -81,7 +81,7 @@ describe('validation', () => {
     const bad = await call('POST', '/api/v1/backfills', keys.operator, { assets: ['bitcoin'], from: '2025-02-01', to: 'yesterday' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('validation_error');
-    expect(bad.body.error.message).toMatch(/^body\.to: must be an ISO date/);
+    expect(bad.body.error.message).toMatch(/^body\.to: must be epoch milliseconds, an ISO date or an ISO date-time/);
     expect(bad.body.error.details).toEqual([{ field: 'body.to', message: expect.any(String) }]);
 
     const order = await call('POST', '/api/v1/backfills', keys.operator, { assets: ['bitcoin'], from: '2025-02-01', to: '2025-01-01' });

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { Writable } from 'node:stream';
 import { inject } from 'vitest';
-import { createApp } from '../../src/api/app';
-import { parseApiKeys } from '../../src/api/auth';
+import { type AppOptions, createApp } from '../../src/api/app';
+import { parseApiKeys } from '../../src/services/api-keys';
 import { loadCollectionConfig } from '../../src/config/collection';
 import { loadExecutionConfig } from '../../src/config/execution';
 import { loadRiskConfig } from '../../src/config/risk';
@@ -14,14 +14,14 @@ import { createLogger } from '../../src/logger';
 import { AlertStream } from '../../src/services/alert-stream';
 
 /** The real Express app on an ephemeral port, wired to the test database and Temporal. */
-export async function startTestApi(client: Client, handle: DatabaseHandle, apiKeys: string) {
+export async function startTestApi(client: Client, handle: DatabaseHandle, apiKeys: string, options: Partial<Pick<AppOptions, 'rateLimits' | 'metricsKey'>> = {}) {
   const alertStream = new AlertStream(inject('databaseUrl'));
   // The production logger at info, written to memory: tests read what an operator's log would hold.
   const lines: string[] = [];
   const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
   const app = createApp(
     { db: handle.db, temporal: client, collection: loadCollectionConfig(), strategies: loadStrategyConfigs(), alertStream, risk: loadRiskConfig(), execution: { ...loadExecutionConfig(), portfolioId: 'test' } },
-    { apiKeys: parseApiKeys(apiKeys), logger: createLogger('info', sink) },
+    { apiKeys: parseApiKeys(apiKeys), logger: createLogger('info', sink), ...options },
   );
   const server: Server = await new Promise((r) => { const s = app.listen(0, '127.0.0.1', () => r(s)); });
   return {

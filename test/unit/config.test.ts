@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseApiKeys } from '../../src/api/auth';
+import { parseApiKeys } from '../../src/services/api-keys';
 import { loadEnv } from '../../src/config/env';
 
 describe('environment', () => {

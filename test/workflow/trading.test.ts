@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
@@ -205,6 +205,13 @@ describe('external signals and the portfolio API', () => {
         await kit.client.workflow.getHandle(workflowId).result();
         const second = JSON.parse((await call('POST', '/api/v1/signals', 'trader-key-0001', alert)).text);
         expect(second).toEqual({ workflowId, duplicate: true });
+        // The same signal id with other content is a conflict naming the fields, not a silent duplicate.
+        const idem = { signal_id: 'price-mismatch-1', asset: 'ethereum', signal_type: 'LONG', price: 50_000, confidence: 0.9 };
+        expect((await call('POST', '/api/v1/signals', 'trader-key-0001', idem)).status).toBe(202);
+        const conflict = await call('POST', '/api/v1/signals', 'trader-key-0001', { ...idem, price: 51_000, signal_type: 'SHORT' });
+        expect(conflict.status).toBe(409);
+        expect(JSON.parse(conflict.text).error.details.map((d: { field: string }) => d.field)).toEqual(['signalType', 'price']);
+        await kit.client.workflow.getHandle('signal-price-mismatch-1').result();
       });
       expect(await handle.db.select().from(fills)).toHaveLength(1);
 
@@ -286,5 +293,32 @@ describe('the watched alerts directory', () => {
     expect(readFileSync(join(dir, 'rejected', 'half.json.reason.txt'), 'utf8')).toMatch(/^not valid JSON/);
     expect(existsSync(join(dir, 'fresh.json'))).toBe(true);
     expect(await handle.db.select().from(fills)).toHaveLength(1);
+  });
+
+  it('refuses links and conflicting signals without blocking the files after them, and quotes nothing outside the inbox', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mts-inbox-'));
+    const outside = join(mkdtempSync(join(tmpdir(), 'mts-secret-')), 'secret.json');
+    writeFileSync(outside, '{"secret": "do-not-quote-me"}');
+    symlinkSync(outside, join(dir, 'a-link.json'));
+    const base = { signal_id: 'inbox-conflict-1', asset: 'bitcoin', signal_type: 'LONG', confidence: 0.8, price: 50_000 };
+    writeFileSync(join(dir, 'b-first.json'), JSON.stringify(base));
+    // The same id with another asset and side: refused, naming what differs.
+    writeFileSync(join(dir, 'c-conflict.json'), JSON.stringify({ ...base, asset: 'ethereum', signal_type: 'SHORT' }));
+    writeFileSync(join(dir, 'd-after.json'), JSON.stringify({ ...base, signal_id: 'inbox-after-1' }));
+    const inbox = new AlertInbox(kit.client, dir, 0, () => Date.now() + 10_000);
+    const results = await withWorkers([await tradingWorker(kit, tradingDeps(handle))], async () => {
+      const first = await inbox.scanOnce();
+      await Promise.all(first.filter((r) => r.workflowId).map((r) => kit.client.workflow.getHandle(r.workflowId!).result()));
+      return first;
+    });
+    expect(results.map((r) => [r.file, r.outcome])).toEqual([
+      ['a-link.json', 'rejected'], ['b-first.json', 'started'], ['c-conflict.json', 'rejected'], ['d-after.json', 'started'],
+    ]);
+    const reasons = readdirSync(join(dir, 'rejected')).filter((f) => f.endsWith('.reason.txt')).map((f) => readFileSync(join(dir, 'rejected', f), 'utf8')).join('\n');
+    expect(reasons).toMatch(/symbolic link/);
+    expect(reasons).toMatch(/signal inbox-conflict-1 exists with other content: asset is "bitcoin", not "ethereum"; signalType is "LONG", not "SHORT"/);
+    expect(reasons).not.toContain('do-not-quote-me');
+    // The link itself was moved; what it pointed at is untouched.
+    expect(readFileSync(outside, 'utf8')).toContain('do-not-quote-me');
   });
 });

@@ -5,22 +5,22 @@ import { UnknownTargetError } from '../../services/targets';
 import { operator } from '../auth';
 import type { ApiContext } from '../context';
 import { HttpError, parseInput } from '../errors';
+import { assetList, days, instant, LIMITS } from '../../services/limits';
 
-const assetList = z.array(z.string().min(1)).min(1).max(100);
 export const collectBody = z.union([
-  z.object({ tier: z.string().min(1) }).strict(),
+  z.object({ tier: z.string().min(1).max(LIMITS.nameLength) }).strict(),
   z.object({ assets: assetList }).strict(),
 ], { error: 'give either "tier" (a tier name) or "assets" (a list of configured assets)' });
 
-const instant = z.union([z.string().datetime({ offset: true }), z.string().date()], { error: 'must be an ISO date (2025-01-31) or date-time (2025-01-31T12:00:00Z)' })
-  .transform((s) => Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s));
 
 export const backfillBody = z.object({
   assets: assetList,
   from: instant,
   to: instant,
   heartbeatTimeoutMs: z.number().int().min(1000).max(600_000).optional(),
-}).strict().refine((b) => b.from < b.to, { message: 'must be after from', path: ['to'] });
+}).strict()
+  .refine((b) => b.from < b.to, { message: 'must be after from', path: ['to'] })
+  .refine((b) => days(b.to - b.from) <= LIMITS.backfillDays, { message: `a backfill may cover at most ${LIMITS.backfillDays} days; split it`, path: ['from'] });
 
 /** Unknown tiers and assets are the caller's mistake: a 400 naming the field. */
 function asBadRequest(field: string, err: unknown): never {

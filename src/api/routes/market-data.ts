@@ -3,17 +3,17 @@ import { z } from 'zod';
 import { queryCandles, queryMacro } from '../../db/market-data';
 import type { ApiContext } from '../context';
 import { parseInput } from '../errors';
+import { assetName, instant, LIMITS } from '../../services/limits';
 
-const time = z.union([z.coerce.number().int().nonnegative(), z.string().datetime({ offset: true }).transform((s) => Date.parse(s))]);
 export const candleQuery = z.object({
-  from: time.optional(),
-  to: time.optional(),
-  interval: z.coerce.number().int().positive().optional(),
+  from: instant.optional(),
+  to: instant.optional(),
+  interval: z.coerce.number().int().positive().max(LIMITS.maxIntervalMinutes, `at most ${LIMITS.maxIntervalMinutes} minutes`).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(500),
 });
 export const macroQuery = z.object({ from: z.string().date().optional(), to: z.string().date().optional() });
-const assetParams = z.object({ asset: z.string().regex(/^[\w.-]+$/, 'letters, digits, ".", "_" and "-" only') });
-const indicatorParams = z.object({ indicator: z.string().regex(/^[A-Za-z0-9_]+$/, 'letters, digits and "_" only') });
+const assetParams = z.object({ asset: assetName });
+const indicatorParams = z.object({ indicator: z.string().max(LIMITS.nameLength).regex(/^[A-Za-z0-9_]+$/, 'letters, digits and "_" only') });
 
 export function marketDataRouter(ctx: ApiContext): Router {
   const router = Router();

@@ -1,0 +1,56 @@
+/** Every query of backtest results: the equity curve and trades stored as a run goes, and the summary row. */
+import { and, asc, eq, gt, gte, sql } from 'drizzle-orm';
+import type { Database } from './client';
+import { backtestEquity, backtestResults, backtestTrades } from './schema';
+
+const BATCH = 1000;
+
+/** The first `points` stored curve points of a run, oldest first. */
+export async function storedCurve(db: Database, backtestId: string, points: number) {
+  return db.select({ time: backtestEquity.time, equity: backtestEquity.equity }).from(backtestEquity)
+    .where(eq(backtestEquity.backtestId, backtestId)).orderBy(asc(backtestEquity.time)).limit(points);
+}
+
+/** Drops what a run stored after its checkpoint: curve points after `keptUntil` and trades from `tradeSeq` on. */
+export async function dropAfterCheckpoint(db: Database, backtestId: string, keptUntil: number | undefined, tradeSeq: number): Promise<void> {
+  const ofThisRun = eq(backtestEquity.backtestId, backtestId);
+  await db.delete(backtestEquity).where(keptUntil === undefined ? ofThisRun : and(ofThisRun, gt(backtestEquity.time, keptUntil)));
+  await db.delete(backtestTrades).where(and(eq(backtestTrades.backtestId, backtestId), gte(backtestTrades.seq, tradeSeq)));
+}
+
+/** Everything a run of this id stored before: a fresh attempt starts from nothing. */
+export async function clearBacktest(db: Database, backtestId: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    for (const table of [backtestTrades, backtestEquity, backtestResults]) await tx.delete(table).where(eq(table.backtestId, backtestId));
+  });
+}
+
+/** Stores curve points; a point stored before at the same time is replaced (the last one is revalued at the end). */
+export async function upsertCurve(db: Database, rows: Array<typeof backtestEquity.$inferInsert>): Promise<void> {
+  for (let i = 0; i < rows.length; i += BATCH) {
+    await db.insert(backtestEquity).values(rows.slice(i, i + BATCH))
+      .onConflictDoUpdate({ target: [backtestEquity.backtestId, backtestEquity.time], set: { equity: sql`excluded.equity` } });
+  }
+}
+
+export async function insertTrades(db: Database, rows: Array<typeof backtestTrades.$inferInsert>): Promise<void> {
+  for (let i = 0; i < rows.length; i += BATCH) await db.insert(backtestTrades).values(rows.slice(i, i + BATCH));
+}
+
+/** The run's summary row; idempotent: an attempt retried after this commit writes the same row again. */
+export async function saveResult(db: Database, row: typeof backtestResults.$inferInsert): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.delete(backtestResults).where(eq(backtestResults.backtestId, row.backtestId));
+    await tx.insert(backtestResults).values(row);
+  });
+}
+
+/** A finished run: its summary row, trades in entry order and the curve; undefined when it has none. */
+export async function loadResult(db: Database, backtestId: string) {
+  const [row] = await db.select().from(backtestResults).where(eq(backtestResults.backtestId, backtestId));
+  if (!row) return undefined;
+  const trades = await db.select().from(backtestTrades).where(eq(backtestTrades.backtestId, backtestId))
+    .orderBy(asc(backtestTrades.entryTime), asc(backtestTrades.seq));
+  const equity = await db.select().from(backtestEquity).where(eq(backtestEquity.backtestId, backtestId)).orderBy(asc(backtestEquity.time));
+  return { row, trades, equity };
+}

@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listApiKeys, revokeApiKey } from '../../src/db/api-keys';
+import { createApiKey, KeyVerifier } from '../../src/services/api-keys';
+import { insertAlert } from '../../src/db/signals';
+import { startTestApi } from '../support/api';
+import { testDatabase } from '../support/db';
+import { connectTemporal, type TemporalKit } from '../support/temporal';
+
+const handle = testDatabase();
+let kit: TemporalKit;
+let api: Awaited<ReturnType<typeof startTestApi>>;
+const keys = { read: 'read-key-hard-01', operator: 'operator-key-hard-01', admin: 'admin-key-hard-01' };
+
+beforeAll(async () => {
+  kit = await connectTemporal();
+  api = await startTestApi(kit.client, handle, `read:${keys.read},operator:${keys.operator},admin:${keys.admin}`,
+    { rateLimits: { authFailuresPerMinute: 20, signalGenerationPerMinute: 3, streamsPerKey: 2 } });
+});
+afterAll(async () => {
+  await api.close();
+  await Promise.all([kit.close(), handle.close()]);
+});
+
+async function call(method: string, path: string, key: string | undefined, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${api.base}${path}`, {
+    method,
+    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json().catch(() => null)) as any };
+}
+
+const fields = (r: { body: any }) => (r.body?.error?.details ?? []).map((d: { field: string }) => d.field);
+
+describe('work is bounded at the edge', () => {
+  it.each([
+    ['signal generation with only from (to defaults to now)', '/api/v1/signals/generate', { from: 0, stepMinutes: 5, assets: ['nosuchcoin'], distribute: false }, 'body.from'],
+    ['signal generation of 30,000 five-minute steps', '/api/v1/signals/generate', { from: '2024-01-01', to: '2024-04-15', stepMinutes: 5 }, 'body.from'],
+    ['a backfill from year 1', '/api/v1/backfills', { assets: ['solana'], from: '0001-01-01', to: '2026-12-01' }, 'body.from'],
+    ['a backfill over 15 years', '/api/v1/backfills', { assets: ['solana'], from: '2011-01-01', to: '2026-01-01' }, 'body.from'],
+    ['a walk-forward of 20 × 25 combinations × 50 folds', '/api/v1/backtests/walk-forward', {
+      strategy: 'sma_crossover', assets: ['bitcoin'], from: '2018-01-01', to: '2024-01-01', folds: 50, inSampleDays: 30,
+      grid: { fast: Array.from({ length: 20 }, (_, k) => k + 2), slow: Array.from({ length: 25 }, (_, k) => k + 30) },
+    }, 'body.folds'],
+    ['a backtest over 9e15', '/api/v1/backtests', { strategy: 'sma_crossover', assets: ['bitcoin'], from: 0, to: 9e15 }, 'body.from'],
+    ['a backtest with a capital of 1e308', '/api/v1/backtests', { strategy: 'sma_crossover', assets: ['bitcoin'], from: '2020-01-01', to: '2021-01-01', initialCapital: 1e308 }, 'body.initialCapital'],
+    ['a 15-minute backtest of 50 coins over 15 years', '/api/v1/backtests', {
+      strategy: 'sma_crossover', assets: Array.from({ length: 50 }, (_, k) => `coin${k}`), from: '2010-01-01', to: '2025-01-01', conventions: { bar: '15m' },
+    }, 'body.to'],
+  ])('%s → 400 naming the field and the bound', async (_name, path, body, field) => {
+    const res = await call('POST', path, keys.admin, body);
+    expect(res.status).toBe(400);
+    expect(fields(res)).toContain(field);
+  });
+
+  it.each([
+    ['strategy "constructor"', 'POST', '/api/v1/backtests', { strategy: 'constructor', assets: ['bitcoin'], from: '2020-01-01', to: '2021-01-01' }, 400],
+    ['strategy "__proto__"', 'POST', '/api/v1/backtests', { strategy: '__proto__', assets: ['bitcoin'], from: '2020-01-01', to: '2021-01-01' }, 400],
+    ['strategy "toString"', 'POST', '/api/v1/backtests/sweeps', { strategy: 'toString', assets: ['bitcoin'], from: '2020-01-01', to: '2021-01-01', grid: {} }, 400],
+    ['an interval of 3,000,000,000 minutes', 'GET', '/api/v1/market-data/bitcoin/candles?interval=3000000000', undefined, 400],
+    ['to = 9e15', 'GET', '/api/v1/market-data/bitcoin/candles?to=9000000000000000', undefined, 400],
+    ['asOf = 9e15', 'POST', '/api/v1/signals/generate', { asOf: 9e15 }, 400],
+    ['a 1,200-character asset', 'POST', '/api/v1/backfills', { assets: ['a'.repeat(1200)], from: '2024-01-01', to: '2024-02-01' }, 400],
+    ['a 3,000-character asset in a signal', 'POST', '/api/v1/signals', { asset: 'b'.repeat(3000), signal_type: 'LONG', price: 1, confidence: 0.5, timestamp: 1.7e12 }, 400],
+  ])('%s → a 4xx, not a 500', async (_name, method, path, body, status) => {
+    expect((await call(method, path, keys.admin, body)).status).toBe(status);
+  });
+});
+
+describe('limits per key', () => {
+  it('answers wrong keys with 401 and then 429 with Retry-After', async () => {
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 30; i++) {
+      const res = await call('GET', '/api/v1/portfolio', `guessed-key-${i}-xxxxxxxx`);
+      statuses.push(res.status);
+      if (res.status === 429) retryAfter = res.headers.get('retry-after');
+    }
+    expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(20).every((s) => s === 429)).toBe(true);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+  });
+
+  it('holds signal generation to its own per-minute budget', async () => {
+    const statuses = [];
+    // Bad bodies still count: the budget is for requests, whatever they hold.
+    for (let i = 0; i < 5; i++) statuses.push((await call('POST', '/api/v1/signals/generate', keys.operator, { asOf: 'never' })).status);
+    expect(statuses).toEqual([400, 400, 400, 429, 429]);
+  });
+
+  it('caps the alert streams a key may hold open, releases them when clients go, and refuses a bad Last-Event-ID', async () => {
+    expect((await call('GET', '/api/v1/alerts/stream', keys.read, undefined, { 'last-event-id': '1e20' })).status).toBe(400);
+    const open = async () => {
+      const controller = new AbortController();
+      const res = await fetch(`${api.base}/api/v1/alerts/stream`, { headers: { authorization: `Bearer ${keys.read}`, 'last-event-id': '1' }, signal: controller.signal });
+      return { status: res.status, close: () => controller.abort() };
+    };
+    await insertAlert(handle.db, { type: 'volatility_spike', body: { timestamp: 1, asset: 'x', current_price: 1, volatility_value: 1, volatility_threshold: 1, volatility_percentile: 1, position_direction: 'LONG', signal_type: 'LONG', alert_type: 'volatility_spike', threshold_exceeded: true } });
+    const a = await open();
+    const b = await open();
+    const c = await open();
+    expect([a.status, b.status, c.status]).toEqual([200, 200, 429]);
+    a.close();
+    b.close();
+    // Released on disconnect: two new streams fit again.
+    await new Promise((r) => setTimeout(r, 200));
+    const d = await open();
+    const e = await open();
+    expect([d.status, e.status]).toEqual([200, 200]);
+    d.close();
+    e.close();
+  });
+});
+
+describe('keys you can manage, and the audit log', () => {
+  it('verifies a stored key, refuses it once revoked, and records every mutating call', async () => {
+    const key = await createApiKey(handle.db, 'ops-bot', 'operator');
+    expect(key).toMatch(/^mts_[a-f0-9]{12}_/);
+    // Only a salted hash is stored.
+    const [stored] = (await listApiKeys(handle.db)).filter((k) => k.name === 'ops-bot');
+    expect(JSON.stringify(stored)).not.toContain(key.split('_')[2]);
+    expect((await call('POST', '/api/v1/collections', key, { tier: 'nosuchtier' })).status).toBe(400);
+    // A read key sees no more than what a route needs: its own role is not named.
+    const forbidden = await call('POST', '/api/v1/collections', keys.read, { tier: 'hourly' });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body.error.message).not.toMatch(/read/);
+    expect((await call('GET', '/api/v1/audit', key)).status).toBe(403);
+    // Audit rows are written once the answer has gone out (in whatever order the inserts land).
+    type Entry = { keyName: string; role: string; method: string; route: string; status: number; bodyDigest: string };
+    const find = async () => ((await call('GET', '/api/v1/audit?limit=10', keys.admin)).body.entries as Entry[]);
+    let entries = await find();
+    for (let i = 0; i < 40 && !(entries.some((e) => e.status === 403) && entries.some((e) => e.keyName === 'ops-bot')); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      entries = await find();
+    }
+    expect(entries.find((e) => e.status === 403)).toMatchObject({ keyName: 'env:read', method: 'POST', route: '/api/v1/collections' });
+    const bot = entries.find((e) => e.keyName === 'ops-bot')!;
+    expect(bot).toMatchObject({ role: 'operator', route: '/api/v1/collections', status: 400 });
+    expect(bot.bodyDigest).toMatch(/^[a-f0-9]{64}$/);
+    await expect(createApiKey(handle.db, 'ops-bot', 'read')).rejects.toThrow(/exists already/);
+
+    // Revoked: a verifier (the API keeps one, refreshed every 30 s) no longer knows it.
+    expect(await new KeyVerifier(new Map(), handle.db).verify(key)).toEqual({ name: 'ops-bot', role: 'operator' });
+    expect(await revokeApiKey(handle.db, 'ops-bot')).toBe(true);
+    expect(await new KeyVerifier(new Map(), handle.db).verify(key)).toBeUndefined();
+    // A wrong secret with the right id is refused too.
+    expect(await new KeyVerifier(new Map(), handle.db).verify(`${key.slice(0, -4)}AAAA`)).toBeUndefined();
+  });
+});
