@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
-import { parseApiKeys } from './services/api-keys';
+import { listApiKeys, revokeApiKey } from './db/api-keys';
+import { createApiKey, parseApiKeys, type Role } from './services/api-keys';
 import { loadCollectionConfig } from './config/collection';
 import { loadExecutionConfig } from './config/execution';
 import { ConfigError, type Env, loadEnv } from './config/env';
@@ -98,6 +99,48 @@ program.command('worker').description('run workers on their task queues')
     await Promise.all([connection.close(), t.close(), db.close()]);
   });
 
+const keys = program.command('keys').description('API keys stored (hashed) in Postgres; MTS_API_KEYS still works for development');
+keys.command('create').description('make a key and print it once')
+  .requiredOption('--role <role>', 'read, operator, trader or admin')
+  .requiredOption('--name <name>', 'who or what uses it (shown in the audit log)')
+  .action(async (opts: { role: string; name: string }) => {
+    const e = env();
+    await migrateDatabase(e.DATABASE_URL);
+    const db = connectDatabase(e.DATABASE_URL);
+    try {
+      const key = await createApiKey(db.db, opts.name, opts.role as Role);
+      say(`key "${opts.name}" (${opts.role}); it is shown this once, store it now:`);
+      console.log(key);
+    } finally {
+      await db.close();
+    }
+  });
+keys.command('list').description('the stored keys (names, roles, state; never the keys)').action(async () => {
+  const e = env();
+  const db = connectDatabase(e.DATABASE_URL);
+  try {
+    const rows = await listApiKeys(db.db);
+    if (rows.length === 0) say('no stored keys: make one with `mts keys create --role read --name dashboard`');
+    for (const k of rows) console.log(`${k.name.padEnd(24)} ${k.role.padEnd(9)} ${k.revokedAt ? `revoked ${k.revokedAt.toISOString()}` : 'active'}  created ${k.createdAt.toISOString()}`);
+  } finally {
+    await db.close();
+  }
+});
+keys.command('revoke <name>').description('revoke a key (the API refuses it within a minute)').action(async (name: string) => {
+  const e = env();
+  const db = connectDatabase(e.DATABASE_URL);
+  try {
+    if (!(await revokeApiKey(db.db, name))) {
+      console.error(`mts: no key named "${name}" (see mts keys list)`);
+      process.exitCode = 1;
+      return;
+    }
+    say(`key "${name}" revoked`);
+  } finally {
+    await db.close();
+  }
+});
+
 program.command('api').description('serve the HTTP API').action(async () => {
   const e = env();
   const logger = createLogger(e.LOG_LEVEL);
@@ -105,7 +148,7 @@ program.command('api').description('serve the HTTP API').action(async () => {
   const db = connectDatabase(e.DATABASE_URL);
   const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
   await startApi({ env: e, db, client: t.client, collection: loadCollectionConfig(), apiKeys: parseApiKeys(e.MTS_API_KEYS), logger });
-  say(`API on http://127.0.0.1:${e.PORT}`);
+  say(`API on http://${e.HOST}:${e.PORT}`);
 });
 
 program.command('dev').description('everything in one process: Temporal dev server, migrations, schedules, workers, API')

@@ -78,10 +78,16 @@ export async function startApi(opts: {
   const alertStream = new AlertStream(opts.env.DATABASE_URL, (err) => opts.logger.warn({ err }, 'alert stream connection'));
   const app = createApp(
     { db: opts.db.db, temporal: opts.client, collection: opts.collection, strategies: loadStrategyConfigs(), alertStream, risk: loadRiskConfig(), execution: loadExecutionConfig() },
-    { apiKeys: opts.apiKeys, logger: opts.logger },
+    {
+      apiKeys: opts.apiKeys, logger: opts.logger, metricsKey: opts.env.METRICS_KEY,
+      rateLimits: {
+        requestsPerMinute: opts.env.RATE_LIMIT_PER_MINUTE, authFailuresPerMinute: opts.env.RATE_LIMIT_AUTH_FAILURES_PER_MINUTE,
+        signalGenerationPerMinute: opts.env.RATE_LIMIT_SIGNAL_GENERATION_PER_MINUTE, streamsPerKey: opts.env.SSE_STREAMS_PER_KEY,
+      },
+    },
   );
   return new Promise((resolve, reject) => {
-    const server = app.listen(opts.env.PORT, () => resolve(server));
+    const server = app.listen(opts.env.PORT, opts.env.HOST, () => resolve(server));
     server.on('error', reject);
     server.on('close', () => void alertStream.close());
   });

@@ -36,9 +36,12 @@ export async function writeAlertFile(directory: string, alert: StoredAlert): Pro
   return path;
 }
 
-/** HMAC-SHA256 of the exact body bytes with the shared secret, hex: `sha256=<hex>`. */
-export function webhookSignature(secret: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+/**
+ * `t=<ms>,v1=<hex>`: HMAC-SHA256 with the shared secret over `<t>.<exact body>`. The timestamp is
+ * signed too, so a receiver that refuses old timestamps refuses a replayed request.
+ */
+export function webhookSignature(secret: string, body: string, timestamp: number): string {
+  return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
 async function post(channel: string, url: string, body: string, headers: Record<string, string>): Promise<void> {
@@ -102,9 +105,10 @@ export async function sendAlert(channel: AlertChannel, alert: StoredAlert, setti
     case 'webhook': {
       if (!settings.webhook) throw new ProviderError('webhook', 'rejected', 'no webhook URL configured');
       const body = JSON.stringify(alert.body);
+      const timestamp = Date.now();
       await post('webhook', settings.webhook.url, body, {
-        'x-mts-signature': webhookSignature(settings.webhook.secret, body),
-        'x-mts-timestamp': String(Date.now()),
+        'x-mts-signature': webhookSignature(settings.webhook.secret, body, timestamp),
+        'x-mts-timestamp': String(timestamp),
         'x-mts-alert-id': String(alert.id),
         'x-mts-alert-type': alert.type,
       });

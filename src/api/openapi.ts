@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { backtestBodySchema, sweepBodySchema, walkForwardBodySchema } from '../services/backtests';
 import { externalSignalSchema } from '../services/external-signals';
 import { alertsQuery } from './routes/alerts';
+import { auditQuery } from './routes/audit';
 import { backfillBody, collectBody } from './routes/collections';
 import { candleQuery, macroQuery } from './routes/market-data';
 import { tradesQuery } from './routes/portfolio';
@@ -10,11 +11,11 @@ import { runsQuery } from './routes/runs';
 import { noteBody } from './routes/schedules';
 import { generateBody, signalsQuery } from './routes/signals';
 
-type Role = 'none' | 'any' | 'operator' | 'trader';
-interface Operation { method: 'get' | 'post'; path: string; summary: string; role: Role; body?: z.ZodType; query?: z.ZodType; status?: number }
+type Role = 'none' | 'any' | 'operator' | 'trader' | 'admin';
+export interface Operation { method: 'get' | 'post'; path: string; summary: string; role: Role; body?: z.ZodType; query?: z.ZodType; status?: number }
 
 /** Every route, with the zod schemas the routers validate with: the document cannot drift from the code. */
-const OPERATIONS: Operation[] = [
+export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/health', summary: 'Liveness', role: 'none' },
   { method: 'get', path: '/ready', summary: 'Postgres and Temporal reachable (200) or not (503)', role: 'none' },
   { method: 'get', path: '/metrics', summary: 'Prometheus metrics', role: 'none' },
@@ -49,6 +50,7 @@ const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/v1/backtests/sweeps/{id}', summary: 'Sweep status and ranking', role: 'any' },
   { method: 'post', path: '/api/v1/backtests/walk-forward', summary: 'Start a walk-forward analysis', role: 'operator', body: walkForwardBodySchema, status: 202 },
   { method: 'get', path: '/api/v1/backtests/walk-forward/{id}', summary: 'Walk-forward status and folds', role: 'any' },
+  { method: 'get', path: '/api/v1/audit', summary: 'The audit log of mutating calls, newest first', role: 'admin', query: auditQuery },
 ];
 
 const jsonSchema = (s: z.ZodType) => {
@@ -70,12 +72,12 @@ export function openApiDocument() {
     const responses: Record<string, unknown> = { [String(op.status ?? 200)]: { description: 'OK' }, 400: { description: 'A field is invalid', content: { 'application/json': { schema: errorSchema } } } };
     if (op.role !== 'none') {
       responses[401] = { description: 'No or unknown API key', content: { 'application/json': { schema: errorSchema } } };
-      if (op.role !== 'any') responses[403] = { description: `Needs the ${op.role} or admin role`, content: { 'application/json': { schema: errorSchema } } };
+      if (op.role !== 'any') responses[403] = { description: op.role === 'admin' ? 'Needs the admin role' : `Needs the ${op.role} or admin role`, content: { 'application/json': { schema: errorSchema } } };
     }
     (paths[op.path] ??= {})[op.method] = {
       summary: op.summary,
       ...(op.role === 'none' ? { security: [] } : {}),
-      ...(op.role === 'operator' || op.role === 'trader' ? { 'x-mts-role': op.role } : {}),
+      ...(op.role === 'operator' || op.role === 'trader' || op.role === 'admin' ? { 'x-mts-role': op.role } : {}),
       parameters: [...pathParams, ...query],
       ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body) } } } } : {}),
       responses,

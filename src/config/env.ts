@@ -10,6 +10,14 @@ const envSchema = z.object({
   TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** The API listens on this address only: loopback unless a deployment says otherwise (compose sets 0.0.0.0). */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** When set, GET /metrics needs it as a bearer token. */
+  METRICS_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(30),
+  RATE_LIMIT_SIGNAL_GENERATION_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  SSE_STREAMS_PER_KEY: z.coerce.number().int().min(1).default(10),
   MTS_API_KEYS: z.string().optional(),
   MTS_DATA_DIR: z.string().min(1).default('data'),
   MARKET_DATA_SOURCE: z.enum(['simulated', 'coingecko']).default('simulated'),

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,8 +36,11 @@ describe('alert channels', () => {
     const [req] = server.requests;
     expect(req.method).toBe('POST');
     expect(JSON.parse(req.body)).toEqual(alert.body);
-    expect(req.headers['x-mts-signature']).toBe(webhookSignature('sixteen-char-secret', req.body));
-    expect(req.headers['x-mts-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
+    const t = Number(req.headers['x-mts-timestamp']);
+    expect(req.headers['x-mts-signature']).toBe(webhookSignature('sixteen-char-secret', req.body, t));
+    // The timestamp is inside the signature: the same body at another time signs differently.
+    expect(req.headers['x-mts-signature']).toBe(`t=${t},v1=${createHmac('sha256', 'sixteen-char-secret').update(`${t}.${req.body}`).digest('hex')}`);
+    expect(webhookSignature('sixteen-char-secret', req.body, t + 1)).not.toBe(req.headers['x-mts-signature']);
     expect(req.headers['x-mts-alert-id']).toBe('7');
   });
 

@@ -144,9 +144,9 @@ describe('generateSignalsWorkflow on a backfilled simulated market', () => {
         const hooks = receiver.requests.filter((r) => r.url.pathname === '/hooks/mts');
         expect(hooks).toHaveLength(alerts.length);
         for (const h of hooks) {
-          const expected = `sha256=${createHmac('sha256', SECRET).update(h.body).digest('hex')}`;
-          expect(h.headers['x-mts-signature']).toBe(expected);
-          expect(Number(h.headers['x-mts-timestamp'])).toBeGreaterThan(0);
+          const t = Number(h.headers['x-mts-timestamp']);
+          expect(t).toBeGreaterThan(0);
+          expect(h.headers['x-mts-signature']).toBe(`t=${t},v1=${createHmac('sha256', SECRET).update(`${t}.${h.body}`).digest('hex')}`);
         }
         expect(new Set(hooks.map((h) => h.body))).toEqual(new Set(alerts.map((a) => JSON.stringify(a.alertData))));
 
