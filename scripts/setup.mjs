@@ -18,7 +18,8 @@ const marker = join(root, 'node_modules', '.package-lock.json');
 const lock = join(root, 'package-lock.json');
 const installed = existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs;
 if (!ifNeeded || !installed) {
-  console.log('[setup] installing npm dependencies…');
-  run('npm', ['install', '--no-audit', '--no-fund']);
+  // The lock file as committed: `npm ci` never rewrites it, so a fresh clone stays clean.
+  console.log('[setup] installing npm dependencies from package-lock.json…');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
 }
 run(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'src', 'cli.ts'), 'setup']);

@@ -17,6 +17,7 @@ import { backtestBodySchema, resolveBacktest, startBacktest } from './services/b
 import { backtestProgressQuery } from './workflows/backtest';
 import { describeIssues } from './config/files';
 import { importCsv, importMacroCsv } from './services/csv-import';
+import { assetName } from './services/limits';
 import { startSignalGeneration } from './services/signals';
 import { syncSchedules } from './services/schedules';
 import { ensureTemporalCli } from './temporal/cli-binary';
@@ -178,10 +179,12 @@ program.command('dev').description('everything in one process: Temporal dev serv
     inbox.start(5000, (err) => logger.error({ err }, 'alert inbox scan failed'));
 
     say(`market data: ${e.MARKET_DATA_SOURCE}, macro: ${e.MACRO_DATA_SOURCE}`);
-    say(`API:         http://127.0.0.1:${e.PORT}  (GET /ready, /api/v1/…)`);
+    say(`API:         http://${e.HOST}:${e.PORT}  (GET /ready, /api/v1/…)`);
     if (server) say(`Temporal UI: ${server.uiUrl}`);
-    say(generated ? `API key (admin, kept in ${join(e.MTS_DATA_DIR, 'dev-api-key')}): ${generated}` : 'API keys: from MTS_API_KEYS');
-    say(`try: curl -X POST -H "Authorization: Bearer ${generated ?? '<key>'}" -H 'content-type: application/json' -d '{"tier":"high_frequency"}' http://127.0.0.1:${e.PORT}/api/v1/collections`);
+    // The key itself is never printed: logs and terminals get copied around.
+    const keyFile = join(e.MTS_DATA_DIR, 'dev-api-key');
+    say(generated ? `API key (admin): in ${keyFile}; KEY=$(cat ${keyFile})` : 'API keys: from MTS_API_KEYS');
+    say(`try: curl -X POST -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"tier":"high_frequency"}' http://${e.HOST}:${e.PORT}/api/v1/collections`);
 
     let stopping = false;
     const stop = async () => {
@@ -309,6 +312,9 @@ program.command('import-csv').description('load a CSV: OHLCV bars into crypto_oh
   .option('--column <name>', 'value column of a macro file (default: the one named like the indicator)')
   .action(async (opts: { asset?: string; indicator?: string; file: string; interval?: string; column?: string }) => {
     if (!opts.asset === !opts.indicator) throw new Error('give exactly one of --asset or --indicator');
+    // The same name rule as the API's, so an imported coin can be asked for there.
+    if (opts.asset !== undefined && !assetName.safeParse(opts.asset).success) throw new Error(`--asset: "${opts.asset.slice(0, 64)}" must be 1–64 letters, digits, ".", "_" or "-"`);
+    if (opts.indicator !== undefined && !/^[A-Za-z0-9_]{1,64}$/.test(opts.indicator)) throw new Error(`--indicator: "${opts.indicator.slice(0, 64)}" must be 1–64 letters, digits or "_"`);
     const e = env();
     const intervalMinutes = opts.interval === undefined ? undefined : Number(opts.interval);
     if (intervalMinutes !== undefined && !(Number.isInteger(intervalMinutes) && intervalMinutes > 0)) {

@@ -1,5 +1,5 @@
 import {
-  ApplicationFailure, defineQuery, defineSignal, ParentClosePolicy, proxyActivities, setHandler, startChild, workflowInfo,
+  ApplicationFailure, defineQuery, defineSignal, isCancellation, ParentClosePolicy, proxyActivities, setHandler, startChild, workflowInfo,
 } from '@temporalio/workflow';
 import type { CollectionActivities } from '../activities/collection';
 import { innermostMessage } from '../temporal/failures';
@@ -104,6 +104,9 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillPr
     const done = await (t.kind === 'macro' ? macro : crypto).backfillAsset({ ...t, from: input.from, to: input.to });
     byAsset.set(t.asset, done);
   }));
+  // Cancelled by its caller: the run ends CANCELLED, not as a failed backfill.
+  const cancelled = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected' && isCancellation(s.reason));
+  if (cancelled) throw cancelled.reason;
   const failed = settled.flatMap((s, i) => (s.status === 'rejected' ? [`${input.targets[i].asset}: ${innermostMessage(s.reason)}`] : []));
   if (failed.length > 0) {
     throw ApplicationFailure.nonRetryable(`backfill failed for ${failed.join('; ')}`, 'BackfillFailed', progress());

@@ -41,6 +41,24 @@ async function storedBars(asset: string) {
 }
 
 describe('backfillWorkflow', () => {
+  it('ends CANCELLED, not FAILED, when its caller cancels it', async () => {
+    // A slow provider: each 30-day chunk takes 300 ms, so the run is still going when cancelled.
+    const inner = simulatedSources(9).crypto;
+    const slow: CryptoDataSource = { ...inner, fetchCandles: async (...args) => { await new Promise((r) => setTimeout(r, 300)); return inner.fetchCandles(...args); } };
+    const deps = { db: handle.db, crypto: slow, macro: simulatedSources(9).macro, reportBackfillProgress: progressReporter(kit.client) };
+    const workers = [await pipelineWorker(kit, testSignalDeps(handle)), ...await marketDataWorkers(kit, deps)];
+    const description = await withWorkers(workers, async () => {
+      const run = await kit.client.workflow.start(backfillWorkflow, {
+        workflowId: `test-backfill-${randomUUID()}`, taskQueue: TASK_QUEUES.pipeline, args: [{ targets: [hourly], from, to, heartbeatTimeoutMs: 2000 }],
+      });
+      await new Promise((r) => setTimeout(r, 800));
+      await run.cancel();
+      await run.result().catch(() => undefined);
+      return run.describe();
+    });
+    expect(description.status.name).toBe('CANCELLED');
+  });
+
   it('fills only the gaps, in chunks, and reports progress', async () => {
     const calls: number[] = [];
     const deps = { db: handle.db, crypto: recordingSource(calls), macro: simulatedSources(9).macro, reportBackfillProgress: progressReporter(kit.client) };

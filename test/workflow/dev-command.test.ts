@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +29,7 @@ describe('mts dev (what npm start runs)', () => {
     const [api, temporal, ui] = [await freePort(), await freePort(), await freePort()];
     const { TEMPORAL_ADDRESS: _, ...inherited } = process.env;
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'dev'], {
-      env: { ...inherited, DATABASE_URL: database.toString(), PORT: String(api), TEMPORAL_PORT: String(temporal), TEMPORAL_UI_PORT: String(ui), MTS_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+      env: { ...inherited, DATABASE_URL: database.toString(), PORT: String(api), TEMPORAL_PORT: String(temporal), TEMPORAL_UI_PORT: String(ui), MTS_DATA_DIR: dataDir, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -41,11 +41,20 @@ describe('mts dev (what npm start runs)', () => {
     });
     expect((await fetch(`http://127.0.0.1:${api}/ready`)).status).toBe(200);
     expect(await accepts(temporal)).toBe(true);
+    // Requests with the generated admin key and with a guessed one, both logged by the API.
+    const key = readFileSync(join(dataDir, 'dev-api-key'), 'utf8').trim();
+    const guessed = 'guessed-key-0123456789abcdef';
+    expect((await fetch(`http://127.0.0.1:${api}/api/v1/schedules`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${api}/api/v1/schedules`, { headers: { authorization: `Bearer ${guessed}` } })).status).toBe(401);
 
     child.kill('SIGTERM');
     expect(await exited, output).toBe(0);
     expect(output).toContain('[mts] stopped');
     expect(await accepts(temporal)).toBe(false);
     expect(await accepts(api)).toBe(false);
+    // Everything the process wrote, from start to stop, holds no key, valid or guessed.
+    expect(output).toContain('"url":"/api/v1/schedules"');
+    expect(output).not.toContain(key);
+    expect(output).not.toContain(guessed);
   }, 180_000);
 });
