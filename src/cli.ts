@@ -228,9 +228,16 @@ program.command('backtest').description('run a backtest on stored history, with 
   .option('--param <k=v>', 'strategy parameter, strategy.parameter=value with several strategies (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
   .option('--capital <usd>', 'initial capital', '10000')
   .option('--fill-at <when>', 'next_open or close', 'next_open')
-  .option('--bar <size>', 'bars to replay: 1d, 1h or 15m (built from the stored candles)', '1d')
+  .option('--bar <size>', 'bars to replay: 1d, 1h or 15m (built from the stored candles; the live system defaults to its shortest strategy bar)')
+  .option('--sizing <kind>', 'risk (the risk module), fixed_fraction or all_in', 'risk')
+  .option('--fraction <f>', 'share of equity per trade with --sizing fixed_fraction', '0.5')
+  .option('--fee-bps <n>', 'taker fee in basis points (default: config/execution.json)')
+  .option('--slippage-bps <n>', 'fixed slippage in basis points (default: config/execution.json)')
+  .option('--no-stops', 'no stop loss or take profit')
+  .option('--no-short', 'a SHORT only closes a long')
   .action(async (opts: {
-    strategy?: string; strategies?: string; assets: string; from: string; to: string; param: string[]; capital: string; fillAt: string; bar: string;
+    strategy?: string; strategies?: string; assets: string; from: string; to: string; param: string[]; capital: string; fillAt: string; bar?: string;
+    sizing: string; fraction: string; feeBps?: string; slippageBps?: string; stops: boolean; short: boolean;
   }) => {
     const e = env();
     const params = Object.fromEntries(opts.param.map((kv) => {
@@ -243,7 +250,16 @@ program.command('backtest').description('run a backtest on stored history, with 
       : { strategies: opts.strategies === 'live' ? 'live' : opts.strategies.split(',').map((x) => x.trim()) };
     const parsed = backtestBodySchema.safeParse({
       ...selection, params, assets: opts.assets.split(','), from: opts.from, to: opts.to,
-      initialCapital: Number(opts.capital), conventions: { fillAt: opts.fillAt, bar: opts.bar },
+      initialCapital: Number(opts.capital),
+      conventions: {
+        fillAt: opts.fillAt, ...(opts.bar ? { bar: opts.bar } : {}), protective: opts.stops, allowShort: opts.short,
+        sizing: opts.sizing === 'fixed_fraction' ? { kind: 'fixed_fraction', fraction: Number(opts.fraction) } : { kind: opts.sizing },
+        fillModel: {
+          ...loadExecutionConfig().fillModel,
+          ...(opts.feeBps !== undefined ? { takerFeeBps: Number(opts.feeBps) } : {}),
+          ...(opts.slippageBps !== undefined ? { fixedSlippageBps: Number(opts.slippageBps) } : {}),
+        },
+      },
     });
     if (!parsed.success) throw new Error(describeIssues(parsed.error));
     const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
@@ -265,11 +281,17 @@ program.command('backtest').description('run a backtest on stored history, with 
       }
       if (shown) bar.stop();
       const s = await done;
-      console.table({
-        bars: s.bars, 'final equity': s.finalEquity.toFixed(2), 'total return': s.totalReturn === null ? '—' : `${(s.totalReturn * 100).toFixed(2)}%`,
-        sharpe: s.sharpe === null ? '—' : s.sharpe.toFixed(2), 'max drawdown': `${(s.maxDrawdownPct * 100).toFixed(2)}%`, trades: s.tradeCount,
-      });
-      say(`details: GET /api/v1/backtests/${started.id}/result, report: /api/v1/backtests/${started.id}/report.html`);
+      const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)} %`);
+      const rejected = Object.entries(s.rejectionsByRule).map(([rule, n]) => `${n} ${rule}`).join(', ') || 'none';
+      const rows: Array<[string, string]> = [
+        ['bars', s.bars.toLocaleString('en-US')], ['final equity', `$${s.finalEquity.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`],
+        ['total return', pct(s.totalReturn)], ['buy and hold', pct(s.buyAndHoldReturn)], ['exposure', pct(s.exposureTime)],
+        ['sharpe', s.sharpe === null ? '—' : s.sharpe.toFixed(2)], ['max drawdown', pct(s.maxDrawdownPct)], ['trades', String(s.tradeCount)],
+        ['rejected signals', rejected], ['annualised with', `${s.periodsPerYear} periods a year`],
+      ];
+      for (const [k, v] of rows) console.log(`  ${k.padEnd(17)} ${v}`);
+      const api = `http://${e.HOST}:${e.PORT}/api/v1/backtests/${started.id}`;
+      say(`details: ${api}/result   report: ${api}/report.html`);
     } finally {
       await t.close();
     }

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { Client } from '@temporalio/client';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, type NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from './api/app';
 import type { Role } from './services/api-keys';
@@ -14,7 +14,7 @@ import { loadExecutionConfig } from './config/execution';
 import { loadRiskConfig } from './config/risk';
 import { loadStrategyConfigs } from './config/strategies';
 import { createMarketDataWorkers } from './workers/market-data';
-import { createPipelineWorker } from './workers/pipeline';
+import { createPipelineWorker, workflowsPath } from './workers/pipeline';
 import { createTradingWorker } from './workers/trading';
 import { createBacktestWorker } from './workers/backtest';
 import { backtestProgressSignal } from './workflows/backtest';
@@ -28,6 +28,10 @@ export async function buildWorkers(opts: {
   env: Env; roles: WorkerRole[]; connection: NativeConnection; db: DatabaseHandle; client: Client;
 }): Promise<Worker[]> {
   const workers: Worker[] = [];
+  // One workflow bundle for every worker of the process, built quietly (webpack's report only on errors).
+  const workflowBundle = opts.roles.some((r) => r !== 'market-data')
+    ? await bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m), log() {} } })
+    : undefined;
   if (opts.roles.includes('market-data')) {
     const sources = sourcesFromEnv(opts.env);
     workers.push(...await createMarketDataWorkers({
@@ -45,7 +49,7 @@ export async function buildWorkers(opts: {
   }
   if (opts.roles.includes('pipeline')) {
     workers.push(await createPipelineWorker({
-      connection: opts.connection, namespace: opts.env.TEMPORAL_NAMESPACE, signals: signalDepsFromConfig(opts.env, opts.db),
+      connection: opts.connection, namespace: opts.env.TEMPORAL_NAMESPACE, signals: signalDepsFromConfig(opts.env, opts.db), workflowBundle,
     }));
   }
   if (opts.roles.includes('trading')) {
@@ -53,6 +57,7 @@ export async function buildWorkers(opts: {
     workers.push(await createTradingWorker({
       connection: opts.connection,
       namespace: opts.env.TEMPORAL_NAMESPACE,
+      workflowBundle,
       deps: {
         db: opts.db.db, risk: loadRiskConfig(), fillModel: execution.fillModel, portfolioId: execution.portfolioId,
         initialCapital: opts.env.INITIAL_CAPITAL,
@@ -63,6 +68,7 @@ export async function buildWorkers(opts: {
     workers.push(await createBacktestWorker({
       connection: opts.connection,
       namespace: opts.env.TEMPORAL_NAMESPACE,
+      workflowBundle,
       deps: {
         db: opts.db.db, risk: loadRiskConfig(), signals: loadSignalsConfig(), strategies: loadStrategyConfigs(),
         reportProgress: (workflowId, progress) => opts.client.workflow.getHandle(workflowId).signal(backtestProgressSignal, progress),

@@ -147,7 +147,7 @@ export function createBacktestActivities(deps: BacktestDeps) {
       return {
         id: req.id, bars: result.bars, finalEquity: m.finalEquity ?? req.initialCapital, totalReturn: m.totalReturn,
         sharpe: m.sharpe, maxDrawdownPct: m.maxDrawdownPct, tradeCount: m.tradeCount, periodsPerYear: result.periodsPerYear,
-        rejectionsByRule: result.rejectionsByRule,
+        buyAndHoldReturn: result.buyAndHoldReturn, exposureTime: result.exposureTime, rejectionsByRule: result.rejectionsByRule,
       };
     },
   };

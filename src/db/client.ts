@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { fileURLToPath } from 'node:url';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
@@ -16,6 +17,11 @@ export function connectDatabase(url: string, max = 10): DatabaseHandle {
   const pool = new pg.Pool({ connectionString: url, max });
   const db = drizzle(pool, { schema });
   return { db, pool, close: () => pool.end() };
+}
+
+/** A round trip to Postgres: what readiness checks. */
+export async function ping(db: Database): Promise<void> {
+  await db.execute(sql`select 1`);
 }
 
 export const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));

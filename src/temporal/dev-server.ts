@@ -15,7 +15,7 @@ export async function startDevServer(opts: { cli: string; dataDir: string; port:
   const dbFile = resolve(join(opts.dataDir, 'temporal.db'));
   const child: ChildProcess = spawn(opts.cli, [
     'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--ui-port', String(opts.uiPort),
-    '--db-filename', dbFile, '--namespace', opts.namespace, '--log-level', 'warn',
+    '--db-filename', dbFile, '--namespace', opts.namespace, '--log-level', 'error',
   ], { stdio: ['ignore', 'inherit', 'inherit'] });
   const address = `127.0.0.1:${opts.port}`;
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

@@ -217,6 +217,10 @@ export interface BacktestSummary {
   tradeCount: number;
   /** What the annualised figures were computed with. */
   periodsPerYear: number;
+  /** Holding every asset from the first close to the last, equally weighted; null without prices. */
+  buyAndHoldReturn: number | null;
+  /** Share of closes with a position open. */
+  exposureTime: number;
   /** Signals refused, by the rule that refused them. */
   rejectionsByRule: Record<string, number>;
 }

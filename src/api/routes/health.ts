@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
 import { Router } from 'express';
+import { ping } from '../../db/client';
 import type { ApiContext } from '../context';
 
 async function check(run: () => Promise<unknown>) {
@@ -20,7 +20,7 @@ export function healthRouter(ctx: ApiContext): Router {
   });
   router.get('/ready', async (_req, res) => {
     const [postgres, temporal] = await Promise.all([
-      check(() => ctx.db.execute(sql`select 1`)),
+      check(() => ping(ctx.db)),
       check(() => ctx.temporal.workflowService.getSystemInfo({})),
     ]);
     const ready = postgres.ok && temporal.ok;
