@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run setup`: install dependencies, find or build the Temporal CLI, create and migrate the database.
-// With --if-needed (used by `npm start` and `npm test`) it skips the npm install when node_modules is current.
+// With --if-needed (used by `npm start` and `npm test`) it skips the npm install when node_modules is current;
+// with --no-database (`npm test`) it migrates no database.
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -22,4 +23,6 @@ if (!ifNeeded || !installed) {
   console.log('[setup] installing npm dependencies from package-lock.json…');
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
-run(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'src', 'cli.ts'), 'setup']);
+// Tests make and drop databases of their own: setup before them leaves every database alone.
+const noDatabase = process.argv.includes('--no-database');
+run(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'src', 'cli.ts'), 'setup', ...(noDatabase ? ['--no-database'] : [])]);

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
+import { WorkflowFailedError } from '@temporalio/client';
 import { Command } from 'commander';
 import { listApiKeys, revokeApiKey } from './db/api-keys';
 import { createApiKey, parseApiKeys, type Role } from './services/api-keys';
@@ -20,16 +22,26 @@ import { importCsv, importMacroCsv } from './services/csv-import';
 import { assetName } from './services/limits';
 import { startSignalGeneration } from './services/signals';
 import { syncSchedules } from './services/schedules';
+import { listRuns, retryRun, RUN_STATUSES, RunNotFoundError, type RunStatus } from './services/runs';
+import { innermostMessage } from './temporal/failures';
+import { signalsProgressQuery } from './workflows/signals';
 import { ensureTemporalCli } from './temporal/cli-binary';
 import { connectClient, connectWorkerConnection, ensureSearchAttributes } from './temporal/connection';
+import { readLiveStack, removeStack, withoutPassword, withStack, writeStack } from './config/stack';
 import { startDevServer } from './temporal/dev-server';
 import { installTemporalLogging } from './temporal/logging';
 
 const say = (line: string) => console.log(`[mts] ${line}`);
 
-function env(): Env {
+/** A flag or argument the command cannot use: exit code 2. */
+class UsageError extends Error {}
+
+// A .env beside the project fills in what the environment leaves unset (the environment wins).
+if (existsSync('.env')) process.loadEnvFile('.env');
+
+function env(source: NodeJS.ProcessEnv = process.env): Env {
   try {
-    return loadEnv();
+    return loadEnv(source);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -37,6 +49,19 @@ function env(): Env {
     }
     throw err;
   }
+}
+
+/**
+ * The environment of a command that talks to a stack: a running `mts dev` of this data directory
+ * fills in what the environment leaves unset (its Temporal, namespace, database and API), and the
+ * command says which stack it talks to.
+ */
+function clientEnv(): Env {
+  const stack = readLiveStack(process.env.MTS_DATA_DIR || 'data');
+  const e = env(stack ? withStack(process.env, stack) : process.env);
+  const where = `Temporal ${temporalAddress(e)} (${e.TEMPORAL_NAMESPACE}), database ${withoutPassword(e.DATABASE_URL)}`;
+  console.error(stack ? `[mts] talking to mts dev (pid ${stack.pid}, API ${stack.apiUrl}): ${where}` : `[mts] ${where}`);
+  return e;
 }
 
 function temporalAddress(e: Env): string {
@@ -57,10 +82,16 @@ function devApiKeys(e: Env): { keys: ReturnType<typeof parseApiKeys>; generated?
 
 const program = new Command('mts').description('MTS: market data, signals, risk and paper trading on Temporal');
 
-program.command('setup').description('find or build the Temporal CLI, create and migrate the database').action(async () => {
+program.command('setup').description('find or build the Temporal CLI, create and migrate the database')
+  .option('--no-database', 'leave the database alone (the tests make their own)')
+  .action(async (opts: { database: boolean }) => {
   const e = env();
   const cli = ensureTemporalCli(say);
   say(`Temporal CLI: ${cli}`);
+  if (!opts.database) {
+    say('setup complete');
+    return;
+  }
   say(`migrating ${new URL(e.DATABASE_URL).pathname.slice(1)} at ${new URL(e.DATABASE_URL).host}…`);
   await migrateDatabase(e.DATABASE_URL);
   say('setup complete');
@@ -73,7 +104,7 @@ program.command('migrate').description('create the database if needed and apply 
 
 program.command('schedules').description('Temporal Schedules of the collection tiers')
   .command('sync').description('create or update one Schedule per tier from config/collection.json').action(async () => {
-    const e = env();
+    const e = clientEnv();
     const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
     try {
       await ensureSearchAttributes(t.connection, e.TEMPORAL_NAMESPACE);
@@ -86,10 +117,10 @@ program.command('schedules').description('Temporal Schedules of the collection t
 program.command('worker').description('run workers on their task queues')
   .option('--role <roles>', 'comma-separated: market-data, pipeline, trading, backtest', 'market-data,pipeline,trading,backtest')
   .action(async (opts: { role: string }) => {
-    const e = env();
+    const e = clientEnv();
     const roles = opts.role.split(',').map((r) => r.trim()) as WorkerRole[];
     const bad = roles.find((r) => !['market-data', 'pipeline', 'trading', 'backtest'].includes(r));
-    if (bad) throw new Error(`--role: unknown role "${bad}" (market-data, pipeline, trading, backtest)`);
+    if (bad) throw new UsageError(`--role: unknown role "${bad}" (market-data, pipeline, trading, backtest)`);
     installTemporalLogging(e.LOG_LEVEL);
     const db = connectDatabase(e.DATABASE_URL);
     const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
@@ -105,7 +136,7 @@ keys.command('create').description('make a key and print it once')
   .requiredOption('--role <role>', 'read, operator, trader or admin')
   .requiredOption('--name <name>', 'who or what uses it (shown in the audit log)')
   .action(async (opts: { role: string; name: string }) => {
-    const e = env();
+    const e = clientEnv();
     await migrateDatabase(e.DATABASE_URL);
     const db = connectDatabase(e.DATABASE_URL);
     try {
@@ -117,7 +148,7 @@ keys.command('create').description('make a key and print it once')
     }
   });
 keys.command('list').description('the stored keys (names, roles, state; never the keys)').action(async () => {
-  const e = env();
+  const e = clientEnv();
   const db = connectDatabase(e.DATABASE_URL);
   try {
     const rows = await listApiKeys(db.db);
@@ -128,7 +159,7 @@ keys.command('list').description('the stored keys (names, roles, state; never th
   }
 });
 keys.command('revoke <name>').description('revoke a key (the API refuses it within a minute)').action(async (name: string) => {
-  const e = env();
+  const e = clientEnv();
   const db = connectDatabase(e.DATABASE_URL);
   try {
     if (!(await revokeApiKey(db.db, name))) {
@@ -145,7 +176,7 @@ keys.command('revoke <name>').description('revoke a key (the API refuses it with
 program.command('api').description('serve the HTTP API').action(async () => {
   const e = env();
   const logger = createLogger(e.LOG_LEVEL);
-  if (!e.MTS_API_KEYS) throw new Error('MTS_API_KEYS: required for `mts api` (role:key pairs, comma-separated)');
+  if (!e.MTS_API_KEYS) throw new UsageError('MTS_API_KEYS: required for `mts api` (role:key pairs, comma-separated)');
   const db = connectDatabase(e.DATABASE_URL);
   const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
   await startApi({ env: e, db, client: t.client, collection: loadCollectionConfig(), apiKeys: parseApiKeys(e.MTS_API_KEYS), logger });
@@ -178,13 +209,20 @@ program.command('dev').description('everything in one process: Temporal dev serv
     const inbox = new AlertInbox(t.client, inboxDir);
     inbox.start(5000, (err) => logger.error({ err }, 'alert inbox scan failed'));
 
+    const port = (http.address() as AddressInfo).port;
+    const apiUrl = `http://${e.HOST}:${port}`;
+    // Every other mts command of this data directory now talks to this stack without being told its ports.
+    writeStack(e.MTS_DATA_DIR, {
+      pid: process.pid, startedAt: new Date().toISOString(), apiUrl, temporalAddress: address, namespace: e.TEMPORAL_NAMESPACE,
+      temporalUiUrl: server?.uiUrl ?? null, databaseUrl: e.DATABASE_URL, host: e.HOST, port,
+    });
     say(`market data: ${e.MARKET_DATA_SOURCE}, macro: ${e.MACRO_DATA_SOURCE}`);
-    say(`API:         http://${e.HOST}:${e.PORT}  (GET /ready, /api/v1/…)`);
+    say(`API:         ${apiUrl}  (GET /ready, /api/v1/…)`);
     if (server) say(`Temporal UI: ${server.uiUrl}`);
     // The key itself is never printed: logs and terminals get copied around.
     const keyFile = join(e.MTS_DATA_DIR, 'dev-api-key');
     say(generated ? `API key (admin): in ${keyFile}; KEY=$(cat ${keyFile})` : 'API keys: from MTS_API_KEYS');
-    say(`try: curl -X POST -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"tier":"high_frequency"}' http://${e.HOST}:${e.PORT}/api/v1/collections`);
+    say(`try: curl -X POST -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"tier":"high_frequency"}' ${apiUrl}/api/v1/collections`);
 
     let stopping = false;
     const stop = async () => {
@@ -198,6 +236,7 @@ program.command('dev').description('everything in one process: Temporal dev serv
       await running.catch(() => undefined);
       await Promise.all([connection.close(), t.close(), db.close()]);
       await server?.stop();
+      removeStack(e.MTS_DATA_DIR, process.pid);
       say('stopped');
       process.exit(0);
     };
@@ -209,9 +248,9 @@ program.command('watch-alerts').description('send alert files dropped into a dir
   .option('--dir <path>', 'directory to watch (default ALERTS_INBOX_DIR or <MTS_DATA_DIR>/inbox)')
   .option('--interval <seconds>', 'seconds between scans', '5')
   .action(async (opts: { dir?: string; interval: string }) => {
-    const e = env();
+    const e = clientEnv();
     const seconds = Number(opts.interval);
-    if (!(seconds > 0)) throw new Error(`--interval: "${opts.interval}" is not a positive number of seconds`);
+    if (!(seconds > 0)) throw new UsageError(`--interval: "${opts.interval}" is not a positive number of seconds`);
     const dir = opts.dir ?? e.ALERTS_INBOX_DIR ?? join(e.MTS_DATA_DIR, 'inbox');
     const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
     const logger = createLogger(e.LOG_LEVEL);
@@ -239,10 +278,10 @@ program.command('backtest').description('run a backtest on stored history, with 
     strategy?: string; strategies?: string; assets: string; from: string; to: string; param: string[]; capital: string; fillAt: string; bar?: string;
     sizing: string; fraction: string; feeBps?: string; slippageBps?: string; stops: boolean; short: boolean;
   }) => {
-    const e = env();
+    const e = clientEnv();
     const params = Object.fromEntries(opts.param.map((kv) => {
       const at = kv.indexOf('=');
-      if (at < 1) throw new Error(`--param: "${kv}" is not key=value`);
+      if (at < 1) throw new UsageError(`--param: "${kv}" is not key=value`);
       const value = kv.slice(at + 1);
       return [kv.slice(0, at), value !== '' && Number.isFinite(Number(value)) ? Number(value) : value];
     }));
@@ -261,7 +300,7 @@ program.command('backtest').description('run a backtest on stored history, with 
         },
       },
     });
-    if (!parsed.success) throw new Error(describeIssues(parsed.error));
+    if (!parsed.success) throw new UsageError(describeIssues(parsed.error));
     const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
     try {
       const started = await startBacktest(t.client, resolveBacktest(parsed.data, loadExecutionConfig()));
@@ -301,8 +340,8 @@ program.command('collect').description('start a collection now')
   .option('--tier <tier>', 'a tier from config/collection.json')
   .option('--assets <list>', 'comma-separated configured assets')
   .action(async (opts: { tier?: string; assets?: string }) => {
-    if (!opts.tier === !opts.assets) throw new Error('give exactly one of --tier or --assets');
-    const e = env();
+    if (!opts.tier === !opts.assets) throw new UsageError('give exactly one of --tier or --assets');
+    const e = clientEnv();
     const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
     const request = opts.tier ? { tier: opts.tier } : { assets: opts.assets!.split(',') };
     const started = await startCollection(t.client, loadCollectionConfig(), request);
@@ -315,11 +354,11 @@ program.command('backfill').description('fill gaps for assets over a date range 
   .requiredOption('--from <date>', 'start, ISO date or time')
   .option('--to <date>', 'end (exclusive), ISO date or time', new Date().toISOString())
   .action(async (opts: { assets: string; from: string; to: string }) => {
-    const e = env();
+    const e = clientEnv();
     const from = Date.parse(opts.from);
     const to = Date.parse(opts.to);
-    if (Number.isNaN(from)) throw new Error(`--from: "${opts.from}" is not a date`);
-    if (Number.isNaN(to) || to <= from) throw new Error(`--to: "${opts.to}" is not a date after --from`);
+    if (Number.isNaN(from)) throw new UsageError(`--from: "${opts.from}" is not a date`);
+    if (Number.isNaN(to) || to <= from) throw new UsageError(`--to: "${opts.to}" is not a date after --from`);
     const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
     const started = await startBackfill(t.client, loadCollectionConfig(), { assets: opts.assets.split(','), from, to });
     say(`started ${started.workflowId}; progress: GET /api/v1/runs/${encodeURIComponent(started.workflowId)}`);
@@ -333,14 +372,14 @@ program.command('import-csv').description('load a CSV: OHLCV bars into crypto_oh
   .option('--interval <minutes>', 'bar length in minutes (inferred from the data when omitted)')
   .option('--column <name>', 'value column of a macro file (default: the one named like the indicator)')
   .action(async (opts: { asset?: string; indicator?: string; file: string; interval?: string; column?: string }) => {
-    if (!opts.asset === !opts.indicator) throw new Error('give exactly one of --asset or --indicator');
+    if (!opts.asset === !opts.indicator) throw new UsageError('give exactly one of --asset or --indicator');
     // The same name rule as the API's, so an imported coin can be asked for there.
-    if (opts.asset !== undefined && !assetName.safeParse(opts.asset).success) throw new Error(`--asset: "${opts.asset.slice(0, 64)}" must be 1–64 letters, digits, ".", "_" or "-"`);
-    if (opts.indicator !== undefined && !/^[A-Za-z0-9_]{1,64}$/.test(opts.indicator)) throw new Error(`--indicator: "${opts.indicator.slice(0, 64)}" must be 1–64 letters, digits or "_"`);
-    const e = env();
+    if (opts.asset !== undefined && !assetName.safeParse(opts.asset).success) throw new UsageError(`--asset: "${opts.asset.slice(0, 64)}" must be 1–64 letters, digits, ".", "_" or "-"`);
+    if (opts.indicator !== undefined && !/^[A-Za-z0-9_]{1,64}$/.test(opts.indicator)) throw new UsageError(`--indicator: "${opts.indicator.slice(0, 64)}" must be 1–64 letters, digits or "_"`);
+    const e = clientEnv();
     const intervalMinutes = opts.interval === undefined ? undefined : Number(opts.interval);
     if (intervalMinutes !== undefined && !(Number.isInteger(intervalMinutes) && intervalMinutes > 0)) {
-      throw new Error(`--interval: "${opts.interval}" is not a whole number of minutes`);
+      throw new UsageError(`--interval: "${opts.interval}" is not a whole number of minutes`);
     }
     await migrateDatabase(e.DATABASE_URL);
     const db = connectDatabase(e.DATABASE_URL);
@@ -378,11 +417,11 @@ program.command('signals').description('run the strategies now, at --as-of, or o
   .option('--assets <list>', 'comma-separated coins (default: every strategy asset)')
   .option('--no-distribute', 'store alerts without sending them')
   .action(async (opts: { asOf?: string; from?: string; to?: string; assets?: string; distribute: boolean }) => {
-    const e = env();
+    const e = clientEnv();
     const time = (flag: string, v?: string) => {
       if (v === undefined) return undefined;
       const t = Date.parse(v);
-      if (Number.isNaN(t)) throw new Error(`${flag}: "${v}" is not a date`);
+      if (Number.isNaN(t)) throw new UsageError(`${flag}: "${v}" is not a date`);
       return t;
     };
     const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
@@ -391,13 +430,66 @@ program.command('signals').description('run the strategies now, at --as-of, or o
         asOf: time('--as-of', opts.asOf), from: time('--from', opts.from), to: time('--to', opts.to),
         assets: opts.assets?.split(','), distribute: opts.distribute,
       });
-      say(`started ${started.workflowId}; progress: GET /api/v1/runs/${encodeURIComponent(started.workflowId)}`);
+      say(`started ${started.workflowId} (a worker with the pipeline role runs it: npm start has one)`);
+      const handle = t.client.workflow.getHandle(started.workflowId);
+      const done = handle.result();
+      for (;;) {
+        const finished = await Promise.race([done.then(() => true, () => true), new Promise<false>((r) => setTimeout(() => r(false), 2000))]);
+        if (finished) break;
+        const p = await handle.query(signalsProgressQuery).catch(() => null);
+        if (p) say(`${p.stepsDone}/${p.stepsTotal} decision times, ${p.signals} signals, ${p.aggregated} aggregated, ${p.alerts} alerts`);
+      }
+      const r = await done;
+      const outcomes = Object.entries(r.sagaOutcomes).map(([k, n]) => `${n} ${k}`).join(', ') || 'none';
+      say(`done: ${r.stepsDone} decision times, ${r.signals} strategy signals, ${r.aggregated} aggregated, ${r.alerts} alerts ` +
+        `(${r.deliveries.delivered} delivered, ${r.deliveries.failed} failed), trades: ${outcomes}`);
+      for (const f of r.strategyFailures) say(`strategy ${f.strategy} failed at ${new Date(f.asOf).toISOString()}: ${f.error}`);
     } finally {
       await t.close();
     }
   });
 
+program.command('runs').description('workflow runs, newest first (the Temporal Web UI shows the same)')
+  .option('--type <workflowType>', 'e.g. collectTierWorkflow, backtestWorkflow')
+  .option('--status <status>', 'running, completed, failed, cancelled, terminated, timed_out')
+  .option('--limit <n>', 'how many', '20')
+  .action(async (opts: { type?: string; status?: string; limit: string }) => {
+    const e = clientEnv();
+    const status = opts.status?.toUpperCase();
+    if (status !== undefined && !(RUN_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status: one of ${RUN_STATUSES.join(', ').toLowerCase()}`);
+    const limit = Number(opts.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit: "${opts.limit}" is not a whole number from 1 to 1000`);
+    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    try {
+      const runs = await listRuns(t.client, { type: opts.type, status: status as RunStatus | undefined, limit });
+      if (runs.length === 0) say('no runs yet: `npm start` schedules collections every 15 minutes, or run `mts collect --tier high_frequency`');
+      for (const r of runs) console.log(`${r.status.padEnd(10)} ${r.startTime.slice(0, 19).replace('T', ' ')}  ${r.type.padEnd(26)} ${r.workflowId}`);
+    } finally {
+      await t.close();
+    }
+  });
+
+program.command('retry <workflowId>').description('retry a failed, cancelled, terminated or timed-out run (reset to its first workflow task, or start its input again)')
+  .action(async (workflowId: string) => {
+    const e = clientEnv();
+    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    try {
+      const r = await retryRun(t.client, workflowId);
+      say(`${r.workflowId}: ${r.method === 'reset' ? 'reset to its first workflow task' : 'started again with the same input'} (run ${r.runId})`);
+    } finally {
+      await t.close();
+    }
+  });
+
+/**
+ * Exit codes: 0 done; 1 an error (a service unreachable, a refused request); 2 bad usage or
+ * configuration; 3 the run itself failed (its reason is printed).
+ */
 program.parseAsync().catch((err: Error) => {
+  if (err instanceof WorkflowFailedError) {
+    console.error(`mts: the run failed: ${innermostMessage(err)}`);
+    process.exit(3);
+  }
   console.error(`mts: ${err.message}`);
-  process.exit(1);
+  process.exit(err instanceof UsageError || err instanceof ConfigError || err instanceof RunNotFoundError ? 2 : 1);
 });

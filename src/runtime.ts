@@ -83,7 +83,7 @@ export async function startApi(opts: {
 }): Promise<Server> {
   const alertStream = new AlertStream(opts.env.DATABASE_URL, (err) => opts.logger.warn({ err }, 'alert stream connection'));
   const app = createApp(
-    { db: opts.db.db, temporal: opts.client, collection: opts.collection, strategies: loadStrategyConfigs(), alertStream, risk: loadRiskConfig(), execution: loadExecutionConfig() },
+    { db: opts.db.db, temporal: opts.client, collection: opts.collection, strategies: loadStrategyConfigs(), alertStream, risk: loadRiskConfig(), execution: loadExecutionConfig(), initialCapital: opts.env.INITIAL_CAPITAL },
     {
       apiKeys: opts.apiKeys, logger: opts.logger, metricsKey: opts.env.METRICS_KEY,
       rateLimits: {

@@ -16,4 +16,6 @@ export interface ApiContext {
   risk: RiskConfig;
   /** config/execution.json: the paper portfolio's id, symbols, and the fill model backtests default to. */
   execution: ExecutionConfig;
+  /** The paper portfolio's starting cash (INITIAL_CAPITAL): what it is before its first trade. */
+  initialCapital: number;
 }

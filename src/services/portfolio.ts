@@ -3,12 +3,18 @@ import { fillsWithOrders, findPortfolio, latestCloses, openPositions, snapshots 
 import { equityColumns, type EquityPoint, performanceMetrics } from '../domain/metrics';
 import { DAY_MS } from '../domain/types';
 
-export class PortfolioNotFoundError extends Error {}
+/** Annualised figures from a curve shorter than this say nothing yet: they are null until it is this long. */
+export const ANNUALISE_AFTER_DAYS = 30;
 
-async function portfolioRow(db: Database, id: string) {
+/** The stored portfolio, or before its first trade the fresh one it will be: its capital in cash. */
+async function portfolioRow(db: Database, id: string, initialCapital: number) {
   const p = await findPortfolio(db, id);
-  if (!p) throw new PortfolioNotFoundError(`portfolio "${id}" has no trades yet`);
-  return p;
+  if (p) return p;
+  const now = new Date();
+  return {
+    id, initialCapital, cash: initialCapital, reservedCash: 0, realizedPnl: 0, feesPaid: 0, peakEquity: initialCapital,
+    pnlDay: now.toISOString().slice(0, 10), dayStartEquity: initialCapital, createdAt: now, updatedAt: now,
+  };
 }
 
 /** Positions marked at the latest stored close (average price where none). */
@@ -26,8 +32,8 @@ export async function markedPositions(db: Database, id: string) {
 }
 
 /** Cash, equity = cash + marked positions, P&L, drawdown and heat. */
-export async function portfolioSummary(db: Database, id: string) {
-  const p = await portfolioRow(db, id);
+export async function portfolioSummary(db: Database, id: string, initialCapital: number) {
+  const p = await portfolioRow(db, id, initialCapital);
   const open = await markedPositions(db, id);
   const positionsValue = open.reduce((s, x) => s + x.marketValue, 0);
   const equity = p.cash + positionsValue;
@@ -47,6 +53,7 @@ export async function portfolioSummary(db: Database, id: string) {
     dailyPnl: p.pnlDay === new Date().toISOString().slice(0, 10) ? equity - p.dayStartEquity : 0,
     heat: equity > 0 ? open.reduce((s, x) => s + Math.abs(x.marketValue), 0) / equity : null,
     openPositions: open.length,
+    ...(open.length === 0 && p.realizedPnl === 0 && p.feesPaid === 0 ? { note: 'no trades yet: the portfolio is its starting cash; post a signal (POST /api/v1/signals) or let the strategies trade' } : {}),
   };
 }
 
@@ -60,9 +67,9 @@ export async function trades(db: Database, id: string, limit = 500, symbols: Rec
 }
 
 /** The equity curve: every snapshot, and the capital then each day's last equity for period statistics. */
-export async function equityCurve(db: Database, id: string): Promise<{ points: EquityPoint[]; daily: EquityPoint[]; drawdown: number[] }> {
+export async function equityCurve(db: Database, id: string, initialCapital: number): Promise<{ points: EquityPoint[]; daily: EquityPoint[]; drawdown: number[] }> {
   const rows = await snapshots(db, id);
-  const p = await portfolioRow(db, id);
+  const p = await portfolioRow(db, id, initialCapital);
   // The curve starts at the initial capital just before the first snapshot (a replay books in the past).
   const start = Math.min(p.createdAt.getTime(), (rows[0]?.timestamp ?? Infinity) - 1);
   const points = [{ timestamp: start, equity: p.initialCapital }, ...rows.map((r) => ({ timestamp: r.timestamp, equity: r.equity }))];
@@ -75,14 +82,18 @@ export async function equityCurve(db: Database, id: string): Promise<{ points: E
 }
 
 /** Metrics on daily equity (365 periods a year, risk-free 0) and on closed trades (realised P&L less the exit fee). */
-export async function performance(db: Database, id: string) {
-  const curve = await equityCurve(db, id);
+export async function performance(db: Database, id: string, initialCapital: number) {
+  const curve = await equityCurve(db, id, initialCapital);
   const closed = (await trades(db, id, 100_000)).filter((t) => t.realizedPnl !== null && t.realizedPnl !== 0).map((t) => ({ pnl: t.realizedPnl! - t.fee }));
+  const metrics = performanceMetrics(equityColumns(curve.daily), closed, { periodsPerYear: 365 });
+  const spanDays = (curve.points.at(-1)!.timestamp - curve.points[0].timestamp) / DAY_MS;
+  const annualised = spanDays >= ANNUALISE_AFTER_DAYS;
   return {
     conventions: {
       period: 'one UTC day (last equity of the day)', periodsPerYear: 365, riskFreeRate: 0, std: 'sample (n − 1)',
       trades: 'every reducing fill: realised P&L less its fee', var: 'historical, 95%, one period',
+      annualised: `annualised figures need ${ANNUALISE_AFTER_DAYS} days of history (this curve spans ${spanDays.toFixed(1)})`,
     },
-    metrics: performanceMetrics(equityColumns(curve.daily), closed, { periodsPerYear: 365 }),
+    metrics: annualised ? metrics : { ...metrics, annualizedReturn: null, volatility: null, sharpe: null, sortino: null, calmar: null },
   };
 }

@@ -261,3 +261,19 @@ describe('logs', () => {
     for (const key of [...Object.values(keys), guessed]) expect(logs).not.toContain(key);
   });
 });
+
+describe('a portfolio before its first trade', () => {
+  it('is its starting cash with no positions, everywhere, and states no annualised figure', async () => {
+    const summary = await call('GET', '/api/v1/portfolio', keys.read);
+    expect(summary.status).toBe(200);
+    expect(summary.body).toMatchObject({ cash: 10_000, equity: 10_000, positionsValue: 0, openPositions: 0, realizedPnl: 0, drawdown: 0 });
+    expect(summary.body.note).toMatch(/^no trades yet/);
+    const perf = await call('GET', '/api/v1/portfolio/performance', keys.read);
+    expect(perf.status).toBe(200);
+    expect(perf.body.metrics).toMatchObject({ tradeCount: 0, annualizedReturn: null, sharpe: null, winRate: null });
+    const report = await fetch(`${base}/api/v1/portfolio/report.html`, { headers: { authorization: `Bearer ${keys.read}` } });
+    expect(report.status).toBe(200);
+    expect(report.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await report.text()).toContain('No trades yet.');
+  });
+});

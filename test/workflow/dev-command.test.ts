@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,5 +56,44 @@ describe('mts dev (what npm start runs)', () => {
     expect(output).toContain('"url":"/api/v1/schedules"');
     expect(output).not.toContain(key);
     expect(output).not.toContain(guessed);
+  }, 180_000);
+
+  it('npm start stops completely on SIGTERM to the npm process, and the CLI talks to its stack without being told the ports', async () => {
+    const [api, temporal, ui] = [await freePort(), await freePort(), await freePort()];
+    const dir = mkdtempSync(join(tmpdir(), 'mts-start-'));
+    const { TEMPORAL_ADDRESS: _a, PORT: _p, TEMPORAL_PORT: _t, DATABASE_URL: _d, ...inherited } = process.env;
+    const child = spawn('npm', ['start', '--silent'], {
+      env: { ...inherited, DATABASE_URL: database.toString(), PORT: String(api), TEMPORAL_PORT: String(temporal), TEMPORAL_UI_PORT: String(ui), MTS_DATA_DIR: dir, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => { output += d.toString(); if (output.includes('API:')) resolve(); });
+      child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
+      void exited.then((code) => reject(new Error(`npm start exited early (${code}):\n${output}`)));
+    });
+
+    // Only the data directory, as a user in the same checkout would have it: ports and database come from the stack.
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'runs', '--limit', '3'], { env: { ...inherited, MTS_DATA_DIR: dir }, encoding: 'utf8' });
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(cli.stderr).toContain(`talking to mts dev (pid `);
+    expect(cli.stderr).toContain(`Temporal 127.0.0.1:${temporal} (default)`);
+    expect(cli.stderr).toContain(`API http://127.0.0.1:${api}`);
+    // A run that fails says why, with exit code 3.
+    const failing = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'retry', 'no-such-run'], { env: { ...inherited, MTS_DATA_DIR: dir }, encoding: 'utf8' });
+    expect(failing.status).toBe(2);
+    expect(failing.stderr).toMatch(/mts: no workflow run with id "no-such-run"/);
+
+    const stoppedAt = Date.now();
+    child.kill('SIGTERM');
+    await exited;
+    expect(Date.now() - stoppedAt).toBeLessThan(20_000);
+    expect(await accepts(api)).toBe(false);
+    expect(await accepts(temporal)).toBe(false);
+    // Quiet: no poll errors from the SDK or the dev server on the way out.
+    expect(output).not.toMatch(/network dial error|Failed to poll/);
+    expect(existsSync(join(dir, 'stack.json'))).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
   }, 180_000);
 });

@@ -92,7 +92,7 @@ describe('a replay of 22 consecutive signals across BTC, ETH, ADA, SOL and DOT o
     expect(last.equity).toBeCloseTo(atLast, 6);
     expect(last.cash).toBeCloseTo(cash, 6);
 
-    const report = await performance(handle.db, 'replay');
+    const report = await performance(handle.db, 'replay', 10_000);
     const m = report.metrics;
     expect(m.tradeCount).toBe(tradePnls.length);
     expect(m.winRate).toBeCloseTo(tradePnls.filter((p) => p > 0).length / tradePnls.length, 12);

@@ -1,22 +1,19 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { equityCurve, markedPositions, performance, PortfolioNotFoundError, portfolioSummary, trades } from '../../services/portfolio';
+import { equityCurve, markedPositions, performance, portfolioSummary, trades } from '../../services/portfolio';
 import type { ApiContext } from '../context';
-import { HttpError, parseInput } from '../errors';
+import { parseInput } from '../errors';
 import { definitionList, lineChart, money, num, page, pct, table } from '../views/report';
 
 export const tradesQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(500) });
 
-function notFound(err: unknown): never {
-  if (err instanceof PortfolioNotFoundError) throw new HttpError(404, 'not_found', err.message);
-  throw err;
-}
-
 export function portfolioRouter(ctx: ApiContext): Router {
   const router = Router();
   const id = ctx.execution.portfolioId;
+  // Before the first trade the portfolio is its starting cash: every view answers 200 and says so.
+  const capital = ctx.initialCapital;
   router.get('/', async (_req, res) => {
-    res.json(await portfolioSummary(ctx.db, id).catch(notFound));
+    res.json(await portfolioSummary(ctx.db, id, capital));
   });
   router.get('/positions', async (_req, res) => {
     res.json({ positions: await markedPositions(ctx.db, id) });
@@ -26,14 +23,15 @@ export function portfolioRouter(ctx: ApiContext): Router {
     res.json({ trades: await trades(ctx.db, id, limit, ctx.execution.symbols) });
   });
   router.get('/performance', async (_req, res) => {
-    res.json(await performance(ctx.db, id).catch(notFound));
+    res.json(await performance(ctx.db, id, capital));
   });
   router.get('/report.html', async (_req, res) => {
     const [summary, curve, perf, fills] = await Promise.all([
-      portfolioSummary(ctx.db, id), equityCurve(ctx.db, id), performance(ctx.db, id), trades(ctx.db, id, 1000, ctx.execution.symbols),
-    ]).catch(notFound);
+      portfolioSummary(ctx.db, id, capital), equityCurve(ctx.db, id, capital), performance(ctx.db, id, capital), trades(ctx.db, id, 1000, ctx.execution.symbols),
+    ]);
     const m = perf.metrics;
     const body = [
+      ...(fills.length === 0 ? ['<p><strong>No trades yet.</strong> The portfolio is its starting cash. Start <code>npm start</code> and post a signal (<code>POST /api/v1/signals</code>), or let the strategies trade.</p>'] : []),
       definitionList([
         ['Equity', money(summary.equity)], ['Cash', money(summary.cash)], ['Realised P&L', money(summary.realizedPnl)],
         ['Unrealised P&L', money(summary.unrealizedPnl)], ['Fees', money(summary.feesPaid)], ['Drawdown', pct(summary.drawdown)],
