@@ -12,7 +12,6 @@ import { spawnWorkerProcess } from '../support/processes';
 import { connectTemporal, marketDataWorkers, pipelineWorker, progressReporter, type TemporalKit, testSignalDeps, withWorkers } from '../support/temporal';
 
 const DAY = 86_400_000;
-const HOUR = 3_600_000;
 const handle = testDatabase();
 let kit: TemporalKit;
 
