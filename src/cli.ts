@@ -11,7 +11,7 @@ import { loadCollectionConfig } from './config/collection';
 import { loadExecutionConfig } from './config/execution';
 import { ConfigError, type Env, loadEnv } from './config/env';
 import { connectDatabase, migrateDatabase } from './db/client';
-import { createLogger } from './logger';
+import { createLogger, redactSecrets } from './logger';
 import { buildWorkers, startApi, type WorkerRole } from './runtime';
 import { startBackfill, startCollection } from './services/collections';
 import { AlertInbox } from './services/alert-inbox';
@@ -487,9 +487,9 @@ program.command('retry <workflowId>').description('retry a failed, cancelled, te
  */
 program.parseAsync().catch((err: Error) => {
   if (err instanceof WorkflowFailedError) {
-    console.error(`mts: the run failed: ${innermostMessage(err)}`);
+    console.error(`mts: the run failed: ${redactSecrets(innermostMessage(err))}`);
     process.exit(3);
   }
-  console.error(`mts: ${err.message}`);
+  console.error(`mts: ${redactSecrets(err.message)}`);
   process.exit(err instanceof UsageError || err instanceof ConfigError || err instanceof RunNotFoundError ? 2 : 1);
 });

@@ -48,7 +48,7 @@ export function createTradingActivities(deps: TradingDeps) {
     const { state } = await loadTradingState(tx, portfolioId, t, true);
     const fresh = (await findFill(tx, fill.id))!;
     if (fresh.applied) return { realized: fresh.realizedPnl ?? 0, quantity: heldQuantity(state, fill.asset) };
-    const side = fill.side as 'BUY' | 'SELL';
+    const side = fill.side;
     const booked = { id: fill.id, asset: fill.asset, side, quantity: fill.quantity, price: fill.price, fee: fill.fee, timestamp: fill.timestamp };
     const effect = exit
       ? onExitFill(state, { asset: fill.asset, side, ...exit }, booked, t, rules)
@@ -62,7 +62,7 @@ export function createTradingActivities(deps: TradingDeps) {
     /** The core's decision on a signal against the live portfolio, recorded; a repeated call returns the first. */
     async assessSignalRisk(signal: ExecutionSignal): Promise<RiskAssessment> {
       const existing = await storedAssessment(db, signal.signalId, portfolioId);
-      if (existing) return existing.assessment as RiskAssessment;
+      if (existing) return existing.assessment;
       const t = now();
       await ensurePortfolio(db, portfolioId, deps.initialCapital, utcDayOf(t));
       // One snapshot of cash and positions: read separately, a fill booked in between would count its cash but not its position.
@@ -73,7 +73,7 @@ export function createTradingActivities(deps: TradingDeps) {
       await insertAssessment(db, {
         signalId: signal.signalId, portfolioId, asset: signal.asset, approved: decision.kind === 'order', riskLevel: assessment.riskLevel, assessment,
       });
-      return (await storedAssessment(db, signal.signalId, portfolioId))!.assessment as RiskAssessment;
+      return (await storedAssessment(db, signal.signalId, portfolioId))!.assessment;
     },
 
     /**
@@ -116,7 +116,7 @@ export function createTradingActivities(deps: TradingDeps) {
       const t = now();
       const bar = await latestBar(db, order.asset, t);
       if (!bar) throw ApplicationFailure.nonRetryable(`no price for ${order.asset}: collect or import its candles first`, 'NoPrice');
-      const side = order.side as 'BUY' | 'SELL';
+      const side = order.side;
       const { state } = await loadTradingState(db, portfolioId, t);
       const quantity = orderQuantity(state, { asset: order.asset, side, notional: order.notional, closeOnly: false }, bar.close, LIVE_POLICY.units);
       const f = fillPrice(side, quantity, bar.close, (bar.high - bar.low) / bar.close, rules);

@@ -1,7 +1,14 @@
 import { sql } from 'drizzle-orm';
+import type { RiskAssessment } from '../domain/risk';
 import {
   bigint, bigserial, boolean, date, doublePrecision, index, integer, json, jsonb, pgTable, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
+
+/** Order and fill sides, order states and risk levels: typed columns, stored as text. */
+const SIDES = ['BUY', 'SELL'] as const;
+/** reserved → filled | cancelled (saga orders); submitted → filled (protective exits). */
+const ORDER_STATUSES = ['reserved', 'submitted', 'filled', 'cancelled'] as const;
+const RISK_LEVELS = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
@@ -188,9 +195,9 @@ export const orders = pgTable('orders', {
   portfolioId: text('portfolio_id').notNull().references(() => portfolios.id),
   signalId: text('signal_id'),
   asset: text('asset').notNull(),
-  side: text('side').notNull(),
+  side: text('side', { enum: SIDES }).notNull(),
   notional: doublePrecision('notional').notNull(),
-  status: text('status').notNull(),
+  status: text('status', { enum: ORDER_STATUSES }).notNull(),
   reason: text('reason'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
@@ -202,7 +209,7 @@ export const fills = pgTable('fills', {
   orderId: text('order_id').notNull().references(() => orders.id),
   portfolioId: text('portfolio_id').notNull().references(() => portfolios.id),
   asset: text('asset').notNull(),
-  side: text('side').notNull(),
+  side: text('side', { enum: SIDES }).notNull(),
   quantity: doublePrecision('quantity').notNull(),
   price: doublePrecision('price').notNull(),
   referencePrice: doublePrecision('reference_price').notNull(),
@@ -232,8 +239,8 @@ export const riskAssessments = pgTable('risk_assessments', {
   portfolioId: text('portfolio_id').notNull(),
   asset: text('asset').notNull(),
   approved: boolean('approved').notNull(),
-  riskLevel: text('risk_level').notNull(),
-  assessment: jsonb('assessment').notNull(),
+  riskLevel: text('risk_level', { enum: RISK_LEVELS }).notNull(),
+  assessment: jsonb('assessment').$type<RiskAssessment>().notNull(),
   createdAt: createdAt(),
 }, (t) => [uniqueIndex('risk_assessments_signal_portfolio_key').on(t.signalId, t.portfolioId)]);
 

@@ -2,6 +2,8 @@
  * A market-data worker in its own process, so a test can kill it with SIGKILL mid-backfill.
  * Env: TEMPORAL_ADDRESS, DATABASE_URL, SIM_SEED, SIM_LATENCY_MS.
  */
+// First: the same quiet Temporal logger as the test process (expected activity failures are not printed).
+import './quiet-temporal';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { connectDatabase } from '../../src/db/client';

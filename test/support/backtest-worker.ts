@@ -3,6 +3,8 @@
  * by PROGRESS_PAUSE_MS so the run lasts long enough to be interrupted.
  * Env: TEMPORAL_ADDRESS, DATABASE_URL, PROGRESS_PAUSE_MS.
  */
+// First: the same quiet Temporal logger as the test process (expected activity failures are not printed).
+import './quiet-temporal';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { loadRiskConfig } from '../../src/config/risk';

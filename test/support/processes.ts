@@ -7,9 +7,7 @@ import { inject } from 'vitest';
  * It runs as node with the tsx loader, not the tsx wrapper, so SIGKILL reaches the worker itself.
  */
 export function spawnWorkerProcess(script: string, env: Record<string, string>): Promise<ChildProcess> {
-  // The same quiet Temporal logger as the test process: expected activity failures are not printed.
-  const quiet = fileURLToPath(new URL('./quiet-temporal.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', quiet, fileURLToPath(new URL(`./${script}`, import.meta.url))], {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(`./${script}`, import.meta.url))], {
     env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: inject('databaseUrl'), ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -2,6 +2,8 @@
  * A trading worker in its own process, so a test can kill it with SIGKILL mid-saga.
  * Env: TEMPORAL_ADDRESS, DATABASE_URL, PORTFOLIO_ID.
  */
+// First: the same quiet Temporal logger as the test process (expected activity failures are not printed).
+import './quiet-temporal';
 import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { loadRiskConfig } from '../../src/config/risk';
 import { connectDatabase } from '../../src/db/client';

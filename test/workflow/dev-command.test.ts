@@ -16,6 +16,11 @@ const accepts = (port: number) => new Promise<boolean>((resolve) => {
   const socket = connect(port, '127.0.0.1').once('connect', () => { socket.destroy(); resolve(true); }).once('error', () => resolve(false));
 });
 
+const SECRETS = {
+  ALERT_WEBHOOK_URL: 'http://127.0.0.1:9/hook', ALERT_WEBHOOK_SECRET: 'webhook-secret-0123456789',
+  DISCORD_WEBHOOK_URL: 'https://discord.com/api/webhooks/123/discordtoken-abcdef', COINGECKO_API_KEY: 'coingecko-key-xyz', FRED_API_KEY: 'fred-key-123',
+};
+
 const database = new URL(inject('databaseUrl'));
 database.pathname = `${database.pathname}_dev`;
 const dataDir = mkdtempSync(join(tmpdir(), 'mts-dev-'));
@@ -29,7 +34,11 @@ describe('mts dev (what npm start runs)', () => {
     const [api, temporal, ui] = [await freePort(), await freePort(), await freePort()];
     const { TEMPORAL_ADDRESS: _, ...inherited } = process.env;
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'dev'], {
-      env: { ...inherited, DATABASE_URL: database.toString(), PORT: String(api), TEMPORAL_PORT: String(temporal), TEMPORAL_UI_PORT: String(ui), MTS_DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+      env: {
+        ...inherited, DATABASE_URL: database.toString(), PORT: String(api), TEMPORAL_PORT: String(temporal), TEMPORAL_UI_PORT: String(ui), MTS_DATA_DIR: dataDir, LOG_LEVEL: 'info',
+        // Every secret the process is configured with, so the grep below looks for each.
+        ...SECRETS,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -56,6 +65,7 @@ describe('mts dev (what npm start runs)', () => {
     expect(output).toContain('"url":"/api/v1/schedules"');
     expect(output).not.toContain(key);
     expect(output).not.toContain(guessed);
+    for (const secret of ['webhook-secret-0123456789', 'discordtoken-abcdef', 'coingecko-key-xyz', 'fred-key-123']) expect(output).not.toContain(secret);
   }, 180_000);
 
   it('npm start stops completely on SIGTERM to the npm process, and the CLI talks to its stack without being told the ports', async () => {
