@@ -147,3 +147,19 @@ describe('keys you can manage, and the audit log', () => {
     expect(await new KeyVerifier(new Map(), handle.db).verify(`${key.slice(0, -4)}AAAA`)).toBeUndefined();
   });
 });
+
+describe('defaults an operator expects', () => {
+  it('puts /metrics behind METRICS_KEY when one is set', async () => {
+    const guarded = await startTestApi(kit.client, handle, `read:${keys.read}`, { metricsKey: 'metrics-key-0123456789' });
+    try {
+      expect((await fetch(`${guarded.base}/metrics`)).status).toBe(401);
+      expect((await fetch(`${guarded.base}/metrics`, { headers: { authorization: `Bearer ${keys.read}` } })).status).toBe(401);
+      const ok = await fetch(`${guarded.base}/metrics`, { headers: { authorization: 'Bearer metrics-key-0123456789' } });
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toContain('mts_http_requests_total');
+    } finally {
+      await guarded.close();
+    }
+  });
+});
+

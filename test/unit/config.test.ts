@@ -39,3 +39,20 @@ describe('one risk configuration', () => {
       .toThrow(/^x\.json: risk: sizing, stop distance and reward ratio are set once, in config\/risk\.json/);
   });
 });
+
+describe('the stack a running mts dev recorded', () => {
+  it('fills in only what the environment leaves unset, and a Temporal port given means another Temporal', async () => {
+    const { withStack, withoutPassword } = await import('../../src/config/stack');
+    const stack = {
+      pid: 1, startedAt: '', apiUrl: 'http://127.0.0.1:3911', temporalAddress: '127.0.0.1:7911', namespace: 'dev', temporalUiUrl: null,
+      databaseUrl: 'postgres://u:secret@127.0.0.1:5432/mts_dev', host: '127.0.0.1', port: 3911,
+    };
+    const filled = loadEnv(withStack({}, stack) as Record<string, string>);
+    expect([filled.TEMPORAL_ADDRESS, filled.TEMPORAL_NAMESPACE, filled.DATABASE_URL, filled.PORT]).toEqual(['127.0.0.1:7911', 'dev', stack.databaseUrl, 3911]);
+    const explicit = loadEnv(withStack({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/other', TEMPORAL_PORT: '7233' }, stack) as Record<string, string>);
+    expect(explicit.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/other');
+    expect(explicit.TEMPORAL_ADDRESS).toBeUndefined();
+    expect(explicit.TEMPORAL_PORT).toBe(7233);
+    expect(withoutPassword(stack.databaseUrl)).toBe('postgres://u:***@127.0.0.1:5432/mts_dev');
+  });
+});

@@ -29,24 +29,27 @@ afterAll(async () => {
   await dropDatabase(database.toString());
 });
 
+/** Starts a command that brings up the stack, resolving once it prints the API line; its output so far stays readable. */
+async function startStack(command: string, args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => { output += d.toString(); if (output.includes('API:')) resolve(); });
+    child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
+    void exited.then((code) => reject(new Error(`${command} ${args.join(' ')} exited early (${code}):\n${output}`)));
+  });
+  return { child, exited, output: () => output };
+}
+
 describe('mts dev (what npm start runs)', () => {
   it('starts its own Temporal dev server, workers and API, and stops all of it on SIGTERM', async () => {
     const [api, temporal, ui] = [await freePort(), await freePort(), await freePort()];
     const { TEMPORAL_ADDRESS: _, ...inherited } = process.env;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'dev'], {
-      env: {
-        ...inherited, DATABASE_URL: database.toString(), PORT: String(api), TEMPORAL_PORT: String(temporal), TEMPORAL_UI_PORT: String(ui), MTS_DATA_DIR: dataDir, LOG_LEVEL: 'info',
-        // Every secret the process is configured with, so the grep below looks for each.
-        ...SECRETS,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (d: Buffer) => { output += d.toString(); if (output.includes('API:')) resolve(); });
-      child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
-      void exited.then((code) => reject(new Error(`mts dev exited early (${code}):\n${output}`)));
+    const { child, exited, output: read } = await startStack(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'dev'], {
+      ...inherited, DATABASE_URL: database.toString(), PORT: String(api), TEMPORAL_PORT: String(temporal), TEMPORAL_UI_PORT: String(ui), MTS_DATA_DIR: dataDir, LOG_LEVEL: 'info',
+      // Every secret the process is configured with, so the grep below looks for each.
+      ...SECRETS,
     });
     expect((await fetch(`http://127.0.0.1:${api}/ready`)).status).toBe(200);
     expect(await accepts(temporal)).toBe(true);
@@ -57,7 +60,8 @@ describe('mts dev (what npm start runs)', () => {
     expect((await fetch(`http://127.0.0.1:${api}/api/v1/schedules`, { headers: { authorization: `Bearer ${guessed}` } })).status).toBe(401);
 
     child.kill('SIGTERM');
-    expect(await exited, output).toBe(0);
+    expect(await exited, read()).toBe(0);
+    const output = read();
     expect(output).toContain('[mts] stopped');
     expect(await accepts(temporal)).toBe(false);
     expect(await accepts(api)).toBe(false);
@@ -72,16 +76,8 @@ describe('mts dev (what npm start runs)', () => {
     const [api, temporal, ui] = [await freePort(), await freePort(), await freePort()];
     const dir = mkdtempSync(join(tmpdir(), 'mts-start-'));
     const { TEMPORAL_ADDRESS: _a, PORT: _p, TEMPORAL_PORT: _t, DATABASE_URL: _d, ...inherited } = process.env;
-    const child = spawn('npm', ['start', '--silent'], {
-      env: { ...inherited, DATABASE_URL: database.toString(), PORT: String(api), TEMPORAL_PORT: String(temporal), TEMPORAL_UI_PORT: String(ui), MTS_DATA_DIR: dir, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (d: Buffer) => { output += d.toString(); if (output.includes('API:')) resolve(); });
-      child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
-      void exited.then((code) => reject(new Error(`npm start exited early (${code}):\n${output}`)));
+    const { child, exited, output } = await startStack('npm', ['start', '--silent'], {
+      ...inherited, DATABASE_URL: database.toString(), PORT: String(api), TEMPORAL_PORT: String(temporal), TEMPORAL_UI_PORT: String(ui), MTS_DATA_DIR: dir, LOG_LEVEL: 'warn',
     });
 
     // Only the data directory, as a user in the same checkout would have it: ports and database come from the stack.
@@ -90,7 +86,7 @@ describe('mts dev (what npm start runs)', () => {
     expect(cli.stderr).toContain(`talking to mts dev (pid `);
     expect(cli.stderr).toContain(`Temporal 127.0.0.1:${temporal} (default)`);
     expect(cli.stderr).toContain(`API http://127.0.0.1:${api}`);
-    // A run that fails says why, with exit code 3.
+    // A run that does not exist is named, with the usage exit code.
     const failing = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'retry', 'no-such-run'], { env: { ...inherited, MTS_DATA_DIR: dir }, encoding: 'utf8' });
     expect(failing.status).toBe(2);
     expect(failing.stderr).toMatch(/mts: no workflow run with id "no-such-run"/);
@@ -102,7 +98,7 @@ describe('mts dev (what npm start runs)', () => {
     expect(await accepts(api)).toBe(false);
     expect(await accepts(temporal)).toBe(false);
     // Quiet: no poll errors from the SDK or the dev server on the way out.
-    expect(output).not.toMatch(/network dial error|Failed to poll/);
+    expect(output()).not.toMatch(/network dial error|Failed to poll/);
     expect(existsSync(join(dir, 'stack.json'))).toBe(false);
     rmSync(dir, { recursive: true, force: true });
   }, 180_000);

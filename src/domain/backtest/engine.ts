@@ -108,7 +108,6 @@ export interface EventQueue {
   time: Float64Array;
 }
 
-
 /** The equity curve so far, a point per close, in typed columns grown by doubling: `length` points are used. */
 export interface EquityColumns {
   length: number;
