@@ -17,6 +17,9 @@ export const riskConfigSchema = z.object({
   riskRewardRatio: z.number().positive().max(20),
   trailingStopPct: z.number().positive().max(0.5).nullable(),
   stopCooldownMinutes: z.number().int().min(0).max(525_600),
+  maxPortfolioRisk: fraction,
+  maxSectorExposure: fraction,
+  sectors: z.record(z.string().max(64), z.string().min(1).max(64)),
 }).strict();
 
 export const defaultRiskConfigPath = fileURLToPath(new URL('../../config/risk.json', import.meta.url));

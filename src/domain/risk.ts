@@ -16,6 +16,12 @@ export interface RiskConfig {
   trailingStopPct: number | null;
   /** After a stop-out, no new entry in that asset for this many minutes. */
   stopCooldownMinutes: number;
+  /** What the book may lose if every open stop fired, plus the new trade's risk, as a fraction of equity (the seed's MAX_PORTFOLIO_RISK). */
+  maxPortfolioRisk: number;
+  /** Exposure to one sector (open positions plus the new one), as a fraction of equity. */
+  maxSectorExposure: number;
+  /** Asset → sector (layer1, defi, exchange, ai, stablecoin, …); an asset without one is a sector of its own. */
+  sectors: Record<string, string>;
 }
 
 /** What a strategy's signal carries as its size hint and protective levels: the same numbers that execute. */
@@ -35,6 +41,8 @@ export interface PortfolioPosition {
   asset: string;
   /** Market value of the position in USD, positive for long and short alike. */
   exposure: number;
+  /** USD the position loses from its mark if its stop fires; absent when no stop is known (then exposure × the per-trade stop). */
+  openRisk?: number;
 }
 
 export interface PortfolioState {
@@ -67,17 +75,26 @@ export function takeProfitPrice(signalType: SignalType, price: number, stopLoss:
 export interface ValidationResult {
   approved: boolean;
   rejectionReason: string | null;
+  /** The limit that refused the trade (`minimumSize` when it was too small to place), null when approved. */
+  rejectedBy: LimitName | 'minimumSize' | null;
   warnings: string[];
-  limitsUsed: Record<'drawdown' | 'dailyLoss' | 'positionSize' | 'singleAssetExposure', number>;
+  limitsUsed: Record<LimitName, number>;
 }
+
+export type LimitName = (typeof CHECK_ORDER)[number];
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const usd = (x: number) => `$${x.toFixed(2)}`;
 
-const CHECK_ORDER = ['drawdown', 'dailyLoss', 'positionSize', 'singleAssetExposure'] as const;
+const CHECK_ORDER = ['drawdown', 'dailyLoss', 'positionSize', 'singleAssetExposure', 'portfolioRisk', 'sectorExposure'] as const;
+
+/** An asset's sector; one without a configured sector is a sector of its own. */
+export const sectorOf = (asset: string, config: Pick<RiskConfig, 'sectors'>) =>
+  Object.hasOwn(config.sectors, asset) ? config.sectors[asset] : `(${asset})`;
 
 /**
- * The seed's validator: drawdown, daily loss, position size, single-asset exposure — in that order;
+ * The seed's validator: drawdown, daily loss, position size, single-asset exposure, then the book's
+ * total risk (every open stop firing, plus this trade's stop) and sector exposure — in that order;
  * the first rejection wins, warnings (past `warningLevel` of a limit) are collected from the checks
  * that pass. `limitsUsed` is each measure as a share of its limit.
  */
@@ -89,12 +106,18 @@ export function validateTrade(signal: RiskSignal, state: PortfolioState, size: n
   const dailyLimit = equity * config.dailyLossLimit;
   const sizeFraction = size / equity;
   const assetExposureAfter = (state.positions.filter((p) => p.asset === signal.asset).reduce((s, p) => s + p.exposure, 0) + size) / equity;
+  const openRisk = state.positions.reduce((s, p) => s + (p.openRisk ?? p.exposure * config.perTradeStopLoss), 0);
+  const portfolioRiskAfter = (openRisk + potentialLoss) / equity;
+  const sector = sectorOf(signal.asset, config);
+  const sectorExposureAfter = (state.positions.filter((p) => sectorOf(p.asset, config) === sector).reduce((s, p) => s + p.exposure, 0) + size) / equity;
 
   const used = {
     drawdown: drawdownAfter / config.maxDrawdown,
     dailyLoss: dailyLossAfter / dailyLimit,
     positionSize: sizeFraction / config.maxPositionSize,
     singleAssetExposure: assetExposureAfter / config.maxSingleAssetExposure,
+    portfolioRisk: portfolioRiskAfter / config.maxPortfolioRisk,
+    sectorExposure: sectorExposureAfter / config.maxSectorExposure,
   };
   // Messages are built only for the check that needs one: backtests assess thousands of signals.
   const message = (key: keyof typeof used, kind: 'reject' | 'warn'): string => {
@@ -111,14 +134,20 @@ export function validateTrade(signal: RiskSignal, state: PortfolioState, size: n
       case 'singleAssetExposure': return kind === 'reject'
         ? `Exposure to ${signal.asset} would reach ${pct(assetExposureAfter)} of equity, above the ${pct(config.maxSingleAssetExposure)} limit`
         : `Approaching single-asset exposure limit for ${signal.asset}: ${pct(assetExposureAfter)} (limit: ${pct(config.maxSingleAssetExposure)})`;
+      case 'portfolioRisk': return kind === 'reject'
+        ? `Portfolio risk would reach ${pct(portfolioRiskAfter)} of equity (open stops ${usd(openRisk)} + this trade ${usd(potentialLoss)}), above the ${pct(config.maxPortfolioRisk)} limit`
+        : `Approaching portfolio risk limit: ${pct(portfolioRiskAfter)} (limit: ${pct(config.maxPortfolioRisk)})`;
+      case 'sectorExposure': return kind === 'reject'
+        ? `Exposure to sector ${sector} would reach ${pct(sectorExposureAfter)} of equity, above the ${pct(config.maxSectorExposure)} limit`
+        : `Approaching sector exposure limit for ${sector}: ${pct(sectorExposureAfter)} (limit: ${pct(config.maxSectorExposure)})`;
     }
   };
   const warnings: string[] = [];
   for (const key of CHECK_ORDER) {
-    if (used[key] > 1) return { approved: false, rejectionReason: message(key, 'reject'), warnings, limitsUsed: used };
+    if (used[key] > 1) return { approved: false, rejectionReason: message(key, 'reject'), rejectedBy: key, warnings, limitsUsed: used };
     if (used[key] > config.warningLevel) warnings.push(message(key, 'warn'));
   }
-  return { approved: true, rejectionReason: null, warnings, limitsUsed: used };
+  return { approved: true, rejectionReason: null, rejectedBy: null, warnings, limitsUsed: used };
 }
 /**
  * Composite score 0.4·min(size/10000, 1) + 0.3·min(heat, 1) + 0.3·min(positionRisk, 1), with heat and
@@ -140,6 +169,7 @@ export interface RiskAssessment {
   signalConfidence: number;
   isApproved: boolean;
   rejectionReason: string | null;
+  rejectedBy: ValidationResult['rejectedBy'];
   riskWarnings: string[];
   recommendedPositionSize: number;
   stopLossPrice: number;
@@ -168,7 +198,10 @@ export function assessRisk(signal: RiskSignal, state: PortfolioState, config: Ri
   const positionRisk = size / state.totalEquity;
   const heat = (state.positions.reduce((s, p) => s + p.exposure, 0) + size) / state.totalEquity;
   const validation = size === 0
-    ? { approved: false, rejectionReason: `Position size below the $${config.minPositionUsd} minimum`, warnings: [], limitsUsed: validateTrade(signal, state, 0, config).limitsUsed }
+    ? {
+      approved: false, rejectionReason: `Position size below the $${config.minPositionUsd} minimum`, rejectedBy: 'minimumSize' as const, warnings: [],
+      limitsUsed: validateTrade(signal, state, 0, config).limitsUsed,
+    }
     : validateTrade(signal, state, size, config);
   const { level, score } = riskLevel(size, heat, positionRisk);
   return {
@@ -178,6 +211,7 @@ export function assessRisk(signal: RiskSignal, state: PortfolioState, config: Ri
     signalPrice: signal.price,
     signalConfidence: signal.confidence,
     isApproved: validation.approved,
+    rejectedBy: validation.rejectedBy,
     rejectionReason: validation.rejectionReason,
     riskWarnings: validation.warnings,
     recommendedPositionSize: size,

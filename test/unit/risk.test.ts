@@ -11,6 +11,7 @@ describe('risk module, hand-worked', () => {
     expect(config).toEqual({
       maxDrawdown: 0.2, dailyLossLimit: 0.05, perTradeStopLoss: 0.02, maxPositionSize: 0.1, maxSingleAssetExposure: 0.15,
       warningLevel: 0.8, basePositionPercent: 0.02, minPositionUsd: 10, riskRewardRatio: 2, trailingStopPct: null, stopCooldownMinutes: 240,
+      maxPortfolioRisk: 0.25, maxSectorExposure: 0.3, sectors: expect.objectContaining({ bitcoin: 'store_of_value', ethereum: 'layer1', solana: 'layer1' }),
     });
   });
 
@@ -70,7 +71,36 @@ describe('risk module, hand-worked', () => {
     expect(validateTrade(signal(), state(), 1001, config).rejectionReason).toBe('Position size 10.01% of equity exceeds the maximum 10.00%');
     const held = state({ positions: [{ asset: 'bitcoin', exposure: 1400 }, { asset: 'ethereum', exposure: 3000 }] });
     expect(validateTrade(signal(), held, 200, config).rejectionReason).toBe('Exposure to bitcoin would reach 16.00% of equity, above the 15.00% limit');
-    expect(validateTrade(signal({ asset: 'solana' }), held, 200, config).approved).toBe(true);
+    expect(validateTrade(signal({ asset: 'solana' }), held, 200, { ...config, sectors: {} }).approved).toBe(true);
+  });
+
+  // Four positions' stops: a at 2,000 below its mark, b without a stop (1,000 × the 2% stop = 20), and the
+  // new trade's 200 × 2% = 4: (2,000 + 20 + 4) / 10,000 = 20.24%, 81% of the 25% limit.
+  const book = (aRisk: number) => state({ positions: [{ asset: 'a', exposure: 5000, openRisk: aRisk }, { asset: 'b', exposure: 1000 }] });
+  const isolated = { ...config, sectors: {} };
+  it('portfolio risk: what every open stop would lose plus this trade, at and around the 25% limit', () => {
+    const warned = validateTrade(signal({ asset: 'c' }), book(2000), 200, isolated);
+    expect(warned).toMatchObject({ approved: true, warnings: ['Approaching portfolio risk limit: 20.24% (limit: 25.00%)'] });
+    expect(warned.limitsUsed.portfolioRisk).toBeCloseTo(0.2024 / 0.25, 12);
+    // Exactly at the limit: 2,476 + 20 + 4 = 2,500 is 25.00%, allowed.
+    expect(validateTrade(signal({ asset: 'c' }), book(2476), 200, isolated).approved).toBe(true);
+    expect(validateTrade(signal({ asset: 'c' }), book(2480), 200, isolated).rejectionReason)
+      .toBe('Portfolio risk would reach 25.04% of equity (open stops $2500.00 + this trade $4.00), above the 25.00% limit');
+    // A position without a known stop counts at the per-trade stop distance.
+    const unknown = state({ positions: [{ asset: 'a', exposure: 5000 }] });
+    expect(validateTrade(signal({ asset: 'c' }), unknown, 200, isolated).limitsUsed.portfolioRisk).toBeCloseTo((5000 * 0.02 + 4) / 10_000 / 0.25, 12);
+  });
+
+  it('sector exposure: the open positions of the same sector plus this one, at and around the 30% limit', () => {
+    const defi = { ...config, sectors: { a: 'defi', b: 'defi', c: 'defi' } };
+    const held = (a: number) => state({ positions: [{ asset: 'a', exposure: a }, { asset: 'b', exposure: 1300 }, { asset: 'x', exposure: 4000 }] });
+    // 1,500 + 1,300 + 200 = 3,000: exactly 30%, allowed; x is in no sector of theirs and does not count.
+    expect(validateTrade(signal({ asset: 'c' }), held(1500), 200, defi).approved).toBe(true);
+    expect(validateTrade(signal({ asset: 'c' }), held(1500), 201, defi).rejectionReason).toBe('Exposure to sector defi would reach 30.01% of equity, above the 30.00% limit');
+    // 1,000 + 1,300 + 200 = 25%: 83% of the limit, a warning.
+    expect(validateTrade(signal({ asset: 'c' }), held(1000), 200, defi).warnings).toContain('Approaching sector exposure limit for defi: 25.00% (limit: 30.00%)');
+    // Without a sector an asset is a sector of its own.
+    expect(validateTrade(signal({ asset: 'c' }), held(1500), 201, { ...config, sectors: {} }).approved).toBe(true);
   });
 
   it('the first rejection wins: drawdown before daily loss', () => {

@@ -14,7 +14,10 @@ export const assessBody = z.object({
     total_equity: z.number().positive(),
     current_drawdown: z.number().min(0).max(1).default(0),
     daily_pnl: z.number().default(0),
-    positions: z.array(z.object({ asset: z.string().min(1), exposure: z.number().nonnegative() }).strict()).default([]),
+    // open_risk: what the position loses if its stop fires (USD); without it, exposure × the per-trade stop.
+    positions: z.array(z.object({
+      asset: z.string().min(1).max(64), exposure: z.number().nonnegative().max(1e15), open_risk: z.number().nonnegative().max(1e15).optional(),
+    }).strict()).max(1000).default([]),
   }).strict(),
 }).strict();
 
@@ -29,7 +32,7 @@ export function riskRouter(config: RiskConfig): Router {
         totalEquity: b.portfolio_state.total_equity,
         currentDrawdown: b.portfolio_state.current_drawdown,
         dailyPnl: b.portfolio_state.daily_pnl,
-        positions: b.portfolio_state.positions,
+        positions: b.portfolio_state.positions.map((p) => ({ asset: p.asset, exposure: p.exposure, ...(p.open_risk !== undefined ? { openRisk: p.open_risk } : {}) })),
       },
       config,
     );
@@ -41,6 +44,7 @@ export function riskRouter(config: RiskConfig): Router {
       take_profit_price: a.takeProfitPrice,
       risk_warnings: a.riskWarnings,
       rejection_reason: a.rejectionReason,
+      rejected_by: a.rejectedBy,
       signal_id: a.signalId,
       asset: a.asset,
       signal_type: a.signalType,

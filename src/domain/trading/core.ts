@@ -15,7 +15,7 @@
 import type { Bar, FillModel, MarketFill } from '../fills';
 import { marketFill, protectiveTrigger, trailStop } from '../fills';
 import { applyFill, equity as bookEquity, type Book, type Fill, type FillEffect, newBook, type Side } from '../portfolio';
-import { assessRisk, type PortfolioState, type RiskAssessment, type RiskConfig, stopLossPrice, takeProfitPrice } from '../risk';
+import { assessRisk, type LimitName, type PortfolioState, type RiskAssessment, type RiskConfig, stopLossPrice, takeProfitPrice } from '../risk';
 import type { SignalType } from '../signals';
 import { DAY_MS } from '../types';
 
@@ -77,15 +77,20 @@ export function markToMarket(state: TradingState, equity: number, time: number):
   if (equity > state.peakEquity) state.peakEquity = equity;
 }
 
-/** What the risk module sees: equity, drawdown from the peak, today's P&L and the open exposures. */
+/** What the risk module sees: equity, drawdown from the peak, today's P&L, the open exposures and what each would lose at its stop. */
 export function riskView(state: TradingState, marks: Record<string, number>, time: number): PortfolioState {
   const equity = bookEquity(state.book, marks);
   const peak = Math.max(state.peakEquity, equity);
   const dayStart = utcDayOf(time) === state.day ? state.dayStartEquity : equity;
-  const positions = [];
+  const positions: PortfolioState['positions'] = [];
   for (const asset in state.book.positions) {
     const p = state.book.positions[asset];
-    if (p.quantity !== 0) positions.push({ asset, exposure: Math.abs(p.quantity) * (marks[asset] ?? p.averagePrice) });
+    if (p.quantity === 0) continue;
+    const mark = marks[asset] ?? p.averagePrice;
+    const stop = state.protection[asset]?.stopLoss ?? null;
+    // What the position loses from its mark if its stop fires (nothing when a trailed stop is past the mark).
+    const openRisk = stop === null ? undefined : Math.abs(p.quantity) * Math.max(0, p.quantity > 0 ? mark - stop : stop - mark);
+    positions.push({ asset, exposure: Math.abs(p.quantity) * mark, ...(openRisk === undefined ? {} : { openRisk }) });
   }
   return { totalEquity: equity, currentDrawdown: peak > 0 ? 1 - equity / peak : 0, dailyPnl: equity - dayStart, positions };
 }
@@ -108,7 +113,8 @@ export interface Order {
   closeOnly: boolean;
 }
 
-export type RejectionRule = 'cooldown' | 'short_not_allowed' | 'risk' | 'nothing_to_trade';
+/** Why a signal was not traded: a risk limit (by name), the re-entry cooldown, the short rule, or nothing to trade with. */
+export type RejectionRule = LimitName | 'minimumSize' | 'cooldown' | 'short_not_allowed' | 'nothing_to_trade';
 
 export type Decision =
   | { kind: 'order'; order: Order; assessment?: RiskAssessment }
@@ -148,7 +154,7 @@ export function onSignal(state: TradingState, signal: TradeSignal, ctx: {
   let notional: number;
   if (sizing.kind === 'risk') {
     assessment = assessRisk(signal, view, ctx.rules.risk, ctx.clock ?? (() => 0));
-    if (!assessment.isApproved) return { kind: 'rejected', rule: 'risk', reason: assessment.rejectionReason ?? 'not approved', assessment };
+    if (!assessment.isApproved) return { kind: 'rejected', rule: assessment.rejectedBy ?? 'minimumSize', reason: assessment.rejectionReason ?? 'not approved', assessment };
     notional = assessment.recommendedPositionSize;
   } else if (sizing.kind === 'fixed_fraction') {
     notional = view.totalEquity * sizing.fraction;
