@@ -13,8 +13,9 @@ import { tradingDeps, tradingWorker, withWorkers, workflowTestContext } from '..
 const ctx = workflowTestContext();
 const { handle } = ctx;
 
-const ASSETS = ['bitcoin', 'ethereum', 'cardano', 'solana', 'polkadot'];
-const PRICES: Record<string, number> = { bitcoin: 50_000, ethereum: 3_000, cardano: 0.5, solana: 150, polkadot: 7 };
+// Coins in no sector of config/risk.json (each a sector of its own), so the single-asset limit is the one that binds.
+const ASSETS = ['coin-a', 'coin-b', 'coin-c', 'coin-d', 'coin-e'];
+const PRICES: Record<string, number> = { 'coin-a': 50_000, 'coin-b': 3_000, 'coin-c': 0.5, 'coin-d': 150, 'coin-e': 7 };
 const signals: ExecutionSignal[] = Array.from({ length: 100 }, (_, i) => {
   const asset = ASSETS[i % 5];
   return { signalId: `s${i}`, asset, signalType: 'LONG', price: PRICES[asset], confidence: 0.9, timestamp: Date.UTC(2026, 0, 1) + i };
