@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,10 @@ const SECRETS = {
   ALERT_WEBHOOK_URL: 'http://127.0.0.1:9/hook', ALERT_WEBHOOK_SECRET: 'webhook-secret-0123456789',
   DISCORD_WEBHOOK_URL: 'https://discord.com/api/webhooks/123/discordtoken-abcdef', COINGECKO_API_KEY: 'coingecko-key-xyz', FRED_API_KEY: 'fred-key-123',
 };
+
+/** The CLI and the tsx loader by absolute path, so the CLI can run from another directory. */
+const cliPath = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+const tsxLoader = import.meta.resolve('tsx');
 
 const database = new URL(inject('databaseUrl'));
 database.pathname = `${database.pathname}_dev`;
@@ -102,4 +107,17 @@ describe('mts dev (what npm start runs)', () => {
     expect(existsSync(join(dir, 'stack.json'))).toBe(false);
     rmSync(dir, { recursive: true, force: true });
   }, 180_000);
+
+  it('reads a .env beside it, under the environment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mts-dotenv-'));
+    writeFileSync(join(dir, '.env'), `DATABASE_URL=${inject('databaseUrl')}\nTEMPORAL_NAMESPACE=from-dotenv\nMTS_DATA_DIR=${join(dir, 'data')}\n`);
+    const { TEMPORAL_ADDRESS: _a, DATABASE_URL: _d, TEMPORAL_NAMESPACE: _n, MTS_DATA_DIR: _m, ...inherited } = process.env;
+    const run = (env: NodeJS.ProcessEnv) => spawnSync(process.execPath, ['--import', tsxLoader, cliPath, 'keys', 'list'], { cwd: dir, env, encoding: 'utf8' });
+    const fromFile = run(inherited);
+    expect(fromFile.status, fromFile.stderr).toBe(0);
+    expect(fromFile.stderr).toContain(`(from-dotenv), database ${inject('databaseUrl')}`);
+    const fromEnv = run({ ...inherited, TEMPORAL_NAMESPACE: 'from-env' });
+    expect(fromEnv.stderr).toContain('(from-env)');
+    rmSync(dir, { recursive: true, force: true });
+  });
 });
