@@ -41,7 +41,7 @@ async function main() {
       workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: silent }),
       // Generous limits and small positions (0.4% of equity each) so every saga fills: the bench measures the path, not the limits.
       deps: {
-        db: db.db, risk: { ...loadRiskConfig(), maxSingleAssetExposure: 1, dailyLossLimit: 1, maxDrawdown: 1 },
+        db: db.db, risk: { ...loadRiskConfig(), maxSingleAssetExposure: 1, dailyLossLimit: 1, maxDrawdown: 1, maxSectorExposure: 1, maxPortfolioRisk: 1 },
         fillModel: { fixedSlippageBps: 5, volatilitySlippageFactor: 0, takerFeeBps: 10 }, portfolioId: 'bench', initialCapital: 100_000_000,
       },
     });
