@@ -9,6 +9,8 @@ describe('environment', () => {
     expect(env.PORT).toBe(3000);
     expect(env.MARKET_DATA_SOURCE).toBe('simulated');
     expect(env.MACRO_DATA_SOURCE).toBe('simulated');
+    // The API answers on loopback only unless a deployment says otherwise.
+    expect(env.HOST).toBe('127.0.0.1');
   });
 
   it('names the variable that is wrong', () => {
