@@ -25,6 +25,7 @@ import { syncSchedules } from './services/schedules';
 import { listRuns, retryRun, RUN_STATUSES, RunNotFoundError, type RunStatus } from './services/runs';
 import { innermostMessage } from './temporal/failures';
 import { signalsProgressQuery } from './workflows/signals';
+import { systemStatus } from './services/status';
 import { ensureTemporalCli } from './temporal/cli-binary';
 import { connectClient, connectWorkerConnection, ensureSearchAttributes } from './temporal/connection';
 import { readLiveStack, removeStack, withoutPassword, withStack, writeStack } from './config/stack';
@@ -446,6 +447,38 @@ program.command('signals').description('run the strategies now, at --as-of, or o
       for (const f of r.strategyFailures) say(`strategy ${f.strategy} failed at ${new Date(f.asOf).toISOString()}: ${f.error}`);
     } finally {
       await t.close();
+    }
+  });
+
+program.command('status').description('schedules, collection health, workers on each task queue, the portfolio and the latest failures')
+  .action(async () => {
+    const e = clientEnv();
+    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    const db = connectDatabase(e.DATABASE_URL);
+    try {
+      const s = await systemStatus({
+        client: t.client, db: db.db, namespace: e.TEMPORAL_NAMESPACE, collection: loadCollectionConfig(),
+        portfolioId: loadExecutionConfig().portfolioId, initialCapital: e.INITIAL_CAPITAL,
+      });
+      const when = (iso: string | null) => (iso ? iso.slice(0, 16).replace('T', ' ') : '—');
+      console.log('Schedules');
+      if (s.schedules.length === 0) console.log('  none: `npm start` (or `mts schedules sync`) creates them');
+      for (const x of s.schedules) console.log(`  ${x.id.padEnd(26)} ${x.paused ? 'PAUSED ' : 'active '} next ${when(x.nextActionTimes[0] ?? null)}`);
+      console.log(`Collection (provider calls today: ${s.collection.budget.callsMadeToday})`);
+      if (s.collection.assets.length === 0) console.log('  nothing collected yet: `mts collect --tier high_frequency`');
+      for (const a of s.collection.assets) {
+        const health = a.consecutiveFailures >= 3 ? `FAILING ×${a.consecutiveFailures}` : a.consecutiveFailures > 0 ? `failed ×${a.consecutiveFailures}` : 'ok';
+        console.log(`  ${a.tier.padEnd(15)} ${a.asset.padEnd(16)} last success ${when(a.lastSuccessAt)}  ${health}${a.lastError ? `: ${redactSecrets(a.lastError).slice(0, 80)}` : ''}`);
+      }
+      console.log('Workers');
+      for (const q of s.queues) console.log(`  ${q.taskQueue.padEnd(22)} ${q.pollers.length ? q.pollers.join(', ') : 'NO WORKER: start `npm start` or `mts worker`'}`);
+      const p = s.portfolio;
+      console.log(`Portfolio "${p.id}": equity $${p.equity.toFixed(2)}, cash $${p.cash.toFixed(2)}, ${p.openPositions} open positions, drawdown ${(p.drawdown * 100).toFixed(2)} %`);
+      console.log('Latest failures');
+      if (s.failures.length === 0) console.log('  none');
+      for (const f of s.failures) console.log(`  ${when(f.startTime)} ${f.workflowId}: ${redactSecrets(f.failure ?? 'failed').slice(0, 120)}  (mts retry ${f.workflowId})`);
+    } finally {
+      await Promise.all([t.close(), db.close()]);
     }
   });
 

@@ -11,13 +11,16 @@ const STATUSES = ['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', '
 export type RunStatus = (typeof STATUSES)[number];
 export const RUN_STATUSES = STATUSES;
 
+/** How visibility queries spell a status: TIMED_OUT → TimedOut. */
+const queryStatus = (s: RunStatus) => s.toLowerCase().replace(/(^|_)(\w)/g, (_m, _u, c: string) => c.toUpperCase());
+
 /** Queries that answer progress, by workflow type. */
 const PROGRESS_QUERIES: Record<string, string> = { backfillWorkflow: 'progress', generateSignalsWorkflow: 'progress', backtestWorkflow: 'progress', sweepWorkflow: 'progress', walkForwardWorkflow: 'progress' };
 
 export async function listRuns(client: Client, filter: { type?: string; status?: RunStatus; limit: number }) {
   const clauses: string[] = [];
   if (filter.type) clauses.push(`WorkflowType = '${filter.type.replace(/'/g, '')}'`);
-  if (filter.status) clauses.push(`ExecutionStatus = '${filter.status}'`);
+  if (filter.status) clauses.push(`ExecutionStatus = '${queryStatus(filter.status)}'`);
   const runs = [];
   for await (const w of client.workflow.list({ query: clauses.join(' AND ') || undefined, pageSize: filter.limit })) {
     runs.push({

@@ -277,3 +277,11 @@ describe('a portfolio before its first trade', () => {
     expect(await report.text()).toContain('No trades yet.');
   });
 });
+
+describe('runs by status', () => {
+  it.each(['failed', 'running', 'completed', 'timed_out', 'continued_as_new'])('lists runs with status %s (the visibility query spells it its own way)', async (status) => {
+    const res = await call('GET', `/api/v1/runs?status=${status}&limit=5`, keys.read);
+    expect(res.status).toBe(200);
+    expect(Array.isArray(res.body.runs)).toBe(true);
+  });
+});

@@ -42,7 +42,7 @@ const oddNumber = fc.oneof(
 );
 const oddString = fc.oneof(
   fc.string({ maxLength: 40 }), fc.string({ minLength: 1000, maxLength: 4000 }),
-  fc.constantFrom('__proto__', 'constructor', 'toString', 'live', 'bitcoin', 'hourly', '0001-01-01', '9999-12-31', '2024-01-01', '1e20', 'LONG', 'sma_crossover', '../../etc/passwd', '\u0000', '😀'),
+  fc.constantFrom('__proto__', 'constructor', 'toString', 'live', 'bitcoin', 'hourly', '0001-01-01', '9999-12-31', '2024-01-01', '1e20', 'LONG', 'sma_crossover', 'failed', 'timed_out', 'sharpe', '1h', '../../etc/passwd', '\u0000', '😀'),
 );
 const leaf = fc.oneof(oddNumber, oddString, fc.boolean(), fc.constant(null));
 const oddValue = fc.oneof(leaf, fc.array(leaf, { maxLength: 5 }), fc.dictionary(fc.constantFrom(...FIELDS), leaf, { maxKeys: 4 }));

@@ -91,6 +91,13 @@ describe('mts dev (what npm start runs)', () => {
     expect(cli.stderr).toContain(`talking to mts dev (pid `);
     expect(cli.stderr).toContain(`Temporal 127.0.0.1:${temporal} (default)`);
     expect(cli.stderr).toContain(`API http://127.0.0.1:${api}`);
+    // What an operator checks first: every queue has a worker, the Schedules run, the portfolio is its cash.
+    const status = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'status'], { env: { ...inherited, MTS_DATA_DIR: dir }, encoding: 'utf8' });
+    expect(status.status, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/mts-tier-hourly\s+active/);
+    for (const queue of ['mts-market-data', 'mts-pipeline', 'mts-trading', 'mts-backtest']) expect(status.stdout).toMatch(new RegExp(`${queue}\\s+\\S*@`));
+    expect(status.stdout).not.toContain('NO WORKER');
+    expect(status.stdout).toContain('Portfolio "default": equity $10000.00');
     // A run that does not exist is named, with the usage exit code.
     const failing = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'retry', 'no-such-run'], { env: { ...inherited, MTS_DATA_DIR: dir }, encoding: 'utf8' });
     expect(failing.status).toBe(2);
