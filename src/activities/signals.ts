@@ -94,9 +94,11 @@ export function createSignalActivities(deps: SignalDeps) {
         const records = () => trackRecord(past, trackData, at, horizonMs, config.historyDays * DAY_MS);
         const alerts: Alert[] = produced.filter((x) => x.strategyName === 'volatility_spike').map(volatilityAlert);
         const aggregated = [];
+        // The regime as of the last completed day: a day still under way (a partial daily bar) is not yet a close, as in backtests.
+        const regimeAsOf = Math.floor(at / DAY_MS) * DAY_MS;
         for (const asset of assets) {
           const own = produced.filter((x) => x.asset === asset);
-          const agg = aggregateAssetSignals(own, { regime: detectRegime(daily, asset, at), records }, config.aggregation);
+          const agg = aggregateAssetSignals(own, { regime: detectRegime(daily, asset, regimeAsOf), records }, config.aggregation);
           if (!agg) continue;
           aggregated.push(agg);
           if (agg.confidence >= config.alerts.minConfidence) alerts.push(signalAlert(agg));
