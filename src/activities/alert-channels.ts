@@ -2,14 +2,12 @@ import { createHmac } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
+import { notifyAlert } from '../db/alert-notify';
 import { alertFileName, type AlertType } from '../domain/alerts';
 import { errorForStatus, ProviderError } from '../providers/errors';
 
 export const ALERT_CHANNELS = ['file', 'sse', 'webhook', 'discord'] as const;
 export type AlertChannel = (typeof ALERT_CHANNELS)[number];
-
-/** The Postgres channel the API listens on to push alerts to SSE clients. */
-export const ALERT_NOTIFY_CHANNEL = 'mts_alerts';
 
 export interface StoredAlert {
   id: number;
@@ -100,7 +98,7 @@ export async function sendAlert(channel: AlertChannel, alert: StoredAlert, setti
     case 'file':
       return writeAlertFile(settings.directory, alert);
     case 'sse':
-      await settings.pool.query('SELECT pg_notify($1, $2)', [ALERT_NOTIFY_CHANNEL, JSON.stringify({ id: alert.id, alert_type: alert.type, alert: alert.body })]);
+      await notifyAlert(settings.pool, { id: alert.id, alert_type: alert.type, alert: alert.body });
       return undefined;
     case 'webhook': {
       if (!settings.webhook) throw new ProviderError('webhook', 'rejected', 'no webhook URL configured');

@@ -12,7 +12,8 @@ import { bestCoveredInterval, closedCandles } from '../db/market-data';
 import { insertAlert } from '../db/signals';
 import {
   cancelReservedOrder, ensurePortfolio, type FillRow, findFill, findOrder, insertAssessment, insertExit, insertFill, latestBar, latestCloses,
-  loadPortfolio, loadTradingState, persistBooking, reservedOrders, reserveOrderRow, saveMark, saveProtection, storedAssessment, type Tx,
+  loadTradingState, persistBooking, readTradingState, reservedOrders, reserveOrderRow, saveMark, saveProtection, storedAssessment, type Tx,
+  withLockedPortfolio,
 } from '../db/trading';
 import type { ExecutionSignal, ExecutedFill, ProtectiveExit } from '../workflows/types';
 
@@ -43,9 +44,8 @@ export function createTradingActivities(deps: TradingDeps) {
     await saveMark(tx, { portfolioId, state, at: t, positionsValue: marketValue(state.book, marks), equity, reason });
   }
 
-  /** The one place a fill reaches the books, under the portfolio row lock, so concurrent sagas serialise. */
-  async function bookFill(tx: Tx, fill: FillRow, t: number, exit?: { kind: ProtectiveExit['kind']; quantity: number; referencePrice: number }) {
-    const { state } = await loadTradingState(tx, portfolioId, t, true);
+  /** The one place a fill reaches the books: inside `withLockedPortfolio`, with the state loaded under its lock. */
+  async function bookFill(tx: Tx, state: TradingState, fill: FillRow, t: number, exit?: { kind: ProtectiveExit['kind']; quantity: number; referencePrice: number }) {
     const fresh = (await findFill(tx, fill.id))!;
     if (fresh.applied) return { realized: fresh.realizedPnl ?? 0, quantity: heldQuantity(state, fill.asset) };
     const side = fill.side;
@@ -65,8 +65,7 @@ export function createTradingActivities(deps: TradingDeps) {
       if (existing) return existing.assessment;
       const t = now();
       await ensurePortfolio(db, portfolioId, deps.initialCapital, utcDayOf(t));
-      // One snapshot of cash and positions: read separately, a fill booked in between would count its cash but not its position.
-      const { state, marks } = await db.transaction((tx) => loadTradingState(tx, portfolioId, t), { isolationLevel: 'repeatable read', accessMode: 'read only' });
+      const { state, marks } = await readTradingState(db, portfolioId, t);
       const decision = onSignal(state, signal, { time: t, marks, rules, policy: LIVE_POLICY, clock: () => performance.now() });
       // Live sizing is the risk module's, so every decision carries its assessment.
       const assessment = decision.assessment!;
@@ -82,9 +81,8 @@ export function createTradingActivities(deps: TradingDeps) {
      * sagas assessed at the same moment cannot both take the last room under a limit.
      */
     async reserveOrder(input: { orderId: string; signal: ExecutionSignal; notional: number }): Promise<string> {
-      return db.transaction(async (tx) => {
-        const t = now();
-        const { portfolio, state, marks } = await loadTradingState(tx, portfolioId, t, true);
+      const t = now();
+      return withLockedPortfolio(db, portfolioId, t, async (tx, { portfolio, state, marks }) => {
         const existing = await findOrder(tx, input.orderId);
         if (existing) return existing.id;
         const view = limitsView(state, input.signal, marks, t);
@@ -129,10 +127,11 @@ export function createTradingActivities(deps: TradingDeps) {
 
     /** Books the fill: position, cash, realised P&L, fees, the reservation released, a snapshot. Once per fill. */
     async applyFillToPortfolio(input: { fillId: string }): Promise<{ realized: number; quantity: number }> {
-      return db.transaction(async (tx) => {
+      const t = now();
+      return withLockedPortfolio(db, portfolioId, t, async (tx, { state }) => {
         const fill = await findFill(tx, input.fillId);
         if (!fill) throw ApplicationFailure.nonRetryable(`fill ${input.fillId} does not exist`, 'FillNotFound');
-        return bookFill(tx, fill, now());
+        return bookFill(tx, state, fill, t);
       });
     },
 
@@ -140,10 +139,7 @@ export function createTradingActivities(deps: TradingDeps) {
     async snapshotPortfolio(): Promise<void> {
       const t = now();
       await ensurePortfolio(db, portfolioId, deps.initialCapital, utcDayOf(t));
-      await db.transaction(async (tx) => {
-        const { state } = await loadTradingState(tx, portfolioId, t, true);
-        await snapshot(tx, state, 'scheduled', t);
-      });
+      await withLockedPortfolio(db, portfolioId, t, (tx, { state: locked }) => snapshot(tx, locked, 'scheduled', t));
     },
 
     /**
@@ -199,12 +195,11 @@ export function createTradingActivities(deps: TradingDeps) {
           if (!exit) continue;
           const orderId = `exit-${p.id}-${bar.timestamp}`;
           const f = fillPrice(exit.side, exit.quantity, exit.referencePrice, (bar.high - bar.low) / bar.close, rules);
-          await db.transaction(async (tx) => {
-            await loadPortfolio(tx, portfolioId, true);
+          await withLockedPortfolio(db, portfolioId, end, async (tx, { state: locked }) => {
             const row = await insertExit(tx, { id: orderId, portfolioId, asset: p.asset, side: exit.side, notional: exit.quantity * exit.referencePrice, reason: exit.kind }, {
               id: `${orderId}-fill`, quantity: exit.quantity, price: f.price, referencePrice: exit.referencePrice, slippage: f.slippageCost, fee: f.fee, timestamp: end,
             });
-            const booked = await bookFill(tx, row, end, exit);
+            const booked = await bookFill(tx, locked, row, end, exit);
             exits.push({ asset: p.asset, kind: exit.kind, price: f.price, quantity: exit.quantity, realized: booked.realized, at: end });
           });
           exited = true;
@@ -218,10 +213,7 @@ export function createTradingActivities(deps: TradingDeps) {
 
     /** Compensation: cancels an unfilled order and releases its reservation; harmless to repeat. */
     async cancelOrder(input: { orderId: string; reason: string }): Promise<void> {
-      await db.transaction(async (tx) => {
-        await loadPortfolio(tx, portfolioId, true);
-        await cancelReservedOrder(tx, portfolioId, input.orderId, input.reason, now());
-      });
+      await cancelReservedOrder(db, portfolioId, input.orderId, input.reason, now());
     },
   };
 }

@@ -65,6 +65,20 @@ export async function loadTradingState(db: Db, portfolioId: string, asOf: number
   return { portfolio, positions: rows, state: tradingStateOf(portfolio, rows), marks };
 }
 
+/** The core's state in one consistent read: cash and positions read apart could straddle a booking. */
+export function readTradingState(db: Database, portfolioId: string, asOf: number) {
+  return db.transaction((tx) => loadTradingState(tx, portfolioId, asOf), { isolationLevel: 'repeatable read', accessMode: 'read only' });
+}
+
+/**
+ * Runs `work` in one transaction that holds the portfolio's row lock, with the core's state loaded
+ * under it: every change to the book goes through here, so concurrent sagas serialise.
+ */
+export function withLockedPortfolio<T>(db: Database, portfolioId: string, asOf: number,
+  work: (tx: Tx, loaded: Awaited<ReturnType<typeof loadTradingState>>) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => work(tx, await loadTradingState(tx, portfolioId, asOf, true)));
+}
+
 const barEnd = sql`${cryptoOhlcv.timestamp} + ${cryptoOhlcv.intervalMinutes} * 60000`;
 
 /**
@@ -111,12 +125,15 @@ export async function reserveOrderRow(tx: Tx, order: { id: string; portfolioId: 
   await tx.update(portfolios).set({ reservedCash: sql`${portfolios.reservedCash} + ${order.notional}` }).where(eq(portfolios.id, order.portfolioId));
 }
 
-/** Cancels a reserved order and releases its cash; anything else is left as it is. */
-export async function cancelReservedOrder(tx: Tx, portfolioId: string, orderId: string, reason: string, at: number): Promise<void> {
-  const order = await findOrder(tx, orderId);
-  if (!order || order.status !== 'reserved') return;
-  await tx.update(orders).set({ status: 'cancelled', reason, updatedAt: new Date(at) }).where(eq(orders.id, order.id));
-  await tx.update(portfolios).set({ reservedCash: sql`greatest(${portfolios.reservedCash} - ${order.notional}, 0)` }).where(eq(portfolios.id, portfolioId));
+/** Cancels a reserved order and releases its cash, under the portfolio lock; anything else is left as it is. */
+export async function cancelReservedOrder(db: Database, portfolioId: string, orderId: string, reason: string, at: number): Promise<void> {
+  await db.transaction(async (tx) => {
+    await loadPortfolio(tx, portfolioId, true);
+    const order = await findOrder(tx, orderId);
+    if (!order || order.status !== 'reserved') return;
+    await tx.update(orders).set({ status: 'cancelled', reason, updatedAt: new Date(at) }).where(eq(orders.id, order.id));
+    await tx.update(portfolios).set({ reservedCash: sql`greatest(${portfolios.reservedCash} - ${order.notional}, 0)` }).where(eq(portfolios.id, portfolioId));
+  });
 }
 
 export async function findFill(db: Db, id: string): Promise<FillRow | undefined> {

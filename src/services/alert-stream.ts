@@ -1,11 +1,5 @@
 import pg from 'pg';
-import { ALERT_NOTIFY_CHANNEL } from '../activities/alert-channels';
-
-export interface StreamedAlert {
-  id: number;
-  alert_type: string;
-  alert: Record<string, unknown>;
-}
+import { ALERT_NOTIFY_CHANNEL, listenForAlerts, type StreamedAlert } from '../db/alert-notify';
 
 /**
  * Fans alerts out to SSE clients. Workers announce each alert with pg_notify; every API process
@@ -48,7 +42,7 @@ export class AlertStream {
         if (!this.closed) setTimeout(() => this.ensureListening().catch(this.onError), 1000);
       });
       await client.connect();
-      await client.query(`LISTEN ${ALERT_NOTIFY_CHANNEL}`);
+      await listenForAlerts(client);
       this.client = client;
     })().finally(() => {
       this.connecting = undefined;
