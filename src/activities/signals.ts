@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { SignalsConfig } from '../config/signals';
 import { aggregateAssetSignals, detectRegime, type PastSignal, trackRecord } from '../domain/aggregation';
 import { signalAlert, volatilityAlert, type Alert } from '../domain/alerts';
-import type { MarketData, TradingSignal } from '../domain/signals';
+import type { TradingSignal } from '../domain/signals';
 import type { Strategy } from '../domain/strategies/framework';
 import { BAR_MINUTES, DAY_MS, HOUR_MS, MINUTE_MS } from '../domain/types';
 import type { Database } from '../db/client';
@@ -45,15 +45,14 @@ export function createSignalActivities(deps: SignalDeps) {
       // Sorted by name: the order the backtest engine decides assets closing at the same time in.
       const assets = [...new Set(strategies.flatMap((s) => s.config.assets))].filter((a) => !input.assets || input.assets.includes(a))
         .sort((a, b) => a.localeCompare(b));
-      const barOf = (s: Strategy) => BAR_MINUTES[s.config.bar ?? '1d'] * MINUTE_MS;
+      const minutesOf = (s: Strategy) => BAR_MINUTES[s.config.bar ?? '1d'];
       const first = Math.min(...input.asOfs);
       const last = Math.max(...input.asOfs);
       const historyFrom = first - config.historyDays * DAY_MS;
       // Each strategy looks at bars of its own size; the regime at daily closes; track records at the shortest bar.
-      const barSizes = [...new Set([...strategies.map(barOf), DAY_MS])];
-      const byMinutes = await loadMarketDataBars(db, assets, historyFrom, last, barSizes.map((b) => b / MINUTE_MS));
-      const dataByBar = new Map<number, MarketData>([...byMinutes].map(([minutes, data]) => [minutes * MINUTE_MS, data]));
-      const daily = dataByBar.get(DAY_MS)!;
+      const barSizes = [...new Set([...strategies.map(minutesOf), BAR_MINUTES['1d']])];
+      const dataByBar = await loadMarketDataBars(db, assets, historyFrom, last, barSizes);
+      const daily = dataByBar.get(BAR_MINUTES['1d'])!;
       const trackData = dataByBar.get(Math.min(...barSizes))!;
       const past: PastSignal[] = await pastStrategySignals(db, historyFrom, first);
       const seen = new Set(past.map(pastKey));
@@ -67,7 +66,8 @@ export function createSignalActivities(deps: SignalDeps) {
         // same close decided again (a later run inside the same bar) stores nothing new and trades nothing.
         const byDecisionTime = new Map<number, Strategy[]>();
         for (const strategy of strategies) {
-          const at = Math.floor(asOf / barOf(strategy)) * barOf(strategy);
+          const barMs = minutesOf(strategy) * MINUTE_MS;
+          const at = Math.floor(asOf / barMs) * barMs;
           byDecisionTime.set(at, [...(byDecisionTime.get(at) ?? []), strategy]);
         }
         for (const at of [...byDecisionTime.keys()].sort((a, b) => a - b)) {
@@ -82,7 +82,7 @@ export function createSignalActivities(deps: SignalDeps) {
         const produced: TradingSignal[] = [];
         for (const strategy of deciding) {
           try {
-            const signals = strategy.generateSignals(strategy.analyze(dataByBar.get(barOf(strategy))!, at)).filter((x) => assets.includes(x.asset));
+            const signals = strategy.generateSignals(strategy.analyze(dataByBar.get(minutesOf(strategy))!, at)).filter((x) => assets.includes(x.asset));
             produced.push(...signals);
           } catch (err) {
             log.error('strategy failed; skipped', { strategy: strategy.name, asOf: at, error: (err as Error).message });

@@ -4,7 +4,7 @@ import type { FillModel } from '../domain/fills';
 import { equity as bookEquity, marketValue } from '../domain/portfolio';
 import { type RiskAssessment, type RiskConfig, validateTrade } from '../domain/risk';
 import {
-  fillPrice, heldQuantity, limitsView, LIVE_POLICY, markToMarket, onBarClose, onExitFill, onFill, onSignal, orderQuantity, protect,
+  fillPrice, heldQuantity, limitsView, LIVE_POLICY, markToMarket, openAssets, onBarClose, onExitFill, onFill, onSignal, orderQuantity, protect,
   type ProtectiveOrder, type TradingRules, type TradingState, utcDayOf,
 } from '../domain/trading/core';
 import type { Database } from '../db/client';
@@ -12,7 +12,7 @@ import { bestCoveredInterval, closedCandles } from '../db/market-data';
 import { insertAlert } from '../db/signals';
 import {
   cancelReservedOrder, ensurePortfolio, type FillRow, findFill, findOrder, insertAssessment, insertExit, insertFill, latestBar, latestCloses,
-  loadTradingState, persistBooking, readTradingState, reservedOrders, reserveOrderRow, saveMark, saveProtection, storedAssessment, type Tx,
+  loadBook, persistBooking, readTradingState, reservedOrders, reserveOrderRow, saveMark, saveProtection, storedAssessment, type Tx,
   withLockedPortfolio,
 } from '../db/trading';
 import type { ExecutionSignal, ExecutedFill, ProtectiveExit } from '../workflows/types';
@@ -37,8 +37,7 @@ export function createTradingActivities(deps: TradingDeps) {
 
   /** Marks the book at `t` (peak and day start through the core) and stores a snapshot for the equity curve. */
   async function snapshot(tx: Tx, state: TradingState, reason: string, t: number) {
-    const held = Object.values(state.book.positions).filter((p) => p.quantity !== 0).map((p) => p.asset);
-    const marks = await latestCloses(tx, held, t);
+    const marks = await latestCloses(tx, openAssets(state), t);
     const equity = bookEquity(state.book, marks);
     markToMarket(state, equity, t);
     await saveMark(tx, { portfolioId, state, at: t, positionsValue: marketValue(state.book, marks), equity, reason });
@@ -82,12 +81,12 @@ export function createTradingActivities(deps: TradingDeps) {
      */
     async reserveOrder(input: { orderId: string; signal: ExecutionSignal; notional: number }): Promise<string> {
       const t = now();
-      return withLockedPortfolio(db, portfolioId, t, async (tx, { portfolio, state, marks }) => {
+      return withLockedPortfolio(db, portfolioId, async (tx, { portfolio, state }) => {
         const existing = await findOrder(tx, input.orderId);
         if (existing) return existing.id;
-        const view = limitsView(state, input.signal, marks, t);
+        const view = limitsView(state, input.signal, await latestCloses(tx, openAssets(state), t), t);
         view.positions.push(...(await reservedOrders(tx, portfolioId)).map((o) => ({ asset: o.asset, exposure: o.notional })));
-        const check = validateTrade({ ...input.signal }, view, input.notional, rules.risk);
+        const check = validateTrade(input.signal, view, input.notional, rules.risk);
         if (!check.approved) throw ApplicationFailure.nonRetryable(check.rejectionReason!, 'RiskLimit');
         const free = portfolio.cash - portfolio.reservedCash;
         if (input.notional > free) {
@@ -115,7 +114,7 @@ export function createTradingActivities(deps: TradingDeps) {
       const bar = await latestBar(db, order.asset, t);
       if (!bar) throw ApplicationFailure.nonRetryable(`no price for ${order.asset}: collect or import its candles first`, 'NoPrice');
       const side = order.side;
-      const { state } = await loadTradingState(db, portfolioId, t);
+      const { state } = await loadBook(db, portfolioId);
       const quantity = orderQuantity(state, { asset: order.asset, side, notional: order.notional, closeOnly: false }, bar.close, LIVE_POLICY.units);
       const f = fillPrice(side, quantity, bar.close, (bar.high - bar.low) / bar.close, rules);
       const row = await insertFill(db, {
@@ -128,7 +127,7 @@ export function createTradingActivities(deps: TradingDeps) {
     /** Books the fill: position, cash, realised P&L, fees, the reservation released, a snapshot. Once per fill. */
     async applyFillToPortfolio(input: { fillId: string }): Promise<{ realized: number; quantity: number }> {
       const t = now();
-      return withLockedPortfolio(db, portfolioId, t, async (tx, { state }) => {
+      return withLockedPortfolio(db, portfolioId, async (tx, { state }) => {
         const fill = await findFill(tx, input.fillId);
         if (!fill) throw ApplicationFailure.nonRetryable(`fill ${input.fillId} does not exist`, 'FillNotFound');
         return bookFill(tx, state, fill, t);
@@ -139,7 +138,7 @@ export function createTradingActivities(deps: TradingDeps) {
     async snapshotPortfolio(): Promise<void> {
       const t = now();
       await ensurePortfolio(db, portfolioId, deps.initialCapital, utcDayOf(t));
-      await withLockedPortfolio(db, portfolioId, t, (tx, { state: locked }) => snapshot(tx, locked, 'scheduled', t));
+      await withLockedPortfolio(db, portfolioId, (tx, { state }) => snapshot(tx, state, 'scheduled', t));
     },
 
     /**
@@ -150,7 +149,7 @@ export function createTradingActivities(deps: TradingDeps) {
       const fill = await findFill(db, input.fillId);
       if (!fill) throw ApplicationFailure.nonRetryable(`fill ${input.fillId} does not exist`, 'FillNotFound');
       const t = now();
-      const { state } = await loadTradingState(db, portfolioId, t);
+      const { state } = await loadBook(db, portfolioId);
       const levels = protect(state, fill.asset, fill.price, rules);
       if (!levels) return null;
       const bar = await latestBar(db, fill.asset, t);
@@ -179,7 +178,7 @@ export function createTradingActivities(deps: TradingDeps) {
       const exits: ProtectiveExit[] = [];
       const t = now();
       await ensurePortfolio(db, portfolioId, deps.initialCapital, utcDayOf(t));
-      const { state, positions: rows } = await loadTradingState(db, portfolioId, t);
+      const { state, positions: rows } = await loadBook(db, portfolioId);
       const held = rows.filter((p) => p.quantity !== 0 && state.protection[p.asset] && (!input.assets || input.assets.includes(p.asset)));
       for (const p of held) {
         const from = p.protectionCheckedUntil ?? 0;
@@ -195,7 +194,7 @@ export function createTradingActivities(deps: TradingDeps) {
           if (!exit) continue;
           const orderId = `exit-${p.id}-${bar.timestamp}`;
           const f = fillPrice(exit.side, exit.quantity, exit.referencePrice, (bar.high - bar.low) / bar.close, rules);
-          await withLockedPortfolio(db, portfolioId, end, async (tx, { state: locked }) => {
+          await withLockedPortfolio(db, portfolioId, async (tx, { state: locked }) => {
             const row = await insertExit(tx, { id: orderId, portfolioId, asset: p.asset, side: exit.side, notional: exit.quantity * exit.referencePrice, reason: exit.kind }, {
               id: `${orderId}-fill`, quantity: exit.quantity, price: f.price, referencePrice: exit.referencePrice, slippage: f.slippageCost, fee: f.fee, timestamp: end,
             });

@@ -7,7 +7,7 @@ import { pinoHttp } from 'pino-http';
 import client from 'prom-client';
 import { insertAudit } from '../db/api-keys';
 import { KeyVerifier, type Role } from '../services/api-keys';
-import { allow, authenticate, bearerToken } from './auth';
+import { allow, bearerToken, identify, requireKey } from './auth';
 import type { ApiContext } from './context';
 import { errorHandler, HttpError, notFoundHandler } from './errors';
 import { openApiDocument } from './openapi';
@@ -111,16 +111,14 @@ export function createApp(ctx: ApiContext, opts: AppOptions): express.Express {
   });
 
   const api = express.Router();
+  api.use(identify(verifier));
   // Guessing keys is slow: requests without a valid key are limited per address; valid keys are not held up by them.
-  const hasValidKey = async (req: express.Request) => {
-    const token = bearerToken(req.get('authorization'));
-    return token !== undefined && (await verifier.verify(token)) !== undefined;
-  };
   api.use(limiter({
-    limit: limits.authFailuresPerMinute, what: 'requests with a missing or unknown key', key: (req) => `ip:${ipKeyGenerator(req.ip ?? '')}`, skip: hasValidKey,
+    limit: limits.authFailuresPerMinute, what: 'requests with a missing or unknown key', key: (req) => `ip:${ipKeyGenerator(req.ip ?? '')}`,
+    skip: async (req) => req.identity !== undefined,
   }));
   api.use(limiter({ limit: limits.requestsPerMinute, what: 'requests', key: callerKey }));
-  api.use(authenticate(verifier));
+  api.use(requireKey);
   // Every mutating call is audited once it has been answered, whatever the answer.
   api.use((req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {

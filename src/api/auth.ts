@@ -4,7 +4,7 @@ import { HttpError } from './errors';
 
 declare module 'express-serve-static-core' {
   interface Request {
-    /** The caller: its key's name and role (set by `authenticate`). */
+    /** The caller: its key's name and role (set by `identify` for a known key). */
     identity?: ApiKeyIdentity;
   }
 }
@@ -14,18 +14,22 @@ export function bearerToken(header: string | undefined): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
 }
 
-/** Every /api route needs a key; `allow` narrows which roles may call a route (admin always may). */
-export function authenticate(verifier: KeyVerifier): RequestHandler {
+/** Finds who the bearer token belongs to, once per request (the limiters and the checks below read it). */
+export function identify(verifier: KeyVerifier): RequestHandler {
   return async (req, _res, next) => {
     const token = bearerToken(req.get('authorization'));
-    const identity = token ? await verifier.verify(token) : undefined;
-    if (!identity) {
-      throw new HttpError(401, 'unauthorized', token ? 'unknown API key' : 'missing Authorization: Bearer <key> header');
-    }
-    req.identity = identity;
+    if (token) req.identity = await verifier.verify(token);
     next();
   };
 }
+
+/** Every /api route needs a known key; `allow` narrows which roles may call a route (admin always may). */
+export const requireKey: RequestHandler = (req, _res, next) => {
+  if (!req.identity) {
+    throw new HttpError(401, 'unauthorized', bearerToken(req.get('authorization')) ? 'unknown API key' : 'missing Authorization: Bearer <key> header');
+  }
+  next();
+};
 
 export function allow(...roles: Role[]): RequestHandler {
   return (req, _res, next) => {

@@ -5,7 +5,7 @@
  */
 import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { FillEffect, Side } from '../domain/portfolio';
-import type { ProtectiveOrder, TradingState } from '../domain/trading/core';
+import { openAssets, type ProtectiveOrder, type TradingState } from '../domain/trading/core';
 import { DAY_MS } from '../domain/types';
 import type { Database } from './client';
 import { cryptoOhlcv, fills, orders, portfolios, portfolioSnapshots, positions, riskAssessments } from './schema';
@@ -58,11 +58,16 @@ export function tradingStateOf(portfolio: PortfolioRow, rows: PositionRow[]): Tr
   return state;
 }
 
-/** Loads the core's state with the marks of the open positions at `asOf`. */
-export async function loadTradingState(db: Db, portfolioId: string, asOf: number, lock = false) {
+/** The core's state from the stored rows (no prices: what a change to the book needs). */
+export async function loadBook(db: Db, portfolioId: string, lock = false) {
   const { portfolio, positions: rows } = await loadPortfolio(db, portfolioId, lock);
-  const marks = await latestCloses(db, rows.filter((p) => p.quantity !== 0).map((p) => p.asset), asOf);
-  return { portfolio, positions: rows, state: tradingStateOf(portfolio, rows), marks };
+  return { portfolio, positions: rows, state: tradingStateOf(portfolio, rows) };
+}
+
+/** The core's state with the marks of the open positions at `asOf` (what a decision needs). */
+export async function loadTradingState(db: Db, portfolioId: string, asOf: number, lock = false) {
+  const book = await loadBook(db, portfolioId, lock);
+  return { ...book, marks: await latestCloses(db, openAssets(book.state), asOf) };
 }
 
 /** The core's state in one consistent read: cash and positions read apart could straddle a booking. */
@@ -74,9 +79,8 @@ export function readTradingState(db: Database, portfolioId: string, asOf: number
  * Runs `work` in one transaction that holds the portfolio's row lock, with the core's state loaded
  * under it: every change to the book goes through here, so concurrent sagas serialise.
  */
-export function withLockedPortfolio<T>(db: Database, portfolioId: string, asOf: number,
-  work: (tx: Tx, loaded: Awaited<ReturnType<typeof loadTradingState>>) => Promise<T>): Promise<T> {
-  return db.transaction(async (tx) => work(tx, await loadTradingState(tx, portfolioId, asOf, true)));
+export function withLockedPortfolio<T>(db: Database, portfolioId: string, work: (tx: Tx, loaded: Awaited<ReturnType<typeof loadBook>>) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => work(tx, await loadBook(tx, portfolioId, true)));
 }
 
 const barEnd = sql`${cryptoOhlcv.timestamp} + ${cryptoOhlcv.intervalMinutes} * 60000`;

@@ -94,16 +94,9 @@ function checkParameter(key: string, value: number | string, b: Selection, path:
   if (!parsed.success) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)}: ${parsed.error.issues[0].message}`, path });
 }
 
-/** Parameter names qualified as `strategy.parameter`: what requests carry from the edge on. */
-function qualifiedParams(params: Record<string, number | string>, b: Selection): Record<string, number | string> {
-  return Object.fromEntries(Object.entries(params).map(([k, v]) => {
-    const q = qualify(k, b);
-    return [typeof q === 'string' ? k : q.name, v];
-  }));
-}
-
-function qualifiedGrid(grid: Record<string, Array<number | string>>, b: Selection): Record<string, Array<number | string>> {
-  return Object.fromEntries(Object.entries(grid).map(([k, v]) => {
+/** Parameter names (of params or a grid) qualified as `strategy.parameter`: what requests carry from the edge on. */
+function qualified<V>(byName: Record<string, V>, b: Selection): Record<string, V> {
+  return Object.fromEntries(Object.entries(byName).map(([k, v]) => {
     const q = qualify(k, b);
     return [typeof q === 'string' ? k : q.name, v];
   }));
@@ -137,7 +130,7 @@ export function defaultConventions(execution: ExecutionConfig): BacktestConventi
 export function resolveBacktest(body: z.infer<typeof backtestBodySchema>, execution: ExecutionConfig): BacktestRequest {
   return {
     id: `bt-${randomUUID().slice(0, 8)}`,
-    ...selected(body), params: qualifiedParams(body.params, body), assets: body.assets, from: body.from, to: body.to, initialCapital: body.initialCapital,
+    ...selected(body), params: qualified(body.params, body), assets: body.assets, from: body.from, to: body.to, initialCapital: body.initialCapital,
     conventions: conventionsFor(body, execution),
   };
 }
@@ -223,7 +216,7 @@ export async function startSweep(client: Client, body: z.infer<typeof sweepBodyS
     workflowId: sweepWorkflowId(id),
     taskQueue: TASK_QUEUES.backtest,
     args: [{
-      id, metric: body.metric, grid: qualifiedGrid(body.grid, body),
+      id, metric: body.metric, grid: qualified(body.grid, body),
       base: { ...selected(body), assets: body.assets, from: body.from, to: body.to, initialCapital: body.initialCapital, conventions: conventionsFor(body, execution) },
     }],
     typedSearchAttributes: [{ key: MTS_STRATEGIES, value: strategyAttribute(selected(body)) }, { key: MTS_ASSETS, value: body.assets }],
@@ -239,7 +232,7 @@ export async function startWalkForward(client: Client, body: z.infer<typeof walk
     workflowId: walkForwardWorkflowId(id),
     taskQueue: TASK_QUEUES.backtest,
     args: [{
-      id, from: body.from, to: body.to, initialCapital: body.initialCapital, grid: qualifiedGrid(body.grid, body), metric: body.metric,
+      id, from: body.from, to: body.to, initialCapital: body.initialCapital, grid: qualified(body.grid, body), metric: body.metric,
       folds: body.folds, inSampleDays: body.inSampleDays,
       base: { ...selected(body), assets: body.assets, conventions: conventionsFor(body, execution) },
     }],

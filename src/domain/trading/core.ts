@@ -67,6 +67,9 @@ export const utcDayOf = (time: number) => Math.floor((time - 1) / DAY_MS);
 
 export const heldQuantity = (state: TradingState, asset: string) => state.book.positions[asset]?.quantity ?? 0;
 
+/** The assets with an open position: the ones that need a mark. */
+export const openAssets = (state: TradingState) => Object.values(state.book.positions).filter((p) => p.quantity !== 0).map((p) => p.asset);
+
 /** Marks the book: the peak for drawdown, and the first mark of a UTC day starts that day's P&L. */
 export function markToMarket(state: TradingState, equity: number, time: number): void {
   const day = utcDayOf(time);
@@ -196,20 +199,19 @@ export function onFill(state: TradingState, fill: Fill): FillEffect {
   return effect;
 }
 
-/** Stop and target for a position entered at `entryPrice`: the stop distance and reward ratio of the rules. */
-export function protectiveLevels(direction: SignalType, entryPrice: number, rules: TradingRules): ProtectiveOrder {
-  const stopLoss = stopLossPrice(direction, entryPrice, rules.risk);
-  return { stopLoss, takeProfit: takeProfitPrice(direction, entryPrice, stopLoss, rules.risk) };
-}
-
-/** Protects the asset's open position from the price it was just filled at; undefined when nothing is open. */
+/**
+ * Protects the asset's open position from the price it was just filled at (the risk module's stop
+ * distance and reward ratio); undefined when nothing is open.
+ */
 export function protect(state: TradingState, asset: string, fillPrice: number, rules: TradingRules): ProtectiveOrder | undefined {
   const held = heldQuantity(state, asset);
   if (held === 0) {
     delete state.protection[asset];
     return undefined;
   }
-  const levels = protectiveLevels(held > 0 ? 'LONG' : 'SHORT', fillPrice, rules);
+  const direction = held > 0 ? 'LONG' : 'SHORT';
+  const stopLoss = stopLossPrice(direction, fillPrice, rules.risk);
+  const levels = { stopLoss, takeProfit: takeProfitPrice(direction, fillPrice, stopLoss, rules.risk) };
   state.protection[asset] = levels;
   return levels;
 }
