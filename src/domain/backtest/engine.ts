@@ -194,6 +194,9 @@ interface Runtime {
   decideEvery: Float64Array;
   /** Feed the regime only at these boundaries (ms; 0: every close). */
   regimeEvery: number;
+  /** The core's rules and the order policy, as the conventions set them. */
+  rules: TradingRules;
+  policy: OrderPolicy;
 }
 
 const runtimes = new WeakMap<EngineState, Runtime>();
@@ -217,6 +220,8 @@ function runtimeOf(input: BacktestInput, st: EngineState): Runtime {
         return input.barMinutes && own > input.barMinutes ? own * MINUTE_MS : 0;
       }),
       regimeEvery: input.barMinutes && input.barMinutes < BAR_MINUTES['1d'] ? DAY_MS : 0,
+      rules: tradingRules(input),
+      policy: orderPolicy(input.conventions),
     };
     runtimes.set(st, rt);
   }
@@ -247,7 +252,7 @@ export function initialState(input: BacktestInput): EngineState {
 }
 
 /** The core's rules as the conventions set them. */
-export function tradingRules(input: BacktestInput): TradingRules {
+function tradingRules(input: BacktestInput): TradingRules {
   const c = input.conventions;
   const risk = {
     ...input.risk,
@@ -261,19 +266,11 @@ function orderPolicy(c: BacktestConventions): OrderPolicy {
   return { sizing: c.sizing, units: c.units, allowShort: c.allowShort, protective: c.protective };
 }
 
-/** What the engine keeps per run beside the JSON state: the rules and policy, built once. */
-const rulesOf = new WeakMap<BacktestInput, { rules: TradingRules; policy: OrderPolicy }>();
-function settingsOf(input: BacktestInput) {
-  let s = rulesOf.get(input);
-  if (!s) rulesOf.set(input, (s = { rules: tradingRules(input), policy: orderPolicy(input.conventions) }));
-  return s;
-}
-
 /** A fill through the core (an exit when `exit` is given) and the round-trip bookkeeping of the trade it touches. */
 function fillInto(st: EngineState, input: BacktestInput, asset: string, side: Side, quantity: number, reference: number, volatility: number, time: number,
   reason: BacktestFill['reason'], exit?: ProtectiveExit) {
   if (!(quantity > 0)) return undefined;
-  const { rules } = settingsOf(input);
+  const { rules } = runtimeOf(input, st);
   const f = fillPrice(side, quantity, reference, volatility, rules);
   const before = st.trading.book.positions[asset]?.quantity ?? 0;
   const fill = { id: `bt${++st.fillSeq}`, asset, side, quantity, price: f.price, fee: f.fee, timestamp: time };
@@ -318,7 +315,7 @@ function fillInto(st: EngineState, input: BacktestInput, asset: string, side: Si
  */
 export function advance(input: BacktestInput, queue: EventQueue, st: EngineState, maxBars = Infinity): EngineState {
   const rt = runtimeOf(input, st);
-  const { rules } = settingsOf(input);
+  const { rules } = rt;
   const stopAt = Math.min(queue.length, st.cursor + maxBars);
   while (st.cursor < stopAt) {
     const first = st.cursor;
@@ -463,7 +460,7 @@ function fill(input: BacktestInput, rt: Runtime, st: EngineState, a: number, sid
 
 /** An order filled at a reference price, then protected from its fill price when the conventions say so. */
 function fillOrder(input: BacktestInput, rt: Runtime, st: EngineState, a: number, order: Order, reference: number, volatility: number, time: number) {
-  const { rules, policy } = settingsOf(input);
+  const { rules, policy } = rt;
   const f = fill(input, rt, st, a, order.side, orderQuantity(st.trading, order, reference, policy.units), reference, volatility, time, 'signal');
   if (f && policy.protective) protect(st.trading, order.asset, f.price, rules);
 }
@@ -485,7 +482,7 @@ function groupHas(input: BacktestInput, queue: EventQueue, first: number, end: n
 function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Runtime, first: number, end: number, time: number,
   produced: TradingSignal[]) {
   const c = input.conventions;
-  const { rules, policy } = settingsOf(input);
+  const { rules, policy } = rt;
   const lookback = input.historyDays * DAY_MS;
   const records = () => trackRecord(st.past, input.data, time, input.aggregation.trackRecordHorizonDays * DAY_MS, lookback);
   for (let g = first; g < end; g++) {
