@@ -12,7 +12,7 @@ import { AlertStream } from './services/alert-stream';
 import { signalDepsFromConfig } from './services/signal-deps';
 import { loadExecutionConfig } from './config/execution';
 import { loadRiskConfig } from './config/risk';
-import { loadStrategyConfigs } from './config/strategies';
+import { loadStrategyConfigs, shortestStrategyBar } from './config/strategies';
 import { createMarketDataWorkers } from './workers/market-data';
 import { createPipelineWorker, workflowsPath } from './workers/pipeline';
 import { createTradingWorker } from './workers/trading';
@@ -60,7 +60,7 @@ export async function buildWorkers(opts: {
       workflowBundle,
       deps: {
         db: opts.db.db, risk: loadRiskConfig(), fillModel: execution.fillModel, portfolioId: execution.portfolioId,
-        initialCapital: opts.env.INITIAL_CAPITAL,
+        initialCapital: opts.env.INITIAL_CAPITAL, marketBarMinutes: shortestStrategyBar(loadStrategyConfigs()),
       },
     }));
   }

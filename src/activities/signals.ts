@@ -2,7 +2,7 @@ import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type pg from 'pg';
 import type { SignalsConfig } from '../config/signals';
-import { aggregateAssetSignals, detectRegime, type PastSignal, trackRecord } from '../domain/aggregation';
+import { aggregateAssetSignals, detectRegime, type PastSignal, pooledRecord, type TrackRecords, trackRecord } from '../domain/aggregation';
 import { signalAlert, volatilityAlert, type Alert } from '../domain/alerts';
 import type { TradingSignal } from '../domain/signals';
 import type { Strategy } from '../domain/strategies/framework';
@@ -91,7 +91,8 @@ export function createSignalActivities(deps: SignalDeps) {
         }
         result.signals += (await insertSignals(db, produced)).length;
 
-        const records = () => trackRecord(past, trackData, at, horizonMs, config.historyDays * DAY_MS);
+        let scored: TrackRecords | undefined;
+        const records = () => (scored ??= trackRecord(past, trackData, at, horizonMs, config.historyDays * DAY_MS));
         const alerts: Alert[] = produced.filter((x) => x.strategyName === 'volatility_spike').map(volatilityAlert);
         const aggregated = [];
         // The regime as of the last completed day: a day still under way (a partial daily bar) is not yet a close, as in backtests.
@@ -109,7 +110,10 @@ export function createSignalActivities(deps: SignalDeps) {
         for (const agg of aggregated) {
           const row = newAggregates.find((r) => r.asset === agg.asset);
           if (!row) continue;
-          result.trades.push({ signalId: String(row.id), asset: agg.asset, signalType: agg.signalType, price: agg.price, confidence: agg.confidence, timestamp: agg.timestamp });
+          result.trades.push({
+            signalId: String(row.id), asset: agg.asset, signalType: agg.signalType, price: agg.price, confidence: agg.confidence, timestamp: agg.timestamp,
+            trackRecord: pooledRecord(records(), agg.strategies),
+          });
         }
         for (const x of produced) {
           if (seen.has(pastKey(x))) continue;

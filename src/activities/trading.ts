@@ -1,20 +1,23 @@
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { FillModel } from '../domain/fills';
+import { type MarketConditions, marketConditions } from '../domain/market-conditions';
 import { equity as bookEquity, marketValue } from '../domain/portfolio';
 import { type RiskAssessment, type RiskConfig, validateTrade } from '../domain/risk';
 import {
   fillPrice, heldQuantity, limitsView, LIVE_POLICY, markToMarket, openAssets, onBarClose, onExitFill, onFill, onSignal, orderQuantity, protect,
   type ProtectiveOrder, type TradingRules, type TradingState, utcDayOf,
 } from '../domain/trading/core';
-import type { Database } from '../db/client';
+import type { Database, Queryable, Tx } from '../db/client';
 import { bestCoveredInterval, closedCandles } from '../db/market-data';
+import { loadMarketData } from '../db/market-series';
 import { insertAlert } from '../db/signals';
 import {
   cancelReservedOrder, ensurePortfolio, type FillRow, findFill, findOrder, insertAssessment, insertExit, insertFill, latestBar, latestCloses,
-  loadBook, persistBooking, readTradingState, reservedOrders, reserveOrderRow, saveMark, saveProtection, storedAssessment, type Tx,
+  loadBook, persistBooking, readTradingState, reservedOrders, reserveOrderRow, saveMark, saveProtection, storedAssessment,
   withLockedPortfolio,
 } from '../db/trading';
+import { DAY_MS } from '../domain/types';
 import type { ExecutionSignal, ExecutedFill, ProtectiveExit } from '../workflows/types';
 
 export interface TradingDeps {
@@ -23,6 +26,8 @@ export interface TradingDeps {
   fillModel: FillModel;
   portfolioId: string;
   initialCapital: number;
+  /** Bars (minutes) the market conditions are read from: the shortest strategy bar, as a backtest of the ensemble replays. */
+  marketBarMinutes?: number;
   clock?: () => number;
 }
 
@@ -34,6 +39,13 @@ export function createTradingActivities(deps: TradingDeps) {
   const { db, portfolioId } = deps;
   const now = deps.clock ?? Date.now;
   const rules: TradingRules = { risk: deps.risk, fillModel: deps.fillModel };
+
+  /** The market conditions of the signal's asset and the positions' at `t`, from the stored candles (under the lock, through its transaction). */
+  async function conditionsAt(q: Queryable, assets: string[], t: number): Promise<MarketConditions> {
+    const unique = [...new Set(assets)];
+    const lookback = deps.risk.correlationLookbackDays;
+    return marketConditions(await loadMarketData(q, unique, t - (lookback + 2) * DAY_MS, t, deps.marketBarMinutes ?? 60), unique, t, lookback);
+  }
 
   /** Marks the book at `t` (peak and day start through the core) and stores a snapshot for the equity curve. */
   async function snapshot(tx: Tx, state: TradingState, reason: string, t: number) {
@@ -65,7 +77,8 @@ export function createTradingActivities(deps: TradingDeps) {
       const t = now();
       await ensurePortfolio(db, portfolioId, deps.initialCapital, utcDayOf(t));
       const { state, marks } = await readTradingState(db, portfolioId, t);
-      const decision = onSignal(state, signal, { time: t, marks, rules, policy: LIVE_POLICY, clock: () => performance.now() });
+      const market = await conditionsAt(db, [signal.asset, ...openAssets(state)], t);
+      const decision = onSignal(state, signal, { time: t, marks, rules, policy: LIVE_POLICY, market, clock: () => performance.now() });
       // Live sizing is the risk module's, so every decision carries its assessment.
       const assessment = decision.assessment!;
       await insertAssessment(db, {
@@ -85,8 +98,9 @@ export function createTradingActivities(deps: TradingDeps) {
         const existing = await findOrder(tx, input.orderId);
         if (existing) return existing.id;
         const view = limitsView(state, input.signal, await latestCloses(tx, openAssets(state), t), t);
-        view.positions.push(...(await reservedOrders(tx, portfolioId)).map((o) => ({ asset: o.asset, exposure: o.notional })));
-        const check = validateTrade(input.signal, view, input.notional, rules.risk);
+        view.positions.push(...(await reservedOrders(tx, portfolioId)).map((o) => ({ asset: o.asset, exposure: o.notional, side: o.side === 'BUY' ? 'LONG' as const : 'SHORT' as const })));
+        const market = await conditionsAt(tx, [input.signal.asset, ...view.positions.map((p) => p.asset)], t);
+        const check = validateTrade(input.signal, view, input.notional, rules.risk, market);
         if (!check.approved) throw ApplicationFailure.nonRetryable(check.rejectionReason!, 'RiskLimit');
         const free = portfolio.cash - portfolio.reservedCash;
         if (input.notional > free) {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
+import { BAR_MINUTES } from '../domain/types';
 import { createStrategy, parametersSchema, type Strategy, type StrategyConfig } from '../domain/strategies/framework';
 import { type RiskConfig, riskSettingsOf } from '../domain/risk';
 import { parseConfig, readJsonFile } from './files';
@@ -42,4 +43,9 @@ export function loadStrategyConfigs(dir = defaultStrategiesDir, risk: RiskConfig
 
 export function buildStrategies(configs: StrategyConfig[]): Strategy[] {
   return configs.filter((c) => c.enabled).map((c) => createStrategy(STRATEGY_DEFINITIONS[c.name], c));
+}
+
+/** The shortest bar (minutes) an enabled strategy decides on: what the live system's market conditions are read from. */
+export function shortestStrategyBar(configs: StrategyConfig[]): number {
+  return Math.min(BAR_MINUTES['1d'], ...configs.filter((c) => c.enabled).map((c) => BAR_MINUTES[c.bar ?? '1d']));
 }

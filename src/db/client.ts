@@ -6,6 +6,9 @@ import pg from 'pg';
 import * as schema from './schema';
 
 export type Database = NodePgDatabase<typeof schema>;
+/** A transaction on the database; repository reads take either, so they can run under a lock. */
+export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+export type Queryable = Database | Tx;
 
 export interface DatabaseHandle {
   db: Database;

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gte, lt, lte, sql } from 'drizzle-orm';
 import type { Candle, DataSourceName, MacroObservation } from '../domain/types';
-import type { Database } from './client';
+import type { Database, Queryable } from './client';
 import { cryptoOhlcv, macroIndicators } from './schema';
 
 const UPSERT_BATCH = 1000;
@@ -75,7 +75,7 @@ export async function upsertMacro(
 }
 
 /** Stored bar open times of one asset and interval within [from, to). */
-export async function storedBarTimes(db: Database, asset: string, intervalMinutes: number, from: number, to: number): Promise<number[]> {
+export async function storedBarTimes(db: Queryable, asset: string, intervalMinutes: number, from: number, to: number): Promise<number[]> {
   const rows = await db
     .select({ timestamp: cryptoOhlcv.timestamp })
     .from(cryptoOhlcv)
@@ -84,7 +84,7 @@ export async function storedBarTimes(db: Database, asset: string, intervalMinute
 }
 
 /** Stored dates of one macro series within [fromDate, toDate]. */
-export async function storedMacroDates(db: Database, indicator: string, fromDate: string, toDate: string): Promise<string[]> {
+export async function storedMacroDates(db: Queryable, indicator: string, fromDate: string, toDate: string): Promise<string[]> {
   const rows = await db
     .select({ date: macroIndicators.date })
     .from(macroIndicators)
@@ -92,7 +92,7 @@ export async function storedMacroDates(db: Database, indicator: string, fromDate
   return rows.map((r) => r.date);
 }
 
-export async function lastMacroValueBefore(db: Database, indicator: string, date: string): Promise<{ date: string; value: number } | undefined> {
+export async function lastMacroValueBefore(db: Queryable, indicator: string, date: string): Promise<{ date: string; value: number } | undefined> {
   const [row] = await db
     .select({ date: macroIndicators.date, value: macroIndicators.value })
     .from(macroIndicators)
@@ -111,7 +111,7 @@ export interface CandleQuery {
 }
 
 /** The latest `limit` bars in the window, returned oldest first. */
-export async function queryCandles(db: Database, q: CandleQuery) {
+export async function queryCandles(db: Queryable, q: CandleQuery) {
   const conditions = [eq(cryptoOhlcv.asset, q.asset)];
   if (q.intervalMinutes !== undefined) conditions.push(eq(cryptoOhlcv.intervalMinutes, q.intervalMinutes));
   if (q.from !== undefined) conditions.push(gte(cryptoOhlcv.timestamp, q.from));
@@ -120,7 +120,7 @@ export async function queryCandles(db: Database, q: CandleQuery) {
   return rows.reverse();
 }
 
-export async function queryMacro(db: Database, indicator: string, fromDate?: string, toDate?: string, limit = 5000) {
+export async function queryMacro(db: Queryable, indicator: string, fromDate?: string, toDate?: string, limit = 5000) {
   const conditions = [eq(macroIndicators.indicator, indicator)];
   if (fromDate) conditions.push(gte(macroIndicators.date, fromDate));
   if (toDate) conditions.push(lte(macroIndicators.date, toDate));
@@ -132,7 +132,7 @@ export async function queryMacro(db: Database, indicator: string, fromDate?: str
  * 15-minute collection bars and a daily CSV import side by side. With `dividing`, only intervals
  * that divide that many minutes count (bars of it can be built from them).
  */
-export async function bestCoveredInterval(db: Database, asset: string, from: number, to: number, dividing?: number): Promise<number | undefined> {
+export async function bestCoveredInterval(db: Queryable, asset: string, from: number, to: number, dividing?: number): Promise<number | undefined> {
   const rows = await db
     .select({ intervalMinutes: cryptoOhlcv.intervalMinutes, n: sql<number>`count(*)::int` })
     .from(cryptoOhlcv)
@@ -144,7 +144,7 @@ export async function bestCoveredInterval(db: Database, asset: string, from: num
 }
 
 /** Bars of one interval that had closed by `closedBy`, oldest first. */
-export async function closedCandles(db: Database, asset: string, intervalMinutes: number, from: number, closedBy: number) {
+export async function closedCandles(db: Queryable, asset: string, intervalMinutes: number, from: number, closedBy: number) {
   return db
     .select({ timestamp: cryptoOhlcv.timestamp, open: cryptoOhlcv.open, high: cryptoOhlcv.high, low: cryptoOhlcv.low, close: cryptoOhlcv.close, volume: cryptoOhlcv.volume })
     .from(cryptoOhlcv)

@@ -2,7 +2,7 @@ import { barSeries, macroSeriesFrom } from '../domain/market-data';
 import type { MarketData } from '../domain/signals';
 import { VIX } from '../domain/strategies/vix-correlation';
 import { MINUTE_MS } from '../domain/types';
-import type { Database } from './client';
+import type { Queryable } from './client';
 import { bestCoveredInterval, closedCandles, queryMacro } from './market-data';
 
 /**
@@ -10,7 +10,7 @@ import { bestCoveredInterval, closedCandles, queryMacro } from './market-data';
  * interval that covers the range best among those that divide the bar, and the VIX, as known at
  * `until`, from `from` on.
  */
-export async function loadMarketData(db: Database, assets: string[], from: number, until: number, barMinutes = 1440): Promise<MarketData> {
+export async function loadMarketData(db: Queryable, assets: string[], from: number, until: number, barMinutes = 1440): Promise<MarketData> {
   return (await loadMarketDataBars(db, assets, from, until, [barMinutes])).get(barMinutes)!;
 }
 
@@ -19,7 +19,7 @@ export async function loadMarketData(db: Database, assets: string[], from: numbe
  * interval that covers the range best among those dividing it; candles are read once per interval,
  * so hourly and daily bars built from the same hourly candles agree (a day closes with its last hour).
  */
-export async function loadMarketDataBars(db: Database, assets: string[], from: number, until: number, barMinutes: number[]): Promise<Map<number, MarketData>> {
+export async function loadMarketDataBars(db: Queryable, assets: string[], from: number, until: number, barMinutes: number[]): Promise<Map<number, MarketData>> {
   const bars = [...new Set(barMinutes)];
   const prices = new Map<number, MarketData['prices']>(bars.map((b) => [b, {}]));
   for (const asset of assets) {

@@ -7,11 +7,10 @@ import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { FillEffect, Side } from '../domain/portfolio';
 import { openAssets, type ProtectiveOrder, type TradingState } from '../domain/trading/core';
 import { DAY_MS } from '../domain/types';
-import type { Database } from './client';
+import type { Database, Queryable, Tx } from './client';
 import { cryptoOhlcv, fills, orders, portfolios, portfolioSnapshots, positions, riskAssessments } from './schema';
 
-export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
-type Db = Database | Tx;
+type Db = Queryable;
 export type PortfolioRow = typeof portfolios.$inferSelect;
 export type PositionRow = typeof positions.$inferSelect;
 export type FillRow = typeof fills.$inferSelect;

@@ -1,4 +1,5 @@
 import { ReturnVolatility } from './rolling';
+import type { ScoredRecord } from './position-sizing';
 import { clamp, lastKnown, protectiveLevels, type MarketData, type RiskSettings, type SignalType, type TradingSignal } from './signals';
 
 export type Regime = 'trending' | 'ranging' | 'high_volatility';
@@ -50,10 +51,10 @@ export interface PastSignal {
 
 /**
  * Hit rate of each strategy's past signals: a LONG hits when the price `horizonMs` later is higher,
- * a SHORT when lower. Only signals from the last `lookbackMs` whose outcome is known at asOf count:
+ * a SHORT when lower; with the returns won and lost (for Kelly sizing). Only signals from the last `lookbackMs` whose outcome is known at asOf count:
  * a rolling window, so live runs and backtests (however chunked) score the same signals.
  */
-export type TrackRecords = Record<string, { hits: number; total: number }>;
+export type TrackRecords = Record<string, ScoredRecord>;
 
 export function trackRecord(past: PastSignal[], data: MarketData, asOf: number, horizonMs: number, lookbackMs: number): TrackRecords {
   const out: TrackRecords = {};
@@ -65,9 +66,16 @@ export function trackRecord(past: PastSignal[], data: MarketData, asOf: number, 
     if (!prices) continue;
     const later = lastKnown(prices.close, prices.time, outcomeAt, 1)[0];
     if (later === undefined) continue;
-    const r = (out[s.strategyName] ??= { hits: 0, total: 0 });
+    const r = (out[s.strategyName] ??= { hits: 0, total: 0, gain: 0, loss: 0 });
     r.total += 1;
-    if ((s.signalType === 'LONG' && later > s.price) || (s.signalType === 'SHORT' && later < s.price)) r.hits += 1;
+    // The return in the signal's direction over the horizon: its win or loss, for Kelly sizing.
+    const move = (s.signalType === 'LONG' ? later - s.price : s.price - later) / s.price;
+    if (move > 0) {
+      r.hits += 1;
+      r.gain += move;
+    } else {
+      r.loss -= move;
+    }
   }
   return out;
 }
@@ -87,6 +95,20 @@ export interface AggregationSettings {
 export interface AggregatedSignal extends TradingSignal {
   strategies: string[];
   method: 'consensus' | 'conflict_resolution';
+}
+
+/** The pooled record of the strategies behind an aggregated signal: the ensemble's track record. */
+export function pooledRecord(records: TrackRecords, strategies: string[]): ScoredRecord {
+  const out = { hits: 0, total: 0, gain: 0, loss: 0 };
+  for (const name of strategies) {
+    const r = records[name];
+    if (!r) continue;
+    out.hits += r.hits;
+    out.total += r.total;
+    out.gain += r.gain;
+    out.loss += r.loss;
+  }
+  return out;
 }
 
 /** 2 × hit rate: a coin-flip record (50%) weighs 1, a perfect one 2, a useless one 0. */

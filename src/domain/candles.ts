@@ -39,8 +39,9 @@ export type TimedValue = readonly [number, number];
 /**
  * Builds OHLCV bars of `intervalMs` from price points (CoinGecko's 5-minute market_chart data).
  * A bar is emitted only when complete (its end is at or before `completeBefore`), so a bar is never
- * stored half-formed. Volume: CoinGecko reports a rolling 24-hour volume at each point, so the bar's
- * volume is the mean 24-hour volume over the bar prorated to the bar's length (an estimate, documented).
+ * stored half-formed. Volume: CoinGecko reports a rolling 24-hour volume in USD at each point, so the
+ * bar's volume is the mean 24-hour volume over the bar prorated to the bar's length (an estimate,
+ * documented), converted at the bar's close to units of the coin, as every other source stores it.
  */
 export function barsFromPoints(
   prices: readonly TimedValue[],
@@ -74,7 +75,7 @@ export function barsFromPoints(
     .sort(([a], [b]) => a - b)
     .map(([timestamp, b]) => {
       const v = volumeSums.get(timestamp);
-      return { timestamp, open: b.open, high: b.high, low: b.low, close: b.close, volume: v ? (v.sum / v.n) * share : 0 };
+      return { timestamp, open: b.open, high: b.high, low: b.low, close: b.close, volume: v ? ((v.sum / v.n) * share) / b.close : 0 };
     });
 }
 

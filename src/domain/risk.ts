@@ -1,6 +1,8 @@
+import { dailyVolatility, type MarketConditions, returnCorrelation } from './market-conditions';
+import { type PositionSizing, positionSizing, type ScoredRecord, type SizingWeights } from './position-sizing';
 import type { RiskSettings, SignalType } from './signals';
 
-/** The seed's risk limits (config/risk.json), all fractions of equity unless named otherwise. */
+/** The seed's risk configuration (config/risk.json); fractions of equity unless named otherwise. */
 export interface RiskConfig {
   maxDrawdown: number;
   dailyLossLimit: number;
@@ -10,7 +12,8 @@ export interface RiskConfig {
   /** Warn when a measure passes this share of its limit (0.8 = 80%). */
   warningLevel: number;
   basePositionPercent: number;
-  minPositionUsd: number;
+  /** The smallest position worth placing, as a fraction of equity (the seed's min_position_size). */
+  minPositionSize: number;
   riskRewardRatio: number;
   /** Trail the stop this fraction behind the best price since entry; null for a fixed stop. */
   trailingStopPct: number | null;
@@ -22,6 +25,23 @@ export interface RiskConfig {
   maxSectorExposure: number;
   /** Asset → sector (layer1, defi, exchange, ai, stablecoin, …); an asset without one is a sector of its own. */
   sectors: Record<string, string>;
+  /** Exposure-weighted correlation of the new position with the open ones (−1…1, direction-adjusted). */
+  maxCorrelationRisk: number;
+  /** Daily returns over this many days give correlations and volatilities. */
+  correlationLookbackDays: number;
+  /** The asset's daily volatility (standard deviation of daily returns) above which no trade is taken. */
+  volatilityThreshold: number;
+  /** … and above which a warning is given. */
+  volatilityWarningThreshold: number;
+  /** USD traded in the last 24 hours below which no trade is taken. */
+  lowLiquidityThreshold: number;
+  /** Signals below this confidence are not traded. */
+  confidenceThreshold: number;
+  positionSizingWeights: SizingWeights;
+  /** Scored signals a track record needs before its Kelly size counts. */
+  kellyMinScoredSignals: number;
+  /** Daily volatility at which the volatility-targeted size equals the fixed percent (smaller when more volatile). */
+  volatilityTarget: number;
 }
 
 /** What a strategy's signal carries as its size hint and protective levels: the same numbers that execute. */
@@ -35,12 +55,16 @@ export interface RiskSignal {
   signalType: SignalType;
   price: number;
   confidence: number;
+  /** The scored past signals of the strategies behind it (for Kelly sizing); absent for an external signal. */
+  trackRecord?: ScoredRecord;
 }
 
 export interface PortfolioPosition {
   asset: string;
   /** Market value of the position in USD, positive for long and short alike. */
   exposure: number;
+  /** LONG when absent. */
+  side?: SignalType;
   /** USD the position loses from its mark if its stop fires; absent when no stop is known (then exposure × the per-trade stop). */
   openRisk?: number;
 }
@@ -56,12 +80,6 @@ export interface PortfolioState {
 
 export type RiskLevel = 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
 
-/** Position size in USD: equity × base% × confidence, capped at max% of equity; under the minimum → 0 (no trade). */
-export function positionSize(signal: Pick<RiskSignal, 'confidence'>, state: Pick<PortfolioState, 'totalEquity'>, config: RiskConfig): number {
-  const size = Math.min(state.totalEquity * config.basePositionPercent * signal.confidence, state.totalEquity * config.maxPositionSize);
-  return size < config.minPositionUsd ? 0 : size;
-}
-
 /** Stop at `perTradeStopLoss` against the position; take profit at stop distance × reward ratio in its favour. */
 export function stopLossPrice(signalType: SignalType, price: number, config: RiskConfig): number {
   return signalType === 'LONG' ? price * (1 - config.perTradeStopLoss) : price * (1 + config.perTradeStopLoss);
@@ -72,33 +90,74 @@ export function takeProfitPrice(signalType: SignalType, price: number, stopLoss:
   return signalType === 'LONG' ? price + distance : price - distance;
 }
 
-export interface ValidationResult {
-  approved: boolean;
-  rejectionReason: string | null;
-  /** The limit that refused the trade (`minimumSize` when it was too small to place), null when approved. */
-  rejectedBy: LimitName | 'minimumSize' | null;
-  warnings: string[];
-  limitsUsed: Record<LimitName, number>;
-}
+/** The checks, in the order they run; the first rejection wins. */
+export const CHECK_ORDER = [
+  'drawdown', 'dailyLoss', 'positionSize', 'singleAssetExposure', 'portfolioRisk', 'sectorExposure', 'correlation', 'volatility', 'liquidity',
+] as const;
 
 export type LimitName = (typeof CHECK_ORDER)[number];
 
+/** One limit as the trade would leave it: the measure, the limit in the same unit, and the measure as a share of the limit. */
+export interface LimitUse {
+  value: number | null;
+  limit: number;
+  /** 1 = at the limit; for liquidity (a floor) the limit over the value. Null when the measure is not known. */
+  utilization: number | null;
+  unit: 'fraction' | 'usd';
+}
+
+export interface ValidationResult {
+  approved: boolean;
+  rejectionReason: string | null;
+  /** The rule that refused the trade, null when approved. */
+  rejectedBy: LimitName | 'minimumSize' | 'confidence' | null;
+  warnings: string[];
+  /** Each limit's utilisation (0 when not known). */
+  limitsUsed: Record<LimitName, number>;
+  enforcement: Record<LimitName, LimitUse>;
+  /** Exposure-weighted, direction-adjusted correlation with the open positions (0 with none known). */
+  correlationRisk: number;
+  /** The asset's daily volatility; null when fewer daily returns are known than it needs. */
+  marketVolatility: number | null;
+}
+
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const usd = (x: number) => `$${x.toFixed(2)}`;
-
-const CHECK_ORDER = ['drawdown', 'dailyLoss', 'positionSize', 'singleAssetExposure', 'portfolioRisk', 'sectorExposure'] as const;
 
 /** An asset's sector; one without a configured sector is a sector of its own. */
 export const sectorOf = (asset: string, config: Pick<RiskConfig, 'sectors'>) =>
   Object.hasOwn(config.sectors, asset) ? config.sectors[asset] : `(${asset})`;
 
 /**
- * The seed's validator: drawdown, daily loss, position size, single-asset exposure, then the book's
- * total risk (every open stop firing, plus this trade's stop) and sector exposure — in that order;
- * the first rejection wins, warnings (past `warningLevel` of a limit) are collected from the checks
- * that pass. `limitsUsed` is each measure as a share of its limit.
+ * The new position's correlation with the open ones: each open position's correlation of daily
+ * returns with the asset, negated when the two point opposite ways (a hedge), weighted by exposure.
+ * Positions in the same asset are the single-asset limit's business; unknown correlations are left out.
  */
-export function validateTrade(signal: RiskSignal, state: PortfolioState, size: number, config: RiskConfig): ValidationResult {
+export function correlationRisk(signal: Pick<RiskSignal, 'asset' | 'signalType'>, positions: PortfolioPosition[], market: MarketConditions | undefined): number {
+  const own = market?.[signal.asset];
+  if (!own) return 0;
+  let weighted = 0;
+  let weight = 0;
+  for (const p of positions) {
+    const other = market[p.asset];
+    if (p.asset === signal.asset || !other || p.exposure <= 0) continue;
+    const r = returnCorrelation(own.dailyReturns, other.dailyReturns);
+    if (r === null) continue;
+    weighted += p.exposure * r * ((p.side ?? 'LONG') === signal.signalType ? 1 : -1);
+    weight += p.exposure;
+  }
+  return weight > 0 ? weighted / weight : 0;
+}
+
+/**
+ * The seed's validator: drawdown, daily loss, position size, single-asset exposure, the book's total
+ * risk (every open stop firing, plus this trade's stop), sector exposure, correlation with the open
+ * positions, the asset's volatility and its liquidity — in that order (`CHECK_ORDER`). The first
+ * rejection wins; warnings (past `warningLevel` of a limit, the volatility warning threshold for
+ * volatility) are collected from the checks that pass. Market checks need `market`: without the
+ * asset's conditions (or enough daily returns) they are not evaluated and say so in `enforcement`.
+ */
+export function validateTrade(signal: RiskSignal, state: PortfolioState, size: number, config: RiskConfig, market?: MarketConditions): ValidationResult {
   const equity = state.totalEquity;
   const potentialLoss = size * config.perTradeStopLoss;
   const drawdownAfter = state.currentDrawdown + potentialLoss / equity;
@@ -110,17 +169,36 @@ export function validateTrade(signal: RiskSignal, state: PortfolioState, size: n
   const portfolioRiskAfter = (openRisk + potentialLoss) / equity;
   const sector = sectorOf(signal.asset, config);
   const sectorExposureAfter = (state.positions.filter((p) => sectorOf(p.asset, config) === sector).reduce((s, p) => s + p.exposure, 0) + size) / equity;
+  const correlation = correlationRisk(signal, state.positions, market);
+  const conditions = market?.[signal.asset];
+  const volatility = conditions ? dailyVolatility(conditions.dailyReturns) : null;
+  const liquidity = conditions?.tradedValue24h ?? null;
 
-  const used = {
-    drawdown: drawdownAfter / config.maxDrawdown,
-    dailyLoss: dailyLossAfter / dailyLimit,
-    positionSize: sizeFraction / config.maxPositionSize,
-    singleAssetExposure: assetExposureAfter / config.maxSingleAssetExposure,
-    portfolioRisk: portfolioRiskAfter / config.maxPortfolioRisk,
-    sectorExposure: sectorExposureAfter / config.maxSectorExposure,
+  const fraction = (value: number | null, limit: number): LimitUse => ({ value, limit, utilization: value === null ? null : value / limit, unit: 'fraction' });
+  const enforcement: Record<LimitName, LimitUse> = {
+    drawdown: fraction(drawdownAfter, config.maxDrawdown),
+    dailyLoss: { value: dailyLossAfter, limit: dailyLimit, utilization: dailyLossAfter / dailyLimit, unit: 'usd' },
+    positionSize: fraction(sizeFraction, config.maxPositionSize),
+    singleAssetExposure: fraction(assetExposureAfter, config.maxSingleAssetExposure),
+    portfolioRisk: fraction(portfolioRiskAfter, config.maxPortfolioRisk),
+    sectorExposure: fraction(sectorExposureAfter, config.maxSectorExposure),
+    correlation: fraction(correlation, config.maxCorrelationRisk),
+    volatility: fraction(volatility, config.volatilityThreshold),
+    liquidity: { value: liquidity, limit: config.lowLiquidityThreshold, utilization: liquidity === null ? null : config.lowLiquidityThreshold / liquidity, unit: 'usd' },
+  };
+  // Each check: [over the limit, past its warning level]; volatility and liquidity compare values, not ratios, so their boundaries are exact.
+  const breach = (key: LimitName): [boolean, boolean] => {
+    switch (key) {
+      case 'volatility': return volatility === null ? [false, false] : [volatility > config.volatilityThreshold, volatility > config.volatilityWarningThreshold];
+      case 'liquidity': return liquidity === null ? [false, false] : [liquidity < config.lowLiquidityThreshold, liquidity * config.warningLevel < config.lowLiquidityThreshold];
+      default: {
+        const used = enforcement[key].utilization!;
+        return [used > 1, used > config.warningLevel];
+      }
+    }
   };
   // Messages are built only for the check that needs one: backtests assess thousands of signals.
-  const message = (key: keyof typeof used, kind: 'reject' | 'warn'): string => {
+  const message = (key: LimitName, kind: 'reject' | 'warn'): string => {
     switch (key) {
       case 'drawdown': return kind === 'reject'
         ? `Trade would exceed maximum drawdown limit. Current: ${pct(state.currentDrawdown)}, Potential: ${pct(drawdownAfter)}, Limit: ${pct(config.maxDrawdown)}`
@@ -140,15 +218,27 @@ export function validateTrade(signal: RiskSignal, state: PortfolioState, size: n
       case 'sectorExposure': return kind === 'reject'
         ? `Exposure to sector ${sector} would reach ${pct(sectorExposureAfter)} of equity, above the ${pct(config.maxSectorExposure)} limit`
         : `Approaching sector exposure limit for ${sector}: ${pct(sectorExposureAfter)} (limit: ${pct(config.maxSectorExposure)})`;
+      case 'correlation': return kind === 'reject'
+        ? `Correlation risk ${correlation.toFixed(3)} of ${signal.asset} with the open positions is above the ${config.maxCorrelationRisk.toFixed(3)} limit`
+        : `Approaching correlation limit: ${correlation.toFixed(3)} (limit: ${config.maxCorrelationRisk.toFixed(3)})`;
+      case 'volatility': return kind === 'reject'
+        ? `Daily volatility of ${signal.asset} ${pct(volatility!)} is above the ${pct(config.volatilityThreshold)} limit`
+        : `High volatility: ${signal.asset} ${pct(volatility!)} daily (warning at ${pct(config.volatilityWarningThreshold)}, limit: ${pct(config.volatilityThreshold)})`;
+      case 'liquidity': return kind === 'reject'
+        ? `${signal.asset} traded ${usd(liquidity!)} in the last 24 hours, below the ${usd(config.lowLiquidityThreshold)} liquidity threshold`
+        : `Thin market: ${signal.asset} traded ${usd(liquidity!)} in the last 24 hours (threshold: ${usd(config.lowLiquidityThreshold)})`;
     }
   };
-  const warnings: string[] = [];
+  const limitsUsed = Object.fromEntries(CHECK_ORDER.map((k) => [k, Math.max(0, enforcement[k].utilization ?? 0)])) as Record<LimitName, number>;
+  const result = { warnings: [] as string[], limitsUsed, enforcement, correlationRisk: correlation, marketVolatility: volatility };
   for (const key of CHECK_ORDER) {
-    if (used[key] > 1) return { approved: false, rejectionReason: message(key, 'reject'), rejectedBy: key, warnings, limitsUsed: used };
-    if (used[key] > config.warningLevel) warnings.push(message(key, 'warn'));
+    const [over, warn] = breach(key);
+    if (over) return { ...result, approved: false, rejectionReason: message(key, 'reject'), rejectedBy: key };
+    if (warn) result.warnings.push(message(key, 'warn'));
   }
-  return { approved: true, rejectionReason: null, rejectedBy: null, warnings, limitsUsed: used };
+  return { ...result, approved: true, rejectionReason: null, rejectedBy: null };
 }
+
 /**
  * Composite score 0.4·min(size/10000, 1) + 0.3·min(heat, 1) + 0.3·min(positionRisk, 1), with heat and
  * position risk as fractions of equity: ≤ 0.08 LOW, ≤ 0.12 MEDIUM, ≤ 0.18 HIGH, else CRITICAL.
@@ -161,17 +251,34 @@ export function riskLevel(sizeUsd: number, portfolioHeat: number, positionRisk: 
   return { level, score };
 }
 
+/** What the trade does to the book, in USD and fractions of equity. */
+export interface PortfolioImpact {
+  equity: number;
+  openPositions: number;
+  exposureBefore: number;
+  exposureAfter: number;
+  /** Open stops' loss plus this trade's, as a fraction of equity. */
+  portfolioRiskAfter: number;
+  sector: string;
+  sectorExposureAfter: number;
+}
+
 export interface RiskAssessment {
   signalId: string;
   asset: string;
   signalType: SignalType;
   signalPrice: number;
   signalConfidence: number;
+  /** When the assessment was made (ISO 8601, UTC): the decision time. */
+  timestamp: string;
   isApproved: boolean;
   rejectionReason: string | null;
   rejectedBy: ValidationResult['rejectedBy'];
   riskWarnings: string[];
   recommendedPositionSize: number;
+  positionSizeMethod: PositionSizing['method'];
+  /** Each sizing component, the weights applied, the blend and the cap: why this size. */
+  positionSizing: PositionSizing;
   stopLossPrice: number;
   takeProfitPrice: number;
   riskRewardRatio: number;
@@ -181,28 +288,58 @@ export interface RiskAssessment {
   portfolioHeat: number;
   riskLevel: RiskLevel;
   riskScore: number;
+  /** The asset's daily volatility over the lookback; null when not known. */
+  marketVolatility: number | null;
+  correlationRisk: number;
+  portfolioImpact: PortfolioImpact;
   currentDrawdown: number;
   /** The loss this trade adds to today's P&L if its stop is hit (USD, negative). */
   dailyPnlImpact: number;
   limitsUsed: ValidationResult['limitsUsed'];
+  /** Each limit: the measure after this trade, the limit, its utilisation. */
+  riskLimitsEnforcement: ValidationResult['enforcement'];
   config: RiskConfig;
   processingTimeMs: number;
 }
 
-/** The seed's orchestrator: size, protective levels, risk metrics, validation and risk level in one assessment. */
-export function assessRisk(signal: RiskSignal, state: PortfolioState, config: RiskConfig, clock: () => number = () => performance.now()): RiskAssessment {
+export interface AssessmentContext {
+  /** Conditions of the signal's asset and the open positions' (daily returns, 24-hour traded value). */
+  market?: MarketConditions;
+  /** The decision time (ms); now when absent. */
+  at?: number;
+  clock?: () => number;
+}
+
+/**
+ * The seed's orchestrator: the confidence threshold, blended sizing, protective levels, risk metrics,
+ * validation and risk level in one assessment.
+ */
+export function assessRisk(signal: RiskSignal, state: PortfolioState, config: RiskConfig, ctx: AssessmentContext = {}): RiskAssessment {
+  const clock = ctx.clock ?? (() => performance.now());
   const started = clock();
-  const size = positionSize(signal, state, config);
+  const equity = state.totalEquity;
+  const volatilityOf = (asset: string) => {
+    const c = ctx.market?.[asset];
+    return c ? dailyVolatility(c.dailyReturns) : null;
+  };
+  const sizing = positionSizing({
+    equity, confidence: signal.confidence, volatility: volatilityOf(signal.asset), record: signal.trackRecord,
+    positions: state.positions.filter((p) => p.asset !== signal.asset).map((p) => ({ exposure: p.exposure, volatility: volatilityOf(p.asset) })),
+  }, config);
+  const size = sizing.size;
   const stop = stopLossPrice(signal.signalType, signal.price, config);
   const target = takeProfitPrice(signal.signalType, signal.price, stop, config);
-  const positionRisk = size / state.totalEquity;
-  const heat = (state.positions.reduce((s, p) => s + p.exposure, 0) + size) / state.totalEquity;
-  const validation = size === 0
-    ? {
-      approved: false, rejectionReason: `Position size below the $${config.minPositionUsd} minimum`, rejectedBy: 'minimumSize' as const, warnings: [],
-      limitsUsed: validateTrade(signal, state, 0, config).limitsUsed,
-    }
-    : validateTrade(signal, state, size, config);
+  const positionRisk = size / equity;
+  const exposureBefore = state.positions.reduce((s, p) => s + p.exposure, 0);
+  const heat = (exposureBefore + size) / equity;
+  const checked = validateTrade(signal, state, size, config, ctx.market);
+  const validation = signal.confidence < config.confidenceThreshold
+    ? { ...checked, approved: false, rejectedBy: 'confidence' as const, warnings: [],
+      rejectionReason: `Signal confidence ${signal.confidence.toFixed(3)} is below the ${config.confidenceThreshold.toFixed(3)} threshold` }
+    : size === 0
+      ? { ...checked, approved: false, rejectedBy: 'minimumSize' as const, warnings: [],
+        rejectionReason: `Position size ${usd(sizing.blended)} is below the minimum ${pct(config.minPositionSize)} of equity (${usd(equity * config.minPositionSize)})` }
+      : checked;
   const { level, score } = riskLevel(size, heat, positionRisk);
   return {
     signalId: signal.signalId,
@@ -210,11 +347,14 @@ export function assessRisk(signal: RiskSignal, state: PortfolioState, config: Ri
     signalType: signal.signalType,
     signalPrice: signal.price,
     signalConfidence: signal.confidence,
+    timestamp: new Date(ctx.at ?? Date.now()).toISOString(),
     isApproved: validation.approved,
     rejectedBy: validation.rejectedBy,
     rejectionReason: validation.rejectionReason,
     riskWarnings: validation.warnings,
     recommendedPositionSize: size,
+    positionSizeMethod: sizing.method,
+    positionSizing: sizing,
     stopLossPrice: stop,
     takeProfitPrice: target,
     riskRewardRatio: Math.abs(target - signal.price) / Math.abs(signal.price - stop),
@@ -222,9 +362,17 @@ export function assessRisk(signal: RiskSignal, state: PortfolioState, config: Ri
     portfolioHeat: heat,
     riskLevel: level,
     riskScore: score,
+    marketVolatility: validation.marketVolatility,
+    correlationRisk: validation.correlationRisk,
+    portfolioImpact: {
+      equity, openPositions: state.positions.length, exposureBefore, exposureAfter: exposureBefore + size,
+      portfolioRiskAfter: validation.enforcement.portfolioRisk.value!, sector: sectorOf(signal.asset, config),
+      sectorExposureAfter: validation.enforcement.sectorExposure.value!,
+    },
     currentDrawdown: state.currentDrawdown,
     dailyPnlImpact: -size * config.perTradeStopLoss,
     limitsUsed: validation.limitsUsed,
+    riskLimitsEnforcement: validation.enforcement,
     config,
     processingTimeMs: clock() - started,
   };

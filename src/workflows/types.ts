@@ -133,6 +133,8 @@ export interface ExecutionSignal {
   price: number;
   confidence: number;
   timestamp: number;
+  /** The pooled scored signals of the strategies behind an aggregated signal (Kelly sizing); absent for an external one. */
+  trackRecord?: { total: number; hits: number; gain: number; loss: number };
 }
 
 export interface ExecutedFill {

@@ -35,7 +35,8 @@ describe('CoinGecko source (official client against a local server)', () => {
     expect(candles).toHaveLength(8);
     // points at +0, +5, +10 minutes of each bar: price rises one per minute from 100
     expect(candles[0]).toMatchObject({ timestamp: from, open: 100, high: 110, low: 100, close: 110 });
-    expect(candles[0].volume).toBeCloseTo(24_000_000 * (15 / 1440), 6);
+    // $24 M a day prorated to 15 minutes, in coins at the bar's close of 110
+    expect(candles[0].volume).toBeCloseTo((24_000_000 * (15 / 1440)) / 110, 6);
     const req = server.requests[0];
     expect(req.url.searchParams.get('vs_currency')).toBe('usd');
     expect(req.headers['x-cg-demo-api-key']).toBe('demo-key');

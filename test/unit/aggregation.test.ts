@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aggregateAssetSignals, type AggregationSettings, detectRegime, performanceWeight, trackRecord } from '../../src/domain/aggregation';
+import { aggregateAssetSignals, type AggregationSettings, detectRegime, performanceWeight, pooledRecord, trackRecord } from '../../src/domain/aggregation';
 import { alertFileName, type SignalAlert, signalAlert, volatilityAlert } from '../../src/domain/alerts';
 import type { MarketData, TradingSignal } from '../../src/domain/signals';
 import { DAY_MS } from '../../src/domain/types';
@@ -71,10 +71,22 @@ describe('track record and regime', () => {
       { strategyName: 'a', signalType: 'LONG' as const, timestamp: days[50], price: trend[50], asset: 'bitcoin' },
     ];
     const year = 365 * DAY_MS;
-    expect(trackRecord(past, md, days[54], 5 * DAY_MS, year)).toEqual({ a: { hits: 1, total: 2 } });
-    expect(trackRecord(past, md, days[55], 5 * DAY_MS, year)).toEqual({ a: { hits: 2, total: 3 } });
+    // Five days of 1% a day: the LONG of day 10 won 1.01⁵ − 1, the SHORT of day 12 lost as much.
+    const move = 1.01 ** 5 - 1;
+    const at54 = trackRecord(past, md, days[54], 5 * DAY_MS, year).a;
+    expect(at54).toMatchObject({ hits: 1, total: 2 });
+    expect(at54.gain).toBeCloseTo(move, 12);
+    expect(at54.loss).toBeCloseTo(move, 12);
+    const at55 = trackRecord(past, md, days[55], 5 * DAY_MS, year).a;
+    expect(at55).toMatchObject({ hits: 2, total: 3 });
+    expect(at55.gain).toBeCloseTo(2 * move, 12);
     // A 40-day window no longer counts the signals of days 10 and 12.
-    expect(trackRecord(past, md, days[55], 5 * DAY_MS, 40 * DAY_MS)).toEqual({ a: { hits: 1, total: 1 } });
+    expect(trackRecord(past, md, days[55], 5 * DAY_MS, 40 * DAY_MS).a).toMatchObject({ hits: 1, total: 1, loss: 0 });
+  });
+
+  it('pools the records of the strategies behind an aggregated signal', () => {
+    const records = { a: { hits: 3, total: 5, gain: 0.3, loss: 0.1 }, b: { hits: 1, total: 4, gain: 0.05, loss: 0.2 }, c: { hits: 9, total: 9, gain: 1, loss: 0 } };
+    expect(pooledRecord(records, ['a', 'b', 'missing'])).toEqual({ hits: 4, total: 9, gain: 0.35, loss: 0.30000000000000004 });
   });
 
   it('calls a steady 1%-a-day rise trending', () => {

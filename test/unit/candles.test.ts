@@ -25,7 +25,7 @@ describe('validateCandle', () => {
 describe('barsFromPoints', () => {
   const t0 = Date.UTC(2025, 0, 1, 10, 0);
   const min = 60_000;
-  it('builds OHLC from the points inside each bar and prorates the 24h volume', () => {
+  it('builds OHLC from the points inside each bar and prorates the 24h USD volume into coins at the close', () => {
     const prices: Array<[number, number]> = [
       [t0 + 1 * min, 100], [t0 + 5 * min, 104], [t0 + 10 * min, 98], [t0 + 14 * min, 101],
       [t0 + 16 * min, 102], [t0 + 29 * min, 99],
@@ -33,9 +33,9 @@ describe('barsFromPoints', () => {
     const volumes: Array<[number, number]> = [[t0 + 1 * min, 9600], [t0 + 10 * min, 19200], [t0 + 16 * min, 96_000]];
     const bars = barsFromPoints(prices, volumes, 15 * min, t0 + 30 * min);
     expect(bars).toEqual([
-      // mean 24h volume 14,400 × (15 min / 1440 min) = 150
-      { timestamp: t0, open: 100, high: 104, low: 98, close: 101, volume: 150 },
-      { timestamp: t0 + 15 * min, open: 102, high: 102, low: 99, close: 99, volume: 1000 },
+      // mean 24h volume $14,400 × (15 min / 1440 min) = $150, at the close of 101: 150/101 coins
+      { timestamp: t0, open: 100, high: 104, low: 98, close: 101, volume: 150 / 101 },
+      { timestamp: t0 + 15 * min, open: 102, high: 102, low: 99, close: 99, volume: 1000 / 99 },
     ]);
   });
 

@@ -19,11 +19,11 @@ describe('the book the risk limits see', () => {
     const view = riskView(state, { long: 100, trailed: 100, short: 100, naked: 10 }, Date.UTC(2025, 0, 1));
     const byAsset = Object.fromEntries(view.positions.map((p) => [p.asset, p]));
     // Long 1 from 100 to 98: 2. A stop trailed above the mark loses nothing. Short 2 from 100 to 103: 6.
-    expect(byAsset.long).toEqual({ asset: 'long', exposure: 100, openRisk: 2 });
-    expect(byAsset.trailed).toEqual({ asset: 'trailed', exposure: 200, openRisk: 0 });
-    expect(byAsset.short).toEqual({ asset: 'short', exposure: 200, openRisk: 6 });
+    expect(byAsset.long).toEqual({ asset: 'long', exposure: 100, side: 'LONG', openRisk: 2 });
+    expect(byAsset.trailed).toEqual({ asset: 'trailed', exposure: 200, side: 'LONG', openRisk: 0 });
+    expect(byAsset.short).toEqual({ asset: 'short', exposure: 200, side: 'SHORT', openRisk: 6 });
     // No stop known: left to the risk module (exposure × the per-trade stop).
-    expect(byAsset.naked).toEqual({ asset: 'naked', exposure: 30 });
+    expect(byAsset.naked).toEqual({ asset: 'naked', exposure: 30, side: 'LONG' });
   });
 
   it('no approved trade breaks a limit, whatever the portfolio (property, checked by an independent calculation)', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadRiskConfig } from '../../src/config/risk';
-import { assessRisk, positionSize, riskLevel, validateTrade, type PortfolioState, type RiskSignal } from '../../src/domain/risk';
+import { assessRisk, riskLevel, validateTrade, type PortfolioState, type RiskSignal } from '../../src/domain/risk';
 
 const config = loadRiskConfig();
 const signal = (over: Partial<RiskSignal> = {}): RiskSignal => ({ signalId: 's1', asset: 'bitcoin', signalType: 'LONG', price: 50_000, confidence: 1, ...over });
@@ -10,15 +10,23 @@ describe('risk module, hand-worked', () => {
   it('ships the seed defaults', () => {
     expect(config).toEqual({
       maxDrawdown: 0.2, dailyLossLimit: 0.05, perTradeStopLoss: 0.02, maxPositionSize: 0.1, maxSingleAssetExposure: 0.15,
-      warningLevel: 0.8, basePositionPercent: 0.02, minPositionUsd: 10, riskRewardRatio: 2, trailingStopPct: null, stopCooldownMinutes: 240,
+      warningLevel: 0.8, basePositionPercent: 0.02, minPositionSize: 0.001, riskRewardRatio: 2, trailingStopPct: null, stopCooldownMinutes: 240,
       maxPortfolioRisk: 0.25, maxSectorExposure: 0.3, sectors: expect.objectContaining({ bitcoin: 'store_of_value', ethereum: 'layer1', solana: 'layer1' }),
+      maxCorrelationRisk: 0.8, correlationLookbackDays: 30, volatilityThreshold: 0.05, volatilityWarningThreshold: 0.04, lowLiquidityThreshold: 1_000_000,
+      confidenceThreshold: 0.5, positionSizingWeights: { fixedPercent: 0.3, kelly: 0.3, volatility: 0.25, riskParity: 0.15 },
+      kellyMinScoredSignals: 20, volatilityTarget: 0.02,
     });
   });
 
-  it('sizes at equity × 2% × confidence, caps at 10%, and refuses under $10', () => {
-    expect(positionSize({ confidence: 0.931 }, { totalEquity: 100_000 }, config)).toBeCloseTo(1862, 9);
-    expect(positionSize({ confidence: 1 }, { totalEquity: 10_000 }, { ...config, basePositionPercent: 0.2 })).toBe(1000);
-    expect(positionSize({ confidence: 1 }, { totalEquity: 400 }, config)).toBe(0);
+  it('without market data or a track record sizes at equity × 2% × confidence, caps at 10%, and refuses under 0.1% of equity', () => {
+    expect(assessRisk(signal({ confidence: 0.931 }), state({ totalEquity: 100_000 }), config).recommendedPositionSize).toBeCloseTo(1862, 9);
+    const capped = assessRisk(signal(), state(), { ...config, basePositionPercent: 0.2 });
+    expect(capped.recommendedPositionSize).toBe(1000);
+    expect(capped.positionSizing.limitedBy).toBe('positionSize');
+    // 0.02 × 0.6 × $800 = $9.60, under 0.1% × $10,000 = $10 → no trade.
+    const small = assessRisk(signal({ confidence: 0.6 }), state(), { ...config, basePositionPercent: 0.0016 });
+    expect(small).toMatchObject({ isApproved: false, recommendedPositionSize: 0, rejectedBy: 'minimumSize' });
+    expect(small.rejectionReason).toBe('Position size $9.60 is below the minimum 0.10% of equity ($10.00)');
   });
 
   it('assesses the seed example: approved, stop 2% below, target at 2R, MEDIUM on fractions', () => {
@@ -108,9 +116,10 @@ describe('risk module, hand-worked', () => {
     expect(r.rejectionReason).toMatch(/^Trade would exceed maximum drawdown limit/);
   });
 
-  it('refuses a trade below the minimum size', () => {
-    const a = assessRisk(signal({ confidence: 0.4 }), state({ totalEquity: 1000 }), config);
-    expect(a).toMatchObject({ isApproved: false, recommendedPositionSize: 0, rejectionReason: 'Position size below the $10 minimum' });
+  it('refuses a signal under the confidence threshold, whatever its size', () => {
+    const a = assessRisk(signal({ confidence: 0.499 }), state({ totalEquity: 1_000_000 }), config);
+    expect(a).toMatchObject({ isApproved: false, rejectedBy: 'confidence', rejectionReason: 'Signal confidence 0.499 is below the 0.500 threshold' });
+    expect(assessRisk(signal({ confidence: 0.5 }), state({ totalEquity: 1_000_000 }), config).isApproved).toBe(true);
   });
 
   it('classifies the composite score at the seed thresholds', () => {

@@ -92,7 +92,7 @@ describe('flips through zero under every sizing × units × fill time', () => {
   const closes = [97.3, 98.1, 101.7, 99.4, 95.2, 96.8, 102.3, 104.9, 103.6];
   closes.forEach((close, i) => { bars.time.push(D(i + 1)); bars.close.push(close); bars.open.push(i === 0 ? close : closes[i - 1] + 0.37); });
   const data: MarketData = {
-    prices: { x: { ...bars, high: bars.close.map((c, i) => Math.max(c, bars.open[i]) + 1), low: bars.close.map((c, i) => Math.min(c, bars.open[i]) - 1), volume: bars.close.map(() => 1) } },
+    prices: { x: { ...bars, high: bars.close.map((c, i) => Math.max(c, bars.open[i]) + 1), low: bars.close.map((c, i) => Math.min(c, bars.open[i]) - 1), volume: bars.close.map(() => 1e6) } },
     macro: {},
   };
   // Long, flip to short, flip back to long, then the end closes it.

@@ -1,4 +1,5 @@
-import { aggregateAssetSignals, type AggregationSettings, type PastSignal, RegimeTracker, trackRecord } from '../aggregation';
+import { aggregateAssetSignals, type AggregationSettings, type PastSignal, pooledRecord, RegimeTracker, type TrackRecords, trackRecord } from '../aggregation';
+import { marketConditions } from '../market-conditions';
 import type { Bar, FillModel } from '../fills';
 import { type ClosedTrade, type PerformanceMetrics, performanceMetrics } from '../metrics';
 import { equity as bookEquity, hasOpenPosition, type Side } from '../portfolio';
@@ -6,7 +7,7 @@ import type { RiskConfig } from '../risk';
 import { knownCount, type MarketData, type PriceSeries, type SignalType, type TradingSignal } from '../signals';
 import type { AssetStream, Strategy } from '../strategies/framework';
 import {
-  fillPrice, markToMarket, newTradingState, onBarClose, onExitFill, onFill, onSignal, type Order, type OrderPolicy, orderQuantity,
+  fillPrice, markToMarket, openAssets, newTradingState, onBarClose, onExitFill, onFill, onSignal, type Order, type OrderPolicy, orderQuantity,
   protect, type ProtectiveExit, type RejectionRule, type Sizing, type TradingRules, type TradingState, utcDayOf,
 } from '../trading/core';
 import { BAR_MINUTES, DAY_MS, MINUTE_MS } from '../types';
@@ -94,6 +95,8 @@ export interface BacktestResult {
   rejections: number;
   /** Rejected signals by the rule that refused them. */
   rejectionsByRule: Partial<Record<RejectionRule, number>>;
+  /** Trades whose size a rule cut (the maximum position size capping the blended size). */
+  shrunkByRule: Partial<Record<'positionSize', number>>;
   bars: number;
 }
 
@@ -139,6 +142,7 @@ export interface EngineState {
   equity: EquityColumns;
   exposedSteps: number;
   rejections: Partial<Record<RejectionRule, number>>;
+  shrunk: Partial<Record<'positionSize', number>>;
 }
 
 /** Merges the assets' bars inside [from, to] by close time; ties go to the asset first by name. */
@@ -247,7 +251,7 @@ function feed(rt: Runtime, a: number, index: number) {
 export function initialState(input: BacktestInput): EngineState {
   return {
     cursor: 0, trading: newTradingState(input.initialCapital), fillSeq: 0, marks: {}, fills: [], trades: [], closedPnl: [], openTrade: {}, pending: [], past: [],
-    equity: { length: 0, time: new Float64Array(1024), value: new Float64Array(1024) }, exposedSteps: 0, rejections: {},
+    equity: { length: 0, time: new Float64Array(1024), value: new Float64Array(1024) }, exposedSteps: 0, rejections: {}, shrunk: {},
   };
 }
 
@@ -484,7 +488,8 @@ function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Ru
   const c = input.conventions;
   const { rules, policy } = rt;
   const lookback = input.historyDays * DAY_MS;
-  const records = () => trackRecord(st.past, input.data, time, input.aggregation.trackRecordHorizonDays * DAY_MS, lookback);
+  let scored: TrackRecords | undefined;
+  const records = () => (scored ??= trackRecord(st.past, input.data, time, input.aggregation.trackRecordHorizonDays * DAY_MS, lookback));
   for (let g = first; g < end; g++) {
     const a = queue.asset[g];
     const asset = input.assets[a];
@@ -492,12 +497,19 @@ function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Ru
     if (!own.length) continue;
     const agg = aggregateAssetSignals(own, { regime: rt.regimes[a].regime(), records }, input.aggregation);
     if (!agg) continue;
-    const decision = onSignal(st.trading, { signalId: `${asset}-${time}`, asset, signalType: agg.signalType, price: agg.price, confidence: agg.confidence },
-      { time, marks: st.marks, rules, policy });
+    // The risk module weighs the asset's and the open positions' market conditions and the ensemble's record, as live.
+    const sized = policy.sizing.kind === 'risk';
+    const market = sized ? marketConditions(input.data, [asset, ...openAssets(st.trading)], time, rules.risk.correlationLookbackDays) : undefined;
+    const signal = {
+      signalId: `${asset}-${time}`, asset, signalType: agg.signalType, price: agg.price, confidence: agg.confidence,
+      ...(sized ? { trackRecord: pooledRecord(records(), agg.strategies) } : {}),
+    };
+    const decision = onSignal(st.trading, signal, { time, marks: st.marks, rules, policy, market });
     if (decision.kind === 'rejected') {
       st.rejections[decision.rule] = (st.rejections[decision.rule] ?? 0) + 1;
       continue;
     }
+    if (decision.assessment?.positionSizing.limitedBy === 'positionSize') st.shrunk.positionSize = (st.shrunk.positionSize ?? 0) + 1;
     if (c.fillAt === 'close') {
       const s = rt.series[a];
       const i = queue.index[g];
@@ -549,6 +561,7 @@ export function finish(input: BacktestInput, st: EngineState): BacktestResult {
     exposureTime: n ? st.exposedSteps / n : 0,
     rejections: Object.values(st.rejections).reduce((sum, n) => sum + n, 0),
     rejectionsByRule: { ...st.rejections },
+    shrunkByRule: { ...st.shrunk },
     bars: st.cursor,
   };
 }

@@ -15,6 +15,8 @@
 import type { Bar, FillModel, MarketFill } from '../fills';
 import { marketFill, protectiveTrigger, trailStop } from '../fills';
 import { applyFill, equity as bookEquity, type Book, type Fill, type FillEffect, newBook, type Side } from '../portfolio';
+import type { MarketConditions } from '../market-conditions';
+import type { ScoredRecord } from '../position-sizing';
 import { assessRisk, type LimitName, type PortfolioState, type RiskAssessment, type RiskConfig, stopLossPrice, takeProfitPrice } from '../risk';
 import type { SignalType } from '../signals';
 import { DAY_MS } from '../types';
@@ -93,7 +95,8 @@ export function riskView(state: TradingState, marks: Record<string, number>, tim
     const stop = state.protection[asset]?.stopLoss ?? null;
     // What the position loses from its mark if its stop fires (nothing when a trailed stop is past the mark).
     const openRisk = stop === null ? undefined : Math.abs(p.quantity) * Math.max(0, p.quantity > 0 ? mark - stop : stop - mark);
-    positions.push({ asset, exposure: Math.abs(p.quantity) * mark, ...(openRisk === undefined ? {} : { openRisk }) });
+    const side = p.quantity > 0 ? 'LONG' : 'SHORT';
+    positions.push({ asset, exposure: Math.abs(p.quantity) * mark, side, ...(openRisk === undefined ? {} : { openRisk }) });
   }
   return { totalEquity: equity, currentDrawdown: peak > 0 ? 1 - equity / peak : 0, dailyPnl: equity - dayStart, positions };
 }
@@ -105,6 +108,8 @@ export interface TradeSignal {
   /** The price the signal quotes: used for the assessment's indicative levels, never for the fill. */
   price: number;
   confidence: number;
+  /** The pooled scored signals of the strategies behind it (Kelly sizing); absent for an external signal. */
+  trackRecord?: ScoredRecord;
 }
 
 /** An order to fill at the next price: `notional` of new exposure, plus whatever opposite position it closes first. */
@@ -116,8 +121,8 @@ export interface Order {
   closeOnly: boolean;
 }
 
-/** Why a signal was not traded: a risk limit (by name), the re-entry cooldown, the short rule, or nothing to trade with. */
-export type RejectionRule = LimitName | 'minimumSize' | 'cooldown' | 'short_not_allowed' | 'nothing_to_trade';
+/** Why a signal was not traded: a risk limit (by name), the size or confidence floor, the re-entry cooldown, the short rule, or nothing to trade with. */
+export type RejectionRule = LimitName | 'minimumSize' | 'confidence' | 'cooldown' | 'short_not_allowed' | 'nothing_to_trade';
 
 export type Decision =
   | { kind: 'order'; order: Order; assessment?: RiskAssessment }
@@ -143,6 +148,8 @@ export function limitsView(state: TradingState, signal: Pick<TradeSignal, 'asset
  */
 export function onSignal(state: TradingState, signal: TradeSignal, ctx: {
   time: number; marks: Record<string, number>; rules: TradingRules; policy: OrderPolicy; clock?: () => number;
+  /** The signal asset's and the open positions' conditions (correlation, volatility, liquidity, sizing); see `marketConditions`. */
+  market?: MarketConditions;
 }): Decision {
   const { asset } = signal;
   const held = heldQuantity(state, asset);
@@ -156,7 +163,7 @@ export function onSignal(state: TradingState, signal: TradeSignal, ctx: {
   let assessment: RiskAssessment | undefined;
   let notional: number;
   if (sizing.kind === 'risk') {
-    assessment = assessRisk(signal, view, ctx.rules.risk, ctx.clock ?? (() => 0));
+    assessment = assessRisk(signal, view, ctx.rules.risk, { market: ctx.market, at: ctx.time, clock: ctx.clock ?? (() => 0) });
     if (!assessment.isApproved) return { kind: 'rejected', rule: assessment.rejectedBy ?? 'minimumSize', reason: assessment.rejectionReason ?? 'not approved', assessment };
     notional = assessment.recommendedPositionSize;
   } else if (sizing.kind === 'fixed_fraction') {
