@@ -122,6 +122,7 @@ export interface ValidationResult {
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+const round12 = (x: number) => Math.round(x * 1e12) / 1e12;
 const usd = (x: number) => `$${x.toFixed(2)}`;
 
 /** An asset's sector; one without a configured sector is a sector of its own. */
@@ -169,9 +170,11 @@ export function validateTrade(signal: RiskSignal, state: PortfolioState, size: n
   const portfolioRiskAfter = (openRisk + potentialLoss) / equity;
   const sector = sectorOf(signal.asset, config);
   const sectorExposureAfter = (state.positions.filter((p) => sectorOf(p.asset, config) === sector).reduce((s, p) => s + p.exposure, 0) + size) / equity;
-  const correlation = correlationRisk(signal, state.positions, market);
+  // Rounded to 12 decimals, so a measure that is exactly the limit in decimal is not refused for a last binary digit.
+  const correlation = round12(correlationRisk(signal, state.positions, market));
   const conditions = market?.[signal.asset];
-  const volatility = conditions ? dailyVolatility(conditions.dailyReturns) : null;
+  const rawVolatility = conditions ? dailyVolatility(conditions.dailyReturns) : null;
+  const volatility = rawVolatility === null ? null : round12(rawVolatility);
   const liquidity = conditions?.tradedValue24h ?? null;
 
   const fraction = (value: number | null, limit: number): LimitUse => ({ value, limit, utilization: value === null ? null : value / limit, unit: 'fraction' });
@@ -246,7 +249,7 @@ export function validateTrade(signal: RiskSignal, state: PortfolioState, size: n
 export function riskLevel(sizeUsd: number, portfolioHeat: number, positionRisk: number): { level: RiskLevel; score: number } {
   const raw = 0.4 * Math.min(sizeUsd / 10_000, 1) + 0.3 * Math.min(portfolioHeat, 1) + 0.3 * Math.min(positionRisk, 1);
   // Rounded so a score of exactly 0.08 in decimal (0.08000000000000002 in binary) is still LOW.
-  const score = Math.round(raw * 1e12) / 1e12;
+  const score = round12(raw);
   const level: RiskLevel = score <= 0.08 ? 'LOW' : score <= 0.12 ? 'MEDIUM' : score <= 0.18 ? 'HIGH' : 'CRITICAL';
   return { level, score };
 }

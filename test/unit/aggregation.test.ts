@@ -31,7 +31,7 @@ describe('aggregateAssetSignals', () => {
 
   it('conflict resolution: track record × regime × confidence picks the winner', () => {
     // LONG 0.7 vs SHORT 0.6: 54% — no consensus.
-    const records = { mean_reversion: { hits: 8, total: 10 }, sma_crossover: { hits: 5, total: 10 } };
+    const records = { mean_reversion: { hits: 8, total: 10, gain: 0.4, loss: 0.1 }, sma_crossover: { hits: 5, total: 10, gain: 0.2, loss: 0.2 } };
     const out = aggregateAssetSignals([sig('mean_reversion', 'SHORT', 0.6), sig('sma_crossover', 'LONG', 0.7)], { regime: 'ranging', records: () => records }, settings)!;
     expect(out.method).toBe('conflict_resolution');
     // mean_reversion: 1.6 × 1.2 × 0.6 = 1.152 (capped at 1); sma_crossover: 1.0 × 0.7 × 0.7 = 0.49
@@ -41,7 +41,7 @@ describe('aggregateAssetSignals', () => {
   });
 
   it('drops a resolved signal scoring below 0.5', () => {
-    const records = { mean_reversion: { hits: 2, total: 10 }, sma_crossover: { hits: 3, total: 10 } };
+    const records = { mean_reversion: { hits: 2, total: 10, gain: 0.1, loss: 0.4 }, sma_crossover: { hits: 3, total: 10, gain: 0.1, loss: 0.3 } };
     // 0.4 × 0.7 × 0.6 = 0.168 and 0.6 × 0.7 × 0.7 = 0.294 (trending weights 0.7 / missing = 1 → 0.42)
     const out = aggregateAssetSignals([sig('mean_reversion', 'SHORT', 0.6), sig('sma_crossover', 'LONG', 0.7)], { regime: 'trending', records: () => records }, settings);
     expect(out).toBeUndefined();

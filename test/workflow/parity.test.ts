@@ -25,8 +25,12 @@ const FROM = Date.UTC(2021, 4, 12);
 const HOURS = 4 * 24;
 const ASSETS = ['bitcoin', 'ethereum'];
 const FILL_MODEL = { fixedSlippageBps: 10, volatilitySlippageFactor: 0.1, takerFeeBps: 10 };
-// Every feature on: trailing stops and the re-entry cooldown from the one risk configuration.
-const RISK = { ...loadRiskConfig(), trailingStopPct: 0.015, stopCooldownMinutes: 180 };
+// Every feature on: trailing stops, the re-entry cooldown, and correlation and volatility limits set
+// where these days cross them (ether's daily volatility passes 5.8% on two of them; the coins'
+// correlation is far above 0.5), so both drivers refuse the same signals by them and trade the rest.
+const RISK = {
+  ...loadRiskConfig(), trailingStopPct: 0.015, stopCooldownMinutes: 180, maxCorrelationRisk: 0.5, volatilityThreshold: 0.058, volatilityWarningThreshold: 0.05,
+};
 // The live ensemble, mixing bars: the price strategies decide hourly, the VIX strategies daily.
 const BARS: Record<string, BarSize> = { sma_crossover: '1h', volatility_spike: '1h', vix_correlation: '1d', mean_reversion: '1d' };
 const ensemble = () => buildStrategies(loadStrategyConfigs(undefined, RISK).map((c) => ({ ...c, bar: BARS[c.name], assets: c.assets.filter((a) => ASSETS.includes(a)) })));
@@ -75,6 +79,11 @@ describe('parity: paper trading through the workflows and a backtest of the same
     expect(result.rejectionsByRule.cooldown).toBeGreaterThan(0);
     const cooled = await handle.db.select().from(riskAssessments).where(eq(riskAssessments.portfolioId, 'parity'));
     expect(cooled.filter((a) => /stopped out; re-entry is blocked/.test(String((a.assessment as { rejectionReason: string }).rejectionReason)))).toHaveLength(result.rejectionsByRule.cooldown!);
+    // The market limits refused the same signals in both.
+    for (const rule of ['correlation', 'volatility'] as const) {
+      expect(result.rejectionsByRule[rule]).toBeGreaterThan(0);
+      expect(cooled.filter((a) => a.assessment.rejectedBy === rule)).toHaveLength(result.rejectionsByRule[rule]!);
+    }
 
     // The same fills, in the same order, to the cent.
     expect(result.fills.map((f) => [f.time, f.asset, f.side, f.reason === 'signal' ? 'signal' : 'exit'])).toEqual(

@@ -25,7 +25,7 @@ afterAll(async () => { await Promise.all([kit.close(), handle.close()]); });
 beforeEach(async () => {
   await clearMarketData(handle);
   // The next available price: a bar closing at 50,000 with no range, so slippage is the fixed 10 bps.
-  await upsertCandles(handle.db, 'bitcoin', 15, 'simulated', [{ timestamp: Date.UTC(2026, 0, 1), open: 50_000, high: 50_000, low: 50_000, close: 50_000, volume: 1 }]);
+  await upsertCandles(handle.db, 'bitcoin', 15, 'simulated', [{ timestamp: Date.UTC(2026, 0, 1), open: 50_000, high: 50_000, low: 50_000, close: 50_000, volume: 100 }]);
 });
 
 const signal = (over: Partial<ExecutionSignal> = {}): ExecutionSignal => ({
@@ -75,9 +75,8 @@ describe('riskAndExecuteWorkflow', () => {
   });
 
   it('stops at a rejection with the reason, reserving nothing', async () => {
-    // $10,000 × 2% × 0.04 = $8: under the $10 minimum.
     const outcome = await withWorkers([await tradingWorker(kit, tradingDeps(handle))], () => runSaga(signal({ confidence: 0.04 })));
-    expect(outcome).toMatchObject({ status: 'rejected', reason: 'Position size below the $10 minimum' });
+    expect(outcome).toMatchObject({ status: 'rejected', reason: 'Signal confidence 0.040 is below the 0.500 threshold' });
     expect(await handle.db.select().from(orders)).toHaveLength(0);
     const [a] = await handle.db.select().from(riskAssessments);
     expect(a).toMatchObject({ approved: false, riskLevel: 'LOW' });
@@ -142,7 +141,7 @@ describe('protectPositionsWorkflow', () => {
       expect(entry.status).toBe('filled');
       // Next bar dips to 48,500 (below the 49,049 stop: 2% under the 50,050 fill) and closes back at 50,200.
       const t = Date.UTC(2026, 0, 1, 0, 15);
-      await upsertCandles(handle.db, 'bitcoin', 15, 'simulated', [{ timestamp: t, open: 50_000, high: 50_300, low: 48_500, close: 50_200, volume: 1 }]);
+      await upsertCandles(handle.db, 'bitcoin', 15, 'simulated', [{ timestamp: t, open: 50_000, high: 50_300, low: 48_500, close: 50_200, volume: 100 }]);
       const exits = await kit.client.workflow.execute(protectPositionsWorkflow, { workflowId: `protect-${randomUUID()}`, taskQueue: TASK_QUEUES.trading, args: [{ assets: ['bitcoin'] }] });
       expect(exits).toHaveLength(1);
       // Exit at the stop, less slippage: 10 bps fixed + 0 × range → 49,049 × 0.999.
@@ -172,7 +171,7 @@ describe('protectPositionsWorkflow', () => {
       const entry = await runSaga(signal({ signalType: 'SHORT' }));
       expect(entry.status).toBe('filled');
       const t = Date.UTC(2026, 0, 1, 0, 15);
-      await upsertCandles(handle.db, 'bitcoin', 15, 'simulated', [{ timestamp: t, open: 49_000, high: 49_100, low: 47_500, close: 47_800, volume: 1 }]);
+      await upsertCandles(handle.db, 'bitcoin', 15, 'simulated', [{ timestamp: t, open: 49_000, high: 49_100, low: 47_500, close: 47_800, volume: 100 }]);
       const exits = await kit.client.workflow.execute(protectPositionsWorkflow, { workflowId: `protect-${randomUUID()}`, taskQueue: TASK_QUEUES.trading, args: [{}] });
       // Sold at 50,000 × 0.999 = 49,950; target 49,950 − 2 × 2% × 49,950 = 47,952; bought back at 47,952 × 1.001.
       expect(exits).toEqual([expect.objectContaining({ kind: 'take_profit' })]);
@@ -245,7 +244,7 @@ describe('snapshotPortfolioWorkflow', () => {
     await withWorkers([await tradingWorker(kit, tradingDeps(handle))], async () => {
       const entry = await runSaga(signal());
       expect(entry.status).toBe('filled');
-      await upsertCandles(handle.db, 'bitcoin', 15, 'simulated', [{ timestamp: Date.UTC(2026, 0, 1, 0, 15), open: 50_000, high: 55_000, low: 50_000, close: 55_000, volume: 1 }]);
+      await upsertCandles(handle.db, 'bitcoin', 15, 'simulated', [{ timestamp: Date.UTC(2026, 0, 1, 0, 15), open: 50_000, high: 55_000, low: 50_000, close: 55_000, volume: 100 }]);
       await kit.client.workflow.execute(snapshotPortfolioWorkflow, { workflowId: `snap-${randomUUID()}`, taskQueue: TASK_QUEUES.trading, args: [] });
     });
     const snaps = await handle.db.select().from(portfolioSnapshots).orderBy(portfolioSnapshots.id);
