@@ -322,12 +322,12 @@ program.command('backtest').description('run a backtest on stored history, with 
       if (shown) bar.stop();
       const s = await done;
       const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)} %`);
-      const rejected = Object.entries(s.rejectionsByRule).map(([rule, n]) => `${n} ${rule}`).join(', ') || 'none';
+      const byRule = (counts: Record<string, number> = {}) => Object.entries(counts).map(([rule, n]) => `${n} ${rule}`).join(', ') || 'none';
       const rows: Array<[string, string]> = [
         ['bars', s.bars.toLocaleString('en-US')], ['final equity', `$${s.finalEquity.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`],
         ['total return', pct(s.totalReturn)], ['buy and hold', pct(s.buyAndHoldReturn)], ['exposure', pct(s.exposureTime)],
         ['sharpe', s.sharpe === null ? '—' : s.sharpe.toFixed(2)], ['max drawdown', pct(s.maxDrawdownPct)], ['trades', String(s.tradeCount)],
-        ['rejected signals', rejected], ['annualised with', `${s.periodsPerYear} periods a year`],
+        ['rejected signals', byRule(s.rejectionsByRule)], ['shrunk by a cap', byRule(s.shrunkByRule)], ['annualised with', `${s.periodsPerYear} periods a year`],
       ];
       for (const [k, v] of rows) console.log(`  ${k.padEnd(17)} ${v}`);
       const api = `http://${e.HOST}:${e.PORT}/api/v1/backtests/${started.id}`;
@@ -372,8 +372,10 @@ program.command('import-csv').description('load a CSV: OHLCV bars into crypto_oh
   .requiredOption('--file <path>', 'CSV file')
   .option('--interval <minutes>', 'bar length in minutes (inferred from the data when omitted)')
   .option('--column <name>', 'value column of a macro file (default: the one named like the indicator)')
-  .action(async (opts: { asset?: string; indicator?: string; file: string; interval?: string; column?: string }) => {
+  .option('--volume-in <unit>', 'the file\'s volume unit: coin (stored as is) or usd (yfinance; converted at each close)', 'coin')
+  .action(async (opts: { asset?: string; indicator?: string; file: string; interval?: string; column?: string; volumeIn: string }) => {
     if (!opts.asset === !opts.indicator) throw new UsageError('give exactly one of --asset or --indicator');
+    if (opts.volumeIn !== 'coin' && opts.volumeIn !== 'usd') throw new UsageError(`--volume-in: "${opts.volumeIn.slice(0, 16)}" must be coin or usd`);
     // The same name rule as the API's, so an imported coin can be asked for there.
     if (opts.asset !== undefined && !assetName.safeParse(opts.asset).success) throw new UsageError(`--asset: "${opts.asset.slice(0, 64)}" must be 1–64 letters, digits, ".", "_" or "-"`);
     if (opts.indicator !== undefined && !/^[A-Za-z0-9_]{1,64}$/.test(opts.indicator)) throw new UsageError(`--indicator: "${opts.indicator.slice(0, 64)}" must be 1–64 letters, digits or "_"`);
@@ -393,7 +395,7 @@ program.command('import-csv').description('load a CSV: OHLCV bars into crypto_oh
       const bar = new SingleBar({ format: 'import [{bar}] {percentage}% | {value}/{total} bars', hideCursor: true });
       let started = false;
       const result = await importCsv(db.db, {
-        asset: opts.asset!, file: opts.file, intervalMinutes,
+        asset: opts.asset!, file: opts.file, intervalMinutes, volumeIn: opts.volumeIn,
         onProgress: (done, total) => {
           if (!started) { bar.start(total, 0); started = true; }
           bar.update(done);

@@ -143,11 +143,13 @@ export function createBacktestActivities(deps: BacktestDeps) {
           sharpeRatio: m.sharpe, maxDrawdown: m.maxDrawdownPct, tradeCount: m.tradeCount, assets: req.assets,
           parameters: Object.fromEntries(strategies.map((x) => [x.name, x.config.parameters])),
           conventions, metrics: m, buyAndHoldReturn: result.buyAndHoldReturn, exposureTime: result.exposureTime,
+          ruleCounts: { rejected: result.rejectionsByRule, shrunk: result.shrunkByRule },
       });
       return {
         id: req.id, bars: result.bars, finalEquity: m.finalEquity ?? req.initialCapital, totalReturn: m.totalReturn,
         sharpe: m.sharpe, maxDrawdownPct: m.maxDrawdownPct, tradeCount: m.tradeCount, periodsPerYear: result.periodsPerYear,
         buyAndHoldReturn: result.buyAndHoldReturn, exposureTime: result.exposureTime, rejectionsByRule: result.rejectionsByRule,
+        shrunkByRule: result.shrunkByRule,
       };
     },
   };

@@ -1,7 +1,7 @@
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { FillModel } from '../domain/fills';
-import { type MarketConditions, marketConditions } from '../domain/market-conditions';
+import type { MarketConditions } from '../domain/market-conditions';
 import { equity as bookEquity, marketValue } from '../domain/portfolio';
 import { type RiskAssessment, type RiskConfig, validateTrade } from '../domain/risk';
 import {
@@ -10,14 +10,13 @@ import {
 } from '../domain/trading/core';
 import type { Database, Queryable, Tx } from '../db/client';
 import { bestCoveredInterval, closedCandles } from '../db/market-data';
-import { loadMarketData } from '../db/market-series';
+import { loadMarketConditions } from '../db/market-series';
 import { insertAlert } from '../db/signals';
 import {
   cancelReservedOrder, ensurePortfolio, type FillRow, findFill, findOrder, insertAssessment, insertExit, insertFill, latestBar, latestCloses,
   loadBook, persistBooking, readTradingState, reservedOrders, reserveOrderRow, saveMark, saveProtection, storedAssessment,
   withLockedPortfolio,
 } from '../db/trading';
-import { DAY_MS } from '../domain/types';
 import type { ExecutionSignal, ExecutedFill, ProtectiveExit } from '../workflows/types';
 
 export interface TradingDeps {
@@ -41,11 +40,8 @@ export function createTradingActivities(deps: TradingDeps) {
   const rules: TradingRules = { risk: deps.risk, fillModel: deps.fillModel };
 
   /** The market conditions of the signal's asset and the positions' at `t`, from the stored candles (under the lock, through its transaction). */
-  async function conditionsAt(q: Queryable, assets: string[], t: number): Promise<MarketConditions> {
-    const unique = [...new Set(assets)];
-    const lookback = deps.risk.correlationLookbackDays;
-    return marketConditions(await loadMarketData(q, unique, t - (lookback + 2) * DAY_MS, t, deps.marketBarMinutes ?? 60), unique, t, lookback);
-  }
+  const conditionsAt = (q: Queryable, assets: string[], t: number): Promise<MarketConditions> =>
+    loadMarketConditions(q, assets, t, { lookbackDays: deps.risk.correlationLookbackDays, barMinutes: deps.marketBarMinutes ?? 60 });
 
   /** Marks the book at `t` (peak and day start through the core) and stores a snapshot for the equity curve. */
   async function snapshot(tx: Tx, state: TradingState, reason: string, t: number) {

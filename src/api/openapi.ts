@@ -5,7 +5,7 @@ import { alertsQuery } from './routes/alerts';
 import { auditQuery } from './routes/audit';
 import { backfillBody, collectBody } from './routes/collections';
 import { candleQuery, macroQuery } from './routes/market-data';
-import { tradesQuery } from './routes/portfolio';
+import { assessmentsQuery, tradesQuery } from './routes/portfolio';
 import { assessBody } from './routes/risk';
 import { runsQuery } from './routes/runs';
 import { noteBody } from './routes/schedules';
@@ -40,6 +40,8 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/v1/portfolio', summary: 'Cash, equity, P&L, drawdown, heat', role: 'any' },
   { method: 'get', path: '/api/v1/portfolio/positions', summary: 'Open positions, marked', role: 'any' },
   { method: 'get', path: '/api/v1/portfolio/trades', summary: 'Fills', role: 'any', query: tradesQuery },
+  { method: 'get', path: '/api/v1/portfolio/risk', summary: 'The book against every risk limit: drawdown, daily loss, open stops, exposures, sectors, volatility, liquidity, correlations', role: 'any' },
+  { method: 'get', path: '/api/v1/portfolio/assessments', summary: 'Stored risk assessments, newest first', role: 'any', query: assessmentsQuery },
   { method: 'get', path: '/api/v1/portfolio/performance', summary: 'Performance metrics and their conventions', role: 'any' },
   { method: 'get', path: '/api/v1/portfolio/report.html', summary: 'HTML report', role: 'any' },
   { method: 'post', path: '/api/v1/backtests', summary: 'Start a backtest', role: 'operator', body: backtestBodySchema, status: 202 },

@@ -1,7 +1,8 @@
+import { type MarketConditions, marketConditions } from '../domain/market-conditions';
 import { barSeries, macroSeriesFrom } from '../domain/market-data';
 import type { MarketData } from '../domain/signals';
 import { VIX } from '../domain/strategies/vix-correlation';
-import { MINUTE_MS } from '../domain/types';
+import { DAY_MS, MINUTE_MS } from '../domain/types';
 import type { Queryable } from './client';
 import { bestCoveredInterval, closedCandles, queryMacro } from './market-data';
 
@@ -36,4 +37,15 @@ export async function loadMarketDataBars(db: Queryable, assets: string[], from: 
   // Strategies count observations; a forward-filled holiday is not one.
   const macro = { [VIX]: macroSeriesFrom(vixRows.filter((r) => !r.isForwardFilled)) };
   return new Map(bars.map((b) => [b, { prices: prices.get(b)!, macro }]));
+}
+
+/**
+ * The market conditions of the assets at `asOf` (daily returns over the lookback, 24-hour traded value),
+ * from the stored candles as bars of `barMinutes`: what the risk checks weigh.
+ */
+export async function loadMarketConditions(db: Queryable, assets: string[], asOf: number, opts: { lookbackDays: number; barMinutes: number }): Promise<MarketConditions> {
+  const unique = [...new Set(assets)];
+  if (!unique.length) return {};
+  const data = await loadMarketData(db, unique, asOf - (opts.lookbackDays + 2) * DAY_MS, asOf, opts.barMinutes);
+  return marketConditions(data, unique, asOf, opts.lookbackDays);
 }

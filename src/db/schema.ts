@@ -92,6 +92,8 @@ export const backtestResults = pgTable('backtest_results', {
   metrics: jsonb('metrics').notNull(),
   buyAndHoldReturn: doublePrecision('buy_and_hold_return'),
   exposureTime: doublePrecision('exposure_time').notNull(),
+  /** How often each rule refused a signal, and each cap shrank a trade. */
+  ruleCounts: jsonb('rule_counts').$type<{ rejected: Record<string, number>; shrunk: Record<string, number> }>().notNull().default({ rejected: {}, shrunk: {} }),
   createdAt: createdAt(),
 }, (t) => [uniqueIndex('backtest_results_backtest_id_key').on(t.backtestId)]);
 

@@ -108,6 +108,14 @@ export async function storedAssessment(db: Db, signalId: string, portfolioId: st
   return row;
 }
 
+/** The portfolio's stored assessments, newest first, optionally of one asset or outcome. */
+export async function recentAssessments(db: Db, portfolioId: string, opts: { limit: number; asset?: string; approved?: boolean }) {
+  const where = [eq(riskAssessments.portfolioId, portfolioId)];
+  if (opts.asset !== undefined) where.push(eq(riskAssessments.asset, opts.asset));
+  if (opts.approved !== undefined) where.push(eq(riskAssessments.approved, opts.approved));
+  return db.select().from(riskAssessments).where(and(...where)).orderBy(desc(riskAssessments.id)).limit(opts.limit);
+}
+
 /** Records a decision once per signal; a repeated call keeps the first. */
 export async function insertAssessment(db: Db, row: typeof riskAssessments.$inferInsert): Promise<void> {
   await db.insert(riskAssessments).values(row).onConflictDoNothing();

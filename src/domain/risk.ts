@@ -380,3 +380,70 @@ export function assessRisk(signal: RiskSignal, state: PortfolioState, config: Ri
     processingTimeMs: clock() - started,
   };
 }
+
+/** One open position against the per-position limits and market checks. */
+export interface PositionRisk {
+  asset: string;
+  side: SignalType;
+  exposure: number;
+  /** What its stop would lose from the mark (exposure × the per-trade stop when no stop is known). */
+  openRisk: number;
+  sector: string;
+  singleAssetExposure: LimitUse;
+  volatility: LimitUse;
+  liquidity: LimitUse;
+}
+
+/** The book as it stands against every limit: what room is left before the next trade. */
+export interface PortfolioRiskReport {
+  equity: number;
+  /** Open exposure as a fraction of equity. */
+  heat: number;
+  limits: { drawdown: LimitUse; dailyLoss: LimitUse; portfolioRisk: LimitUse };
+  positions: PositionRisk[];
+  sectors: Array<{ sector: string; assets: string[]; exposure: LimitUse }>;
+  /** Each pair of open positions' correlation of daily returns over the lookback (null when not known). */
+  correlations: Array<{ assets: [string, string]; correlation: number | null }>;
+}
+
+export function portfolioRiskReport(state: PortfolioState, config: RiskConfig, market: MarketConditions = {}): PortfolioRiskReport {
+  const equity = state.totalEquity;
+  const use = (value: number | null, limit: number, unit: LimitUse['unit'] = 'fraction'): LimitUse =>
+    ({ value, limit, utilization: value === null ? null : value / limit, unit });
+  const dailyLoss = Math.abs(Math.min(0, state.dailyPnl));
+  const risk = (p: PortfolioPosition) => p.openRisk ?? p.exposure * config.perTradeStopLoss;
+  const positions = state.positions.map((p): PositionRisk => {
+    const c = market[p.asset];
+    const volatility = c ? dailyVolatility(c.dailyReturns) : null;
+    const liquidity = c?.tradedValue24h ?? null;
+    return {
+      asset: p.asset, side: p.side ?? 'LONG', exposure: p.exposure, openRisk: risk(p), sector: sectorOf(p.asset, config),
+      singleAssetExposure: use(p.exposure / equity, config.maxSingleAssetExposure),
+      volatility: use(volatility === null ? null : round12(volatility), config.volatilityThreshold),
+      liquidity: { value: liquidity, limit: config.lowLiquidityThreshold, utilization: liquidity === null ? null : config.lowLiquidityThreshold / liquidity, unit: 'usd' },
+    };
+  });
+  const bySector = new Map<string, PositionRisk[]>();
+  for (const p of positions) bySector.set(p.sector, [...(bySector.get(p.sector) ?? []), p]);
+  const correlations: PortfolioRiskReport['correlations'] = [];
+  for (let i = 0; i < positions.length; i++) {
+    for (let j = i + 1; j < positions.length; j++) {
+      const [a, b] = [market[positions[i].asset], market[positions[j].asset]];
+      correlations.push({ assets: [positions[i].asset, positions[j].asset], correlation: a && b ? returnCorrelation(a.dailyReturns, b.dailyReturns) : null });
+    }
+  }
+  return {
+    equity,
+    heat: positions.reduce((s, p) => s + p.exposure, 0) / equity,
+    limits: {
+      drawdown: use(state.currentDrawdown, config.maxDrawdown),
+      dailyLoss: use(dailyLoss, equity * config.dailyLossLimit, 'usd'),
+      portfolioRisk: use(positions.reduce((s, p) => s + p.openRisk, 0) / equity, config.maxPortfolioRisk),
+    },
+    positions,
+    sectors: [...bySector].map(([sector, held]) => ({
+      sector, assets: held.map((p) => p.asset), exposure: use(held.reduce((s, p) => s + p.exposure, 0) / equity, config.maxSectorExposure),
+    })),
+    correlations,
+  };
+}

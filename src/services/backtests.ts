@@ -165,6 +165,7 @@ export async function backtestResult(db: Database, id: string) {
     strategy: row.strategyName, assets: row.assets, parameters: row.parameters, conventions: row.conventions,
     from: row.startDate, to: row.endDate, initialCapital: row.initialCapital, finalValue: row.finalValue,
     metrics: row.metrics, buyAndHoldReturn: row.buyAndHoldReturn, exposureTime: row.exposureTime,
+    rejectionsByRule: row.ruleCounts.rejected, shrunkByRule: row.ruleCounts.shrunk,
     // Stored as they close; shown in the order they opened.
     trades: trades.map(({ id: _id, backtestId: _b, ...t }) => t),
     equity: equity.map((e) => ({ time: e.time, equity: e.equity })),

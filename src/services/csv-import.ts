@@ -27,7 +27,11 @@ const BATCH = 2000;
  */
 export async function importCsv(
   db: Database,
-  opts: { asset: string; file: string; intervalMinutes?: number; onProgress?: (done: number, total: number) => void },
+  opts: {
+    asset: string; file: string; intervalMinutes?: number; onProgress?: (done: number, total: number) => void;
+    /** The file's volume unit: `coin` (base units, as stored; Binance's "Volume BTC") or `usd` (yfinance), converted at each close. */
+    volumeIn?: 'coin' | 'usd';
+  },
 ): Promise<CsvImportResult> {
   const parser = createReadStream(opts.file).pipe(parse({ relax_column_count: true, skip_empty_lines: true, trim: true }));
   let cols: CsvColumns | undefined;
@@ -46,7 +50,8 @@ export async function importCsv(
     }
     rowsRead += 1;
     try {
-      const candle = candleFromRecord(record, cols, line);
+      const read = candleFromRecord(record, cols, line);
+      const candle = opts.volumeIn === 'usd' ? { ...read, volume: read.volume / read.close } : read;
       if (byTime.has(candle.timestamp)) duplicates += 1;
       else byTime.set(candle.timestamp, candle);
     } catch (err) {

@@ -1,6 +1,9 @@
 import type { Database } from '../db/client';
-import { fillsWithOrders, findPortfolio, latestCloses, openPositions, snapshots } from '../db/trading';
+import { loadMarketConditions } from '../db/market-series';
+import { fillsWithOrders, findPortfolio, latestCloses, openPositions, readTradingState, recentAssessments, snapshots } from '../db/trading';
 import { equityColumns, type EquityPoint, performanceMetrics } from '../domain/metrics';
+import { portfolioRiskReport, type RiskConfig } from '../domain/risk';
+import { newTradingState, openAssets, riskView } from '../domain/trading/core';
 import { DAY_MS } from '../domain/types';
 
 /** Annualised figures from a curve shorter than this say nothing yet: they are null until it is this long. */
@@ -96,4 +99,29 @@ export async function performance(db: Database, id: string, initialCapital: numb
     },
     metrics: annualised ? metrics : { ...metrics, annualizedReturn: null, volatility: null, sharpe: null, sortino: null, calmar: null },
   };
+}
+
+/**
+ * The live book against every limit now: drawdown, daily loss, portfolio risk (open stops), each
+ * position's exposure, volatility and liquidity, each sector, and the open positions' correlations.
+ */
+export async function portfolioRisk(db: Database, id: string, opts: { risk: RiskConfig; initialCapital: number; barMinutes: number; now?: number }) {
+  const now = opts.now ?? Date.now();
+  const { state, marks } = (await findPortfolio(db, id))
+    ? await readTradingState(db, id, now)
+    : { state: newTradingState(opts.initialCapital), marks: {} };
+  const market = await loadMarketConditions(db, openAssets(state), now, { lookbackDays: opts.risk.correlationLookbackDays, barMinutes: opts.barMinutes });
+  const report = portfolioRiskReport(riskView(state, marks, now), opts.risk, market);
+  return {
+    asOf: new Date(now).toISOString(),
+    ...report,
+    ...(report.positions.length === 0 ? { note: 'no open positions: every limit has its full room; post a signal (POST /api/v1/signals) or let the strategies trade' } : {}),
+  };
+}
+
+/** Stored risk assessments of the paper portfolio, newest first: each decision with why. */
+export async function assessments(db: Database, id: string, opts: { limit: number; asset?: string; approved?: boolean }) {
+  return (await recentAssessments(db, id, opts)).map((r) => ({
+    signalId: r.signalId, asset: r.asset, approved: r.approved, riskLevel: r.riskLevel, createdAt: r.createdAt.toISOString(), assessment: r.assessment,
+  }));
 }

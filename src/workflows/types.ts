@@ -225,6 +225,8 @@ export interface BacktestSummary {
   exposureTime: number;
   /** Signals refused, by the rule that refused them. */
   rejectionsByRule: Record<string, number>;
+  /** Trades a rule shrank (the maximum position size capping the blended size), by rule. */
+  shrunkByRule: Record<string, number>;
 }
 
 export interface SweepRequest {

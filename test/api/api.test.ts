@@ -222,7 +222,36 @@ describe('POST /api/v1/assess-risk', () => {
     expect(res.body).toMatchObject({ is_approved: false, rejection_reason: expect.stringMatching(/^Trade would exceed daily loss limit/) });
   });
 
+  it('weighs market conditions and a track record sent with the request, and shows every limit', async () => {
+    // Ten daily returns, ±1% alternating; the same for the held coin (correlation 1) and another pattern for an orthogonal one.
+    const returns = Array.from({ length: 10 }, (_, i) => (i % 2 ? 0.01 : -0.01));
+    const market = {
+      FTM: { daily_returns: returns, traded_value_24h: 2e6 }, BTC: { daily_returns: returns.map((r) => 3 * r), traded_value_24h: 1e9 },
+    };
+    const portfolio_state = { ...body.portfolio_state, positions: [{ asset: 'BTC', exposure: 5000 }] };
+    const refused = await call('POST', '/api/v1/assess-risk', keys.read, { ...body, market, portfolio_state, timestamp: '2026-01-02T03:04:05Z' });
+    expect(refused.status).toBe(200);
+    expect(refused.body).toMatchObject({
+      is_approved: false, rejected_by: 'correlation', correlation_risk: 1, timestamp: '2026-01-02T03:04:05.000Z', position_size_method: 'blended',
+      portfolio_impact: { equity: 100_000, open_positions: 1, exposure_before: 5000, sector: '(FTM)' },
+    });
+    expect(refused.body.market_volatility).toBeCloseTo(0.01 * Math.sqrt(10 / 9), 12);
+    expect(refused.body.risk_limits_enforcement.correlation).toEqual({ value: 1, limit: 0.8, unit: 'fraction', utilization_pct: 125 });
+    expect(refused.body.risk_limits_enforcement.liquidity).toEqual({ value: 2e6, limit: 1e6, unit: 'usd', utilization_pct: 50 });
+    // Held short, the same coin hedges: approved, sized by the blend with the record's Kelly.
+    const hedged = await call('POST', '/api/v1/assess-risk', keys.read, {
+      ...body, market, portfolio_state: { ...body.portfolio_state, positions: [{ asset: 'BTC', exposure: 5000, side: 'SHORT' }] },
+      track_record: { total: 30, hits: 18, gain: 0.9, loss: 0.36 },
+    });
+    expect(hedged.body).toMatchObject({ is_approved: true, correlation_risk: -1 });
+    expect(hedged.body.position_sizing.components.kelly).toBeCloseTo(18_000, 6);
+    expect(Object.keys(hedged.body.position_sizing.components)).toEqual(['fixed_percent', 'kelly', 'volatility', 'risk_parity']);
+  });
+
   it.each([
+    [{ market: { FTM: { daily_returns: 'up' } } }, 'body.market.FTM.daily_returns'],
+    [{ track_record: { total: 3, hits: 4, gain: 0, loss: 0 } }, 'body.track_record.hits'],
+    [{ timestamp: 'yesterday' }, 'body.timestamp'],
     [{ confidence: 1.2 }, 'body.confidence'],
     [{ price: 0 }, 'body.price'],
     [{ portfolio_state: { total_equity: -5 } }, 'body.portfolio_state.total_equity'],
@@ -275,6 +304,16 @@ describe('a portfolio before its first trade', () => {
     expect(report.status).toBe(200);
     expect(report.headers.get('content-type')).toMatch(/^text\/html/);
     expect(await report.text()).toContain('No trades yet.');
+    const risk = await call('GET', '/api/v1/portfolio/risk', keys.read);
+    expect(risk.status).toBe(200);
+    expect(risk.body).toMatchObject({ equity: 10_000, heat: 0, positions: [], sectors: [], correlations: [] });
+    expect(risk.body.limits.drawdown).toEqual({ value: 0, limit: 0.2, utilization: 0, unit: 'fraction' });
+    expect(risk.body.limits.dailyLoss).toEqual({ value: 0, limit: 500, utilization: 0, unit: 'usd' });
+    expect(risk.body.note).toMatch(/^no open positions/);
+    expect((await call('GET', '/api/v1/portfolio/assessments', keys.read)).body).toEqual({ assessments: [] });
+    const bad = await call('GET', '/api/v1/portfolio/assessments?approved=maybe&limit=5000', keys.read);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d: { field: string }) => d.field).sort()).toEqual(['query.approved', 'query.limit']);
   });
 });
 

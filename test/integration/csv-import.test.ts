@@ -16,15 +16,17 @@ describe('CSV import of the real files in shared/data/market', () => {
   it('loads yfinance daily BTC and re-importing writes nothing', async () => {
     const file = join(market, 'crypto_daily/yfinance/BTC-USD_1d.csv');
     const progress: number[] = [];
-    const first = await importCsv(handle.db, { asset: 'bitcoin', file, onProgress: (done) => progress.push(done) });
+    const first = await importCsv(handle.db, { asset: 'bitcoin', file, volumeIn: 'usd', onProgress: (done) => progress.push(done) });
     expect(first).toMatchObject({ intervalMinutes: 1440, rowsRead: 3810, rowsWritten: 3810, duplicates: 0, rejected: [] });
     expect(first.first).toBe('2014-09-17T00:00:00.000Z');
     expect(first.last).toBe('2025-02-20T00:00:00.000Z');
     expect(progress.at(-1)).toBe(3810);
-    const again = await importCsv(handle.db, { asset: 'bitcoin', file });
+    const again = await importCsv(handle.db, { asset: 'bitcoin', file, volumeIn: 'usd' });
     expect(again.rowsWritten).toBe(0);
     const [bar] = await queryCandles(handle.db, { asset: 'bitcoin', from: Date.UTC(2014, 8, 17), to: Date.UTC(2014, 8, 17), limit: 1 });
     expect(bar).toMatchObject({ open: 465.864013671875, close: 457.3340148925781, source: 'csv', intervalMinutes: 1440 });
+    // yfinance's volume is in USD ($21,056,800 that day); stored in coins at the close.
+    expect(bar.volume).toBeCloseTo(21_056_800 / 457.3340148925781, 9);
   });
 
   it('loads the awkward CryptoDataDownload hourly file to the same bars as its normalized copy', async () => {

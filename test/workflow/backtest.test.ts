@@ -24,7 +24,7 @@ const btcHourly = fileURLToPath(new URL('../../../shared/data/market/crypto_intr
 const HOUR_MS = 3_600_000;
 const ctx = workflowTestContext();
 const { handle } = ctx;
-beforeAll(() => importCsv(handle.db, { asset: 'bitcoin', file: btc }));
+beforeAll(() => importCsv(handle.db, { asset: 'bitcoin', file: btc, volumeIn: 'usd' }));
 
 const classic = {
   strategy: 'sma_crossover', params: { fast: 10, slow: 30 }, assets: ['bitcoin'], from: '2018-01-01', to: '2024-12-31',
@@ -221,7 +221,7 @@ describe('backtestWorkflow', () => {
   });
 
   it('backtests the live ensemble: every enabled strategy on its coins, aggregated and sized as paper trading does; sweeps its parameters', async () => {
-    await importCsv(handle.db, { asset: 'ethereum', file: `${MARKET}crypto_daily/yfinance/ETH-USD_1d.csv` });
+    await importCsv(handle.db, { asset: 'ethereum', file: `${MARKET}crypto_daily/yfinance/ETH-USD_1d.csv`, volumeIn: 'usd' });
     await importMacroCsv(handle.db, { indicator: 'VIXCLS', file: `${MARKET}macro/fred/VIXCLS.csv` });
     const api = await startTestApi(ctx.kit.client, handle, 'operator:operator-key-01');
     const call = async (path: string, body: unknown) => {
@@ -267,6 +267,11 @@ describe('backtestWorkflow', () => {
       });
       expect(stored.trades.map(({ seq: _, ...t }) => t)).toEqual(direct.trades);
       expect(new Set(direct.trades.map((t) => t.asset))).toEqual(new Set(live.assets));
+      // How often each rule refused a signal or shrank a trade: in the summary and the stored result.
+      expect(Object.keys(direct.rejectionsByRule).length).toBeGreaterThan(0);
+      expect(summary.rejectionsByRule).toEqual(direct.rejectionsByRule);
+      expect(stored.rejectionsByRule).toEqual(direct.rejectionsByRule);
+      expect(stored.shrunkByRule).toEqual(direct.shrunkByRule);
 
       // The sweep over an ensemble parameter: two children, each storing the parameter it ran with.
       expect(swept.ranked).toHaveLength(2);

@@ -32,7 +32,7 @@ describe('signals over 2018–2024 from the real daily BTC and VIX files', () =>
   it('imports both files and generates LONG and SHORT signals from several strategies', async () => {
     const btcFile = join(market, 'crypto_daily/yfinance/BTC-USD_1d.csv');
     const vixFile = join(market, 'macro/fred/VIXCLS.csv');
-    await importCsv(handle.db, { asset: 'bitcoin', file: btcFile });
+    await importCsv(handle.db, { asset: 'bitcoin', file: btcFile, volumeIn: 'usd' });
     const vix = await importMacroCsv(handle.db, { indicator: 'VIXCLS', file: vixFile });
     // 9,199 rows, 298 of them empty (holidays): those are forward-filled, the first row is a value.
     expect(vix).toMatchObject({ rowsRead: 9199, rowsWritten: 9199, forwardFilled: 298, first: '1990-01-02', last: '2025-04-04' });

@@ -29,7 +29,7 @@ function closes(asset: string): Map<number, number> {
 
 describe('a replay of 22 consecutive signals across BTC, ETH, ADA, SOL and DOT on real daily prices', () => {
   it('trades, stops and reports numbers that agree with the trade list', async () => {
-    for (const asset of ASSETS) await importCsv(handle.db, { asset, file: join(market, FILES[asset]) });
+    for (const asset of ASSETS) await importCsv(handle.db, { asset, file: join(market, FILES[asset]), volumeIn: 'usd' });
     const close = Object.fromEntries(ASSETS.map((a) => [a, closes(a)]));
 
     let now = START;

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { upsertCandles } from '../../src/db/market-data';
 import { alertHistory, fills, orders, portfolios, portfolioSnapshots, positions, riskAssessments } from '../../src/db/schema';
 import { AlertInbox } from '../../src/services/alert-inbox';
+import { assessments, portfolioRisk } from '../../src/services/portfolio';
 import { TASK_QUEUES } from '../../src/temporal/task-queues';
 import { protectPositionsWorkflow, riskAndExecuteWorkflow, snapshotPortfolioWorkflow } from '../../src/workflows/trading';
 import type { ExecutionSignal } from '../../src/workflows/types';
@@ -63,6 +64,34 @@ describe('riskAndExecuteWorkflow', () => {
     expect(snap.equity).toBeCloseTo(10_000 - 0.0036 * 50 - outcome.fill.fee, 9);
     expect(await handle.db.select().from(riskAssessments)).toHaveLength(1);
     expect((await handle.db.select().from(orders))[0].status).toBe('filled');
+  });
+
+  it('sizes by the blend with the signal\'s track record, and shows the book against every limit and the assessment behind it', async () => {
+    // 30 scored signals, 18 won 5% each, 12 lost 3% each: Kelly 0.6 − 0.4 × 3/5 = 0.36, half 0.18 → $1,800.
+    // No volatility known: fixed percent ($200) and Kelly, weights 0.3 and 0.3 → ½ each: (100 + 900) × 0.9 = $900.
+    const trackRecord = { total: 30, hits: 18, gain: 0.9, loss: 0.36 };
+    const outcome = await withWorkers([await tradingWorker(kit, tradingDeps(handle))], () => runSaga(signal({ trackRecord })));
+    if (outcome.status !== 'filled') throw new Error(`expected a fill, got ${outcome.status}`);
+    expect(outcome.fill.quantity).toBeCloseTo(900 / 50_000, 12);
+    const [stored] = await assessments(handle.db, 'test', { limit: 10 });
+    expect(stored).toMatchObject({ asset: 'bitcoin', approved: true, assessment: { positionSizeMethod: 'blended', recommendedPositionSize: expect.closeTo(900, 9) } });
+    expect(stored.assessment.positionSizing.components.kelly).toBeCloseTo(1800, 9);
+    expect(await assessments(handle.db, 'test', { limit: 10, approved: false })).toEqual([]);
+
+    // An hour later, marked at 50,000: the stop (50,050 × 0.98 = 49,049) would lose 0.018 × 951.
+    const now = Date.UTC(2026, 0, 1, 1);
+    const report = await portfolioRisk(handle.db, 'test', { risk: loadRiskConfig(), initialCapital: 10_000, barMinutes: 15, now });
+    const [p] = await handle.db.select().from(portfolios);
+    const equity = p.cash + 0.018 * 50_000;
+    expect(report.equity).toBeCloseTo(equity, 9);
+    expect(report.positions).toEqual([expect.objectContaining({ asset: 'bitcoin', side: 'LONG', sector: 'store_of_value' })]);
+    expect(report.positions[0].openRisk).toBeCloseTo(0.018 * 951, 9);
+    expect(report.limits.portfolioRisk.value).toBeCloseTo((0.018 * 951) / equity, 12);
+    expect(report.positions[0].singleAssetExposure.value).toBeCloseTo(900 / equity, 12);
+    // The one bar in the last 24 hours: 100 coins at 50,000. One day of closes: no volatility yet.
+    expect(report.positions[0].liquidity.value).toBe(5_000_000);
+    expect(report.positions[0].volatility.value).toBeNull();
+    expect(report.sectors).toEqual([expect.objectContaining({ sector: 'store_of_value', assets: ['bitcoin'] })]);
   });
 
   it('executes a signal at most once, however often it arrives', async () => {

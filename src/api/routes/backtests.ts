@@ -70,6 +70,7 @@ export function backtestsRouter(ctx: ApiContext): Router {
     const daily = ((r.conventions as { bar?: string }).bar ?? '1d') === '1d';
     const when = (ms: number) => new Date(ms).toISOString().slice(0, daily ? 10 : 16).replace('T', ' ');
     let peak = -Infinity;
+    const byRule = (counts: Record<string, number>) => Object.entries(counts).map(([rule, n]) => `${n} by ${rule}`).join(', ') || 'none';
     const body = [
       definitionList([
         ['Strategy', `${r.strategy} ${JSON.stringify(r.parameters)}`], ['Assets', r.assets.join(', ')], ['Period', `${r.from} … ${r.to}`],
@@ -77,7 +78,8 @@ export function backtestsRouter(ctx: ApiContext): Router {
         ['Buy and hold', pct(r.buyAndHoldReturn)], ['Annualised return', pct(m.annualizedReturn)], ['Volatility', pct(m.volatility)],
         ['Sharpe', num(m.sharpe)], ['Sortino', num(m.sortino)], ['Max drawdown', `${pct(m.maxDrawdownPct)} (${money(m.maxDrawdown)})`],
         ['Calmar', num(m.calmar)], ['Trades', String(m.tradeCount)], ['Win rate', pct(m.winRate)], ['Profit factor', num(m.profitFactor)],
-        ['Exposure time', pct(r.exposureTime)], ['Annualised with', `${m.periodsPerYear ?? '—'} periods a year (from the data's calendar unless set)`],
+        ['Exposure time', pct(r.exposureTime)], ['Signals refused', byRule(r.rejectionsByRule)], ['Trades shrunk by a cap', byRule(r.shrunkByRule)],
+        ['Annualised with', `${m.periodsPerYear ?? '—'} periods a year (from the data's calendar unless set)`],
       ]),
       lineChart('Equity', r.equity.map((e) => ({ t: e.time, v: e.equity })), { color: '#2c7be5', format: money }),
       lineChart('Drawdown', r.equity.map((e) => { peak = Math.max(peak, e.equity); return { t: e.time, v: e.equity / peak - 1 }; }), { color: '#e55353', format: pct }),

@@ -1,11 +1,17 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { equityCurve, markedPositions, performance, portfolioSummary, trades } from '../../services/portfolio';
+import { shortestStrategyBar } from '../../config/strategies';
+import { assessments, equityCurve, markedPositions, performance, portfolioRisk, portfolioSummary, trades } from '../../services/portfolio';
 import type { ApiContext } from '../context';
 import { parseInput } from '../errors';
 import { definitionList, lineChart, money, num, page, pct, table } from '../views/report';
 
 export const tradesQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(500) });
+export const assessmentsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  asset: z.string().min(1).max(100).optional(),
+  approved: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+});
 
 export function portfolioRouter(ctx: ApiContext): Router {
   const router = Router();
@@ -21,6 +27,13 @@ export function portfolioRouter(ctx: ApiContext): Router {
   router.get('/trades', async (req, res) => {
     const { limit } = parseInput(tradesQuery, req.query, 'query');
     res.json({ trades: await trades(ctx.db, id, limit, ctx.execution.symbols) });
+  });
+  router.get('/risk', async (_req, res) => {
+    res.json(await portfolioRisk(ctx.db, id, { risk: ctx.risk, initialCapital: capital, barMinutes: shortestStrategyBar(ctx.strategies) }));
+  });
+  router.get('/assessments', async (req, res) => {
+    const query = parseInput(assessmentsQuery, req.query, 'query');
+    res.json({ assessments: await assessments(ctx.db, id, query) });
   });
   router.get('/performance', async (_req, res) => {
     res.json(await performance(ctx.db, id, capital));

@@ -1,0 +1,1 @@
+ALTER TABLE "backtest_results" ADD COLUMN "rule_counts" jsonb DEFAULT '{"rejected":{},"shrunk":{}}'::jsonb NOT NULL;
