@@ -54,11 +54,12 @@ describe('market conditions from bars', () => {
     const asOf = Date.UTC(2022, 5, 15, 9);
     const market = marketConditions(data, Object.keys(assets), asOf, 30);
     // Independently: the closes of 2022-05-15 … 2022-06-14 (the day that ends at the last midnight) by date.
-    const closesOf = (asset: string) => {
+    const returns = Object.fromEntries(Object.keys(assets).map((asset) => {
       const byDate = new Map(candles[asset].map((c) => [new Date(c.timestamp).toISOString().slice(0, 10), c.close]));
-      return Array.from({ length: 31 }, (_, k) => byDate.get(new Date(Date.UTC(2022, 4, 15) + k * DAY_MS).toISOString().slice(0, 10))!);
-    };
-    const returnsOf = (asset: string) => closesOf(asset).slice(1).map((c, k) => c / closesOf(asset)[k] - 1);
+      const closes = Array.from({ length: 31 }, (_, k) => byDate.get(new Date(Date.UTC(2022, 4, 15) + k * DAY_MS).toISOString().slice(0, 10))!);
+      return [asset, closes.slice(1).map((c, k) => c / closes[k] - 1)];
+    }));
+    const returnsOf = (asset: string) => returns[asset];
     const pearson = (x: number[], y: number[]) => {
       const n = x.length;
       const sx = x.reduce((s, v) => s + v, 0);
