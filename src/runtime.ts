@@ -1,12 +1,14 @@
 import type { Server } from 'node:http';
 import { Client } from '@temporalio/client';
-import { bundleWorkflowCode, type NativeConnection, type Worker } from '@temporalio/worker';
+import { existsSync, readFileSync } from 'node:fs';
+import { bundleWorkflowCode, type NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from './api/app';
 import type { Role } from './services/api-keys';
 import type { CollectionConfig } from './config/collection';
 import type { Env } from './config/env';
 import type { DatabaseHandle } from './db/client';
+import { fromRoot } from './paths';
 import { sourcesFromEnv } from './providers';
 import { AlertStream } from './services/alert-stream';
 import { signalDepsFromConfig } from './services/signal-deps';
@@ -23,15 +25,22 @@ import { backfillProgressSignal } from './workflows/collection';
 
 export type WorkerRole = 'market-data' | 'pipeline' | 'trading' | 'backtest';
 
+/**
+ * One workflow bundle for every worker of the process: the one `npm run build` wrote beside the built
+ * CLI, or (from the sources) bundled now, quietly (webpack's report only on errors).
+ */
+async function processWorkflowBundle(): Promise<WorkflowBundle> {
+  const prebuilt = fromRoot('dist', 'workflow-bundle.js');
+  if (import.meta.url.endsWith('.js') && existsSync(prebuilt)) return { code: readFileSync(prebuilt, 'utf8') };
+  return bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m), log() {} } });
+}
+
 /** Builds the workers of the given roles; activities get the database, the configured sources and a client for progress signals. */
 export async function buildWorkers(opts: {
   env: Env; roles: WorkerRole[]; connection: NativeConnection; db: DatabaseHandle; client: Client;
 }): Promise<Worker[]> {
   const workers: Worker[] = [];
-  // One workflow bundle for every worker of the process, built quietly (webpack's report only on errors).
-  const workflowBundle = opts.roles.some((r) => r !== 'market-data')
-    ? await bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m), log() {} } })
-    : undefined;
+  const workflowBundle = opts.roles.some((r) => r !== 'market-data') ? await processWorkflowBundle() : undefined;
   if (opts.roles.includes('market-data')) {
     const sources = sourcesFromEnv(opts.env);
     workers.push(...await createMarketDataWorkers({

@@ -1,7 +1,7 @@
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Tier } from '../domain/types';
 import { parseConfig, readJsonFile } from './files';
+import { fromRoot } from '../paths';
 
 const tierSchema = z.object({
   description: z.string().optional(),
@@ -22,7 +22,7 @@ export interface CollectionConfig {
   catchupWindowMinutes: number;
 }
 
-export const defaultCollectionConfigPath = fileURLToPath(new URL('../../config/collection.json', import.meta.url));
+export const defaultCollectionConfigPath = fromRoot('config', 'collection.json');
 
 export function parseCollectionConfig(raw: unknown, origin: string): CollectionConfig {
   const { tiers, baseline, catchupWindowMinutes } = parseConfig(collectionSchema, raw, origin);

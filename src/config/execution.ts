@@ -1,7 +1,7 @@
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { FillModel } from '../domain/fills';
 import { parseConfig, readJsonFile } from './files';
+import { fromRoot } from '../paths';
 
 const executionSchema = z.object({
   portfolioId: z.string().regex(/^[\w-]+$/),
@@ -23,7 +23,7 @@ export interface ExecutionConfig {
   symbols: Record<string, string>;
 }
 
-export const defaultExecutionConfigPath = fileURLToPath(new URL('../../config/execution.json', import.meta.url));
+export const defaultExecutionConfigPath = fromRoot('config', 'execution.json');
 
 export function loadExecutionConfig(path = defaultExecutionConfigPath): ExecutionConfig {
   return parseConfig(executionSchema, readJsonFile(path), path);

@@ -1,7 +1,7 @@
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { RiskConfig } from '../domain/risk';
 import { parseConfig, readJsonFile } from './files';
+import { fromRoot } from '../paths';
 
 const fraction = z.number().positive().max(1);
 
@@ -35,7 +35,7 @@ export const riskConfigSchema = z.object({
   message: 'volatilityWarningThreshold must not be above volatilityThreshold', path: ['volatilityWarningThreshold'],
 });
 
-export const defaultRiskConfigPath = fileURLToPath(new URL('../../config/risk.json', import.meta.url));
+export const defaultRiskConfigPath = fromRoot('config', 'risk.json');
 
 export function loadRiskConfig(path = defaultRiskConfigPath): RiskConfig {
   return parseConfig(riskConfigSchema, readJsonFile(path), path);

@@ -1,9 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { AggregationSettings } from '../domain/aggregation';
 import { parseConfig, readJsonFile } from './files';
 import { type RiskConfig, riskSettingsOf } from '../domain/risk';
 import { loadRiskConfig } from './risk';
+import { fromRoot } from '../paths';
 
 const regimeWeights = z.record(z.string(), z.object({
   trending: z.number().nonnegative().optional(),
@@ -32,7 +32,7 @@ const signalsSchema = z.object({
 
 export type SignalsConfig = z.infer<typeof signalsSchema> & { aggregation: AggregationSettings & { trackRecordHorizonDays: number } };
 
-export const defaultSignalsConfigPath = fileURLToPath(new URL('../../config/signals.json', import.meta.url));
+export const defaultSignalsConfigPath = fromRoot('config', 'signals.json');
 
 /** The aggregate's size hint and protective levels come from the one risk configuration. */
 export function loadSignalsConfig(path = defaultSignalsConfigPath, risk: RiskConfig = loadRiskConfig()): SignalsConfig {

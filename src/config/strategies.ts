@@ -1,6 +1,5 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
 import { BAR_MINUTES } from '../domain/types';
@@ -8,8 +7,9 @@ import { createStrategy, parametersSchema, type Strategy, type StrategyConfig } 
 import { type RiskConfig, riskSettingsOf } from '../domain/risk';
 import { parseConfig, readJsonFile } from './files';
 import { loadRiskConfig } from './risk';
+import { fromRoot } from '../paths';
 
-export const defaultStrategiesDir = fileURLToPath(new URL('../../config/strategies', import.meta.url));
+export const defaultStrategiesDir = fromRoot('config', 'strategies');
 
 /**
  * Validates one strategy config; errors name the file and the field. A strategy keeps only its

@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm';
-import { fileURLToPath } from 'node:url';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import * as schema from './schema';
+import { fromRoot } from '../paths';
 
 export type Database = NodePgDatabase<typeof schema>;
 /** A transaction on the database; repository reads take either, so they can run under a lock. */
@@ -27,7 +27,7 @@ export async function ping(db: Database): Promise<void> {
   await db.execute(sql`select 1`);
 }
 
-export const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
+export const migrationsFolder = fromRoot('drizzle');
 
 /** Creates the database named in `url` when it does not exist (Postgres has no CREATE DATABASE IF NOT EXISTS). */
 export async function ensureDatabase(url: string): Promise<void> {

@@ -1,9 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { type NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createSignalActivities, type SignalDeps } from '../activities/signals';
+import { fromRoot } from '../paths';
 import { TASK_QUEUES } from '../temporal/task-queues';
 
-export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+export const workflowsPath = fromRoot('src', 'workflows', 'index.ts');
 
 /**
  * Runs the orchestration workflows (collection, backfill, signals) and the signal and alert

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -112,6 +112,30 @@ describe('mts dev (what npm start runs)', () => {
     // Quiet: no poll errors from the SDK or the dev server on the way out.
     expect(output()).not.toMatch(/network dial error|Failed to poll/);
     expect(existsSync(join(dir, 'stack.json'))).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  }, 180_000);
+
+  it('npm run build: node runs the built CLI and its prebuilt workflow bundle with no TypeScript sources beside it', async () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, encoding: 'utf8' });
+    expect(build.status, build.stderr).toBe(0);
+    // What the image holds: the build, the configs and migrations, the packages; no src/, no tsx.
+    const app = mkdtempSync(join(tmpdir(), 'mts-built-'));
+    for (const entry of ['dist', 'config', 'drizzle', 'package.json']) cpSync(join(root, entry), join(app, entry), { recursive: true });
+    symlinkSync(join(root, 'node_modules'), join(app, 'node_modules'));
+    const [api, temporal, ui] = [await freePort(), await freePort(), await freePort()];
+    const dir = mkdtempSync(join(tmpdir(), 'mts-built-data-'));
+    const { TEMPORAL_ADDRESS: _a, PORT: _p, TEMPORAL_PORT: _t, DATABASE_URL: _d, NODE_OPTIONS: _n, ...inherited } = process.env;
+    const { child, exited, output } = await startStack(process.execPath, [join(app, 'dist', 'cli.js'), 'dev'], {
+      ...inherited, DATABASE_URL: database.toString(), PORT: String(api), TEMPORAL_PORT: String(temporal), TEMPORAL_UI_PORT: String(ui), MTS_DATA_DIR: dir, LOG_LEVEL: 'warn',
+    });
+    expect((await fetch(`http://127.0.0.1:${api}/ready`)).status).toBe(200);
+    const key = readFileSync(join(dir, 'dev-api-key'), 'utf8').trim();
+    const strategies = await fetch(`http://127.0.0.1:${api}/api/v1/strategies`, { headers: { authorization: `Bearer ${key}` } });
+    expect(strategies.status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await exited, output()).toBe(0);
+    rmSync(app, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
   }, 180_000);
 
