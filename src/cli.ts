@@ -12,7 +12,7 @@ import { loadExecutionConfig } from './config/execution';
 import { ConfigError, type Env, loadEnv } from './config/env';
 import { connectDatabase, migrateDatabase } from './db/client';
 import { createLogger, redactSecrets } from './logger';
-import { buildWorkers, startApi, type WorkerRole } from './runtime';
+import { buildWorkers, startApi, WORKER_ROLES, type WorkerRole } from './runtime';
 import { startBackfill, startCollection } from './services/collections';
 import { AlertInbox } from './services/alert-inbox';
 import { backtestBodySchema, resolveBacktest, startBacktest } from './services/backtests';
@@ -31,6 +31,7 @@ import { connectClient, connectWorkerConnection, ensureSearchAttributes } from '
 import { readLiveStack, removeStack, withoutPassword, withStack, writeStack } from './config/stack';
 import { startDevServer } from './temporal/dev-server';
 import { installTemporalLogging } from './temporal/logging';
+import { freeLoopbackPort, serveWorkerHealth, workerHealthApp } from './workers/health';
 
 const say = (line: string) => console.log(`[mts] ${line}`);
 
@@ -116,19 +117,25 @@ program.command('schedules').description('Temporal Schedules of the collection t
   });
 
 program.command('worker').description('run workers on their task queues')
-  .option('--role <roles>', 'comma-separated: market-data, pipeline, trading, backtest', 'market-data,pipeline,trading,backtest')
+  .option('--role <roles>', 'comma-separated: market-data, pipeline, trading, backtest', WORKER_ROLES.join(','))
   .action(async (opts: { role: string }) => {
     const e = clientEnv();
     const roles = opts.role.split(',').map((r) => r.trim()) as WorkerRole[];
-    const bad = roles.find((r) => !['market-data', 'pipeline', 'trading', 'backtest'].includes(r));
-    if (bad) throw new UsageError(`--role: unknown role "${bad}" (market-data, pipeline, trading, backtest)`);
-    installTemporalLogging(e.LOG_LEVEL);
+    const bad = roles.find((r) => !(WORKER_ROLES as readonly string[]).includes(r));
+    if (bad) throw new UsageError(`--role: unknown role "${bad}" (${WORKER_ROLES.join(', ')})`);
+    const health = e.WORKER_HEALTH_PORT > 0;
+    const temporalMetrics = health ? `127.0.0.1:${await freeLoopbackPort()}` : undefined;
+    installTemporalLogging(e.LOG_LEVEL, { metricsBindAddress: temporalMetrics });
     const db = connectDatabase(e.DATABASE_URL);
     const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
     const connection = await connectWorkerConnection(temporalAddress(e));
     const workers = await buildWorkers({ env: e, roles, connection, db, client: t.client });
-    say(`workers running (${roles.join(', ')}) against ${temporalAddress(e)}; Ctrl-C to stop`);
+    const server = health
+      ? await serveWorkerHealth(workerHealthApp({ roles, workers, temporalMetricsUrl: `http://${temporalMetrics}/metrics` }), e.WORKER_HEALTH_PORT, e.HOST)
+      : undefined;
+    say(`workers running (${roles.join(', ')}) against ${temporalAddress(e)}${server ? `; /health and /metrics on ${e.HOST}:${e.WORKER_HEALTH_PORT}` : ''}; Ctrl-C to stop`);
     await Promise.all(workers.map((w) => w.run()));
+    server?.close();
     await Promise.all([connection.close(), t.close(), db.close()]);
   });
 

@@ -23,7 +23,9 @@ import { backtestProgressSignal } from './workflows/backtest';
 import { loadSignalsConfig } from './config/signals';
 import { backfillProgressSignal } from './workflows/collection';
 
-export type WorkerRole = 'market-data' | 'pipeline' | 'trading' | 'backtest';
+/** The worker roles, one per task queue: each has a compose service and a Kubernetes Deployment (deploy/). */
+export const WORKER_ROLES = ['market-data', 'pipeline', 'trading', 'backtest'] as const;
+export type WorkerRole = (typeof WORKER_ROLES)[number];
 
 /**
  * One workflow bundle for every worker of the process: the one `npm run build` wrote beside the built

@@ -5,6 +5,7 @@ import { DAY_MS, MINUTE_MS } from '../domain/types';
 import type { Database } from '../db/client';
 import { recordCollectionOutcome } from '../db/collection-runs';
 import { lastMacroValueBefore, storedBarTimes, upsertCandles, upsertMacro } from '../db/market-data';
+import { collectionRuns, providerCalls } from '../metrics';
 import { ProviderError } from '../providers/errors';
 import { toActivityFailure } from './failures';
 import type { CryptoDataSource, MacroDataSource } from '../providers/types';
@@ -52,10 +53,14 @@ export function createCollectionActivities(deps: CollectionDeps) {
     const at = new Date(now());
     try {
       const result = await work();
+      providerCalls.inc({ provider: source }, result.calls);
+      collectionRuns.inc({ tier: target.tier, outcome: 'ok' });
       await recordCollectionOutcome(db, { tier: target.tier, asset: target.asset, source, calls: result.calls, at, rowsWritten: result.rowsWritten });
       return result;
     } catch (err) {
       const calls = err instanceof ProviderError ? 1 : 0;
+      providerCalls.inc({ provider: source }, calls);
+      collectionRuns.inc({ tier: target.tier, outcome: 'failed' });
       await recordCollectionOutcome(db, { tier: target.tier, asset: target.asset, source, calls, at, error: (err as Error).message });
       throw toActivityFailure(err);
     }

@@ -13,6 +13,7 @@ import { getAlert, insertAlert, insertSignals, lastAlertTime, markDelivered, pas
 import type { AlertType } from '../domain/alerts';
 import type { DeliverAlertInput, EvaluateSignalsInput, EvaluateSignalsResult } from '../workflows/types';
 import { type AlertChannel, sendAlert } from './alert-channels';
+import { alertsDelivered, signalsGenerated } from '../metrics';
 import { toActivityFailure } from './failures';
 
 export interface SignalDeps {
@@ -89,7 +90,9 @@ export function createSignalActivities(deps: SignalDeps) {
             result.strategyFailures.push({ strategy: strategy.name, asOf: at, error: (err as Error).message });
           }
         }
-        result.signals += (await insertSignals(db, produced)).length;
+        const stored = await insertSignals(db, produced);
+        for (const row of stored) signalsGenerated.inc({ strategy: row.strategyName, asset: row.asset });
+        result.signals += stored.length;
 
         let scored: TrackRecords | undefined;
         const records = () => (scored ??= trackRecord(past, trackData, at, horizonMs, config.historyDays * DAY_MS));
@@ -105,6 +108,7 @@ export function createSignalActivities(deps: SignalDeps) {
           if (agg.confidence >= config.alerts.minConfidence) alerts.push(signalAlert(agg));
         }
         const newAggregates = await insertSignals(db, aggregated);
+        for (const row of newAggregates) signalsGenerated.inc({ strategy: row.strategyName, asset: row.asset });
         result.aggregated += newAggregates.length;
         // Only a newly stored aggregate trades: a re-run of the same decision time starts no second saga.
         for (const agg of aggregated) {
@@ -136,14 +140,19 @@ export function createSignalActivities(deps: SignalDeps) {
     async deliverAlert(input: DeliverAlertInput): Promise<{ delivered: boolean; filePath?: string }> {
       const row = await getAlert(db, input.alertId);
       if (!row) throw ApplicationFailure.nonRetryable(`alert ${input.alertId} does not exist`, 'AlertNotFound');
-      if (row.distributedChannels.includes(input.channel)) return { delivered: false };
+      if (row.distributedChannels.includes(input.channel)) {
+        alertsDelivered.inc({ channel: input.channel, outcome: 'skipped' });
+        return { delivered: false };
+      }
       try {
         const filePath = await sendAlert(input.channel, {
           id: row.id, type: row.alertType as AlertType, asset: row.asset, timestamp: row.timestamp, body: row.alertData as Record<string, unknown>,
         }, { directory: deps.alertsDirectory, webhook: deps.webhook, discord: deps.discord, pool: deps.pool });
         await markDelivered(db, row.id, input.channel, filePath);
+        alertsDelivered.inc({ channel: input.channel, outcome: 'delivered' });
         return { delivered: true, filePath };
       } catch (err) {
+        alertsDelivered.inc({ channel: input.channel, outcome: 'failed' });
         throw toActivityFailure(err);
       }
     },

@@ -17,6 +17,7 @@ import {
   loadBook, persistBooking, readTradingState, reservedOrders, reserveOrderRow, saveMark, saveProtection, storedAssessment,
   withLockedPortfolio,
 } from '../db/trading';
+import { portfolioValue } from '../metrics';
 import type { ExecutionSignal, ExecutedFill, ProtectiveExit } from '../workflows/types';
 
 export interface TradingDeps {
@@ -48,6 +49,7 @@ export function createTradingActivities(deps: TradingDeps) {
     const marks = await latestCloses(tx, openAssets(state), t);
     const equity = bookEquity(state.book, marks);
     markToMarket(state, equity, t);
+    portfolioValue.set({ portfolio: portfolioId }, equity);
     await saveMark(tx, { portfolioId, state, at: t, positionsValue: marketValue(state.book, marks), equity, reason });
   }
 

@@ -5,6 +5,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import client from 'prom-client';
+import { processMetrics } from '../metrics';
 import { insertAudit } from '../db/api-keys';
 import { KeyVerifier, type Role } from '../services/api-keys';
 import { allow, bearerToken, identify, requireKey } from './auth';
@@ -81,10 +82,14 @@ function callerKey(req: express.Request): string {
 
 export function createApp(ctx: ApiContext, opts: AppOptions): express.Express {
   const limits = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
+  // This app's HTTP metrics; /metrics serves them with the process's (src/metrics.ts).
   const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry });
   const requests = new client.Counter({
     name: 'mts_http_requests_total', help: 'HTTP requests by method, route and status', labelNames: ['method', 'route', 'status'], registers: [registry],
+  });
+  const duration = new client.Histogram({
+    name: 'api_request_duration_seconds', help: 'API request duration by method, route and status', labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry],
   });
   const verifier = new KeyVerifier(opts.apiKeys, ctx.db);
 
@@ -93,7 +98,13 @@ export function createApp(ctx: ApiContext, opts: AppOptions): express.Express {
   app.use(helmet());
   app.use(pinoHttp({ logger: opts.logger, autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' } }));
   app.use((req, res, next) => {
-    res.on('finish', () => requests.inc({ method: req.method, route: req.route?.path ?? 'unmatched', status: res.statusCode }));
+    const stop = duration.startTimer();
+    res.on('finish', () => {
+      // The route as declared (with its router's mount point), so ids in paths do not explode the label set.
+      const labels = { method: req.method, route: req.route ? `${req.baseUrl}${req.route.path}` : 'unmatched', status: res.statusCode };
+      requests.inc(labels);
+      stop(labels);
+    });
     next();
   });
   app.use(express.json({ limit: '1mb', verify: (req, _res, buf) => { (req as express.Request).bodyDigest = sha256(buf); } }));
@@ -107,7 +118,7 @@ export function createApp(ctx: ApiContext, opts: AppOptions): express.Express {
     if (opts.metricsKey && bearerToken(req.get('authorization')) !== opts.metricsKey) {
       throw new HttpError(401, 'unauthorized', 'GET /metrics needs the metrics key (METRICS_KEY) as a bearer token');
     }
-    res.type(registry.contentType).send(await registry.metrics());
+    res.type(registry.contentType).send(`${await registry.metrics()}\n${await processMetrics.metrics()}`);
   });
 
   const api = express.Router();

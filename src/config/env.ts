@@ -10,6 +10,8 @@ const envSchema = z.object({
   TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** `mts worker` serves /health and /metrics here (on HOST); 0 turns it off. */
+  WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** The API listens on this address only: loopback unless a deployment says otherwise (compose sets 0.0.0.0). */
   HOST: z.string().min(1).default('127.0.0.1'),
   /** When set, GET /metrics needs it as a bearer token. */

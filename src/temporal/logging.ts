@@ -13,9 +13,13 @@ const EXPECTED = /^No (workflows|Nexus services|activities) registered/;
  * The Temporal SDK's own log (worker start-up, activity failures with their messages) through the
  * same secret masking as the app's logger: a provider error can quote a URL with its key.
  */
-export function installTemporalLogging(appLevel: string): void {
+export function installTemporalLogging(appLevel: string, opts: { metricsBindAddress?: string } = {}): void {
   const level: LogLevel = TEMPORAL_LEVELS[appLevel] ?? 'INFO';
   Runtime.install({
+    // The runtime's worker metrics, served by its own exporter (a worker process re-serves them on its health port).
+    ...(opts.metricsBindAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: opts.metricsBindAddress, countersTotalSuffix: true, useSecondsForDurations: true } } } }
+      : {}),
     logger: new DefaultLogger(level, ({ level: entryLevel, message, meta }) => {
       if (EXPECTED.test(message)) return;
       const line = meta && Object.keys(meta).length ? `${message} ${JSON.stringify(meta)}` : message;

@@ -1,6 +1,8 @@
-import { type NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { type InjectedSinks, type NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createTradingActivities, type TradingDeps } from '../activities/trading';
+import { sagaOutcomes } from '../metrics';
 import { TASK_QUEUES } from '../temporal/task-queues';
+import type { MetricSinks } from '../workflows/types';
 import { workflowsPath } from './pipeline';
 
 /** The per-signal sagas and their risk and execution activities, on `mts-trading`. */
@@ -10,6 +12,7 @@ export function createTradingWorker(opts: { connection: NativeConnection; namesp
     namespace: opts.namespace,
     taskQueue: TASK_QUEUES.trading,
     activities: createTradingActivities(opts.deps),
+    sinks: { metrics: { sagaOutcome: { fn: (_info, status) => sagaOutcomes.inc({ status }), callDuringReplay: false } } } satisfies InjectedSinks<MetricSinks>,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
   });
 }

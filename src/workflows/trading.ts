@@ -1,8 +1,10 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities, proxySinks } from '@temporalio/workflow';
 import type { TradingActivities } from '../activities/trading';
 import { innermostMessage } from '../temporal/failures';
 import { TASK_QUEUES } from '../temporal/task-queues';
-import type { ExecutionSignal, ProtectiveExit, SagaOutcome } from './types';
+import type { ExecutionSignal, MetricSinks, ProtectiveExit, SagaOutcome } from './types';
+
+const { metrics } = proxySinks<MetricSinks>();
 
 const trading = proxyActivities<TradingActivities>({
   taskQueue: TASK_QUEUES.trading,
@@ -26,6 +28,13 @@ const protection = proxyActivities<TradingActivities>({
  * with an alert, never `compensated`.
  */
 export async function riskAndExecuteWorkflow(signal: ExecutionSignal): Promise<SagaOutcome> {
+  const outcome = await riskAndExecute(signal);
+  // Counted by the worker (saga_outcomes_total), not again when the history is replayed.
+  metrics.sagaOutcome(outcome.status);
+  return outcome;
+}
+
+async function riskAndExecute(signal: ExecutionSignal): Promise<SagaOutcome> {
   const assessment = await trading.assessSignalRisk(signal);
   if (!assessment.isApproved) {
     return { status: 'rejected', signalId: signal.signalId, reason: assessment.rejectionReason ?? 'not approved' };

@@ -1,3 +1,4 @@
+import type { Sinks } from '@temporalio/workflow';
 import type { BarSize, TierKind } from '../domain/types';
 
 /** One asset to collect, with what the collector needs to know about it (resolved from config/collection.json). */
@@ -277,4 +278,9 @@ export interface WalkForwardResult {
   folds: WalkForwardFold[];
   /** Out-of-sample folds chained: each starts with the equity the previous one ended with. */
   stitched: { initialCapital: number; finalEquity: number; totalReturn: number };
+}
+
+/** Metrics workflows report through the worker (Temporal sinks): counted once, not on replay. */
+export interface MetricSinks extends Sinks {
+  metrics: { sagaOutcome(status: SagaOutcome['status']): void };
 }

@@ -1,0 +1,20 @@
+import client from 'prom-client';
+
+/**
+ * The process's own metrics, the seed's names: one registry per process (the API and the workers of
+ * `mts dev` share it; a worker process serves it on its health port). HTTP metrics live with each
+ * app (see src/api/app.ts).
+ */
+export const processMetrics = new client.Registry();
+client.collectDefaultMetrics({ register: processMetrics });
+
+const counter = (name: string, help: string, labelNames: string[]) => new client.Counter({ name, help, labelNames, registers: [processMetrics] });
+
+export const signalsGenerated = counter('signals_generated_total', 'Strategy and aggregated signals stored, by strategy and asset', ['strategy', 'asset']);
+export const collectionRuns = counter('collection_runs_total', 'Collection attempts of one tier and asset, by outcome (ok, failed)', ['tier', 'outcome']);
+export const providerCalls = counter('provider_calls_total', 'Calls made to a market data provider', ['provider']);
+export const alertsDelivered = counter('alerts_delivered_total', 'Alert deliveries by channel and outcome (delivered, skipped, failed)', ['channel', 'outcome']);
+export const sagaOutcomes = counter('saga_outcomes_total', 'Risk-and-execute sagas by final status', ['status']);
+export const portfolioValue = new client.Gauge({
+  name: 'portfolio_value_usd', help: 'Paper portfolio equity at its latest mark', labelNames: ['portfolio'], registers: [processMetrics],
+});
