@@ -43,6 +43,15 @@ const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema> & { MACRO_DATA_SOURCE: 'simulated' | 'fred' };
 
+/** Every variable MTS reads: the deployment files (docker-compose.yml, deploy/k8s) set each one, except the dev-only ones. */
+export const ENV_VARIABLES = Object.keys(envSchema.shape) as Array<keyof typeof envSchema.shape>;
+/** Only `mts dev` and setup read these (its own Temporal dev server, its binary); a deployment has a Temporal service instead. */
+export const DEV_ONLY_ENV: ReadonlyArray<(typeof ENV_VARIABLES)[number]> = ['TEMPORAL_CLI_PATH', 'TEMPORAL_PORT', 'TEMPORAL_UI_PORT'];
+/** Keys, secrets, tokens and URLs that carry them: a Kubernetes Secret, not the ConfigMap. */
+export const SECRET_ENV: ReadonlyArray<(typeof ENV_VARIABLES)[number]> = [
+  'DATABASE_URL', 'MTS_API_KEYS', 'METRICS_KEY', 'COINGECKO_API_KEY', 'FRED_API_KEY', 'ALERT_WEBHOOK_SECRET', 'DISCORD_WEBHOOK_URL',
+];
+
 export class ConfigError extends Error {}
 
 /** Parses the environment; a bad value throws a ConfigError that names the variable. */
