@@ -53,6 +53,7 @@ export async function buildWorkers(opts: {
         crypto: sources.crypto,
         macro: sources.macro,
         reportBackfillProgress: (workflowId, progress) => opts.client.workflow.getHandle(workflowId).signal(backfillProgressSignal, progress),
+        callLimits: sources.callLimits,
       },
       cryptoCallsPerSecond: sources.cryptoCallsPerSecond,
       macroCallsPerSecond: sources.macroCallsPerSecond,

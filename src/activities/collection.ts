@@ -4,6 +4,7 @@ import { fillMacroGaps } from '../domain/macro';
 import { DAY_MS, MINUTE_MS } from '../domain/types';
 import type { Database } from '../db/client';
 import { recordCollectionOutcome } from '../db/collection-runs';
+import { type CallLimit, finishProviderCall, takeProviderCall } from '../db/provider-calls';
 import { lastMacroValueBefore, storedBarTimes, upsertCandles, upsertMacro } from '../db/market-data';
 import { collectionRuns, providerCalls } from '../metrics';
 import { ProviderError } from '../providers/errors';
@@ -18,6 +19,8 @@ export interface CollectionDeps {
   clock?: () => number;
   /** Tells the backfill workflow how far an asset has got (a signal), so its progress query can answer. */
   reportBackfillProgress?: (workflowId: string, progress: AssetBackfillProgress) => Promise<void>;
+  /** Provider (source name) → its cap on calls: held per call, across every worker (src/db/provider-calls.ts). */
+  callLimits?: Record<string, CallLimit>;
 }
 
 /** How far back each live collection looks: the complete bars of the last day, so missed runs heal themselves. */
@@ -31,16 +34,37 @@ export function createCollectionActivities(deps: CollectionDeps) {
   const { db, crypto, macro } = deps;
   const now = deps.clock ?? Date.now;
 
-  async function fetchAndStoreCandles(target: CollectionTarget, from: number, to: number) {
+  /**
+   * Waits for room under the provider's cap before a call. While it waits the activity heartbeats
+   * (`keepAlive`: a backfill re-sends its checkpoint) and a cancellation ends the wait.
+   */
+  async function providerCall<T>(provider: string, keepAlive: () => void | Promise<void>, call: () => Promise<T>): Promise<T> {
+    const limit = deps.callLimits?.[provider];
+    if (!limit) return call();
+    let taken = await takeProviderCall(db, provider, limit);
+    while ('waitMs' in taken) {
+      await keepAlive();
+      await Context.current().sleep(Math.min(taken.waitMs, 5_000));
+      taken = await takeProviderCall(db, provider, limit);
+    }
+    try {
+      return await call();
+    } finally {
+      await finishProviderCall(db, taken.id);
+    }
+  }
+  const heartbeat = () => Context.current().heartbeat();
+
+  async function fetchAndStoreCandles(target: CollectionTarget, from: number, to: number, keepAlive: () => void | Promise<void> = heartbeat) {
     const intervalMs = target.intervalMinutes * MINUTE_MS;
-    const batch = await crypto.fetchCandles(target.asset, intervalMs, from, to);
+    const batch = await providerCall(crypto.name, keepAlive, () => crypto.fetchCandles(target.asset, intervalMs, from, to));
     validateCandles(batch.candles, `${crypto.name} ${target.asset}`);
     const rowsWritten = await upsertCandles(db, target.asset, target.intervalMinutes, crypto.name, batch.candles);
     return { rowsWritten, calls: batch.calls, bars: batch.candles.length };
   }
 
-  async function fetchAndStoreMacro(indicator: string, fromDate: string, toDate: string) {
-    const { observations, calls } = await macro.fetchObservations(indicator, fromDate, toDate);
+  async function fetchAndStoreMacro(indicator: string, fromDate: string, toDate: string, keepAlive: () => void | Promise<void> = heartbeat) {
+    const { observations, calls } = await providerCall(macro.name, keepAlive, () => macro.fetchObservations(indicator, fromDate, toDate));
     const previous = await lastMacroValueBefore(db, indicator, fromDate);
     const filled = fillMacroGaps(indicator, observations, previous);
     const rowsWritten = await upsertMacro(db, indicator, macro.name, filled);
@@ -120,8 +144,8 @@ export function createCollectionActivities(deps: CollectionDeps) {
       for (const chunk of chunks) {
         const result = await recorded(input, () =>
           input.kind === 'macro'
-            ? fetchAndStoreMacro(input.asset, isoDate(chunk.from), isoDate(chunk.to - 1))
-            : fetchAndStoreCandles(input, chunk.from, chunk.to));
+            ? fetchAndStoreMacro(input.asset, isoDate(chunk.from), isoDate(chunk.to - 1), report)
+            : fetchAndStoreCandles(input, chunk.from, chunk.to, report));
         progress.chunksDone += 1;
         progress.rowsWritten += result.rowsWritten;
         progress.resumeFrom = chunk.to;

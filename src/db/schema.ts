@@ -135,6 +135,14 @@ export const alertHistory = pgTable('alert_history', {
   index('alert_history_asset_timestamp_idx').on(t.asset, t.timestamp),
 ]);
 
+/** Each provider call in its provider's rate window: the cap every worker process shares (see src/db/provider-calls.ts). */
+export const providerCalls = pgTable('provider_calls', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  provider: text('provider').notNull(),
+  /** When the call was let through (epoch ms). */
+  at: bigint('at', { mode: 'number' }).notNull(),
+}, (t) => [index('provider_calls_provider_at_idx').on(t.provider, t.at)]);
+
 /** Health of collection per tier and asset, and the provider calls it used today. */
 export const collectionRuns = pgTable('collection_runs', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),

@@ -1,4 +1,5 @@
 import type { Env } from '../config/env';
+import type { CallLimit } from '../db/provider-calls';
 import { coingeckoSource } from './coingecko';
 import { fredSource } from './fred';
 import { simulatedSources } from './simulated';
@@ -10,6 +11,8 @@ export interface ConfiguredSources {
   /** Provider call limits for the task queues; undefined where the source makes no provider calls. */
   cryptoCallsPerSecond?: number;
   macroCallsPerSecond?: number;
+  /** The same caps per provider call (a backfill makes one per chunk), shared by every worker through Postgres. */
+  callLimits: Record<string, CallLimit>;
 }
 
 /** The sources chosen by MARKET_DATA_SOURCE and MACRO_DATA_SOURCE. */
@@ -24,5 +27,9 @@ export function sourcesFromEnv(env: Env): ConfiguredSources {
     macro: fred ? fredSource({ apiKey: env.FRED_API_KEY!, baseURL: env.FRED_BASE_URL }) : simulated.macro,
     cryptoCallsPerSecond: live ? env.COINGECKO_CALLS_PER_MINUTE / 60 : undefined,
     macroCallsPerSecond: fred ? env.FRED_CALLS_PER_HOUR / 3600 : undefined,
+    callLimits: {
+      ...(live ? { coingecko: { calls: env.COINGECKO_CALLS_PER_MINUTE, windowMs: 60_000 } } : {}),
+      ...(fred ? { fred: { calls: env.FRED_CALLS_PER_HOUR, windowMs: 3_600_000 } } : {}),
+    },
   };
 }

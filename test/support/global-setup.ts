@@ -20,13 +20,24 @@ export default async function setup(project: TestProject) {
   const databaseUrl = base.toString();
   await dropDatabase(databaseUrl);
   await migrateDatabase(databaseUrl);
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: cli }, ip: '127.0.0.1', searchAttributes: MTS_SEARCH_ATTRIBUTES },
-  });
+  const env = await startTemporal(cli);
   project.provide('temporalAddress', env.address);
   project.provide('databaseUrl', databaseUrl);
   return async () => {
     await env.teardown();
     await dropDatabase(databaseUrl);
   };
+}
+
+/** The SDK gives the dev server 5 s to answer; on a busy machine a first start can miss that, so it is tried three times. */
+async function startTemporal(cli: string): Promise<TestWorkflowEnvironment> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await TestWorkflowEnvironment.createLocal({
+        server: { executable: { type: 'existing-path', path: cli }, ip: '127.0.0.1', searchAttributes: MTS_SEARCH_ATTRIBUTES },
+      });
+    } catch (err) {
+      if (attempt === 3 || !/did not start within/.test((err as Error).message)) throw err;
+    }
+  }
 }
