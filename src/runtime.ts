@@ -5,7 +5,7 @@ import { bundleWorkflowCode, type NativeConnection, type Worker, type WorkflowBu
 import type { Logger } from 'pino';
 import { createApp } from './api/app';
 import type { Role } from './services/api-keys';
-import type { CollectionConfig } from './config/collection';
+import { type CollectionConfig, loadCollectionConfig } from './config/collection';
 import type { Env } from './config/env';
 import type { DatabaseHandle } from './db/client';
 import { fromRoot } from './paths';
@@ -62,6 +62,7 @@ export async function buildWorkers(opts: {
   if (opts.roles.includes('pipeline')) {
     workers.push(await createPipelineWorker({
       connection: opts.connection, namespace: opts.env.TEMPORAL_NAMESPACE, signals: signalDepsFromConfig(opts.env, opts.db), workflowBundle,
+      collection: loadCollectionConfig(),
     }));
   }
   if (opts.roles.includes('trading')) {

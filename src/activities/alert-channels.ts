@@ -66,6 +66,19 @@ export function discordMessage(alert: StoredAlert) {
   const b = alert.body as Record<string, unknown>;
   const direction = String(b.signal_type ?? '');
   const num = (v: unknown, digits = 4) => (typeof v === 'number' ? v.toPrecision(digits) : String(v));
+  if (alert.type === 'data_health') {
+    const unhealthy = b.status === 'unhealthy';
+    return {
+      username: 'MTS',
+      embeds: [{
+        title: `Data ${unhealthy ? 'unhealthy' : 'recovered'}: ${String(b.tier)} / ${alert.asset}`,
+        color: unhealthy ? 0xe67e22 : 0x2ecc71,
+        fields: unhealthy ? [{ name: 'Why', value: (b.reasons as string[]).join('\n'), inline: false }] : [],
+        timestamp: new Date(alert.timestamp).toISOString(),
+        footer: { text: `alert ${alert.id}` },
+      }],
+    };
+  }
   const fields = alert.type === 'signal'
     ? [
       { name: 'Confidence', value: num(b.confidence, 3), inline: true },

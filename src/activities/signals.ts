@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type pg from 'pg';
 import type { SignalsConfig } from '../config/signals';
 import { aggregateAssetSignals, detectRegime, type PastSignal, pooledRecord, type TrackRecords, trackRecord } from '../domain/aggregation';
-import { signalAlert, volatilityAlert, type Alert } from '../domain/alerts';
+import { type MarketAlert, signalAlert, volatilityAlert } from '../domain/alerts';
 import type { TradingSignal } from '../domain/signals';
 import type { Strategy } from '../domain/strategies/framework';
 import { BAR_MINUTES, DAY_MS, HOUR_MS, MINUTE_MS } from '../domain/types';
@@ -96,7 +96,7 @@ export function createSignalActivities(deps: SignalDeps) {
 
         let scored: TrackRecords | undefined;
         const records = () => (scored ??= trackRecord(past, trackData, at, horizonMs, config.historyDays * DAY_MS));
-        const alerts: Alert[] = produced.filter((x) => x.strategyName === 'volatility_spike').map(volatilityAlert);
+        const alerts: MarketAlert[] = produced.filter((x) => x.strategyName === 'volatility_spike').map(volatilityAlert);
         const aggregated = [];
         // The regime as of the last completed day: a day still under way (a partial daily bar) is not yet a close, as in backtests.
         const regimeAsOf = Math.floor(at / DAY_MS) * DAY_MS;

@@ -157,6 +157,11 @@ export const collectionRuns = pgTable('collection_runs', {
   callsDay: date('calls_day', { mode: 'string' }),
   callsToday: integer('calls_today').notNull().default(0),
   totalCalls: bigint('total_calls', { mode: 'number' }).notNull().default(0),
+  /** Attempts and failures on `callsDay` (UTC), for the daily error rate. */
+  attemptsToday: integer('attempts_today').notNull().default(0),
+  failuresToday: integer('failures_today').notNull().default(0),
+  /** Set when the health check found it unhealthy (and alerted), cleared when it recovered (and alerted). */
+  unhealthySince: timestamp('unhealthy_since', { withTimezone: true }),
 }, (t) => [uniqueIndex('collection_runs_tier_asset_key').on(t.tier, t.asset)]);
 
 export type CryptoOhlcvRow = typeof cryptoOhlcv.$inferSelect;

@@ -40,14 +40,29 @@ export interface UnprotectedPositionAlert {
   alert_type: 'unprotected_position';
 }
 
-export type AlertType = 'signal' | 'volatility_spike' | 'unprotected_position';
+/** A collected tier and asset turned unhealthy by the seed's rules, or recovered: one alert each way per incident. */
+export interface DataHealthAlert {
+  /** When the incident started (unhealthy) or ended (recovered). */
+  timestamp: number;
+  asset: string;
+  tier: string;
+  status: 'unhealthy' | 'recovered';
+  /** Why it is unhealthy; empty on recovery. */
+  reasons: string[];
+  alert_type: 'data_health';
+}
+
+export type AlertType = 'signal' | 'volatility_spike' | 'unprotected_position' | 'data_health';
 export type Alert =
   | { type: 'signal'; body: SignalAlert }
   | { type: 'volatility_spike'; body: VolatilityAlert }
-  | { type: 'unprotected_position'; body: UnprotectedPositionAlert };
+  | { type: 'unprotected_position'; body: UnprotectedPositionAlert }
+  | { type: 'data_health'; body: DataHealthAlert };
+/** The alerts a signal decision makes: the ones with a direction. */
+export type MarketAlert = Extract<Alert, { type: 'signal' | 'volatility_spike' }>;
 
 /** `timestamp` is the decision time (asOf), so the same decision always makes the same alert. */
-export function signalAlert(s: AggregatedSignal): Alert {
+export function signalAlert(s: AggregatedSignal): MarketAlert {
   return {
     type: 'signal',
     body: {
@@ -63,7 +78,7 @@ export function signalAlert(s: AggregatedSignal): Alert {
   };
 }
 
-export function volatilityAlert(s: TradingSignal): Alert {
+export function volatilityAlert(s: TradingSignal): MarketAlert {
   const a = s.analysis as { volatility: number; volatilityThreshold: number; volatilityPercentile: number };
   return {
     type: 'volatility_spike',

@@ -1,8 +1,9 @@
 import type { Client } from '@temporalio/client';
-import type { CollectionConfig } from '../config/collection';
+import { type CollectionConfig, findTier } from '../config/collection';
 import type { Database } from '../db/client';
-import { callsMadeOn, listCollectionRuns } from '../db/collection-runs';
+import { callsMadeOn, listCollectionRuns, newestDataTimes } from '../db/collection-runs';
 import { dailyBudget } from '../domain/budget';
+import { healthReasons } from '../domain/collection-health';
 import { MTS_ASSETS, MTS_TIER } from '../temporal/search-attributes';
 import { TASK_QUEUES } from '../temporal/task-queues';
 import { backfillWorkflow, collectTierWorkflow } from '../workflows/collection';
@@ -43,22 +44,44 @@ export async function startBackfill(
   return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
 }
 
+/** Each collected tier and asset with the seed's health rules applied: why it is unhealthy (none: healthy). */
+export async function collectionHealth(db: Database, config: CollectionConfig, now = Date.now()) {
+  const today = new Date(now).toISOString().slice(0, 10);
+  const [runs, newest] = await Promise.all([listCollectionRuns(db), newestDataTimes(db)]);
+  return runs.map((run) => {
+    const counted = run.callsDay === today;
+    const reasons = healthReasons({
+      kind: findTier(config, run.tier)?.kind ?? 'crypto', consecutiveFailures: run.consecutiveFailures,
+      attemptsToday: counted ? run.attemptsToday : 0, failuresToday: counted ? run.failuresToday : 0, newestDataAt: newest.get(run.asset) ?? null,
+    }, now, config.health);
+    return { run, counted, newestDataAt: newest.get(run.asset) ?? null, reasons };
+  });
+}
+
 /** Per-asset collection health and the day's provider-call budget. */
 export async function collectionStatus(db: Database, config: CollectionConfig, now = Date.now()) {
   const today = new Date(now).toISOString().slice(0, 10);
-  const [runs, callsToday] = await Promise.all([listCollectionRuns(db), callsMadeOn(db, today)]);
+  const [health, callsToday] = await Promise.all([collectionHealth(db, config, now), callsMadeOn(db, today)]);
   return {
     budget: { ...dailyBudget(config.tiers, config.baseline), callsMadeToday: callsToday, day: today },
-    assets: runs.map((r) => ({
+    rules: config.health,
+    unhealthy: health.filter((h) => h.reasons.length).length,
+    assets: health.map(({ run: r, counted, newestDataAt, reasons }) => ({
       tier: r.tier,
       asset: r.asset,
       source: r.source,
+      health: reasons.length ? 'unhealthy' : 'healthy',
+      reasons,
+      unhealthySince: r.unhealthySince?.toISOString() ?? null,
+      newestDataAt: newestDataAt === null ? null : new Date(newestDataAt).toISOString(),
       lastAttemptAt: r.lastAttemptAt?.toISOString() ?? null,
       lastSuccessAt: r.lastSuccessAt?.toISOString() ?? null,
       lastError: r.lastError,
       consecutiveFailures: r.consecutiveFailures,
       lastRowsWritten: r.lastRowsWritten,
-      callsToday: r.callsDay === today ? r.callsToday : 0,
+      callsToday: counted ? r.callsToday : 0,
+      attemptsToday: counted ? r.attemptsToday : 0,
+      failuresToday: counted ? r.failuresToday : 0,
     })),
   };
 }

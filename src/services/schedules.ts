@@ -3,6 +3,7 @@ import type { CollectionConfig } from '../config/collection';
 import { MTS_ASSETS, MTS_TIER } from '../temporal/search-attributes';
 import { TASK_QUEUES } from '../temporal/task-queues';
 import { collectTierWorkflow } from '../workflows/collection';
+import { dataHealthWorkflow } from '../workflows/health';
 import { snapshotPortfolioWorkflow } from '../workflows/trading';
 import { tierTargets } from './targets';
 
@@ -29,6 +30,15 @@ function scheduleOptions(config: CollectionConfig, tier: string) {
 }
 
 export const PORTFOLIO_SNAPSHOT_SCHEDULE = 'mts-portfolio-snapshots';
+export const DATA_HEALTH_SCHEDULE = 'mts-data-health';
+
+function healthScheduleOptions(everyMinutes: number) {
+  return {
+    spec: { intervals: [{ every: `${everyMinutes} minutes` }] },
+    action: { type: 'startWorkflow' as const, workflowType: dataHealthWorkflow, workflowId: 'data-health', taskQueue: TASK_QUEUES.pipeline, args: [] as [] },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '10 minutes' },
+  };
+}
 
 function snapshotScheduleOptions(intervalMinutes: number) {
   return {
@@ -39,7 +49,7 @@ function snapshotScheduleOptions(intervalMinutes: number) {
 }
 
 /**
- * Creates or updates one Schedule per tier from the config, and the portfolio snapshot Schedule;
+ * Creates or updates one Schedule per tier from the config, the portfolio snapshot and the data health Schedules;
  * running it again changes nothing.
  */
 export async function syncSchedules(
@@ -49,6 +59,7 @@ export async function syncSchedules(
   const wanted: Array<{ scheduleId: string; options: Omit<ScheduleOptions, 'scheduleId'> }> = [
     ...config.tiers.map((tier) => ({ scheduleId: scheduleIdForTier(tier.name), options: scheduleOptions(config, tier.name) as Omit<ScheduleOptions, 'scheduleId'> })),
     { scheduleId: PORTFOLIO_SNAPSHOT_SCHEDULE, options: snapshotScheduleOptions(snapshotIntervalMinutes) as Omit<ScheduleOptions, 'scheduleId'> },
+    { scheduleId: DATA_HEALTH_SCHEDULE, options: healthScheduleOptions(config.health.checkEveryMinutes) as Omit<ScheduleOptions, 'scheduleId'> },
   ];
   for (const { scheduleId, options } of wanted) {
     try {

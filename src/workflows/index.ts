@@ -1,5 +1,6 @@
 export { backtestWorkflow } from './backtest';
 export { backfillWorkflow, collectTierWorkflow } from './collection';
+export { dataHealthWorkflow } from './health';
 export { generateSignalsWorkflow } from './signals';
 export { sweepWorkflow } from './sweep';
 export { protectPositionsWorkflow, riskAndExecuteWorkflow, snapshotPortfolioWorkflow } from './trading';

@@ -3,29 +3,21 @@ import {
   defineQuery, executeChild, ParentClosePolicy, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { SignalActivities } from '../activities/signals';
-import { innermostMessage } from '../temporal/failures';
 import { MTS_STRATEGIES } from '../temporal/search-attributes';
 import { TASK_QUEUES } from '../temporal/task-queues';
+import { deliverAlerts } from './alerts';
 import { riskAndExecuteWorkflow } from './trading';
 import type { ExecutionSignal, GenerateSignalsInput, GenerateSignalsProgress, GenerateSignalsSummary, NewAlert } from './types';
 
 const DAY_MS = 86_400_000;
 /** Decision times per activity call: small enough to heartbeat often, large enough to load data once for many. */
 const STEPS_PER_CHUNK = 120;
-const DELIVERY_BATCH = 20;
 
 const { evaluateSignals } = proxyActivities<SignalActivities>({
   taskQueue: TASK_QUEUES.pipeline,
   startToCloseTimeout: '30m',
   heartbeatTimeout: '5m',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumAttempts: 3 },
-});
-
-/** Each delivery is its own activity with its own retries, so one failing channel never holds up another. */
-const { deliverAlert } = proxyActivities<SignalActivities>({
-  taskQueue: TASK_QUEUES.pipeline,
-  startToCloseTimeout: '1m',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 6 },
 });
 
 export const signalsProgressQuery = defineQuery<GenerateSignalsProgress>('progress');
@@ -71,17 +63,9 @@ export async function generateSignalsWorkflow(input: GenerateSignalsInput): Prom
   }
 
   if (input.distribute ?? true) {
-    for (let i = 0; i < alerts.length; i += DELIVERY_BATCH) {
-      await Promise.all(alerts.slice(i, i + DELIVERY_BATCH).flatMap((alert) => channels.map(async (channel) => {
-        try {
-          await deliverAlert({ alertId: alert.id, channel });
-          progress.deliveries.delivered += 1;
-        } catch (err) {
-          progress.deliveries.failed += 1;
-          deliveryFailures.push({ alertId: alert.id, channel, error: innermostMessage(err) });
-        }
-      })));
-    }
+    const failed = await deliverAlerts(alerts, channels, () => { progress.deliveries.delivered += 1; });
+    progress.deliveries.failed += failed.length;
+    deliveryFailures.push(...failed);
   }
 
   // Historical ranges are for research; only a present decision trades the paper portfolio by default.

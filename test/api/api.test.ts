@@ -56,8 +56,14 @@ describe('health', () => {
   });
 
   it('serves Prometheus metrics', async () => {
-    const res = await fetch(`${base}/metrics`);
-    expect(await res.text()).toContain('mts_http_requests_total');
+    await call('GET', '/api/v1/strategies', keys.read);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toContain('mts_http_requests_total');
+    // The request just made, by its declared route; and the process's metrics beside the app's.
+    expect(text).toMatch(/api_request_duration_seconds_count\{method="GET",route="\/api\/v1\/strategies\/?",status="200"\} [1-9]/);
+    for (const name of ['signals_generated_total', 'collection_runs_total', 'provider_calls_total', 'alerts_delivered_total', 'saga_outcomes_total', 'portfolio_value_usd']) {
+      expect(text).toContain(`# TYPE ${name} `);
+    }
   });
 });
 
@@ -113,7 +119,7 @@ describe('schedules', () => {
     // Live Schedules would start collections (and signals, and snapshots) in whatever test runs at the next interval.
     onTestFinished(async () => { for (const { scheduleId } of created) await kit.client.schedule.getHandle(scheduleId).delete(); });
     // A second sync changes nothing.
-    expect((await syncSchedules(kit.client, loadCollectionConfig(), 60)).map((r) => r.action)).toEqual(['updated', 'updated', 'updated', 'updated']);
+    expect((await syncSchedules(kit.client, loadCollectionConfig(), 60)).map((r) => r.action)).toEqual(['updated', 'updated', 'updated', 'updated', 'updated']);
     const res = await call('GET', '/api/v1/schedules', keys.read);
     expect(res.status).toBe(200);
     const byId = Object.fromEntries(res.body.schedules.map((s: { id: string }) => [s.id, s]));
@@ -121,6 +127,7 @@ describe('schedules', () => {
     expect(byId['mts-tier-hourly']).toMatchObject({ intervalMs: 60 * 60_000 });
     expect(byId['mts-tier-macro']).toMatchObject({ intervalMs: 24 * 60 * 60_000 });
     expect(byId['mts-portfolio-snapshots']).toMatchObject({ intervalMs: 60 * 60_000, overlap: 'SKIP' });
+    expect(byId['mts-data-health']).toMatchObject({ intervalMs: 15 * 60_000, overlap: 'SKIP' });
 
     expect((await call('POST', '/api/v1/schedules/mts-tier-hourly/pause', keys.operator, { note: 'maintenance' })).status).toBe(200);
     let hourly = (await call('GET', '/api/v1/schedules', keys.read)).body.schedules.find((s: { id: string }) => s.id === 'mts-tier-hourly');
