@@ -473,11 +473,11 @@ program.command('status').description('schedules, collection health, workers on 
       console.log('Schedules');
       if (s.schedules.length === 0) console.log('  none: `npm start` (or `mts schedules sync`) creates them');
       for (const x of s.schedules) console.log(`  ${x.id.padEnd(26)} ${x.paused ? 'PAUSED ' : 'active '} next ${when(x.nextActionTimes[0] ?? null)}`);
-      console.log(`Collection (provider calls today: ${s.collection.budget.callsMadeToday})`);
+      console.log(`Collection (provider calls today: ${s.collection.budget.callsMadeToday}; ${s.collection.unhealthy} unhealthy)`);
       if (s.collection.assets.length === 0) console.log('  nothing collected yet: `mts collect --tier high_frequency`');
       for (const a of s.collection.assets) {
-        const health = a.consecutiveFailures >= 3 ? `FAILING ×${a.consecutiveFailures}` : a.consecutiveFailures > 0 ? `failed ×${a.consecutiveFailures}` : 'ok';
-        console.log(`  ${a.tier.padEnd(15)} ${a.asset.padEnd(16)} last success ${when(a.lastSuccessAt)}  ${health}${a.lastError ? `: ${redactSecrets(a.lastError).slice(0, 80)}` : ''}`);
+        const health = a.health === 'unhealthy' ? `UNHEALTHY: ${a.reasons.join('; ')}` : 'ok';
+        console.log(`  ${a.tier.padEnd(15)} ${a.asset.padEnd(16)} last success ${when(a.lastSuccessAt)}  ${health}${a.lastError ? ` (last error: ${redactSecrets(a.lastError).slice(0, 80)})` : ''}`);
       }
       console.log('Workers');
       for (const q of s.queues) console.log(`  ${q.taskQueue.padEnd(22)} ${q.pollers.length ? q.pollers.join(', ') : 'NO WORKER: start `npm start` or `mts worker`'}`);

@@ -78,9 +78,15 @@ export function createTradingActivities(deps: TradingDeps) {
       const market = await conditionsAt(db, [signal.asset, ...openAssets(state)], t);
       const decision = onSignal(state, signal, { time: t, marks, rules, policy: LIVE_POLICY, market, clock: () => performance.now() });
       // Live sizing is the risk module's, so every decision carries its assessment.
-      const assessment = decision.assessment!;
+      let assessment = decision.assessment!;
+      // The seed's processing timeout: an approval that took too long to reach stands on stale prices.
+      const elapsed = now() - t;
+      if (assessment.isApproved && elapsed > deps.risk.processingTimeoutMs) {
+        const reason = `The assessment took ${elapsed} ms, over the ${deps.risk.processingTimeoutMs} ms processing timeout: its prices are stale`;
+        assessment = { ...assessment, isApproved: false, rejectedBy: 'processingTimeout', rejectionReason: reason };
+      }
       await insertAssessment(db, {
-        signalId: signal.signalId, portfolioId, asset: signal.asset, approved: decision.kind === 'order', riskLevel: assessment.riskLevel, assessment,
+        signalId: signal.signalId, portfolioId, asset: signal.asset, approved: decision.kind === 'order' && assessment.isApproved, riskLevel: assessment.riskLevel, assessment,
       });
       return (await storedAssessment(db, signal.signalId, portfolioId))!.assessment;
     },

@@ -7,6 +7,7 @@ const fraction = z.number().positive().max(1);
 
 export const riskConfigSchema = z.object({
   maxDrawdown: fraction,
+  drawdownWarningLevel: fraction,
   dailyLossLimit: fraction,
   perTradeStopLoss: fraction,
   maxPositionSize: fraction,
@@ -31,9 +32,10 @@ export const riskConfigSchema = z.object({
   }).strict().refine((w) => Math.abs(w.fixedPercent + w.kelly + w.volatility + w.riskParity - 1) < 1e-9, { message: 'the four weights must add up to 1' }),
   kellyMinScoredSignals: z.number().int().min(1),
   volatilityTarget: fraction,
+  processingTimeoutMs: z.number().int().positive().max(600_000),
 }).strict().refine((c) => c.volatilityWarningThreshold <= c.volatilityThreshold, {
   message: 'volatilityWarningThreshold must not be above volatilityThreshold', path: ['volatilityWarningThreshold'],
-});
+}).refine((c) => c.drawdownWarningLevel <= c.maxDrawdown, { message: 'drawdownWarningLevel must not be above maxDrawdown', path: ['drawdownWarningLevel'] });
 
 export const defaultRiskConfigPath = fromRoot('config', 'risk.json');
 

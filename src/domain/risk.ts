@@ -5,6 +5,8 @@ import type { RiskSettings, SignalType } from './signals';
 /** The seed's risk configuration (config/risk.json); fractions of equity unless named otherwise. */
 export interface RiskConfig {
   maxDrawdown: number;
+  /** Warn when drawdown after the trade passes this (the seed's explicit drawdown_warning_level, 0.15). */
+  drawdownWarningLevel: number;
   dailyLossLimit: number;
   perTradeStopLoss: number;
   maxPositionSize: number;
@@ -42,6 +44,8 @@ export interface RiskConfig {
   kellyMinScoredSignals: number;
   /** Daily volatility at which the volatility-targeted size equals the fixed percent (smaller when more volatile). */
   volatilityTarget: number;
+  /** A live assessment (loading the book and the market included) that takes longer is refused: its numbers are stale. */
+  processingTimeoutMs: number;
 }
 
 /** What a strategy's signal carries as its size hint and protective levels: the same numbers that execute. */
@@ -109,8 +113,8 @@ export interface LimitUse {
 export interface ValidationResult {
   approved: boolean;
   rejectionReason: string | null;
-  /** The rule that refused the trade, null when approved. */
-  rejectedBy: LimitName | 'minimumSize' | 'confidence' | null;
+  /** The rule that refused the trade, null when approved (`processingTimeout` is the live driver's: the assessment took too long). */
+  rejectedBy: LimitName | 'minimumSize' | 'confidence' | 'processingTimeout' | null;
   warnings: string[];
   /** Each limit's utilisation (0 when not known). */
   limitsUsed: Record<LimitName, number>;
@@ -154,7 +158,7 @@ export function correlationRisk(signal: Pick<RiskSignal, 'asset' | 'signalType'>
  * The seed's validator: drawdown, daily loss, position size, single-asset exposure, the book's total
  * risk (every open stop firing, plus this trade's stop), sector exposure, correlation with the open
  * positions, the asset's volatility and its liquidity — in that order (`CHECK_ORDER`). The first
- * rejection wins; warnings (past `warningLevel` of a limit, the volatility warning threshold for
+ * rejection wins; warnings (past `warningLevel` of a limit; the seed's own levels for drawdown and
  * volatility) are collected from the checks that pass. Market checks need `market`: without the
  * asset's conditions (or enough daily returns) they are not evaluated and say so in `enforcement`.
  */
@@ -189,11 +193,13 @@ export function validateTrade(signal: RiskSignal, state: PortfolioState, size: n
     volatility: fraction(volatility, config.volatilityThreshold),
     liquidity: { value: liquidity, limit: config.lowLiquidityThreshold, utilization: liquidity === null ? null : config.lowLiquidityThreshold / liquidity, unit: 'usd' },
   };
-  // Each check: [over the limit, past its warning level]; volatility and liquidity compare values, not ratios, so their boundaries are exact.
+  // Each check: [over the limit, past its warning level]; drawdown, volatility and liquidity compare values (their
+  // warning levels are the seed's own), not ratios, so their boundaries are exact.
   const breach = (key: LimitName): [boolean, boolean] => {
     switch (key) {
       case 'volatility': return volatility === null ? [false, false] : [volatility > config.volatilityThreshold, volatility > config.volatilityWarningThreshold];
       case 'liquidity': return liquidity === null ? [false, false] : [liquidity < config.lowLiquidityThreshold, liquidity * config.warningLevel < config.lowLiquidityThreshold];
+      case 'drawdown': return [round12(drawdownAfter) > config.maxDrawdown, round12(drawdownAfter) > config.drawdownWarningLevel];
       default: {
         const used = enforcement[key].utilization!;
         return [used > 1, used > config.warningLevel];

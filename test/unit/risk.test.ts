@@ -9,12 +9,12 @@ const state = (over: Partial<PortfolioState> = {}): PortfolioState => ({ totalEq
 describe('risk module, hand-worked', () => {
   it('ships the seed defaults', () => {
     expect(config).toEqual({
-      maxDrawdown: 0.2, dailyLossLimit: 0.05, perTradeStopLoss: 0.02, maxPositionSize: 0.1, maxSingleAssetExposure: 0.15,
+      maxDrawdown: 0.2, drawdownWarningLevel: 0.15, dailyLossLimit: 0.05, perTradeStopLoss: 0.02, maxPositionSize: 0.1, maxSingleAssetExposure: 0.15,
       warningLevel: 0.8, basePositionPercent: 0.02, minPositionSize: 0.001, riskRewardRatio: 2, trailingStopPct: null, stopCooldownMinutes: 240,
       maxPortfolioRisk: 0.25, maxSectorExposure: 0.3, sectors: expect.objectContaining({ bitcoin: 'store_of_value', ethereum: 'layer1', solana: 'layer1' }),
       maxCorrelationRisk: 0.8, correlationLookbackDays: 30, volatilityThreshold: 0.05, volatilityWarningThreshold: 0.04, lowLiquidityThreshold: 1_000_000,
       confidenceThreshold: 0.5, positionSizingWeights: { fixedPercent: 0.3, kelly: 0.3, volatility: 0.25, riskParity: 0.15 },
-      kellyMinScoredSignals: 20, volatilityTarget: 0.02,
+      kellyMinScoredSignals: 20, volatilityTarget: 0.02, processingTimeoutMs: 5000,
     });
   });
 
@@ -58,9 +58,14 @@ describe('risk module, hand-worked', () => {
     expect(r.limitsUsed.drawdown).toBeCloseTo(0.2001 / 0.2, 12);
   });
 
-  it('warns past 80% of the drawdown limit', () => {
+  it('warns past the seed\'s drawdown warning level of 15%', () => {
     const r = validateTrade(signal(), state({ currentDrawdown: 0.16 }), 200, config);
     expect(r).toMatchObject({ approved: true, warnings: ['Approaching drawdown limit: 16.04% (limit: 20.00%)'] });
+    // 14.96% + 0.04% = 15.00% exactly: not past it; 14.97% + 0.04% is.
+    expect(validateTrade(signal(), state({ currentDrawdown: 0.1496 }), 200, config).warnings).toEqual([]);
+    expect(validateTrade(signal(), state({ currentDrawdown: 0.1497 }), 200, config).warnings).toEqual(['Approaching drawdown limit: 15.01% (limit: 20.00%)']);
+    // And at the limit itself: 19.96% + 0.04% = 20.00% (0.20000000000000004 in binary) is allowed.
+    expect(validateTrade(signal(), state({ currentDrawdown: 0.1996 }), 200, config).approved).toBe(true);
   });
 
   it('a day at the daily loss limit rejects the next trade', () => {

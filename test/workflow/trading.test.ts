@@ -10,6 +10,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { upsertCandles } from '../../src/db/market-data';
 import { alertHistory, fills, orders, portfolios, portfolioSnapshots, positions, riskAssessments } from '../../src/db/schema';
+import { processMetrics } from '../../src/metrics';
 import { AlertInbox } from '../../src/services/alert-inbox';
 import { assessments, portfolioRisk } from '../../src/services/portfolio';
 import { TASK_QUEUES } from '../../src/temporal/task-queues';
@@ -64,6 +65,8 @@ describe('riskAndExecuteWorkflow', () => {
     expect(snap.equity).toBeCloseTo(10_000 - 0.0036 * 50 - outcome.fill.fee, 9);
     expect(await handle.db.select().from(riskAssessments)).toHaveLength(1);
     expect((await handle.db.select().from(orders))[0].status).toBe('filled');
+    // Counted once by the trading worker's sink.
+    expect((await processMetrics.getSingleMetric('saga_outcomes_total')!.get()).values.find((v) => v.labels.status === 'filled')?.value).toBeGreaterThanOrEqual(1);
   });
 
   it('sizes by the blend with the signal\'s track record, and shows the book against every limit and the assessment behind it', async () => {
@@ -109,6 +112,17 @@ describe('riskAndExecuteWorkflow', () => {
     expect(await handle.db.select().from(orders)).toHaveLength(0);
     const [a] = await handle.db.select().from(riskAssessments);
     expect(a).toMatchObject({ approved: false, riskLevel: 'LOW' });
+  });
+
+  it('refuses an approval that took longer than the processing timeout to reach', async () => {
+    // A clock 6 s further on at each reading: the assessment takes 6 s, over the seed's 5,000 ms.
+    let t = Date.UTC(2026, 0, 1, 0, 15);
+    const deps = tradingDeps(handle, { clock: () => (t += 6_000) });
+    const outcome = await withWorkers([await tradingWorker(kit, deps)], () => runSaga(signal()));
+    expect(outcome).toMatchObject({ status: 'rejected', reason: 'The assessment took 6000 ms, over the 5000 ms processing timeout: its prices are stale' });
+    const [a] = await handle.db.select().from(riskAssessments);
+    expect(a).toMatchObject({ approved: false, assessment: { rejectedBy: 'processingTimeout' } });
+    expect(await handle.db.select().from(orders)).toHaveLength(0);
   });
 
   it('compensates a failure after the reservation: the order is cancelled and the cash released', async () => {

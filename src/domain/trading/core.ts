@@ -17,7 +17,7 @@ import { marketFill, protectiveTrigger, trailStop } from '../fills';
 import { applyFill, equity as bookEquity, type Book, type Fill, type FillEffect, newBook, type Side } from '../portfolio';
 import type { MarketConditions } from '../market-conditions';
 import type { ScoredRecord } from '../position-sizing';
-import { assessRisk, type LimitName, type PortfolioState, type RiskAssessment, type RiskConfig, stopLossPrice, takeProfitPrice } from '../risk';
+import { assessRisk, type PortfolioState, type RiskAssessment, type RiskConfig, stopLossPrice, takeProfitPrice } from '../risk';
 import type { SignalType } from '../signals';
 import { DAY_MS } from '../types';
 
@@ -122,7 +122,7 @@ export interface Order {
 }
 
 /** Why a signal was not traded: a risk limit (by name), the size or confidence floor, the re-entry cooldown, the short rule, or nothing to trade with. */
-export type RejectionRule = LimitName | 'minimumSize' | 'confidence' | 'cooldown' | 'short_not_allowed' | 'nothing_to_trade';
+export type RejectionRule = NonNullable<RiskAssessment['rejectedBy']> | 'cooldown' | 'short_not_allowed' | 'nothing_to_trade';
 
 export type Decision =
   | { kind: 'order'; order: Order; assessment?: RiskAssessment }
