@@ -5,6 +5,11 @@ import { TASK_QUEUES } from '../temporal/task-queues';
 import type { MetricSinks } from '../workflows/types';
 import { workflowsPath } from './pipeline';
 
+/** What the sagas report through the worker: their outcomes, counted once (not on replay). */
+export const tradingSinks: InjectedSinks<MetricSinks> = {
+  metrics: { sagaOutcome: { fn: (_info, status) => sagaOutcomes.inc({ status }), callDuringReplay: false } },
+};
+
 /** The per-signal sagas and their risk and execution activities, on `mts-trading`. */
 export function createTradingWorker(opts: { connection: NativeConnection; namespace: string; deps: TradingDeps; workflowBundle?: WorkflowBundle }) {
   return Worker.create({
@@ -12,7 +17,7 @@ export function createTradingWorker(opts: { connection: NativeConnection; namesp
     namespace: opts.namespace,
     taskQueue: TASK_QUEUES.trading,
     activities: createTradingActivities(opts.deps),
-    sinks: { metrics: { sagaOutcome: { fn: (_info, status) => sagaOutcomes.inc({ status }), callDuringReplay: false } } } satisfies InjectedSinks<MetricSinks>,
+    sinks: tradingSinks,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
   });
 }

@@ -37,13 +37,18 @@ describe('the deployment files, checked offline', () => {
   it('docker-compose.yml is valid against the Compose specification schema', () => {
     const ajv = new Ajv2019({ strict: false, allErrors: true });
     addFormats(ajv);
-    // Compose's "duration" is Go's (1m30s), not ISO 8601's (PT1M30S) that ajv-formats checks.
+    // Compose's own formats: "duration" is Go's (1m30s), not ISO 8601's (PT1M30S) that ajv-formats checks;
+    // "ports" is [IP:][HOST:]CONTAINER[/PROTOCOL] with ranges, "expose" CONTAINER[/PROTOCOL].
     ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/);
+    ajv.addFormat('ports', /^((\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):)?(\d+(-\d+)?:)?\d+(-\d+)?(\/(tcp|udp|sctp))?$/);
+    ajv.addFormat('expose', /^\d+(-\d+)?(\/(tcp|udp|sctp))?$/);
+    ajv.addFormat('subnet_ip_address', /^[0-9a-fA-F.:]+\/\d{1,3}$/);
     const validate = ajv.compile(composeSchema);
     const raw = parse(read('docker-compose.yml'), { merge: true });
     expect(validate(raw), JSON.stringify(validate.errors, null, 1)).toBe(true);
     // A broken file is caught: the check can fail.
     expect(validate({ services: { api: { image: 'mts', ports: 'not-a-list', restrt: 'always' } } })).toBe(false);
+    expect(validate({ services: { api: { image: 'mts', ports: ['3000:http'] } } })).toBe(false);
   });
 
   it('every Kubernetes manifest is valid against the Kubernetes schemas', async () => {

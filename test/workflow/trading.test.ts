@@ -11,6 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { upsertCandles } from '../../src/db/market-data';
 import { alertHistory, fills, orders, portfolios, portfolioSnapshots, positions, riskAssessments } from '../../src/db/schema';
 import { processMetrics } from '../../src/metrics';
+import { tradingSinks } from '../../src/workers/trading';
 import { AlertInbox } from '../../src/services/alert-inbox';
 import { assessments, portfolioRisk } from '../../src/services/portfolio';
 import { TASK_QUEUES } from '../../src/temporal/task-queues';
@@ -141,7 +142,7 @@ describe('riskAndExecuteWorkflow', () => {
       registerProtection: async () => { throw ApplicationFailure.nonRetryable('stop service unavailable', 'Test'); },
     };
     const worker = await Worker.create({
-      connection: kit.nativeConnection, namespace: 'default', taskQueue: TASK_QUEUES.trading, activities, workflowBundle: await workflowBundle(),
+      connection: kit.nativeConnection, namespace: 'default', taskQueue: TASK_QUEUES.trading, activities, workflowBundle: await workflowBundle(), sinks: tradingSinks,
     });
     const s = signal();
     const outcome = await withWorkers([worker], () => runSaga(s));
