@@ -39,9 +39,14 @@ async function main() {
     const trading = await createTradingWorker({
       connection: env.nativeConnection, namespace: 'default',
       workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: silent }),
-      // Generous limits and small positions (0.4% of equity each) so every saga fills: the bench measures the path, not the limits.
+      // Generous limits and small positions (confidence 0.2, under the 0.5 threshold lifted here) so every saga fills:
+      // the bench measures the path, not the limits. One bar per coin: the market checks have too little history to apply.
       deps: {
-        db: db.db, risk: { ...loadRiskConfig(), maxSingleAssetExposure: 1, dailyLossLimit: 1, maxDrawdown: 1, maxSectorExposure: 1, maxPortfolioRisk: 1 },
+        db: db.db,
+        risk: {
+          ...loadRiskConfig(), maxSingleAssetExposure: 1, dailyLossLimit: 1, maxDrawdown: 1, drawdownWarningLevel: 1, maxSectorExposure: 1, maxPortfolioRisk: 1,
+          confidenceThreshold: 0,
+        },
         fillModel: { fixedSlippageBps: 5, volatilitySlippageFactor: 0, takerFeeBps: 10 }, portfolioId: 'bench', initialCapital: 100_000_000,
       },
     });

@@ -1,6 +1,6 @@
 import { ReturnVolatility } from './rolling';
 import type { ScoredRecord } from './position-sizing';
-import { clamp, lastKnown, protectiveLevels, type MarketData, type RiskSettings, type SignalType, type TradingSignal } from './signals';
+import { clamp, knownCount, lastKnown, protectiveLevels, type MarketData, type RiskSettings, type SignalType, type TradingSignal } from './signals';
 
 export type Regime = 'trending' | 'ranging' | 'high_volatility';
 
@@ -95,6 +95,63 @@ export interface AggregationSettings {
 export interface AggregatedSignal extends TradingSignal {
   strategies: string[];
   method: 'consensus' | 'conflict_resolution';
+}
+
+/**
+ * `trackRecord`, kept up to date instead of recomputed: for a non-decreasing `asOf` over the same
+ * `past` (oldest first, appended to, its front dropped with `dropped`), `advance` returns the same
+ * records, scoring each signal once when its outcome becomes known and removing it when it leaves
+ * the window. A backtest asks at every aggregated signal; recounting would cost O(signals) each time.
+ */
+export class TrackRecordWindow {
+  private next = 0;
+  private head = 0;
+  private readonly scored: Array<{ strategyName: string; timestamp: number; move: number }> = [];
+  private readonly records: TrackRecords = {};
+
+  constructor(private readonly horizonMs: number, private readonly lookbackMs: number) {}
+
+  advance(past: PastSignal[], data: MarketData, asOf: number): TrackRecords {
+    const from = asOf - this.lookbackMs;
+    while (this.next < past.length && past[this.next].timestamp + this.horizonMs <= asOf) {
+      const s = past[this.next++];
+      const prices = data.prices[s.asset];
+      if (s.timestamp < from || !prices) continue;
+      const i = knownCount(prices.time, s.timestamp + this.horizonMs) - 1;
+      if (i < 0) continue;
+      const later = prices.close[i];
+      const move = (s.signalType === 'LONG' ? later - s.price : s.price - later) / s.price;
+      this.scored.push({ strategyName: s.strategyName, timestamp: s.timestamp, move });
+      this.count(s.strategyName, move, 1);
+    }
+    while (this.head < this.scored.length && this.scored[this.head].timestamp < from) {
+      const s = this.scored[this.head++];
+      this.count(s.strategyName, s.move, -1);
+    }
+    if (this.head * 2 > this.scored.length) {
+      this.scored.splice(0, this.head);
+      this.head = 0;
+    }
+    return this.records;
+  }
+
+  /** `past` lost its first `n` signals. */
+  dropped(n: number): void {
+    this.next = Math.max(0, this.next - n);
+  }
+
+  private count(strategy: string, move: number, sign: 1 | -1) {
+    const r = (this.records[strategy] ??= { hits: 0, total: 0, gain: 0, loss: 0 });
+    r.total += sign;
+    if (move > 0) {
+      r.hits += sign;
+      r.gain += sign * move;
+    } else {
+      r.loss -= sign * move;
+    }
+    // An emptied record starts again from exact zeros, not from what rounding left behind.
+    if (r.total === 0) Object.assign(r, { hits: 0, gain: 0, loss: 0 });
+  }
 }
 
 /** The pooled record of the strategies behind an aggregated signal: the ensemble's track record. */

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { aggregateAssetSignals, type AggregationSettings, detectRegime, performanceWeight, pooledRecord, trackRecord } from '../../src/domain/aggregation';
+import { aggregateAssetSignals, type AggregationSettings, detectRegime, performanceWeight, pooledRecord, TrackRecordWindow, trackRecord } from '../../src/domain/aggregation';
 import { alertFileName, type SignalAlert, signalAlert, volatilityAlert } from '../../src/domain/alerts';
 import type { MarketData, TradingSignal } from '../../src/domain/signals';
 import { DAY_MS } from '../../src/domain/types';
@@ -82,6 +83,36 @@ describe('track record and regime', () => {
     expect(at55.gain).toBeCloseTo(2 * move, 12);
     // A 40-day window no longer counts the signals of days 10 and 12.
     expect(trackRecord(past, md, days[55], 5 * DAY_MS, 40 * DAY_MS).a).toMatchObject({ hits: 1, total: 1, loss: 0 });
+  });
+
+  it('the rolling window gives what recounting gives, at every step, while the past is pruned (property)', () => {
+    fc.assert(fc.property(fc.array(fc.record({
+      day: fc.integer({ min: 0, max: 59 }), strategy: fc.constantFrom('a', 'b'), long: fc.boolean(),
+    }), { maxLength: 40 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 5, max: 30 }), (raw, horizonDays, lookbackDays) => {
+      const zigzag = days.map((_, i) => 100 + ((i * 37) % 11) - 5);
+      const data: MarketData = { prices: { bitcoin: { time: days, open: zigzag, high: zigzag, low: zigzag, close: zigzag, volume: zigzag } }, macro: {} };
+      const signals = raw.map((r) => ({ strategyName: r.strategy, signalType: r.long ? 'LONG' as const : 'SHORT' as const, timestamp: days[r.day], price: zigzag[r.day], asset: 'bitcoin' }))
+        .sort((x, y) => x.timestamp - y.timestamp);
+      const window = new TrackRecordWindow(horizonDays * DAY_MS, lookbackDays * DAY_MS);
+      const past: typeof signals = [];
+      let next = 0;
+      for (const asOf of days) {
+        while (next < signals.length && signals[next].timestamp <= asOf) past.push(signals[next++]);
+        const rolling = structuredClone(window.advance(past, data, asOf));
+        const recounted = trackRecord(past, data, asOf, horizonDays * DAY_MS, lookbackDays * DAY_MS);
+        for (const name of ['a', 'b']) {
+          const r = rolling[name] ?? { hits: 0, total: 0, gain: 0, loss: 0 };
+          const e = recounted[name] ?? { hits: 0, total: 0, gain: 0, loss: 0 };
+          expect([r.hits, r.total]).toEqual([e.hits, e.total]);
+          expect(r.gain).toBeCloseTo(e.gain, 12);
+          expect(r.loss).toBeCloseTo(e.loss, 12);
+        }
+        // Prune what has left the window, as the engine does.
+        const expired = past.findIndex((x) => x.timestamp >= asOf - lookbackDays * DAY_MS);
+        const n = expired < 0 ? past.length : expired;
+        if (n > 3) { past.splice(0, n); window.dropped(n); }
+      }
+    }), { numRuns: 300 });
   });
 
   it('pools the records of the strategies behind an aggregated signal', () => {

@@ -1,4 +1,4 @@
-import { aggregateAssetSignals, type AggregationSettings, type PastSignal, pooledRecord, RegimeTracker, type TrackRecords, trackRecord } from '../aggregation';
+import { aggregateAssetSignals, type AggregationSettings, type PastSignal, pooledRecord, RegimeTracker, TrackRecordWindow, type TrackRecords } from '../aggregation';
 import { marketConditions } from '../market-conditions';
 import type { Bar, FillModel } from '../fills';
 import { type ClosedTrade, type PerformanceMetrics, performanceMetrics } from '../metrics';
@@ -192,6 +192,8 @@ interface Runtime {
   exposed: boolean;
   /** How many of `st.past` (oldest first) have left the track-record window. */
   pastExpired: number;
+  /** The strategies' track records over `st.past`, kept up to date as the replay advances. */
+  records: TrackRecordWindow;
   /** Reused for the protective check, so a bar costs no allocation. */
   bar: Bar;
   /** Per strategy: the length (ms) of the bar it decides on when longer than the replayed one, else 0 (every close). */
@@ -218,6 +220,7 @@ function runtimeOf(input: BacktestInput, st: EngineState): Runtime {
       quantity: Float64Array.from(input.assets, (a) => st.trading.book.positions[a]?.quantity ?? 0),
       exposed: hasOpenPosition(st.trading.book),
       pastExpired: 0,
+      records: new TrackRecordWindow(input.aggregation.trackRecordHorizonDays * DAY_MS, input.historyDays * DAY_MS),
       bar: { open: 0, high: 0, low: 0, close: 0 },
       decideEvery: Float64Array.from(input.strategies, (s) => {
         const own = s.config.bar ? BAR_MINUTES[s.config.bar] : 0;
@@ -489,7 +492,7 @@ function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Ru
   const { rules, policy } = rt;
   const lookback = input.historyDays * DAY_MS;
   let scored: TrackRecords | undefined;
-  const records = () => (scored ??= trackRecord(st.past, input.data, time, input.aggregation.trackRecordHorizonDays * DAY_MS, lookback));
+  const records = () => (scored ??= rt.records.advance(st.past, input.data, time));
   for (let g = first; g < end; g++) {
     const a = queue.asset[g];
     const asset = input.assets[a];
@@ -524,6 +527,7 @@ function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Ru
   while (rt.pastExpired < st.past.length && st.past[rt.pastExpired].timestamp < cutoff) rt.pastExpired++;
   if (rt.pastExpired * 2 > st.past.length) {
     st.past.splice(0, rt.pastExpired);
+    rt.records.dropped(rt.pastExpired);
     rt.pastExpired = 0;
   }
   for (const x of produced) st.past.push({ strategyName: x.strategyName, signalType: x.signalType, timestamp: x.timestamp, price: x.price, asset: x.asset });
