@@ -3,7 +3,6 @@
  * Postgres, beside an empty workflow with the same number of activities. Writes BENCHMARKS.md.
  */
 import { fileURLToPath } from 'node:url';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
 import { loadRiskConfig } from '../src/config/risk';
@@ -15,6 +14,7 @@ import { TASK_QUEUES } from '../src/temporal/task-queues';
 import { workflowsPath } from '../src/workers/pipeline';
 import { createTradingWorker } from '../src/workers/trading';
 import { riskAndExecuteWorkflow } from '../src/workflows/trading';
+import { startTemporalServer } from '../test/support/temporal-server';
 import { machineDescription, writeBenchmarkSection } from './report';
 
 const SAGAS = Number(process.env.BENCH_SAGAS ?? 200);
@@ -29,7 +29,7 @@ async function main() {
   base.pathname = `/mts_bench_${process.pid}`;
   const url = base.toString();
   await migrateDatabase(url);
-  const env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: cli }, ip: '127.0.0.1' } });
+  const env = await startTemporalServer(cli);
   const db = connectDatabase(url, 20);
   try {
     for (const asset of ASSETS) {

@@ -1,8 +1,7 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TestProject } from 'vitest/node';
 import { dropDatabase, migrateDatabase } from '../../src/db/client';
 import { findTemporalCli } from '../../src/temporal/cli-binary';
-import { MTS_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
+import { startTemporalServer } from './temporal-server';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -20,7 +19,7 @@ export default async function setup(project: TestProject) {
   const databaseUrl = base.toString();
   await dropDatabase(databaseUrl);
   await migrateDatabase(databaseUrl);
-  const env = await startTemporal(cli);
+  const env = await startTemporalServer(cli);
   project.provide('temporalAddress', env.address);
   project.provide('databaseUrl', databaseUrl);
   return async () => {
@@ -29,15 +28,3 @@ export default async function setup(project: TestProject) {
   };
 }
 
-/** The SDK gives the dev server 5 s to answer; on a busy machine a first start can miss that, so it is tried three times. */
-async function startTemporal(cli: string): Promise<TestWorkflowEnvironment> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await TestWorkflowEnvironment.createLocal({
-        server: { executable: { type: 'existing-path', path: cli }, ip: '127.0.0.1', searchAttributes: MTS_SEARCH_ATTRIBUTES },
-      });
-    } catch (err) {
-      if (attempt === 3 || !/did not start within/.test((err as Error).message)) throw err;
-    }
-  }
-}
