@@ -2,14 +2,19 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { MTS_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 
 /**
- * A Temporal dev server from the CLI binary, for the tests and the benchmarks. The SDK gives it 5 s
- * to answer; on a busy machine a first start can miss that, so it is tried three times.
+ * A Temporal dev server from the CLI binary, for the tests and the benchmarks, with its own log
+ * off. The SDK gives it 5 s to answer; on a busy machine a first start can miss that, so it is
+ * tried three times.
  */
 export async function startTemporalServer(cli: string): Promise<TestWorkflowEnvironment> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await TestWorkflowEnvironment.createLocal({
-        server: { executable: { type: 'existing-path', path: cli }, ip: '127.0.0.1', searchAttributes: MTS_SEARCH_ATTRIBUTES },
+        server: {
+          executable: { type: 'existing-path', path: cli }, ip: '127.0.0.1', searchAttributes: MTS_SEARCH_ATTRIBUTES,
+          // Tests kill workers on purpose; the server's complaints about their tasks are expected, not news.
+          log: { format: 'pretty', level: 'never' },
+        },
       });
     } catch (err) {
       if (attempt === 3 || !/did not start within/.test((err as Error).message)) throw err;
