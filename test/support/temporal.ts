@@ -87,7 +87,8 @@ export function marketDataWorkers(kit: TemporalKit, deps: CollectionDeps): Promi
 
 export function tradingDeps(handle: DatabaseHandle, overrides: Partial<TradingDeps> = {}): TradingDeps {
   return {
-    db: handle.db, risk: loadRiskConfig(), fillModel: { fixedSlippageBps: 10, volatilitySlippageFactor: 0, takerFeeBps: 10 },
+    // Tests run many sagas at once on a busy machine: the 5 s staleness rule is tested on its own, not by load.
+    db: handle.db, risk: { ...loadRiskConfig(), processingTimeoutMs: 60_000 }, fillModel: { fixedSlippageBps: 10, volatilitySlippageFactor: 0, takerFeeBps: 10 },
     portfolioId: 'test', initialCapital: 10_000, ...overrides,
   };
 }

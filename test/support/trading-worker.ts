@@ -16,7 +16,8 @@ const worker = await createTradingWorker({
   namespace: 'default',
   workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } }),
   deps: {
-    db: db.db, risk: loadRiskConfig(), fillModel: { fixedSlippageBps: 10, volatilitySlippageFactor: 0, takerFeeBps: 10 },
+    // A hundred sagas queue here for four connections: the 5 s staleness rule is tested on its own, not by load.
+    db: db.db, risk: { ...loadRiskConfig(), processingTimeoutMs: 60_000 }, fillModel: { fixedSlippageBps: 10, volatilitySlippageFactor: 0, takerFeeBps: 10 },
     portfolioId: process.env.PORTFOLIO_ID!, initialCapital: 10_000,
   },
 });

@@ -118,7 +118,7 @@ describe('riskAndExecuteWorkflow', () => {
   it('refuses an approval that took longer than the processing timeout to reach', async () => {
     // A clock 6 s further on at each reading: the assessment takes 6 s, over the seed's 5,000 ms.
     let t = Date.UTC(2026, 0, 1, 0, 15);
-    const deps = tradingDeps(handle, { clock: () => (t += 6_000) });
+    const deps = tradingDeps(handle, { risk: loadRiskConfig(), clock: () => (t += 6_000) });
     const outcome = await withWorkers([await tradingWorker(kit, deps)], () => runSaga(signal()));
     expect(outcome).toMatchObject({ status: 'rejected', reason: 'The assessment took 6000 ms, over the 5000 ms processing timeout: its prices are stale' });
     const [a] = await handle.db.select().from(riskAssessments);
