@@ -3,8 +3,8 @@ import { MTS_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 
 /**
  * A Temporal dev server from the CLI binary, for the tests and the benchmarks, with its own log
- * off. The SDK gives it 5 s to answer; on a busy machine a first start can miss that, so it is
- * tried three times.
+ * off. The SDK gives it 5 s to answer; on a busy machine a start can miss that, so it is tried up
+ * to five times.
  */
 export async function startTemporalServer(cli: string): Promise<TestWorkflowEnvironment> {
   for (let attempt = 1; ; attempt++) {
@@ -17,7 +17,8 @@ export async function startTemporalServer(cli: string): Promise<TestWorkflowEnvi
         },
       });
     } catch (err) {
-      if (attempt === 3 || !/did not start within/.test((err as Error).message)) throw err;
+      if (attempt === 5 || !/did not start within/.test((err as Error).message)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
   }
 }

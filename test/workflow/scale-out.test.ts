@@ -25,11 +25,11 @@ interface WorkerProcess { child: ChildProcess; port: number; exited: Promise<num
 const running: WorkerProcess[] = [];
 afterAll(() => { for (const w of running) w.child.kill('SIGKILL'); });
 
-/** `mts worker --role backtest` as an operator runs it: its own process, its /health and /metrics port. */
-async function startWorkerProcess(): Promise<WorkerProcess> {
+/** `mts worker --role …` as an operator runs it: its own process, its /health and /metrics port. */
+async function startWorkerProcess(roles = 'backtest'): Promise<WorkerProcess> {
   const port = await freePort();
   const { TEMPORAL_ADDRESS: _a, DATABASE_URL: _d, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker', '--role', 'backtest'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker', '--role', roles], {
     cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...inherited, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: inject('databaseUrl'), WORKER_HEALTH_PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
   });
@@ -69,15 +69,20 @@ async function childWorkers(result: SweepResult): Promise<Set<string>> {
 
 const ranking = (r: SweepResult) => r.ranked.map((e) => ({ params: e.params, sharpe: e.summary?.sharpe, finalEquity: e.summary?.finalEquity }));
 
-describe('scale-out: backtest workers in three processes', () => {
+describe('scale-out: backtest workers in three processes, the other roles in a fourth', () => {
   it('share a 24-combination sweep, survive one SIGKILLed mid-sweep, and rank as one process does', async () => {
     await importCsv(ctx.handle.db, { asset: 'bitcoin', file: `${MARKET}crypto_daily/yfinance/BTC-USD_1d.csv`, volumeIn: 'usd' });
+    // Three processes on mts-backtest, and one with the other roles, as a deployment runs them.
     const workers = [await startWorkerProcess(), await startWorkerProcess(), await startWorkerProcess()];
+    const others = await startWorkerProcess('market-data,pipeline,trading');
     for (const w of workers) {
       const health = await fetch(`http://127.0.0.1:${w.port}/health`);
       expect(health.status).toBe(200);
       expect(await health.json()).toMatchObject({ status: 'ok', roles: ['backtest'], workers: [{ taskQueue: TASK_QUEUES.backtest, state: 'RUNNING' }] });
     }
+    const rest = await (await fetch(`http://127.0.0.1:${others.port}/health`)).json() as { status: string; workers: Array<{ taskQueue: string }> };
+    expect(rest.status).toBe('ok');
+    expect(rest.workers.map((w) => w.taskQueue).sort()).toEqual([TASK_QUEUES.macroData, TASK_QUEUES.marketData, TASK_QUEUES.pipeline, TASK_QUEUES.trading].sort());
 
     const req = sweepRequest();
     const sweep = await ctx.kit.client.workflow.start(sweepWorkflow, { workflowId: `sweep-${req.id}`, taskQueue: TASK_QUEUES.backtest, args: [req] });
@@ -97,8 +102,8 @@ describe('scale-out: backtest workers in three processes', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${workers[1].port}/metrics`)).text();
     expect(metrics).toMatch(/temporal_\w*activity\w*_total/);
     expect(metrics).toContain('process_cpu_user_seconds_total');
-    for (const w of workers.slice(1)) w.child.kill('SIGTERM');
-    for (const w of workers.slice(1)) expect(await w.exited).toBe(0);
+    for (const w of [...workers.slice(1), others]) w.child.kill('SIGTERM');
+    for (const w of [...workers.slice(1), others]) expect(await w.exited).toBe(0);
 
     // The same sweep on one in-process worker: the same ranking, number for number.
     const single = { ...req, id: `${req.id}-one` };
