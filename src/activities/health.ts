@@ -1,7 +1,7 @@
-import type { CollectionConfig } from '../config/collection';
+import { type CollectionConfig, tierKindOf } from '../config/collection';
 import type { Database } from '../db/client';
-import { recordHealthChange } from '../db/collection-runs';
-import { collectionHealth } from '../services/collections';
+import { listCollectionRuns, newestDataTimes, recordHealthChange } from '../db/collection-runs';
+import { collectionHealth } from '../domain/collection-health';
 import type { DeliverAlertInput, NewAlert } from '../workflows/types';
 
 export interface HealthDeps {
@@ -22,7 +22,8 @@ export function createHealthActivities(deps: HealthDeps) {
     async checkDataHealth(): Promise<{ alerts: NewAlert[]; channels: HealthDeps['channels']; unhealthy: number }> {
       const t = now();
       const alerts: NewAlert[] = [];
-      const health = await collectionHealth(deps.db, deps.collection, t);
+      const [runs, newest] = await Promise.all([listCollectionRuns(deps.db), newestDataTimes(deps.db)]);
+      const health = collectionHealth(runs, newest, { now: t, rules: deps.collection.health, kindOf: tierKindOf(deps.collection) });
       for (const { run, reasons } of health) {
         const unhealthy = reasons.length > 0;
         if (unhealthy === (run.unhealthySince !== null)) continue;

@@ -51,3 +51,6 @@ export function loadCollectionConfig(path = defaultCollectionConfigPath): Collec
 export function findTier(config: CollectionConfig, name: string): Tier | undefined {
   return config.tiers.find((t) => t.name === name);
 }
+
+/** Tier name → its kind (a tier no longer configured counts as crypto). */
+export const tierKindOf = (config: CollectionConfig) => (tier: string) => findTier(config, tier)?.kind ?? 'crypto';

@@ -59,25 +59,35 @@ export type TrackRecords = Record<string, ScoredRecord>;
 export function trackRecord(past: PastSignal[], data: MarketData, asOf: number, horizonMs: number, lookbackMs: number): TrackRecords {
   const out: TrackRecords = {};
   for (const s of past) {
-    if (s.timestamp < asOf - lookbackMs) continue;
-    const outcomeAt = s.timestamp + horizonMs;
-    if (outcomeAt > asOf) continue;
-    const prices = data.prices[s.asset];
-    if (!prices) continue;
-    const later = lastKnown(prices.close, prices.time, outcomeAt, 1)[0];
-    if (later === undefined) continue;
-    const r = (out[s.strategyName] ??= { hits: 0, total: 0, gain: 0, loss: 0 });
-    r.total += 1;
-    // The return in the signal's direction over the horizon: its win or loss, for Kelly sizing.
-    const move = (s.signalType === 'LONG' ? later - s.price : s.price - later) / s.price;
-    if (move > 0) {
-      r.hits += 1;
-      r.gain += move;
-    } else {
-      r.loss -= move;
-    }
+    if (s.timestamp < asOf - lookbackMs || s.timestamp + horizonMs > asOf) continue;
+    const move = outcomeOf(s, data, horizonMs);
+    if (move !== undefined) countOutcome(out, s.strategyName, move, 1);
   }
   return out;
+}
+
+/** The return in the signal's direction over the horizon (its win or loss); undefined without a price then. */
+function outcomeOf(s: PastSignal, data: MarketData, horizonMs: number): number | undefined {
+  const prices = data.prices[s.asset];
+  if (!prices) return undefined;
+  const i = knownCount(prices.time, s.timestamp + horizonMs) - 1;
+  if (i < 0) return undefined;
+  const later = prices.close[i];
+  return (s.signalType === 'LONG' ? later - s.price : s.price - later) / s.price;
+}
+
+/** Adds (`sign` 1) or removes (−1) one scored signal from a strategy's record. */
+function countOutcome(records: TrackRecords, strategy: string, move: number, sign: 1 | -1) {
+  const r = (records[strategy] ??= { hits: 0, total: 0, gain: 0, loss: 0 });
+  r.total += sign;
+  if (move > 0) {
+    r.hits += sign;
+    r.gain += sign * move;
+  } else {
+    r.loss -= sign * move;
+  }
+  // An emptied record starts again from exact zeros, not from what rounding left behind.
+  if (r.total === 0) Object.assign(r, { hits: 0, gain: 0, loss: 0 });
 }
 
 export interface AggregationSettings {
@@ -115,18 +125,14 @@ export class TrackRecordWindow {
     const from = asOf - this.lookbackMs;
     while (this.next < past.length && past[this.next].timestamp + this.horizonMs <= asOf) {
       const s = past[this.next++];
-      const prices = data.prices[s.asset];
-      if (s.timestamp < from || !prices) continue;
-      const i = knownCount(prices.time, s.timestamp + this.horizonMs) - 1;
-      if (i < 0) continue;
-      const later = prices.close[i];
-      const move = (s.signalType === 'LONG' ? later - s.price : s.price - later) / s.price;
+      const move = s.timestamp < from ? undefined : outcomeOf(s, data, this.horizonMs);
+      if (move === undefined) continue;
       this.scored.push({ strategyName: s.strategyName, timestamp: s.timestamp, move });
-      this.count(s.strategyName, move, 1);
+      countOutcome(this.records, s.strategyName, move, 1);
     }
     while (this.head < this.scored.length && this.scored[this.head].timestamp < from) {
       const s = this.scored[this.head++];
-      this.count(s.strategyName, s.move, -1);
+      countOutcome(this.records, s.strategyName, s.move, -1);
     }
     if (this.head * 2 > this.scored.length) {
       this.scored.splice(0, this.head);
@@ -138,19 +144,6 @@ export class TrackRecordWindow {
   /** `past` lost its first `n` signals. */
   dropped(n: number): void {
     this.next = Math.max(0, this.next - n);
-  }
-
-  private count(strategy: string, move: number, sign: 1 | -1) {
-    const r = (this.records[strategy] ??= { hits: 0, total: 0, gain: 0, loss: 0 });
-    r.total += sign;
-    if (move > 0) {
-      r.hits += sign;
-      r.gain += sign * move;
-    } else {
-      r.loss -= sign * move;
-    }
-    // An emptied record starts again from exact zeros, not from what rounding left behind.
-    if (r.total === 0) Object.assign(r, { hits: 0, gain: 0, loss: 0 });
   }
 }
 

@@ -34,3 +34,33 @@ export function healthReasons(r: CollectionRecord, now: number, rules: HealthRul
   }
   return reasons;
 }
+
+/** A collection run as stored: its failure streak and the day its daily counts belong to. */
+export interface CollectionRunCounts {
+  tier: string;
+  asset: string;
+  consecutiveFailures: number;
+  /** The UTC day (YYYY-MM-DD) the attempt and failure counts are for. */
+  callsDay: string | null;
+  attemptsToday: number;
+  failuresToday: number;
+}
+
+/**
+ * Each run with the rules applied at `now`: whether its daily counts are today's, its newest data,
+ * and why it is unhealthy (none: healthy).
+ */
+export function collectionHealth<R extends CollectionRunCounts>(runs: R[], newest: Map<string, number>, opts: {
+  now: number; rules: HealthRules; kindOf: (tier: string) => CollectionRecord['kind'];
+}) {
+  const today = new Date(opts.now).toISOString().slice(0, 10);
+  return runs.map((run) => {
+    const counted = run.callsDay === today;
+    const newestDataAt = newest.get(run.asset) ?? null;
+    const reasons = healthReasons({
+      kind: opts.kindOf(run.tier), consecutiveFailures: run.consecutiveFailures,
+      attemptsToday: counted ? run.attemptsToday : 0, failuresToday: counted ? run.failuresToday : 0, newestDataAt,
+    }, opts.now, opts.rules);
+    return { run, counted, newestDataAt, reasons };
+  });
+}

@@ -4,6 +4,7 @@
  * Derived from bars of any size the same way, so a backtest on hourly bars and paper trading on the
  * stored candles see the same numbers at the same decision time.
  */
+import { rollingPearson, rollingVolatility } from './indicators';
 import { knownCount, type MarketData, type PriceSeries } from './signals';
 import { DAY_MS } from './types';
 
@@ -55,25 +56,20 @@ export function marketConditions(data: MarketData, assets: Iterable<string>, asO
 /** Sample standard deviation of the known daily returns; null with fewer than `MIN_DAILY_RETURNS`. */
 export function dailyVolatility(returns: readonly number[]): number | null {
   const known = returns.filter(Number.isFinite);
-  if (known.length < MIN_DAILY_RETURNS) return null;
-  const mean = known.reduce((s, r) => s + r, 0) / known.length;
-  return Math.sqrt(known.reduce((s, r) => s + (r - mean) ** 2, 0) / (known.length - 1));
+  return known.length < MIN_DAILY_RETURNS ? null : rollingVolatility(known, known.length)[known.length - 1];
 }
 
 /** Pearson correlation over the days both returns are known; null with fewer than `MIN_DAILY_RETURNS` such days or no variation. */
 export function returnCorrelation(a: readonly number[], b: readonly number[]): number | null {
-  const pairs: Array<[number, number]> = [];
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (Number.isFinite(a[i]) && Number.isFinite(b[i])) pairs.push([a[i], b[i]]);
-  if (pairs.length < MIN_DAILY_RETURNS) return null;
-  const meanA = pairs.reduce((s, p) => s + p[0], 0) / pairs.length;
-  const meanB = pairs.reduce((s, p) => s + p[1], 0) / pairs.length;
-  let cov = 0;
-  let varA = 0;
-  let varB = 0;
-  for (const [x, y] of pairs) {
-    cov += (x - meanA) * (y - meanB);
-    varA += (x - meanA) ** 2;
-    varB += (y - meanB) ** 2;
+  const x: number[] = [];
+  const y: number[] = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (Number.isFinite(a[i]) && Number.isFinite(b[i])) {
+      x.push(a[i]);
+      y.push(b[i]);
+    }
   }
-  return varA > 0 && varB > 0 ? cov / Math.sqrt(varA * varB) : null;
+  if (x.length < MIN_DAILY_RETURNS) return null;
+  const r = rollingPearson(x, y, x.length)[x.length - 1];
+  return Number.isNaN(r) ? null : r;
 }

@@ -129,6 +129,9 @@ const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const round12 = (x: number) => Math.round(x * 1e12) / 1e12;
 const usd = (x: number) => `$${x.toFixed(2)}`;
 
+/** What a position loses if its stop fires; without a known stop, its exposure × the per-trade stop. */
+const openRiskOf = (p: PortfolioPosition, config: Pick<RiskConfig, 'perTradeStopLoss'>) => p.openRisk ?? p.exposure * config.perTradeStopLoss;
+
 /** An asset's sector; one without a configured sector is a sector of its own. */
 export const sectorOf = (asset: string, config: Pick<RiskConfig, 'sectors'>) =>
   Object.hasOwn(config.sectors, asset) ? config.sectors[asset] : `(${asset})`;
@@ -170,7 +173,7 @@ export function validateTrade(signal: RiskSignal, state: PortfolioState, size: n
   const dailyLimit = equity * config.dailyLossLimit;
   const sizeFraction = size / equity;
   const assetExposureAfter = (state.positions.filter((p) => p.asset === signal.asset).reduce((s, p) => s + p.exposure, 0) + size) / equity;
-  const openRisk = state.positions.reduce((s, p) => s + (p.openRisk ?? p.exposure * config.perTradeStopLoss), 0);
+  const openRisk = state.positions.reduce((s, p) => s + openRiskOf(p, config), 0);
   const portfolioRiskAfter = (openRisk + potentialLoss) / equity;
   const sector = sectorOf(signal.asset, config);
   const sectorExposureAfter = (state.positions.filter((p) => sectorOf(p.asset, config) === sector).reduce((s, p) => s + p.exposure, 0) + size) / equity;
@@ -417,13 +420,12 @@ export function portfolioRiskReport(state: PortfolioState, config: RiskConfig, m
   const use = (value: number | null, limit: number, unit: LimitUse['unit'] = 'fraction'): LimitUse =>
     ({ value, limit, utilization: value === null ? null : value / limit, unit });
   const dailyLoss = Math.abs(Math.min(0, state.dailyPnl));
-  const risk = (p: PortfolioPosition) => p.openRisk ?? p.exposure * config.perTradeStopLoss;
   const positions = state.positions.map((p): PositionRisk => {
     const c = market[p.asset];
     const volatility = c ? dailyVolatility(c.dailyReturns) : null;
     const liquidity = c?.tradedValue24h ?? null;
     return {
-      asset: p.asset, side: p.side ?? 'LONG', exposure: p.exposure, openRisk: risk(p), sector: sectorOf(p.asset, config),
+      asset: p.asset, side: p.side ?? 'LONG', exposure: p.exposure, openRisk: openRiskOf(p, config), sector: sectorOf(p.asset, config),
       singleAssetExposure: use(p.exposure / equity, config.maxSingleAssetExposure),
       volatility: use(volatility === null ? null : round12(volatility), config.volatilityThreshold),
       liquidity: { value: liquidity, limit: config.lowLiquidityThreshold, utilization: liquidity === null ? null : config.lowLiquidityThreshold / liquidity, unit: 'usd' },

@@ -1,9 +1,9 @@
 import type { Client } from '@temporalio/client';
-import { type CollectionConfig, findTier } from '../config/collection';
+import { type CollectionConfig, tierKindOf } from '../config/collection';
 import type { Database } from '../db/client';
 import { callsMadeOn, listCollectionRuns, newestDataTimes } from '../db/collection-runs';
 import { dailyBudget } from '../domain/budget';
-import { healthReasons } from '../domain/collection-health';
+import { collectionHealth } from '../domain/collection-health';
 import { MTS_ASSETS, MTS_TIER } from '../temporal/search-attributes';
 import { TASK_QUEUES } from '../temporal/task-queues';
 import { backfillWorkflow, collectTierWorkflow } from '../workflows/collection';
@@ -45,23 +45,15 @@ export async function startBackfill(
 }
 
 /** Each collected tier and asset with the seed's health rules applied: why it is unhealthy (none: healthy). */
-export async function collectionHealth(db: Database, config: CollectionConfig, now = Date.now()) {
-  const today = new Date(now).toISOString().slice(0, 10);
+export async function collectionHealthNow(db: Database, config: CollectionConfig, now = Date.now()) {
   const [runs, newest] = await Promise.all([listCollectionRuns(db), newestDataTimes(db)]);
-  return runs.map((run) => {
-    const counted = run.callsDay === today;
-    const reasons = healthReasons({
-      kind: findTier(config, run.tier)?.kind ?? 'crypto', consecutiveFailures: run.consecutiveFailures,
-      attemptsToday: counted ? run.attemptsToday : 0, failuresToday: counted ? run.failuresToday : 0, newestDataAt: newest.get(run.asset) ?? null,
-    }, now, config.health);
-    return { run, counted, newestDataAt: newest.get(run.asset) ?? null, reasons };
-  });
+  return collectionHealth(runs, newest, { now, rules: config.health, kindOf: tierKindOf(config) });
 }
 
 /** Per-asset collection health and the day's provider-call budget. */
 export async function collectionStatus(db: Database, config: CollectionConfig, now = Date.now()) {
   const today = new Date(now).toISOString().slice(0, 10);
-  const [health, callsToday] = await Promise.all([collectionHealth(db, config, now), callsMadeOn(db, today)]);
+  const [health, callsToday] = await Promise.all([collectionHealthNow(db, config, now), callsMadeOn(db, today)]);
   return {
     budget: { ...dailyBudget(config.tiers, config.baseline), callsMadeToday: callsToday, day: today },
     rules: config.health,

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { ping } from '../../db/client';
-import { collectionHealth } from '../../services/collections';
+import { collectionHealthNow } from '../../services/collections';
 import type { ApiContext } from '../context';
 
 async function check(run: () => Promise<unknown>) {
@@ -27,7 +27,7 @@ export function healthRouter(ctx: ApiContext): Router {
     const ready = postgres.ok && temporal.ok;
     // Data health is detail, not readiness: stale data does not take the API out of service.
     const unhealthy = postgres.ok
-      ? (await collectionHealth(ctx.db, ctx.collection)).filter((h) => h.reasons.length).map((h) => ({ tier: h.run.tier, asset: h.run.asset, reasons: h.reasons }))
+      ? (await collectionHealthNow(ctx.db, ctx.collection)).filter((h) => h.reasons.length).map((h) => ({ tier: h.run.tier, asset: h.run.asset, reasons: h.reasons }))
       : undefined;
     const data = unhealthy && { ok: unhealthy.length === 0, unhealthy };
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: { postgres, temporal, ...(data ? { data } : {}) } });

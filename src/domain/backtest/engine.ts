@@ -1,4 +1,4 @@
-import { aggregateAssetSignals, type AggregationSettings, type PastSignal, pooledRecord, RegimeTracker, TrackRecordWindow, type TrackRecords } from '../aggregation';
+import { aggregateAssetSignals, type AggregationSettings, type PastSignal, pooledRecord, RegimeTracker, TrackRecordWindow } from '../aggregation';
 import { marketConditions } from '../market-conditions';
 import type { Bar, FillModel } from '../fills';
 import { type ClosedTrade, type PerformanceMetrics, performanceMetrics } from '../metrics';
@@ -491,8 +491,7 @@ function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Ru
   const c = input.conventions;
   const { rules, policy } = rt;
   const lookback = input.historyDays * DAY_MS;
-  let scored: TrackRecords | undefined;
-  const records = () => (scored ??= rt.records.advance(st.past, input.data, time));
+  const records = () => rt.records.advance(st.past, input.data, time);
   for (let g = first; g < end; g++) {
     const a = queue.asset[g];
     const asset = input.assets[a];
