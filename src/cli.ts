@@ -22,6 +22,9 @@ import { importCsv, importMacroCsv } from './services/csv-import';
 import { assetName } from './services/limits';
 import { startSignalGeneration } from './services/signals';
 import { syncSchedules } from './services/schedules';
+import { ensureMarketStream, marketStreamInput } from './services/market-stream';
+import { loadStreamsConfig } from './config/streams';
+import { readLatestPrices } from './db/market-prices';
 import { listRuns, retryRun, RUN_STATUSES, RunNotFoundError, type RunStatus } from './services/runs';
 import { innermostMessage } from './temporal/failures';
 import { signalsProgressQuery } from './workflows/signals';
@@ -111,13 +114,17 @@ program.command('schedules').description('Temporal Schedules of the collection t
     try {
       await ensureSearchAttributes(t.connection, e.TEMPORAL_NAMESPACE);
       for (const r of await syncSchedules(t.client, loadCollectionConfig(), loadExecutionConfig().snapshotIntervalMinutes)) say(`${r.scheduleId}: ${r.action}`);
+      if (e.MARKET_STREAM !== 'none') {
+        await ensureMarketStream(t.client, marketStreamInput(loadStreamsConfig(loadExecutionConfig().symbols)));
+        say(`market stream (${e.MARKET_STREAM}): running; workers with the market-stream role consume it`);
+      }
     } finally {
       await t.close();
     }
   });
 
 program.command('worker').description('run workers on their task queues')
-  .option('--role <roles>', 'comma-separated: market-data, pipeline, trading, backtest', WORKER_ROLES.join(','))
+  .option('--role <roles>', `comma-separated: ${WORKER_ROLES.join(', ')}`, WORKER_ROLES.join(','))
   .action(async (opts: { role: string }) => {
     const e = clientEnv();
     const roles = opts.role.split(',').map((r) => r.trim()) as WorkerRole[];
@@ -210,7 +217,8 @@ program.command('dev').description('everything in one process: Temporal dev serv
     for (const r of await syncSchedules(t.client, collection, loadExecutionConfig().snapshotIntervalMinutes)) say(`schedule ${r.scheduleId}: ${r.action}`);
     const db = connectDatabase(e.DATABASE_URL);
     const connection = await connectWorkerConnection(address);
-    const workers = await buildWorkers({ env: e, roles: ['market-data', 'pipeline', 'trading', 'backtest'], connection, db, client: t.client });
+    const workers = await buildWorkers({ env: e, roles: [...WORKER_ROLES], connection, db, client: t.client });
+    if (e.MARKET_STREAM !== 'none') await ensureMarketStream(t.client, marketStreamInput(loadStreamsConfig(loadExecutionConfig().symbols)));
     const running = Promise.all(workers.map((w) => w.run()));
     const http = await startApi({ env: e, db, client: t.client, collection, apiKeys: keys, logger });
     const inboxDir = e.ALERTS_INBOX_DIR ?? join(e.MTS_DATA_DIR, 'inbox');
@@ -224,8 +232,9 @@ program.command('dev').description('everything in one process: Temporal dev serv
       pid: process.pid, startedAt: new Date().toISOString(), apiUrl, temporalAddress: address, namespace: e.TEMPORAL_NAMESPACE,
       temporalUiUrl: server?.uiUrl ?? null, databaseUrl: e.DATABASE_URL, host: e.HOST, port,
     });
-    say(`market data: ${e.MARKET_DATA_SOURCE}, macro: ${e.MACRO_DATA_SOURCE}`);
+    say(`market data: ${e.MARKET_DATA_SOURCE}, macro: ${e.MACRO_DATA_SOURCE}, real-time stream: ${e.MARKET_STREAM}`);
     say(`API:         ${apiUrl}  (GET /ready, /api/v1/…)`);
+    if (e.MARKET_STREAM !== 'none') say(`prices:      ${apiUrl}/api/v1/prices/stream (SSE), or in a terminal: npm run mts -- prices --follow`);
     if (server) say(`Temporal UI: ${server.uiUrl}`);
     // The key itself is never printed: logs and terminals get copied around.
     const keyFile = join(e.MTS_DATA_DIR, 'dev-api-key');
@@ -275,7 +284,7 @@ program.command('backtest').description('run a backtest on stored history, with 
   .option('--param <k=v>', 'strategy parameter, strategy.parameter=value with several strategies (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
   .option('--capital <usd>', 'initial capital', '10000')
   .option('--fill-at <when>', 'next_open or close', 'next_open')
-  .option('--bar <size>', 'bars to replay: 1d, 1h or 15m (built from the stored candles; the live system defaults to its shortest strategy bar)')
+  .option('--bar <size>', 'bars to replay: 1d, 1h, 15m or 1m (built from the stored candles; the live system defaults to its shortest strategy bar)')
   .option('--sizing <kind>', 'risk (the risk module), fixed_fraction or all_in', 'risk')
   .option('--fraction <f>', 'share of equity per trade with --sizing fixed_fraction', '0.5')
   .option('--fee-bps <n>', 'taker fee in basis points (default: config/execution.json)')
@@ -456,6 +465,35 @@ program.command('signals').description('run the strategies now, at --as-of, or o
       for (const f of r.strategyFailures) say(`strategy ${f.strategy} failed at ${new Date(f.asOf).toISOString()}: ${f.error}`);
     } finally {
       await t.close();
+    }
+  });
+
+program.command('prices').description('the latest streamed price of each asset and its age')
+  .option('--follow', 'keep printing prices as they change (Ctrl-C to stop)')
+  .action(async (opts: { follow?: boolean }) => {
+    const e = clientEnv();
+    const db = connectDatabase(e.DATABASE_URL, 1);
+    const printed = new Map<string, number>();
+    const show = async () => {
+      const prices = await readLatestPrices(db.db);
+      if (prices.length === 0 && printed.size === 0 && !opts.follow) {
+        say('no streamed prices yet: `npm start` runs the simulated stream (MARKET_STREAM); a market-stream worker writes them');
+      }
+      for (const p of prices) {
+        if (printed.get(p.asset) === p.time) continue;
+        printed.set(p.asset, p.time);
+        const age = ((Date.now() - p.time) / 1000).toFixed(1);
+        console.log(`${new Date(p.time).toISOString()}  ${p.asset.padEnd(16)} ${p.price.toPrecision(8).padStart(14)}  ${p.source} (${age} s old)`);
+      }
+    };
+    try {
+      await show();
+      while (opts.follow) {
+        await new Promise((r) => setTimeout(r, 1000));
+        await show();
+      }
+    } finally {
+      await db.close();
     }
   });
 

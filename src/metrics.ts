@@ -18,3 +18,8 @@ export const sagaOutcomes = counter('saga_outcomes_total', 'Risk-and-execute sag
 export const portfolioValue = new client.Gauge({
   name: 'portfolio_value_usd', help: 'Paper portfolio equity at its latest mark', labelNames: ['portfolio'], registers: [processMetrics],
 });
+export const streamEvents = counter('stream_events_total',
+  'Market stream events by outcome (bar, price, duplicate, out_of_order, malformed, unknown_symbol)', ['source', 'outcome']);
+export const streamReconnects = counter('stream_reconnects_total', 'Market stream reconnects by why the connection ended (closed, stale, error)', ['source', 'reason']);
+export const streamBackfills = counter('stream_backfill_total', 'REST backfills of stream gaps by outcome (ok, rate_limited, failed)', ['source', 'outcome']);
+export const streamPriceWrites = counter('stream_price_writes_total', 'Latest prices written (at most one per asset per interval)', ['source']);

@@ -11,6 +11,7 @@ import type { DatabaseHandle } from './db/client';
 import { fromRoot } from './paths';
 import { sourcesFromEnv } from './providers';
 import { AlertStream } from './services/alert-stream';
+import { PriceStream } from './services/price-stream';
 import { signalDepsFromConfig } from './services/signal-deps';
 import { loadExecutionConfig } from './config/execution';
 import { loadRiskConfig } from './config/risk';
@@ -18,13 +19,17 @@ import { loadStrategyConfigs, shortestStrategyBar } from './config/strategies';
 import { createMarketDataWorkers } from './workers/market-data';
 import { createPipelineWorker, workflowsPath } from './workers/pipeline';
 import { createTradingWorker } from './workers/trading';
+import { createMarketStreamWorker } from './workers/market-stream';
+import { createTradingActivities, type TradingDeps } from './activities/trading';
+import { loadStreamsConfig } from './config/streams';
+import { streamSourceFromEnv } from './providers/streams';
 import { createBacktestWorker } from './workers/backtest';
 import { backtestProgressSignal } from './workflows/backtest';
 import { loadSignalsConfig } from './config/signals';
 import { backfillProgressSignal } from './workflows/collection';
 
 /** The worker roles, one per task queue: each has a compose service and a Kubernetes Deployment (deploy/). */
-export const WORKER_ROLES = ['market-data', 'pipeline', 'trading', 'backtest'] as const;
+export const WORKER_ROLES = ['market-data', 'market-stream', 'pipeline', 'trading', 'backtest'] as const;
 export type WorkerRole = (typeof WORKER_ROLES)[number];
 
 /**
@@ -42,7 +47,7 @@ export async function buildWorkers(opts: {
   env: Env; roles: WorkerRole[]; connection: NativeConnection; db: DatabaseHandle; client: Client;
 }): Promise<Worker[]> {
   const workers: Worker[] = [];
-  const workflowBundle = opts.roles.some((r) => r !== 'market-data') ? await processWorkflowBundle() : undefined;
+  const workflowBundle = opts.roles.some((r) => r !== 'market-data' && r !== 'market-stream') ? await processWorkflowBundle() : undefined;
   if (opts.roles.includes('market-data')) {
     const sources = sourcesFromEnv(opts.env);
     workers.push(...await createMarketDataWorkers({
@@ -65,17 +70,28 @@ export async function buildWorkers(opts: {
       collection: loadCollectionConfig(),
     }));
   }
-  if (opts.roles.includes('trading')) {
-    const execution = loadExecutionConfig();
-    workers.push(await createTradingWorker({
+  const execution = loadExecutionConfig();
+  const tradingDeps: TradingDeps = {
+    db: opts.db.db, risk: loadRiskConfig(), fillModel: execution.fillModel, portfolioId: execution.portfolioId,
+    initialCapital: opts.env.INITIAL_CAPITAL, marketBarMinutes: shortestStrategyBar(loadStrategyConfigs()), streamPriceMaxAgeMs: execution.streamPriceMaxAgeMs,
+  };
+  if (opts.roles.includes('market-stream') && opts.env.MARKET_STREAM !== 'none') {
+    const streams = loadStreamsConfig(execution.symbols);
+    // Stops and targets are checked at each streamed price by the trading core's own activity.
+    const trading = createTradingActivities(tradingDeps);
+    workers.push(await createMarketStreamWorker({
       connection: opts.connection,
       namespace: opts.env.TEMPORAL_NAMESPACE,
-      workflowBundle,
       deps: {
-        db: opts.db.db, risk: loadRiskConfig(), fillModel: execution.fillModel, portfolioId: execution.portfolioId,
-        initialCapital: opts.env.INITIAL_CAPITAL, marketBarMinutes: shortestStrategyBar(loadStrategyConfigs()),
+        db: opts.db.db,
+        source: streamSourceFromEnv(opts.env, { name: opts.env.MARKET_STREAM, symbols: execution.symbols, staleAfterMs: streams.staleAfterMs, simulatedTickMs: streams.simulatedTickMs }),
+        settings: streams,
+        onPrices: (prices) => trading.checkProtectionAtPrices({ prices }),
       },
     }));
+  }
+  if (opts.roles.includes('trading')) {
+    workers.push(await createTradingWorker({ connection: opts.connection, namespace: opts.env.TEMPORAL_NAMESPACE, workflowBundle, deps: tradingDeps }));
   }
   if (opts.roles.includes('backtest')) {
     workers.push(await createBacktestWorker({
@@ -95,8 +111,9 @@ export async function startApi(opts: {
   env: Env; db: DatabaseHandle; client: Client; collection: CollectionConfig; apiKeys: Map<string, Role>; logger: Logger;
 }): Promise<Server> {
   const alertStream = new AlertStream(opts.env.DATABASE_URL, (err) => opts.logger.warn({ err }, 'alert stream connection'));
+  const priceStream = new PriceStream(opts.env.DATABASE_URL, (err) => opts.logger.warn({ err }, 'price stream connection'));
   const app = createApp(
-    { db: opts.db.db, temporal: opts.client, collection: opts.collection, strategies: loadStrategyConfigs(), alertStream, risk: loadRiskConfig(), execution: loadExecutionConfig(), initialCapital: opts.env.INITIAL_CAPITAL },
+    { db: opts.db.db, temporal: opts.client, collection: opts.collection, strategies: loadStrategyConfigs(), alertStream, priceStream, risk: loadRiskConfig(), execution: loadExecutionConfig(), initialCapital: opts.env.INITIAL_CAPITAL },
     {
       apiKeys: opts.apiKeys, logger: opts.logger, metricsKey: opts.env.METRICS_KEY,
       rateLimits: {
@@ -108,6 +125,6 @@ export async function startApi(opts: {
   return new Promise((resolve, reject) => {
     const server = app.listen(opts.env.PORT, opts.env.HOST, () => resolve(server));
     server.on('error', reject);
-    server.on('close', () => void alertStream.close());
+    server.on('close', () => void Promise.all([alertStream.close(), priceStream.close()]));
   });
 }

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { notifyAlert } from '../db/alert-notify';
+import { NOTIFY_CHANNELS, notify } from '../db/notify';
 import { alertFileName, type AlertType } from '../domain/alerts';
 import { errorForStatus, ProviderError } from '../providers/errors';
 
@@ -111,7 +111,7 @@ export async function sendAlert(channel: AlertChannel, alert: StoredAlert, setti
     case 'file':
       return writeAlertFile(settings.directory, alert);
     case 'sse':
-      await notifyAlert(settings.pool, { id: alert.id, alert_type: alert.type, alert: alert.body });
+      await notify(settings.pool, NOTIFY_CHANNELS.alerts, { id: alert.id, alert_type: alert.type, alert: alert.body });
       return undefined;
     case 'webhook': {
       if (!settings.webhook) throw new ProviderError('webhook', 'rejected', 'no webhook URL configured');

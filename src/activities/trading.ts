@@ -6,8 +6,10 @@ import { equity as bookEquity, marketValue } from '../domain/portfolio';
 import { type RiskAssessment, type RiskConfig, validateTrade } from '../domain/risk';
 import {
   fillPrice, heldQuantity, limitsView, LIVE_POLICY, markToMarket, openAssets, onBarClose, onExitFill, onFill, onSignal, orderQuantity, protect,
-  type ProtectiveOrder, type TradingRules, type TradingState, utcDayOf,
+  type ProtectiveExit as CoreExit, type ProtectiveOrder, referencePriceAt, type TradingRules, type TradingState, utcDayOf,
 } from '../domain/trading/core';
+import { tickBar } from '../domain/market-stream';
+import { readLatestPrices } from '../db/market-prices';
 import type { Database, Queryable, Tx } from '../db/client';
 import { bestCoveredInterval, closedCandles } from '../db/market-data';
 import { loadMarketConditions } from '../db/market-series';
@@ -28,6 +30,8 @@ export interface TradingDeps {
   initialCapital: number;
   /** Bars (minutes) the market conditions are read from: the shortest strategy bar, as a backtest of the ensemble replays. */
   marketBarMinutes?: number;
+  /** A streamed price at most this old (ms) is the fill's reference price; an older one gives way to the newest bar. */
+  streamPriceMaxAgeMs?: number;
   clock?: () => number;
 }
 
@@ -65,6 +69,27 @@ export function createTradingActivities(deps: TradingDeps) {
     await persistBooking(tx, { portfolioId, fill: fresh, effect, state, at: t, ...(exit ? { checkedUntil: t } : {}) });
     await snapshot(tx, state, `fill ${fill.id}`, t);
     return { realized: effect.realized, quantity: effect.after.quantity };
+  }
+
+  /**
+   * Fills and books an exit the core decided on the state read at the start of a check, under the
+   * portfolio lock; a position that changed meanwhile (another check exited it, a saga added to it)
+   * is left for the next check to decide again, so one stop never fills twice.
+   */
+  async function exitUnderLock(input: {
+    decidedOn: TradingState; exit: CoreExit; orderId: string; at: number; volatility: number; priceSource: 'protective_bar' | 'protective_tick';
+  }): Promise<ProtectiveExit | undefined> {
+    const { exit, at } = input;
+    return withLockedPortfolio(db, portfolioId, async (tx, { state: locked }) => {
+      if (heldQuantity(locked, exit.asset) !== heldQuantity(input.decidedOn, exit.asset)) return undefined;
+      const f = fillPrice(exit.side, exit.quantity, exit.referencePrice, input.volatility, rules);
+      const row = await insertExit(tx, { id: input.orderId, portfolioId, asset: exit.asset, side: exit.side, notional: exit.quantity * exit.referencePrice, reason: exit.kind }, {
+        id: `${input.orderId}-fill`, quantity: exit.quantity, price: f.price, referencePrice: exit.referencePrice, slippage: f.slippageCost, fee: f.fee,
+        timestamp: at, priceSource: input.priceSource, priceTime: at,
+      });
+      const booked = await bookFill(tx, locked, row, at, exit);
+      return { asset: exit.asset, kind: exit.kind, price: f.price, quantity: exit.quantity, realized: booked.realized, at };
+    });
   }
 
   return {
@@ -130,14 +155,17 @@ export function createTradingActivities(deps: TradingDeps) {
       }
       const t = now();
       const bar = await latestBar(db, order.asset, t);
-      if (!bar) throw ApplicationFailure.nonRetryable(`no price for ${order.asset}: collect or import its candles first`, 'NoPrice');
+      const [streamed] = await readLatestPrices(db, [order.asset]);
+      const reference = referencePriceAt(t, { bar, streamed, maxAgeMs: deps.streamPriceMaxAgeMs ?? 0 });
+      if (!reference) throw ApplicationFailure.nonRetryable(`no price for ${order.asset}: collect or import its candles first`, 'NoPrice');
       const side = order.side;
       const { state } = await loadBook(db, portfolioId);
-      const quantity = orderQuantity(state, { asset: order.asset, side, notional: order.notional, closeOnly: false }, bar.close, LIVE_POLICY.units);
-      const f = fillPrice(side, quantity, bar.close, (bar.high - bar.low) / bar.close, rules);
+      const quantity = orderQuantity(state, { asset: order.asset, side, notional: order.notional, closeOnly: false }, reference.price, LIVE_POLICY.units);
+      // The slippage model's volatility is the newest bar's range, whichever price the order meets.
+      const f = fillPrice(side, quantity, reference.price, bar ? (bar.high - bar.low) / bar.close : 0, rules);
       const row = await insertFill(db, {
-        id: fillId, orderId: order.id, portfolioId, asset: order.asset, side, quantity, price: f.price, referencePrice: bar.close,
-        slippage: f.slippageCost, fee: f.fee, timestamp: t,
+        id: fillId, orderId: order.id, portfolioId, asset: order.asset, side, quantity, price: f.price, referencePrice: reference.price,
+        slippage: f.slippageCost, fee: f.fee, timestamp: t, priceSource: reference.source, priceTime: reference.time,
       });
       return { fillId, price: row.price, quantity: row.quantity, fee: row.fee, slippage: row.slippage };
     },
@@ -210,20 +238,39 @@ export function createTradingActivities(deps: TradingDeps) {
           checkedUntil = end;
           const exit = onBarClose(state, p.asset, bar, rules);
           if (!exit) continue;
-          const orderId = `exit-${p.id}-${bar.timestamp}`;
-          const f = fillPrice(exit.side, exit.quantity, exit.referencePrice, (bar.high - bar.low) / bar.close, rules);
-          await withLockedPortfolio(db, portfolioId, async (tx, { state: locked }) => {
-            const row = await insertExit(tx, { id: orderId, portfolioId, asset: p.asset, side: exit.side, notional: exit.quantity * exit.referencePrice, reason: exit.kind }, {
-              id: `${orderId}-fill`, quantity: exit.quantity, price: f.price, referencePrice: exit.referencePrice, slippage: f.slippageCost, fee: f.fee, timestamp: end,
-            });
-            const booked = await bookFill(tx, locked, row, end, exit);
-            exits.push({ asset: p.asset, kind: exit.kind, price: f.price, quantity: exit.quantity, realized: booked.realized, at: end });
+          const done = await exitUnderLock({
+            decidedOn: state, exit, orderId: `exit-${p.id}-${bar.timestamp}`, at: end, volatility: (bar.high - bar.low) / bar.close, priceSource: 'protective_bar',
           });
+          if (done) exits.push(done);
           exited = true;
           break;
         }
         // No exit: the bars were checked, and a trailing stop may have moved.
         if (!exited && checkedUntil > from) await saveProtection(db, portfolioId, p.asset, state.protection[p.asset], checkedUntil);
+      }
+      return exits;
+    },
+
+    /**
+     * Checks protected positions against streamed prices as they arrive: each price is a bar of one
+     * point to the core (the same stop-first and gap rules: a price through the stop fills there), so
+     * a stop inside a minute fires within seconds of the price. A trailing stop follows the prices.
+     */
+    async checkProtectionAtPrices(input: { prices: Array<{ asset: string; price: number; time: number }> }): Promise<ProtectiveExit[]> {
+      const { state, positions: rows } = await loadBook(db, portfolioId);
+      const exits: ProtectiveExit[] = [];
+      for (const quote of input.prices) {
+        const p = rows.find((r) => r.asset === quote.asset && r.quantity !== 0);
+        const before = state.protection[quote.asset];
+        if (!p || !before) continue;
+        const trailed = before.stopLoss;
+        const exit = onBarClose(state, quote.asset, tickBar(quote.price, quote.time), rules);
+        if (exit) {
+          const done = await exitUnderLock({ decidedOn: state, exit, orderId: `exit-${p.id}-tick-${quote.time}`, at: quote.time, volatility: 0, priceSource: 'protective_tick' });
+          if (done) exits.push(done);
+        } else if (state.protection[quote.asset].stopLoss !== trailed) {
+          await saveProtection(db, portfolioId, quote.asset, state.protection[quote.asset]);
+        }
       }
       return exits;
     },

@@ -13,6 +13,7 @@ import type { ApiContext } from './context';
 import { errorHandler, HttpError, notFoundHandler } from './errors';
 import { openApiDocument } from './openapi';
 import { alertsRouter } from './routes/alerts';
+import { pricesRouter } from './routes/prices';
 import { auditRouter } from './routes/audit';
 import { backtestsRouter } from './routes/backtests';
 import { collectionsRouter } from './routes/collections';
@@ -151,6 +152,7 @@ export function createApp(ctx: ApiContext, opts: AppOptions): express.Express {
   api.use(collectionsRouter(ctx));
   api.use(marketDataRouter(ctx));
   api.use('/alerts', alertsRouter(ctx, limits.streamsPerKey));
+  api.use('/prices', pricesRouter(ctx, limits.streamsPerKey));
   api.use(signalsRouter(ctx));
   api.use(riskRouter(ctx.risk));
   api.use('/portfolio', portfolioRouter(ctx));

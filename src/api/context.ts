@@ -5,6 +5,7 @@ import type { Database } from '../db/client';
 import type { RiskConfig } from '../domain/risk';
 import type { StrategyConfig } from '../domain/strategies/framework';
 import type { AlertStream } from '../services/alert-stream';
+import type { PriceStream } from '../services/price-stream';
 
 /** What the routers need; built once by the process that serves the API. */
 export interface ApiContext {
@@ -13,6 +14,8 @@ export interface ApiContext {
   collection: CollectionConfig;
   strategies: StrategyConfig[];
   alertStream: AlertStream;
+  /** Streamed prices as they are written (MARKET_STREAM). */
+  priceStream: PriceStream;
   risk: RiskConfig;
   /** config/execution.json: the paper portfolio's id, symbols, and the fill model backtests default to. */
   execution: ExecutionConfig;

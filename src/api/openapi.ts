@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { backtestBodySchema, sweepBodySchema, walkForwardBodySchema } from '../services/backtests';
 import { externalSignalSchema } from '../services/external-signals';
+import { pricesQuery } from './routes/prices';
 import { alertsQuery } from './routes/alerts';
 import { auditQuery } from './routes/audit';
 import { backfillBody, collectBody } from './routes/collections';
@@ -36,6 +37,8 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/v1/strategies', summary: 'Strategy configs and parameter specs', role: 'any' },
   { method: 'get', path: '/api/v1/alerts', summary: 'Stored alerts', role: 'any', query: alertsQuery },
   { method: 'get', path: '/api/v1/alerts/stream', summary: 'Live alerts (Server-Sent Events)', role: 'any' },
+  { method: 'get', path: '/api/v1/prices', summary: 'Latest streamed price of each asset, with its age', role: 'any', query: pricesQuery },
+  { method: 'get', path: '/api/v1/prices/stream', summary: 'Live streamed prices (Server-Sent Events)', role: 'any', query: pricesQuery },
   { method: 'post', path: '/api/v1/assess-risk', summary: 'Risk assessment of a signal (in-process)', role: 'any', body: assessBody },
   { method: 'get', path: '/api/v1/portfolio', summary: 'Cash, equity, P&L, drawdown, heat', role: 'any' },
   { method: 'get', path: '/api/v1/portfolio/positions', summary: 'Open positions, marked', role: 'any' },

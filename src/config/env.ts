@@ -32,6 +32,12 @@ const envSchema = z.object({
   FRED_API_KEY: z.string().min(1).optional(),
   FRED_BASE_URL: z.string().url().default('https://api.stlouisfed.org'),
   FRED_CALLS_PER_HOUR: z.coerce.number().positive().default(1000),
+  /** The real-time market stream the market-stream workers consume: the simulated market (no network), an exchange, or none. */
+  MARKET_STREAM: z.enum(['simulated', 'binance', 'bybit', 'none']).default('simulated'),
+  BINANCE_STREAM_URL: z.string().url().default('wss://stream.binance.com:9443'),
+  BINANCE_REST_URL: z.string().url().default('https://api.binance.com'),
+  BYBIT_STREAM_URL: z.string().url().default('wss://stream.bybit.com'),
+  BYBIT_REST_URL: z.string().url().default('https://api.bybit.com'),
   INITIAL_CAPITAL: z.coerce.number().positive().default(10_000),
   ALERTS_DIR: z.string().min(1).optional(),
   ALERTS_INBOX_DIR: z.string().min(1).optional(),

@@ -11,6 +11,7 @@ const executionSchema = z.object({
     takerFeeBps: z.number().min(0).max(1000),
   }).strict(),
   snapshotIntervalMinutes: z.number().int().min(1),
+  streamPriceMaxAgeMs: z.number().int().min(0).max(3_600_000),
   symbols: z.record(z.string(), z.string().regex(/^[A-Z0-9]+$/, 'exchange symbols are upper-case letters and digits')),
 }).strict();
 
@@ -19,6 +20,8 @@ export interface ExecutionConfig {
   fillModel: FillModel;
   /** How often the Schedule marks the portfolio for the equity curve. */
   snapshotIntervalMinutes: number;
+  /** A streamed price at most this old (ms) is a paper fill's reference price; older, the newest bar's close is. */
+  streamPriceMaxAgeMs: number;
   /** Alert asset → trading symbol (bitcoin → BTCUSDT), shown on trades. */
   symbols: Record<string, string>;
 }

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { STREAM_SOURCES } from '../domain/market-stream';
 import type { RiskAssessment } from '../domain/risk';
 import {
   bigint, bigserial, boolean, date, doublePrecision, index, integer, json, jsonb, pgTable, text, timestamp, uniqueIndex,
@@ -9,6 +10,7 @@ const SIDES = ['BUY', 'SELL'] as const;
 /** reserved → filled | cancelled (saga orders); submitted → filled (protective exits). */
 const ORDER_STATUSES = ['reserved', 'submitted', 'filled', 'cancelled'] as const;
 const RISK_LEVELS = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
+export const FILL_PRICE_SOURCES = ['stream', 'bar', 'protective_bar', 'protective_tick'] as const;
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
@@ -233,8 +235,25 @@ export const fills = pgTable('fills', {
   realizedPnl: doublePrecision('realized_pnl'),
   applied: boolean('applied').notNull().default(false),
   timestamp: bigint('timestamp', { mode: 'number' }).notNull(),
+  /** Where the reference price came from: a streamed price fresh enough, the newest bar's close, or the bar a stop or target met. */
+  priceSource: text('price_source', { enum: FILL_PRICE_SOURCES }),
+  /** When the reference price was quoted (a streamed price's event time, a bar's close): its age is `timestamp − price_time`. */
+  priceTime: bigint('price_time', { mode: 'number' }),
   createdAt: createdAt(),
 }, (t) => [uniqueIndex('fills_order_key').on(t.orderId)]);
+
+/**
+ * The latest streamed price of each asset and when the exchange quoted it: written at most once a
+ * second per asset, only ever forwards in time. Paper fills use it while it is fresh.
+ */
+export const latestPrices = pgTable('latest_prices', {
+  asset: text('asset').primaryKey(),
+  price: doublePrecision('price').notNull(),
+  /** The exchange's event time (ms). */
+  time: bigint('time', { mode: 'number' }).notNull(),
+  source: text('source', { enum: STREAM_SOURCES }).notNull(),
+  updatedAt: updatedAt(),
+});
 
 /** The equity curve: one row per change and per scheduled mark. */
 export const portfolioSnapshots = pgTable('portfolio_snapshots', {

@@ -196,9 +196,9 @@ export async function persistBooking(tx: Tx, input: {
   await tx.update(orders).set({ status: 'filled', updatedAt: new Date(at) }).where(eq(orders.id, fill.orderId));
 }
 
-/** The stop and target of a position and how far bars have been checked against them. */
-export async function saveProtection(db: Db, portfolioId: string, asset: string, levels: ProtectiveOrder, checkedUntil: number): Promise<void> {
-  await db.update(positions).set({ stopLoss: levels.stopLoss, takeProfit: levels.takeProfit, protectionCheckedUntil: checkedUntil })
+/** The stop and target of a position and, after a check of bars, how far bars have been checked against them. */
+export async function saveProtection(db: Db, portfolioId: string, asset: string, levels: ProtectiveOrder, checkedUntil?: number): Promise<void> {
+  await db.update(positions).set({ stopLoss: levels.stopLoss, takeProfit: levels.takeProfit, ...(checkedUntil === undefined ? {} : { protectionCheckedUntil: checkedUntil }) })
     .where(and(eq(positions.portfolioId, portfolioId), eq(positions.asset, asset)));
 }
 

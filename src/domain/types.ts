@@ -9,7 +9,7 @@ export interface Candle {
 }
 
 /** Where a row of market data came from, stored beside it so nobody mistakes simulated data for the market. */
-export type DataSourceName = 'coingecko' | 'fred' | 'simulated' | 'csv';
+export type DataSourceName = 'coingecko' | 'fred' | 'simulated' | 'csv' | 'binance' | 'bybit';
 
 /** One daily macro observation; `date` is YYYY-MM-DD. */
 export interface MacroObservation {
@@ -34,5 +34,5 @@ export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
 
 /** The bar sizes strategies decide on and backtests replay, in minutes. Bars close on multiples of their length (UTC). */
-export const BAR_MINUTES = { '1d': 1440, '1h': 60, '15m': 15 } as const;
+export const BAR_MINUTES = { '1d': 1440, '1h': 60, '15m': 15, '1m': 1 } as const;
 export type BarSize = keyof typeof BAR_MINUTES;

@@ -30,7 +30,7 @@ export const conventionsSchema = z.object({
   trailingStopPct: z.number().positive().max(0.5).nullable(),
   stopCooldownMinutes: z.number().int().min(0).max(525_600),
   periodsPerYear: z.number().positive().max(366 * 24 * 60),
-  bar: z.enum(['1d', '1h', '15m']),
+  bar: z.enum(['1d', '1h', '15m', '1m']),
   fillAt: z.enum(['next_open', 'close']),
   fillModel: z.object({
     fixedSlippageBps: z.number().min(0).max(1000), volatilitySlippageFactor: z.number().min(0).max(10), takerFeeBps: z.number().min(0).max(1000),

@@ -4,5 +4,7 @@ export const TASK_QUEUES = {
   macroData: 'mts-market-data-macro',
   pipeline: 'mts-pipeline',
   trading: 'mts-trading',
+  /** The real-time market stream's consumer: one long-running activity, moved to another worker if its own dies. */
+  marketStream: 'mts-market-stream',
   backtest: 'mts-backtest',
 } as const;

@@ -5,3 +5,4 @@ export { generateSignalsWorkflow } from './signals';
 export { sweepWorkflow } from './sweep';
 export { protectPositionsWorkflow, riskAndExecuteWorkflow, snapshotPortfolioWorkflow } from './trading';
 export { walkForwardWorkflow } from './walk-forward';
+export { marketStreamWorkflow } from './market-stream';

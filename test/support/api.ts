@@ -12,15 +12,17 @@ import { loadStrategyConfigs } from '../../src/config/strategies';
 import type { DatabaseHandle } from '../../src/db/client';
 import { createLogger } from '../../src/logger';
 import { AlertStream } from '../../src/services/alert-stream';
+import { PriceStream } from '../../src/services/price-stream';
 
 /** The real Express app on an ephemeral port, wired to the test database and Temporal. */
 export async function startTestApi(client: Client, handle: DatabaseHandle, apiKeys: string, options: Partial<Pick<AppOptions, 'rateLimits' | 'metricsKey'>> = {}) {
   const alertStream = new AlertStream(inject('databaseUrl'));
+  const priceStream = new PriceStream(inject('databaseUrl'));
   // The production logger at info, written to memory: tests read what an operator's log would hold.
   const lines: string[] = [];
   const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
   const app = createApp(
-    { db: handle.db, temporal: client, collection: loadCollectionConfig(), strategies: loadStrategyConfigs(), alertStream, risk: loadRiskConfig(), execution: { ...loadExecutionConfig(), portfolioId: 'test' }, initialCapital: 10_000 },
+    { db: handle.db, temporal: client, collection: loadCollectionConfig(), strategies: loadStrategyConfigs(), alertStream, priceStream, risk: loadRiskConfig(), execution: { ...loadExecutionConfig(), portfolioId: 'test' }, initialCapital: 10_000 },
     { apiKeys: parseApiKeys(apiKeys), logger: createLogger('info', sink), ...options },
   );
   const server: Server = await new Promise((r) => { const s = app.listen(0, '127.0.0.1', () => r(s)); });
@@ -31,7 +33,7 @@ export async function startTestApi(client: Client, handle: DatabaseHandle, apiKe
     async close() {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
-      await alertStream.close();
+      await Promise.all([alertStream.close(), priceStream.close()]);
     },
   };
 }

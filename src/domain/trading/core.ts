@@ -192,6 +192,29 @@ export function orderQuantity(state: TradingState, order: Order, price: number, 
   return closing + (units === 'whole' ? Math.floor(opening + 1e-9) : opening);
 }
 
+/** The price a live market order meets, where it came from, and when it was quoted. */
+export interface ReferencePrice {
+  price: number;
+  time: number;
+  source: 'stream' | 'bar';
+}
+
+/**
+ * Where a paper order meets the market at `time`: the latest streamed price while it is at most
+ * `maxAgeMs` old, otherwise the close of the newest bar that had closed (a price quoted after
+ * `time` does not exist yet for a replay at a past clock). Undefined when there is neither.
+ */
+export function referencePriceAt(time: number, quotes: {
+  streamed?: { price: number; time: number };
+  bar?: { close: number; timestamp: number; intervalMinutes: number };
+  maxAgeMs: number;
+}): ReferencePrice | undefined {
+  const { streamed, bar } = quotes;
+  if (streamed && streamed.time <= time && time - streamed.time <= quotes.maxAgeMs) return { price: streamed.price, time: streamed.time, source: 'stream' };
+  if (bar) return { price: bar.close, time: bar.timestamp + bar.intervalMinutes * 60_000, source: 'bar' };
+  return undefined;
+}
+
 /** A market fill through the fill model: slippage against the side, then the taker fee. */
 export function fillPrice(side: Side, quantity: number, referencePrice: number, volatility: number, rules: TradingRules): MarketFill {
   return marketFill(side, quantity, referencePrice, volatility, rules.fillModel);
