@@ -23,6 +23,7 @@ import { assetName } from './services/limits';
 import { startSignalGeneration } from './services/signals';
 import { syncSchedules } from './services/schedules';
 import { ensureMarketStream, marketStreamInput } from './services/market-stream';
+import { TASK_QUEUES } from './temporal/task-queues';
 import { loadStreamsConfig } from './config/streams';
 import { readLatestPrices } from './db/market-prices';
 import { listRuns, retryRun, RUN_STATUSES, RunNotFoundError, type RunStatus } from './services/runs';
@@ -518,7 +519,10 @@ program.command('status').description('schedules, collection health, workers on 
         console.log(`  ${a.tier.padEnd(15)} ${a.asset.padEnd(16)} last success ${when(a.lastSuccessAt)}  ${health}${a.lastError ? ` (last error: ${redactSecrets(a.lastError).slice(0, 80)})` : ''}`);
       }
       console.log('Workers');
-      for (const q of s.queues) console.log(`  ${q.taskQueue.padEnd(22)} ${q.pollers.length ? q.pollers.join(', ') : 'NO WORKER: start `npm start` or `mts worker`'}`);
+      for (const q of s.queues) {
+        const off = q.taskQueue === TASK_QUEUES.marketStream && e.MARKET_STREAM === 'none' && !q.pollers.length;
+        console.log(`  ${q.taskQueue.padEnd(22)} ${q.pollers.length ? q.pollers.join(', ') : off ? 'off (MARKET_STREAM=none)' : 'NO WORKER: start `npm start` or `mts worker`'}`);
+      }
       const p = s.portfolio;
       console.log(`Portfolio "${p.id}": equity $${p.equity.toFixed(2)}, cash $${p.cash.toFixed(2)}, ${p.openPositions} open positions, drawdown ${(p.drawdown * 100).toFixed(2)} %`);
       console.log('Latest failures');

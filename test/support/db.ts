@@ -9,5 +9,5 @@ export function testDatabase(): DatabaseHandle {
 /** Empties the data tables between tests that count rows. */
 export async function clearMarketData(handle: DatabaseHandle): Promise<void> {
   await handle.db.execute(sql`TRUNCATE crypto_ohlcv, macro_indicators, collection_runs, signal_history, alert_history,
-    portfolio_snapshots, fills, orders, positions, portfolios, risk_assessments RESTART IDENTITY`);
+    portfolio_snapshots, fills, orders, positions, portfolios, risk_assessments, latest_prices RESTART IDENTITY`);
 }

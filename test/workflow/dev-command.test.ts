@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '../support/wait';
 import { afterAll, describe, expect, it, inject } from 'vitest';
 import { dropDatabase } from '../../src/db/client';
 
@@ -95,9 +96,18 @@ describe('mts dev (what npm start runs)', () => {
     const status = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'status'], { env: { ...inherited, MTS_DATA_DIR: dir }, encoding: 'utf8' });
     expect(status.status, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/mts-tier-hourly\s+active/);
-    for (const queue of ['mts-market-data', 'mts-pipeline', 'mts-trading', 'mts-backtest']) expect(status.stdout).toMatch(new RegExp(`${queue}\\s+\\S*@`));
+    for (const queue of ['mts-market-data', 'mts-market-stream', 'mts-pipeline', 'mts-trading', 'mts-backtest']) expect(status.stdout).toMatch(new RegExp(`${queue}\\s+\\S*@`));
     expect(status.stdout).not.toContain('NO WORKER');
     expect(status.stdout).toContain('Portfolio "default": equity $10000.00');
+    // The simulated stream moves in real time: two reads of the prices a few seconds apart differ.
+    const bitcoinLine = () => {
+      const out = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'prices'], { env: { ...inherited, MTS_DATA_DIR: dir }, encoding: 'utf8' });
+      expect(out.status, out.stderr).toBe(0);
+      return out.stdout.split('\n').find((l) => / bitcoin /.test(l) && /simulated/.test(l));
+    };
+    const before = await waitFor('a streamed bitcoin price', bitcoinLine, 30_000);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(bitcoinLine()).not.toEqual(before);
     // A run that does not exist is named, with the usage exit code.
     const failing = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'retry', 'no-such-run'], { env: { ...inherited, MTS_DATA_DIR: dir }, encoding: 'utf8' });
     expect(failing.status).toBe(2);

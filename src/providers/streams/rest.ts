@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { errorForStatus, ProviderError } from '../errors';
+import { errorForStatus, parseRetryAfter, ProviderError } from '../errors';
 
 /** A price or quantity as exchanges send them: a decimal string. */
 export const decimal = z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal string').transform(Number);
@@ -20,7 +20,7 @@ export async function getJson(provider: string, url: URL, opts: { timeoutMs: num
   if (!res.ok) {
     const detail = `${url.pathname}: ${text.slice(0, 200)}`;
     if ((opts.rateLimitStatuses ?? []).includes(res.status)) {
-      throw errorForStatus(provider, 429, `HTTP ${res.status} ${detail}`, res.headers.get('retry-after'));
+      throw new ProviderError(provider, 'rate_limited', `HTTP ${res.status} rate limited: ${detail}`, parseRetryAfter(res.headers.get('retry-after')));
     }
     throw errorForStatus(provider, res.status, detail, res.headers.get('retry-after'));
   }

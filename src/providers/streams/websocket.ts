@@ -16,7 +16,8 @@ export interface WebSocketStreamOptions {
 /**
  * One WebSocket connection through `ws`: protocol pings are answered by `ws` itself (Binance pings
  * every 20 s and drops a client that does not pong), application pings are sent on a timer, and a
- * connection that stays silent past `staleAfterMs` is terminated so the consumer reconnects.
+ * connection that sends no message past `staleAfterMs` is terminated so the consumer reconnects
+ * (pings alone do not count: a subscription that stopped delivering is as good as gone).
  */
 export function openWebSocketStream(opts: WebSocketStreamOptions, handlers: StreamHandlers): StreamConnection {
   const socket = new WebSocket(opts.url, { handshakeTimeout: opts.staleAfterMs });
@@ -49,8 +50,6 @@ export function openWebSocketStream(opts: WebSocketStreamOptions, handlers: Stre
     }
     handlers.onOpen();
   });
-  socket.on('ping', alive);
-  socket.on('pong', alive);
   socket.on('message', (data, isBinary) => {
     alive();
     if (ended) return;
