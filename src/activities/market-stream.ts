@@ -1,7 +1,7 @@
 import { Context, log } from '@temporalio/activity';
 import type { StreamsConfig } from '../config/streams';
 import {
-  admit, emptyPosition, minuteGap, type ParsedFrame, PriceThrottle, reconnectDelay, type StreamBar, type StreamPosition,
+  admit, emptyPosition, minuteGap, newestPerAsset, type ParsedFrame, PriceThrottle, reconnectDelay, type StreamBar, type StreamPosition,
 } from '../domain/market-stream';
 import type { Candle } from '../domain/types';
 import type { Database } from '../db/client';
@@ -77,8 +77,13 @@ export function createMarketStreamActivities(deps: MarketStreamDeps) {
       // Writes run one at a time, in arrival order; the first failure ends the run (Temporal retries it).
       let writes: Promise<void> = Promise.resolve();
       let failure: Error | undefined;
+      let wakeOnFailure!: () => void;
+      const failed = new Promise<undefined>((r) => { wakeOnFailure = () => r(undefined); });
       const enqueue = (work: () => Promise<void>) => {
-        writes = writes.then(() => (failure ? undefined : work())).catch((err: Error) => { failure ??= err; });
+        writes = writes.then(() => (failure ? undefined : work())).catch((err: Error) => {
+          failure ??= err;
+          wakeOnFailure();
+        });
       };
       let bars: StreamBar[] = [];
       let prices: LatestPrice[] = [];
@@ -93,11 +98,11 @@ export function createMarketStreamActivities(deps: MarketStreamDeps) {
           await upsertCandles(db, asset, 1, source.name, candles);
           stored.lastBarOpen[asset] = Math.max(stored.lastBarOpen[asset] ?? -Infinity, ...candles.map((c) => c.timestamp));
         }
-        const written = await writeLatestPrices(db, quotes);
+        const written = await writeLatestPrices(db, newestPerAsset(quotes));
         for (const p of written) stored.lastPriceTime[p.asset] = Math.max(stored.lastPriceTime[p.asset] ?? -Infinity, p.time);
         streamPriceWrites.inc({ source: source.name }, written.length);
         if (written.length && deps.onPrices) {
-          await deps.onPrices(written).catch((err: Error) => log.warn('checking stops at streamed prices failed; the next price checks again', { error: err.message }));
+          await deps.onPrices(written).catch((err: Error) => warnOnce('onPrices', 'checking stops at streamed prices failed; the next price checks again', { error: err.message }));
         }
       };
       const count = (outcome: string) => streamEvents.inc({ source: source.name, outcome });
@@ -199,6 +204,7 @@ export function createMarketStreamActivities(deps: MarketStreamDeps) {
             connection.closed,
             new Promise((r) => { timer = setTimeout(() => r(undefined), Math.max(0, deadline - now())); }),
             new Promise((r) => signal.addEventListener('abort', () => r(undefined), { once: true })),
+            failed,
           ]);
           clearTimeout(timer);
           connection.close();

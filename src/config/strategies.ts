@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
-import { BAR_MINUTES } from '../domain/types';
+import { BAR_MINUTES, BAR_SIZES } from '../domain/types';
 import { createStrategy, parametersSchema, type Strategy, type StrategyConfig } from '../domain/strategies/framework';
 import { type RiskConfig, riskSettingsOf } from '../domain/risk';
 import { parseConfig, readJsonFile } from './files';
@@ -26,7 +26,7 @@ export function parseStrategyConfig(raw: unknown, origin: string, risk: RiskConf
     name: z.literal(def.name),
     enabled: z.boolean().default(true),
     assets: z.array(z.string().min(1)).min(1),
-    bar: z.enum(['1d', '1h', '15m']).default('1d'),
+    bar: z.enum(BAR_SIZES).default('1d'),
     parameters: parametersSchema(def.parameters).default({} as never),
     risk: z.never({ error: 'sizing, stop distance and reward ratio are set once, in config/risk.json' }).optional(),
   }).strict();

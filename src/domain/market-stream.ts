@@ -101,6 +101,19 @@ export class PriceThrottle {
 }
 
 /**
+ * The newest price of each asset in a batch: prices that waited behind a slow write arrive together,
+ * and one statement cannot write an asset's row twice.
+ */
+export function newestPerAsset<P extends { asset: string; time: number }>(prices: P[]): P[] {
+  const newest = new Map<string, P>();
+  for (const p of prices) {
+    const held = newest.get(p.asset);
+    if (!held || p.time > held.time) newest.set(p.asset, p);
+  }
+  return [...newest.values()];
+}
+
+/**
  * Exponential backoff with full jitter (AWS's "full jitter"): a uniform wait in [0, min(max, base·2^attempt)],
  * so many consumers cut off at once do not reconnect in step. `attempt` counts from 0.
  */

@@ -36,3 +36,4 @@ export const DAY_MS = 24 * HOUR_MS;
 /** The bar sizes strategies decide on and backtests replay, in minutes. Bars close on multiples of their length (UTC). */
 export const BAR_MINUTES = { '1d': 1440, '1h': 60, '15m': 15, '1m': 1 } as const;
 export type BarSize = keyof typeof BAR_MINUTES;
+export const BAR_SIZES = Object.keys(BAR_MINUTES) as [BarSize, ...BarSize[]];

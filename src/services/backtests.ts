@@ -5,7 +5,7 @@ import type { ExecutionConfig } from '../config/execution';
 import type { Database } from '../db/client';
 import { loadResult } from '../db/backtests';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
-import { BAR_MINUTES } from '../domain/types';
+import { BAR_MINUTES, BAR_SIZES } from '../domain/types';
 import { assetList, instant, LIMITS, strategyName } from './limits';
 import { parametersSchema } from '../domain/strategies/framework';
 import { MTS_ASSETS, MTS_STRATEGIES } from '../temporal/search-attributes';
@@ -30,7 +30,7 @@ export const conventionsSchema = z.object({
   trailingStopPct: z.number().positive().max(0.5).nullable(),
   stopCooldownMinutes: z.number().int().min(0).max(525_600),
   periodsPerYear: z.number().positive().max(366 * 24 * 60),
-  bar: z.enum(['1d', '1h', '15m', '1m']),
+  bar: z.enum(BAR_SIZES),
   fillAt: z.enum(['next_open', 'close']),
   fillModel: z.object({
     fixedSlippageBps: z.number().min(0).max(1000), volatilitySlippageFactor: z.number().min(0).max(10), takerFeeBps: z.number().min(0).max(1000),

@@ -154,6 +154,29 @@ describe('the market stream consumer on Binance', () => {
   });
 });
 
+describe('prices that waited behind a slow write', () => {
+  const ex = new FakeExchange('binance');
+  afterAll(() => ex.stop());
+
+  it('are written once per asset, the newest, and the stream goes on', async () => {
+    const { streamUrl, restUrl } = await ex.start();
+    // The backfill takes 1.5 s: two throttled prices of one asset queue behind it.
+    ex.rest.on((_req, url) => (url.pathname === '/api/v3/klines' ? { body: [], delayMs: 1500 } : undefined));
+    const T0 = Date.now();
+    const consumer = runConsumer({
+      db: handle.db, source: binanceStream({ streamUrl, restUrl, symbols, staleAfterMs: 10_000 }), settings, heartbeatEveryMs: 50,
+    }, ['bitcoin']);
+    await ex.connections(1);
+    ex.send(binanceTrade('BTCUSDT', 100, T0));
+    await new Promise((r) => setTimeout(r, 1100));
+    ex.send(binanceTrade('BTCUSDT', 101, T0 + 1100));
+    await waitFor('the newer price', async () => (await readLatestPrices(handle.db, ['bitcoin']))[0]?.price === 101, 10_000);
+    ex.send(binanceTrade('BTCUSDT', 102, T0 + 5000));
+    await waitFor('the stream going on', async () => (await readLatestPrices(handle.db, ['bitcoin']))[0]?.price === 102, 10_000);
+    await consumer.stop();
+  });
+});
+
 describe('the market stream consumer on Bybit', () => {
   const T0 = Date.UTC(2026, 0, 6, 9, 30, 10);
   const ex = new FakeExchange('bybit');

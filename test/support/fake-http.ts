@@ -6,6 +6,8 @@ export interface FakeResponse {
   headers?: Record<string, string>;
   /** An object is sent as JSON; a string is sent as it is (to send malformed bodies). */
   body: unknown;
+  /** Answer this much later (a slow provider). */
+  delayMs?: number;
 }
 
 export type FakeHandler = (req: IncomingMessage, url: URL) => FakeResponse | undefined;
@@ -49,6 +51,7 @@ export class FakeHttpServer {
       const answer = this.handlers.map((h) => h(req, url)).find((r) => r !== undefined)
         ?? { status: 404, body: { error: `no fake handler for ${url.pathname}` } };
       const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+      if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
       res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
       res.end(text);
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admit, emptyPosition, minuteGap, PriceThrottle, reconnectDelay, type StreamEvent } from '../../src/domain/market-stream';
+import { admit, emptyPosition, minuteGap, newestPerAsset, PriceThrottle, reconnectDelay, type StreamEvent } from '../../src/domain/market-stream';
 import { referencePriceAt } from '../../src/domain/trading/core';
 import { parseBinanceFrame } from '../../src/providers/streams/binance';
 import { parseBybitFrame } from '../../src/providers/streams/bybit';
@@ -49,6 +49,14 @@ describe('PriceThrottle', () => {
     expect(t.offer(p('bitcoin', 4, 1600), 1600)).toBeUndefined();
     expect(t.offer(p('bitcoin', 5, 2000), 2000)?.price).toBe(5);
     expect(t.due(5000)).toEqual([]);
+  });
+});
+
+describe('newestPerAsset', () => {
+  it('keeps the newest price of each asset, whatever order they came in', () => {
+    const q = (asset: string, time: number) => ({ asset, time, price: time });
+    expect(newestPerAsset([q('bitcoin', 2), q('ethereum', 1), q('bitcoin', 3), q('bitcoin', 1)])).toEqual([q('bitcoin', 3), q('ethereum', 1)]);
+    expect(newestPerAsset([])).toEqual([]);
   });
 });
 
