@@ -115,6 +115,37 @@ describe('streamed prices in paper trading', () => {
   });
 });
 
+describe('the stream workflow', () => {
+  const ex = new FakeExchange('binance');
+  afterAll(() => ex.stop());
+
+  it('hands the consumer over after its run and continues as new, the stream going on', async () => {
+    const { streamUrl, restUrl } = await ex.start();
+    klinesFake(ex);
+    const streamWorker = await createMarketStreamWorker({
+      connection: ctx.kit.nativeConnection, namespace: 'default',
+      deps: {
+        db: ctx.handle.db, source: binanceStream({ streamUrl, restUrl, symbols: new SymbolMap(symbols), staleAfterMs: 30_000 }),
+        settings: { priceWriteIntervalMs: 200, reconnect: { baseMs: 50, maxMs: 500 }, backfillMaxMinutes: 2 },
+      },
+    });
+    await withWorkers([streamWorker, await workflowWorker()], async () => {
+      const handle = await ctx.kit.client.workflow.start(marketStreamWorkflow, {
+        workflowId: `market-stream-${randomUUID()}`, taskQueue: TASK_QUEUES.pipeline,
+        args: [{ assets: ['bitcoin'], runForMs: 1000, heartbeatTimeoutMs: 10_000 }],
+      });
+      const firstRun = handle.firstExecutionRunId;
+      await waitFor('a new run', async () => (await handle.describe()).runId !== firstRun, 15_000);
+      // The new run's consumer has its own connection and writes what arrives on it.
+      await ex.connections(2);
+      const at = Date.now();
+      ex.send(binanceTrade('BTCUSDT', 123.25, at));
+      await waitFor('the price through the new run', async () => (await readLatestPrices(ctx.handle.db, ['bitcoin']))[0]?.time === at);
+      await handle.terminate('test over');
+    });
+  });
+});
+
 describe('the stream consumer survives its worker', () => {
   const ex = new FakeExchange('binance');
   const children: ChildProcess[] = [];
