@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { build } from 'esbuild';
+import { buildWeb } from './build-web.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -28,3 +29,4 @@ const { code } = await bundleWorkflowCode({
 });
 writeFileSync(join(dist, 'workflow-bundle.js'), code);
 console.log(`[mts] built dist/cli.js and dist/workflow-bundle.js (${(code.length / 1024).toFixed(0)} KiB)`);
+await buildWeb();

@@ -235,6 +235,7 @@ program.command('dev').description('everything in one process: Temporal dev serv
     });
     say(`market data: ${e.MARKET_DATA_SOURCE}, macro: ${e.MACRO_DATA_SOURCE}, real-time stream: ${e.MARKET_STREAM}`);
     say(`API:         ${apiUrl}  (GET /ready, /api/v1/…)`);
+    say(`dashboard:   ${apiUrl}/  (sign in with the API key below)`);
     if (e.MARKET_STREAM !== 'none') say(`prices:      ${apiUrl}/api/v1/prices/stream (SSE), or in a terminal: npm run mts -- prices --follow`);
     if (server) say(`Temporal UI: ${server.uiUrl}`);
     // The key itself is never printed: logs and terminals get copied around.

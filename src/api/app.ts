@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fromRoot } from '../paths';
 import express, { type RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
@@ -146,6 +149,8 @@ export function createApp(ctx: ApiContext, opts: AppOptions): express.Express {
     }
     next();
   });
+  /** Who the key is: the dashboard shows an operator's buttons only to a key that may press them. */
+  api.get('/me', (req, res) => { res.json({ name: req.identity!.name, role: req.identity!.role }); });
   api.use('/signals/generate', limiter({ limit: limits.signalGenerationPerMinute, what: 'signal-generation requests', key: callerKey }));
   api.use('/schedules', schedulesRouter(ctx));
   api.use('/runs', runsRouter(ctx));
@@ -159,6 +164,14 @@ export function createApp(ctx: ApiContext, opts: AppOptions): express.Express {
   api.use('/backtests', backtestsRouter(ctx));
   api.use('/audit', allow(), auditRouter(ctx));
   app.use('/api/v1', api);
+
+  // The dashboard at / (built into dist/web by setup): static files only; it reads /api/v1 with the user's key.
+  const dashboard = fromRoot('dist', 'web');
+  app.get('/', (_req, res, next) => {
+    if (existsSync(join(dashboard, 'index.html'))) return next();
+    res.status(503).type('text').send('The dashboard is not built: run `npm run setup` (or `npm run build`), then reload.');
+  });
+  app.use(express.static(dashboard, { index: 'index.html', fallthrough: true, maxAge: 0 }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(opts.logger));

@@ -5,8 +5,8 @@ import { pricesQuery } from './routes/prices';
 import { alertsQuery } from './routes/alerts';
 import { auditQuery } from './routes/audit';
 import { backfillBody, collectBody } from './routes/collections';
-import { candleQuery, macroQuery } from './routes/market-data';
-import { assessmentsQuery, tradesQuery } from './routes/portfolio';
+import { candleQuery, chartQuery, macroQuery } from './routes/market-data';
+import { assessmentsQuery, equityQuery, tradesQuery } from './routes/portfolio';
 import { assessBody } from './routes/risk';
 import { runsQuery } from './routes/runs';
 import { noteBody } from './routes/schedules';
@@ -36,6 +36,8 @@ export const OPERATIONS: Operation[] = [
   { method: 'post', path: '/api/v1/signals', summary: 'Trade an external signal (once)', role: 'trader', body: externalSignalSchema, status: 202 },
   { method: 'get', path: '/api/v1/strategies', summary: 'Strategy configs and parameter specs', role: 'any' },
   { method: 'get', path: '/api/v1/alerts', summary: 'Stored alerts', role: 'any', query: alertsQuery },
+  { method: 'get', path: '/api/v1/me', summary: 'The calling key\'s name and role', role: 'any' },
+  { method: 'get', path: '/api/v1/market-data/{asset}/chart', summary: 'Candles of one interval merged down to maxBars, for a chart', role: 'any', query: chartQuery },
   { method: 'get', path: '/api/v1/alerts/stream', summary: 'Live alerts (Server-Sent Events)', role: 'any' },
   { method: 'get', path: '/api/v1/prices', summary: 'Latest streamed price of each asset, with its age', role: 'any', query: pricesQuery },
   { method: 'get', path: '/api/v1/prices/stream', summary: 'Live streamed prices (Server-Sent Events)', role: 'any', query: pricesQuery },
@@ -45,6 +47,7 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/v1/portfolio/trades', summary: 'Fills', role: 'any', query: tradesQuery },
   { method: 'get', path: '/api/v1/portfolio/risk', summary: 'The book against every risk limit: drawdown, daily loss, open stops, exposures, sectors, volatility, liquidity, correlations', role: 'any' },
   { method: 'get', path: '/api/v1/portfolio/assessments', summary: 'Stored risk assessments, newest first', role: 'any', query: assessmentsQuery },
+  { method: 'get', path: '/api/v1/portfolio/equity', summary: 'Equity curve and drawdown from the snapshots, thinned', role: 'any', query: equityQuery },
   { method: 'get', path: '/api/v1/portfolio/performance', summary: 'Performance metrics and their conventions', role: 'any' },
   { method: 'get', path: '/api/v1/portfolio/report.html', summary: 'HTML report', role: 'any' },
   { method: 'post', path: '/api/v1/backtests', summary: 'Start a backtest', role: 'operator', body: backtestBodySchema, status: 202 },

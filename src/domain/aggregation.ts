@@ -1,4 +1,4 @@
-import { ReturnVolatility } from './rolling';
+import { ExactSum, ReturnVolatility } from './rolling';
 import type { ScoredRecord } from './position-sizing';
 import { clamp, knownCount, lastKnown, protectiveLevels, type MarketData, type RiskSettings, type SignalType, type TradingSignal } from './signals';
 
@@ -77,17 +77,31 @@ function outcomeOf(s: PastSignal, data: MarketData, horizonMs: number): number |
 }
 
 /** Adds (`sign` 1) or removes (−1) one scored signal from a strategy's record. */
+/**
+ * The exact sums behind each record's gain and loss: a window that added and dropped signals over
+ * time, and one rebuilt from the signals in it (a backtest resumed from its checkpoint, a recount),
+ * hold the same numbers to the bit.
+ */
+const exactSums = new WeakMap<ScoredRecord, { gain: ExactSum; loss: ExactSum }>();
+
 function countOutcome(records: TrackRecords, strategy: string, move: number, sign: 1 | -1) {
   const r = (records[strategy] ??= { hits: 0, total: 0, gain: 0, loss: 0 });
+  let sums = exactSums.get(r);
+  if (!sums) exactSums.set(r, (sums = { gain: new ExactSum(), loss: new ExactSum() }));
   r.total += sign;
   if (move > 0) {
     r.hits += sign;
-    r.gain += sign * move;
+    sums.gain.add(sign * move);
+    r.gain = sums.gain.value;
   } else {
-    r.loss -= sign * move;
+    sums.loss.add(-sign * move);
+    r.loss = sums.loss.value;
   }
-  // An emptied record starts again from exact zeros, not from what rounding left behind.
-  if (r.total === 0) Object.assign(r, { hits: 0, gain: 0, loss: 0 });
+  // An emptied record starts again from exact zeros.
+  if (r.total === 0) {
+    Object.assign(r, { hits: 0, gain: 0, loss: 0 });
+    exactSums.delete(r);
+  }
 }
 
 export interface AggregationSettings {

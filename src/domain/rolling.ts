@@ -4,18 +4,39 @@
  */
 
 /**
- * Sum of the last `period` values, updated in O(1). The sum is carried as an unevaluated pair
- * (hi + lo) with error-free additions, so `sum` is the exactly rounded sum of the window whatever
- * came before it: a stream fed years of bars and a fresh one fed only the window agree to the bit.
- * That is what lets a long backtest and a live run (which loads only the window) decide alike.
- * Values must be finite: one NaN would stay in the sum for good.
+ * A running sum carried as an unevaluated pair (hi + lo) with error-free additions: `value` is the
+ * exactly rounded sum of what was added (and taken away), whatever the order. Values of a like
+ * magnitude (prices, returns) keep the pair exact.
+ */
+export class ExactSum {
+  private hi = 0;
+  private lo = 0;
+
+  get value(): number {
+    return this.hi + this.lo;
+  }
+
+  // Knuth's TwoSum, then a renormalisation that keeps |lo| ≤ ½ ulp(hi).
+  add(x: number): void {
+    const s = this.hi + x;
+    const v = s - this.hi;
+    const e = (this.hi - (s - v)) + (x - v) + this.lo;
+    this.hi = s + e;
+    this.lo = e - (this.hi - s);
+  }
+}
+
+/**
+ * Sum of the last `period` values, updated in O(1), as an exact sum: `sum` is the exactly rounded
+ * sum of the window whatever came before it, so a stream fed years of bars and a fresh one fed only
+ * the window agree to the bit. That is what lets a long backtest and a live run (which loads only
+ * the window) decide alike. Values must be finite: one NaN would stay in the sum for good.
  */
 export class RollingSum {
   private readonly ring: Float64Array;
   private head = 0;
   private filled = 0;
-  private hi = 0;
-  private lo = 0;
+  private readonly total = new ExactSum();
 
   constructor(readonly period: number) {
     if (!(Number.isInteger(period) && period > 0)) throw new Error(`period must be a positive integer, got ${period}`);
@@ -23,11 +44,11 @@ export class RollingSum {
   }
 
   push(x: number): void {
-    if (this.filled === this.period) this.add(-this.ring[this.head]);
+    if (this.filled === this.period) this.total.add(-this.ring[this.head]);
     else this.filled += 1;
     this.ring[this.head] = x;
     this.head = this.head + 1 === this.period ? 0 : this.head + 1;
-    this.add(x);
+    this.total.add(x);
   }
 
   /** True once `period` values are in the window. */
@@ -36,16 +57,7 @@ export class RollingSum {
   }
 
   get sum(): number {
-    return this.hi + this.lo;
-  }
-
-  // Knuth's TwoSum, then a renormalisation that keeps |lo| ≤ ½ ulp(hi).
-  private add(x: number): void {
-    const s = this.hi + x;
-    const v = s - this.hi;
-    const e = (this.hi - (s - v)) + (x - v) + this.lo;
-    this.hi = s + e;
-    this.lo = e - (this.hi - s);
+    return this.total.value;
   }
 }
 

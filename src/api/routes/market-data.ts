@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { queryCandles, queryMacro } from '../../db/market-data';
+import { mergeBars } from '../../domain/thinning';
 import type { ApiContext } from '../context';
 import { parseInput } from '../errors';
 import { assetName, instant, LIMITS } from '../../services/limits';
@@ -10,6 +11,15 @@ export const candleQuery = z.object({
   to: instant.optional(),
   interval: z.coerce.number().int().positive().max(LIMITS.maxIntervalMinutes, `at most ${LIMITS.maxIntervalMinutes} minutes`).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(500),
+});
+export const chartQuery = z.object({
+  interval: z.coerce.number().int().positive().max(LIMITS.maxIntervalMinutes, `at most ${LIMITS.maxIntervalMinutes} minutes`),
+  from: instant.optional(),
+  to: instant.optional(),
+  /** Stored bars read, newest first: the bound on the work. */
+  limit: z.coerce.number().int().min(1).max(200_000).default(100_000),
+  /** Bars sent: runs of stored bars are merged into one so a chart stays responsive. */
+  maxBars: z.coerce.number().int().min(10).max(5000).default(2000),
 });
 export const macroQuery = z.object({ from: z.string().date().optional(), to: z.string().date().optional() });
 const assetParams = z.object({ asset: assetName });
@@ -28,6 +38,14 @@ export function marketDataRouter(ctx: ApiContext): Router {
         open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume, source: r.source,
       })),
     });
+  });
+  /** Candles for a chart: the stored bars of one interval, merged down to at most `maxBars`. */
+  router.get('/market-data/:asset/chart', async (req, res) => {
+    const { asset } = parseInput(assetParams, req.params, 'params');
+    const q = parseInput(chartQuery, req.query, 'query');
+    const rows = await queryCandles(ctx.db, { asset, intervalMinutes: q.interval, from: q.from, to: q.to, limit: q.limit });
+    const bars = mergeBars(rows, q.maxBars);
+    res.json({ asset, interval: q.interval, storedBars: rows.length, barMinutes: rows.length ? q.interval * Math.ceil(rows.length / bars.length) : q.interval, candles: bars });
   });
   router.get('/macro/:indicator', async (req, res) => {
     const { indicator } = parseInput(indicatorParams, req.params, 'params');

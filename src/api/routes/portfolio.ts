@@ -4,12 +4,15 @@ import { shortestStrategyBar } from '../../config/strategies';
 import { assessments, equityCurve, markedPositions, performance, portfolioRisk, portfolioSummary, trades } from '../../services/portfolio';
 import type { ApiContext } from '../context';
 import { parseInput } from '../errors';
+import { thinSeries } from '../../domain/thinning';
+import { assetName } from '../../services/limits';
 import { definitionList, lineChart, money, num, page, pct, table } from '../views/report';
 
+export const equityQuery = z.object({ points: z.coerce.number().int().min(10).max(5000).default(1000) });
 export const tradesQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(500) });
 export const assessmentsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  asset: z.string().min(1).max(100).optional(),
+  asset: assetName.optional(),
   approved: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
 });
 
@@ -34,6 +37,13 @@ export function portfolioRouter(ctx: ApiContext): Router {
   router.get('/assessments', async (req, res) => {
     const query = parseInput(assessmentsQuery, req.query, 'query');
     res.json({ assessments: await assessments(ctx.db, id, query) });
+  });
+  /** The equity curve and its drawdown from the snapshots, thinned to about `points` (troughs and peaks kept). */
+  router.get('/equity', async (req, res) => {
+    const { points } = parseInput(equityQuery, req.query, 'query');
+    const curve = await equityCurve(ctx.db, id, capital);
+    const all = curve.points.map((p, i) => ({ t: p.timestamp, v: p.equity, drawdown: curve.drawdown[i] }));
+    res.json({ points: thinSeries(all, Math.ceil(points / 2)).map((p) => ({ timestamp: p.t, equity: p.v, drawdown: p.drawdown })) });
   });
   router.get('/performance', async (_req, res) => {
     res.json(await performance(ctx.db, id, capital));

@@ -1,30 +1,15 @@
 /** Self-contained HTML reports: inline SVG charts and tables, no scripts, no network. */
+import { thinSeries } from '../../domain/thinning';
 
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const num = (x: number | null | undefined, digits = 2) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const pct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : `${(x * 100).toFixed(2)}%`);
 
-/** At most ~2 points per pixel column: each bucket keeps its lowest and highest point, in time order, so troughs and peaks survive. */
-function thin(points: Array<{ t: number; v: number }>, buckets: number): Array<{ t: number; v: number }> {
-  if (points.length <= 2 * buckets) return points;
-  const size = Math.ceil(points.length / buckets);
-  const out: Array<{ t: number; v: number }> = [];
-  for (let i = 0; i < points.length; i += size) {
-    let lo = points[i]; let hi = points[i];
-    for (let j = i; j < Math.min(i + size, points.length); j++) {
-      if (points[j].v < lo.v) lo = points[j];
-      if (points[j].v > hi.v) hi = points[j];
-    }
-    out.push(...(lo.t <= hi.t ? [lo, hi] : [hi, lo]));
-  }
-  return out;
-}
-
 /** A line chart of (time, value) as an SVG polyline with min/max labels. */
 export function lineChart(title: string, all: Array<{ t: number; v: number }>, opts: { color: string; format: (v: number) => string }): string {
   const w = 900; const h = 220; const pad = 40;
   if (all.length === 0) return `<h2>${esc(title)}</h2><p>No data yet.</p>`;
-  const points = thin(all, w);
+  const points = thinSeries(all, w);
   const t0 = points[0].t; const t1 = points.at(-1)!.t || t0 + 1;
   // Reduced, not spread: a long backtest's curve has more points than the stack takes arguments.
   const lo = points.reduce((m, p) => Math.min(m, p.v), Infinity); const hi = points.reduce((m, p) => Math.max(m, p.v), -Infinity);

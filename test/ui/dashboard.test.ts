@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTradingActivities } from '../../src/activities/trading';
+import { upsertCandles } from '../../src/db/market-data';
+import { writeLatestPrices } from '../../src/db/market-prices';
+import { NOTIFY_CHANNELS, notify } from '../../src/db/notify';
+import { insertSignals } from '../../src/db/signals';
+import { SimulatedMarket } from '../../src/domain/simulated-market';
+import { startTestApi } from '../support/api';
+import { tradingDeps, workflowTestContext } from '../support/temporal';
+
+/** Debian's Chromium (setup installs it); playwright-core downloads no browser. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ctx = workflowTestContext();
+const keys = { read: 'ui-read-key-0001', admin: 'ui-admin-key-0001' };
+const shots = join(tmpdir(), 'mts-dashboard-screenshots');
+const HOUR = 3_600_000;
+let api: Awaited<ReturnType<typeof startTestApi>>;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: npm run setup installs Debian's chromium (or set CHROMIUM_PATH)`);
+  mkdirSync(shots, { recursive: true });
+  // A seeded run: 300 hourly bitcoin bars, signals on them, a streamed price, and a filled trade with its stop and target.
+  const now = Math.floor(Date.now() / HOUR) * HOUR;
+  const bars = new SimulatedMarket(3).candles('bitcoin', now - 300 * HOUR, now, HOUR);
+  await upsertCandles(ctx.handle.db, 'bitcoin', 60, 'simulated', bars.map((b) => ({ ...b, volume: 1e5 })));
+  await insertSignals(ctx.handle.db, [100, 200].map((i) => ({
+    asset: 'bitcoin', signalType: i === 100 ? 'LONG' as const : 'SHORT' as const, timestamp: bars[i].timestamp + HOUR, price: bars[i].close, strategyName: 'sma_crossover',
+    confidence: 0.8, positionSize: 0.02, stopLoss: bars[i].close * 0.98, takeProfit: bars[i].close * 1.04, analysis: { fast: 1, slow: 2 },
+  })));
+  await writeLatestPrices(ctx.handle.db, [{ asset: 'bitcoin', price: bars.at(-1)!.close, time: Date.now(), source: 'simulated' }]);
+  const trading = createTradingActivities(tradingDeps(ctx.handle, { streamPriceMaxAgeMs: 60_000 }));
+  const signal = { signalId: randomUUID(), asset: 'bitcoin', signalType: 'LONG' as const, price: bars.at(-1)!.close, confidence: 0.9, timestamp: Date.now() };
+  const assessment = await trading.assessSignalRisk(signal);
+  expect(assessment.isApproved, assessment.rejectionReason ?? '').toBe(true);
+  await trading.reserveOrder({ orderId: `ui-${signal.signalId}`, signal, notional: assessment.recommendedPositionSize });
+  const fill = await trading.executeOrder({ orderId: `ui-${signal.signalId}` });
+  await trading.applyFillToPortfolio({ fillId: fill.fillId });
+  await trading.registerProtection({ fillId: fill.fillId });
+  await trading.snapshotPortfolio();
+  api = await startTestApi(ctx.kit.client, ctx.handle, `read:${keys.read},admin:${keys.admin}`);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+});
+afterAll(async () => {
+  await browser?.close();
+  await api?.close();
+});
+
+async function signIn(key: string, width = 1366): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  await page.goto(`${api.base}/`);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Views' }).waitFor();
+  return page;
+}
+
+// What runs in the page, as source text: the browser has the DOM this Node program's types do not.
+const COUNT_DRAWN_PIXELS = `async (b64) => {
+  const img = new Image();
+  img.src = 'data:image/png;base64,' + b64;
+  await img.decode();
+  const c = new OffscreenCanvas(img.width, img.height).getContext('2d');
+  c.drawImage(img, 0, 0);
+  const { data } = c.getImageData(0, 0, img.width, img.height);
+  const [r, g, b] = [data[0], data[1], data[2]];
+  let n = 0;
+  for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) > 30) n++;
+  return n;
+}`;
+const CHARTS_DRAWN = `(() => {
+  const canvases = [...document.querySelectorAll('.chart canvas')].filter((c) => c.width > 0 && c.height > 0);
+  const painted = (c) => {
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) return true;
+    return false;
+  };
+  return canvases.length > 0 && canvases.some(painted);
+})()`;
+
+/** Pixels of a screenshot that are not the page background (its top-left colour): a blank page has none. */
+async function drawnPixels(page: Page, file: string): Promise<number> {
+  const png = await page.screenshot({ path: join(shots, file), fullPage: true });
+  return page.evaluate(`(${COUNT_DRAWN_PIXELS})(${JSON.stringify(png.toString('base64'))})`);
+}
+
+/** Whether the chart canvases on the page have painted something. */
+const chartsDrawn = (page: Page) => page.evaluate<boolean>(CHARTS_DRAWN);
+
+describe('the dashboard in Chromium', () => {
+  it('signs in, shows the seeded portfolio with drawn charts, and a live alert within 2 s', async () => {
+    const page = await signIn(keys.admin);
+    await page.getByRole('region', { name: 'Open positions (marked to the latest price)' }).getByRole('cell', { name: 'bitcoin' }).waitFor();
+    await page.waitForFunction("document.querySelectorAll('.chart canvas').length >= 2");
+    await expect.poll(() => chartsDrawn(page), { timeout: 10_000 }).toBe(true);
+    expect(await drawnPixels(page, 'overview.png')).toBeGreaterThan(10_000);
+    // An alert announced now shows on the Overview within 2 s.
+    await page.waitForTimeout(500);
+    const sent = Date.now();
+    await notify(ctx.handle.pool, NOTIFY_CHANNELS.alerts, { id: 987_654, alert_type: 'signal', alert: { asset: 'ethereum', signal_type: 'SHORT', confidence: 0.77, timestamp: sent } });
+    await page.locator('#live-alerts').getByText('ethereum SHORT').waitFor({ timeout: 2000 });
+    expect(Date.now() - sent).toBeLessThan(2000);
+    await page.close();
+  });
+
+  it('renders each view with data, at a desktop and a phone width', async () => {
+    for (const width of [1366, 390]) {
+      const page = await signIn(keys.admin, width);
+      for (const view of ['market', 'signals', 'collection', 'runs', 'backtests']) {
+        await page.getByRole('link', { name: { market: 'Market', signals: 'Signals and alerts', collection: 'Collection health', runs: 'Runs', backtests: 'Backtests' }[view] }).click();
+        await page.locator(`#view-${view} section`).first().waitFor();
+        if (view === 'market') await expect.poll(() => chartsDrawn(page), { timeout: 10_000 }).toBe(true);
+        if (view === 'signals') await page.getByRole('cell', { name: 'sma_crossover' }).first().waitFor();
+        expect(await drawnPixels(page, `${view}-${width}.png`), view).toBeGreaterThan(2000);
+      }
+      await page.close();
+    }
+  });
+
+  it('turns a stopped run into a running one with Retry, and shows a read key no mutating buttons', async () => {
+    const workflowId = `ui-run-${randomUUID().slice(0, 8)}`;
+    const handle = await ctx.kit.client.workflow.start('noSuchWorkflow', { workflowId, taskQueue: 'mts-ui-test', args: [] });
+    await handle.terminate('stopped for the dashboard test');
+    const page = await signIn(keys.admin);
+    await page.goto(`${api.base}/#/runs`);
+    const row = page.getByRole('row').filter({ hasText: workflowId });
+    await row.getByText('TERMINATED').waitFor();
+    await row.getByRole('button', { name: 'Retry' }).click();
+    await row.getByText('RUNNING').waitFor({ timeout: 15_000 });
+    const latest = ctx.kit.client.workflow.getHandle(workflowId);
+    expect((await latest.describe()).status.name).toBe('RUNNING');
+    await latest.terminate('test over');
+    await page.close();
+
+    const reader = await signIn(keys.read);
+    for (const view of ['runs', 'collection', 'backtests']) {
+      await reader.goto(`${api.base}/#/${view}`);
+      await reader.locator(`#view-${view} section`).first().waitFor();
+      await reader.waitForTimeout(300);
+      for (const name of ['Retry', 'Cancel', 'Pause', 'Unpause', 'Run now', 'Start']) expect(await reader.getByRole('button', { name, exact: true }).count(), `${view}: ${name}`).toBe(0);
+    }
+    // The server refuses them anyway.
+    const refused = await fetch(`${api.base}/api/v1/runs/${workflowId}/retry`, { method: 'POST', headers: { authorization: `Bearer ${keys.read}` } });
+    expect(refused.status).toBe(403);
+    await reader.close();
+  });
+
+  it('sends a refused key back to the key prompt, saying why', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${api.base}/`);
+    await page.getByLabel('API key').fill('not-a-key-000000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').getByText(/401/).waitFor();
+    expect(await page.getByLabel('API key').isVisible()).toBe(true);
+    // The key never reaches a URL.
+    expect(page.url()).not.toContain('not-a-key');
+    await page.close();
+  });
+});

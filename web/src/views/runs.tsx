@@ -1,0 +1,50 @@
+import { useState } from 'preact/hooks';
+import { api } from '../api';
+import { Time } from '../format';
+import { useApi } from '../hooks';
+import { canOperate, type Me } from '../main';
+import { ErrorNote, Panel, Table } from './shared';
+
+interface Run { workflowId: string; runId: string; type: string; status: string; startTime: string; closeTime: string | null }
+interface Detail { failure?: string | null }
+
+const STATUSES = ['', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'];
+
+export function Runs({ me }: { me: Me }) {
+  const [status, setStatus] = useState('');
+  const [type, setType] = useState('');
+  const query = new URLSearchParams({ limit: '100', ...(status ? { status: status.toLowerCase() } : {}), ...(type ? { type } : {}) });
+  const runs = useApi<{ runs: Run[]; temporalUiUrl?: string }>(`/runs?${query}`, 10_000);
+  const [details, setDetails] = useState<Record<string, string>>({});
+  const [error, setError] = useState<string>();
+  const act = (id: string, action: 'retry' | 'cancel') => {
+    api(`/runs/${encodeURIComponent(id)}/${action}`, { method: 'POST', body: {} }).then(() => { setError(undefined); runs.reload(); }, (e: Error) => setError(e.message));
+  };
+  const why = (id: string) => {
+    api<Detail>(`/runs/${encodeURIComponent(id)}`).then((d) => setDetails((x) => ({ ...x, [id]: d.failure ?? 'no failure recorded' })), (e: Error) => setError(e.message));
+  };
+  const ui = (r: Run) => `http://${location.hostname}:8233/namespaces/default/workflows/${encodeURIComponent(r.workflowId)}/${r.runId}/history`;
+  return (
+    <>
+      <ErrorNote error={error ?? runs.error} />
+      <Panel title="Workflow runs">
+        <div class="controls">
+          <label>Status<select value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value)}>
+            {STATUSES.map((s) => <option value={s}>{s || 'any'}</option>)}
+          </select></label>
+          <label>Type<input value={type} placeholder="any, e.g. collectTierWorkflow" onChange={(e) => setType((e.target as HTMLInputElement).value.trim())} /></label>
+        </div>
+        <Table head={['Started', 'Type', 'Workflow id', 'Status', 'Closed', 'Failure', 'Temporal UI', ...(canOperate(me) ? ['Actions'] : [])]}
+          empty="No runs match — start `npm start`; collections run on their Schedules."
+          rows={(runs.data?.runs ?? []).map((r) => [<Time at={r.startTime} />, r.type, r.workflowId, <span class={r.status === 'FAILED' ? 'down' : r.status === 'COMPLETED' ? 'up' : ''}>{r.status}</span>,
+            <Time at={r.closeTime} />,
+            r.status === 'FAILED' ? (details[r.workflowId] ?? <button type="button" onClick={() => why(r.workflowId)}>Why?</button>) : '',
+            <a href={ui(r)} target="_blank" rel="noreferrer">open</a>,
+            ...(canOperate(me) ? [<span>
+              {['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'].includes(r.status) && <button type="button" onClick={() => act(r.workflowId, 'retry')}>Retry</button>}
+              {r.status === 'RUNNING' && <button type="button" onClick={() => act(r.workflowId, 'cancel')}>Cancel</button>}
+            </span>] : [])])} />
+      </Panel>
+    </>
+  );
+}
