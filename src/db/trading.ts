@@ -237,3 +237,25 @@ export async function snapshots(db: Db, portfolioId: string) {
   return db.select().from(portfolioSnapshots).where(eq(portfolioSnapshots.portfolioId, portfolioId))
     .orderBy(asc(portfolioSnapshots.timestamp), asc(portfolioSnapshots.id));
 }
+
+export interface SignalOutcomeRow {
+  approved: boolean;
+  rejection: string | null;
+  orderStatus: OrderRow['status'] | null;
+  orderReason: string | null;
+}
+
+/** What became of each signal in the portfolio: its risk decision and its order (filled, cancelled by compensation, reserved). */
+export async function signalOutcomes(db: Db, portfolioId: string, signalIds: string[]): Promise<Map<string, SignalOutcomeRow>> {
+  if (signalIds.length === 0) return new Map();
+  const [decided, ordered] = await Promise.all([
+    db.select({ signalId: riskAssessments.signalId, approved: riskAssessments.approved, assessment: riskAssessments.assessment }).from(riskAssessments)
+      .where(and(eq(riskAssessments.portfolioId, portfolioId), inArray(riskAssessments.signalId, signalIds))),
+    db.select({ signalId: orders.signalId, status: orders.status, reason: orders.reason }).from(orders)
+      .where(and(eq(orders.portfolioId, portfolioId), inArray(orders.signalId, signalIds))),
+  ]);
+  const orderOf = new Map(ordered.map((o) => [o.signalId, o]));
+  return new Map(decided.map((d) => [d.signalId, {
+    approved: d.approved, rejection: d.assessment.rejectionReason ?? null, orderStatus: orderOf.get(d.signalId)?.status ?? null, orderReason: orderOf.get(d.signalId)?.reason ?? null,
+  }]));
+}

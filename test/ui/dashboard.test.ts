@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,8 @@ import { NOTIFY_CHANNELS, notify } from '../../src/db/notify';
 import { insertSignals } from '../../src/db/signals';
 import { SimulatedMarket } from '../../src/domain/simulated-market';
 import { startTestApi } from '../support/api';
-import { tradingDeps, workflowTestContext } from '../support/temporal';
+import { backtestDeps, backtestWorker, tradingDeps, withWorkers, workflowTestContext } from '../support/temporal';
+import { recordCollectionOutcome } from '../../src/db/collection-runs';
 
 /** Debian's Chromium (setup installs it); playwright-core downloads no browser. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -21,6 +21,7 @@ const shots = join(tmpdir(), 'mts-dashboard-screenshots');
 const HOUR = 3_600_000;
 let api: Awaited<ReturnType<typeof startTestApi>>;
 let browser: Browser;
+let seeded: { backtest: string; sweep: string; failed: string };
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: npm run setup installs Debian's chromium (or set CHROMIUM_PATH)`);
@@ -35,7 +36,13 @@ beforeAll(async () => {
   })));
   await writeLatestPrices(ctx.handle.db, [{ asset: 'bitcoin', price: bars.at(-1)!.close, time: Date.now(), source: 'simulated' }]);
   const trading = createTradingActivities(tradingDeps(ctx.handle, { streamPriceMaxAgeMs: 60_000 }));
-  const signal = { signalId: randomUUID(), asset: 'bitcoin', signalType: 'LONG' as const, price: bars.at(-1)!.close, confidence: 0.9, timestamp: Date.now() };
+  // An aggregated signal, traded under its row id as the pipeline does: the Signals view shows it filled.
+  const last = bars.at(-1)!;
+  const [aggregate] = await insertSignals(ctx.handle.db, [{
+    asset: 'bitcoin', signalType: 'LONG', timestamp: last.timestamp + HOUR, price: last.close, strategyName: 'aggregate', confidence: 0.9, positionSize: 0.02,
+    stopLoss: last.close * 0.98, takeProfit: last.close * 1.04, analysis: { method: 'consensus' }, strategies: ['sma_crossover', 'mean_reversion'], method: 'consensus',
+  }]);
+  const signal = { signalId: String(aggregate.id), asset: 'bitcoin', signalType: 'LONG' as const, price: last.close, confidence: 0.9, timestamp: Date.now() };
   const assessment = await trading.assessSignalRisk(signal);
   expect(assessment.isApproved, assessment.rejectionReason ?? '').toBe(true);
   await trading.reserveOrder({ orderId: `ui-${signal.signalId}`, signal, notional: assessment.recommendedPositionSize });
@@ -43,7 +50,22 @@ beforeAll(async () => {
   await trading.applyFillToPortfolio({ fillId: fill.fillId });
   await trading.registerProtection({ fillId: fill.fillId });
   await trading.snapshotPortfolio();
+  await recordCollectionOutcome(ctx.handle.db, { tier: 'hourly', asset: 'bitcoin', source: 'simulated', calls: 1, at: new Date(), rowsWritten: 300 });
   api = await startTestApi(ctx.kit.client, ctx.handle, `read:${keys.read},admin:${keys.admin}`);
+  // Through the API the page uses, with a backtest worker: a finished backtest, a finished sweep, and a failed run.
+  const post = (path: string, body: unknown) => fetch(`${api.base}/api/v1${path}`, {
+    method: 'POST', headers: { authorization: `Bearer ${keys.admin}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+  }).then(async (r) => { expect(r.status, await r.clone().text()).toBe(202); return r.json() as Promise<{ id: string; workflowId: string }>; });
+  const range = { assets: ['bitcoin'], from: now - 200 * HOUR, to: now, conventions: { bar: '1h' } };
+  await withWorkers([await backtestWorker(ctx.kit, backtestDeps(ctx.handle, ctx.kit.client))], async () => {
+    const bt = await post('/backtests', { strategy: 'sma_crossover', params: { fast: 5, slow: 20 }, ...range });
+    const sweep = await post('/backtests/sweeps', { strategy: 'sma_crossover', grid: { fast: [3, 5], slow: [15, 20] }, metric: 'sharpe', ...range });
+    const failing = await post('/backtests', { strategy: 'sma_crossover', params: {}, ...range, assets: ['ripple'] });
+    await ctx.kit.client.workflow.getHandle(bt.workflowId).result();
+    await ctx.kit.client.workflow.getHandle(sweep.workflowId).result();
+    await expect(ctx.kit.client.workflow.getHandle(failing.workflowId).result()).rejects.toThrow();
+    seeded = { backtest: bt.id, sweep: sweep.id, failed: failing.workflowId };
+  });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
 });
 afterAll(async () => {
@@ -115,21 +137,41 @@ describe('the dashboard in Chromium', () => {
         await page.getByRole('link', { name: { market: 'Market', signals: 'Signals and alerts', collection: 'Collection health', runs: 'Runs', backtests: 'Backtests' }[view] }).click();
         await page.locator(`#view-${view} section`).first().waitFor();
         if (view === 'market') await expect.poll(() => chartsDrawn(page), { timeout: 10_000 }).toBe(true);
-        if (view === 'signals') await page.getByRole('cell', { name: 'sma_crossover' }).first().waitFor();
+        if (view === 'signals') {
+          await page.getByRole('cell', { name: 'sma_crossover' }).first().waitFor();
+          // The aggregated signal: the strategies behind it, and its saga's end.
+          const row = page.getByRole('row').filter({ hasText: 'aggregate' });
+          await row.getByText('sma_crossover, mean_reversion').waitFor();
+          await row.getByText('filled').waitFor();
+        }
+        if (view === 'collection') await page.getByRole('cell', { name: 'hourly' }).first().waitFor();
+        if (view === 'backtests') {
+          await page.getByLabel('Backtest id').fill(seeded.backtest);
+          await page.getByRole('button', { name: 'Show' }).first().click();
+          await page.getByRole('cell', { name: 'totalReturn' }).waitFor();
+          await page.locator('input[name=sweep]').fill(seeded.sweep);
+          await page.getByRole('button', { name: 'Show' }).nth(1).click();
+          // Two swept parameters: a 2 × 2 heat map and four ranked rows.
+          await page.getByRole('table', { name: /sharpe by sma_crossover.fast and sma_crossover.slow/ }).waitFor();
+          expect(await page.getByRole('table', { name: /sharpe by/ }).locator('tbody tr').count()).toBe(2);
+          await expect.poll(() => chartsDrawn(page), { timeout: 10_000 }).toBe(true);
+        }
         expect(await drawnPixels(page, `${view}-${width}.png`), view).toBeGreaterThan(2000);
       }
       await page.close();
     }
   });
 
-  it('turns a stopped run into a running one with Retry, and shows a read key no mutating buttons', async () => {
-    const workflowId = `ui-run-${randomUUID().slice(0, 8)}`;
-    const handle = await ctx.kit.client.workflow.start('noSuchWorkflow', { workflowId, taskQueue: 'mts-ui-test', args: [] });
-    await handle.terminate('stopped for the dashboard test');
+  it('turns a failed run into a running one with Retry, and shows a read key no mutating buttons', async () => {
+    const workflowId = seeded.failed;
     const page = await signIn(keys.admin);
     await page.goto(`${api.base}/#/runs`);
     const row = page.getByRole('row').filter({ hasText: workflowId });
-    await row.getByText('TERMINATED').waitFor();
+    await row.getByText('FAILED').waitFor();
+    // The failure message, on asking.
+    await row.getByRole('button', { name: 'Why?' }).click();
+    await row.getByText(/ripple/).waitFor();
+    // No backtest worker runs now: the retried run stays running.
     await row.getByRole('button', { name: 'Retry' }).click();
     await row.getByText('RUNNING').waitFor({ timeout: 15_000 });
     const latest = ctx.kit.client.workflow.getHandle(workflowId);

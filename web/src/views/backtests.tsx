@@ -12,7 +12,42 @@ interface Result {
   metrics: Record<string, number | null>; trades: Array<{ asset: string; side?: string; entryTime: number; exitTime: number | null; pnl?: number; returnPct?: number }>;
   equity: Array<{ time: number; equity: number }>;
 }
-interface Sweep { status: string; progress?: unknown; result?: { ranked: Array<{ params: Record<string, unknown>; summary?: Record<string, number> | null; backtestId: string }> } | null }
+interface Entry { params: Record<string, number | string>; summary?: Record<string, number | null> | null; backtestId: string; error?: string }
+interface Sweep { status: string; failure?: string | null; result?: { metric: string; ranked: Entry[] } | null }
+interface WalkForward {
+  status: string; failure?: string | null;
+  result?: {
+    folds: Array<{ fold: number; inSample: { from: number; to: number; best: Entry | null }; outOfSample: { from: number; to: number; backtestId: string; summary: Record<string, number | null> | null } }>;
+    stitched: { initialCapital: number; finalEquity: number; totalReturn: number };
+  } | null;
+}
+
+/** Two swept parameters as a grid of the ranking metric: rows one parameter, columns the other, colour by value. */
+function HeatMap({ ranked, metric }: { ranked: Entry[]; metric: string }) {
+  const keys = Object.keys(ranked[0]?.params ?? {});
+  if (keys.length < 2) return null;
+  const [rowKey, colKey] = keys;
+  const rows = [...new Set(ranked.map((e) => e.params[rowKey]))].sort((a, b) => Number(a) - Number(b));
+  const cols = [...new Set(ranked.map((e) => e.params[colKey]))].sort((a, b) => Number(a) - Number(b));
+  const value = (r: unknown, c: unknown) => ranked.find((e) => e.params[rowKey] === r && e.params[colKey] === c)?.summary?.[metric] ?? null;
+  const values = ranked.map((e) => e.summary?.[metric]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const colour = (v: number | null) => (v === null ? 'transparent' : `hsl(${(120 * (hi === lo ? 1 : (v - lo) / (hi - lo))).toFixed(0)}, 55%, 30%)`);
+  return (
+    <div class="table-wrap">
+      <table aria-label={`${metric} by ${rowKey} and ${colKey}`}>
+        <thead><tr><th scope="col">{rowKey} ↓ · {colKey} →</th>{cols.map((c) => <th scope="col">{String(c)}</th>)}</tr></thead>
+        <tbody>{rows.map((r) => <tr><th scope="row">{String(r)}</th>{cols.map((c) => {
+          const v = value(r, c);
+          return <td style={{ background: colour(v) }}>{num(v, 2)}</td>;
+        })}</tr>)}</tbody>
+      </table>
+    </div>
+  );
+}
+
+const day = (t: number) => new Date(t).toISOString().slice(0, 10);
 
 const METRICS: Array<[string, (v: number | null) => string]> = [
   ['totalReturn', pct], ['annualizedReturn', pct], ['sharpe', (v) => num(v, 2)], ['sortino', (v) => num(v, 2)], ['maxDrawdownPct', pct],
@@ -56,6 +91,8 @@ export function Backtests({ me }: { me: Me }) {
   const [sweepId, setSweepId] = useState('');
   const [error, setError] = useState<string>();
   const sweep = useApi<Sweep>(sweepId ? `/backtests/sweeps/${encodeURIComponent(sweepId)}` : null, 5000);
+  const [walkId, setWalkId] = useState('');
+  const walk = useApi<WalkForward>(walkId ? `/backtests/walk-forward/${encodeURIComponent(walkId)}` : null, 5000);
   const start = (e: Event) => {
     e.preventDefault();
     const selection = form.strategies === 'live' ? { strategies: 'live' } : form.strategies.includes(',') ? { strategies: form.strategies.split(',').map((x) => x.trim()) } : { strategy: form.strategies.trim() };
@@ -67,7 +104,7 @@ export function Backtests({ me }: { me: Me }) {
   );
   return (
     <>
-      <ErrorNote error={error ?? sweep.error} />
+      <ErrorNote error={error ?? sweep.error ?? walk.error} />
       {canOperate(me) && (
         <Panel title="Start a backtest">
           <form class="controls" onSubmit={start}>
@@ -91,15 +128,34 @@ export function Backtests({ me }: { me: Me }) {
         {shown.length === 0 ? <Empty>No backtest shown — start one above, or enter the id <code>mts backtest</code> printed.</Empty>
           : <div class="grid2">{shown.map((id) => <ResultView key={id} id={id} />)}</div>}
       </Panel>
-      <Panel title="Sweep ranking">
+      <Panel title="Sweep: ranking and heat map">
         <form class="controls" onSubmit={(e) => { e.preventDefault(); setSweepId(((e.target as HTMLFormElement).elements.namedItem('sweep') as HTMLInputElement).value.trim()); }}>
           <label>Sweep id<input name="sweep" /></label>
           <button type="submit">Show</button>
         </form>
-        {sweepId && sweep.data && (
-          <Table head={['#', 'Parameters', 'Sharpe', 'Return', 'Max drawdown', 'Trades']} empty={`Sweep ${sweepId}: ${sweep.data.status}`}
-            rows={(sweep.data.result?.ranked ?? []).map((r, i) => [i + 1, JSON.stringify(r.params), num(r.summary?.sharpe ?? null, 2), pct(r.summary?.totalReturn ?? null),
-              pct(r.summary?.maxDrawdownPct ?? null), num(r.summary?.trades ?? null, 0)])} />
+        {!sweepId ? <Empty>Enter the id a sweep was started with (<code>POST /api/v1/backtests/sweeps</code> or <code>mts sweep</code>).</Empty> : !sweep.data ? <Loading /> : (
+          <>
+            <p>{sweepId}: {sweep.data.status}{sweep.data.failure && <span class="down"> {sweep.data.failure}</span>}</p>
+            {sweep.data.result && <HeatMap ranked={sweep.data.result.ranked} metric={sweep.data.result.metric === 'return' ? 'totalReturn' : sweep.data.result.metric} />}
+            <Table head={['#', 'Parameters', 'Sharpe', 'Return', 'Max drawdown', 'Trades']} empty="No results yet."
+              rows={(sweep.data.result?.ranked ?? []).map((r, i) => [i + 1, Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' '), num(r.summary?.sharpe ?? null, 2),
+                pct(r.summary?.totalReturn ?? null), pct(r.summary?.maxDrawdownPct ?? null), r.error ?? num(r.summary?.tradeCount ?? null, 0)])} />
+          </>
+        )}
+      </Panel>
+      <Panel title="Walk-forward folds">
+        <form class="controls" onSubmit={(e) => { e.preventDefault(); setWalkId(((e.target as HTMLFormElement).elements.namedItem('walk') as HTMLInputElement).value.trim()); }}>
+          <label>Walk-forward id<input name="walk" /></label>
+          <button type="submit">Show</button>
+        </form>
+        {!walkId ? <Empty>Enter the id a walk-forward analysis was started with (<code>POST /api/v1/backtests/walk-forward</code>).</Empty> : !walk.data ? <Loading /> : (
+          <>
+            <p>{walkId}: {walk.data.status}{walk.data.result && <> — out of sample, chained: {money(walk.data.result.stitched.initialCapital)} → {money(walk.data.result.stitched.finalEquity)} ({pct(walk.data.result.stitched.totalReturn)})</>}</p>
+            <Table head={['Fold', 'In sample', 'Best parameters', 'Out of sample', 'Return', 'Sharpe']} empty="No folds yet."
+              rows={(walk.data.result?.folds ?? []).map((f) => [f.fold, `${day(f.inSample.from)} → ${day(f.inSample.to)}`,
+                f.inSample.best ? Object.entries(f.inSample.best.params).map(([k, v]) => `${k}=${v}`).join(' ') : '—',
+                `${day(f.outOfSample.from)} → ${day(f.outOfSample.to)}`, pct(f.outOfSample.summary?.totalReturn ?? null), num(f.outOfSample.summary?.sharpe ?? null, 2)])} />
+          </>
         )}
       </Panel>
     </>

@@ -5,8 +5,12 @@ import { useApi } from '../hooks';
 import type { Me } from '../main';
 import { ErrorNote, Panel, Table } from './shared';
 
-interface Signal { id: number; asset: string; signalType: string; timestamp: number; price: number; strategy: string; confidence: number; strategies: string[] | null; analysis: Record<string, unknown> }
-interface Assessment { signalId: string; asset: string; approved: boolean; riskLevel: string; createdAt: string; assessment: { rejectionReason?: string | null; recommendedPositionSize?: number } }
+interface Signal {
+  id: number; asset: string; signalType: string; timestamp: number; price: number; strategy: string; confidence: number; strategies: string[] | null;
+  analysis: Record<string, unknown>; outcome?: { status: string; reason: string | null };
+}
+
+const OUTCOME_CLASS: Record<string, string> = { filled: 'up', rejected: 'down', compensated: 'down' };
 
 export function Signals(_: { me: Me }) {
   const [asset, setAsset] = useState('');
@@ -14,7 +18,6 @@ export function Signals(_: { me: Me }) {
   const [type, setType] = useState('');
   const query = new URLSearchParams({ limit: '200', ...(asset ? { asset } : {}), ...(strategy ? { strategy } : {}), ...(type ? { type } : {}) });
   const signals = useApi<{ signals: Signal[] }>(`/signals?${query}`, 30_000);
-  const decisions = useApi<{ assessments: Assessment[] }>('/portfolio/assessments?limit=200', 30_000);
   const [live, setLive] = useState(0);
   useEffect(() => {
     const stop = new AbortController();
@@ -23,17 +26,16 @@ export function Signals(_: { me: Me }) {
     return () => stop.abort();
   }, []);
   useEffect(() => { if (live) signals.reload(); }, [live]);
-  const outcome = (s: Signal) => {
-    const a = decisions.data?.assessments.find((d) => d.asset === s.asset && s.strategy === 'aggregate' && Math.abs(Date.parse(d.createdAt) - s.timestamp) < 3_600_000);
-    if (!a) return <span class="muted">—</span>;
-    return a.approved ? <span class="up">approved {money(a.assessment.recommendedPositionSize)}</span> : <span class="down">rejected: {a.assessment.rejectionReason}</span>;
-  };
+  // Only an aggregated signal is traded: its saga's end, with the reason.
+  const outcome = (s: Signal) => (s.outcome
+    ? <span class={OUTCOME_CLASS[s.outcome.status] ?? 'muted'}>{s.outcome.status.replace('_', ' ')}{s.outcome.reason ? `: ${s.outcome.reason}` : ''}</span>
+    : <span class="muted">—</span>);
   const field = (label: string, value: string, set: (v: string) => void) => (
     <label>{label}<input value={value} onChange={(e) => set((e.target as HTMLInputElement).value.trim())} placeholder="any" /></label>
   );
   return (
     <>
-      <ErrorNote error={signals.error ?? decisions.error} />
+      <ErrorNote error={signals.error} />
       <Panel title="Signals">
         <div class="controls">
           {field('Asset', asset, setAsset)}
@@ -46,7 +48,7 @@ export function Signals(_: { me: Me }) {
         <Table head={['Time', 'Asset', 'Strategy', 'Type', 'Confidence', 'Price', 'Behind it', 'Outcome']}
           empty={<>No signals yet — <code>npm start</code> generates them after each collection, or run <code>mts signals</code>.</>}
           rows={(signals.data?.signals ?? []).map((s) => [<Time at={s.timestamp} />, s.asset, s.strategy, s.signalType, pct(s.confidence, 0), money(s.price),
-            s.strategies?.join(', ') ?? <details><summary>numbers</summary><code>{JSON.stringify(s.analysis)}</code></details>, outcome(s)])} />
+            <details><summary>{s.strategies?.join(', ') ?? 'numbers'}</summary><code>{JSON.stringify(s.analysis)}</code></details>, outcome(s)])} />
       </Panel>
     </>
   );
