@@ -221,7 +221,7 @@ program.command('dev').description('everything in one process: Temporal dev serv
     const workers = await buildWorkers({ env: e, roles: [...WORKER_ROLES], connection, db, client: t.client });
     if (e.MARKET_STREAM !== 'none') await ensureMarketStream(t.client, marketStreamInput(loadStreamsConfig(loadExecutionConfig().symbols)));
     const running = Promise.all(workers.map((w) => w.run()));
-    const http = await startApi({ env: e, db, client: t.client, collection, apiKeys: keys, logger });
+    const http = await startApi({ env: e, db, client: t.client, collection, apiKeys: keys, logger, temporalUiUrl: e.TEMPORAL_UI_URL ?? server?.uiUrl });
     const inboxDir = e.ALERTS_INBOX_DIR ?? join(e.MTS_DATA_DIR, 'inbox');
     const inbox = new AlertInbox(t.client, inboxDir);
     inbox.start(5000, (err) => logger.error({ err }, 'alert inbox scan failed'));

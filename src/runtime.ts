@@ -108,12 +108,13 @@ export async function buildWorkers(opts: {
 }
 
 export async function startApi(opts: {
-  env: Env; db: DatabaseHandle; client: Client; collection: CollectionConfig; apiKeys: Map<string, Role>; logger: Logger;
+  env: Env; db: DatabaseHandle; client: Client; collection: CollectionConfig; apiKeys: Map<string, Role>; logger: Logger; temporalUiUrl?: string;
 }): Promise<Server> {
   const alertStream = new AlertStream(opts.env.DATABASE_URL, (err) => opts.logger.warn({ err }, 'alert stream connection'));
   const priceStream = new PriceStream(opts.env.DATABASE_URL, (err) => opts.logger.warn({ err }, 'price stream connection'));
   const app = createApp(
-    { db: opts.db.db, temporal: opts.client, collection: opts.collection, strategies: loadStrategyConfigs(), alertStream, priceStream, risk: loadRiskConfig(), execution: loadExecutionConfig(), initialCapital: opts.env.INITIAL_CAPITAL },
+    { db: opts.db.db, temporal: opts.client, collection: opts.collection, strategies: loadStrategyConfigs(), alertStream, priceStream, risk: loadRiskConfig(), execution: loadExecutionConfig(), initialCapital: opts.env.INITIAL_CAPITAL,
+      temporalUiUrl: opts.temporalUiUrl ?? opts.env.TEMPORAL_UI_URL },
     {
       apiKeys: opts.apiKeys, logger: opts.logger, metricsKey: opts.env.METRICS_KEY,
       rateLimits: {

@@ -19,6 +19,8 @@ export interface ApiContext {
   risk: RiskConfig;
   /** config/execution.json: the paper portfolio's id, symbols, and the fill model backtests default to. */
   execution: ExecutionConfig;
+  /** The Temporal Web UI, for links to a run (TEMPORAL_UI_URL, or the dev server's); absent when not known. */
+  temporalUiUrl?: string;
   /** The paper portfolio's starting cash (INITIAL_CAPITAL): what it is before its first trade. */
   initialCapital: number;
 }

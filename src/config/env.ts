@@ -9,6 +9,8 @@ const envSchema = z.object({
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  /** Where operators open the Temporal Web UI: the dashboard links each run there. `mts dev` uses its own UI's address. */
+  TEMPORAL_UI_URL: z.string().url().optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** `mts worker` serves /health and /metrics here (on HOST); 0 turns it off. */
   WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9464),

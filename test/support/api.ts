@@ -22,7 +22,7 @@ export async function startTestApi(client: Client, handle: DatabaseHandle, apiKe
   const lines: string[] = [];
   const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
   const app = createApp(
-    { db: handle.db, temporal: client, collection: loadCollectionConfig(), strategies: loadStrategyConfigs(), alertStream, priceStream, risk: loadRiskConfig(), execution: { ...loadExecutionConfig(), portfolioId: 'test' }, initialCapital: 10_000 },
+    { db: handle.db, temporal: client, collection: loadCollectionConfig(), strategies: loadStrategyConfigs(), alertStream, priceStream, risk: loadRiskConfig(), execution: { ...loadExecutionConfig(), portfolioId: 'test' }, initialCapital: 10_000, temporalUiUrl: 'http://temporal-ui.test:8233' },
     { apiKeys: parseApiKeys(apiKeys), logger: createLogger('info', sink), ...options },
   );
   const server: Server = await new Promise((r) => { const s = app.listen(0, '127.0.0.1', () => r(s)); });

@@ -168,6 +168,9 @@ describe('the dashboard in Chromium', () => {
     await page.goto(`${api.base}/#/runs`);
     const row = page.getByRole('row').filter({ hasText: workflowId });
     await row.getByText('FAILED').waitFor();
+    const failedRun = (await ctx.kit.client.workflow.getHandle(workflowId).describe()).runId;
+    expect(await row.getByRole('link', { name: 'open' }).getAttribute('href'))
+      .toBe(`http://temporal-ui.test:8233/namespaces/default/workflows/${workflowId}/${failedRun}/history`);
     // The failure message, on asking.
     await row.getByRole('button', { name: 'Why?' }).click();
     await row.getByText(/ripple/).waitFor();

@@ -59,6 +59,11 @@ describe('mts dev (what npm start runs)', () => {
     });
     expect((await fetch(`http://127.0.0.1:${api}/ready`)).status).toBe(200);
     expect(await accepts(temporal)).toBe(true);
+    // The dashboard, where the output says it is.
+    expect(read()).toContain(`dashboard:   http://127.0.0.1:${api}/`);
+    const dashboard = await fetch(`http://127.0.0.1:${api}/`);
+    expect(dashboard.status).toBe(200);
+    expect(await dashboard.text()).toContain('<script type="module" src="/app.js">');
     // Requests with the generated admin key and with a guessed one, both logged by the API.
     const key = readFileSync(join(dataDir, 'dev-api-key'), 'utf8').trim();
     const guessed = 'guessed-key-0123456789abcdef';

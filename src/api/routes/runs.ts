@@ -22,7 +22,7 @@ export function runsRouter(ctx: ApiContext): Router {
   const router = Router();
   router.get('/', async (req, res) => {
     const q = parseInput(runsQuery, req.query, 'query');
-    res.json({ runs: await listRuns(ctx.temporal, q) });
+    res.json({ runs: await listRuns(ctx.temporal, q), temporalUiUrl: ctx.temporalUiUrl ?? null, namespace: ctx.temporal.options.namespace });
   });
   router.get('/:workflowId', async (req, res) => {
     const { workflowId } = parseInput(params, req.params, 'params');

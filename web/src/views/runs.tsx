@@ -14,7 +14,7 @@ export function Runs({ me }: { me: Me }) {
   const [status, setStatus] = useState('');
   const [type, setType] = useState('');
   const query = new URLSearchParams({ limit: '100', ...(status ? { status: status.toLowerCase() } : {}), ...(type ? { type } : {}) });
-  const runs = useApi<{ runs: Run[]; temporalUiUrl?: string }>(`/runs?${query}`, 10_000);
+  const runs = useApi<{ runs: Run[]; temporalUiUrl: string | null; namespace: string }>(`/runs?${query}`, 10_000);
   const [details, setDetails] = useState<Record<string, string>>({});
   const [error, setError] = useState<string>();
   const act = (id: string, action: 'retry' | 'cancel') => {
@@ -23,7 +23,8 @@ export function Runs({ me }: { me: Me }) {
   const why = (id: string) => {
     api<Detail>(`/runs/${encodeURIComponent(id)}`).then((d) => setDetails((x) => ({ ...x, [id]: d.failure ?? 'no failure recorded' })), (e: Error) => setError(e.message));
   };
-  const ui = (r: Run) => `http://${location.hostname}:8233/namespaces/default/workflows/${encodeURIComponent(r.workflowId)}/${r.runId}/history`;
+  const base = runs.data?.temporalUiUrl?.replace(/\/$/, '');
+  const ui = (r: Run) => `${base}/namespaces/${encodeURIComponent(runs.data!.namespace)}/workflows/${encodeURIComponent(r.workflowId)}/${r.runId}/history`;
   return (
     <>
       <ErrorNote error={error ?? runs.error} />
@@ -39,7 +40,7 @@ export function Runs({ me }: { me: Me }) {
           rows={(runs.data?.runs ?? []).map((r) => [<Time at={r.startTime} />, r.type, r.workflowId, <span class={r.status === 'FAILED' ? 'down' : r.status === 'COMPLETED' ? 'up' : ''}>{r.status}</span>,
             <Time at={r.closeTime} />,
             r.status === 'FAILED' ? (details[r.workflowId] ?? <button type="button" onClick={() => why(r.workflowId)}>Why?</button>) : '',
-            <a href={ui(r)} target="_blank" rel="noreferrer">open</a>,
+            base ? <a href={ui(r)} target="_blank" rel="noreferrer">open</a> : <span class="muted" title="set TEMPORAL_UI_URL">—</span>,
             ...(canOperate(me) ? [<span>
               {['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'].includes(r.status) && <button type="button" onClick={() => act(r.workflowId, 'retry')}>Retry</button>}
               {r.status === 'RUNNING' && <button type="button" onClick={() => act(r.workflowId, 'cancel')}>Cancel</button>}
