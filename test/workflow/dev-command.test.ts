@@ -30,7 +30,11 @@ const tsxLoader = import.meta.resolve('tsx');
 const database = new URL(inject('databaseUrl'));
 database.pathname = `${database.pathname}_dev`;
 const dataDir = mkdtempSync(join(tmpdir(), 'mts-dev-'));
+/** Stacks a test started: one whose test failed half-way is still stopped, with its Temporal dev server. */
+const stacks: Array<{ child: ReturnType<typeof spawn>; exited: Promise<number | null> }> = [];
 afterAll(async () => {
+  for (const s of stacks) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM');
+  await Promise.all(stacks.map((s) => Promise.race([s.exited, new Promise((r) => setTimeout(r, 20_000))])));
   rmSync(dataDir, { recursive: true, force: true });
   await dropDatabase(database.toString());
 });
@@ -40,6 +44,7 @@ async function startStack(command: string, args: string[], env: NodeJS.ProcessEn
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  stacks.push({ child, exited });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => { output += d.toString(); if (output.includes('API:')) resolve(); });
     child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
