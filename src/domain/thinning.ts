@@ -1,4 +1,5 @@
 /** Fewer points for a chart, keeping what the eye looks for: troughs and peaks, and each bar's range. */
+import type { Candle } from './types';
 
 /** At most ~2 points per bucket: each bucket keeps its lowest and highest point, in time order, so troughs and peaks survive. */
 export function thinSeries<P extends { t: number; v: number }>(points: P[], buckets: number): P[] {
@@ -18,23 +19,14 @@ export function thinSeries<P extends { t: number; v: number }>(points: P[], buck
   return out;
 }
 
-export interface OhlcBar {
-  timestamp: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-}
-
 /**
  * At most `maxBars` bars: runs of consecutive bars merged into one (first open, highest high, lowest
  * low, last close, summed volume), opening at the run's first bar. Fewer bars are returned as they are.
  */
-export function mergeBars<B extends OhlcBar>(bars: B[], maxBars: number): OhlcBar[] {
+export function mergeBars(bars: Candle[], maxBars: number): Candle[] {
   if (bars.length <= maxBars) return bars;
   const size = Math.ceil(bars.length / maxBars);
-  const out: OhlcBar[] = [];
+  const out: Candle[] = [];
   for (let i = 0; i < bars.length; i += size) {
     const run = bars.slice(i, i + size);
     out.push({

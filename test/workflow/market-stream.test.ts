@@ -39,13 +39,25 @@ function klinesFake(ex: FakeExchange) {
   });
 }
 
-describe('streamed prices in paper trading', () => {
+/** A local Binance for one describe block, with REST klines; stopped after the block. */
+function localBinance() {
   const ex = new FakeExchange('binance');
   afterAll(() => ex.stop());
+  return {
+    ex,
+    async start() {
+      const urls = await ex.start();
+      klinesFake(ex);
+      return urls;
+    },
+  };
+}
+
+describe('streamed prices in paper trading', () => {
+  const { ex, start } = localBinance();
 
   it('fills at a fresh streamed price, falls back to the newest bar when it is stale, and fires a stop within seconds of a streamed price', async () => {
-    const { streamUrl, restUrl } = await ex.start();
-    klinesFake(ex);
+    const { streamUrl, restUrl } = await start();
     // The newest bars: a 15-minute bitcoin bar at 50,000 and an ethereum bar at 3,000, hours old.
     const barOpen = Math.floor(Date.now() / (15 * MIN)) * 15 * MIN - 8 * 15 * MIN;
     await upsertCandles(ctx.handle.db, 'bitcoin', 15, 'simulated', [{ timestamp: barOpen, open: 50_000, high: 50_000, low: 50_000, close: 50_000, volume: 100 }]);
@@ -116,12 +128,10 @@ describe('streamed prices in paper trading', () => {
 });
 
 describe('the stream workflow', () => {
-  const ex = new FakeExchange('binance');
-  afterAll(() => ex.stop());
+  const { ex, start } = localBinance();
 
   it('hands the consumer over after its run and continues as new, the stream going on', async () => {
-    const { streamUrl, restUrl } = await ex.start();
-    klinesFake(ex);
+    const { streamUrl, restUrl } = await start();
     const streamWorker = await createMarketStreamWorker({
       connection: ctx.kit.nativeConnection, namespace: 'default',
       deps: {
@@ -147,17 +157,13 @@ describe('the stream workflow', () => {
 });
 
 describe('the stream consumer survives its worker', () => {
-  const ex = new FakeExchange('binance');
+  const { ex, start } = localBinance();
   const children: ChildProcess[] = [];
-  afterAll(async () => {
-    for (const c of children) c.kill('SIGKILL');
-    await ex.stop();
-  });
+  afterAll(() => { for (const c of children) c.kill('SIGKILL'); });
 
   it('resumes on another worker process after a SIGKILL, from its heartbeat, with no bar stored twice', async () => {
     await clearMarketData(ctx.handle);
-    const { streamUrl, restUrl } = await ex.start();
-    klinesFake(ex);
+    const { streamUrl, restUrl } = await start();
     const env = { BINANCE_STREAM_URL: streamUrl, BINANCE_REST_URL: restUrl };
     const first = await spawnWorkerProcess('stream-worker.ts', env);
     children.push(first);
