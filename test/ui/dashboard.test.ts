@@ -19,9 +19,10 @@ const ctx = workflowTestContext();
 const keys = { read: 'ui-read-key-0001', admin: 'ui-admin-key-0001' };
 const shots = join(tmpdir(), 'mts-dashboard-screenshots');
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 let api: Awaited<ReturnType<typeof startTestApi>>;
 let browser: Browser;
-let seeded: { backtest: string; sweep: string; failed: string };
+let seeded: { backtest: string; sweep: string; failed: string; walkForward: string };
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: npm run setup installs Debian's chromium (or set CHROMIUM_PATH)`);
@@ -50,6 +51,9 @@ beforeAll(async () => {
   await trading.applyFillToPortfolio({ fillId: fill.fillId });
   await trading.registerProtection({ fillId: fill.fillId });
   await trading.snapshotPortfolio();
+  // A year of daily ethereum bars for a walk-forward analysis.
+  const days = new SimulatedMarket(5).candles('ethereum', now - 400 * DAY, now, DAY);
+  await upsertCandles(ctx.handle.db, 'ethereum', 1440, 'simulated', days.map((b) => ({ ...b, volume: 1e6 })));
   await recordCollectionOutcome(ctx.handle.db, { tier: 'hourly', asset: 'bitcoin', source: 'simulated', calls: 1, at: new Date(), rowsWritten: 300 });
   api = await startTestApi(ctx.kit.client, ctx.handle, `read:${keys.read},admin:${keys.admin}`);
   // Through the API the page uses, with a backtest worker: a finished backtest, a finished sweep, and a failed run.
@@ -61,10 +65,15 @@ beforeAll(async () => {
     const bt = await post('/backtests', { strategy: 'sma_crossover', params: { fast: 5, slow: 20 }, ...range });
     const sweep = await post('/backtests/sweeps', { strategy: 'sma_crossover', grid: { fast: [3, 5], slow: [15, 20] }, metric: 'sharpe', ...range });
     const failing = await post('/backtests', { strategy: 'sma_crossover', params: {}, ...range, assets: ['ripple'] });
+    const walk = await post('/backtests/walk-forward', {
+      strategy: 'sma_crossover', grid: { fast: [5, 10], slow: [20, 30] }, metric: 'sharpe', assets: ['ethereum'],
+      from: now - 200 * DAY, to: now, folds: 2, inSampleDays: 60, conventions: { bar: '1d' },
+    });
+    await ctx.kit.client.workflow.getHandle(walk.workflowId).result();
     await ctx.kit.client.workflow.getHandle(bt.workflowId).result();
     await ctx.kit.client.workflow.getHandle(sweep.workflowId).result();
     await expect(ctx.kit.client.workflow.getHandle(failing.workflowId).result()).rejects.toThrow();
-    seeded = { backtest: bt.id, sweep: sweep.id, failed: failing.workflowId };
+    seeded = { backtest: bt.id, sweep: sweep.id, failed: failing.workflowId, walkForward: walk.id };
   });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
 });
@@ -154,6 +163,11 @@ describe('the dashboard in Chromium', () => {
           // Two swept parameters: a 2 × 2 heat map and four ranked rows.
           await page.getByRole('table', { name: /sharpe by sma_crossover.fast and sma_crossover.slow/ }).waitFor();
           expect(await page.getByRole('table', { name: /sharpe by/ }).locator('tbody tr').count()).toBe(2);
+          await page.locator('input[name=walk]').fill(seeded.walkForward);
+          await page.getByRole('button', { name: 'Show' }).nth(2).click();
+          const folds = page.getByRole('region', { name: 'Walk-forward folds' });
+          await folds.getByText('COMPLETED').waitFor();
+          expect(await folds.locator('tbody tr').count()).toBe(2);
           await expect.poll(() => chartsDrawn(page), { timeout: 10_000 }).toBe(true);
         }
         expect(await drawnPixels(page, `${view}-${width}.png`), view).toBeGreaterThan(2000);
@@ -193,6 +207,27 @@ describe('the dashboard in Chromium', () => {
     const refused = await fetch(`${api.base}/api/v1/runs/${workflowId}/retry`, { method: 'POST', headers: { authorization: `Bearer ${keys.read}` } });
     expect(refused.status).toBe(403);
     await reader.close();
+  });
+
+  it('is usable from the keyboard, every control named', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${api.base}/`);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.id')).toBe('api-key');
+    await page.keyboard.type(keys.read);
+    await page.keyboard.press('Enter');
+    await page.getByRole('navigation', { name: 'Views' }).waitFor();
+    for (let i = 0; i < 12 && (await page.evaluate('document.activeElement.textContent')) !== 'Market'; i++) await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.locator('#view-market section').first().waitFor();
+    for (const view of ['overview', 'market', 'signals', 'collection', 'runs', 'backtests']) {
+      await page.goto(`${api.base}/#/${view}`);
+      await page.locator(`#view-${view} section`).first().waitFor();
+      const unnamed = await page.evaluate(`[...document.querySelectorAll('input, select, button, a')]
+        .filter((e) => !((e.labels && e.labels.length) || e.getAttribute('aria-label') || e.textContent.trim())).length`);
+      expect(unnamed, view).toBe(0);
+    }
+    await page.close();
   });
 
   it('sends a refused key back to the key prompt, saying why', async () => {
