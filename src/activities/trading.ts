@@ -15,8 +15,8 @@ import { bestCoveredInterval, closedCandles } from '../db/market-data';
 import { loadMarketConditions } from '../db/market-series';
 import { insertAlert } from '../db/signals';
 import {
-  cancelReservedOrder, ensurePortfolio, type FillRow, findFill, findOrder, findPortfolio, insertAssessment, insertExit, insertFill, latestBar, latestCloses,
-  loadBook, persistBooking, readTradingState, reservedOrders, reserveOrderRow, saveMark, saveProtection, storedAssessment,
+  cancelReservedOrder, ensurePortfolio, type FillRow, findFill, findOrder, insertAssessment, insertExit, insertFill, latestBar, latestCloses,
+  loadBook, openPositions, persistBooking, readTradingState, reservedOrders, reserveOrderRow, saveMark, saveProtection, storedAssessment,
   withLockedPortfolio,
 } from '../db/trading';
 import { portfolioValue } from '../metrics';
@@ -257,8 +257,10 @@ export function createTradingActivities(deps: TradingDeps) {
      * a stop inside a minute fires within seconds of the price. A trailing stop follows the prices.
      */
     async checkProtectionAtPrices(input: { prices: Array<{ asset: string; price: number; time: number }> }): Promise<ProtectiveExit[]> {
-      // Before the first trade there is no portfolio, and nothing to protect.
-      if (!(await findPortfolio(db, portfolioId))) return [];
+      // Called for every written price: one read decides whether a quoted asset is protected at all.
+      const quoted = new Set(input.prices.map((q) => q.asset));
+      const protectedHere = (await openPositions(db, portfolioId)).some((p) => quoted.has(p.asset) && (p.stopLoss !== null || p.takeProfit !== null));
+      if (!protectedHere) return [];
       const { state, positions: rows } = await loadBook(db, portfolioId);
       const exits: ProtectiveExit[] = [];
       for (const quote of input.prices) {

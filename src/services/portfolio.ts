@@ -4,6 +4,7 @@ import { fillsWithOrders, findPortfolio, latestCloses, openPositions, readTradin
 import { equityColumns, type EquityPoint, performanceMetrics } from '../domain/metrics';
 import { portfolioRiskReport, type RiskConfig } from '../domain/risk';
 import { newTradingState, openAssets, riskView } from '../domain/trading/core';
+import { thinSeries } from '../domain/thinning';
 import { DAY_MS } from '../domain/types';
 
 /** Annualised figures from a curve shorter than this say nothing yet: they are null until it is this long. */
@@ -82,6 +83,13 @@ export async function equityCurve(db: Database, id: string, initialCapital: numb
   let peak = -Infinity;
   const drawdown = points.map((pt) => { peak = Math.max(peak, pt.equity); return peak > 0 ? 1 - pt.equity / peak : 0; });
   return { points, daily: [points[0], ...byDay.values()], drawdown };
+}
+
+/** The equity curve with its drawdown, thinned to about `points` (each bucket's trough and peak kept), for a chart. */
+export async function thinnedEquityCurve(db: Database, id: string, initialCapital: number, points: number) {
+  const curve = await equityCurve(db, id, initialCapital);
+  const all = curve.points.map((p, i) => ({ t: p.timestamp, v: p.equity, drawdown: curve.drawdown[i] }));
+  return thinSeries(all, Math.ceil(points / 2)).map((p) => ({ timestamp: p.t, equity: p.v, drawdown: p.drawdown }));
 }
 
 /** Metrics on daily equity (365 periods a year, risk-free 0) and on closed trades (realised P&L less the exit fee). */

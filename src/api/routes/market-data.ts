@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { queryCandles, queryMacro } from '../../db/market-data';
-import { mergeBars } from '../../domain/thinning';
+import { chartCandles } from '../../services/market-data';
 import type { ApiContext } from '../context';
 import { parseInput } from '../errors';
 import { assetName, instant, LIMITS } from '../../services/limits';
@@ -43,9 +43,7 @@ export function marketDataRouter(ctx: ApiContext): Router {
   router.get('/market-data/:asset/chart', async (req, res) => {
     const { asset } = parseInput(assetParams, req.params, 'params');
     const q = parseInput(chartQuery, req.query, 'query');
-    const rows = await queryCandles(ctx.db, { asset, intervalMinutes: q.interval, from: q.from, to: q.to, limit: q.limit });
-    const bars = mergeBars(rows, q.maxBars);
-    res.json({ asset, interval: q.interval, storedBars: rows.length, barMinutes: rows.length ? q.interval * Math.ceil(rows.length / bars.length) : q.interval, candles: bars });
+    res.json(await chartCandles(ctx.db, asset, q));
   });
   router.get('/macro/:indicator', async (req, res) => {
     const { indicator } = parseInput(indicatorParams, req.params, 'params');

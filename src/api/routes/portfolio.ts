@@ -1,10 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { shortestStrategyBar } from '../../config/strategies';
-import { assessments, equityCurve, markedPositions, performance, portfolioRisk, portfolioSummary, trades } from '../../services/portfolio';
+import { assessments, equityCurve, thinnedEquityCurve, markedPositions, performance, portfolioRisk, portfolioSummary, trades } from '../../services/portfolio';
 import type { ApiContext } from '../context';
 import { parseInput } from '../errors';
-import { thinSeries } from '../../domain/thinning';
 import { assetName } from '../../services/limits';
 import { definitionList, lineChart, money, num, page, pct, table } from '../views/report';
 
@@ -41,9 +40,7 @@ export function portfolioRouter(ctx: ApiContext): Router {
   /** The equity curve and its drawdown from the snapshots, thinned to about `points` (troughs and peaks kept). */
   router.get('/equity', async (req, res) => {
     const { points } = parseInput(equityQuery, req.query, 'query');
-    const curve = await equityCurve(ctx.db, id, capital);
-    const all = curve.points.map((p, i) => ({ t: p.timestamp, v: p.equity, drawdown: curve.drawdown[i] }));
-    res.json({ points: thinSeries(all, Math.ceil(points / 2)).map((p) => ({ timestamp: p.t, equity: p.v, drawdown: p.drawdown })) });
+    res.json({ points: await thinnedEquityCurve(ctx.db, id, capital, points) });
   });
   router.get('/performance', async (_req, res) => {
     res.json(await performance(ctx.db, id, capital));

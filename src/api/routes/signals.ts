@@ -1,9 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { querySignals } from '../../db/signals';
-import { type SignalOutcomeRow, signalOutcomes } from '../../db/trading';
 import { STRATEGY_DEFINITIONS } from '../../domain/strategies';
-import { startSignalGeneration } from '../../services/signals';
+import { signalsWithOutcomes, startSignalGeneration } from '../../services/signals';
 import { externalSignalSchema, isVolatilityAlert, toExecutionSignal, VOLATILITY_ALERT_REFUSAL } from '../../services/external-signals';
 import { SignalConflictError, startSignalExecution } from '../../services/trading';
 import { allow, operator } from '../auth';
@@ -53,16 +51,6 @@ export const signalsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(5000).default(100),
 });
 
-/** A saga's end in one word and why: filled, rejected (the rule's reason), compensated (the cancellation's), or not traded (yet). */
-function outcomeOf(o: SignalOutcomeRow | undefined) {
-  if (!o) return { status: 'not_traded', reason: null };
-  if (!o.approved) return { status: 'rejected', reason: o.rejection };
-  if (o.orderStatus === 'filled') return { status: 'filled', reason: null };
-  if (o.orderStatus === 'cancelled') return { status: 'compensated', reason: o.orderReason };
-  // Approved without an order: refused when the limits were checked again under the lock, or not reserved yet.
-  return { status: o.orderStatus === null ? 'not_reserved' : 'in_progress', reason: null };
-}
-
 export function signalsRouter(ctx: ApiContext): Router {
   const router = Router();
   router.post('/signals', allow('trader'), async (req, res) => {
@@ -80,17 +68,7 @@ export function signalsRouter(ctx: ApiContext): Router {
   });
   router.get('/signals', async (req, res) => {
     const q = parseInput(signalsQuery, req.query, 'query');
-    const rows = await querySignals(ctx.db, q);
-    // An aggregated signal is traded under its row id: its saga's decision and order say what became of it.
-    const outcomes = await signalOutcomes(ctx.db, ctx.execution.portfolioId, rows.filter((r) => r.strategyName === 'aggregate').map((r) => String(r.id)));
-    res.json({
-      signals: rows.map((r) => ({
-        id: r.id, asset: r.asset, signalType: r.signalType, timestamp: r.timestamp, time: new Date(r.timestamp).toISOString(),
-        price: r.price, strategy: r.strategyName, confidence: r.confidence, positionSize: r.positionSize,
-        stopLoss: r.stopLoss, takeProfit: r.takeProfit, strategies: r.strategies, analysis: r.analysis,
-        ...(r.strategyName === 'aggregate' ? { outcome: outcomeOf(outcomes.get(String(r.id))) } : {}),
-      })),
-    });
+    res.json({ signals: await signalsWithOutcomes(ctx.db, ctx.execution.portfolioId, q) });
   });
   router.get('/strategies', (_req, res) => {
     res.json({
