@@ -10,8 +10,8 @@ export const marketStreamInput = (config: StreamsConfig): MarketStreamInput => (
 });
 
 /**
- * Starts the market stream workflow unless it runs already (one per namespace); with MARKET_STREAM=none
- * nothing is started. Safe to repeat: `mts dev` and `mts schedules sync` both call it.
+ * Starts the market stream workflow unless it runs already (one per namespace). Safe to repeat:
+ * `mts dev` and `mts schedules sync` both call it, unless MARKET_STREAM=none.
  */
 export async function ensureMarketStream(client: Client, input: MarketStreamInput): Promise<void> {
   await client.workflow.start(marketStreamWorkflow, {
