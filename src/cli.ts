@@ -23,6 +23,7 @@ import { assetName } from './services/limits';
 import { startSignalGeneration } from './services/signals';
 import { syncSchedules } from './services/schedules';
 import { ensureMarketStream, marketStreamInput } from './services/market-stream';
+import { warmUpIfNew } from './services/warm-up';
 import { TASK_QUEUES } from './temporal/task-queues';
 import { loadStreamsConfig } from './config/streams';
 import { readLatestPrices } from './db/market-prices';
@@ -220,6 +221,10 @@ program.command('dev').description('everything in one process: Temporal dev serv
     const connection = await connectWorkerConnection(address);
     const workers = await buildWorkers({ env: e, roles: [...WORKER_ROLES], connection, db, client: t.client });
     if (e.MARKET_STREAM !== 'none') await ensureMarketStream(t.client, marketStreamInput(loadStreamsConfig(loadExecutionConfig().symbols)));
+    // A first start on the simulated market fills the dashboard by itself: history, signals, paper trades.
+    const warmUp = e.MARKET_DATA_SOURCE === 'simulated'
+      ? await warmUpIfNew(t.client, db.db, { config: collection, days: e.SIMULATED_WARM_UP_DAYS })
+      : undefined;
     const running = Promise.all(workers.map((w) => w.run()));
     const http = await startApi({ env: e, db, client: t.client, collection, apiKeys: keys, logger, temporalUiUrl: e.TEMPORAL_UI_URL ?? server?.uiUrl });
     const inboxDir = e.ALERTS_INBOX_DIR ?? join(e.MTS_DATA_DIR, 'inbox');
@@ -238,6 +243,10 @@ program.command('dev').description('everything in one process: Temporal dev serv
     say(`dashboard:   ${apiUrl}/  (sign in with the API key below)`);
     if (e.MARKET_STREAM !== 'none') say(`prices:      ${apiUrl}/api/v1/prices/stream (SSE), or in a terminal: npm run mts -- prices --follow`);
     if (server) say(`Temporal UI: ${server.uiUrl}`);
+    if (warmUp) {
+      say(`warm-up:     first start on the simulated market: backfilling 400 days, then deciding and paper-trading the last ${e.SIMULATED_WARM_UP_DAYS} days`);
+      say(`             (run "${warmUp}"; about a minute; SIMULATED_WARM_UP_DAYS=0 starts empty)`);
+    }
     // The key itself is never printed: logs and terminals get copied around.
     const keyFile = join(e.MTS_DATA_DIR, 'dev-api-key');
     say(generated ? `API key (admin): in ${keyFile}; KEY=$(cat ${keyFile})` : 'API keys: from MTS_API_KEYS');

@@ -27,6 +27,8 @@ const envSchema = z.object({
   MARKET_DATA_SOURCE: z.enum(['simulated', 'coingecko']).default('simulated'),
   MACRO_DATA_SOURCE: z.enum(['simulated', 'fred']).optional(),
   SIMULATED_SEED: z.coerce.number().int().default(42),
+  /** `mts dev` on the simulated market, on a database with no signals: backfill, then paper-trade this many past days (0: no warm-up). */
+  SIMULATED_WARM_UP_DAYS: z.coerce.number().int().min(0).max(90).default(30),
   COINGECKO_API_KEY: z.string().min(1).optional(),
   COINGECKO_API_PLAN: z.enum(['demo', 'pro']).default('demo'),
   COINGECKO_BASE_URL: z.string().url().optional(),
@@ -54,7 +56,7 @@ export type Env = z.infer<typeof envSchema> & { MACRO_DATA_SOURCE: 'simulated' |
 /** Every variable MTS reads: the deployment files (docker-compose.yml, deploy/k8s) set each one, except the dev-only ones. */
 export const ENV_VARIABLES = Object.keys(envSchema.shape) as Array<keyof typeof envSchema.shape>;
 /** Only `mts dev` and setup read these (its own Temporal dev server, its binary); a deployment has a Temporal service instead. */
-export const DEV_ONLY_ENV: ReadonlyArray<(typeof ENV_VARIABLES)[number]> = ['TEMPORAL_CLI_PATH', 'TEMPORAL_PORT', 'TEMPORAL_UI_PORT'];
+export const DEV_ONLY_ENV: ReadonlyArray<(typeof ENV_VARIABLES)[number]> = ['TEMPORAL_CLI_PATH', 'TEMPORAL_PORT', 'TEMPORAL_UI_PORT', 'SIMULATED_WARM_UP_DAYS'];
 /** Keys, secrets, tokens and URLs that carry them: a Kubernetes Secret, not the ConfigMap. */
 export const SECRET_ENV: ReadonlyArray<(typeof ENV_VARIABLES)[number]> = [
   'DATABASE_URL', 'MTS_API_KEYS', 'METRICS_KEY', 'COINGECKO_API_KEY', 'FRED_API_KEY', 'ALERT_WEBHOOK_SECRET', 'DISCORD_WEBHOOK_URL',

@@ -6,3 +6,4 @@ export { sweepWorkflow } from './sweep';
 export { protectPositionsWorkflow, riskAndExecuteWorkflow, snapshotPortfolioWorkflow } from './trading';
 export { walkForwardWorkflow } from './walk-forward';
 export { marketStreamWorkflow } from './market-stream';
+export { warmUpWorkflow } from './warm-up';

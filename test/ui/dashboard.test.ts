@@ -139,6 +139,32 @@ describe('the dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('puts a signal generated now on top of the Signals table, fetching only what is new', async () => {
+    const page = await signIn(keys.admin);
+    await page.goto(`${api.base}/#/signals`);
+    await page.getByRole('cell', { name: 'sma_crossover' }).first().waitFor();
+    const rowsBefore = await page.locator('#view-signals tbody tr').count();
+    const asked: string[] = [];
+    page.on('request', (r) => { if (r.url().includes('/api/v1/signals')) asked.push(new URL(r.url()).search); });
+    await page.waitForTimeout(500); // the alert stream connected
+    // What the pipeline does: store the signal, then announce its alert.
+    const sent = Date.now();
+    await insertSignals(ctx.handle.db, [{
+      asset: 'solana', signalType: 'SHORT', timestamp: sent, price: 151.5, strategyName: 'volatility_spike',
+      confidence: 0.71, positionSize: 0.01, stopLoss: 156, takeProfit: 145, analysis: { volatility: 0.09 },
+    }]);
+    await notify(ctx.handle.pool, NOTIFY_CHANNELS.alerts, { id: 987_655, alert_type: 'signal', alert: { asset: 'solana', signal_type: 'SHORT', confidence: 0.71, timestamp: sent } });
+    const first = page.locator('#view-signals tbody tr').first();
+    await first.getByRole('cell', { name: 'volatility_spike' }).waitFor({ timeout: 2000 });
+    expect(Date.now() - sent).toBeLessThan(2000);
+    expect(await first.getByText('new', { exact: true }).count()).toBe(1);
+    expect(await page.locator('#view-signals tbody tr').count()).toBe(rowsBefore + 1);
+    // One request for the rows from the newest shown on, not the whole table again.
+    expect(asked).toHaveLength(1);
+    expect(new URLSearchParams(asked[0]).get('from')).toMatch(/^\d+$/);
+    await page.close();
+  });
+
   it('renders each view with data, at a desktop and a phone width', async () => {
     for (const width of [1366, 390]) {
       const page = await signIn(keys.admin, width);

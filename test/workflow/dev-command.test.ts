@@ -59,6 +59,8 @@ describe('mts dev (what npm start runs)', () => {
     const { TEMPORAL_ADDRESS: _, ...inherited } = process.env;
     const { child, exited, output: read } = await startStack(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'dev'], {
       ...inherited, DATABASE_URL: database.toString(), PORT: String(api), TEMPORAL_PORT: String(temporal), TEMPORAL_UI_PORT: String(ui), MTS_DATA_DIR: dataDir, LOG_LEVEL: 'info',
+      // The warm-up is the next test's: this one starts and stops an empty stack.
+      SIMULATED_WARM_UP_DAYS: '0',
       // Every secret the process is configured with, so the grep below looks for each.
       ...SECRETS,
     });
@@ -66,6 +68,7 @@ describe('mts dev (what npm start runs)', () => {
     expect(await accepts(temporal)).toBe(true);
     // The dashboard, where the output says it is.
     expect(read()).toContain(`dashboard:   http://127.0.0.1:${api}/`);
+    expect(read()).not.toContain('warm-up:');
     const dashboard = await fetch(`http://127.0.0.1:${api}/`);
     expect(dashboard.status).toBe(200);
     expect(await dashboard.text()).toContain('<script type="module" src="/app.js">');
@@ -88,7 +91,7 @@ describe('mts dev (what npm start runs)', () => {
     for (const secret of ['webhook-secret-0123456789', 'discordtoken-abcdef', 'coingecko-key-xyz', 'fred-key-123']) expect(output).not.toContain(secret);
   }, 180_000);
 
-  it('npm start stops completely on SIGTERM to the npm process, and the CLI talks to its stack without being told the ports', async () => {
+  it('npm start fills an empty database by itself (history, signals, paper trades), talks to its CLI without ports, and stops completely', async () => {
     const [api, temporal, ui] = [await freePort(), await freePort(), await freePort()];
     const dir = mkdtempSync(join(tmpdir(), 'mts-start-'));
     const { TEMPORAL_ADDRESS: _a, PORT: _p, TEMPORAL_PORT: _t, DATABASE_URL: _d, ...inherited } = process.env;
@@ -108,7 +111,7 @@ describe('mts dev (what npm start runs)', () => {
     expect(status.stdout).toMatch(/mts-tier-hourly\s+active/);
     for (const queue of ['mts-market-data', 'mts-market-stream', 'mts-pipeline', 'mts-trading', 'mts-backtest']) expect(status.stdout).toMatch(new RegExp(`${queue}\\s+\\S*@`));
     expect(status.stdout).not.toContain('NO WORKER');
-    expect(status.stdout).toContain('Portfolio "default": equity $10000.00');
+    expect(status.stdout).toMatch(/Portfolio "default": equity \$\d+\.\d\d/);
     // The simulated stream moves in real time: two reads of the prices a few seconds apart differ.
     const bitcoinLine = () => {
       const out = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'prices'], { env: { ...inherited, MTS_DATA_DIR: dir }, encoding: 'utf8' });
@@ -118,6 +121,28 @@ describe('mts dev (what npm start runs)', () => {
     const before = await waitFor('a streamed bitcoin price', bitcoinLine, 30_000);
     await new Promise((r) => setTimeout(r, 2000));
     expect(bitcoinLine()).not.toEqual(before);
+    // The warm-up of an empty database: the tiers' history backfilled, the last 30 days decided and
+    // each aggregated signal taken through the saga to an end, so the dashboard has signals and trades.
+    expect(output()).toContain('warm-up:     first start on the simulated market');
+    const key = readFileSync(join(dir, 'dev-api-key'), 'utf8').trim();
+    const get = async <T,>(path: string) => (await fetch(`http://127.0.0.1:${api}/api/v1${path}`, { headers: { authorization: `Bearer ${key}` } })).json() as Promise<T>;
+    type Runs = { runs: Array<{ workflowId: string; status: string }> };
+    await waitFor('the warm-up to complete', async () => (await get<Runs>('/runs?limit=200')).runs.some((r) => r.workflowId === 'warm-up' && r.status === 'COMPLETED') || undefined, 150_000);
+    const { runs } = await get<Runs>('/runs?limit=200');
+    expect(runs.find((r) => r.workflowId === 'warm-up-backfill')?.status).toBe('COMPLETED');
+    // bitcoin's 15-minute bars (its tier's) reach back the 400 days volatility_spike's year-long window needs.
+    const day = 86_400_000;
+    const yearAgo = Math.floor(Date.now() / day) * day - 399 * day;
+    const oldest = await get<{ candles: unknown[] }>(`/market-data/bitcoin/candles?interval=15&from=${yearAgo}&to=${yearAgo + day - 1}&limit=200`);
+    expect(oldest.candles).toHaveLength(96);
+    type Signals = { signals: Array<{ id: number; outcome?: { status: string } }> };
+    const aggregates = (await get<Signals>('/signals?strategy=aggregate&limit=500')).signals;
+    expect(aggregates.length).toBeGreaterThan(0);
+    for (const s of aggregates) expect(['filled', 'rejected', 'compensated', 'filled_unprotected']).toContain(s.outcome?.status);
+    // Every filled one is a paper trade of the portfolio, and every signal traded is one of them.
+    const filled = aggregates.filter((s) => s.outcome?.status === 'filled').map((s) => String(s.id)).sort();
+    const { trades } = await get<{ trades: Array<{ signalId: string | null }> }>('/portfolio/trades?limit=500');
+    expect([...new Set(trades.flatMap((t) => (t.signalId ? [t.signalId] : [])))].sort()).toEqual(filled);
     // A run that does not exist is named, with the usage exit code.
     const failing = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'retry', 'no-such-run'], { env: { ...inherited, MTS_DATA_DIR: dir }, encoding: 'utf8' });
     expect(failing.status).toBe(2);
@@ -133,7 +158,7 @@ describe('mts dev (what npm start runs)', () => {
     expect(output()).not.toMatch(/network dial error|Failed to poll/);
     expect(existsSync(join(dir, 'stack.json'))).toBe(false);
     rmSync(dir, { recursive: true, force: true });
-  }, 180_000);
+  }, 300_000);
 
   it('npm run build: node runs the built CLI and its prebuilt workflow bundle with no TypeScript sources beside it', async () => {
     const root = fileURLToPath(new URL('../..', import.meta.url));
