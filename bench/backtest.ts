@@ -125,8 +125,8 @@ function main() {
   // How often the strategy speaks on this data (counted apart from the timed runs).
   let crossings = 0;
   for (const a of assets) {
-    const stream = STRATEGY_DEFINITIONS.sma_crossover.stream!(config.parameters);
-    for (const close of prices[a].close) if (stream.push(close)) crossings += 1;
+    const stream = STRATEGY_DEFINITIONS.sma_crossover.stream!(config.parameters, {});
+    prices[a].close.forEach((close, i) => { if (stream.push(close, prices[a].time[i])) crossings += 1; });
   }
   const rows = SCENARIOS.map((scenario) => {
     console.log(`[bench] ${scenario.name}`);

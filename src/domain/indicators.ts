@@ -1,4 +1,4 @@
-import { RollingSum, RollingVolatility } from './rolling';
+import { RollingPearson, RollingSum, RollingVolatility } from './rolling';
 
 /**
  * Technical indicators over plain number arrays. Every function returns an array aligned with its
@@ -37,7 +37,15 @@ export function ema(values: ArrayLike<number>, period: number): Float64Array {
  */
 export function wilderRsi(closes: ArrayLike<number>, period = 14): Float64Array {
   const out = new Float64Array(closes.length).fill(Number.NaN);
-  if (closes.length <= period) return out;
+  wilderRun(closes, period, out);
+  return out;
+}
+
+/** Wilder's RSI at the last close (what `wilderRsi` gives there) with no array allocated: NaN with `period` closes or fewer. */
+export const lastWilderRsi = (closes: ArrayLike<number>, period = 14): number => wilderRun(closes, period);
+
+function wilderRun(closes: ArrayLike<number>, period: number, out?: Float64Array): number {
+  if (closes.length <= period) return Number.NaN;
   let gain = 0;
   let loss = 0;
   for (let i = 1; i <= period; i++) {
@@ -46,15 +54,16 @@ export function wilderRsi(closes: ArrayLike<number>, period = 14): Float64Array 
   }
   gain /= period;
   loss /= period;
-  const rsi = () => (loss === 0 ? 100 : 100 - 100 / (1 + gain / loss));
-  out[period] = rsi();
+  let rsi = loss === 0 ? 100 : 100 - 100 / (1 + gain / loss);
+  if (out) out[period] = rsi;
   for (let i = period + 1; i < closes.length; i++) {
     const d = closes[i] - closes[i - 1];
     gain = (gain * (period - 1) + Math.max(d, 0)) / period;
     loss = (loss * (period - 1) + Math.max(-d, 0)) / period;
-    out[i] = rsi();
+    rsi = loss === 0 ? 100 : 100 - 100 / (1 + gain / loss);
+    if (out) out[i] = rsi;
   }
-  return out;
+  return rsi;
 }
 
 /** Log returns; element 0 is NaN. */
@@ -64,19 +73,17 @@ export function logReturns(values: ArrayLike<number>): Float64Array {
   return out;
 }
 
-/** Pearson correlation of x and y over the trailing `window` points (NaN points make the window NaN). */
+/**
+ * Pearson correlation of x and y over the trailing `window` points, from exact rolling sums (the
+ * strategies' streams keep the same sums, so they agree to the bit). Values must be finite.
+ */
 export function rollingPearson(x: ArrayLike<number>, y: ArrayLike<number>, window: number): Float64Array {
   const n = Math.min(x.length, y.length);
   const out = new Float64Array(n).fill(Number.NaN);
-  for (let i = window - 1; i < n; i++) {
-    let sx = 0; let sy = 0; let sxx = 0; let syy = 0; let sxy = 0;
-    for (let j = i - window + 1; j <= i; j++) {
-      sx += x[j]; sy += y[j]; sxx += x[j] * x[j]; syy += y[j] * y[j]; sxy += x[j] * y[j];
-    }
-    const cov = sxy - (sx * sy) / window;
-    const vx = sxx - (sx * sx) / window;
-    const vy = syy - (sy * sy) / window;
-    out[i] = vx > 0 && vy > 0 ? cov / Math.sqrt(vx * vy) : Number.NaN;
+  const pearson = new RollingPearson(window);
+  for (let i = 0; i < n; i++) {
+    pearson.push(x[i], y[i]);
+    if (pearson.full) out[i] = pearson.value;
   }
   return out;
 }

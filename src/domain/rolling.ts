@@ -86,8 +86,14 @@ export class RingBuffer {
   /** The held values, oldest first. */
   toArray(): Float64Array {
     const out = new Float64Array(this.count);
-    for (let k = 0; k < this.count; k++) out[k] = this.back(this.count - 1 - k);
+    this.copyTo(out);
     return out;
+  }
+
+  /** Copies the held values, oldest first, into `out` (at least `count` long); returns how many. */
+  copyTo(out: Float64Array): number {
+    for (let k = 0; k < this.count; k++) out[k] = this.back(this.count - 1 - k);
+    return this.count;
   }
 
   /** Share of the held values at or below `x`. */
@@ -141,5 +147,143 @@ export class ReturnVolatility {
     }
     this.closes.push(close);
     this.seen += 1;
+  }
+}
+
+/**
+ * Pearson correlation of the last `window` (x, y) pairs from five exact rolling sums, so a stream
+ * fed years of pairs and a fresh one fed only the window give the same number to the bit. NaN while
+ * the window is not full or a side does not vary. Values must be finite.
+ */
+export class RollingPearson {
+  private readonly x: RollingSum;
+  private readonly y: RollingSum;
+  private readonly xx: RollingSum;
+  private readonly yy: RollingSum;
+  private readonly xy: RollingSum;
+
+  constructor(readonly window: number) {
+    this.x = new RollingSum(window);
+    this.y = new RollingSum(window);
+    this.xx = new RollingSum(window);
+    this.yy = new RollingSum(window);
+    this.xy = new RollingSum(window);
+  }
+
+  push(x: number, y: number): void {
+    this.x.push(x);
+    this.y.push(y);
+    this.xx.push(x * x);
+    this.yy.push(y * y);
+    this.xy.push(x * y);
+  }
+
+  get full(): boolean {
+    return this.x.full;
+  }
+
+  get value(): number {
+    if (!this.x.full) return Number.NaN;
+    const n = this.window;
+    const sx = this.x.sum;
+    const sy = this.y.sum;
+    const cov = this.xy.sum - (sx * sy) / n;
+    const vx = this.xx.sum - (sx * sx) / n;
+    const vy = this.yy.sum - (sy * sy) / n;
+    return vx > 0 && vy > 0 ? cov / Math.sqrt(vx * vy) : Number.NaN;
+  }
+}
+
+/** The highest of the last `window` values in amortised O(1): a monotonic deque in typed arrays. */
+export class RollingMax {
+  private readonly values: Float64Array;
+  private readonly seq: Float64Array;
+  private head = 0;
+  private size = 0;
+  private pushed = 0;
+
+  constructor(readonly window: number) {
+    this.values = new Float64Array(window);
+    this.seq = new Float64Array(window);
+  }
+
+  push(x: number): void {
+    const cap = this.window;
+    // Values that can never be the maximum again (older and not higher) leave from the back.
+    while (this.size > 0 && this.values[(this.head + this.size - 1) % cap] <= x) this.size -= 1;
+    if (this.size > 0 && this.seq[this.head] <= this.pushed - cap) {
+      this.head = (this.head + 1) % cap;
+      this.size -= 1;
+    }
+    const at = (this.head + this.size) % cap;
+    this.values[at] = x;
+    this.seq[at] = this.pushed;
+    this.size += 1;
+    this.pushed += 1;
+  }
+
+  /** The maximum of the window (of what was pushed, before it is full). */
+  get max(): number {
+    return this.size === 0 ? Number.NaN : this.values[this.head];
+  }
+}
+
+/**
+ * The last `window` values of a stream kept sorted as well, for order statistics: how many are at
+ * or below a value in O(log window), and an insert or a removal by a binary search and one block
+ * move. NaN values take their place in the window but are left out of the counting.
+ */
+export class SortedWindow {
+  private readonly recent: RingBuffer;
+  private readonly sorted: Float64Array;
+  /** Numbers (not NaN) in the window. */
+  size = 0;
+
+  constructor(readonly window: number) {
+    this.recent = new RingBuffer(window);
+    this.sorted = new Float64Array(window);
+  }
+
+  push(x: number): void {
+    if (this.recent.count === this.window) this.remove(this.recent.back(this.window - 1));
+    this.recent.push(x);
+    if (Number.isNaN(x)) return;
+    const at = this.upperBound(x);
+    this.sorted.copyWithin(at + 1, at, this.size);
+    this.sorted[at] = x;
+    this.size += 1;
+  }
+
+  /** Values pushed that are still in the window, NaN included. */
+  get count(): number {
+    return this.recent.count;
+  }
+
+  /** The newest value. */
+  get last(): number {
+    return this.recent.back(0);
+  }
+
+  /** How many numbers of the window are at or below `x`. */
+  countAtOrBelow(x: number): number {
+    return this.upperBound(x);
+  }
+
+  private remove(x: number): void {
+    if (Number.isNaN(x)) return;
+    const at = this.upperBound(x) - 1;
+    this.sorted.copyWithin(at, at + 1, this.size);
+    this.size -= 1;
+  }
+
+  private upperBound(x: number): number {
+    let lo = 0;
+    let hi = this.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.sorted[mid] <= x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 }

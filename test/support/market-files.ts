@@ -16,3 +16,9 @@ export function binanceHourlyCloses(pair: string): number[] {
   return readFileSync(`${MARKET}crypto_intraday/cryptodatadownload_binance_1h/Binance_${pair}_1h.normalized.csv`, 'utf8')
     .trim().split('\n').slice(1).map((l) => Number(l.split(',')[4]));
 }
+
+/** A FRED series in ../shared/data/market/macro/fred (e.g. "VIXCLS"), missing days left out as the import does. */
+export function fredSeries(id: string): Array<{ date: string; value: number }> {
+  return readFileSync(`${MARKET}macro/fred/${id}.csv`, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','))
+    .filter((r) => r[1] !== '' && r[1] !== '.').map((r) => ({ date: r[0], value: Number(r[1]) }));
+}

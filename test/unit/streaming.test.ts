@@ -1,18 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { detectRegime, RegimeTracker } from '../../src/domain/aggregation';
 import { advance, type BacktestInput, eventQueue, finish, initialState, latestEquity, runBacktest } from '../../src/domain/backtest/engine';
-import { dailySeries } from '../../src/domain/market-data';
+import { dailySeries, macroSeriesFrom } from '../../src/domain/market-data';
 import { equity } from '../../src/domain/portfolio';
-import { logReturns, percentileRank, rollingVolatility, wilderRsi } from '../../src/domain/indicators';
+import { drawdownFromRollingHigh, logReturns, percentileRank, rollingPearson, rollingVolatility, wilderRsi } from '../../src/domain/indicators';
 import { RollingSum } from '../../src/domain/rolling';
-import type { MarketData } from '../../src/domain/signals';
+import { knownCount, type MarketData } from '../../src/domain/signals';
 import { STRATEGY_DEFINITIONS } from '../../src/domain/strategies';
-import { createStrategy } from '../../src/domain/strategies/framework';
+import { createStrategy, type Strategy } from '../../src/domain/strategies/framework';
 import { DAY_MS } from '../../src/domain/types';
 import { loadExecutionConfig } from '../../src/config/execution';
 import { loadRiskConfig } from '../../src/config/risk';
 import { loadSignalsConfig } from '../../src/config/signals';
-import { binanceHourlyCloses, yfinanceDaily } from '../support/market-files';
+import { loadStrategyConfigs } from '../../src/config/strategies';
+import { binanceHourlyCloses, fredSeries, yfinanceDaily } from '../support/market-files';
 
 const md: MarketData = { prices: { bitcoin: dailySeries(yfinanceDaily('BTC-USD'), DAY_MS), ethereum: dailySeries(yfinanceDaily('ETH-USD'), DAY_MS) }, macro: {} };
 
@@ -53,10 +54,10 @@ describe('incremental state decides as a fresh look at the window (real data)', 
   it('the sma_crossover stream fed years of closes gives the live analysis at every bar', () => {
     const s = md.prices.bitcoin;
     const params = { fast: 10, slow: 30, confidence: 0.65 };
-    const stream = STRATEGY_DEFINITIONS.sma_crossover.stream!(params);
+    const stream = STRATEGY_DEFINITIONS.sma_crossover.stream!(params, md.macro);
     let signals = 0;
     for (let i = 0; i < s.time.length; i++) {
-      const signalled = stream.push(s.close[i]);
+      const signalled = stream.push(s.close[i], s.time[i]);
       const live = STRATEGY_DEFINITIONS.sma_crossover.analyzeAsset(md, 'bitcoin', s.time[i], params);
       expect(stream.analysis('bitcoin')).toEqual(live);
       expect(signalled).toBe(live.signal !== undefined);
@@ -90,11 +91,11 @@ describe('volatility_spike streamed', () => {
     let spikes = 0;
     for (const asset of ['bitcoin', 'ethereum']) {
       const s = md.prices[asset];
-      const stream = STRATEGY_DEFINITIONS.volatility_spike.stream!(params);
+      const stream = STRATEGY_DEFINITIONS.volatility_spike.stream!(params, md.macro);
       const closes: number[] = [];
       for (let i = 0; i < s.time.length; i++) {
         closes.push(s.close[i]);
-        const signalled = stream.push(s.close[i]);
+        const signalled = stream.push(s.close[i], s.time[i]);
         const expected = windowedVolatilitySpike(closes, params);
         expect(stream.analysis(asset), `${asset} ${new Date(s.time[i]).toISOString()}`).toEqual({ asset, ...expected });
         expect(signalled).toBe('signal' in expected);
@@ -102,6 +103,124 @@ describe('volatility_spike streamed', () => {
       }
     }
     expect(spikes).toBeGreaterThan(100);
+  });
+});
+
+/** VIXCLS from FRED beside BTC and ETH: the data the VIX strategies stream over. */
+const withVix: MarketData = { prices: md.prices, macro: { VIXCLS: macroSeriesFrom(fredSeries('VIXCLS')) } };
+const MAX_PAIR_GAP = 3 * DAY_MS;
+
+/** vix_correlation as a fresh look at the window: the last `count` VIX/close pairs known at asOf, then Pearson per window. */
+function windowedVixCorrelation(data: MarketData, asset: string, asOf: number, p: { primaryWindow: number; correlationOn: string; strongNegative: number; strongPositive: number; vixReference: number }) {
+  const vix = data.macro.VIXCLS;
+  const prices = data.prices[asset];
+  const windows = [...new Set([7, 14, 21, 30, p.primaryWindow])].sort((a, b) => a - b);
+  const needed = Math.max(...windows) + 1;
+  const vixValues: number[] = [];
+  const coinCloses: number[] = [];
+  for (let i = knownCount(vix.time, asOf) - 1; i >= 0 && vixValues.length < needed; i--) {
+    const idx = knownCount(prices.time, vix.time[i]) - 1;
+    if (idx < 0) break;
+    if (vix.time[i] - prices.time[idx] > MAX_PAIR_GAP) continue;
+    vixValues.unshift(vix.value[i]);
+    coinCloses.unshift(prices.close[idx]);
+  }
+  if (vixValues.length < p.primaryWindow + 1) return { price: null, values: { reason: `needs ${p.primaryWindow + 1} VIX/price pairs, has ${vixValues.length}` } };
+  const returns = p.correlationOn === 'returns';
+  const x = returns ? Array.from(logReturns(vixValues)).slice(1) : vixValues;
+  const y = returns ? Array.from(logReturns(coinCloses)).slice(1) : coinCloses;
+  const correlations: Record<string, number | null> = {};
+  for (const w of windows) {
+    const c = x.length < w ? Number.NaN : rollingPearson(x.slice(-w), y.slice(-w), w)[w - 1];
+    correlations[`${w}d`] = Number.isNaN(c) ? null : c;
+  }
+  const current = correlations[`${p.primaryWindow}d`];
+  const last = vixValues[vixValues.length - 1];
+  const price = prices.close[knownCount(prices.time, asOf) - 1];
+  const values = { correlationOn: p.correlationOn, correlations, currentCorrelation: current, vix: last };
+  const type = current === null ? undefined : current < p.strongNegative ? 'LONG' : current > p.strongPositive ? 'SHORT' : undefined;
+  if (!type) return { price, values };
+  const boost = Math.min(1, Math.max(0, (last - p.vixReference) / p.vixReference));
+  return { price, values, signal: { signalType: type, confidence: Math.min(0.95, Math.abs(current!) * (1 + 0.25 * boost)), sizeScale: 1 + boost } };
+}
+
+/** mean_reversion as a fresh look at the window (the definition before it had a stream). */
+function windowedMeanReversion(data: MarketData, asset: string, asOf: number, p: { vixSpike: number; drawdownThreshold: number; drawdownLookback: number; rsiPeriod: number; rsiOversold: number; vixPercentileWindow: number }) {
+  const prices = data.prices[asset];
+  const vixSeries = data.macro.VIXCLS;
+  const end = knownCount(prices.time, asOf);
+  const closes = Array.from(prices.close.slice(Math.max(0, end - Math.max(p.drawdownLookback, p.rsiPeriod * 10 + 1)), end));
+  const vixEnd = knownCount(vixSeries.time, asOf);
+  const vixValues = vixSeries.value.slice(Math.max(0, vixEnd - p.vixPercentileWindow), vixEnd);
+  if (closes.length < Math.max(p.drawdownLookback, p.rsiPeriod + 1) || vixValues.length === 0) return { price: null, values: { reason: 'not enough history' } };
+  const price = closes[closes.length - 1];
+  const rsi = wilderRsi(closes, p.rsiPeriod)[closes.length - 1];
+  const drawdown = drawdownFromRollingHigh(closes.slice(-p.drawdownLookback), p.drawdownLookback)[p.drawdownLookback - 1];
+  const vix = vixValues[vixValues.length - 1];
+  const vixPercentile = percentileRank(vixValues, vixValues.length)[vixValues.length - 1];
+  const spike = vix > p.vixSpike;
+  const deep = drawdown > p.drawdownThreshold;
+  const oversold = rsi < p.rsiOversold;
+  const values = { vix, vixSpikeDetected: spike, drawdownFromHigh: drawdown, rsi, oversold, vixPercentile };
+  if (!(spike && deep && oversold)) return { price, values };
+  const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
+  const confidence = Math.min(0.95, 0.6 + 0.2 * clamp01((vix - p.vixSpike) / p.vixSpike) + 0.2 * clamp01((drawdown - p.drawdownThreshold) / p.drawdownThreshold));
+  return { price, values, signal: { signalType: 'LONG', confidence, sizeScale: 0.5 + vixPercentile } };
+}
+
+describe('the VIX strategies streamed (BTC and ETH 2014–2024 with FRED VIXCLS)', () => {
+  it('vix_correlation equals its windowed definition to the bit at every bar, on levels and on returns', () => {
+    const seen = { LONG: 0, SHORT: 0 };
+    for (const correlationOn of ['levels', 'returns']) {
+      const params = { primaryWindow: correlationOn === 'levels' ? 30 : 14, correlationOn, strongNegative: -0.6, strongPositive: 0.6, vixReference: 20 };
+      for (const asset of ['bitcoin', 'ethereum']) {
+        const s = withVix.prices[asset];
+        const stream = STRATEGY_DEFINITIONS.vix_correlation.stream!(params, withVix.macro);
+        for (let i = 0; i < s.time.length; i++) {
+          const signalled = stream.push(s.close[i], s.time[i]);
+          const expected = windowedVixCorrelation(withVix, asset, s.time[i], params);
+          expect(stream.analysis(asset), `${correlationOn} ${asset} ${new Date(s.time[i]).toISOString()}`).toEqual({ asset, ...expected });
+          expect(signalled).toBe('signal' in expected);
+          if (expected.signal) seen[expected.signal.signalType as 'LONG' | 'SHORT'] += 1;
+        }
+      }
+    }
+    // Both directions are decided, many times, on both sides of the comparison.
+    expect(Math.min(seen.LONG, seen.SHORT)).toBeGreaterThan(200);
+  });
+
+  it('mean_reversion equals its windowed definition to the bit at every bar (rolling high, RSI, VIX percentile)', () => {
+    let signals = 0;
+    for (const params of [
+      { vixSpike: 25, drawdownThreshold: 0.1, drawdownLookback: 30, rsiPeriod: 14, rsiOversold: 30, vixPercentileWindow: 252 },
+      { vixSpike: 18, drawdownThreshold: 0.05, drawdownLookback: 200, rsiPeriod: 7, rsiOversold: 45, vixPercentileWindow: 60 },
+    ]) {
+      for (const asset of ['bitcoin', 'ethereum']) {
+        const s = withVix.prices[asset];
+        const stream = STRATEGY_DEFINITIONS.mean_reversion.stream!(params, withVix.macro);
+        for (let i = 0; i < s.time.length; i++) {
+          const signalled = stream.push(s.close[i], s.time[i]);
+          const expected = windowedMeanReversion(withVix, asset, s.time[i], params);
+          expect(stream.analysis(asset), `${asset} ${new Date(s.time[i]).toISOString()}`).toEqual({ asset, ...expected });
+          expect(signalled).toBe('signal' in expected);
+          if (signalled) signals += 1;
+        }
+      }
+    }
+    expect(signals).toBeGreaterThan(30);
+  });
+
+  it('live analysis (a fresh stream fed what is known at asOf) equals the long-running stream at that bar', () => {
+    const s = withVix.prices.bitcoin;
+    for (const name of ['vix_correlation', 'mean_reversion'] as const) {
+      const def = STRATEGY_DEFINITIONS[name];
+      const params = Object.fromEntries(def.parameters.map((p) => [p.name, p.default]));
+      const stream = def.stream!(params, withVix.macro);
+      for (let i = 0; i < s.time.length; i++) {
+        stream.push(s.close[i], s.time[i]);
+        if (i % 97 === 0) expect(def.analyzeAsset(withVix, 'bitcoin', s.time[i], params), `${name} ${i}`).toEqual(stream.analysis('bitcoin'));
+      }
+    }
   });
 });
 
@@ -122,6 +241,27 @@ describe('backtest engine: the incremental path and its invariants', () => {
     const { openStream: _, ...withoutStream } = strategy;
     const analysed = runBacktest(input([withoutStream]));
     expect(streamed.trades.length).toBeGreaterThan(50);
+    expect(streamed.fills).toEqual(analysed.fills);
+    expect(streamed.trades).toEqual(analysed.trades);
+    expect(Array.from(streamed.equity.value)).toEqual(Array.from(analysed.equity.value));
+  });
+
+  it('the live ensemble (all four strategies, the VIX ones included) trades the same streamed as analysed at every close', () => {
+    const ensemble = loadStrategyConfigs().filter((c) => c.enabled).map((c) => createStrategy(STRATEGY_DEFINITIONS[c.name], c));
+    expect(ensemble.map((s) => s.name).sort()).toEqual(['mean_reversion', 'sma_crossover', 'vix_correlation', 'volatility_spike']);
+    // From 2019 (a year and a half of warm-up before 2020-07): analysing at every close re-reads all of it, each time.
+    const since = Date.UTC(2019, 0, 1);
+    const cut = <T extends { time: ArrayLike<number> }>(x: T): T => {
+      const from = knownCount(x.time, since);
+      return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, (v as number[]).slice(from)])) as unknown as T;
+    };
+    const recent: MarketData = {
+      prices: Object.fromEntries(Object.entries(withVix.prices).map(([a, x]) => [a, cut(x)])), macro: { VIXCLS: cut(withVix.macro.VIXCLS) },
+    };
+    const run = (strategies: Strategy[]) => runBacktest({ ...input(strategies), data: recent, from: Date.UTC(2020, 6, 1), to: Date.UTC(2023, 0, 1) });
+    const streamed = run(ensemble);
+    const analysed = run(ensemble.map(({ openStream: _, ...withoutStream }) => withoutStream));
+    expect(streamed.trades.length).toBeGreaterThan(20);
     expect(streamed.fills).toEqual(analysed.fills);
     expect(streamed.trades).toEqual(analysed.trades);
     expect(Array.from(streamed.equity.value)).toEqual(Array.from(analysed.equity.value));

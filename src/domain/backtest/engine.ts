@@ -213,7 +213,7 @@ function runtimeOf(input: BacktestInput, st: EngineState): Runtime {
     rt = {
       series: input.assets.map((a) => input.data.prices[a]),
       regimes: input.assets.map(() => new RegimeTracker()),
-      streams: input.strategies.map((s) => input.assets.map((a) => (s.openStream && s.config.assets.includes(a) ? s.openStream() : undefined))),
+      streams: input.strategies.map((s) => input.assets.map((a) => (s.openStream && s.config.assets.includes(a) ? s.openStream(input.data.macro) : undefined))),
       signalled: input.strategies.map(() => new Uint8Array(input.assets.length)),
       fed: new Int32Array(input.assets.length).fill(-1),
       mark: Float64Array.from(input.assets, (a) => st.marks[a] ?? Number.NaN),
@@ -245,7 +245,7 @@ function feed(rt: Runtime, a: number, index: number) {
       const stream = rt.streams[k][a];
       if (!stream) continue;
       const every = rt.decideEvery[k];
-      rt.signalled[k][a] = (every === 0 || time[i] % every === 0) && stream.push(close[i]) ? 1 : 0;
+      rt.signalled[k][a] = (every === 0 || time[i] % every === 0) && stream.push(close[i], time[i]) ? 1 : 0;
     }
   }
   rt.fed[a] = index;

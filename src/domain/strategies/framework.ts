@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { MarketData, RiskSettings, SignalType, TradingSignal } from '../signals';
 import type { BarSize } from '../types';
-import { clamp, lastKnown, protectiveLevels } from '../signals';
+import { clamp, knownCount, protectiveLevels } from '../signals';
 
 /** What an optimiser needs to know about one parameter. */
 export type ParameterSpec =
@@ -42,8 +42,8 @@ export interface Strategy {
   /** Must use only data known at `asOf`, whatever else `data` holds. */
   analyze(data: MarketData, asOf: number): Analysis;
   generateSignals(analysis: Analysis): TradingSignal[];
-  /** A new per-asset stream of this strategy's decision, when it has one. */
-  openStream?(): AssetStream;
+  /** A new per-asset stream of this strategy's decision, reading `macro` (the VIX) as its closes reach it. */
+  openStream?(macro: MarketData['macro']): AssetStream;
 }
 
 /** The zod schema of a strategy's parameters, built from its specs: one source of truth. */
@@ -78,14 +78,16 @@ export function signalsFromAnalysis(analysis: Analysis, config: StrategyConfig):
 
 /**
  * A strategy's decision for one asset as a stream: fed the asset's closes in order, O(1) work and no
- * allocation per close. A strategy that has one analyses live through it too (`analyzeByStream`
- * feeds it the window it looks back over), so a backtest streaming years of bars decides as live does.
+ * allocation per close. A strategy that reads the VIX gets the series when the stream opens and
+ * takes in each observation once a close at or after its time is fed. Every strategy analyses live
+ * through its stream too (`analyzeByStream` feeds it the window it looks back over), so a backtest
+ * streaming years of bars decides as live does.
  */
 export interface AssetStream {
-  /** Closes the decision looks back over (the current one included). */
+  /** Closes the decision looks back over (the current one included); Infinity: every close known. */
   readonly lookback: number;
-  /** Feeds the next close; true when the analysis at this close carries a signal. */
-  push(close: number): boolean;
+  /** Feeds the next close (and when it closed); true when the analysis at this close carries a signal. */
+  push(close: number, time: number): boolean;
   /** The analysis at the last close fed. */
   analysis(asset: string): AssetAnalysis;
 }
@@ -96,17 +98,22 @@ export interface StrategyDefinition {
   parameters: ParameterSpec[];
   /** Builds the per-asset analysis at asOf from data known then. */
   analyzeAsset(data: MarketData, asset: string, asOf: number, params: Params): AssetAnalysis;
-  /** The same decision, incremental; strategies that read more than one asset's closes have none. */
-  stream?(params: Params): AssetStream;
+  /** The same decision, incremental (every shipped strategy has one; one without is analysed at every close, slower). */
+  stream?(params: Params, macro: MarketData['macro']): AssetStream;
 }
 
 /** The analysis at asOf through a fresh stream fed the closes known then. */
 export function analyzeByStream(stream: AssetStream, data: MarketData, asset: string, asOf: number): AssetAnalysis {
   const prices = data.prices[asset];
   if (!prices) return { asset, price: null, values: { reason: 'no prices' } };
-  for (const close of lastKnown(prices.close, prices.time, asOf, stream.lookback)) stream.push(close);
+  const end = knownCount(prices.time, asOf);
+  for (let i = Math.max(0, end - stream.lookback); i < end; i++) stream.push(prices.close[i], prices.time[i]);
   return stream.analysis(asset);
 }
+
+/** A definition whose analysis is its stream's. */
+export const streamedAnalysis = (stream: NonNullable<StrategyDefinition['stream']>): StrategyDefinition['analyzeAsset'] =>
+  (data, asset, asOf, params) => analyzeByStream(stream(params, data.macro), data, asset, asOf);
 
 export function createStrategy(def: StrategyDefinition, config: StrategyConfig): Strategy {
   return {
@@ -119,6 +126,6 @@ export function createStrategy(def: StrategyDefinition, config: StrategyConfig):
       assets: config.assets.map((asset) => def.analyzeAsset(data, asset, asOf, config.parameters)),
     }),
     generateSignals: (analysis) => signalsFromAnalysis(analysis, config),
-    openStream: def.stream && (() => def.stream!(config.parameters)),
+    openStream: def.stream && ((macro) => def.stream!(config.parameters, macro)),
   };
 }

@@ -1,6 +1,6 @@
 import { RollingSum } from '../rolling';
 import type { AssetAnalysis, AssetStream, Params, StrategyDefinition } from './framework';
-import { analyzeByStream } from './framework';
+import { streamedAnalysis } from './framework';
 
 /**
  * Fast and slow SMAs of the closes fed, and whether this close crossed them. A class, not a closure:
@@ -65,6 +65,6 @@ export const smaCrossover: StrategyDefinition = {
     { name: 'slow', type: 'int', default: 30, min: 5, max: 400, description: 'slow SMA length in bars (days on daily bars)' },
     { name: 'confidence', type: 'float', default: 0.65, min: 0.5, max: 1, step: 0.05, description: 'confidence of a crossover signal' },
   ],
-  analyzeAsset: (data, asset, asOf, p) => analyzeByStream(smaCrossoverStream(p), data, asset, asOf),
+  analyzeAsset: streamedAnalysis(smaCrossoverStream),
   stream: smaCrossoverStream,
 };

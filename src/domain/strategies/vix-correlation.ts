@@ -1,30 +1,106 @@
-import { logReturns, rollingPearson } from '../indicators';
-import { clamp, knownCount, lastKnown, type MarketData } from '../signals';
-import type { AssetAnalysis, Params, StrategyDefinition } from './framework';
+import { RollingPearson } from '../rolling';
+import { clamp, type MarketData } from '../signals';
+import type { AssetAnalysis, AssetStream, Params, StrategyDefinition } from './framework';
+import { streamedAnalysis } from './framework';
 
 export const VIX = 'VIXCLS';
 const WINDOWS = [7, 14, 21, 30];
-const MAX_PAIR_GAP_MS = 3 * 86_400_000;
+export const MAX_PAIR_GAP_MS = 3 * 86_400_000;
+
+interface VixCorrelationParams {
+  primary: number;
+  returnsMode: boolean;
+  strongNegative: number;
+  strongPositive: number;
+  vixReference: number;
+}
 
 /**
- * Pairs each VIX observation with the coin's last close known at the same moment (both daily), so
- * windows count VIX trading days. Pairs whose coin price is older than three days are skipped.
+ * The decision: each VIX observation is paired with the coin's last close known at the same moment
+ * (both daily, so windows count VIX trading days), a pair whose coin price is older than three days
+ * is skipped, and the correlation of the last pairs (levels, or log returns from pair to pair) is
+ * read for each window. Pairs form as the closes reach each observation; one exact rolling Pearson
+ * per window keeps them: O(windows) per pair, a comparison per close between VIX days.
  */
-export function vixPricePairs(data: MarketData, asset: string, asOf: number, count: number) {
-  const vix = data.macro[VIX];
-  const prices = data.prices[asset];
-  const vixValues: number[] = [];
-  const coinCloses: number[] = [];
-  if (!vix || !prices) return { vixValues, coinCloses };
-  const end = knownCount(vix.time, asOf);
-  for (let i = Math.max(0, end - count * 2); i < end; i++) {
-    const idx = knownCount(prices.time, vix.time[i]) - 1;
-    if (idx < 0 || vix.time[i] - prices.time[idx] > MAX_PAIR_GAP_MS) continue;
-    vixValues.push(vix.value[i]);
-    coinCloses.push(prices.close[idx]);
+class VixCorrelationStream implements AssetStream {
+  /** Pairs reach back as far as VIX days do: every close known is fed. */
+  readonly lookback = Infinity;
+  private readonly windows: number[];
+  private readonly pearsons: RollingPearson[];
+  private readonly primaryIndex: number;
+  private cursor = 0;
+  private price = Number.NaN;
+  private priceTime = Number.NaN;
+  private pairs = 0;
+  private pairVix = Number.NaN;
+  private pairClose = Number.NaN;
+  private signal = 0;
+
+  constructor(private readonly vix: MarketData['macro'][string] | undefined, private readonly p: VixCorrelationParams) {
+    this.windows = [...new Set([...WINDOWS, p.primary])].sort((a, b) => a - b);
+    this.pearsons = this.windows.map((w) => new RollingPearson(w));
+    this.primaryIndex = this.windows.indexOf(p.primary);
   }
-  return { vixValues: vixValues.slice(-count), coinCloses: coinCloses.slice(-count) };
+
+  push(close: number, time: number): boolean {
+    const vix = this.vix;
+    if (vix) {
+      // Observations before this close pair with the previous one; one at its very time, with it.
+      while (this.cursor < vix.time.length && vix.time[this.cursor] < time) this.pair(vix.time[this.cursor], vix.value[this.cursor++]);
+      this.price = close;
+      this.priceTime = time;
+      while (this.cursor < vix.time.length && vix.time[this.cursor] === time) this.pair(time, vix.value[this.cursor++]);
+    } else {
+      this.price = close;
+    }
+    this.signal = this.pairs < this.p.primary + 1 ? 0 : this.decide(this.pearsons[this.primaryIndex].value);
+    return this.signal !== 0;
+  }
+
+  private pair(time: number, vixValue: number): void {
+    if (Number.isNaN(this.priceTime) || time - this.priceTime > MAX_PAIR_GAP_MS) return;
+    if (!this.p.returnsMode) {
+      for (const p of this.pearsons) p.push(vixValue, this.price);
+    } else if (this.pairs > 0) {
+      const x = Math.log(vixValue / this.pairVix);
+      const y = Math.log(this.price / this.pairClose);
+      for (const p of this.pearsons) p.push(x, y);
+    }
+    this.pairs += 1;
+    this.pairVix = vixValue;
+    this.pairClose = this.price;
+  }
+
+  private decide(correlation: number): number {
+    if (Number.isNaN(correlation)) return 0;
+    return correlation < this.p.strongNegative ? 1 : correlation > this.p.strongPositive ? -1 : 0;
+  }
+
+  analysis(asset: string): AssetAnalysis {
+    const { primary, vixReference } = this.p;
+    if (this.pairs < primary + 1) return { asset, price: null, values: { reason: `needs ${primary + 1} VIX/price pairs, has ${this.pairs}` } };
+    const correlations: Record<string, number | null> = {};
+    this.windows.forEach((w, i) => {
+      const c = this.pearsons[i].value;
+      correlations[`${w}d`] = Number.isNaN(c) ? null : c;
+    });
+    const current = correlations[`${primary}d`];
+    const vix = this.pairVix;
+    // The trade happens now: priced at the latest close, not at the last VIX day's (stale over weekends).
+    const values = { correlationOn: this.p.returnsMode ? 'returns' : 'levels', correlations, currentCorrelation: current, vix };
+    if (this.signal === 0 || current === null) return { asset, price: this.price, values };
+    const vixBoost = clamp((vix - vixReference) / vixReference, 0, 1);
+    return {
+      asset, price: this.price, values,
+      signal: { signalType: this.signal > 0 ? 'LONG' : 'SHORT', confidence: Math.min(0.95, Math.abs(current) * (1 + 0.25 * vixBoost)), sizeScale: 1 + vixBoost },
+    };
+  }
 }
+
+const vixCorrelationStream = (p: Params, macro: MarketData['macro']): AssetStream => new VixCorrelationStream(macro[VIX], {
+  primary: p.primaryWindow as number, returnsMode: p.correlationOn === 'returns',
+  strongNegative: p.strongNegative as number, strongPositive: p.strongPositive as number, vixReference: p.vixReference as number,
+});
 
 export const vixCorrelation: StrategyDefinition = {
   name: 'vix_correlation',
@@ -36,33 +112,6 @@ export const vixCorrelation: StrategyDefinition = {
     { name: 'strongPositive', type: 'float', default: 0.6, min: 0, max: 1, step: 0.05, description: 'SHORT above this correlation' },
     { name: 'vixReference', type: 'float', default: 20, min: 5, max: 60, description: 'VIX level above which confidence and size grow' },
   ],
-  analyzeAsset(data, asset, asOf, p: Params): AssetAnalysis {
-    const primary = p.primaryWindow as number;
-    const windows = [...new Set([...WINDOWS, primary])].sort((a, b) => a - b);
-    const needed = Math.max(...windows) + 1;
-    const { vixValues, coinCloses } = vixPricePairs(data, asset, asOf, needed);
-    if (vixValues.length < primary + 1) return { asset, price: null, values: { reason: `needs ${primary + 1} VIX/price pairs, has ${vixValues.length}` } };
-    const returnsMode = p.correlationOn === 'returns';
-    const x = returnsMode ? Array.from(logReturns(vixValues)).slice(1) : vixValues;
-    const y = returnsMode ? Array.from(logReturns(coinCloses)).slice(1) : coinCloses;
-    const correlations: Record<string, number | null> = {};
-    for (const w of windows) {
-      if (x.length < w) { correlations[`${w}d`] = null; continue; }
-      const c = rollingPearson(x.slice(-w), y.slice(-w), w)[w - 1];
-      correlations[`${w}d`] = Number.isNaN(c) ? null : c;
-    }
-    const current = correlations[`${primary}d`];
-    const vix = vixValues[vixValues.length - 1];
-    // The trade happens now: price it at the latest close, not at the last VIX day's (stale over weekends).
-    const price = lastKnown(data.prices[asset].close, data.prices[asset].time, asOf, 1)[0];
-    const values = { correlationOn: p.correlationOn, correlations, currentCorrelation: current, vix };
-    if (current === null) return { asset, price, values };
-    const vixBoost = clamp((vix - (p.vixReference as number)) / (p.vixReference as number), 0, 1);
-    const signalType = current < (p.strongNegative as number) ? 'LONG' : current > (p.strongPositive as number) ? 'SHORT' : undefined;
-    if (!signalType) return { asset, price, values };
-    return {
-      asset, price, values,
-      signal: { signalType, confidence: Math.min(0.95, Math.abs(current) * (1 + 0.25 * vixBoost)), sizeScale: 1 + vixBoost },
-    };
-  },
+  analyzeAsset: streamedAnalysis(vixCorrelationStream),
+  stream: vixCorrelationStream,
 };

@@ -1,7 +1,7 @@
 import { wilderRsi } from '../indicators';
 import { ReturnVolatility } from '../rolling';
 import type { AssetAnalysis, AssetStream, Params, StrategyDefinition } from './framework';
-import { analyzeByStream } from './framework';
+import { streamedAnalysis } from './framework';
 
 /** Daily crypto trades every day: annualise daily volatility with √365. */
 const DAYS_PER_YEAR = 365;
@@ -69,6 +69,6 @@ export const volatilitySpike: StrategyDefinition = {
     { name: 'rsiPeriod', type: 'int', default: 14, min: 2, max: 50, description: 'Wilder RSI period in bars' },
     { name: 'rsiOversold', type: 'float', default: 30, min: 5, max: 50, description: 'RSI below this is oversold: LONG' },
   ],
-  analyzeAsset: (data, asset, asOf, p) => analyzeByStream(volatilitySpikeStream(p), data, asset, asOf),
+  analyzeAsset: streamedAnalysis(volatilitySpikeStream),
   stream: volatilitySpikeStream,
 };
