@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { MarketData, RiskSettings, SignalType, TradingSignal } from '../signals';
+import type { MarketData, PriceSeries, RiskSettings, SignalType, TradingSignal } from '../signals';
 import type { BarSize } from '../types';
 import { clamp, knownCount, protectiveLevels } from '../signals';
 
@@ -84,8 +84,10 @@ export function signalsFromAnalysis(analysis: Analysis, config: StrategyConfig):
  * streaming years of bars decides as live does.
  */
 export interface AssetStream {
-  /** Closes the decision looks back over (the current one included); Infinity: every close known. */
+  /** Closes the decision looks back over (the current one included). */
   readonly lookback: number;
+  /** When how far back depends on the data (windows of VIX days): the closes to feed for a decision at asOf. */
+  lookbackAt?(prices: PriceSeries, asOf: number): number;
   /** Feeds the next close (and when it closed); true when the analysis at this close carries a signal. */
   push(close: number, time: number): boolean;
   /** The analysis at the last close fed. */
@@ -107,7 +109,8 @@ export function analyzeByStream(stream: AssetStream, data: MarketData, asset: st
   const prices = data.prices[asset];
   if (!prices) return { asset, price: null, values: { reason: 'no prices' } };
   const end = knownCount(prices.time, asOf);
-  for (let i = Math.max(0, end - stream.lookback); i < end; i++) stream.push(prices.close[i], prices.time[i]);
+  const lookback = stream.lookbackAt?.(prices, asOf) ?? stream.lookback;
+  for (let i = Math.max(0, end - lookback); i < end; i++) stream.push(prices.close[i], prices.time[i]);
   return stream.analysis(asset);
 }
 

@@ -1,6 +1,6 @@
 import { lastWilderRsi } from '../indicators';
 import { RingBuffer, RollingMax, SortedWindow } from '../rolling';
-import { clamp, type MarketData } from '../signals';
+import { clamp, knownCount, type MarketData } from '../signals';
 import type { AssetAnalysis, AssetStream, Params, StrategyDefinition } from './framework';
 import { streamedAnalysis } from './framework';
 import { VIX } from './vix-correlation';
@@ -48,6 +48,8 @@ class MeanReversionStream implements AssetStream {
 
   push(close: number, time: number): boolean {
     const vix = this.vix;
+    // Only the last `vixPercentileWindow` observations count: a fresh stream starts there.
+    if (vix && this.closes.count === 0) this.cursor = Math.max(0, knownCount(vix.time, time) - this.p.vixPercentileWindow);
     if (vix) while (this.cursor < vix.time.length && vix.time[this.cursor] <= time) this.vixWindow.push(vix.value[this.cursor++]);
     this.closes.push(close);
     this.high.push(close);

@@ -1,11 +1,11 @@
 import { RollingPearson } from '../rolling';
-import { clamp, type MarketData } from '../signals';
+import { clamp, knownCount, type MarketData, type PriceSeries } from '../signals';
 import type { AssetAnalysis, AssetStream, Params, StrategyDefinition } from './framework';
 import { streamedAnalysis } from './framework';
 
 export const VIX = 'VIXCLS';
 const WINDOWS = [7, 14, 21, 30];
-export const MAX_PAIR_GAP_MS = 3 * 86_400_000;
+const MAX_PAIR_GAP_MS = 3 * 86_400_000;
 
 interface VixCorrelationParams {
   primary: number;
@@ -23,7 +23,7 @@ interface VixCorrelationParams {
  * per window keeps them: O(windows) per pair, a comparison per close between VIX days.
  */
 class VixCorrelationStream implements AssetStream {
-  /** Pairs reach back as far as VIX days do: every close known is fed. */
+  /** Pairs reach back as far as VIX days do: see lookbackAt. */
   readonly lookback = Infinity;
   private readonly windows: number[];
   private readonly pearsons: RollingPearson[];
@@ -42,8 +42,27 @@ class VixCorrelationStream implements AssetStream {
     this.primaryIndex = this.windows.indexOf(p.primary);
   }
 
+  /** The closes back to the one the oldest pair a window uses is made with. */
+  lookbackAt(prices: PriceSeries, asOf: number): number {
+    const vix = this.vix;
+    const end = knownCount(prices.time, asOf);
+    if (!vix) return 1;
+    const needed = this.windows[this.windows.length - 1] + 1;
+    let first = end - 1;
+    for (let i = knownCount(vix.time, asOf) - 1, pairs = 0; i >= 0 && pairs < needed; i--) {
+      const idx = knownCount(prices.time, vix.time[i]) - 1;
+      if (idx < 0) break;
+      if (vix.time[i] - prices.time[idx] > MAX_PAIR_GAP_MS) continue;
+      pairs += 1;
+      first = idx;
+    }
+    return end - first;
+  }
+
   push(close: number, time: number): boolean {
     const vix = this.vix;
+    // Observations before the first close fed have no price to pair with.
+    if (vix && Number.isNaN(this.priceTime)) this.cursor = knownCount(vix.time, time - 1);
     if (vix) {
       // Observations before this close pair with the previous one; one at its very time, with it.
       while (this.cursor < vix.time.length && vix.time[this.cursor] < time) this.pair(vix.time[this.cursor], vix.value[this.cursor++]);
