@@ -1,166 +1,94 @@
 /**
- * `npm run bench` (first part): bars per second through the backtest engine's full decision path —
- * the SMA crossover strategy, aggregation, regime, risk sizing, paper fills with slippage and fees,
- * stops and targets, equity at every bar — on ≥ 10 million hourly bars built from the real Binance
- * BTC and ETH hourly history, with the process's peak memory. Writes BENCHMARKS.md.
+ * `npm run bench` (first part): bars per second through the backtest engine's whole decision path,
+ * each run in a process of its own (bench/engine-run.ts) so its peak memory is its own:
+ * - sma_crossover deciding at every hourly close, on 10 million hourly bars built from the real
+ *   Binance BTC and ETH history, with paper trading's risk sizing and with a fixed fraction;
+ * - the live ensemble (every enabled strategy, aggregation, risk sizing, cooldowns, trailing stops)
+ *   on 10 coins × 500,000 hourly bars with FRED's VIX.
+ * Each beside a bare SMA-crossover loop over the same price columns, timed in the same process.
+ * Writes BENCHMARKS.md.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadExecutionConfig } from '../src/config/execution';
-import { loadRiskConfig } from '../src/config/risk';
-import { loadSignalsConfig } from '../src/config/signals';
-import { loadStrategyConfigs } from '../src/config/strategies';
-import { advance, type BacktestConventions, type BacktestInput, eventQueue, finish, initialState } from '../src/domain/backtest/engine';
-import type { PriceSeries } from '../src/domain/signals';
-import { STRATEGY_DEFINITIONS } from '../src/domain/strategies';
-import { createStrategy } from '../src/domain/strategies/framework';
+import type { EngineRun } from './engine-run';
 import { machineDescription, writeBenchmarkSection } from './report';
 
-const TOTAL_BARS = Number(process.env.BENCH_BARS ?? 10_000_000);
-const HOUR_MS = 3_600_000;
-const SOURCES = { bitcoin: 'Binance_BTCUSDT_1h.normalized.csv', ethereum: 'Binance_ETHUSDT_1h.normalized.csv' };
-const DATA_DIR = fileURLToPath(new URL('../../shared/data/market/crypto_intraday/cryptodatadownload_binance_1h/', import.meta.url));
-
-interface Rows { open: number[]; high: number[]; low: number[]; close: number[]; volume: number[] }
-
-function readHourly(file: string): Rows {
-  const rows: Rows = { open: [], high: [], low: [], close: [], volume: [] };
-  for (const line of readFileSync(DATA_DIR + file, 'utf8').trim().split('\n').slice(1)) {
-    const [, open, high, low, close, volume] = line.split(',').map(Number);
-    rows.open.push(open); rows.high.push(high); rows.low.push(low); rows.close.push(close); rows.volume.push(volume);
-  }
-  return rows;
-}
-
-/**
- * `length` hourly bars from the real history played forwards, then backwards, and so on: every
- * bar is a real hour (a reversed bar swaps open and close), prices join up and stay in range.
- */
-function tiledSeries(rows: Rows, length: number, start: number): PriceSeries {
-  const s = { time: new Float64Array(length), open: new Float64Array(length), high: new Float64Array(length), low: new Float64Array(length), close: new Float64Array(length), volume: new Float64Array(length) };
-  const n = rows.close.length;
-  for (let k = 0; k < length; k++) {
-    const pass = Math.floor(k / n);
-    const forward = pass % 2 === 0;
-    const i = forward ? k % n : n - 1 - (k % n);
-    s.time[k] = start + (k + 1) * HOUR_MS;
-    s.open[k] = forward ? rows.open[i] : rows.close[i];
-    s.close[k] = forward ? rows.close[i] : rows.open[i];
-    s.high[k] = rows.high[i];
-    s.low[k] = rows.low[i];
-    s.volume[k] = rows.volume[i];
-  }
-  return s;
-}
-
-interface Scenario {
-  name: string;
-  sizing: BacktestConventions['sizing'];
-}
-
-/** Paper trading's own sizing, and a fixed fraction that keeps trading after the risk limits would have stopped it. */
-const SCENARIOS: Scenario[] = [
-  { name: 'paper-trading defaults (risk-module sizing)', sizing: { kind: 'risk' } },
-  { name: 'fixed fraction (20% of equity per entry)', sizing: { kind: 'fixed_fraction', fraction: 0.2 } },
+const en = (x: number) => x.toLocaleString('en');
+const RUNS = [
+  { scenario: 'sma-risk', name: 'sma_crossover, paper-trading defaults (risk-module sizing)', target: 5e6 },
+  { scenario: 'sma-fixed', name: 'sma_crossover, fixed fraction (20% of equity per entry)', target: 5e6 },
+  { scenario: 'ensemble', name: 'the live ensemble, 10 coins (risk sizing, cooldowns, 5% trailing stops)', target: 1e6 },
 ];
 
-function run(base: Omit<BacktestInput, 'conventions'>, conventions: BacktestConventions) {
-  const input: BacktestInput = { ...base, conventions };
-  const began = process.hrtime.bigint();
-  const queue = eventQueue(input);
-  const state = initialState(input);
-  let lastReport = Date.now();
-  while (state.cursor < queue.length) {
-    advance(input, queue, state, 1_000_000);
-    if (Date.now() - lastReport > 2000) {
-      lastReport = Date.now();
-      console.log(`[bench] ${state.cursor.toLocaleString('en')} / ${queue.length.toLocaleString('en')} bars`);
-    }
-  }
-  const result = finish(input, state);
-  return { seconds: Number(process.hrtime.bigint() - began) / 1e9, bars: queue.length, result };
+function engineRun(scenario: string, nodeFlags: string[] = []): EngineRun {
+  console.log(`[bench] engine: ${scenario}${nodeFlags.length ? ' (profiled)' : ''}`);
+  const child = spawnSync(process.execPath, [...nodeFlags, '--import', 'tsx', fileURLToPath(new URL('./engine-run.ts', import.meta.url)), scenario], {
+    encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24,
+  });
+  if (child.status !== 0) throw new Error(`bench/engine-run.ts ${scenario} exited with ${child.status}`);
+  return JSON.parse(child.stdout.trim().split('\n').pop()!) as EngineRun;
+}
+
+interface CpuProfile {
+  nodes: Array<{ id: number; callFrame: { functionName: string; url: string } }>;
+  samples: number[];
+  timeDeltas: number[];
 }
 
 /**
- * The floor of the cost, measured in the same run: a bare SMA crossover over the same Float64Array
- * closes (running sums, no objects), so each engine figure can be read as a share of what the machine
- * does right now rather than against a number from another day.
+ * Where the ensemble's time goes: a run under V8's sampling profiler, self time by function of the
+ * project's sources (the bench's own data building and Node's start-up left out), largest first.
  */
-function bareCrossoverLoop(closes: Float64Array[], fast: number, slow: number): { seconds: number; bars: number; crossings: number } {
-  const began = process.hrtime.bigint();
-  let crossings = 0;
-  let bars = 0;
-  for (const c of closes) {
-    let sumFast = 0;
-    let sumSlow = 0;
-    let above = 0;
-    for (let i = 0; i < c.length; i++) {
-      sumFast += c[i] - (i >= fast ? c[i - fast] : 0);
-      sumSlow += c[i] - (i >= slow ? c[i - slow] : 0);
-      if (i + 1 < slow) continue;
-      const now = sumFast / fast > sumSlow / slow ? 1 : -1;
-      if (above !== 0 && now !== above) crossings += 1;
-      above = now;
+function profileEnsemble(): Array<{ name: string; share: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'mts-bench-profile-'));
+  try {
+    engineRun('ensemble', ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+    const profiles = readdirSync(dir).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile);
+    const self = new Map<string, number>();
+    let total = 0;
+    for (const p of profiles) {
+      const frame = new Map(p.nodes.map((n) => [n.id, n.callFrame]));
+      p.samples.forEach((id, i) => {
+        const f = frame.get(id)!;
+        const source = f.url.match(/\/src\/(.+)$/)?.[1];
+        const name = source ? `${f.functionName || '(anonymous)'} (src/${source})` : f.functionName === '(garbage collector)' ? 'garbage collector' : null;
+        if (!name) return;
+        self.set(name, (self.get(name) ?? 0) + p.timeDeltas[i]);
+        total += p.timeDeltas[i];
+      });
     }
-    bars += c.length;
+    return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([name, t]) => ({ name, share: t / total }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  return { seconds: Number(process.hrtime.bigint() - began) / 1e9, bars, crossings };
 }
 
 function main() {
-  const assets = Object.keys(SOURCES) as Array<keyof typeof SOURCES>;
-  const perAsset = Math.ceil(TOTAL_BARS / assets.length);
-  const start = Date.UTC(2017, 7, 17);
-  const prices = Object.fromEntries(assets.map((a) => [a, tiledSeries(readHourly(SOURCES[a]), perAsset, start)]));
-  const signals = loadSignalsConfig();
-  const strategyConfig = loadStrategyConfigs().find((s) => s.name === 'sma_crossover');
-  if (!strategyConfig) throw new Error('config/strategies/sma_crossover.json is missing');
-  const config = { ...strategyConfig, assets };
-  const base = {
-    data: { prices, macro: {} }, assets, strategies: [createStrategy(STRATEGY_DEFINITIONS.sma_crossover, config)],
-    aggregation: signals.aggregation, risk: loadRiskConfig(), initialCapital: 100_000, historyDays: signals.historyDays,
-    from: start, to: start + (perAsset + 1) * HOUR_MS,
-  };
-  const fillModel = loadExecutionConfig().fillModel;
-  // How often the strategy speaks on this data (counted apart from the timed runs).
-  let crossings = 0;
-  for (const a of assets) {
-    const stream = STRATEGY_DEFINITIONS.sma_crossover.stream!(config.parameters, {});
-    prices[a].close.forEach((close, i) => { if (stream.push(close, prices[a].time[i])) crossings += 1; });
-  }
-  const rows = SCENARIOS.map((scenario) => {
-    console.log(`[bench] ${scenario.name}`);
-    const r = run(base, { fillAt: 'next_open', fillModel, sizing: scenario.sizing, units: 'fractional', allowShort: true, protective: true, closeAtEnd: true });
-    const m = r.result.metrics;
-    const en = (x: number) => x.toLocaleString('en');
-    return {
-      rate: r.bars / r.seconds,
-      line: `| ${scenario.name} | ${en(r.bars)} | ${r.seconds.toFixed(2)} | ${(r.bars / r.seconds / 1e6).toFixed(2)} M | ${en(r.result.trades.length)} | ${en(r.result.fills.length)} | ${en(r.result.rejections)} | ${(m.finalEquity ?? 0).toPrecision(4)} |`,
-    };
-  });
-  const { fast, slow } = config.parameters as { fast: number; slow: number };
-  const floor = bareCrossoverLoop(assets.map((a) => prices[a].close as Float64Array), fast, slow);
-  const floorRate = floor.bars / floor.seconds;
-  const peakRss = process.resourceUsage().maxRSS / 1024;
-  const best = Math.max(...rows.map((r) => r.rate));
+  const runs = RUNS.map((r) => ({ ...r, run: engineRun(r.scenario) }));
+  const profile = profileEnsemble();
+  const rate = (r: EngineRun) => r.bars / r.seconds;
+  const floorRate = (r: EngineRun) => r.floor.bars / r.floor.seconds;
   writeBenchmarkSection('Backtest engine throughput', [
-    `Command: \`npm run bench\` (BENCH_BARS=${TOTAL_BARS}). Machine: ${machineDescription()}; one core (the engine is single-threaded), run through tsx as the workers run it.`,
-    `Data: ${en(perAsset * assets.length)} hourly bars, ${en(perAsset)} each of bitcoin and ethereum, built from the real Binance hourly history in \`../shared/data/market/crypto_intraday/cryptodatadownload_binance_1h/\` (33,413 bars each) played forwards and backwards in turn.`,
-    `Decision path at every close: sma_crossover as shipped (${JSON.stringify(config.parameters)}, ${en(crossings)} signals, one bar in ${Math.round((perAsset * assets.length) / crossings)}) → aggregation with the asset's regime → sizing → paper fills at the next open with slippage and fees (config/execution.json) → stop and target checks → equity marked.`,
-    'Times cover the whole backtest: event queue, replay, closing out and the metrics.',
+    `Command: \`npm run bench\`. Machine: ${machineDescription()}; one core (the engine is single-threaded), each run a process of its own through tsx, as the workers run it.`,
+    'Data: hourly bars built from the real Binance BTC and ETH hourly history in `../shared/data/market/crypto_intraday/cryptodatadownload_binance_1h/` (33,413 bars each), played forwards and backwards in turn, each coin from its own starting point; the ensemble\'s VIX is FRED\'s VIXCLS (`../shared/data/market/macro/fred/`) played the same way, one value a day.',
+    'Times cover the whole backtest: event queue, replay, closing out and the metrics. The floor is a bare SMA(10, 30) crossover loop over the same Float64Array closes, timed in the same process right after the run.',
     '',
-    '| run | bars | seconds | bars per second | of the floor | trades | fills | risk rejections | final equity |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => r.line.replace(' M | ', ` M | ${(r.rate / floorRate * 100).toFixed(1)} % | `)),
-    `| floor: a bare SMA(${fast}, ${slow}) crossover loop over the same Float64Arrays, this run | ${en(floor.bars)} | ${floor.seconds.toFixed(2)} | ${(floorRate / 1e6).toFixed(2)} M | 100 % | (${en(floor.crossings)} crossings) | | | |`,
+    '| run | coins × bars | seconds | bars per second | target | floor (same run) | of the floor | strategy signals | trades | fills | risk rejections | peak memory | price columns |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...runs.map(({ name, target, run: r }) => `| ${name} | ${r.assets} × ${en(r.bars / r.assets)} | ${r.seconds.toFixed(2)} | ${(rate(r) / 1e6).toFixed(2)} M | ${target / 1e6} M: ${rate(r) >= target ? 'met' : 'not met'} | ${(floorRate(r) / 1e6).toFixed(0)} M | ${(rate(r) / floorRate(r) * 100).toFixed(2)} % | ${en(r.signals)} | ${en(r.trades)} | ${en(r.fills)} | ${en(r.rejections)} | ${r.peakRssMiB.toFixed(0)} MiB (${(r.peakRssMiB / r.columnsMiB).toFixed(2)} ×) | ${r.columnsMiB.toFixed(0)} MiB |`),
     '',
-    'The risk-module run assesses every signal against the whole seed risk configuration: the asset\'s and the open positions\' 30 daily returns and 24-hour traded value from the replayed bars, correlation with the open positions, volatility, liquidity, and blended sizing with the strategies\' track record (kept in a rolling window). Measured on this machine at 2 M bars against the commit before those checks (c1af9b1): 1.56 M → 0.74 M bars/s with risk sizing, fixed fraction unchanged (1.29 → 1.37 M). Profile of the risk run: validateTrade, the decision step, garbage collection and the market conditions lead; making them incremental is the speed issue\'s work.',
+    `Strategies: sma_crossover as shipped but deciding at every hourly close; the ensemble is ${runs[2].run.strategies.join('; ')}.`,
+    'Peak memory is the process\'s max RSS (Node and tsx included, about 60 MiB before any data); price columns are the six Float64Array columns of the replayed bars.',
     '',
-    `Peak memory: ${peakRss.toFixed(0)} MiB (max RSS of the process; the price columns alone are ${(perAsset * assets.length * 6 * 8 / 2 ** 20).toFixed(0)} MiB).`,
-    `Target 5 M bars per second on one core: ${best >= 5e6 ? 'met' : `not met — ${(best / 1e6).toFixed(2)} M at best, ${(best / 5e6 * 100).toFixed(0)}% of it`}. With risk-module sizing the drawdown limit stops new entries early on, so later signals are assessed and rejected rather than traded; with a fixed fraction the hourly crossover pays slippage and fees on every trade and bleeds the equity away — these runs measure speed, not the strategy.`,
+    'Where the ensemble\'s time goes (V8\'s sampling profiler on a second ensemble run, self time of the engine\'s functions and the garbage collector, this run):',
+    '',
+    '| function | share |',
+    '|---|---|',
+    ...profile.map((p) => `| ${p.name} | ${(p.share * 100).toFixed(1)} % |`),
   ]);
 }
-
-const en = (x: number) => x.toLocaleString('en');
 
 main();

@@ -4,7 +4,7 @@
  * Derived from bars of any size the same way, so a backtest on hourly bars and paper trading on the
  * stored candles see the same numbers at the same decision time.
  */
-import { rollingPearson, rollingVolatility } from './indicators';
+import { ExactSum, pearsonFromSums, sampleDeviation } from './rolling';
 import { knownCount, type MarketData, type PriceSeries } from './signals';
 import { DAY_MS } from './types';
 
@@ -53,23 +53,35 @@ export function marketConditions(data: MarketData, assets: Iterable<string>, asO
   return out;
 }
 
-/** Sample standard deviation of the known daily returns; null with fewer than `MIN_DAILY_RETURNS`. */
+/**
+ * Sample standard deviation of the known daily returns; null with fewer than `MIN_DAILY_RETURNS`.
+ * Exact sums, as the rolling indicators keep them, and nothing allocated: it runs for every signal.
+ */
 export function dailyVolatility(returns: readonly number[]): number | null {
-  const known = returns.filter(Number.isFinite);
-  return known.length < MIN_DAILY_RETURNS ? null : rollingVolatility(known, known.length)[known.length - 1];
+  const sum = new ExactSum();
+  const squares = new ExactSum();
+  let n = 0;
+  for (const r of returns) {
+    if (!Number.isFinite(r)) continue;
+    sum.add(r);
+    squares.add(r * r);
+    n += 1;
+  }
+  return n < MIN_DAILY_RETURNS ? null : sampleDeviation(n, sum.value, squares.value);
 }
 
 /** Pearson correlation over the days both returns are known; null with fewer than `MIN_DAILY_RETURNS` such days or no variation. */
 export function returnCorrelation(a: readonly number[], b: readonly number[]): number | null {
-  const x: number[] = [];
-  const y: number[] = [];
+  const [sx, sy, sxx, syy, sxy] = [new ExactSum(), new ExactSum(), new ExactSum(), new ExactSum(), new ExactSum()];
+  let n = 0;
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    if (Number.isFinite(a[i]) && Number.isFinite(b[i])) {
-      x.push(a[i]);
-      y.push(b[i]);
-    }
+    const x = a[i];
+    const y = b[i];
+    if (!(Number.isFinite(x) && Number.isFinite(y))) continue;
+    sx.add(x); sy.add(y); sxx.add(x * x); syy.add(y * y); sxy.add(x * y);
+    n += 1;
   }
-  if (x.length < MIN_DAILY_RETURNS) return null;
-  const r = rollingPearson(x, y, x.length)[x.length - 1];
+  if (n < MIN_DAILY_RETURNS) return null;
+  const r = pearsonFromSums(n, sx.value, sy.value, sxx.value, syy.value, sxy.value);
   return Number.isNaN(r) ? null : r;
 }

@@ -61,6 +61,20 @@ export class RollingSum {
   }
 }
 
+/** Sample standard deviation (n−1) from the sum and the sum of squares of n values, times √annualization. */
+export function sampleDeviation(n: number, sum: number, sumOfSquares: number, annualization = 1): number {
+  const variance = (sumOfSquares - (sum * sum) / n) / (n - 1);
+  return Math.sqrt(Math.max(variance, 0) * annualization);
+}
+
+/** Pearson correlation from the sums of n pairs; NaN when a side does not vary. */
+export function pearsonFromSums(n: number, sx: number, sy: number, sxx: number, syy: number, sxy: number): number {
+  const cov = sxy - (sx * sy) / n;
+  const vx = sxx - (sx * sx) / n;
+  const vy = syy - (sy * sy) / n;
+  return vx > 0 && vy > 0 ? cov / Math.sqrt(vx * vy) : Number.NaN;
+}
+
 /** The last `capacity` values of a stream; `back(0)` is the newest. */
 export class RingBuffer {
   private readonly values: Float64Array;
@@ -95,13 +109,6 @@ export class RingBuffer {
     for (let k = 0; k < this.count; k++) out[k] = this.back(this.count - 1 - k);
     return this.count;
   }
-
-  /** Share of the held values at or below `x`. */
-  shareAtOrBelow(x: number): number {
-    let below = 0;
-    for (let i = 0; i < this.count; i++) if (this.values[i] <= x) below += 1;
-    return below / this.count;
-  }
 }
 
 /** Sample standard deviation (n−1) of the last `window` values, times √annualization: NaN until full. */
@@ -118,9 +125,7 @@ export class RollingVolatility {
     this.sum.push(x);
     this.sumOfSquares.push(x * x);
     if (!this.sum.full) return Number.NaN;
-    const s = this.sum.sum;
-    const variance = (this.sumOfSquares.sum - (s * s) / this.window) / (this.window - 1);
-    return Math.sqrt(Math.max(variance, 0) * this.annualization);
+    return sampleDeviation(this.window, this.sum.sum, this.sumOfSquares.sum, this.annualization);
   }
 }
 
@@ -130,13 +135,14 @@ export class RollingVolatility {
  */
 export class ReturnVolatility {
   readonly closes: RingBuffer;
-  readonly volatilities: RingBuffer;
+  /** Kept sorted as well: a percentile or a threshold is read in O(log window). */
+  readonly volatilities: SortedWindow;
   private readonly volatility: RollingVolatility;
   seen = 0;
 
   constructor(window: number, volatilitiesKept: number, closesKept: number, annualization = 1) {
     this.closes = new RingBuffer(closesKept);
-    this.volatilities = new RingBuffer(volatilitiesKept);
+    this.volatilities = new SortedWindow(volatilitiesKept);
     this.volatility = new RollingVolatility(window, annualization);
   }
 
@@ -184,13 +190,7 @@ export class RollingPearson {
 
   get value(): number {
     if (!this.x.full) return Number.NaN;
-    const n = this.window;
-    const sx = this.x.sum;
-    const sy = this.y.sum;
-    const cov = this.xy.sum - (sx * sy) / n;
-    const vx = this.xx.sum - (sx * sx) / n;
-    const vy = this.yy.sum - (sy * sy) / n;
-    return vx > 0 && vy > 0 ? cov / Math.sqrt(vx * vy) : Number.NaN;
+    return pearsonFromSums(this.window, this.x.sum, this.y.sum, this.xx.sum, this.yy.sum, this.xy.sum);
   }
 }
 
@@ -267,6 +267,11 @@ export class SortedWindow {
   /** How many numbers of the window are at or below `x`. */
   countAtOrBelow(x: number): number {
     return this.upperBound(x);
+  }
+
+  /** The `k`-th smallest number of the window (0: the smallest). */
+  nth(k: number): number {
+    return this.sorted[k];
   }
 
   private remove(x: number): void {

@@ -1,4 +1,4 @@
-import { wilderRsi } from '../indicators';
+import { lastWilderRsi } from '../indicators';
 import { ReturnVolatility } from '../rolling';
 import type { AssetAnalysis, AssetStream, Params, StrategyDefinition } from './framework';
 import { streamedAnalysis } from './framework';
@@ -13,6 +13,7 @@ const DAYS_PER_YEAR = 365;
 class VolatilitySpikeStream implements AssetStream {
   readonly lookback: number;
   private readonly history: ReturnVolatility;
+  private readonly scratch: Float64Array;
   private percentile = Number.NaN;
   private signalled = false;
 
@@ -26,13 +27,14 @@ class VolatilitySpikeStream implements AssetStream {
     // RSI smooths over all history; a fixed warm-up of 10 periods keeps it stable and bounded.
     this.lookback = Math.max(rankWindow + volWindow + 1, rsiPeriod * 10 + 1);
     this.history = new ReturnVolatility(volWindow, rankWindow, this.lookback, DAYS_PER_YEAR);
+    this.scratch = new Float64Array(this.lookback);
   }
 
   push(close: number): boolean {
     const { volatilities } = this.history;
     this.history.push(close);
     if (this.history.seen < this.volWindow + 2) return (this.signalled = false);
-    this.percentile = volatilities.shareAtOrBelow(volatilities.back(0));
+    this.percentile = volatilities.countAtOrBelow(volatilities.last) / volatilities.size;
     // A percentile over a short history means little: wait for a full ranking window.
     this.signalled = volatilities.count >= this.rankWindow && this.percentile >= this.thresholdPercentile;
     return this.signalled;
@@ -40,14 +42,13 @@ class VolatilitySpikeStream implements AssetStream {
 
   analysis(asset: string): AssetAnalysis {
     if (this.history.seen < this.volWindow + 2) return { asset, price: null, values: { reason: 'not enough history' } };
-    const vols = this.history.volatilities.toArray();
-    const sorted = vols.slice().sort();
-    const threshold = sorted[Math.min(sorted.length - 1, Math.floor(this.thresholdPercentile * sorted.length))];
-    const closes = this.history.closes.toArray();
-    const rsi = wilderRsi(closes, this.rsiPeriod)[closes.length - 1];
+    const vols = this.history.volatilities;
+    const threshold = vols.nth(Math.min(vols.size - 1, Math.floor(this.thresholdPercentile * vols.size)));
+    const n = this.history.closes.copyTo(this.scratch);
+    const rsi = lastWilderRsi(n === this.scratch.length ? this.scratch : this.scratch.subarray(0, n), this.rsiPeriod);
     const oversold = rsi < this.rsiOversold;
-    const price = closes[closes.length - 1];
-    const values = { volatility: vols[vols.length - 1], volatilityThreshold: threshold, volatilityPercentile: this.percentile, rsi, oversold, historyDays: vols.length };
+    const price = this.history.closes.back(0);
+    const values = { volatility: vols.last, volatilityThreshold: threshold, volatilityPercentile: this.percentile, rsi, oversold, historyDays: vols.count };
     if (!this.signalled) return { asset, price, values };
     const thr = this.thresholdPercentile;
     const confidence = Math.min(0.95, 0.5 + 0.5 * (this.percentile - thr) / (1 - thr));

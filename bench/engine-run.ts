@@ -1,0 +1,178 @@
+/**
+ * One engine benchmark run in a process of its own (so its peak memory is its own), started by
+ * bench/backtest.ts: `tsx bench/engine-run.ts <scenario>`. Prints one JSON line with the figures,
+ * including the bare-loop floor measured over the same price columns right after the run.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadExecutionConfig } from '../src/config/execution';
+import { loadRiskConfig } from '../src/config/risk';
+import { loadSignalsConfig } from '../src/config/signals';
+import { loadStrategyConfigs } from '../src/config/strategies';
+import { advance, type BacktestConventions, type BacktestInput, eventQueue, finish, initialState } from '../src/domain/backtest/engine';
+import type { MacroSeries, PriceSeries } from '../src/domain/signals';
+import { BAR_MINUTES } from '../src/domain/types';
+import { STRATEGY_DEFINITIONS } from '../src/domain/strategies';
+import { createStrategy } from '../src/domain/strategies/framework';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const MARKET = fileURLToPath(new URL('../../shared/data/market/', import.meta.url));
+const HOURLY = { bitcoin: 'Binance_BTCUSDT_1h.normalized.csv', ethereum: 'Binance_ETHUSDT_1h.normalized.csv' };
+export const ENSEMBLE_COINS = ['bitcoin', 'ethereum', 'solana', 'cardano', 'polkadot', 'ripple', 'bittensor', 'fetch-ai', 'render-token', 'ocean-protocol'];
+
+interface Rows { open: number[]; high: number[]; low: number[]; close: number[]; volume: number[] }
+
+function readHourly(file: string): Rows {
+  const rows: Rows = { open: [], high: [], low: [], close: [], volume: [] };
+  for (const line of readFileSync(`${MARKET}crypto_intraday/cryptodatadownload_binance_1h/${file}`, 'utf8').trim().split('\n').slice(1)) {
+    const [, open, high, low, close, volume] = line.split(',').map(Number);
+    rows.open.push(open); rows.high.push(high); rows.low.push(low); rows.close.push(close); rows.volume.push(volume);
+  }
+  return rows;
+}
+
+/** Index `k` of a history of `n` played forwards, then backwards, and so on, and whether that pass runs forwards. */
+function tile(k: number, n: number): { i: number; forward: boolean } {
+  const forward = Math.floor(k / n) % 2 === 0;
+  return { i: forward ? k % n : n - 1 - (k % n), forward };
+}
+
+/**
+ * `length` hourly bars of the real history from bar `phase` on, played forwards then backwards: every
+ * bar is a real hour (a reversed bar swaps open and close), prices join up and stay in range.
+ */
+function tiledSeries(rows: Rows, length: number, start: number, phase: number): PriceSeries {
+  const s = { time: new Float64Array(length), open: new Float64Array(length), high: new Float64Array(length), low: new Float64Array(length), close: new Float64Array(length), volume: new Float64Array(length) };
+  for (let k = 0; k < length; k++) {
+    const { i, forward } = tile(k + phase, rows.close.length);
+    s.time[k] = start + (k + 1) * HOUR_MS;
+    s.open[k] = forward ? rows.open[i] : rows.close[i];
+    s.close[k] = forward ? rows.close[i] : rows.open[i];
+    s.high[k] = rows.high[i];
+    s.low[k] = rows.low[i];
+    s.volume[k] = rows.volume[i];
+  }
+  return s;
+}
+
+/** FRED's daily VIXCLS tiled the same way over the days of the run, each known at the midnight after its day. */
+function tiledVix(start: number, days: number): MacroSeries {
+  const real = readFileSync(`${MARKET}macro/fred/VIXCLS.csv`, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[1])
+    .filter((v) => v !== '' && v !== '.').map(Number);
+  const series: MacroSeries = { time: [], date: [], value: [] };
+  for (let d = 0; d < days; d++) {
+    const day = start + d * DAY_MS;
+    series.time.push(day + DAY_MS);
+    series.date.push(new Date(day).toISOString().slice(0, 10));
+    series.value.push(real[tile(d, real.length).i]);
+  }
+  return series;
+}
+
+/**
+ * The floor of the cost, measured in the same run: a bare SMA crossover over the same Float64Array
+ * closes (running sums, no objects), so each engine figure can be read as a share of what the machine
+ * does right now rather than against a number from another day.
+ */
+function bareCrossoverLoop(closes: Float64Array[], fast: number, slow: number) {
+  const began = process.hrtime.bigint();
+  let crossings = 0;
+  let bars = 0;
+  for (const c of closes) {
+    let sumFast = 0;
+    let sumSlow = 0;
+    let above = 0;
+    for (let i = 0; i < c.length; i++) {
+      sumFast += c[i] - (i >= fast ? c[i - fast] : 0);
+      sumSlow += c[i] - (i >= slow ? c[i - slow] : 0);
+      if (i + 1 < slow) continue;
+      const now = sumFast / fast > sumSlow / slow ? 1 : -1;
+      if (above !== 0 && now !== above) crossings += 1;
+      above = now;
+    }
+    bars += c.length;
+  }
+  return { seconds: Number(process.hrtime.bigint() - began) / 1e9, bars, crossings };
+}
+
+export interface EngineRun {
+  scenario: string;
+  bars: number;
+  assets: number;
+  seconds: number;
+  trades: number;
+  fills: number;
+  rejections: number;
+  finalEquity: number;
+  signals: number;
+  peakRssMiB: number;
+  columnsMiB: number;
+  floor: { seconds: number; bars: number; crossings: number };
+  strategies: string[];
+}
+
+const SCENARIOS: Record<string, { sizing: BacktestConventions['sizing']; ensemble: boolean }> = {
+  'sma-risk': { sizing: { kind: 'risk' }, ensemble: false },
+  'sma-fixed': { sizing: { kind: 'fixed_fraction', fraction: 0.2 }, ensemble: false },
+  ensemble: { sizing: { kind: 'risk' }, ensemble: true },
+};
+
+function main() {
+  const name = process.argv[2];
+  const scenario = SCENARIOS[name];
+  if (!scenario) throw new Error(`scenario: one of ${Object.keys(SCENARIOS).join(', ')}`);
+  const totalBars = Number(process.env.BENCH_BARS ?? (scenario.ensemble ? 5_000_000 : 10_000_000));
+  const assets = scenario.ensemble ? ENSEMBLE_COINS : Object.keys(HOURLY);
+  const perAsset = Math.ceil(totalBars / assets.length);
+  const start = Date.UTC(2017, 7, 17);
+  const sources = Object.values(HOURLY).map(readHourly);
+  // Each coin its own stretch of the real history (a different phase), so they do not move as one.
+  const prices = Object.fromEntries(assets.map((a, k) => [a, tiledSeries(sources[k % sources.length], perAsset, start, k * 3001)]));
+  const macro: Record<string, MacroSeries> = scenario.ensemble ? { VIXCLS: tiledVix(start, Math.ceil(perAsset / 24) + 1) } : {};
+  const signals = loadSignalsConfig();
+  const configs = loadStrategyConfigs().filter((c) => (scenario.ensemble ? c.enabled : c.name === 'sma_crossover'));
+  // The SMA crossover decides at every hourly close (the heaviest load of signals); the ensemble as configured.
+  const strategies = configs.map((c) => createStrategy(STRATEGY_DEFINITIONS[c.name], { ...c, assets, ...(scenario.ensemble ? {} : { bar: '1h' as const }) }));
+  const input: BacktestInput = {
+    data: { prices, macro }, barMinutes: 60, assets, strategies,
+    aggregation: signals.aggregation, risk: { ...loadRiskConfig(), ...(scenario.ensemble ? { trailingStopPct: 0.05 } : {}) },
+    initialCapital: 100_000, historyDays: signals.historyDays, from: start, to: start + (perAsset + 1) * HOUR_MS,
+    conventions: { fillAt: 'next_open', fillModel: loadExecutionConfig().fillModel, sizing: scenario.sizing, units: 'fractional', allowShort: true, protective: true, closeAtEnd: true },
+  };
+  // How often the strategies speak on this data (counted apart from the timed run).
+  let spoken = 0;
+  for (const s of strategies) {
+    for (const a of assets) {
+      const stream = s.openStream!(macro);
+      const every = s.config.bar ? BAR_MINUTES[s.config.bar] * 60_000 : 0;
+      const { close, time } = prices[a];
+      for (let i = 0; i < close.length; i++) if ((every <= HOUR_MS || time[i] % every === 0) && stream.push(close[i], time[i])) spoken += 1;
+    }
+  }
+
+  const began = process.hrtime.bigint();
+  const queue = eventQueue(input);
+  const state = initialState(input);
+  let lastReport = Date.now();
+  while (state.cursor < queue.length) {
+    advance(input, queue, state, 1_000_000);
+    if (Date.now() - lastReport > 5000) {
+      lastReport = Date.now();
+      console.error(`[bench] ${name}: ${state.cursor.toLocaleString('en')} / ${queue.length.toLocaleString('en')} bars`);
+    }
+  }
+  const result = finish(input, state);
+  const seconds = Number(process.hrtime.bigint() - began) / 1e9;
+  const sma = loadStrategyConfigs().find((c) => c.name === 'sma_crossover')!.parameters as { fast: number; slow: number };
+  const floor = bareCrossoverLoop(assets.map((a) => prices[a].close as Float64Array), sma.fast, sma.slow);
+  const run: EngineRun = {
+    scenario: name, bars: queue.length, assets: assets.length, seconds, trades: result.trades.length, fills: result.fills.length,
+    rejections: result.rejections, finalEquity: result.metrics.finalEquity ?? 0, signals: spoken,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024, columnsMiB: (perAsset * assets.length * 6 * 8) / 2 ** 20, floor,
+    strategies: configs.map((c) => `${c.name} ${JSON.stringify(c.parameters)} on ${c.bar ?? 'every'} bar`),
+  };
+  console.log(JSON.stringify(run));
+}
+
+main();
