@@ -21,7 +21,30 @@ export interface BacktestDeps {
   reportProgress?: (workflowId: string, progress: BacktestProgress) => Promise<void>;
 }
 
+/** A checkpoint and a progress report about every second of replay by default. */
+const REPORT_EVERY_MS = 1000;
+/** Bars replayed between looks at the clock: a few milliseconds of work. */
+const REPLAY_SLICE_BARS = 5000;
+
+/** Market data of the last few scopes (sweeps) a worker process served: a sweep is usually run whole. */
+const SCOPES_KEPT = 2;
+
 export function createBacktestActivities(deps: BacktestDeps) {
+  const scoped = new Map<string, ReturnType<typeof loadMarketDataBars>>();
+  /** The bars of a request, read once per scope and range in this process (a failed read is not kept). */
+  const marketDataOf = (req: BacktestRequest, from: number, barMinutes: number[]) => {
+    if (req.dataScope === undefined) return loadMarketDataBars(deps.db, req.assets, from, req.to, barMinutes);
+    const key = JSON.stringify([req.dataScope, req.assets, from, req.to, barMinutes]);
+    let data = scoped.get(key);
+    if (!data) {
+      data = loadMarketDataBars(deps.db, req.assets, from, req.to, barMinutes);
+      scoped.set(key, data);
+      data.catch(() => scoped.delete(key));
+      for (const old of scoped.keys()) if (scoped.size > SCOPES_KEPT) scoped.delete(old);
+    }
+    return data;
+  };
+
   /**
    * The strategies a request replays: the named ones on the requested coins, or for the live system
    * every enabled strategy on its configured coins among them; each with its parameters from disk
@@ -75,7 +98,7 @@ export function createBacktestActivities(deps: BacktestDeps) {
       const historyFrom = req.from - deps.signals.historyDays * DAY_MS;
       // Strategies on a longer bar than the replayed one look at history of their own bar size.
       const longer = strategies.map((x) => BAR_MINUTES[x.config.bar ?? bar]).filter((m) => m > BAR_MINUTES[bar]);
-      const byBar = await loadMarketDataBars(deps.db, req.assets, historyFrom, req.to, [BAR_MINUTES[bar], ...longer]);
+      const byBar = await marketDataOf(req, historyFrom, [BAR_MINUTES[bar], ...longer]);
       const data = byBar.get(BAR_MINUTES[bar])!;
       const missing = req.assets.filter((a) => !data.prices[a] || data.prices[a].time.length === 0);
       if (missing.length) throw ApplicationFailure.nonRetryable(`no stored history for ${missing.join(', ')}: import or backfill it first`, 'NoHistory');
@@ -102,8 +125,8 @@ export function createBacktestActivities(deps: BacktestDeps) {
       let storedTrades = checkpoint?.storedTrades ?? 0;
       /** Stores the curve points since the last call (replacing a point that `finish` revalued), so checkpoints stay small. */
       const storeCurve = async () => {
-        const rows = Array.from(state.equity.time.subarray(storedPoints, state.equity.length), (time, k) => ({ backtestId: req.id, time, equity: state.equity.value[storedPoints + k] }));
-        await upsertCurve(db, rows);
+        const { time, value, length } = state.equity;
+        await upsertCurve(db, req.id, { time: time.subarray(storedPoints, length), equity: value.subarray(storedPoints, length) });
         storedPoints = state.equity.length;
       };
       /** Stores the trades closed since the last call (all of them at the end); fills are not kept. */
@@ -125,7 +148,11 @@ export function createBacktestActivities(deps: BacktestDeps) {
       };
       await report();
       while (state.cursor < bars.length) {
-        state = advance(input, bars, state, req.chunkBars ?? 250);
+        // Each report is a database write, a heartbeat and a signal: a time-based chunk keeps them to
+        // about one a second on fast bars, while slow ones (a wide ensemble) still report as often.
+        const chunkStarted = Date.now();
+        do state = advance(input, bars, state, req.chunkBars ?? REPLAY_SLICE_BARS);
+        while (req.chunkBars === undefined && state.cursor < bars.length && Date.now() - chunkStarted < REPORT_EVERY_MS);
         await report();
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
       }

@@ -26,11 +26,17 @@ export async function clearBacktest(db: Database, backtestId: string): Promise<v
 }
 
 /** Stores curve points; a point stored before at the same time is replaced (the last one is revalued at the end). */
-export async function upsertCurve(db: Database, rows: Array<typeof backtestEquity.$inferInsert>): Promise<void> {
-  for (let i = 0; i < rows.length; i += BATCH) {
-    await db.insert(backtestEquity).values(rows.slice(i, i + BATCH))
-      .onConflictDoUpdate({ target: [backtestEquity.backtestId, backtestEquity.time], set: { equity: sql`excluded.equity` } });
-  }
+/**
+ * Stores equity points (replacing one at the same time) from the engine's columns as two array
+ * parameters: one statement whatever the count, with nothing built per point.
+ */
+export async function upsertCurve(db: Database, backtestId: string, curve: { time: ArrayLike<number>; equity: ArrayLike<number> }): Promise<void> {
+  if (curve.time.length === 0) return;
+  await db.execute(sql`
+    INSERT INTO ${backtestEquity} (backtest_id, time, equity)
+    SELECT ${backtestId}, point.time, point.equity
+    FROM unnest(${sql.param(Array.from(curve.time))}::bigint[], ${sql.param(Array.from(curve.equity))}::double precision[]) AS point(time, equity)
+    ON CONFLICT (backtest_id, time) DO UPDATE SET equity = excluded.equity`);
 }
 
 export async function insertTrades(db: Database, rows: Array<typeof backtestTrades.$inferInsert>): Promise<void> {

@@ -31,7 +31,7 @@ export async function sweepWorkflow(req: SweepRequest): Promise<SweepResult> {
         entry.summary = await executeChild(backtestWorkflow, {
           workflowId: `backtest-${entry.backtestId}`,
           taskQueue: TASK_QUEUES.backtest,
-          args: [{ ...req.base, id: entry.backtestId, params: entry.params }],
+          args: [{ ...req.base, id: entry.backtestId, params: entry.params, dataScope: req.id }],
         });
       } catch (err) {
         entry.error = innermostMessage(err);

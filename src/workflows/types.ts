@@ -198,8 +198,13 @@ export interface BacktestRequest {
   to: number;
   initialCapital: number;
   conventions: BacktestConventionsInput;
-  /** Bars per checkpoint (default 250). */
+  /** Bars per checkpoint; by default one checkpoint (and progress report) a second, whatever the bars cost. */
   chunkBars?: number;
+  /**
+   * Backtests of one scope (a sweep's children) replay the market data the first of them loaded in a
+   * worker process, rather than each reading the same bars from Postgres again.
+   */
+  dataScope?: string;
   heartbeatTimeoutMs?: number;
 }
 

@@ -158,16 +158,18 @@ export function eventQueue(input: BacktestInput): EventQueue {
   const end = byName.map((a) => knownCount(series[a].time, input.to));
   const length = next.reduce((sum, n, k) => sum + end[k] - n, 0);
   const queue: EventQueue = { length, asset: new Uint16Array(length), index: new Int32Array(length), time: new Float64Array(length) };
+  // Each asset's next bar time in one typed array (Infinity once it has none left): the scan for the
+  // earliest reads only that, and only the asset taken moves on.
+  const head = Float64Array.from(byName, (_, k) => (next[k] < end[k] ? times[k][next[k]] : Infinity));
   for (let q = 0; q < length; q++) {
     // The earliest next bar; on a tie the first in name order wins.
-    let best = -1;
-    let bestTime = Infinity;
-    for (let k = 0; k < times.length; k++) {
-      if (next[k] < end[k] && times[k][next[k]] < bestTime) { best = k; bestTime = times[k][next[k]]; }
-    }
+    let best = 0;
+    for (let k = 1; k < head.length; k++) if (head[k] < head[best]) best = k;
     queue.asset[q] = byName[best];
-    queue.time[q] = bestTime;
-    queue.index[q] = next[best]++;
+    queue.time[q] = head[best];
+    const i = next[best]++;
+    queue.index[q] = i;
+    head[best] = i + 1 < end[best] ? times[best][i + 1] : Infinity;
   }
   return queue;
 }
