@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql } from 'drizzle-orm';
 import type { Candle, DataSourceName, MacroObservation } from '../domain/types';
 import type { Database, Queryable } from './client';
 import { cryptoOhlcv, macroIndicators } from './schema';
@@ -133,24 +133,58 @@ export async function queryMacro(db: Queryable, indicator: string, fromDate?: st
  * that divide that many minutes count (bars of it can be built from them).
  */
 export async function bestCoveredInterval(db: Queryable, asset: string, from: number, to: number, dividing?: number): Promise<number | undefined> {
-  const rows = await db
-    .select({ intervalMinutes: cryptoOhlcv.intervalMinutes, n: sql<number>`count(*)::int` })
+  return bestInterval((await coveredIntervals(db, [asset], from, to)).get(asset) ?? [], dividing);
+}
+
+/** Per asset, how many bars of each stored interval fall in [from, to): one query for all of them. */
+export async function coveredIntervals(db: Queryable, assets: string[], from: number, to: number): Promise<Map<string, IntervalCount[]>> {
+  const rows = assets.length === 0 ? [] : await db
+    .select({ asset: cryptoOhlcv.asset, intervalMinutes: cryptoOhlcv.intervalMinutes, n: sql<number>`count(*)::int` })
     .from(cryptoOhlcv)
-    .where(and(eq(cryptoOhlcv.asset, asset), gte(cryptoOhlcv.timestamp, from), lt(cryptoOhlcv.timestamp, to)))
-    .groupBy(cryptoOhlcv.intervalMinutes);
-  const usable = dividing === undefined ? rows : rows.filter((r) => dividing % r.intervalMinutes === 0);
+    .where(and(inArray(cryptoOhlcv.asset, assets), gte(cryptoOhlcv.timestamp, from), lt(cryptoOhlcv.timestamp, to)))
+    .groupBy(cryptoOhlcv.asset, cryptoOhlcv.intervalMinutes);
+  const out = new Map<string, IntervalCount[]>();
+  for (const r of rows) out.set(r.asset, [...(out.get(r.asset) ?? []), { intervalMinutes: r.intervalMinutes, n: r.n }]);
+  return out;
+}
+
+export interface IntervalCount {
+  intervalMinutes: number;
+  n: number;
+}
+
+/** The interval covering the most time (ties: the longer bar), among those dividing `dividing` when given. */
+export function bestInterval(counts: IntervalCount[], dividing?: number): number | undefined {
+  const usable = dividing === undefined ? [...counts] : counts.filter((r) => dividing % r.intervalMinutes === 0);
   usable.sort((a, b) => b.n * b.intervalMinutes - a.n * a.intervalMinutes || b.intervalMinutes - a.intervalMinutes);
   return usable[0]?.intervalMinutes;
 }
 
-/** Bars of one interval that had closed by `closedBy`, oldest first. */
-export async function closedCandles(db: Queryable, asset: string, intervalMinutes: number, from: number, closedBy: number) {
-  return db
-    .select({ timestamp: cryptoOhlcv.timestamp, open: cryptoOhlcv.open, high: cryptoOhlcv.high, low: cryptoOhlcv.low, close: cryptoOhlcv.close, volume: cryptoOhlcv.volume })
+/**
+ * Bars of several (asset, interval) pairs that had closed by `closedBy`, oldest first per pair, in
+ * one query; keyed by `${asset}|${intervalMinutes}`.
+ */
+export async function closedCandlesOf(db: Queryable, pairs: Array<{ asset: string; intervalMinutes: number }>, from: number, closedBy: number) {
+  const out = new Map<string, Candle[]>(pairs.map((p) => [`${p.asset}|${p.intervalMinutes}`, []]));
+  if (pairs.length === 0) return out;
+  const rows = await db
+    .select({
+      asset: cryptoOhlcv.asset, intervalMinutes: cryptoOhlcv.intervalMinutes,
+      timestamp: cryptoOhlcv.timestamp, open: cryptoOhlcv.open, high: cryptoOhlcv.high, low: cryptoOhlcv.low, close: cryptoOhlcv.close, volume: cryptoOhlcv.volume,
+    })
     .from(cryptoOhlcv)
     .where(and(
-      eq(cryptoOhlcv.asset, asset), eq(cryptoOhlcv.intervalMinutes, intervalMinutes),
-      gte(cryptoOhlcv.timestamp, from), lte(cryptoOhlcv.timestamp, closedBy - intervalMinutes * 60_000),
+      gte(cryptoOhlcv.timestamp, from),
+      or(...pairs.map((p) => and(
+        eq(cryptoOhlcv.asset, p.asset), eq(cryptoOhlcv.intervalMinutes, p.intervalMinutes), lte(cryptoOhlcv.timestamp, closedBy - p.intervalMinutes * 60_000),
+      ))),
     ))
-    .orderBy(asc(cryptoOhlcv.timestamp));
+    .orderBy(asc(cryptoOhlcv.asset), asc(cryptoOhlcv.intervalMinutes), asc(cryptoOhlcv.timestamp));
+  for (const { asset, intervalMinutes, ...candle } of rows) out.get(`${asset}|${intervalMinutes}`)!.push(candle);
+  return out;
+}
+
+/** Bars of one interval that had closed by `closedBy`, oldest first. */
+export async function closedCandles(db: Queryable, asset: string, intervalMinutes: number, from: number, closedBy: number): Promise<Candle[]> {
+  return (await closedCandlesOf(db, [{ asset, intervalMinutes }], from, closedBy)).get(`${asset}|${intervalMinutes}`)!;
 }

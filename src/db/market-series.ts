@@ -4,7 +4,7 @@ import type { MarketData } from '../domain/signals';
 import { VIX } from '../domain/strategies/vix-correlation';
 import { DAY_MS, MINUTE_MS } from '../domain/types';
 import type { Queryable } from './client';
-import { bestCoveredInterval, closedCandles, queryMacro } from './market-data';
+import { bestInterval, closedCandlesOf, coveredIntervals, queryMacro } from './market-data';
 
 /**
  * Loads prices of the assets as bars of `barMinutes` (daily by default), built from the stored
@@ -21,17 +21,17 @@ export async function loadMarketData(db: Queryable, assets: string[], from: numb
  * so hourly and daily bars built from the same hourly candles agree (a day closes with its last hour).
  */
 export async function loadMarketDataBars(db: Queryable, assets: string[], from: number, until: number, barMinutes: number[]): Promise<Map<number, MarketData>> {
-  const bars = [...new Set(barMinutes)];
+  const bars = [...new Set(barMinutes)].sort((a, b) => a - b);
   const prices = new Map<number, MarketData['prices']>(bars.map((b) => [b, {}]));
-  for (const asset of assets) {
-    // Usually one stored interval serves every bar size; each distinct one is read once.
-    const candlesOf = new Map<number, Awaited<ReturnType<typeof closedCandles>>>();
-    for (const bar of bars.sort((a, b) => a - b)) {
-      const interval = await bestCoveredInterval(db, asset, from, until, bar);
-      if (interval === undefined) continue;
-      if (!candlesOf.has(interval)) candlesOf.set(interval, await closedCandles(db, asset, interval, from, until));
-      prices.get(bar)![asset] = barSeries(candlesOf.get(interval)!, interval * MINUTE_MS, bar * MINUTE_MS);
-    }
+  // Usually one stored interval serves every bar size; each distinct one is read once, every asset in one query.
+  const covered = await coveredIntervals(db, assets, from, until);
+  const chosen = assets.flatMap((asset) => bars.flatMap((bar) => {
+    const intervalMinutes = bestInterval(covered.get(asset) ?? [], bar);
+    return intervalMinutes === undefined ? [] : [{ asset, bar, intervalMinutes }];
+  }));
+  const candles = await closedCandlesOf(db, [...new Map(chosen.map((c) => [`${c.asset}|${c.intervalMinutes}`, c])).values()], from, until);
+  for (const c of chosen) {
+    prices.get(c.bar)![c.asset] = barSeries(candles.get(`${c.asset}|${c.intervalMinutes}`)!, c.intervalMinutes * MINUTE_MS, c.bar * MINUTE_MS);
   }
   const vixRows = await queryMacro(db, VIX, new Date(from).toISOString().slice(0, 10), new Date(until).toISOString().slice(0, 10), 100_000);
   // Strategies count observations; a forward-filled holiday is not one.
