@@ -6,16 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
 import { loadRiskConfig } from '../src/config/risk';
-import { connectDatabase, dropDatabase, migrateDatabase } from '../src/db/client';
 import { upsertCandles } from '../src/db/market-data';
 import { fills } from '../src/db/schema';
-import { findTemporalCli } from '../src/temporal/cli-binary';
 import { TASK_QUEUES } from '../src/temporal/task-queues';
 import { workflowsPath } from '../src/workers/pipeline';
 import { createTradingWorker } from '../src/workers/trading';
 import { riskAndExecuteWorkflow } from '../src/workflows/trading';
-import { startTemporalServer } from '../test/support/temporal-server';
 import { machineDescription, writeBenchmarkSection } from './report';
+import { withBenchStack } from './stack';
 
 const SAGAS = Number(process.env.BENCH_SAGAS ?? 200);
 const SEQUENTIAL = 50;
@@ -24,15 +22,7 @@ const ASSETS = ['bitcoin', 'ethereum', 'solana', 'cardano', 'polkadot', 'ripple'
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
 async function main() {
-  const cli = findTemporalCli();
-  if (!cli) throw new Error('No Temporal CLI: run `npm run setup` first');
-  const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/mts');
-  base.pathname = `/mts_bench_${process.pid}`;
-  const url = base.toString();
-  await migrateDatabase(url);
-  const env = await startTemporalServer(cli);
-  const db = connectDatabase(url, 20);
-  try {
+  await withBenchStack('saga', 20, async ({ db, temporal: env }) => {
     for (const asset of ASSETS) {
       await upsertCandles(db.db, asset, 60, 'simulated', [{ timestamp: Date.UTC(2026, 0, 1), open: 100, high: 100, low: 100, close: 100, volume: 1 }]);
     }
@@ -113,11 +103,7 @@ async function main() {
     const baseline = await empty.runUntil(runEmpty());
     const single = await (await tradingWorker()).runUntil(runSequential());
     report(saga, baseline, single);
-  } finally {
-    await db.close();
-    await env.teardown();
-    await dropDatabase(url);
-  }
+  });
 }
 
 function report(saga: { elapsed: number; latencies: number[] }, baseline: { elapsed: number; durations: number[] }, single: { toFill: number[]; toResult: number[] }) {

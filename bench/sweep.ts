@@ -6,13 +6,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadExecutionConfig } from '../src/config/execution';
-import { connectDatabase, dropDatabase, migrateDatabase } from '../src/db/client';
 import { startSweep, sweepBodySchema } from '../src/services/backtests';
 import { importCsv, importMacroCsv } from '../src/services/csv-import';
-import { findTemporalCli } from '../src/temporal/cli-binary';
 import type { SweepResult } from '../src/workflows/types';
-import { startTemporalServer } from '../test/support/temporal-server';
 import { machineDescription, writeBenchmarkSection } from './report';
+import { withBenchStack } from './stack';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MARKET = fileURLToPath(new URL('../../shared/data/market/', import.meta.url));
@@ -36,15 +34,7 @@ const stop = (child: ChildProcess) => new Promise<void>((resolve) => {
 });
 
 async function main() {
-  const cli = findTemporalCli();
-  if (!cli) throw new Error('No Temporal CLI: run `npm run setup` first');
-  const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/mts');
-  base.pathname = `/mts_bench_sweep_${process.pid}`;
-  const url = base.toString();
-  await migrateDatabase(url);
-  const temporal = await startTemporalServer(cli);
-  const db = connectDatabase(url, 4);
-  try {
+  await withBenchStack('sweep', 4, async ({ url, db, temporal }) => {
     const hourly = `${MARKET}crypto_intraday/cryptodatadownload_binance_1h/`;
     for (const [asset, file] of [['bitcoin', 'Binance_BTCUSDT_1h.normalized.csv'], ['ethereum', 'Binance_ETHUSDT_1h.normalized.csv']]) {
       await importCsv(db.db, { asset, file: hourly + file, intervalMinutes: 60 });
@@ -84,11 +74,7 @@ async function main() {
       'On this 2-core machine the Temporal server and Postgres share the same two cores with the workers, so the second process has less than a whole core to itself.',
     ]);
     if (!same) process.exitCode = 1;
-  } finally {
-    await db.close();
-    await temporal.teardown();
-    await dropDatabase(url);
-  }
+  });
 }
 
 await main();
