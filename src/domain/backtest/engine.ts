@@ -102,16 +102,17 @@ export interface BacktestResult {
 
 /**
  * The event queue: the bars of the traded assets inside the window in time order (then asset name),
- * as typed arrays: `asset[k]` indexes `input.assets`, `index[k]` is the bar's row in that series, `time[k]` its close.
+ * as typed arrays: `asset[k]` indexes `input.assets`, `index[k]` is the bar's row in that series
+ * (whose `time` column holds its close). `steps` counts the distinct close times: the curve's points.
  */
 export interface EventQueue {
   length: number;
+  steps: number;
   asset: Uint16Array;
   index: Int32Array;
-  time: Float64Array;
 }
 
-/** The equity curve so far, a point per close, in typed columns grown by doubling: `length` points are used. */
+/** The equity curve so far, a point per close, in typed columns (sized to the queue's steps up front): `length` points are used. */
 export interface EquityColumns {
   length: number;
   time: Float64Array;
@@ -157,16 +158,18 @@ export function eventQueue(input: BacktestInput): EventQueue {
   const next = byName.map((a) => knownCount(series[a].time, input.from - 1));
   const end = byName.map((a) => knownCount(series[a].time, input.to));
   const length = next.reduce((sum, n, k) => sum + end[k] - n, 0);
-  const queue: EventQueue = { length, asset: new Uint16Array(length), index: new Int32Array(length), time: new Float64Array(length) };
+  const queue: EventQueue = { length, steps: 0, asset: new Uint16Array(length), index: new Int32Array(length) };
   // Each asset's next bar time in one typed array (Infinity once it has none left): the scan for the
   // earliest reads only that, and only the asset taken moves on.
   const head = Float64Array.from(byName, (_, k) => (next[k] < end[k] ? times[k][next[k]] : Infinity));
+  let previous = Number.NaN;
   for (let q = 0; q < length; q++) {
     // The earliest next bar; on a tie the first in name order wins.
     let best = 0;
     for (let k = 1; k < head.length; k++) if (head[k] < head[best]) best = k;
     queue.asset[q] = byName[best];
-    queue.time[q] = head[best];
+    if (head[best] !== previous) queue.steps += 1;
+    previous = head[best];
     const i = next[best]++;
     queue.index[q] = i;
     head[best] = i + 1 < end[best] ? times[best][i + 1] : Infinity;
@@ -326,11 +329,13 @@ export function advance(input: BacktestInput, queue: EventQueue, st: EngineState
   const rt = runtimeOf(input, st);
   const { rules } = rt;
   const stopAt = Math.min(queue.length, st.cursor + maxBars);
+  reserveEquity(st.equity, queue.steps);
+  const closeTime = (q: number) => rt.series[queue.asset[q]].time[queue.index[q]];
   while (st.cursor < stopAt) {
     const first = st.cursor;
-    const time = queue.time[first];
+    const time = closeTime(first);
     let end = first;
-    while (end < queue.length && queue.time[end] === time) end++;
+    while (end < queue.length && closeTime(end) === time) end++;
     st.cursor = end;
 
     for (let k = first; k < end; k++) {
@@ -382,15 +387,19 @@ export function advance(input: BacktestInput, queue: EventQueue, st: EngineState
   return st;
 }
 
+/** Room for `points` in the curve's columns, made once (a run knows its steps): no doubling, no copies on the way. */
+function reserveEquity(curve: EquityColumns, points: number) {
+  if (curve.time.length >= points) return;
+  const time = new Float64Array(points);
+  const value = new Float64Array(points);
+  time.set(curve.time.subarray(0, curve.length));
+  value.set(curve.value.subarray(0, curve.length));
+  curve.time = time;
+  curve.value = value;
+}
+
 function appendEquity(curve: EquityColumns, time: number, value: number) {
-  if (curve.length === curve.time.length) {
-    const time2 = new Float64Array(curve.time.length * 2);
-    const value2 = new Float64Array(curve.time.length * 2);
-    time2.set(curve.time);
-    value2.set(curve.value);
-    curve.time = time2;
-    curve.value = value2;
-  }
+  if (curve.length === curve.time.length) reserveEquity(curve, Math.max(1024, curve.length * 2));
   curve.time[curve.length] = time;
   curve.value[curve.length] = value;
   curve.length += 1;
