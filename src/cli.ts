@@ -245,7 +245,7 @@ program.command('dev').description('everything in one process: Temporal dev serv
     if (server) say(`Temporal UI: ${server.uiUrl}`);
     if (warmUp) {
       say(`warm-up:     first start on the simulated market: backfilling 400 days, then deciding and paper-trading the last ${e.SIMULATED_WARM_UP_DAYS} days`);
-      say(`             (run "${warmUp}"; about a minute; SIMULATED_WARM_UP_DAYS=0 starts empty)`);
+      say(`             (run "${warmUp}", about half a minute; SIMULATED_WARM_UP_DAYS=0 starts empty)`);
     }
     // The key itself is never printed: logs and terminals get copied around.
     const keyFile = join(e.MTS_DATA_DIR, 'dev-api-key');

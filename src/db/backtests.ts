@@ -25,10 +25,9 @@ export async function clearBacktest(db: Database, backtestId: string): Promise<v
   });
 }
 
-/** Stores curve points; a point stored before at the same time is replaced (the last one is revalued at the end). */
 /**
- * Stores equity points (replacing one at the same time) from the engine's columns as two array
- * parameters: one statement whatever the count, with nothing built per point.
+ * Stores curve points from the engine's columns; a point stored before at the same time is replaced
+ * (the last one is revalued at the end). Two array parameters: one statement whatever the count.
  */
 export async function upsertCurve(db: Database, backtestId: string, curve: { time: ArrayLike<number>; equity: ArrayLike<number> }): Promise<void> {
   if (curve.time.length === 0) return;

@@ -99,7 +99,6 @@ export async function queryAlerts(db: Database, q: AlertQuery) {
   return db.select().from(alertHistory).where(and(...c)).orderBy(...order).limit(q.limit);
 }
 
-
 /** Whether any signal was ever stored: a database that has none has never decided anything. */
 export async function anySignalStored(db: Database): Promise<boolean> {
   const [row] = await db.select({ id: signalHistory.id }).from(signalHistory).limit(1);

@@ -21,8 +21,8 @@ export interface WarmUpSummary {
 /**
  * A first start on the simulated market, so the dashboard has something to show at once: the tiers'
  * history is backfilled, then the strategies decide at each daily close of the last days and every
- * new aggregated signal goes through the risk-and-execute saga (filled at the current price), one
- * after the other, as the live pipeline would have traded them had it been running.
+ * new aggregated signal goes through the risk-and-execute saga one after the other, as the live
+ * pipeline trades them — filled at today's price, not the day's: a demonstration, not a replay.
  */
 export async function warmUpWorkflow(input: WarmUpInput): Promise<WarmUpSummary> {
   const { workflowId, startTime } = workflowInfo();

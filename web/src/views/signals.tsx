@@ -22,6 +22,7 @@ export function Signals(_: { me: Me }) {
   const [arrived, setArrived] = useState<Signal[]>([]);
   const loaded = signals.data?.signals ?? [];
   const shown = [...arrived.filter((a) => !loaded.some((s) => s.id === a.id)), ...loaded];
+  useEffect(() => setArrived((rows) => rows.filter((a) => !loaded.some((s) => s.id === a.id))), [signals.data]);
   const latest = useRef({ newest: 0, ids: new Set<number>() });
   latest.current = { newest: shown.reduce((t, s) => Math.max(t, s.timestamp), 0), ids: new Set(shown.map((s) => s.id)) };
   useEffect(() => {
