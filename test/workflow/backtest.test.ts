@@ -148,6 +148,13 @@ describe('backtestWorkflow', () => {
       expect(Object.keys(ranked[0].params).sort()).toEqual(['sma_crossover.fast', 'sma_crossover.slow']);
       expect(best!.parameters).toMatchObject({ sma_crossover: { fast: ranked[0].params['sma_crossover.fast'], slow: ranked[0].params['sma_crossover.slow'] } });
       expect((best!.metrics as { sharpe: number }).sharpe).toBe(sharpes[0]);
+      // The children replayed bars one of them loaded (the sweep's data scope): a backtest of its own,
+      // reading them from Postgres, gives the same numbers.
+      const alone = await call('POST', '/backtests', { ...sweep, grid: undefined, metric: undefined, params: { fast: ranked[0].params['sma_crossover.fast'], slow: ranked[0].params['sma_crossover.slow'] } });
+      expect(alone.status).toBe(202);
+      const summary = await withWorkers([await backtestWorker(ctx.kit, backtestDeps(handle, ctx.kit.client))], () => ctx.kit.client.workflow.getHandle(alone.body.workflowId).result());
+      expect({ sharpe: summary.sharpe, finalEquity: summary.finalEquity, tradeCount: summary.tradeCount })
+        .toEqual({ sharpe: ranked[0].summary.sharpe, finalEquity: ranked[0].summary.finalEquity, tradeCount: ranked[0].summary.tradeCount });
     } finally {
       await api.close();
     }
