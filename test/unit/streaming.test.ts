@@ -168,46 +168,46 @@ function windowedMeanReversion(data: MarketData, asset: string, asOf: number, p:
   return { price, values, signal: { signalType: 'LONG', confidence, sizeScale: 0.5 + vixPercentile } };
 }
 
+/**
+ * Feeds a strategy's stream every close of BTC and ETH and compares, at each bar, its analysis with
+ * the windowed reference (`toEqual`: numbers to the bit); returns the signal types the reference gave.
+ */
+function compareWithWindow(
+  name: 'vix_correlation' | 'mean_reversion',
+  params: Record<string, number | string>,
+  reference: (asset: string, asOf: number) => { price: number | null; values: object; signal?: { signalType: string } },
+): string[] {
+  const types: string[] = [];
+  for (const asset of ['bitcoin', 'ethereum']) {
+    const s = withVix.prices[asset];
+    const stream = STRATEGY_DEFINITIONS[name].stream!(params, withVix.macro);
+    for (let i = 0; i < s.time.length; i++) {
+      const signalled = stream.push(s.close[i], s.time[i]);
+      const expected = reference(asset, s.time[i]);
+      expect(stream.analysis(asset), `${name} ${JSON.stringify(params)} ${asset} ${new Date(s.time[i]).toISOString()}`).toEqual({ asset, ...expected });
+      expect(signalled).toBe('signal' in expected);
+      if (expected.signal) types.push(expected.signal.signalType);
+    }
+  }
+  return types;
+}
+
 describe('the VIX strategies streamed (BTC and ETH 2014–2024 with FRED VIXCLS)', () => {
   it('vix_correlation equals its windowed definition to the bit at every bar, on levels and on returns', () => {
-    const seen = { LONG: 0, SHORT: 0 };
-    for (const correlationOn of ['levels', 'returns']) {
+    const types = ['levels', 'returns'].flatMap((correlationOn) => {
       const params = { primaryWindow: correlationOn === 'levels' ? 30 : 14, correlationOn, strongNegative: -0.6, strongPositive: 0.6, vixReference: 20 };
-      for (const asset of ['bitcoin', 'ethereum']) {
-        const s = withVix.prices[asset];
-        const stream = STRATEGY_DEFINITIONS.vix_correlation.stream!(params, withVix.macro);
-        for (let i = 0; i < s.time.length; i++) {
-          const signalled = stream.push(s.close[i], s.time[i]);
-          const expected = windowedVixCorrelation(withVix, asset, s.time[i], params);
-          expect(stream.analysis(asset), `${correlationOn} ${asset} ${new Date(s.time[i]).toISOString()}`).toEqual({ asset, ...expected });
-          expect(signalled).toBe('signal' in expected);
-          if (expected.signal) seen[expected.signal.signalType as 'LONG' | 'SHORT'] += 1;
-        }
-      }
-    }
+      return compareWithWindow('vix_correlation', params, (asset, asOf) => windowedVixCorrelation(withVix, asset, asOf, params));
+    });
     // Both directions are decided, many times, on both sides of the comparison.
-    expect(Math.min(seen.LONG, seen.SHORT)).toBeGreaterThan(200);
+    expect(Math.min(types.filter((t) => t === 'LONG').length, types.filter((t) => t === 'SHORT').length)).toBeGreaterThan(200);
   });
 
   it('mean_reversion equals its windowed definition to the bit at every bar (rolling high, RSI, VIX percentile)', () => {
-    let signals = 0;
-    for (const params of [
+    const signals = [
       { vixSpike: 25, drawdownThreshold: 0.1, drawdownLookback: 30, rsiPeriod: 14, rsiOversold: 30, vixPercentileWindow: 252 },
       { vixSpike: 18, drawdownThreshold: 0.05, drawdownLookback: 200, rsiPeriod: 7, rsiOversold: 45, vixPercentileWindow: 60 },
-    ]) {
-      for (const asset of ['bitcoin', 'ethereum']) {
-        const s = withVix.prices[asset];
-        const stream = STRATEGY_DEFINITIONS.mean_reversion.stream!(params, withVix.macro);
-        for (let i = 0; i < s.time.length; i++) {
-          const signalled = stream.push(s.close[i], s.time[i]);
-          const expected = windowedMeanReversion(withVix, asset, s.time[i], params);
-          expect(stream.analysis(asset), `${asset} ${new Date(s.time[i]).toISOString()}`).toEqual({ asset, ...expected });
-          expect(signalled).toBe('signal' in expected);
-          if (signalled) signals += 1;
-        }
-      }
-    }
-    expect(signals).toBeGreaterThan(30);
+    ].flatMap((params) => compareWithWindow('mean_reversion', params, (asset, asOf) => windowedMeanReversion(withVix, asset, asOf, params)));
+    expect(signals.length).toBeGreaterThan(30);
   });
 
   it('live analysis (a fresh stream fed what is known at asOf) equals the long-running stream at that bar', () => {
