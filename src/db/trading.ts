@@ -82,25 +82,42 @@ export function withLockedPortfolio<T>(db: Database, portfolioId: string, work: 
   return db.transaction(async (tx) => work(tx, await loadBook(tx, portfolioId, true)));
 }
 
-const barEnd = sql`${cryptoOhlcv.timestamp} + ${cryptoOhlcv.intervalMinutes} * 60000`;
-
 /**
  * The newest bar of an asset that had closed by `asOf`, whatever its length: the next available
- * price for a paper fill. Time-aware, so a replay at a past clock sees the market as it was.
+ * price for a paper fill. Time-aware, so a replay at a past clock sees the market as it was. Each
+ * stored interval is found through the unique index (a loose index scan) and its newest closed bar
+ * read by an index seek, so the cost does not grow with the history; of bars ending together, the
+ * longer one.
  */
 export async function latestBar(db: Db, asset: string, asOf: number) {
-  const [row] = await db.select().from(cryptoOhlcv).where(and(eq(cryptoOhlcv.asset, asset), lte(barEnd, asOf)))
-    .orderBy(desc(barEnd)).limit(1);
-  return row;
+  const { rows } = await db.execute<{ m: number | null }>(sql`
+    WITH RECURSIVE intervals(m) AS (
+      SELECT min(${cryptoOhlcv.intervalMinutes}) FROM ${cryptoOhlcv} WHERE ${cryptoOhlcv.asset} = ${asset}
+      UNION ALL
+      SELECT (SELECT min(${cryptoOhlcv.intervalMinutes}) FROM ${cryptoOhlcv} WHERE ${cryptoOhlcv.asset} = ${asset} AND ${cryptoOhlcv.intervalMinutes} > intervals.m)
+      FROM intervals WHERE intervals.m IS NOT NULL
+    )
+    SELECT m FROM intervals WHERE m IS NOT NULL`);
+  let newest: typeof cryptoOhlcv.$inferSelect | undefined;
+  for (const { m } of rows) {
+    const minutes = Number(m);
+    const [bar] = await db.select().from(cryptoOhlcv)
+      .where(and(eq(cryptoOhlcv.asset, asset), eq(cryptoOhlcv.intervalMinutes, minutes), lte(cryptoOhlcv.timestamp, asOf - minutes * 60_000)))
+      .orderBy(desc(cryptoOhlcv.timestamp)).limit(1);
+    const end = (b: typeof bar) => b.timestamp + b.intervalMinutes * 60_000;
+    if (bar && (!newest || end(bar) > end(newest) || (end(bar) === end(newest) && bar.intervalMinutes > newest.intervalMinutes))) newest = bar;
+  }
+  return newest;
 }
 
-/** Latest close of each asset at `asOf`, for marking positions: one query for all of them. */
+/** Latest close of each asset at `asOf`, for marking positions (the close of `latestBar`). */
 export async function latestCloses(db: Db, assets: string[], asOf: number): Promise<Record<string, number>> {
-  if (assets.length === 0) return {};
-  const rows = await db.selectDistinctOn([cryptoOhlcv.asset], { asset: cryptoOhlcv.asset, close: cryptoOhlcv.close }).from(cryptoOhlcv)
-    .where(and(inArray(cryptoOhlcv.asset, assets), lte(barEnd, asOf)))
-    .orderBy(cryptoOhlcv.asset, desc(barEnd));
-  return Object.fromEntries(rows.map((r) => [r.asset, r.close]));
+  const out: Record<string, number> = {};
+  for (const asset of new Set(assets)) {
+    const bar = await latestBar(db, asset, asOf);
+    if (bar) out[asset] = bar.close;
+  }
+  return out;
 }
 
 export async function storedAssessment(db: Db, signalId: string, portfolioId: string) {
