@@ -8,7 +8,7 @@ import { STRATEGY_DEFINITIONS } from '../domain/strategies';
 import { createStrategy, type Strategy, type StrategyConfig } from '../domain/strategies/framework';
 import { BAR_MINUTES, type BarSize, DAY_MS } from '../domain/types';
 import type { Database } from '../db/client';
-import { loadMarketDataBars } from '../db/market-series';
+import { scopedMarketDataBars } from '../db/market-series';
 import { clearBacktest, dropAfterCheckpoint, insertTrades, saveResult, storedCurve, upsertCurve } from '../db/backtests';
 import { type BacktestProgress, type BacktestRequest, type BacktestSummary } from '../workflows/types';
 
@@ -26,24 +26,8 @@ const REPORT_EVERY_MS = 1000;
 /** Bars replayed between looks at the clock: a few milliseconds of work. */
 const REPLAY_SLICE_BARS = 5000;
 
-/** Market data of the last few scopes (sweeps) a worker process served: a sweep is usually run whole. */
-const SCOPES_KEPT = 2;
-
 export function createBacktestActivities(deps: BacktestDeps) {
-  const scoped = new Map<string, ReturnType<typeof loadMarketDataBars>>();
-  /** The bars of a request, read once per scope and range in this process (a failed read is not kept). */
-  const marketDataOf = (req: BacktestRequest, from: number, barMinutes: number[]) => {
-    if (req.dataScope === undefined) return loadMarketDataBars(deps.db, req.assets, from, req.to, barMinutes);
-    const key = JSON.stringify([req.dataScope, req.assets, from, req.to, barMinutes]);
-    let data = scoped.get(key);
-    if (!data) {
-      data = loadMarketDataBars(deps.db, req.assets, from, req.to, barMinutes);
-      scoped.set(key, data);
-      data.catch(() => scoped.delete(key));
-      for (const old of scoped.keys()) if (scoped.size > SCOPES_KEPT) scoped.delete(old);
-    }
-    return data;
-  };
+  const marketDataOf = scopedMarketDataBars(deps.db);
 
   /**
    * The strategies a request replays: the named ones on the requested coins, or for the live system
@@ -98,7 +82,7 @@ export function createBacktestActivities(deps: BacktestDeps) {
       const historyFrom = req.from - deps.signals.historyDays * DAY_MS;
       // Strategies on a longer bar than the replayed one look at history of their own bar size.
       const longer = strategies.map((x) => BAR_MINUTES[x.config.bar ?? bar]).filter((m) => m > BAR_MINUTES[bar]);
-      const byBar = await marketDataOf(req, historyFrom, [BAR_MINUTES[bar], ...longer]);
+      const byBar = await marketDataOf(req.dataScope, req.assets, historyFrom, req.to, [BAR_MINUTES[bar], ...longer]);
       const data = byBar.get(BAR_MINUTES[bar])!;
       const missing = req.assets.filter((a) => !data.prices[a] || data.prices[a].time.length === 0);
       if (missing.length) throw ApplicationFailure.nonRetryable(`no stored history for ${missing.join(', ')}: import or backfill it first`, 'NoHistory');

@@ -39,6 +39,30 @@ export async function loadMarketDataBars(db: Queryable, assets: string[], from: 
   return new Map(bars.map((b) => [b, { prices: prices.get(b)!, macro }]));
 }
 
+/** Market data of the last few scopes (sweeps) a process served: a sweep is usually run whole. */
+const SCOPES_KEPT = 2;
+
+/**
+ * `loadMarketDataBars` for one process that reads the same bars for many requests of one scope (a
+ * sweep's children): the first request of a scope and range reads them, the others share that read;
+ * without a scope, every call reads. A failed read is not kept.
+ */
+export function scopedMarketDataBars(db: Queryable) {
+  const reads = new Map<string, ReturnType<typeof loadMarketDataBars>>();
+  return (scope: string | undefined, assets: string[], from: number, until: number, barMinutes: number[]) => {
+    if (scope === undefined) return loadMarketDataBars(db, assets, from, until, barMinutes);
+    const key = JSON.stringify([scope, assets, from, until, barMinutes]);
+    let read = reads.get(key);
+    if (!read) {
+      read = loadMarketDataBars(db, assets, from, until, barMinutes);
+      reads.set(key, read);
+      read.catch(() => reads.delete(key));
+      for (const oldest of reads.keys()) if (reads.size > SCOPES_KEPT) reads.delete(oldest);
+    }
+    return read;
+  };
+}
+
 /**
  * The market conditions of the assets at `asOf` (daily returns over the lookback, 24-hour traded value),
  * from the stored candles as bars of `barMinutes`: what the risk checks weigh.

@@ -1,8 +1,10 @@
 import { RollingPearson, RollingSum, RollingVolatility } from './rolling';
 
 /**
- * Technical indicators over plain number arrays. Every function returns an array aligned with its
- * input, NaN where the window is not yet full, and uses only values at or before each index.
+ * Technical indicators over plain number arrays, as windowed definitions. Every function returns an
+ * array aligned with its input, NaN where the window is not yet full, and uses only values at or
+ * before each index. The strategies decide through the incremental forms in `rolling.ts`; these are
+ * the definitions those streams are checked against (test/unit/streaming, test/unit/indicators).
  */
 
 export function sma(values: ArrayLike<number>, period: number): Float64Array {

@@ -97,13 +97,6 @@ export class RingBuffer {
     return this.values[i < 0 ? i + this.capacity : i];
   }
 
-  /** The held values, oldest first. */
-  toArray(): Float64Array {
-    const out = new Float64Array(this.count);
-    this.copyTo(out);
-    return out;
-  }
-
   /** Copies the held values, oldest first, into `out` (at least `count` long); returns how many. */
   copyTo(out: Float64Array): number {
     for (let k = 0; k < this.count; k++) out[k] = this.back(this.count - 1 - k);
