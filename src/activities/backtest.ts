@@ -145,7 +145,7 @@ export function createBacktestActivities(deps: BacktestDeps) {
       storedPoints = Math.max(0, storedPoints - 1);
       await storeCurve();
       // What closed at the end, and what was left open.
-      await storeTrades([...drainClosedTrades(state), ...state.trades]);
+      await storeTrades([...drainClosedTrades(state), ...state.trades.rows()]);
       const m = result.metrics;
       await saveResult(db, {
           backtestId: req.id, strategyName: req.live ? 'live' : req.strategies.join('+'),

@@ -16,7 +16,9 @@ export interface AssetConditions {
    * Simple returns between consecutive UTC-midnight closes, oldest first, the last ending at the last
    * midnight at or before the decision; NaN where a day has no close.
    */
-  dailyReturns: number[];
+  dailyReturns: readonly number[];
+  /** The sample standard deviation of the known daily returns (`dailyVolatility`), computed once with them. */
+  dailyVolatility: number | null;
   /** USD traded in the 24 hours to the decision: Σ volume (base units) × close of the bars that closed in them; null when none did. */
   tradedValue24h: number | null;
 }
@@ -30,9 +32,13 @@ function closeAt(series: PriceSeries, m: number): number {
   return i >= 0 && series.time[i] > m - DAY_MS ? series.close[i] : Number.NaN;
 }
 
-export function assetConditions(series: PriceSeries | undefined, asOf: number, lookbackDays: number): AssetConditions {
-  if (!series || series.time.length === 0) return { dailyReturns: [], tradedValue24h: null };
-  const lastMidnight = Math.floor(asOf / DAY_MS) * DAY_MS;
+/** An asset's conditions from its daily returns (their volatility computed here, once) and its 24-hour traded value. */
+export function conditionsOf(dailyReturns: readonly number[], tradedValue24h: number | null): AssetConditions {
+  return { dailyReturns, dailyVolatility: dailyVolatility(dailyReturns), tradedValue24h };
+}
+
+/** The `lookbackDays` daily returns ending at UTC midnight `lastMidnight`. */
+function dailyReturnsTo(series: PriceSeries, lastMidnight: number, lookbackDays: number): number[] {
   const dailyReturns: number[] = [];
   let previous = closeAt(series, lastMidnight - lookbackDays * DAY_MS);
   for (let k = lookbackDays - 1; k >= 0; k--) {
@@ -40,10 +46,44 @@ export function assetConditions(series: PriceSeries | undefined, asOf: number, l
     dailyReturns.push(close / previous - 1);
     previous = close;
   }
+  return dailyReturns;
+}
+
+/** Σ volume × close of the bars that closed in the 24 hours to `asOf`; null when none did. */
+function tradedValue24h(series: PriceSeries, asOf: number): number | null {
   let traded = 0;
   let bars = 0;
   for (let i = knownCount(series.time, asOf) - 1; i >= 0 && series.time[i] > asOf - DAY_MS; i--, bars++) traded += series.volume[i] * series.close[i];
-  return { dailyReturns, tradedValue24h: bars ? traded : null };
+  return bars ? traded : null;
+}
+
+export function assetConditions(series: PriceSeries | undefined, asOf: number, lookbackDays: number): AssetConditions {
+  if (!series || series.time.length === 0) return conditionsOf([], null);
+  return conditionsOf(dailyReturnsTo(series, Math.floor(asOf / DAY_MS) * DAY_MS, lookbackDays), tradedValue24h(series, asOf));
+}
+
+/**
+ * One asset's conditions as a replay moves forwards in time: the daily returns and their volatility
+ * change only at UTC midnight, so they are derived once a day; the 24-hour traded value at every call.
+ * The same numbers as `assetConditions` at the same time.
+ */
+export class ConditionsTracker {
+  private midnight = Number.NaN;
+  private daily: { dailyReturns: readonly number[]; dailyVolatility: number | null } = { dailyReturns: [], dailyVolatility: null };
+
+  constructor(private readonly series: PriceSeries | undefined, private readonly lookbackDays: number) {}
+
+  at(asOf: number): AssetConditions {
+    const { series } = this;
+    if (!series || series.time.length === 0) return conditionsOf([], null);
+    const midnight = Math.floor(asOf / DAY_MS) * DAY_MS;
+    if (midnight !== this.midnight) {
+      const dailyReturns = dailyReturnsTo(series, midnight, this.lookbackDays);
+      this.daily = { dailyReturns, dailyVolatility: dailyVolatility(dailyReturns) };
+      this.midnight = midnight;
+    }
+    return { ...this.daily, tradedValue24h: tradedValue24h(series, asOf) };
+  }
 }
 
 /** The conditions of the given assets at `asOf`, from market data of any bar size. */
@@ -84,4 +124,20 @@ export function returnCorrelation(a: readonly number[], b: readonly number[]): n
   if (n < MIN_DAILY_RETURNS) return null;
   const r = pearsonFromSums(n, sx.value, sy.value, sxx.value, syy.value, sxy.value);
   return Number.isNaN(r) ? null : r;
+}
+
+/**
+ * Remembered correlations between return series. A replay hands the risk module the same day's
+ * return arrays for every signal of that day (`ConditionsTracker`), so each pair is computed once a
+ * day; the arrays are never changed once built, and a pair is forgotten with them.
+ */
+const correlations = new WeakMap<readonly number[], WeakMap<readonly number[], number | null>>();
+
+/** `returnCorrelation` of two assets' daily returns, remembered per pair of return arrays. */
+export function conditionsCorrelation(a: AssetConditions, b: AssetConditions): number | null {
+  let row = correlations.get(a.dailyReturns);
+  if (!row) correlations.set(a.dailyReturns, (row = new WeakMap()));
+  let r = row.get(b.dailyReturns);
+  if (r === undefined) row.set(b.dailyReturns, (r = returnCorrelation(a.dailyReturns, b.dailyReturns)));
+  return r;
 }

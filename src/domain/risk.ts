@@ -1,5 +1,5 @@
-import { dailyVolatility, type MarketConditions, returnCorrelation } from './market-conditions';
-import { type PositionSizing, positionSizing, type ScoredRecord, type SizingWeights } from './position-sizing';
+import { conditionsCorrelation, type MarketConditions } from './market-conditions';
+import { type PositionSizing, positionSizing, type ScoredRecord, type SizingInput, type SizingWeights } from './position-sizing';
 import type { RiskSettings, SignalType } from './signals';
 
 /** The seed's risk configuration (config/risk.json); fractions of equity unless named otherwise. */
@@ -149,12 +149,160 @@ export function correlationRisk(signal: Pick<RiskSignal, 'asset' | 'signalType'>
   for (const p of positions) {
     const other = market[p.asset];
     if (p.asset === signal.asset || !other || p.exposure <= 0) continue;
-    const r = returnCorrelation(own.dailyReturns, other.dailyReturns);
+    const r = conditionsCorrelation(own, other);
     if (r === null) continue;
     weighted += p.exposure * r * ((p.side ?? 'LONG') === signal.signalType ? 1 : -1);
     weight += p.exposure;
   }
   return weight > 0 ? weighted / weight : 0;
+}
+
+/** What each limit measures for a trade of `size`: the numbers the checks compare and their messages quote. */
+interface TradeMeasures {
+  potentialLoss: number;
+  drawdownAfter: number;
+  dailyLossAfter: number;
+  dailyLimit: number;
+  sizeFraction: number;
+  assetExposureAfter: number;
+  openRisk: number;
+  portfolioRiskAfter: number;
+  sector: string;
+  sectorExposureAfter: number;
+  correlation: number;
+  volatility: number | null;
+  liquidity: number | null;
+}
+
+function tradeMeasures(signal: RiskSignal, state: PortfolioState, size: number, config: RiskConfig, market?: MarketConditions): TradeMeasures {
+  const equity = state.totalEquity;
+  const potentialLoss = size * config.perTradeStopLoss;
+  const sector = sectorOf(signal.asset, config);
+  let assetExposure = 0;
+  let openRisk = 0;
+  let sectorExposure = 0;
+  for (const p of state.positions) {
+    if (p.asset === signal.asset) assetExposure += p.exposure;
+    openRisk += openRiskOf(p, config);
+    if (sectorOf(p.asset, config) === sector) sectorExposure += p.exposure;
+  }
+  const conditions = market?.[signal.asset];
+  const volatility = conditions?.dailyVolatility ?? null;
+  return {
+    potentialLoss,
+    drawdownAfter: state.currentDrawdown + potentialLoss / equity,
+    dailyLossAfter: Math.abs(Math.min(0, state.dailyPnl)) + potentialLoss,
+    dailyLimit: equity * config.dailyLossLimit,
+    sizeFraction: size / equity,
+    assetExposureAfter: (assetExposure + size) / equity,
+    openRisk,
+    portfolioRiskAfter: (openRisk + potentialLoss) / equity,
+    sector,
+    sectorExposureAfter: (sectorExposure + size) / equity,
+    // Rounded to 12 decimals, so a measure that is exactly the limit in decimal is not refused for a last binary digit.
+    correlation: round12(correlationRisk(signal, state.positions, market)),
+    volatility: volatility === null ? null : round12(volatility),
+    liquidity: conditions?.tradedValue24h ?? null,
+  };
+}
+
+/** A limit's measure after the trade, its limit in the same unit, and the measure as a share of the limit. */
+function limitUse(key: LimitName, m: TradeMeasures, config: RiskConfig): LimitUse {
+  const fraction = (value: number | null, limit: number): LimitUse => ({ value, limit, utilization: value === null ? null : value / limit, unit: 'fraction' });
+  switch (key) {
+    case 'drawdown': return fraction(m.drawdownAfter, config.maxDrawdown);
+    case 'dailyLoss': return { value: m.dailyLossAfter, limit: m.dailyLimit, utilization: m.dailyLossAfter / m.dailyLimit, unit: 'usd' };
+    case 'positionSize': return fraction(m.sizeFraction, config.maxPositionSize);
+    case 'singleAssetExposure': return fraction(m.assetExposureAfter, config.maxSingleAssetExposure);
+    case 'portfolioRisk': return fraction(m.portfolioRiskAfter, config.maxPortfolioRisk);
+    case 'sectorExposure': return fraction(m.sectorExposureAfter, config.maxSectorExposure);
+    case 'correlation': return fraction(m.correlation, config.maxCorrelationRisk);
+    case 'volatility': return fraction(m.volatility, config.volatilityThreshold);
+    case 'liquidity': {
+      const { liquidity } = m;
+      return { value: liquidity, limit: config.lowLiquidityThreshold, utilization: liquidity === null ? null : config.lowLiquidityThreshold / liquidity, unit: 'usd' };
+    }
+  }
+}
+
+/** The share of its limit a ratio check uses (the checks without a value-to-value comparison of their own). */
+function ratioUsed(key: Exclude<LimitName, 'drawdown' | 'volatility' | 'liquidity'>, m: TradeMeasures, config: RiskConfig): number {
+  switch (key) {
+    case 'dailyLoss': return m.dailyLossAfter / m.dailyLimit;
+    case 'positionSize': return m.sizeFraction / config.maxPositionSize;
+    case 'singleAssetExposure': return m.assetExposureAfter / config.maxSingleAssetExposure;
+    case 'portfolioRisk': return m.portfolioRiskAfter / config.maxPortfolioRisk;
+    case 'sectorExposure': return m.sectorExposureAfter / config.maxSectorExposure;
+    case 'correlation': return m.correlation / config.maxCorrelationRisk;
+  }
+}
+
+const OVER = 2;
+const WARN = 1;
+
+/**
+ * One check: `OVER` the limit, past its `WARN`ing level, or 0. Drawdown, volatility and liquidity
+ * compare values (their warning levels are the seed's own), not ratios, so their boundaries are exact.
+ */
+function breachOf(key: LimitName, m: TradeMeasures, config: RiskConfig): number {
+  switch (key) {
+    case 'volatility': {
+      const v = m.volatility;
+      return v === null ? 0 : v > config.volatilityThreshold ? OVER : v > config.volatilityWarningThreshold ? WARN : 0;
+    }
+    case 'liquidity': {
+      const l = m.liquidity;
+      return l === null ? 0 : l < config.lowLiquidityThreshold ? OVER : l * config.warningLevel < config.lowLiquidityThreshold ? WARN : 0;
+    }
+    case 'drawdown': {
+      const d = round12(m.drawdownAfter);
+      return d > config.maxDrawdown ? OVER : d > config.drawdownWarningLevel ? WARN : 0;
+    }
+    default: {
+      const used = ratioUsed(key, m, config);
+      return used > 1 ? OVER : used > config.warningLevel ? WARN : 0;
+    }
+  }
+}
+
+/** Why a check refused the trade, or what its warning says. */
+function limitMessage(key: LimitName, kind: 'reject' | 'warn', signal: RiskSignal, state: PortfolioState, m: TradeMeasures, config: RiskConfig): string {
+  const reject = kind === 'reject';
+  switch (key) {
+    case 'drawdown': return reject
+      ? `Trade would exceed maximum drawdown limit. Current: ${pct(state.currentDrawdown)}, Potential: ${pct(m.drawdownAfter)}, Limit: ${pct(config.maxDrawdown)}`
+      : `Approaching drawdown limit: ${pct(m.drawdownAfter)} (limit: ${pct(config.maxDrawdown)})`;
+    case 'dailyLoss': return reject
+      ? `Trade would exceed daily loss limit. Current daily loss: ${usd(Math.abs(Math.min(0, state.dailyPnl)))}, Potential new loss: ${usd(m.dailyLossAfter)}, Limit: ${usd(m.dailyLimit)}`
+      : `Approaching daily loss limit: ${usd(m.dailyLossAfter)} (limit: ${usd(m.dailyLimit)})`;
+    case 'positionSize': return reject
+      ? `Position size ${pct(m.sizeFraction)} of equity exceeds the maximum ${pct(config.maxPositionSize)}`
+      : `Large position: ${pct(m.sizeFraction)} of equity (limit: ${pct(config.maxPositionSize)})`;
+    case 'singleAssetExposure': return reject
+      ? `Exposure to ${signal.asset} would reach ${pct(m.assetExposureAfter)} of equity, above the ${pct(config.maxSingleAssetExposure)} limit`
+      : `Approaching single-asset exposure limit for ${signal.asset}: ${pct(m.assetExposureAfter)} (limit: ${pct(config.maxSingleAssetExposure)})`;
+    case 'portfolioRisk': return reject
+      ? `Portfolio risk would reach ${pct(m.portfolioRiskAfter)} of equity (open stops ${usd(m.openRisk)} + this trade ${usd(m.potentialLoss)}), above the ${pct(config.maxPortfolioRisk)} limit`
+      : `Approaching portfolio risk limit: ${pct(m.portfolioRiskAfter)} (limit: ${pct(config.maxPortfolioRisk)})`;
+    case 'sectorExposure': return reject
+      ? `Exposure to sector ${m.sector} would reach ${pct(m.sectorExposureAfter)} of equity, above the ${pct(config.maxSectorExposure)} limit`
+      : `Approaching sector exposure limit for ${m.sector}: ${pct(m.sectorExposureAfter)} (limit: ${pct(config.maxSectorExposure)})`;
+    case 'correlation': return reject
+      ? `Correlation risk ${m.correlation.toFixed(3)} of ${signal.asset} with the open positions is above the ${config.maxCorrelationRisk.toFixed(3)} limit`
+      : `Approaching correlation limit: ${m.correlation.toFixed(3)} (limit: ${config.maxCorrelationRisk.toFixed(3)})`;
+    case 'volatility': return reject
+      ? `Daily volatility of ${signal.asset} ${pct(m.volatility!)} is above the ${pct(config.volatilityThreshold)} limit`
+      : `High volatility: ${signal.asset} ${pct(m.volatility!)} daily (warning at ${pct(config.volatilityWarningThreshold)}, limit: ${pct(config.volatilityThreshold)})`;
+    case 'liquidity': return reject
+      ? `${signal.asset} traded ${usd(m.liquidity!)} in the last 24 hours, below the ${usd(config.lowLiquidityThreshold)} liquidity threshold`
+      : `Thin market: ${signal.asset} traded ${usd(m.liquidity!)} in the last 24 hours (threshold: ${usd(config.lowLiquidityThreshold)})`;
+  }
+}
+
+/** The first check (in `CHECK_ORDER`) the trade is over, or null. */
+function firstBreach(m: TradeMeasures, config: RiskConfig): LimitName | null {
+  for (const key of CHECK_ORDER) if (breachOf(key, m, config) === OVER) return key;
+  return null;
 }
 
 /**
@@ -166,87 +314,15 @@ export function correlationRisk(signal: Pick<RiskSignal, 'asset' | 'signalType'>
  * asset's conditions (or enough daily returns) they are not evaluated and say so in `enforcement`.
  */
 export function validateTrade(signal: RiskSignal, state: PortfolioState, size: number, config: RiskConfig, market?: MarketConditions): ValidationResult {
-  const equity = state.totalEquity;
-  const potentialLoss = size * config.perTradeStopLoss;
-  const drawdownAfter = state.currentDrawdown + potentialLoss / equity;
-  const dailyLossAfter = Math.abs(Math.min(0, state.dailyPnl)) + potentialLoss;
-  const dailyLimit = equity * config.dailyLossLimit;
-  const sizeFraction = size / equity;
-  const assetExposureAfter = (state.positions.filter((p) => p.asset === signal.asset).reduce((s, p) => s + p.exposure, 0) + size) / equity;
-  const openRisk = state.positions.reduce((s, p) => s + openRiskOf(p, config), 0);
-  const portfolioRiskAfter = (openRisk + potentialLoss) / equity;
-  const sector = sectorOf(signal.asset, config);
-  const sectorExposureAfter = (state.positions.filter((p) => sectorOf(p.asset, config) === sector).reduce((s, p) => s + p.exposure, 0) + size) / equity;
-  // Rounded to 12 decimals, so a measure that is exactly the limit in decimal is not refused for a last binary digit.
-  const correlation = round12(correlationRisk(signal, state.positions, market));
-  const conditions = market?.[signal.asset];
-  const rawVolatility = conditions ? dailyVolatility(conditions.dailyReturns) : null;
-  const volatility = rawVolatility === null ? null : round12(rawVolatility);
-  const liquidity = conditions?.tradedValue24h ?? null;
-
-  const fraction = (value: number | null, limit: number): LimitUse => ({ value, limit, utilization: value === null ? null : value / limit, unit: 'fraction' });
-  const enforcement: Record<LimitName, LimitUse> = {
-    drawdown: fraction(drawdownAfter, config.maxDrawdown),
-    dailyLoss: { value: dailyLossAfter, limit: dailyLimit, utilization: dailyLossAfter / dailyLimit, unit: 'usd' },
-    positionSize: fraction(sizeFraction, config.maxPositionSize),
-    singleAssetExposure: fraction(assetExposureAfter, config.maxSingleAssetExposure),
-    portfolioRisk: fraction(portfolioRiskAfter, config.maxPortfolioRisk),
-    sectorExposure: fraction(sectorExposureAfter, config.maxSectorExposure),
-    correlation: fraction(correlation, config.maxCorrelationRisk),
-    volatility: fraction(volatility, config.volatilityThreshold),
-    liquidity: { value: liquidity, limit: config.lowLiquidityThreshold, utilization: liquidity === null ? null : config.lowLiquidityThreshold / liquidity, unit: 'usd' },
-  };
-  // Each check: [over the limit, past its warning level]; drawdown, volatility and liquidity compare values (their
-  // warning levels are the seed's own), not ratios, so their boundaries are exact.
-  const breach = (key: LimitName): [boolean, boolean] => {
-    switch (key) {
-      case 'volatility': return volatility === null ? [false, false] : [volatility > config.volatilityThreshold, volatility > config.volatilityWarningThreshold];
-      case 'liquidity': return liquidity === null ? [false, false] : [liquidity < config.lowLiquidityThreshold, liquidity * config.warningLevel < config.lowLiquidityThreshold];
-      case 'drawdown': return [round12(drawdownAfter) > config.maxDrawdown, round12(drawdownAfter) > config.drawdownWarningLevel];
-      default: {
-        const used = enforcement[key].utilization!;
-        return [used > 1, used > config.warningLevel];
-      }
-    }
-  };
-  // Messages are built only for the check that needs one: backtests assess thousands of signals.
-  const message = (key: LimitName, kind: 'reject' | 'warn'): string => {
-    switch (key) {
-      case 'drawdown': return kind === 'reject'
-        ? `Trade would exceed maximum drawdown limit. Current: ${pct(state.currentDrawdown)}, Potential: ${pct(drawdownAfter)}, Limit: ${pct(config.maxDrawdown)}`
-        : `Approaching drawdown limit: ${pct(drawdownAfter)} (limit: ${pct(config.maxDrawdown)})`;
-      case 'dailyLoss': return kind === 'reject'
-        ? `Trade would exceed daily loss limit. Current daily loss: ${usd(Math.abs(Math.min(0, state.dailyPnl)))}, Potential new loss: ${usd(dailyLossAfter)}, Limit: ${usd(dailyLimit)}`
-        : `Approaching daily loss limit: ${usd(dailyLossAfter)} (limit: ${usd(dailyLimit)})`;
-      case 'positionSize': return kind === 'reject'
-        ? `Position size ${pct(sizeFraction)} of equity exceeds the maximum ${pct(config.maxPositionSize)}`
-        : `Large position: ${pct(sizeFraction)} of equity (limit: ${pct(config.maxPositionSize)})`;
-      case 'singleAssetExposure': return kind === 'reject'
-        ? `Exposure to ${signal.asset} would reach ${pct(assetExposureAfter)} of equity, above the ${pct(config.maxSingleAssetExposure)} limit`
-        : `Approaching single-asset exposure limit for ${signal.asset}: ${pct(assetExposureAfter)} (limit: ${pct(config.maxSingleAssetExposure)})`;
-      case 'portfolioRisk': return kind === 'reject'
-        ? `Portfolio risk would reach ${pct(portfolioRiskAfter)} of equity (open stops ${usd(openRisk)} + this trade ${usd(potentialLoss)}), above the ${pct(config.maxPortfolioRisk)} limit`
-        : `Approaching portfolio risk limit: ${pct(portfolioRiskAfter)} (limit: ${pct(config.maxPortfolioRisk)})`;
-      case 'sectorExposure': return kind === 'reject'
-        ? `Exposure to sector ${sector} would reach ${pct(sectorExposureAfter)} of equity, above the ${pct(config.maxSectorExposure)} limit`
-        : `Approaching sector exposure limit for ${sector}: ${pct(sectorExposureAfter)} (limit: ${pct(config.maxSectorExposure)})`;
-      case 'correlation': return kind === 'reject'
-        ? `Correlation risk ${correlation.toFixed(3)} of ${signal.asset} with the open positions is above the ${config.maxCorrelationRisk.toFixed(3)} limit`
-        : `Approaching correlation limit: ${correlation.toFixed(3)} (limit: ${config.maxCorrelationRisk.toFixed(3)})`;
-      case 'volatility': return kind === 'reject'
-        ? `Daily volatility of ${signal.asset} ${pct(volatility!)} is above the ${pct(config.volatilityThreshold)} limit`
-        : `High volatility: ${signal.asset} ${pct(volatility!)} daily (warning at ${pct(config.volatilityWarningThreshold)}, limit: ${pct(config.volatilityThreshold)})`;
-      case 'liquidity': return kind === 'reject'
-        ? `${signal.asset} traded ${usd(liquidity!)} in the last 24 hours, below the ${usd(config.lowLiquidityThreshold)} liquidity threshold`
-        : `Thin market: ${signal.asset} traded ${usd(liquidity!)} in the last 24 hours (threshold: ${usd(config.lowLiquidityThreshold)})`;
-    }
-  };
+  const m = tradeMeasures(signal, state, size, config, market);
+  const enforcement = Object.fromEntries(CHECK_ORDER.map((k) => [k, limitUse(k, m, config)])) as Record<LimitName, LimitUse>;
   const limitsUsed = Object.fromEntries(CHECK_ORDER.map((k) => [k, Math.max(0, enforcement[k].utilization ?? 0)])) as Record<LimitName, number>;
-  const result = { warnings: [] as string[], limitsUsed, enforcement, correlationRisk: correlation, marketVolatility: volatility };
+  const result = { warnings: [] as string[], limitsUsed, enforcement, correlationRisk: m.correlation, marketVolatility: m.volatility };
   for (const key of CHECK_ORDER) {
-    const [over, warn] = breach(key);
-    if (over) return { ...result, approved: false, rejectionReason: message(key, 'reject'), rejectedBy: key };
-    if (warn) result.warnings.push(message(key, 'warn'));
+    const breach = breachOf(key, m, config);
+    // Messages are built only for the checks that need one.
+    if (breach === OVER) return { ...result, approved: false, rejectionReason: limitMessage(key, 'reject', signal, state, m, config), rejectedBy: key };
+    if (breach === WARN) result.warnings.push(limitMessage(key, 'warn', signal, state, m, config));
   }
   return { ...result, approved: true, rejectionReason: null, rejectedBy: null };
 }
@@ -322,6 +398,39 @@ export interface AssessmentContext {
   clock?: () => number;
 }
 
+/** The blended size of a signal's trade, from the asset's and the open positions' volatilities and its track record. */
+function sizingOf(signal: RiskSignal, state: PortfolioState, config: RiskConfig, market?: MarketConditions): PositionSizing {
+  const positions: SizingInput['positions'] = [];
+  for (const p of state.positions) if (p.asset !== signal.asset) positions.push({ exposure: p.exposure, volatility: market?.[p.asset]?.dailyVolatility ?? null });
+  const volatility = market?.[signal.asset]?.dailyVolatility ?? null;
+  return positionSizing({ equity: state.totalEquity, confidence: signal.confidence, volatility, record: signal.trackRecord, positions }, config);
+}
+
+/** The rules that refuse a signal before any limit is weighed: too little confidence, then a size under the minimum. */
+function ruleBeforeLimits(signal: RiskSignal, size: number, config: RiskConfig): 'confidence' | 'minimumSize' | null {
+  if (signal.confidence < config.confidenceThreshold) return 'confidence';
+  return size === 0 ? 'minimumSize' : null;
+}
+
+/** An assessment's outcome without its record: approved or the rule that refused, and the size. */
+export interface RiskVerdict {
+  approved: boolean;
+  rejectedBy: ValidationResult['rejectedBy'];
+  size: number;
+  /** What the size was cut by (see `PositionSizing`). */
+  limitedBy: PositionSizing['limitedBy'];
+}
+
+/**
+ * What `assessRisk` decides — the same sizing, the same checks in the same order — without building
+ * its record (limits, warnings, messages): a backtest asks this at every signal and keeps only the outcome.
+ */
+export function riskVerdict(signal: RiskSignal, state: PortfolioState, config: RiskConfig, market?: MarketConditions): RiskVerdict {
+  const { size, limitedBy } = sizingOf(signal, state, config, market);
+  const rejectedBy = ruleBeforeLimits(signal, size, config) ?? firstBreach(tradeMeasures(signal, state, size, config, market), config);
+  return { approved: rejectedBy === null, rejectedBy, size, limitedBy };
+}
+
 /**
  * The seed's orchestrator: the confidence threshold, blended sizing, protective levels, risk metrics,
  * validation and risk level in one assessment.
@@ -330,14 +439,7 @@ export function assessRisk(signal: RiskSignal, state: PortfolioState, config: Ri
   const clock = ctx.clock ?? (() => performance.now());
   const started = clock();
   const equity = state.totalEquity;
-  const volatilityOf = (asset: string) => {
-    const c = ctx.market?.[asset];
-    return c ? dailyVolatility(c.dailyReturns) : null;
-  };
-  const sizing = positionSizing({
-    equity, confidence: signal.confidence, volatility: volatilityOf(signal.asset), record: signal.trackRecord,
-    positions: state.positions.filter((p) => p.asset !== signal.asset).map((p) => ({ exposure: p.exposure, volatility: volatilityOf(p.asset) })),
-  }, config);
+  const sizing = sizingOf(signal, state, config, ctx.market);
   const size = sizing.size;
   const stop = stopLossPrice(signal.signalType, signal.price, config);
   const target = takeProfitPrice(signal.signalType, signal.price, stop, config);
@@ -345,11 +447,12 @@ export function assessRisk(signal: RiskSignal, state: PortfolioState, config: Ri
   const exposureBefore = state.positions.reduce((s, p) => s + p.exposure, 0);
   const heat = (exposureBefore + size) / equity;
   const checked = validateTrade(signal, state, size, config, ctx.market);
-  const validation = signal.confidence < config.confidenceThreshold
-    ? { ...checked, approved: false, rejectedBy: 'confidence' as const, warnings: [],
+  const early = ruleBeforeLimits(signal, size, config);
+  const validation = early === 'confidence'
+    ? { ...checked, approved: false, rejectedBy: early, warnings: [],
       rejectionReason: `Signal confidence ${signal.confidence.toFixed(3)} is below the ${config.confidenceThreshold.toFixed(3)} threshold` }
-    : size === 0
-      ? { ...checked, approved: false, rejectedBy: 'minimumSize' as const, warnings: [],
+    : early === 'minimumSize'
+      ? { ...checked, approved: false, rejectedBy: early, warnings: [],
         rejectionReason: `Position size ${usd(sizing.blended)} is below the minimum ${pct(config.minPositionSize)} of equity (${usd(equity * config.minPositionSize)})` }
       : checked;
   const { level, score } = riskLevel(size, heat, positionRisk);
@@ -422,7 +525,7 @@ export function portfolioRiskReport(state: PortfolioState, config: RiskConfig, m
   const dailyLoss = Math.abs(Math.min(0, state.dailyPnl));
   const positions = state.positions.map((p): PositionRisk => {
     const c = market[p.asset];
-    const volatility = c ? dailyVolatility(c.dailyReturns) : null;
+    const volatility = c?.dailyVolatility ?? null;
     const liquidity = c?.tradedValue24h ?? null;
     return {
       asset: p.asset, side: p.side ?? 'LONG', exposure: p.exposure, openRisk: openRiskOf(p, config), sector: sectorOf(p.asset, config),
@@ -437,7 +540,7 @@ export function portfolioRiskReport(state: PortfolioState, config: RiskConfig, m
   for (let i = 0; i < positions.length; i++) {
     for (let j = i + 1; j < positions.length; j++) {
       const [a, b] = [market[positions[i].asset], market[positions[j].asset]];
-      correlations.push({ assets: [positions[i].asset, positions[j].asset], correlation: a && b ? returnCorrelation(a.dailyReturns, b.dailyReturns) : null });
+      correlations.push({ assets: [positions[i].asset, positions[j].asset], correlation: a && b ? conditionsCorrelation(a, b) : null });
     }
   }
   return {

@@ -11,10 +11,16 @@ export function yfinanceDaily(symbol: string): Candle[] {
     .map((r) => ({ timestamp: Date.parse(`${r[0]}T00:00:00Z`), open: +r[1], high: +r[2], low: +r[3], close: +r[4], volume: +r[5] }));
 }
 
+/** Hourly candles of a normalized Binance file (e.g. "BTCUSDT"), each stamped with its opening time. */
+export function binanceHourly(pair: string): Candle[] {
+  return readFileSync(`${MARKET}crypto_intraday/cryptodatadownload_binance_1h/Binance_${pair}_1h.normalized.csv`, 'utf8')
+    .trim().split('\n').slice(1).map((l) => l.split(',').map(Number))
+    .map((r) => ({ timestamp: r[0], open: r[1], high: r[2], low: r[3], close: r[4], volume: r[5] }));
+}
+
 /** Closes of a normalized Binance hourly file (e.g. "BTCUSDT"). */
 export function binanceHourlyCloses(pair: string): number[] {
-  return readFileSync(`${MARKET}crypto_intraday/cryptodatadownload_binance_1h/Binance_${pair}_1h.normalized.csv`, 'utf8')
-    .trim().split('\n').slice(1).map((l) => Number(l.split(',')[4]));
+  return binanceHourly(pair).map((c) => c.close);
 }
 
 /** A FRED series in ../shared/data/market/macro/fred (e.g. "VIXCLS"), missing days left out as the import does. */

@@ -45,15 +45,15 @@ describe('backtest engine, hand-worked', () => {
   it('next open: buys at D2\'s open, closes the long at D4\'s open', () => {
     const r = run({});
     const q = 5000 / 102;
-    expect(r.fills.map((f) => [f.time, f.side, f.price])).toEqual([[D(2), 'BUY', 102], [D(4), 'SELL', 107]]);
-    expect(r.fills[0].quantity).toBeCloseTo(q, 12);
-    expect(r.fills[1].quantity).toBeCloseTo(q, 12);
+    expect(r.fills.rows().map((f) => [f.time, f.side, f.price])).toEqual([[D(2), 'BUY', 102], [D(4), 'SELL', 107]]);
+    expect(r.fills.rows()[0].quantity).toBeCloseTo(q, 12);
+    expect(r.fills.rows()[1].quantity).toBeCloseTo(q, 12);
     expect(values(r)).toEqual([10_000, 5000 + q * 105, 5000 + q * 108, 5000 + q * 107, 5000 + q * 107].map((v) => Math.round(v * 1e6) / 1e6));
-    expect(r.trades).toHaveLength(1);
-    expect(r.trades[0]).toMatchObject({ direction: 'LONG', entryTime: D(2), exitTime: D(4), exitPrice: 107, fees: 0 });
-    expect(r.trades[0].entryPrice).toBeCloseTo(102, 12);
-    expect(r.trades[0].pnl).toBeCloseTo(q * 5, 9);
-    expect(r.trades[0].returnPct).toBeCloseTo(5 / 102, 12);
+    expect(r.trades.rows()).toHaveLength(1);
+    expect(r.trades.rows()[0]).toMatchObject({ direction: 'LONG', entryTime: D(2), exitTime: D(4), exitPrice: 107, fees: 0 });
+    expect(r.trades.rows()[0].entryPrice).toBeCloseTo(102, 12);
+    expect(r.trades.rows()[0].pnl).toBeCloseTo(q * 5, 9);
+    expect(r.trades.rows()[0].returnPct).toBeCloseTo(5 / 102, 12);
     expect(r.metrics.tradeCount).toBe(1);
     expect(r.metrics.totalReturn).toBeCloseTo(q * 5 / 10_000, 12);
     expect(r.exposureTime).toBeCloseTo(2 / 5, 12);
@@ -62,35 +62,35 @@ describe('backtest engine, hand-worked', () => {
 
   it('at the close: buys 50 at 100, sells 50 at 108', () => {
     const r = run({ fillAt: 'close' });
-    expect(r.fills.map((f) => [f.time, f.side, f.quantity, f.price])).toEqual([[D(1), 'BUY', 50, 100], [D(3), 'SELL', 50, 108]]);
+    expect(r.fills.rows().map((f) => [f.time, f.side, f.quantity, f.price])).toEqual([[D(1), 'BUY', 50, 100], [D(3), 'SELL', 50, 108]]);
     expect(values(r)).toEqual([10_000, 10_250, 10_400, 10_400, 10_400]);
-    expect(r.trades[0].pnl).toBe(400);
+    expect(r.trades.rows()[0].pnl).toBe(400);
   });
 
   it('fees on: 10 bps each way come off the trade and the equity', () => {
     const r = run({ fillAt: 'close', fillModel: { ...zeroCost, takerFeeBps: 10 } });
     // Buy fee 50 × 100 × 0.1% = 5; sell fee 50 × 108 × 0.1% = 5.4.
-    expect(r.fills.map((f) => f.fee)).toEqual([5, 5.4]);
-    expect(r.trades[0]).toMatchObject({ grossPnl: 400, fees: 10.4 });
-    expect(r.trades[0].pnl).toBeCloseTo(389.6, 9);
+    expect(r.fills.rows().map((f) => f.fee)).toEqual([5, 5.4]);
+    expect(r.trades.rows()[0]).toMatchObject({ grossPnl: 400, fees: 10.4 });
+    expect(r.trades.rows()[0].pnl).toBeCloseTo(389.6, 9);
     expect(r.equity.value.at(-1)).toBeCloseTo(10_389.6, 9);
   });
 
   it('whole units: 49 units, not 49.02', () => {
     const r = run({ units: 'whole' });
-    expect(r.fills.map((f) => f.quantity)).toEqual([49, 49]);
-    expect(r.trades[0].pnl).toBe(245);
+    expect(r.fills.rows().map((f) => f.quantity)).toEqual([49, 49]);
+    expect(r.trades.rows()[0].pnl).toBe(245);
   });
 
   it('finalize on or off: an open long is sold at the last close, or left open', () => {
     const on = run({ fillAt: 'close' }, { [D(3)]: 'LONG' });
     // 10,000 × 0.5 / 108 units bought at 108, sold at the last close 102.
     const q = 5000 / 108;
-    expect(on.fills.at(-1)).toMatchObject({ reason: 'end', price: 102 });
-    expect(on.trades[0].pnl).toBeCloseTo(q * -6, 9);
+    expect(on.fills.rows().at(-1)).toMatchObject({ reason: 'end', price: 102 });
+    expect(on.trades.rows()[0].pnl).toBeCloseTo(q * -6, 9);
     const off = run({ fillAt: 'close', closeAtEnd: false }, { [D(3)]: 'LONG' });
-    expect(off.fills).toHaveLength(1);
-    expect(off.trades[0].exitTime).toBeNull();
+    expect(off.fills.rows()).toHaveLength(1);
+    expect(off.trades.rows()[0].exitTime).toBeNull();
     expect(off.metrics.tradeCount).toBe(0);
     // Equity is the same either way with zero costs: the position is marked at the same close.
     expect(off.equity.value.at(-1)).toBeCloseTo(on.equity.value.at(-1)!, 9);
@@ -104,27 +104,27 @@ describe('backtest engine, hand-worked', () => {
     const short1 = 5200 / 108;
     const cashD3 = 5000 + (50 + short1) * 108;
     const short2 = (cashD3 - short1 * 100) * 0.5 / 100;
-    expect(r.fills.map((f) => [f.side, f.time])).toEqual([['BUY', D(1)], ['SELL', D(3)], ['SELL', D(4)], ['BUY', D(5)]]);
-    expect(r.fills[1].quantity).toBeCloseTo(50 + short1, 9);
-    expect(r.fills[2].quantity).toBeCloseTo(short2, 9);
-    expect(r.trades.map((t) => [t.direction, t.entryTime, t.exitTime])).toEqual([['LONG', D(1), D(3)], ['SHORT', D(3), D(5)]]);
-    expect(r.trades[0]).toMatchObject({ entryPrice: 100, exitPrice: 108 });
-    expect(r.trades[0].grossPnl).toBeCloseTo(400, 9);
-    expect(r.trades[1].quantity).toBeCloseTo(short1 + short2, 9);
-    expect(r.trades[1].entryPrice).toBeCloseTo((short1 * 108 + short2 * 100) / (short1 + short2), 9);
-    expect(r.trades[1].grossPnl).toBeCloseTo(short1 * (108 - 102) + short2 * (100 - 102), 9);
+    expect(r.fills.rows().map((f) => [f.side, f.time])).toEqual([['BUY', D(1)], ['SELL', D(3)], ['SELL', D(4)], ['BUY', D(5)]]);
+    expect(r.fills.rows()[1].quantity).toBeCloseTo(50 + short1, 9);
+    expect(r.fills.rows()[2].quantity).toBeCloseTo(short2, 9);
+    expect(r.trades.rows().map((t) => [t.direction, t.entryTime, t.exitTime])).toEqual([['LONG', D(1), D(3)], ['SHORT', D(3), D(5)]]);
+    expect(r.trades.rows()[0]).toMatchObject({ entryPrice: 100, exitPrice: 108 });
+    expect(r.trades.rows()[0].grossPnl).toBeCloseTo(400, 9);
+    expect(r.trades.rows()[1].quantity).toBeCloseTo(short1 + short2, 9);
+    expect(r.trades.rows()[1].entryPrice).toBeCloseTo((short1 * 108 + short2 * 100) / (short1 + short2), 9);
+    expect(r.trades.rows()[1].grossPnl).toBeCloseTo(short1 * (108 - 102) + short2 * (100 - 102), 9);
     expect(r.equity.value.at(-1)).toBeCloseTo(10_000 + 400 + short1 * 6 - short2 * 2, 9);
   });
 
   it('protective orders from the risk levels: a target inside a bar, and the stop first when both are', () => {
     // Long at D2's close 105: stop 102.9, target 105 + 2 × 2.1 = 109.2; D3's high 110 reaches it.
     const tp = run({ fillAt: 'close', protective: true }, { [D(2)]: 'LONG' });
-    expect(tp.fills.map((f) => [f.time, f.reason])).toEqual([[D(2), 'signal'], [D(3), 'take_profit']]);
-    expect(tp.fills[1].price).toBeCloseTo(109.2, 9);
+    expect(tp.fills.rows().map((f) => [f.time, f.reason])).toEqual([[D(2), 'signal'], [D(3), 'take_profit']]);
+    expect(tp.fills.rows()[1].price).toBeCloseTo(109.2, 9);
     // Long at D3's close 108: stop 105.84, target 112.32; D4 (open 107, low 99) breaks the stop.
     const sl = run({ fillAt: 'close', protective: true }, { [D(3)]: 'LONG' });
-    expect(sl.fills.map((f) => [f.time, f.reason])).toEqual([[D(3), 'signal'], [D(4), 'stop_loss']]);
-    expect(sl.fills[1].price).toBeCloseTo(105.84, 9);
+    expect(sl.fills.rows().map((f) => [f.time, f.reason])).toEqual([[D(3), 'signal'], [D(4), 'stop_loss']]);
+    expect(sl.fills.rows()[1].price).toBeCloseTo(105.84, 9);
   });
 });
 
@@ -137,15 +137,16 @@ function inputFor(md: MarketData, strategy: Strategy, from: number, to: number):
 }
 
 describe('backtest engine on real daily BTC: a classic SMA crossover', () => {
+  const rows = yfinanceDaily('BTC-USD');
+  const md: MarketData = { prices: { bitcoin: dailySeries(rows, DAY_MS) }, macro: {} };
+  const sma = createStrategy(STRATEGY_DEFINITIONS.sma_crossover, {
+    name: 'sma_crossover', enabled: true, assets: ['bitcoin'], parameters: { fast: 10, slow: 30, confidence: 0.65 },
+    risk: { positionSize: 0.02, maxPositionSize: 1, stopLossPct: 0.02, riskRewardRatio: 2 },
+  });
+  const from = Date.UTC(2018, 0, 1);
+  const to = Date.UTC(2025, 0, 1);
+
   it('matches an independent long-only all-in crossover computed from the raw file', () => {
-    const rows = yfinanceDaily('BTC-USD');
-    const md: MarketData = { prices: { bitcoin: dailySeries(rows, DAY_MS) }, macro: {} };
-    const sma = createStrategy(STRATEGY_DEFINITIONS.sma_crossover, {
-      name: 'sma_crossover', enabled: true, assets: ['bitcoin'], parameters: { fast: 10, slow: 30, confidence: 0.65 },
-      risk: { positionSize: 0.02, maxPositionSize: 1, stopLossPct: 0.02, riskRewardRatio: 2 },
-    });
-    const from = Date.UTC(2018, 0, 1);
-    const to = Date.UTC(2025, 0, 1);
     const r = runBacktest(inputFor(md, sma, from, to));
 
     // Independent: SMAs over the raw closes; buy all-in on a cross up, sell on a cross down, at the close.
@@ -165,12 +166,12 @@ describe('backtest engine on real daily BTC: a classic SMA crossover', () => {
     });
     if (units > 0) { cash = units * lastClose; exits.push(lastTime); }
 
-    expect(r.trades.map((t) => t.entryTime)).toEqual(entries);
-    expect(r.trades.map((t) => t.exitTime)).toEqual(exits);
+    expect(r.trades.rows().map((t) => t.entryTime)).toEqual(entries);
+    expect(r.trades.rows().map((t) => t.exitTime)).toEqual(exits);
     expect(r.trades.length).toBeGreaterThan(20);
     expect(r.equity.value.at(-1)).toBeCloseTo(cash, 6);
     // Equity from the trade list: all-in, so it compounds trade by trade.
-    const compounded = r.trades.reduce((e, t) => e * (t.exitPrice! / t.entryPrice), 10_000);
+    const compounded = r.trades.rows().reduce((e, t) => e * (t.exitPrice! / t.entryPrice), 10_000);
     expect(r.equity.value.at(-1)).toBeCloseTo(compounded, 6);
     expect(r.metrics.tradeCount).toBe(r.trades.length);
 
@@ -180,7 +181,19 @@ describe('backtest engine on real daily BTC: a classic SMA crossover', () => {
     let state: EngineState = initialState(input);
     while (state.cursor < bars.length) state = restoreState(JSON.parse(JSON.stringify(checkpointOf(advance(input, bars, state, 100)))));
     const chunked = finish(input, state);
-    expect(chunked.trades).toEqual(r.trades);
+    expect(chunked.trades.rows()).toEqual(r.trades.rows());
     expect(Array.from(chunked.equity.value)).toEqual(Array.from(r.equity.value));
+  });
+
+  it('a checkpoint is a copy: the replay moving on after it was taken does not change it', () => {
+    const input = inputFor(md, sma, from, to);
+    const bars = eventQueue(input);
+    const state = advance(input, bars, initialState(input), Math.floor(bars.length / 2));
+    const checkpoint = checkpointOf(state);
+    const taken = JSON.stringify(checkpoint);
+    advance(input, bars, state);
+    finish(input, state);
+    expect(state.trading.book.cash).not.toBe(checkpoint.trading.book.cash);
+    expect(JSON.stringify(checkpoint)).toBe(taken);
   });
 });

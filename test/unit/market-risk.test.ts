@@ -4,14 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { loadRiskConfig } from '../../src/config/risk';
 import { loadSignalsConfig } from '../../src/config/signals';
 import { buildStrategies, loadStrategyConfigs } from '../../src/config/strategies';
-import { runBacktest } from '../../src/domain/backtest/engine';
+import { type BacktestFill, runBacktest } from '../../src/domain/backtest/engine';
 import { dailySeries, macroSeriesFrom } from '../../src/domain/market-data';
-import { assetConditions, type MarketConditions, marketConditions } from '../../src/domain/market-conditions';
+import { assetConditions, conditionsOf, ConditionsTracker, type MarketConditions, marketConditions } from '../../src/domain/market-conditions';
 import { kellyFraction, positionSizing } from '../../src/domain/position-sizing';
-import { assessRisk, type PortfolioState, type RiskSignal, validateTrade } from '../../src/domain/risk';
+import { assessRisk, type PortfolioState, riskVerdict, type RiskSignal, validateTrade } from '../../src/domain/risk';
 import { VIX } from '../../src/domain/strategies/vix-correlation';
 import { DAY_MS, HOUR_MS } from '../../src/domain/types';
-import { MARKET, yfinanceDaily } from '../support/market-files';
+import { binanceHourly, MARKET, yfinanceDaily } from '../support/market-files';
 
 const config = { ...loadRiskConfig(), sectors: {} };
 const signal = (over: Partial<RiskSignal> = {}): RiskSignal => ({ signalId: 's', asset: 'new', signalType: 'LONG', price: 100, confidence: 1, ...over });
@@ -20,7 +20,7 @@ const state = (over: Partial<PortfolioState> = {}): PortfolioState => ({ totalEq
 /** Twelve daily returns, ±1% alternating, and a ±1% pattern orthogonal to them: correlations 1 and 0 by construction. */
 const base = Array.from({ length: 12 }, (_, i) => (i % 2 ? 0.01 : -0.01));
 const orthogonal = base.map((_, i) => [0.01, 0.01, -0.01, -0.01][i % 4]);
-const conditions = (returns: number[], tradedValue24h: number | null = 5e6) => ({ dailyReturns: returns, tradedValue24h });
+const conditions = (returns: number[], tradedValue24h: number | null = 5e6) => conditionsOf(returns, tradedValue24h);
 
 describe('market conditions from bars', () => {
   it('daily returns between UTC-midnight closes and the 24-hour traded value, from hourly bars', () => {
@@ -255,6 +255,53 @@ describe('no approved trade breaks a limit (property, checked by independent cal
   });
 });
 
+describe('the verdict a backtest asks for is the assessment\'s outcome', () => {
+  it('approved or the same refusing rule, the same size and the same cut, whatever the book, the market and the record (property)', () => {
+    const assets = ['a', 'b', 'c'];
+    const returns = fc.array(fc.oneof(fc.double({ min: -0.09, max: 0.09, noNaN: true }), fc.constant(Number.NaN)), { minLength: 30, maxLength: 30 });
+    const position = fc.record({
+      asset: fc.constantFrom(...assets), exposure: fc.double({ min: 0, max: 20_000, noNaN: true }),
+      side: fc.constantFrom('LONG' as const, 'SHORT' as const), openRisk: fc.option(fc.double({ min: 0, max: 2000, noNaN: true }), { nil: undefined }),
+    });
+    const sectored = { ...config, sectors: { a: 'layer1', b: 'layer1' } };
+    let refusedByLimit = 0;
+    fc.assert(fc.property(
+      fc.tuple(returns, returns, returns), fc.array(fc.option(fc.double({ min: 0, max: 1e8, noNaN: true }), { nil: null }), { minLength: 3, maxLength: 3 }),
+      fc.array(position, { maxLength: 4 }), fc.constantFrom(...assets), fc.constantFrom('LONG' as const, 'SHORT' as const),
+      fc.double({ min: 0.3, max: 1, noNaN: true }), fc.double({ min: 0, max: 0.3, noNaN: true }), fc.double({ min: -3000, max: 3000, noNaN: true }),
+      fc.option(fc.record({ total: fc.integer({ min: 0, max: 60 }), hits: fc.integer({ min: 0, max: 60 }), gain: fc.double({ min: 0, max: 3, noNaN: true }), loss: fc.double({ min: 0, max: 3, noNaN: true }) }), { nil: undefined }),
+      (series, traded, positions, asset, signalType, confidence, drawdown, dailyPnl, rec) => {
+        const market = Object.fromEntries(assets.map((x, i) => [x, conditions(series[i], traded[i])]));
+        const trackRecord = rec && { ...rec, hits: Math.min(rec.hits, rec.total) };
+        const s = signal({ asset, signalType, confidence, ...(trackRecord ? { trackRecord } : {}) });
+        const book = state({ totalEquity: 50_000, currentDrawdown: drawdown, dailyPnl, positions });
+        const full = assessRisk(s, book, sectored, { market });
+        const verdict = riskVerdict(s, book, sectored, market);
+        expect(verdict).toEqual({
+          approved: full.isApproved, rejectedBy: full.rejectedBy, size: full.recommendedPositionSize, limitedBy: full.positionSizing.limitedBy,
+        });
+        if (full.rejectedBy !== null && full.rejectedBy !== 'confidence' && full.rejectedBy !== 'minimumSize') refusedByLimit += 1;
+      },
+    ), { numRuns: 2000 });
+    // The property saw the limits refuse, not only the confidence and size floors.
+    expect(refusedByLimit).toBeGreaterThan(100);
+  });
+
+  it('a replay\'s conditions, derived once a day, equal the conditions computed afresh at every hour of real bitcoin history', () => {
+    const hourly = binanceHourly('BTCUSDT');
+    const series = { time: hourly.map((c) => c.timestamp + HOUR_MS), open: hourly.map((c) => c.open), high: hourly.map((c) => c.high),
+      low: hourly.map((c) => c.low), close: hourly.map((c) => c.close), volume: hourly.map((c) => c.volume) };
+    const tracker = new ConditionsTracker(series, 30);
+    let checked = 0;
+    for (let i = 800; i < series.time.length; i += 7) {
+      const asOf = series.time[i];
+      expect(tracker.at(asOf)).toEqual(assetConditions(series, asOf, 30));
+      checked += 1;
+    }
+    expect(checked).toBeGreaterThan(4000);
+  });
+});
+
 describe('a backtest of the live ensemble on real BTC, ETH and SOL closes', () => {
   const coins = { bitcoin: 'BTC-USD', ethereum: 'ETH-USD', solana: 'SOL-USD' } as const;
   const candles = Object.fromEntries(Object.entries(coins).map(([a, symbol]) => [a, yfinanceDaily(symbol)
@@ -286,7 +333,7 @@ describe('a backtest of the live ensemble on real BTC, ETH and SOL closes', () =
     },
   });
   /** For each entry: the new position's exposure-weighted, direction-adjusted correlation with the others open then. */
-  const entryCorrelations = (fills: ReturnType<typeof run>['fills']) => {
+  const entryCorrelations = (fills: BacktestFill[]) => {
     const held: Record<string, number> = {};
     const out: number[] = [];
     for (const f of fills) {
@@ -310,12 +357,12 @@ describe('a backtest of the live ensemble on real BTC, ETH and SOL closes', () =
   it('holds correlated coins back at the 0.8 limit, and they would have been entered without it', () => {
     const limited = run(0.8);
     expect(limited.rejectionsByRule.correlation).toBeGreaterThan(0);
-    const entries = entryCorrelations(limited.fills);
+    const entries = entryCorrelations(limited.fills.rows());
     expect(entries.length).toBeGreaterThan(0);
     for (const c of entries) expect(c).toBeLessThanOrEqual(0.8 + 1e-9);
     const unlimited = run(1);
     expect(unlimited.rejectionsByRule.correlation ?? 0).toBe(0);
-    expect(entryCorrelations(unlimited.fills).some((c) => c > 0.8)).toBe(true);
+    expect(entryCorrelations(unlimited.fills.rows()).some((c) => c > 0.8)).toBe(true);
     // Every rule that refused a signal is counted, and shrunk sizes are reported beside them.
     expect(Object.values(limited.rejectionsByRule).reduce((s, n) => s + n, 0)).toBe(limited.rejections);
     expect(limited.shrunkByRule).toBeDefined();

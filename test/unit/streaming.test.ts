@@ -241,8 +241,8 @@ describe('backtest engine: the incremental path and its invariants', () => {
     const { openStream: _, ...withoutStream } = strategy;
     const analysed = runBacktest(input([withoutStream]));
     expect(streamed.trades.length).toBeGreaterThan(50);
-    expect(streamed.fills).toEqual(analysed.fills);
-    expect(streamed.trades).toEqual(analysed.trades);
+    expect(streamed.fills.rows()).toEqual(analysed.fills.rows());
+    expect(streamed.trades.rows()).toEqual(analysed.trades.rows());
     expect(Array.from(streamed.equity.value)).toEqual(Array.from(analysed.equity.value));
   });
 
@@ -262,8 +262,8 @@ describe('backtest engine: the incremental path and its invariants', () => {
     const streamed = run(ensemble);
     const analysed = run(ensemble.map(({ openStream: _, ...withoutStream }) => withoutStream));
     expect(streamed.trades.length).toBeGreaterThan(20);
-    expect(streamed.fills).toEqual(analysed.fills);
-    expect(streamed.trades).toEqual(analysed.trades);
+    expect(streamed.fills.rows()).toEqual(analysed.fills.rows());
+    expect(streamed.trades.rows()).toEqual(analysed.trades.rows());
     expect(Array.from(streamed.equity.value)).toEqual(Array.from(analysed.equity.value));
   });
 
@@ -277,8 +277,8 @@ describe('backtest engine: the incremental path and its invariants', () => {
     }
     const result = finish(inp, st);
     expect(result.fills.length).toBeGreaterThan(100);
-    const fees = result.fills.reduce((sum, f) => sum + f.fee, 0);
-    const cashFlow = result.fills.reduce((sum, f) => sum + (f.side === 'BUY' ? -1 : 1) * f.quantity * f.price - f.fee, 0);
+    const fees = result.fills.rows().reduce((sum, f) => sum + f.fee, 0);
+    const cashFlow = result.fills.rows().reduce((sum, f) => sum + (f.side === 'BUY' ? -1 : 1) * f.quantity * f.price - f.fee, 0);
     expect(st.trading.book.feesPaid).toBeCloseTo(fees, 6);
     expect(st.trading.book.cash).toBeCloseTo(100_000 + cashFlow, 6);
     expect(result.equity.value.at(-1)).toBeCloseTo(st.trading.book.cash, 6);

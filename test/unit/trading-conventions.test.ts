@@ -110,14 +110,14 @@ describe('flips through zero under every sizing × units × fill time', () => {
           });
           const expected = reference(bars, plan, { sizing: name, whole: units === 'whole', fillAt, fraction: 0.5 });
           expect(expected.trades.map((t) => t.direction)).toEqual(['LONG', 'SHORT', 'LONG']);
-          expect(r.fills.map((f) => f.side)).toEqual(expected.fills.map((f) => f.side));
-          r.fills.forEach((f, k) => {
+          expect(r.fills.rows().map((f) => f.side)).toEqual(expected.fills.map((f) => f.side));
+          r.fills.rows().forEach((f, k) => {
             expect(f.price).toBe(expected.fills[k].price);
             expect(f.quantity).toBeCloseTo(expected.fills[k].quantity, 9);
           });
           // Round trips at the exact fill prices: each entry and exit is a price a bar traded at.
-          expect(r.trades.map((t) => t.direction)).toEqual(['LONG', 'SHORT', 'LONG']);
-          r.trades.forEach((t, k) => {
+          expect(r.trades.rows().map((t) => t.direction)).toEqual(['LONG', 'SHORT', 'LONG']);
+          r.trades.rows().forEach((t, k) => {
             expect(t.entryPrice).toBeCloseTo(expected.trades[k].entryPrice, 9);
             expect(t.exitPrice).toBe(expected.trades[k].exitPrice);
             expect(t.quantity).toBeCloseTo(expected.trades[k].quantity, 9);
@@ -179,9 +179,9 @@ describe('a classic SMA(10, 30) crossover on a weekday-only daily history (GOOG 
     const finalEquity = cash + shares * last;
 
     expect(trades.length).toBeGreaterThan(50);
-    expect(r.trades.map((t) => [t.direction, t.entryPrice, t.exitPrice])).toEqual(trades.map((t) => [t.direction, t.entryPrice, t.exitPrice]));
+    expect(r.trades.rows().map((t) => [t.direction, t.entryPrice, t.exitPrice])).toEqual(trades.map((t) => [t.direction, t.entryPrice, t.exitPrice]));
     // Long and short alternate: every cross after the first flips the position.
-    expect(r.trades.every((t, k) => k === 0 || t.direction !== r.trades[k - 1].direction)).toBe(true);
+    expect(r.trades.rows().every((t, k) => k === 0 || t.direction !== r.trades.rows()[k - 1].direction)).toBe(true);
     expect(r.equity.value.at(-1)).toBeCloseTo(finalEquity, 6);
     expect(r.metrics.maxDrawdownPct).toBeCloseTo(maxDrawdown, 9);
     // Weekday-only daily bars: annualised with 252 periods a year, and the result says so.

@@ -214,7 +214,7 @@ describe('backtestWorkflow', () => {
     expect(stored.equity.length).toBeGreaterThan(1400);
     expect(stored.equity.map((e) => e.equity)).toEqual(Array.from(direct.equity.value));
     expect(direct.trades.length).toBeGreaterThan(20);
-    expect(stored.trades.map(({ seq: _, ...t }) => t)).toEqual(direct.trades);
+    expect(stored.trades.map(({ seq: _, ...t }) => t)).toEqual(direct.trades.rows());
     expect(stored.trades.some((t) => new Date(t.entryTime).getUTCHours() !== 0)).toBe(true);
     expect(stored.conventions).toMatchObject({ bar: '1h' });
     const api = await startTestApi(ctx.kit.client, handle, 'read:read-key-0001');
@@ -272,8 +272,8 @@ describe('backtestWorkflow', () => {
         from: req.from, to: req.to, conventions: req.conventions,
         strategies: enabled.map((c) => createStrategy(STRATEGY_DEFINITIONS[c.name], { ...c, assets: c.assets.filter((a) => live.assets.includes(a)) })),
       });
-      expect(stored.trades.map(({ seq: _, ...t }) => t)).toEqual(direct.trades);
-      expect(new Set(direct.trades.map((t) => t.asset))).toEqual(new Set(live.assets));
+      expect(stored.trades.map(({ seq: _, ...t }) => t)).toEqual(direct.trades.rows());
+      expect(new Set(direct.trades.rows().map((t) => t.asset))).toEqual(new Set(live.assets));
       // How often each rule refused a signal or shrank a trade: in the summary and the stored result.
       expect(Object.keys(direct.rejectionsByRule).length).toBeGreaterThan(0);
       expect(summary.rejectionsByRule).toEqual(direct.rejectionsByRule);

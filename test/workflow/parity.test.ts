@@ -74,7 +74,7 @@ describe('parity: paper trading through the workflows and a backtest of the same
     // Every feature took part: both coins traded, stops and targets fired, a trailed stop exited in
     // profit, the cooldown refused a re-entry (in both drivers).
     expect(new Set(live.map((f) => f.asset))).toEqual(new Set(ASSETS));
-    const exits = result.fills.filter((f) => f.reason !== 'signal');
+    const exits = result.fills.rows().filter((f) => f.reason !== 'signal');
     expect(exits.length).toBeGreaterThan(2);
     expect(result.rejectionsByRule.cooldown).toBeGreaterThan(0);
     const cooled = await handle.db.select().from(riskAssessments).where(eq(riskAssessments.portfolioId, 'parity'));
@@ -86,13 +86,13 @@ describe('parity: paper trading through the workflows and a backtest of the same
     }
 
     // The same fills, in the same order, to the cent.
-    expect(result.fills.map((f) => [f.time, f.asset, f.side, f.reason === 'signal' ? 'signal' : 'exit'])).toEqual(
+    expect(result.fills.rows().map((f) => [f.time, f.asset, f.side, f.reason === 'signal' ? 'signal' : 'exit'])).toEqual(
       live.map((f) => [f.timestamp, f.asset, f.side, f.orderId.startsWith('exit-') ? 'exit' : 'signal']));
-    result.fills.forEach((f, k) => {
+    result.fills.rows().forEach((f, k) => {
       expect(Math.abs(f.price - live[k].price)).toBeLessThan(0.005);
       expect(f.quantity).toBeCloseTo(live[k].quantity, 9);
       expect(Math.abs(f.fee - live[k].fee)).toBeLessThan(0.005);
     });
-    expect(Math.abs(book.cash - (10_000 + result.fills.reduce((s, f) => s - (f.side === 'BUY' ? 1 : -1) * f.quantity * f.price - f.fee, 0)))).toBeLessThan(0.01);
+    expect(Math.abs(book.cash - (10_000 + result.fills.rows().reduce((s, f) => s - (f.side === 'BUY' ? 1 : -1) * f.quantity * f.price - f.fee, 0)))).toBeLessThan(0.01);
   }, 600_000);
 });

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { conditionsOf } from '../../domain/market-conditions';
 import { assessRisk, type RiskAssessment, type RiskConfig } from '../../domain/risk';
 import { parseInput } from '../errors';
 
@@ -62,9 +63,8 @@ export function riskRouter(config: RiskConfig): Router {
       config,
       {
         at: b.timestamp ? Date.parse(b.timestamp) : Date.now(),
-        market: b.market && Object.fromEntries(Object.entries(b.market).map(([asset, m]) => [asset, {
-          dailyReturns: m.daily_returns.map((r) => r ?? Number.NaN), tradedValue24h: m.traded_value_24h,
-        }])),
+        market: b.market && Object.fromEntries(Object.entries(b.market).map(([asset, m]) => [asset,
+          conditionsOf(m.daily_returns.map((r) => r ?? Number.NaN), m.traded_value_24h)])),
       },
     );
     res.json({

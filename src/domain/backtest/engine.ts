@@ -1,16 +1,19 @@
 import { aggregateAssetSignals, type AggregationSettings, type PastSignal, pooledRecord, RegimeTracker, TrackRecordWindow } from '../aggregation';
-import { marketConditions } from '../market-conditions';
+import { conditionsOf, ConditionsTracker, type MarketConditions } from '../market-conditions';
 import type { Bar, FillModel } from '../fills';
 import { type ClosedTrade, type PerformanceMetrics, performanceMetrics } from '../metrics';
 import { equity as bookEquity, hasOpenPosition, type Side } from '../portfolio';
 import type { RiskConfig } from '../risk';
-import { knownCount, type MarketData, type PriceSeries, type SignalType, type TradingSignal } from '../signals';
+import { knownCount, type MarketData, type PriceSeries, type TradingSignal } from '../signals';
 import type { AssetStream, Strategy } from '../strategies/framework';
 import {
-  fillPrice, markToMarket, openAssets, newTradingState, onBarClose, onExitFill, onFill, onSignal, type Order, type OrderPolicy, orderQuantity,
-  protect, type ProtectiveExit, type RejectionRule, type Sizing, type TradingRules, type TradingState, utcDayOf,
+  fillPrice, markToMarket, newTradingState, onBarClose, onExitFill, onFill, onSignal, type Order, type OrderPolicy, orderQuantity,
+  protect, type ProtectiveExit, type RejectionRule, type Sizing, type TradeSignal, type TradingRules, type TradingState, utcDayOf,
 } from '../trading/core';
 import { BAR_MINUTES, DAY_MS, MINUTE_MS } from '../types';
+import { type BacktestFill, type BacktestTrade, FillLog, TradeLog } from './logs';
+
+export type { BacktestFill, BacktestTrade } from './logs';
 
 /**
  * Execution conventions: explicit options, never hidden choices. The defaults are paper trading's:
@@ -54,38 +57,10 @@ export interface BacktestInput {
   conventions: BacktestConventions;
 }
 
-export interface BacktestFill {
-  time: number;
-  asset: string;
-  side: Side;
-  quantity: number;
-  price: number;
-  fee: number;
-  slippage: number;
-  reason: 'signal' | 'stop_loss' | 'take_profit' | 'end';
-  realized: number;
-}
-
-export interface BacktestTrade {
-  asset: string;
-  direction: SignalType;
-  entryTime: number;
-  entryPrice: number;
-  exitTime: number | null;
-  exitPrice: number | null;
-  quantity: number;
-  fees: number;
-  /** Realised P&L before fees. */
-  grossPnl: number;
-  /** Realised P&L less every fee of the trade (entry, adds and exit). */
-  pnl: number;
-  returnPct: number;
-}
-
 export interface BacktestResult {
   equity: { time: Float64Array; value: Float64Array };
-  fills: BacktestFill[];
-  trades: BacktestTrade[];
+  fills: FillLog;
+  trades: TradeLog;
   metrics: PerformanceMetrics;
   /** What the metrics were annualised with: periods (bars) per year. */
   periodsPerYear: number;
@@ -131,8 +106,8 @@ export interface EngineState {
   trading: TradingState;
   fillSeq: number;
   marks: Record<string, number>;
-  fills: BacktestFill[];
-  trades: BacktestTrade[];
+  fills: FillLog;
+  trades: TradeLog;
   /** Net P&L of every closed trade, in closing order: the trade statistics, even after `drainClosedTrades`. */
   closedPnl: number[];
   /** Asset → index in `trades` of its open trade. */
@@ -208,6 +183,10 @@ interface Runtime {
   /** The core's rules and the order policy, as the conventions set them. */
   rules: TradingRules;
   policy: OrderPolicy;
+  assets: string[];
+  /** Per asset: its market conditions (daily returns derived once a day), as the risk module sees them. */
+  conditions: ConditionsTracker[];
+  market: MarketConditions;
 }
 
 const runtimes = new WeakMap<EngineState, Runtime>();
@@ -234,6 +213,9 @@ function runtimeOf(input: BacktestInput, st: EngineState): Runtime {
       regimeEvery: input.barMinutes && input.barMinutes < BAR_MINUTES['1d'] ? DAY_MS : 0,
       rules: tradingRules(input),
       policy: orderPolicy(input.conventions),
+      assets: input.assets,
+      conditions: input.assets.map((a) => new ConditionsTracker(input.data.prices[a], input.risk.correlationLookbackDays)),
+      market: Object.fromEntries(input.assets.map((a) => [a, conditionsOf([], null)])),
     };
     runtimes.set(st, rt);
   }
@@ -258,7 +240,7 @@ function feed(rt: Runtime, a: number, index: number) {
 
 export function initialState(input: BacktestInput): EngineState {
   return {
-    cursor: 0, trading: newTradingState(input.initialCapital), fillSeq: 0, marks: {}, fills: [], trades: [], closedPnl: [], openTrade: {}, pending: [], past: [],
+    cursor: 0, trading: newTradingState(input.initialCapital), fillSeq: 0, marks: {}, fills: new FillLog(), trades: new TradeLog(), closedPnl: [], openTrade: {}, pending: [], past: [],
     equity: { length: 0, time: new Float64Array(1024), value: new Float64Array(1024) }, exposedSteps: 0, rejections: {}, shrunk: {},
   };
 }
@@ -294,27 +276,18 @@ function fillInto(st: EngineState, input: BacktestInput, asset: string, side: Si
   const flippedOrFlat = before !== 0 && (after === 0 || Math.sign(after) !== Math.sign(before));
   const openIndex = st.openTrade[asset];
   if (openIndex !== undefined) {
-    const t = st.trades[openIndex];
-    t.fees += f.fee * (effect.closedQuantity > 0 ? closingShare : 1);
-    t.grossPnl += effect.realized;
+    st.trades.addFill(openIndex, f.fee * (effect.closedQuantity > 0 ? closingShare : 1), effect.realized);
     if (flippedOrFlat) {
-      t.exitTime = time;
-      t.exitPrice = f.price;
-      t.pnl = t.grossPnl - t.fees;
-      t.returnPct = t.pnl / (t.entryPrice * t.quantity);
-      st.closedPnl.push(t.pnl);
+      st.closedPnl.push(st.trades.close(openIndex, time, f.price));
       delete st.openTrade[asset];
-    } else if (Math.abs(after) > t.quantity) {
-      t.quantity = Math.abs(after);
-      t.entryPrice = effect.after.averagePrice;
+    } else if (Math.abs(after) > st.trades.quantityOf(openIndex)) {
+      st.trades.resize(openIndex, Math.abs(after), effect.after.averagePrice);
     }
   }
   if (after !== 0 && (before === 0 || flippedOrFlat)) {
-    st.trades.push({
-      asset, direction: after > 0 ? 'LONG' : 'SHORT', entryTime: time, entryPrice: effect.after.averagePrice, exitTime: null, exitPrice: null,
-      quantity: Math.abs(after), fees: f.fee * (1 - closingShare), grossPnl: 0, pnl: 0, returnPct: 0,
+    st.openTrade[asset] = st.trades.open({
+      asset, direction: after > 0 ? 'LONG' : 'SHORT', entryTime: time, entryPrice: effect.after.averagePrice, quantity: Math.abs(after), fees: f.fee * (1 - closingShare),
     });
-    st.openTrade[asset] = st.trades.length - 1;
   }
   return f;
 }
@@ -415,32 +388,34 @@ export function latestEquity(st: EngineState): number | undefined {
  * as it goes, so neither memory nor checkpoints grow with the trade count.
  */
 export function drainClosedTrades(st: EngineState): BacktestTrade[] {
-  const closed = st.trades.filter((t) => t.exitTime !== null);
-  if (closed.length === 0) return closed;
-  const open = st.trades.filter((t) => t.exitTime === null);
-  const indexOf = new Map(open.map((t, k) => [t, k]));
-  st.openTrade = Object.fromEntries(Object.entries(st.openTrade).map(([asset, k]) => [asset, indexOf.get(st.trades[k])!]));
-  st.trades = open;
+  const { closed, moved } = st.trades.drainClosed();
+  if (closed.length) for (const asset in st.openTrade) st.openTrade[asset] = moved[st.openTrade[asset]];
   return closed;
 }
 
 /** Takes the fills out of the state (for callers that keep only trades). */
 export function drainFills(st: EngineState): BacktestFill[] {
-  const fills = st.fills;
-  st.fills = [];
+  const fills = st.fills.rows();
+  st.fills.clear();
   return fills;
 }
 
-export type EngineCheckpoint = Omit<EngineState, 'equity'> & { equity: { time: number[]; value: number[] } };
+export type EngineCheckpoint = Omit<EngineState, 'equity' | 'fills' | 'trades'> & {
+  equity: { time: number[]; value: number[] };
+  fills: BacktestFill[];
+  trades: BacktestTrade[];
+};
 
 /**
  * The state as plain JSON (typed columns as arrays), for a heartbeat checkpoint. With `curveFrom`,
  * only the equity points from that index on: a caller that stores the curve as it goes keeps the
- * checkpoint small, and hands the stored points back to `restoreState`.
+ * checkpoint small, and hands the stored points back to `restoreState`. A copy that shares nothing
+ * with the state: Temporal may encode a heartbeat's details later, after the replay has moved on.
  */
 export function checkpointOf(st: EngineState, curveFrom = 0): EngineCheckpoint {
   const points = (c: Float64Array) => Array.from(c.subarray(curveFrom, st.equity.length));
-  return { ...st, equity: { time: points(st.equity.time), value: points(st.equity.value) } };
+  const { equity, fills, trades, ...rest } = st;
+  return { ...structuredClone(rest), equity: { time: points(equity.time), value: points(equity.value) }, fills: fills.rows(), trades: trades.rows() };
 }
 
 /** The state a checkpoint was taken of; `earlier` are the equity points left out of it (`curveFrom`). */
@@ -452,7 +427,7 @@ export function restoreState(checkpoint: EngineCheckpoint, earlier: { time: numb
   equity.time.set(checkpoint.equity.time, earlier.time.length);
   equity.value.set(earlier.value);
   equity.value.set(checkpoint.equity.value, earlier.time.length);
-  return { ...checkpoint, equity };
+  return { ...checkpoint, equity, fills: new FillLog(checkpoint.fills), trades: new TradeLog(checkpoint.trades) };
 }
 
 /** Cash + Σ quantity × mark, as `equity` in the portfolio module, over the runtime's typed arrays. */
@@ -496,12 +471,23 @@ function groupHas(input: BacktestInput, queue: EventQueue, first: number, end: n
   return false;
 }
 
+/**
+ * The market conditions the risk module weighs a signal in asset `a` against: its own and every open
+ * position's, written into the runtime's one record (every asset a key from the start, so its shape
+ * never changes). Other assets' entries may be stale: the risk module reads only these.
+ */
+function conditionsAt(rt: Runtime, a: number, time: number): MarketConditions {
+  for (let b = 0; b < rt.quantity.length; b++) if (b === a || rt.quantity[b] !== 0) rt.market[rt.assets[b]] = rt.conditions[b].at(time);
+  return rt.market;
+}
+
 /** The decision path at one close with signals: aggregation per asset, then risk and the order. */
 function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Runtime, first: number, end: number, time: number,
   produced: TradingSignal[]) {
   const c = input.conventions;
   const { rules, policy } = rt;
   const lookback = input.historyDays * DAY_MS;
+  const sized = policy.sizing.kind === 'risk';
   const records = () => rt.records.advance(st.past, input.data, time);
   for (let g = first; g < end; g++) {
     const a = queue.asset[g];
@@ -511,18 +497,15 @@ function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Ru
     const agg = aggregateAssetSignals(own, { regime: rt.regimes[a].regime(), records }, input.aggregation);
     if (!agg) continue;
     // The risk module weighs the asset's and the open positions' market conditions and the ensemble's record, as live.
-    const sized = policy.sizing.kind === 'risk';
-    const market = sized ? marketConditions(input.data, [asset, ...openAssets(st.trading)], time, rules.risk.correlationLookbackDays) : undefined;
-    const signal = {
-      signalId: `${asset}-${time}`, asset, signalType: agg.signalType, price: agg.price, confidence: agg.confidence,
-      ...(sized ? { trackRecord: pooledRecord(records(), agg.strategies) } : {}),
-    };
-    const decision = onSignal(st.trading, signal, { time, marks: st.marks, rules, policy, market });
+    const signal: TradeSignal = { signalId: `${asset}-${time}`, asset, signalType: agg.signalType, price: agg.price, confidence: agg.confidence };
+    if (sized) signal.trackRecord = pooledRecord(records(), agg.strategies);
+    const market = sized ? conditionsAt(rt, a, time) : undefined;
+    const decision = onSignal(st.trading, signal, { time, marks: st.marks, rules, policy, market, detail: 'verdict' });
     if (decision.kind === 'rejected') {
       st.rejections[decision.rule] = (st.rejections[decision.rule] ?? 0) + 1;
       continue;
     }
-    if (decision.assessment?.positionSizing.limitedBy === 'positionSize') st.shrunk.positionSize = (st.shrunk.positionSize ?? 0) + 1;
+    if (decision.limitedBy === 'positionSize') st.shrunk.positionSize = (st.shrunk.positionSize ?? 0) + 1;
     if (c.fillAt === 'close') {
       const s = rt.series[a];
       const i = queue.index[g];

@@ -16,8 +16,8 @@ import type { Bar, FillModel, MarketFill } from '../fills';
 import { marketFill, protectiveTrigger, trailStop } from '../fills';
 import { applyFill, equity as bookEquity, type Book, type Fill, type FillEffect, newBook, type Side } from '../portfolio';
 import type { MarketConditions } from '../market-conditions';
-import type { ScoredRecord } from '../position-sizing';
-import { assessRisk, type PortfolioState, type RiskAssessment, type RiskConfig, stopLossPrice, takeProfitPrice } from '../risk';
+import type { PositionSizing, ScoredRecord } from '../position-sizing';
+import { assessRisk, type PortfolioState, riskVerdict, type RiskAssessment, type RiskConfig, stopLossPrice, takeProfitPrice } from '../risk';
 import type { SignalType } from '../signals';
 import { DAY_MS } from '../types';
 
@@ -125,7 +125,7 @@ export interface Order {
 export type RejectionRule = NonNullable<RiskAssessment['rejectedBy']> | 'cooldown' | 'short_not_allowed' | 'nothing_to_trade';
 
 export type Decision =
-  | { kind: 'order'; order: Order; assessment?: RiskAssessment }
+  | { kind: 'order'; order: Order; assessment?: RiskAssessment; limitedBy?: PositionSizing['limitedBy'] }
   | { kind: 'rejected'; rule: RejectionRule; reason: string; assessment?: RiskAssessment };
 
 const usd = (x: number) => `$${x.toFixed(2)}`;
@@ -150,6 +150,11 @@ export function onSignal(state: TradingState, signal: TradeSignal, ctx: {
   time: number; marks: Record<string, number>; rules: TradingRules; policy: OrderPolicy; clock?: () => number;
   /** The signal asset's and the open positions' conditions (correlation, volatility, liquidity, sizing); see `marketConditions`. */
   market?: MarketConditions;
+  /**
+   * `verdict`: the risk module's outcome only (`riskVerdict`: the same sizing and checks, no
+   * assessment record, reasons without numbers), for a backtest deciding thousands of signals.
+   */
+  detail?: 'assessment' | 'verdict';
 }): Decision {
   const { asset } = signal;
   const held = heldQuantity(state, asset);
@@ -161,11 +166,18 @@ export function onSignal(state: TradingState, signal: TradeSignal, ctx: {
   const view = limitsView(state, signal, ctx.marks, ctx.time);
   const sizing = ctx.policy.sizing;
   let assessment: RiskAssessment | undefined;
+  let limitedBy: PositionSizing['limitedBy'] | undefined;
   let notional: number;
-  if (sizing.kind === 'risk') {
+  if (sizing.kind === 'risk' && ctx.detail === 'verdict') {
+    const verdict = riskVerdict(signal, view, ctx.rules.risk, ctx.market);
+    if (!verdict.approved) return { kind: 'rejected', rule: verdict.rejectedBy ?? 'minimumSize', reason: `refused by ${verdict.rejectedBy}` };
+    notional = verdict.size;
+    limitedBy = verdict.limitedBy;
+  } else if (sizing.kind === 'risk') {
     assessment = assessRisk(signal, view, ctx.rules.risk, { market: ctx.market, at: ctx.time, clock: ctx.clock ?? (() => 0) });
     if (!assessment.isApproved) return { kind: 'rejected', rule: assessment.rejectedBy ?? 'minimumSize', reason: assessment.rejectionReason ?? 'not approved', assessment };
     notional = assessment.recommendedPositionSize;
+    limitedBy = assessment.positionSizing.limitedBy;
   } else if (sizing.kind === 'fixed_fraction') {
     notional = view.totalEquity * sizing.fraction;
   } else {
@@ -179,7 +191,7 @@ export function onSignal(state: TradingState, signal: TradeSignal, ctx: {
     return { kind: 'rejected', rule: 'cooldown', reason, assessment: assessment && { ...assessment, isApproved: false, rejectionReason: reason } };
   }
   if (!(notional > 0)) return { kind: 'rejected', rule: 'nothing_to_trade', reason: `no equity left to put into ${asset} (equity ${usd(view.totalEquity)})` };
-  return { kind: 'order', order: { asset, side, notional, closeOnly: false }, assessment };
+  return { kind: 'order', order: { asset, side, notional, closeOnly: false }, assessment, ...(limitedBy === undefined ? {} : { limitedBy }) };
 }
 
 /** Units the order fills at a reference price: the opposite position it closes, plus the new exposure. */
