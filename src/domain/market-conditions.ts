@@ -37,16 +37,18 @@ export function conditionsOf(dailyReturns: readonly number[], tradedValue24h: nu
   return { dailyReturns, dailyVolatility: dailyVolatility(dailyReturns), tradedValue24h };
 }
 
-/** The `lookbackDays` daily returns ending at UTC midnight `lastMidnight`. */
-function dailyReturnsTo(series: PriceSeries, lastMidnight: number, lookbackDays: number): number[] {
-  const dailyReturns: number[] = [];
-  let previous = closeAt(series, lastMidnight - lookbackDays * DAY_MS);
-  for (let k = lookbackDays - 1; k >= 0; k--) {
-    const close = closeAt(series, lastMidnight - k * DAY_MS);
-    dailyReturns.push(close / previous - 1);
-    previous = close;
-  }
-  return dailyReturns;
+/** The closes at the `lookbackDays + 1` UTC midnights ending at `lastMidnight`, oldest first. */
+function dailyClosesTo(series: PriceSeries, lastMidnight: number, lookbackDays: number): number[] {
+  const closes: number[] = [];
+  for (let k = lookbackDays; k >= 0; k--) closes.push(closeAt(series, lastMidnight - k * DAY_MS));
+  return closes;
+}
+
+/** Simple returns between consecutive daily closes. */
+function returnsOf(closes: readonly number[]): number[] {
+  const returns: number[] = [];
+  for (let k = 1; k < closes.length; k++) returns.push(closes[k] / closes[k - 1] - 1);
+  return returns;
 }
 
 /** Σ volume × close of the bars that closed in the 24 hours to `asOf`; null when none did. */
@@ -59,16 +61,17 @@ function tradedValue24h(series: PriceSeries, asOf: number): number | null {
 
 export function assetConditions(series: PriceSeries | undefined, asOf: number, lookbackDays: number): AssetConditions {
   if (!series || series.time.length === 0) return conditionsOf([], null);
-  return conditionsOf(dailyReturnsTo(series, Math.floor(asOf / DAY_MS) * DAY_MS, lookbackDays), tradedValue24h(series, asOf));
+  return conditionsOf(returnsOf(dailyClosesTo(series, Math.floor(asOf / DAY_MS) * DAY_MS, lookbackDays)), tradedValue24h(series, asOf));
 }
 
 /**
  * One asset's conditions as a replay moves forwards in time: the daily returns and their volatility
- * change only at UTC midnight, so they are derived once a day; the 24-hour traded value at every call.
- * The same numbers as `assetConditions` at the same time.
+ * change only at UTC midnight, so they are derived once a day, from the day before's closes and the
+ * new midnight's; the 24-hour traded value at every call. The same numbers as `assetConditions`.
  */
 export class ConditionsTracker {
   private midnight = Number.NaN;
+  private closes: number[] = [];
   private daily: { dailyReturns: readonly number[]; dailyVolatility: number | null } = { dailyReturns: [], dailyVolatility: null };
 
   constructor(private readonly series: PriceSeries | undefined, private readonly lookbackDays: number) {}
@@ -78,7 +81,17 @@ export class ConditionsTracker {
     if (!series || series.time.length === 0) return conditionsOf([], null);
     const midnight = Math.floor(asOf / DAY_MS) * DAY_MS;
     if (midnight !== this.midnight) {
-      const dailyReturns = dailyReturnsTo(series, midnight, this.lookbackDays);
+      const days = (midnight - this.midnight) / DAY_MS;
+      if (days > 0 && days <= this.lookbackDays) {
+        // Moved on a few days: drop the oldest closes and add the new midnights' (each found once).
+        const closes = this.closes.slice(days);
+        for (let k = days - 1; k >= 0; k--) closes.push(closeAt(series, midnight - k * DAY_MS));
+        this.closes = closes;
+      } else {
+        this.closes = dailyClosesTo(series, midnight, this.lookbackDays);
+      }
+      // A new array each day: the one before may be remembered (`conditionsCorrelation`) and is never changed.
+      const dailyReturns = returnsOf(this.closes);
       this.daily = { dailyReturns, dailyVolatility: dailyVolatility(dailyReturns) };
       this.midnight = midnight;
     }

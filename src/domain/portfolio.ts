@@ -52,9 +52,17 @@ export interface FillEffect {
   after: Position;
 }
 
-/** Applies one fill; pure: returns a new book. */
+/** Applies one fill; pure: returns a new book (the fill's id recorded, a second fill with it refused). */
 export function applyFill(book: Book, fill: Fill): FillEffect {
   if (book.fillIds.includes(fill.id)) throw new DuplicateFillError(`fill ${fill.id} was already applied`);
+  return bookFill({ ...book, positions: { ...book.positions }, fillIds: [...book.fillIds, fill.id] }, fill);
+}
+
+/**
+ * Applies one fill to `book` in place (the trading core's own state, where a backtest books hundreds
+ * of thousands of fills); fill ids are the caller's business here.
+ */
+export function bookFill(book: Book, fill: Fill): FillEffect {
   if (!(fill.quantity > 0) || !Number.isFinite(fill.quantity)) throw new InvalidFillError(`fill ${fill.id}: quantity must be positive, got ${fill.quantity}`);
   if (!(fill.price > 0) || !Number.isFinite(fill.price)) throw new InvalidFillError(`fill ${fill.id}: price must be positive, got ${fill.price}`);
   if (!(fill.fee >= 0)) throw new InvalidFillError(`fill ${fill.id}: fee must not be negative, got ${fill.fee}`);
@@ -86,19 +94,11 @@ export function applyFill(book: Book, fill: Fill): FillEffect {
   }
 
   const after: Position = { asset: fill.asset, quantity, averagePrice, realizedPnl: before.realizedPnl + realized };
-  return {
-    book: {
-      cash: book.cash - signed * fill.price - fill.fee,
-      positions: { ...book.positions, [fill.asset]: after },
-      realizedPnl: book.realizedPnl + realized,
-      feesPaid: book.feesPaid + fill.fee,
-      fillIds: [...book.fillIds, fill.id],
-    },
-    realized,
-    closedQuantity,
-    before,
-    after,
-  };
+  book.cash = book.cash - signed * fill.price - fill.fee;
+  book.positions[fill.asset] = after;
+  book.realizedPnl += realized;
+  book.feesPaid += fill.fee;
+  return { book, realized, closedQuantity, before, after };
 }
 
 /** Marked value of the open positions at the given prices; a position without a mark is valued at its average price. */

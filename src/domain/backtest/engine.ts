@@ -222,17 +222,23 @@ function runtimeOf(input: BacktestInput, st: EngineState): Runtime {
   return rt;
 }
 
+/**
+ * Whether a close time (integer ms) ends a bar of `every` ms: `time % every === 0` without the
+ * remainder of two doubles, which V8 computes out of line (times are past int32), once per bar.
+ */
+const endsBar = (time: number, every: number) => Math.floor(time / every) * every === time;
+
 /** Feeds an asset's closes up to row `index` to its tracker and streams, noting which streams signal there. */
 function feed(rt: Runtime, a: number, index: number) {
   const { close, time } = rt.series[a];
   for (let i = rt.fed[a] + 1; i <= index; i++) {
     // A longer bar's close is the close of the last replayed bar inside it: fed when that bar closes.
-    if (rt.regimeEvery === 0 || time[i] % rt.regimeEvery === 0) rt.regimes[a].push(close[i]);
+    if (rt.regimeEvery === 0 || endsBar(time[i], rt.regimeEvery)) rt.regimes[a].push(close[i]);
     for (let k = 0; k < rt.streams.length; k++) {
       const stream = rt.streams[k][a];
       if (!stream) continue;
       const every = rt.decideEvery[k];
-      rt.signalled[k][a] = (every === 0 || time[i] % every === 0) && stream.push(close[i], time[i]) ? 1 : 0;
+      rt.signalled[k][a] = (every === 0 || endsBar(time[i], every)) && stream.push(close[i], time[i]) ? 1 : 0;
     }
   }
   rt.fed[a] = index;
@@ -333,7 +339,7 @@ export function advance(input: BacktestInput, queue: EventQueue, st: EngineState
     for (let k = 0; k < input.strategies.length; k++) {
       const strategy = input.strategies[k];
       const every = rt.decideEvery[k];
-      if (every !== 0 && time % every !== 0) continue;
+      if (every !== 0 && !endsBar(time, every)) continue;
       if (!strategy.openStream) {
         const data = every === 0 ? input.data : input.dataByBar?.[every / MINUTE_MS] ?? input.data;
         const inGroup = strategy.generateSignals(strategy.analyze(data, time)).filter((x) => groupHas(input, queue, first, end, x.asset));
