@@ -195,15 +195,21 @@ export function aggregateAssetSignals(
   settings: AggregationSettings,
 ): AggregatedSignal | undefined {
   if (signals.length === 0) return undefined;
-  const totalWeight = signals.reduce((s, x) => s + x.confidence, 0);
-  const byDirection = (d: SignalType) => signals.filter((s) => s.signalType === d);
-  const longWeight = byDirection('LONG').reduce((s, x) => s + x.confidence, 0);
+  // Plain loops, no closures: a backtest aggregates at every signal.
+  let totalWeight = 0;
+  let longWeight = 0;
+  let timestamp = -Infinity;
+  for (const x of signals) {
+    totalWeight += x.confidence;
+    if (x.signalType === 'LONG') longWeight += x.confidence;
+    if (x.timestamp > timestamp) timestamp = x.timestamp;
+  }
   const direction: SignalType = longWeight >= totalWeight - longWeight ? 'LONG' : 'SHORT';
-  const agreeing = byDirection(direction);
-  const agreeingWeight = agreeing.reduce((s, x) => s + x.confidence, 0);
+  const agreeing = signals.filter((x) => x.signalType === direction);
+  let agreeingWeight = 0;
+  for (const x of agreeing) agreeingWeight += x.confidence;
   const share = totalWeight > 0 ? agreeingWeight / totalWeight : 0;
   const price = signals[0].price;
-  const timestamp = Math.max(...signals.map((s) => s.timestamp));
 
   if (share >= settings.consensusThreshold) {
     const confidence = (agreeing.reduce((s, x) => s + x.confidence * x.confidence, 0) / agreeingWeight) * share;

@@ -95,7 +95,7 @@ export class ConditionsTracker {
       this.daily = { dailyReturns, dailyVolatility: dailyVolatility(dailyReturns) };
       this.midnight = midnight;
     }
-    return { ...this.daily, tradedValue24h: tradedValue24h(series, asOf) };
+    return { dailyReturns: this.daily.dailyReturns, dailyVolatility: this.daily.dailyVolatility, tradedValue24h: tradedValue24h(series, asOf) };
   }
 }
 

@@ -70,44 +70,81 @@ export function kellyFraction(record: ScoredRecord): number {
   return payoff > 0 ? p - (1 - p) / payoff : 0;
 }
 
-export function positionSizing(input: SizingInput, settings: SizingSettings): PositionSizing {
-  const { equity, volatility } = input;
-  const notes: string[] = [];
-  const fixedPercent = equity * settings.basePositionPercent;
+/** The four components (USD, before confidence; null where not computable) and the half-Kelly fraction. */
+interface Components extends Record<SizingComponent, number | null> {
+  half: number | null;
+}
 
-  let kelly: number | null = null;
-  let half: number | null = null;
-  if (!input.record || input.record.total < settings.kellyMinScoredSignals) {
-    notes.push(`kelly: ${input.record?.total ?? 0} scored signals, needs ${settings.kellyMinScoredSignals}`);
-  } else {
-    half = Math.max(0, kellyFraction(input.record) / 2);
-    kelly = equity * half;
-  }
-
+function componentsOf(input: SizingInput, settings: SizingSettings): Components {
+  const { equity, volatility, record } = input;
+  const half = !record || record.total < settings.kellyMinScoredSignals ? null : Math.max(0, kellyFraction(record) / 2);
   const known = volatility !== null && volatility > 0;
-  if (!known) notes.push('volatility and risk parity: the asset\'s daily volatility is not known');
-  const volatilitySize = known ? (equity * settings.basePositionPercent * settings.volatilityTarget) / volatility : null;
-
-  const contributions = input.positions.filter((p) => p.volatility !== null && p.volatility > 0).map((p) => p.exposure * p.volatility!);
   let riskParity: number | null = null;
-  if (known && contributions.length) riskParity = contributions.reduce((s, c) => s + c, 0) / contributions.length / volatility;
-  else if (known) notes.push('risk parity: no open position with a known volatility');
+  if (known) {
+    // Mean risk contribution (exposure × volatility) of the open positions with a known volatility, at this asset's volatility.
+    let contributions = 0;
+    let count = 0;
+    for (const p of input.positions) {
+      if (p.volatility === null || !(p.volatility > 0)) continue;
+      contributions += p.exposure * p.volatility;
+      count += 1;
+    }
+    if (count) riskParity = contributions / count / volatility;
+  }
+  return {
+    fixedPercent: equity * settings.basePositionPercent,
+    kelly: half === null ? null : equity * half,
+    volatility: known ? (equity * settings.basePositionPercent * settings.volatilityTarget) / volatility : null,
+    riskParity,
+    half,
+  };
+}
 
-  const components: Record<SizingComponent, number | null> = { fixedPercent, kelly, volatility: volatilitySize, riskParity };
+/** Σ of the configured weights of the computed components: what the weights are renormalised by. */
+function weightTotal(c: Components, configured: SizingWeights): number {
+  let total = 0;
+  for (const k in configured) total += c[k as SizingComponent] === null ? 0 : configured[k as SizingComponent];
+  return total;
+}
+
+/** A component's weight, renormalised over the computed ones. */
+const weightOf = (c: Components, configured: SizingWeights, k: SizingComponent, total: number) =>
+  c[k] === null || total === 0 ? 0 : configured[k] / total;
+
+/** Σ weight × component × confidence, before the caps. */
+function blendOf(c: Components, configured: SizingWeights, confidence: number): number {
+  const total = weightTotal(c, configured);
+  let blended = 0;
+  for (const k in configured) blended += weightOf(c, configured, k as SizingComponent, total) * (c[k as SizingComponent] ?? 0);
+  return blended * confidence;
+}
+
+/** The blend capped at the maximum position size, and zero under the minimum. */
+function capped(blended: number, equity: number, settings: SizingSettings): Pick<PositionSizing, 'size' | 'limitedBy'> {
+  const max = equity * settings.maxPositionSize;
+  const size = Math.min(blended, max);
+  if (size < equity * settings.minPositionSize) return { limitedBy: 'minimumSize', size: 0 };
+  return { limitedBy: blended > max ? 'positionSize' : null, size };
+}
+
+/** The size alone, as `positionSizing` computes it, without its record: what a backtest needs at every signal. */
+export function positionSize(input: SizingInput, settings: SizingSettings): Pick<PositionSizing, 'size' | 'limitedBy'> {
+  return capped(blendOf(componentsOf(input, settings), settings.positionSizingWeights, input.confidence), input.equity, settings);
+}
+
+export function positionSizing(input: SizingInput, settings: SizingSettings): PositionSizing {
+  const c = componentsOf(input, settings);
+  const notes: string[] = [];
+  if (c.half === null) notes.push(`kelly: ${input.record?.total ?? 0} scored signals, needs ${settings.kellyMinScoredSignals}`);
+  if (c.volatility === null) notes.push('volatility and risk parity: the asset\'s daily volatility is not known');
+  else if (c.riskParity === null) notes.push('risk parity: no open position with a known volatility');
   const configured = settings.positionSizingWeights;
   const names = Object.keys(configured) as SizingComponent[];
-  const total = names.reduce((s, k) => s + (components[k] === null ? 0 : configured[k]), 0);
-  const weights = Object.fromEntries(names.map((k) => [k, components[k] === null || total === 0 ? 0 : configured[k] / total])) as Record<SizingComponent, number>;
-  const blended = names.reduce((s, k) => s + weights[k] * (components[k] ?? 0), 0) * input.confidence;
-
-  const max = equity * settings.maxPositionSize;
-  let size = Math.min(blended, max);
-  let limitedBy: PositionSizing['limitedBy'] = blended > max ? 'positionSize' : null;
-  if (size < equity * settings.minPositionSize) {
-    size = 0;
-    limitedBy = 'minimumSize';
-  }
-  const computed = names.filter((k) => components[k] !== null);
+  const total = weightTotal(c, configured);
+  const weights = Object.fromEntries(names.map((k) => [k, weightOf(c, configured, k, total)])) as Record<SizingComponent, number>;
+  const blended = blendOf(c, configured, input.confidence);
+  const computed = names.filter((k) => c[k] !== null);
   const method = computed.length === 1 && computed[0] === 'fixedPercent' ? 'fixed_percent' : 'blended';
-  return { method, components, weights, kellyFraction: half, blended, limitedBy, size, notes };
+  const components = { fixedPercent: c.fixedPercent, kelly: c.kelly, volatility: c.volatility, riskParity: c.riskParity };
+  return { method, components, weights, kellyFraction: c.half, blended, ...capped(blended, input.equity, settings), notes };
 }

@@ -1,5 +1,5 @@
 import { conditionsCorrelation, type MarketConditions } from './market-conditions';
-import { type PositionSizing, positionSizing, type ScoredRecord, type SizingInput, type SizingWeights } from './position-sizing';
+import { positionSize, type PositionSizing, positionSizing, type ScoredRecord, type SizingInput, type SizingWeights } from './position-sizing';
 import type { RiskSettings, SignalType } from './signals';
 
 /** The seed's risk configuration (config/risk.json); fractions of equity unless named otherwise. */
@@ -398,12 +398,12 @@ export interface AssessmentContext {
   clock?: () => number;
 }
 
-/** The blended size of a signal's trade, from the asset's and the open positions' volatilities and its track record. */
-function sizingOf(signal: RiskSignal, state: PortfolioState, config: RiskConfig, market?: MarketConditions): PositionSizing {
+/** What a signal's trade is sized from: equity, confidence, the asset's and the open positions' volatilities, its track record. */
+function sizingInput(signal: RiskSignal, state: PortfolioState, market?: MarketConditions): SizingInput {
   const positions: SizingInput['positions'] = [];
   for (const p of state.positions) if (p.asset !== signal.asset) positions.push({ exposure: p.exposure, volatility: market?.[p.asset]?.dailyVolatility ?? null });
   const volatility = market?.[signal.asset]?.dailyVolatility ?? null;
-  return positionSizing({ equity: state.totalEquity, confidence: signal.confidence, volatility, record: signal.trackRecord, positions }, config);
+  return { equity: state.totalEquity, confidence: signal.confidence, volatility, record: signal.trackRecord, positions };
 }
 
 /** The rules that refuse a signal before any limit is weighed: too little confidence, then a size under the minimum. */
@@ -426,7 +426,7 @@ export interface RiskVerdict {
  * its record (limits, warnings, messages): a backtest asks this at every signal and keeps only the outcome.
  */
 export function riskVerdict(signal: RiskSignal, state: PortfolioState, config: RiskConfig, market?: MarketConditions): RiskVerdict {
-  const { size, limitedBy } = sizingOf(signal, state, config, market);
+  const { size, limitedBy } = positionSize(sizingInput(signal, state, market), config);
   const rejectedBy = ruleBeforeLimits(signal, size, config) ?? firstBreach(tradeMeasures(signal, state, size, config, market), config);
   return { approved: rejectedBy === null, rejectedBy, size, limitedBy };
 }
@@ -439,7 +439,7 @@ export function assessRisk(signal: RiskSignal, state: PortfolioState, config: Ri
   const clock = ctx.clock ?? (() => performance.now());
   const started = clock();
   const equity = state.totalEquity;
-  const sizing = sizingOf(signal, state, config, ctx.market);
+  const sizing = positionSizing(sizingInput(signal, state, ctx.market), config);
   const size = sizing.size;
   const stop = stopLossPrice(signal.signalType, signal.price, config);
   const target = takeProfitPrice(signal.signalType, signal.price, stop, config);

@@ -1,4 +1,4 @@
-import { aggregateAssetSignals, type AggregationSettings, type PastSignal, pooledRecord, RegimeTracker, TrackRecordWindow } from '../aggregation';
+import { aggregateAssetSignals, type AggregationSettings, type PastSignal, pooledRecord, RegimeTracker, type TrackRecords, TrackRecordWindow } from '../aggregation';
 import { conditionsOf, ConditionsTracker, type MarketConditions } from '../market-conditions';
 import type { Bar, FillModel } from '../fills';
 import { type ClosedTrade, type PerformanceMetrics, performanceMetrics } from '../metrics';
@@ -187,6 +187,9 @@ interface Runtime {
   /** Per asset: its market conditions (daily returns derived once a day), as the risk module sees them. */
   conditions: ConditionsTracker[];
   market: MarketConditions;
+  /** The close being decided, and the strategies' track records at it (made once: no closure per close). */
+  decisionTime: number;
+  recordsNow: () => TrackRecords;
 }
 
 const runtimes = new WeakMap<EngineState, Runtime>();
@@ -194,7 +197,8 @@ const runtimes = new WeakMap<EngineState, Runtime>();
 function runtimeOf(input: BacktestInput, st: EngineState): Runtime {
   let rt = runtimes.get(st);
   if (!rt) {
-    rt = {
+    const records = new TrackRecordWindow(input.aggregation.trackRecordHorizonDays * DAY_MS, input.historyDays * DAY_MS);
+    const runtime: Runtime = {
       series: input.assets.map((a) => input.data.prices[a]),
       regimes: input.assets.map(() => new RegimeTracker()),
       streams: input.strategies.map((s) => input.assets.map((a) => (s.openStream && s.config.assets.includes(a) ? s.openStream(input.data.macro) : undefined))),
@@ -204,7 +208,7 @@ function runtimeOf(input: BacktestInput, st: EngineState): Runtime {
       quantity: Float64Array.from(input.assets, (a) => st.trading.book.positions[a]?.quantity ?? 0),
       exposed: hasOpenPosition(st.trading.book),
       pastExpired: 0,
-      records: new TrackRecordWindow(input.aggregation.trackRecordHorizonDays * DAY_MS, input.historyDays * DAY_MS),
+      records,
       bar: { open: 0, high: 0, low: 0, close: 0 },
       decideEvery: Float64Array.from(input.strategies, (s) => {
         const own = s.config.bar ? BAR_MINUTES[s.config.bar] : 0;
@@ -216,7 +220,10 @@ function runtimeOf(input: BacktestInput, st: EngineState): Runtime {
       assets: input.assets,
       conditions: input.assets.map((a) => new ConditionsTracker(input.data.prices[a], input.risk.correlationLookbackDays)),
       market: Object.fromEntries(input.assets.map((a) => [a, conditionsOf([], null)])),
+      decisionTime: Number.NaN,
+      recordsNow: () => records.advance(st.past, input.data, runtime.decisionTime),
     };
+    rt = runtime;
     runtimes.set(st, rt);
   }
   return rt;
@@ -333,7 +340,8 @@ export function advance(input: BacktestInput, queue: EventQueue, st: EngineState
       feed(rt, a, i);
     }
 
-    markToMarket(st.trading, markedEquity(rt, st), time);
+    let eq = markedEquity(rt, st);
+    markToMarket(st.trading, eq, time);
 
     let produced: TradingSignal[] | undefined;
     for (let k = 0; k < input.strategies.length; k++) {
@@ -356,9 +364,9 @@ export function advance(input: BacktestInput, queue: EventQueue, st: EngineState
     if (produced) {
       syncMarks(input, rt, st);
       decide(input, queue, st, rt, first, end, time, produced);
+      // Only a decision filled at this close can have moved the equity since the mark above.
+      eq = markedEquity(rt, st);
     }
-
-    const eq = markedEquity(rt, st);
     if (rt.exposed) st.exposedSteps += 1;
     appendEquity(st.equity, time, eq);
   }
@@ -494,7 +502,8 @@ function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Ru
   const { rules, policy } = rt;
   const lookback = input.historyDays * DAY_MS;
   const sized = policy.sizing.kind === 'risk';
-  const records = () => rt.records.advance(st.past, input.data, time);
+  rt.decisionTime = time;
+  const records = rt.recordsNow;
   for (let g = first; g < end; g++) {
     const a = queue.asset[g];
     const asset = input.assets[a];

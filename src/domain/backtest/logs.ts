@@ -64,18 +64,21 @@ abstract class Columns<C extends Record<string, Column>> {
 
   /** The index of a new row, making room for it. */
   protected nextRow(): number {
-    if (this.length === this.capacity) {
-      this.capacity *= 2;
-      const grown = {} as C;
-      for (const key in this.columns) {
-        const old = this.columns[key];
-        const wider = new (old.constructor as new (n: number) => Column)(this.capacity);
-        wider.set(old);
-        grown[key] = wider as C[typeof key];
-      }
-      this.columns = grown;
-    }
+    if (this.length === this.capacity) this.grow();
     return this.length++;
+  }
+
+  /** Doubles every column (kept out of `nextRow`, so that stays small enough to inline). */
+  private grow(): void {
+    this.capacity *= 2;
+    const grown = {} as C;
+    for (const key in this.columns) {
+      const old = this.columns[key];
+      const wider = new (old.constructor as new (n: number) => Column)(this.capacity);
+      wider.set(old);
+      grown[key] = wider as C[typeof key];
+    }
+    this.columns = grown;
   }
 
   /** Keeps only the rows `keep` says yes to, in order; returns the old index → new index (-1: dropped). */
