@@ -12,7 +12,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { fromRoot } from '../src/paths';
 import type { EngineRun } from './engine-run';
 import { machineDescription, writeBenchmarkSection } from './report';
 
@@ -23,19 +24,44 @@ const RUNS = [
   { scenario: 'ensemble', name: 'the live ensemble, 10 coins (risk sizing, cooldowns, 5% trailing stops)', target: 1e6 },
 ];
 
+/** bench/engine-run.ts bundled as `npm run build` bundles the CLI the workers run (esbuild, no tsx at run time). */
+const ENGINE_RUN = fromRoot('dist', 'bench', 'engine-run.mjs');
+
+async function buildEngineRun() {
+  await build({
+    entryPoints: [fromRoot('bench', 'engine-run.ts')], outfile: ENGINE_RUN, bundle: true, platform: 'node', format: 'esm', target: 'node20',
+    packages: 'external', logLevel: 'warning',
+  });
+}
+
 function engineRun(scenario: string, nodeFlags: string[] = []): EngineRun {
   console.log(`[bench] engine: ${scenario}${nodeFlags.length ? ' (profiled)' : ''}`);
-  const child = spawnSync(process.execPath, [...nodeFlags, '--import', 'tsx', fileURLToPath(new URL('./engine-run.ts', import.meta.url)), scenario], {
-    encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24,
-  });
-  if (child.status !== 0) throw new Error(`bench/engine-run.ts ${scenario} exited with ${child.status}`);
+  const child = spawnSync(process.execPath, [...nodeFlags, ENGINE_RUN, scenario], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+  if (child.status !== 0) throw new Error(`dist/bench/engine-run.mjs ${scenario} exited with ${child.status}`);
   return JSON.parse(child.stdout.trim().split('\n').pop()!) as EngineRun;
 }
 
 interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: { functionName: string; url: string } }>;
+  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
   samples: number[];
   timeDeltas: number[];
+}
+
+/**
+ * The source file of each line of the bundle: esbuild starts every module's code with a
+ * `// src/…` comment line, so a profiled frame's line finds its file.
+ */
+function sourceOfLine(bundle: string): (line: number) => string | undefined {
+  const starts: Array<{ line: number; file: string }> = [];
+  bundle.split('\n').forEach((text, line) => {
+    const file = text.match(/^\/\/ ((?:src|bench)\/\S+\.ts)$/)?.[1];
+    if (file) starts.push({ line, file });
+  });
+  return (line) => {
+    let found: string | undefined;
+    for (const s of starts) if (s.line <= line) found = s.file;
+    return found;
+  };
 }
 
 /**
@@ -44,6 +70,7 @@ interface CpuProfile {
  */
 function profileEnsemble(): Array<{ name: string; share: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'mts-bench-profile-'));
+  const sourceOf = sourceOfLine(readFileSync(ENGINE_RUN, 'utf8'));
   try {
     engineRun('ensemble', ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
     const profiles = readdirSync(dir).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile);
@@ -53,8 +80,9 @@ function profileEnsemble(): Array<{ name: string; share: number }> {
       const frame = new Map(p.nodes.map((n) => [n.id, n.callFrame]));
       p.samples.forEach((id, i) => {
         const f = frame.get(id)!;
-        const source = f.url.match(/\/src\/(.+)$/)?.[1];
-        const name = source ? `${f.functionName || '(anonymous)'} (src/${source})` : f.functionName === '(garbage collector)' ? 'garbage collector' : null;
+        const source = f.url.endsWith('/engine-run.mjs') ? sourceOf(f.lineNumber) : undefined;
+        const name = source?.startsWith('src/') ? `${f.functionName || '(anonymous)'} (${source})`
+          : f.functionName === '(garbage collector)' ? 'garbage collector' : null;
         if (!name) return;
         self.set(name, (self.get(name) ?? 0) + p.timeDeltas[i]);
         total += p.timeDeltas[i];
@@ -66,13 +94,14 @@ function profileEnsemble(): Array<{ name: string; share: number }> {
   }
 }
 
-function main() {
+async function main() {
+  await buildEngineRun();
   const runs = RUNS.map((r) => ({ ...r, run: engineRun(r.scenario) }));
   const profile = profileEnsemble();
   const rate = (r: EngineRun) => r.bars / r.seconds;
   const floorRate = (r: EngineRun) => r.floor.bars / r.floor.seconds;
   writeBenchmarkSection('Backtest engine throughput', [
-    `Command: \`npm run bench\`. Machine: ${machineDescription()}; one core (the engine is single-threaded), each run a process of its own through tsx, as the workers run it.`,
+    `Command: \`npm run bench\`. Machine: ${machineDescription()}; one core (the engine is single-threaded), each run a process of its own from the esbuild bundle of the engine, as \`npm run build\` bundles the workers (plain \`node\`, no tsx).`,
     'Data: hourly bars built from the real Binance BTC and ETH hourly history in `../shared/data/market/crypto_intraday/cryptodatadownload_binance_1h/` (33,413 bars each), played forwards and backwards in turn, each coin from its own starting point; the ensemble\'s VIX is FRED\'s VIXCLS (`../shared/data/market/macro/fred/`) played the same way, one value a day.',
     'Times cover the whole backtest: event queue, replay, closing out and the metrics. The floor is a bare SMA(10, 30) crossover loop over the same Float64Array closes, timed in the same process right after the run.',
     '',
@@ -81,7 +110,7 @@ function main() {
     ...runs.map(({ name, target, run: r }) => `| ${name} | ${r.assets} × ${en(r.bars / r.assets)} | ${r.seconds.toFixed(2)} | ${(rate(r) / 1e6).toFixed(2)} M | ${target / 1e6} M: ${rate(r) >= target ? 'met' : 'not met'} | ${(floorRate(r) / 1e6).toFixed(0)} M | ${(rate(r) / floorRate(r) * 100).toFixed(2)} % | ${en(r.signals)} | ${en(r.trades)} | ${en(r.fills)} | ${en(r.rejections)} | ${r.peakRssMiB.toFixed(0)} MiB (${(r.peakRssMiB / r.columnsMiB).toFixed(2)} ×) | ${r.columnsMiB.toFixed(0)} MiB |`),
     '',
     `Strategies: sma_crossover as shipped but deciding at every hourly close; the ensemble is ${runs[2].run.strategies.join('; ')}.`,
-    'Peak memory is the process\'s max RSS (Node and tsx included, about 60 MiB before any data); price columns are the six Float64Array columns of the replayed bars.',
+    'Peak memory is the process\'s max RSS (Node itself included); price columns are the six Float64Array columns of the replayed bars.',
     '',
     'Where the ensemble\'s time goes (V8\'s sampling profiler on a second ensemble run, self time of the engine\'s functions and the garbage collector, this run):',
     '',
@@ -91,4 +120,4 @@ function main() {
   ]);
 }
 
-main();
+await main();

@@ -1,10 +1,11 @@
 /**
  * One engine benchmark run in a process of its own (so its peak memory is its own), started by
- * bench/backtest.ts: `tsx bench/engine-run.ts <scenario>`. Prints one JSON line with the figures,
- * including the bare-loop floor measured over the same price columns right after the run.
+ * bench/backtest.ts from the bundle it builds as `npm run build` builds the workers
+ * (`node dist/bench/engine-run.mjs <scenario>`; `tsx bench/engine-run.ts <scenario>` works too).
+ * Prints one JSON line with the figures, including the bare-loop floor measured over the same price
+ * columns right after the run.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { loadExecutionConfig } from '../src/config/execution';
 import { loadRiskConfig } from '../src/config/risk';
 import { loadSignalsConfig } from '../src/config/signals';
@@ -13,11 +14,12 @@ import { advance, type BacktestConventions, type BacktestInput, eventQueue, fini
 import type { MacroSeries, PriceSeries } from '../src/domain/signals';
 import { BAR_MINUTES } from '../src/domain/types';
 import { STRATEGY_DEFINITIONS } from '../src/domain/strategies';
+import { fromRoot } from '../src/paths';
 import { createStrategy } from '../src/domain/strategies/framework';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-const MARKET = fileURLToPath(new URL('../../shared/data/market/', import.meta.url));
+const MARKET = `${fromRoot('..', 'shared', 'data', 'market')}/`;
 const HOURLY = { bitcoin: 'Binance_BTCUSDT_1h.normalized.csv', ethereum: 'Binance_ETHUSDT_1h.normalized.csv' };
 export const ENSEMBLE_COINS = ['bitcoin', 'ethereum', 'solana', 'cardano', 'polkadot', 'ripple', 'bittensor', 'fetch-ai', 'render-token', 'ocean-protocol'];
 

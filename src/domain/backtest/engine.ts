@@ -76,15 +76,16 @@ export interface BacktestResult {
 }
 
 /**
- * The event queue: the bars of the traded assets inside the window in time order (then asset name),
- * as typed arrays: `asset[k]` indexes `input.assets`, `index[k]` is the bar's row in that series
- * (whose `time` column holds its close). `steps` counts the distinct close times: the curve's points.
+ * The event queue: the bars of the traded assets inside the window in time order (then asset name).
+ * `asset[k]` indexes `input.assets` (a byte per bar up to 256 assets); an asset's bars come in the
+ * order of its series from row `start[asset]`, so the replay counts its rows instead of storing them.
+ * `steps` counts the distinct close times: the curve's points.
  */
 export interface EventQueue {
   length: number;
   steps: number;
-  asset: Uint16Array;
-  index: Int32Array;
+  asset: Uint8Array | Uint16Array;
+  start: Int32Array;
 }
 
 /** The equity curve so far, a point per close, in typed columns (sized to the queue's steps up front): `length` points are used. */
@@ -133,7 +134,10 @@ export function eventQueue(input: BacktestInput): EventQueue {
   const next = byName.map((a) => knownCount(series[a].time, input.from - 1));
   const end = byName.map((a) => knownCount(series[a].time, input.to));
   const length = next.reduce((sum, n, k) => sum + end[k] - n, 0);
-  const queue: EventQueue = { length, steps: 0, asset: new Uint16Array(length), index: new Int32Array(length) };
+  const start = new Int32Array(input.assets.length);
+  byName.forEach((a, k) => (start[a] = next[k]));
+  const asset = input.assets.length <= 256 ? new Uint8Array(length) : new Uint16Array(length);
+  const queue: EventQueue = { length, steps: 0, asset, start };
   // Each asset's next bar time in one typed array (Infinity once it has none left): the scan for the
   // earliest reads only that, and only the asset taken moves on.
   const head = Float64Array.from(byName, (_, k) => (next[k] < end[k] ? times[k][next[k]] : Infinity));
@@ -146,7 +150,6 @@ export function eventQueue(input: BacktestInput): EventQueue {
     if (head[best] !== previous) queue.steps += 1;
     previous = head[best];
     const i = next[best]++;
-    queue.index[q] = i;
     head[best] = i + 1 < end[best] ? times[best][i + 1] : Infinity;
   }
   return queue;
@@ -166,6 +169,10 @@ interface Runtime {
   signalled: Uint8Array[];
   /** Per asset: the last row fed to its tracker and streams. */
   fed: Int32Array;
+  /** Per asset: the row of its next bar in the queue (set on the first `advance`, from the cursor). */
+  row?: Int32Array;
+  /** The rows of the bars of the close being processed, in queue order. */
+  groupRow: Int32Array;
   /** Per asset: the last close (NaN before the first) and the book's quantity, kept in step with `st.marks` and `st.book`. */
   mark: Float64Array;
   quantity: Float64Array;
@@ -204,6 +211,7 @@ function runtimeOf(input: BacktestInput, st: EngineState): Runtime {
       streams: input.strategies.map((s) => input.assets.map((a) => (s.openStream && s.config.assets.includes(a) ? s.openStream(input.data.macro) : undefined))),
       signalled: input.strategies.map(() => new Uint8Array(input.assets.length)),
       fed: new Int32Array(input.assets.length).fill(-1),
+      groupRow: new Int32Array(input.assets.length),
       mark: Float64Array.from(input.assets, (a) => st.marks[a] ?? Number.NaN),
       quantity: Float64Array.from(input.assets, (a) => st.trading.book.positions[a]?.quantity ?? 0),
       exposed: hasOpenPosition(st.trading.book),
@@ -316,17 +324,27 @@ export function advance(input: BacktestInput, queue: EventQueue, st: EngineState
   const { rules } = rt;
   const stopAt = Math.min(queue.length, st.cursor + maxBars);
   reserveEquity(st.equity, queue.steps);
-  const closeTime = (q: number) => rt.series[queue.asset[q]].time[queue.index[q]];
+  const row = (rt.row ??= rowsAt(queue, st.cursor));
+  const { groupRow } = rt;
   while (st.cursor < stopAt) {
     const first = st.cursor;
-    const time = closeTime(first);
+    const time = rt.series[queue.asset[first]].time[row[queue.asset[first]]];
+    // The bars closing at `time`, one per asset: each takes its asset's next row (an asset already in
+    // the group has moved on to a later bar, which ends the group).
     let end = first;
-    while (end < queue.length && closeTime(end) === time) end++;
+    while (end < queue.length) {
+      const a = queue.asset[end];
+      const i = row[a];
+      if (rt.series[a].time[i] !== time) break;
+      groupRow[end - first] = i;
+      row[a] = i + 1;
+      end++;
+    }
     st.cursor = end;
 
     for (let k = first; k < end; k++) {
       const a = queue.asset[k];
-      const i = queue.index[k];
+      const i = groupRow[k - first];
       const s = rt.series[a];
       const bar = rt.bar;
       bar.open = s.open[i]; bar.high = s.high[i]; bar.low = s.low[i]; bar.close = s.close[i];
@@ -372,6 +390,13 @@ export function advance(input: BacktestInput, queue: EventQueue, st: EngineState
   }
   syncMarks(input, rt, st);
   return st;
+}
+
+/** Each asset's next row once the queue's first `cursor` bars are done. */
+function rowsAt(queue: EventQueue, cursor: number): Int32Array {
+  const row = Int32Array.from(queue.start);
+  for (let q = 0; q < cursor; q++) row[queue.asset[q]] += 1;
+  return row;
 }
 
 /** Room for `points` in the curve's columns, made once (a run knows its steps): no doubling, no copies on the way. */
@@ -523,7 +548,7 @@ function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Ru
     if (decision.limitedBy === 'positionSize') st.shrunk.positionSize = (st.shrunk.positionSize ?? 0) + 1;
     if (c.fillAt === 'close') {
       const s = rt.series[a];
-      const i = queue.index[g];
+      const i = rt.groupRow[g - first];
       fillOrder(input, rt, st, a, decision.order, s.close[i], (s.high[i] - s.low[i]) / s.close[i], time);
     } else {
       st.pending.push(decision.order);
