@@ -10,7 +10,7 @@ import { loadExecutionConfig } from '../src/config/execution';
 import { loadRiskConfig } from '../src/config/risk';
 import { loadSignalsConfig } from '../src/config/signals';
 import { loadStrategyConfigs } from '../src/config/strategies';
-import { advance, type BacktestConventions, type BacktestInput, eventQueue, finish, initialState } from '../src/domain/backtest/engine';
+import { advance, type BacktestConventions, type BacktestInput, drainClosedTrades, dropFills, eventQueue, finish, initialState } from '../src/domain/backtest/engine';
 import type { MacroSeries, PriceSeries } from '../src/domain/signals';
 import { BAR_MINUTES } from '../src/domain/types';
 import { STRATEGY_DEFINITIONS } from '../src/domain/strategies';
@@ -157,19 +157,27 @@ function main() {
   const queue = eventQueue(input);
   const state = initialState(input);
   let lastReport = Date.now();
+  // As the backtest activity does between reports: closed trades leave the state (it stores them),
+  // fills are dropped (it keeps only trades); here they are counted.
+  let fills = 0;
+  let trades = 0;
   while (state.cursor < queue.length) {
     advance(input, queue, state, 1_000_000);
+    fills += dropFills(state);
+    trades += drainClosedTrades(state).length;
     if (Date.now() - lastReport > 5000) {
       lastReport = Date.now();
       console.error(`[bench] ${name}: ${state.cursor.toLocaleString('en')} / ${queue.length.toLocaleString('en')} bars`);
     }
   }
   const result = finish(input, state);
+  fills += result.fills.length;
+  trades += result.trades.length;
   const seconds = Number(process.hrtime.bigint() - began) / 1e9;
   const sma = loadStrategyConfigs().find((c) => c.name === 'sma_crossover')!.parameters as { fast: number; slow: number };
   const floor = bareCrossoverLoop(assets.map((a) => prices[a].close as Float64Array), sma.fast, sma.slow);
   const run: EngineRun = {
-    scenario: name, bars: queue.length, assets: assets.length, seconds, trades: result.trades.length, fills: result.fills.length,
+    scenario: name, bars: queue.length, assets: assets.length, seconds, trades, fills,
     rejections: result.rejections, finalEquity: result.metrics.finalEquity ?? 0, signals: spoken,
     peakRssMiB: process.resourceUsage().maxRSS / 1024, columnsMiB: (perAsset * assets.length * 6 * 8) / 2 ** 20, floor,
     strategies: configs.map((c) => `${c.name} ${JSON.stringify(c.parameters)} on ${c.bar ?? 'every'} bar`),

@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { SignalsConfig } from '../config/signals';
 import { parseStrategyConfig } from '../config/strategies';
-import { advance, type BacktestInput, type BacktestTrade, checkpointOf, drainClosedTrades, drainFills, type EngineCheckpoint, type EngineState, eventQueue, finish, initialState, latestEquity, restoreState } from '../domain/backtest/engine';
+import { advance, type BacktestInput, type BacktestTrade, checkpointOf, drainClosedTrades, dropFills, type EngineCheckpoint, type EngineState, eventQueue, finish, initialState, latestEquity, restoreState } from '../domain/backtest/engine';
 import type { RiskConfig } from '../domain/risk';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
 import { createStrategy, type Strategy, type StrategyConfig } from '../domain/strategies/framework';
@@ -115,7 +115,7 @@ export function createBacktestActivities(deps: BacktestDeps) {
       };
       /** Stores the trades closed since the last call (all of them at the end); fills are not kept. */
       const storeTrades = async (trades: BacktestTrade[]) => {
-        drainFills(state);
+        dropFills(state);
         const rows = trades.map((t, k) => ({ backtestId: req.id, seq: storedTrades + k, ...t }));
         await insertTrades(db, rows);
         storedTrades += rows.length;

@@ -9,7 +9,7 @@
  * - Max drawdown is the largest peak-to-trough fall of equity, in USD and as a fraction of the
  *   peak, with its duration from the peak to the recovery (or the end).
  * - VaR(95%) is historical: the loss at the 5th percentile of period returns, as a positive fraction.
- * - Trade statistics use closed trades' net P&L (after fees). Values that do not exist (no trades,
+ * - Trade statistics use closed trades' net P&L (after fees), in closing order. Values that do not exist (no trades,
  *   no losses, a flat curve, fewer than two periods for a ratio) are null, never NaN or Infinity.
  */
 
@@ -26,10 +26,6 @@ export interface EquityCurve {
 
 export function equityColumns(points: EquityPoint[]): EquityCurve {
   return { time: points.map((p) => p.timestamp), equity: points.map((p) => p.equity) };
-}
-
-export interface ClosedTrade {
-  pnl: number;
 }
 
 export interface PerformanceMetrics {
@@ -80,37 +76,52 @@ function kthSmallest(xs: Float64Array, k: number): number {
   return xs[k];
 }
 
-export function drawdown(curve: EquityCurve) {
+/** A point before a curve's first, counted as its first: a backtest's capital just before its first close. */
+export interface StartPoint {
+  time: number;
+  equity: number;
+}
+
+export function drawdown(curve: EquityCurve, start?: StartPoint) {
   let peak = -Infinity;
   let peakTime = 0;
   let maxAmount = 0;
   let maxPct = 0;
   let maxDuration = 0;
-  for (let i = 0; i < curve.equity.length; i++) {
-    const equity = curve.equity[i];
+  const visit = (equity: number, time: number) => {
     if (equity >= peak) {
       peak = equity;
-      peakTime = curve.time[i];
+      peakTime = time;
     }
     const amount = peak - equity;
     if (amount > maxAmount) maxAmount = amount;
     if (peak > 0 && amount / peak > maxPct) maxPct = amount / peak;
-    if (amount > 0) maxDuration = Math.max(maxDuration, curve.time[i] - peakTime);
-  }
+    if (amount > 0) maxDuration = Math.max(maxDuration, time - peakTime);
+  };
+  if (start) visit(start.equity, start.time);
+  for (let i = 0; i < curve.equity.length; i++) visit(curve.equity[i], curve.time[i]);
   return { maxDrawdown: maxAmount, maxDrawdownPct: maxPct, maxDrawdownDurationMs: maxDuration };
 }
 
-export function performanceMetrics(curve: EquityCurve, trades: ClosedTrade[], opts: { periodsPerYear: number; riskFreeRate?: number }): PerformanceMetrics {
+/**
+ * The metrics of an equity curve (with `start`, that point first: no copy of a long curve to put it
+ * in front) and of the closed trades' net P&L.
+ */
+export function performanceMetrics(curve: EquityCurve, tradePnl: ArrayLike<number>, opts: { periodsPerYear: number; riskFreeRate?: number; start?: StartPoint }): PerformanceMetrics {
   const rfPeriod = (opts.riskFreeRate ?? 0) / opts.periodsPerYear;
-  const n = Math.max(curve.equity.length - 1, 0);
+  const { equity } = curve;
+  const { start } = opts;
+  const points = equity.length + (start ? 1 : 0);
+  const n = Math.max(points - 1, 0);
   const returns = new Float64Array(n);
   // Indexed loops over the typed columns (no iterators): a backtest's curve has millions of points.
-  const { equity } = curve;
   let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const r = equity[i + 1] / equity[i] - 1;
-    returns[i] = r;
+  let previous = start ? start.equity : equity[0];
+  for (let i = start ? 0 : 1, k = 0; i < equity.length; i++, k++) {
+    const r = equity[i] / previous - 1;
+    returns[k] = r;
     sum += r;
+    previous = equity[i];
   }
   const meanReturn = sum / n;
   const mean = n ? meanReturn - rfPeriod : Number.NaN;
@@ -125,18 +136,13 @@ export function performanceMetrics(curve: EquityCurve, trades: ClosedTrade[], op
   }
   const std = n >= 2 ? Math.sqrt(squares / (n - 1)) : Number.NaN;
   const downside = n ? Math.sqrt(downsideSquares / n) : Number.NaN;
-  const first = curve.equity.length ? curve.equity[0] : undefined;
-  const last = curve.equity.length ? curve.equity[curve.equity.length - 1] : undefined;
+  const first = start ? start.equity : equity.length ? equity[0] : undefined;
+  const last = equity.length ? equity[equity.length - 1] : start?.equity;
   const totalReturn = first && last !== undefined ? last / first - 1 : Number.NaN;
   const annualized = n ? (1 + totalReturn) ** (opts.periodsPerYear / n) - 1 : Number.NaN;
-  const dd = drawdown(curve);
+  const dd = drawdown(curve, start);
   const var95 = n ? -kthSmallest(returns, Math.floor(0.05 * (n - 1))) : Number.NaN;
-
-  const wins = trades.filter((t) => t.pnl > 0).map((t) => t.pnl);
-  const losses = trades.filter((t) => t.pnl < 0).map((t) => t.pnl);
-  const grossProfit = wins.reduce((a, b) => a + b, 0);
-  const grossLoss = -losses.reduce((a, b) => a + b, 0);
-  const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
+  const trades = tradeStatistics(tradePnl);
 
   return {
     periods: n,
@@ -151,14 +157,41 @@ export function performanceMetrics(curve: EquityCurve, trades: ClosedTrade[], op
     ...dd,
     calmar: dd.maxDrawdownPct > 0 && n >= 2 ? finite(annualized / dd.maxDrawdownPct) : null,
     var95: finite(var95),
-    tradeCount: trades.length,
-    winRate: trades.length ? wins.length / trades.length : null,
-    profitFactor: grossLoss > 0 ? grossProfit / grossLoss : null,
-    averageWin: finite(avg(wins)),
-    averageLoss: finite(avg(losses)),
-    // Reduced, not spread: a long backtest's hundreds of thousands of trades would overflow the stack.
-    largestWin: wins.length ? wins.reduce((a, b) => Math.max(a, b)) : null,
-    largestLoss: losses.length ? losses.reduce((a, b) => Math.min(a, b)) : null,
-    expectancy: finite(avg(trades.map((t) => t.pnl))),
+    ...trades,
+  };
+}
+
+/** Win rate, profit factor, average and largest win and loss, expectancy: sums in closing order. */
+function tradeStatistics(pnl: ArrayLike<number>) {
+  let wins = 0;
+  let losses = 0;
+  let grossProfit = 0;
+  let grossLoss = 0;
+  let total = 0;
+  let largestWin = -Infinity;
+  let largestLoss = Infinity;
+  for (let i = 0; i < pnl.length; i++) {
+    const x = pnl[i];
+    total += x;
+    if (x > 0) {
+      wins += 1;
+      grossProfit += x;
+      largestWin = Math.max(largestWin, x);
+    } else if (x < 0) {
+      losses += 1;
+      grossLoss += x;
+      largestLoss = Math.min(largestLoss, x);
+    }
+  }
+  const count = pnl.length;
+  return {
+    tradeCount: count,
+    winRate: count ? wins / count : null,
+    profitFactor: grossLoss < 0 ? grossProfit / -grossLoss : null,
+    averageWin: wins ? finite(grossProfit / wins) : null,
+    averageLoss: losses ? finite(grossLoss / losses) : null,
+    largestWin: wins ? largestWin : null,
+    largestLoss: losses ? largestLoss : null,
+    expectancy: count ? finite(total / count) : null,
   };
 }

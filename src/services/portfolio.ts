@@ -95,7 +95,7 @@ export async function thinnedEquityCurve(db: Database, id: string, initialCapita
 /** Metrics on daily equity (365 periods a year, risk-free 0) and on closed trades (realised P&L less the exit fee). */
 export async function performance(db: Database, id: string, initialCapital: number) {
   const curve = await equityCurve(db, id, initialCapital);
-  const closed = (await trades(db, id, 100_000)).filter((t) => t.realizedPnl !== null && t.realizedPnl !== 0).map((t) => ({ pnl: t.realizedPnl! - t.fee }));
+  const closed = (await trades(db, id, 100_000)).filter((t) => t.realizedPnl !== null && t.realizedPnl !== 0).map((t) => t.realizedPnl! - t.fee);
   const metrics = performanceMetrics(equityColumns(curve.daily), closed, { periodsPerYear: 365 });
   const spanDays = (curve.points.at(-1)!.timestamp - curve.points[0].timestamp) / DAY_MS;
   const annualised = spanDays >= ANNUALISE_AFTER_DAYS;

@@ -8,7 +8,7 @@ const curve = (values: number[]) => ({ time: values.map((_, i) => i * DAY), equi
 describe('performanceMetrics, by hand', () => {
   it('computes returns, risk ratios and drawdown on a short curve', () => {
     // Returns: +10%, −10%, +5%.
-    const m = performanceMetrics(curve([100, 110, 99, 103.95]), [{ pnl: 10 }, { pnl: -11 }, { pnl: 4.95 }], { periodsPerYear: 365 });
+    const m = performanceMetrics(curve([100, 110, 99, 103.95]), [10, -11, 4.95], { periodsPerYear: 365 });
     expect(m.totalReturn).toBeCloseTo(0.0395, 12);
     expect(m.annualizedReturn).toBeCloseTo(1.0395 ** (365 / 3) - 1, 9);
     const r = [0.1, -0.1, 0.05];
@@ -74,10 +74,22 @@ describe('performanceMetrics on a long backtest', () => {
   it('takes half a million trades and a million-point curve', () => {
     const pnls = Array.from({ length: 500_000 }, (_, i) => (i % 3 === 0 ? -1 : 2) * (1 + (i % 7)));
     const values = Array.from({ length: 1_000_001 }, (_, i) => 1000 + Math.sin(i / 1000) * 100);
-    const m = performanceMetrics(curve(values), pnls.map((pnl) => ({ pnl })), { periodsPerYear: 8760 });
+    const m = performanceMetrics(curve(values), pnls, { periodsPerYear: 8760 });
     expect(m.tradeCount).toBe(500_000);
     expect(m.largestWin).toBe(14);
     expect(m.largestLoss).toBe(-7);
     expect(m.maxDrawdownPct).toBeCloseTo(200 / 1100, 6);
+  });
+});
+
+describe('a start point before the curve', () => {
+  it('gives the metrics of the curve with that point in front, to the bit (property)', () => {
+    fc.assert(fc.property(fc.array(fc.double({ min: 50, max: 150, noNaN: true }), { minLength: 0, maxLength: 200 }), fc.double({ min: 50, max: 150, noNaN: true }),
+      fc.array(fc.double({ min: -50, max: 50, noNaN: true }), { maxLength: 30 }), (values, capital, pnls) => {
+        const whole = curve([capital, ...values]);
+        const rest = { time: whole.time.slice(1), equity: values };
+        const opts = { periodsPerYear: 365, riskFreeRate: 0.03 };
+        expect(performanceMetrics(rest, pnls, { ...opts, start: { time: whole.time[0], equity: capital } })).toEqual(performanceMetrics(whole, pnls, opts));
+      }));
   });
 });

@@ -1,7 +1,7 @@
 import { aggregateAssetSignals, type AggregationSettings, type PastSignal, pooledRecord, RegimeTracker, type TrackRecords, TrackRecordWindow } from '../aggregation';
 import { conditionsOf, ConditionsTracker, type MarketConditions } from '../market-conditions';
 import type { Bar, FillModel } from '../fills';
-import { type ClosedTrade, type PerformanceMetrics, performanceMetrics } from '../metrics';
+import { type PerformanceMetrics, performanceMetrics } from '../metrics';
 import { equity as bookEquity, hasOpenPosition, type Side } from '../portfolio';
 import type { RiskConfig } from '../risk';
 import { knownCount, type MarketData, type PriceSeries, type TradingSignal } from '../signals';
@@ -432,11 +432,11 @@ export function drainClosedTrades(st: EngineState): BacktestTrade[] {
   return closed;
 }
 
-/** Takes the fills out of the state (for callers that keep only trades). */
-export function drainFills(st: EngineState): BacktestFill[] {
-  const fills = st.fills.rows();
+/** Drops the fills kept so far (for callers that keep only trades); returns how many there were. */
+export function dropFills(st: EngineState): number {
+  const dropped = st.fills.length;
   st.fills.clear();
-  return fills;
+  return dropped;
 }
 
 export type EngineCheckpoint = Omit<EngineState, 'equity' | 'fills' | 'trades'> & {
@@ -576,23 +576,19 @@ export function finish(input: BacktestInput, st: EngineState): BacktestResult {
     }
     if (n) st.equity.value[n - 1] = bookEquity(st.trading.book, st.marks);
   }
-  const closed: ClosedTrade[] = st.closedPnl.map((pnl) => ({ pnl }));
+  const curve = { time: st.equity.time.subarray(0, n), equity: st.equity.value.subarray(0, n) };
   // The curve starts at the capital just before the first close.
-  const curve = { time: new Float64Array(n + 1), equity: new Float64Array(n + 1) };
-  curve.time[0] = (n ? st.equity.time[0] : input.from) - 1;
-  curve.equity[0] = input.initialCapital;
-  curve.time.set(st.equity.time.subarray(0, n), 1);
-  curve.equity.set(st.equity.value.subarray(0, n), 1);
-  const periodsPerYear = input.conventions.periodsPerYear ?? periodsPerYearOf(curve.time.subarray(1));
+  const start = { time: (n ? curve.time[0] : input.from) - 1, equity: input.initialCapital };
+  const periodsPerYear = input.conventions.periodsPerYear ?? periodsPerYearOf(curve.time);
   const firstClose = input.assets.map((a) => input.data.prices[a]).map((s) => s.close[knownCount(s.time, input.from - 1)]);
   const lastClose = input.assets.map((a) => st.marks[a]);
   const buyAndHold = firstClose.every((x) => x > 0) && lastClose.every((x) => x > 0)
     ? lastClose.reduce((sum, x, k) => sum + x / firstClose[k], 0) / input.assets.length - 1 : null;
   return {
-    equity: { time: curve.time.subarray(1), value: curve.equity.subarray(1) },
+    equity: { time: curve.time, value: curve.equity },
     fills: st.fills,
     trades: st.trades,
-    metrics: performanceMetrics(curve, closed, { periodsPerYear }),
+    metrics: performanceMetrics(curve, st.closedPnl, { periodsPerYear, start }),
     periodsPerYear,
     buyAndHoldReturn: buyAndHold,
     exposureTime: n ? st.exposedSteps / n : 0,
