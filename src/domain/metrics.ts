@@ -56,24 +56,63 @@ export interface PerformanceMetrics {
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
-/** The k-th smallest value (0-based) by quickselect: O(n), where sorting a million-bar curve's returns is not. Reorders `xs`. */
-function kthSmallest(xs: Float64Array, k: number): number {
-  let lo = 0;
-  let hi = xs.length - 1;
-  while (lo < hi) {
-    const pivot = xs[(lo + hi) >> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (xs[i] < pivot) i++;
-      while (xs[j] > pivot) j--;
-      if (i <= j) { const t = xs[i]; xs[i] = xs[j]; xs[j] = t; i++; j--; }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return xs[k];
+const scratch = new Float64Array(1);
+const words = new Uint32Array(scratch.buffer);
+
+/** A double's order-preserving 64-bit key (negatives flipped, positives with the sign bit set), high and low words. */
+function keyOf(x: number, out: Uint32Array): void {
+  scratch[0] = x;
+  const hi = words[1];
+  if (hi & 0x80000000) {
+    out[0] = ~hi >>> 0;
+    out[1] = ~words[0] >>> 0;
+  } else {
+    out[0] = (hi | 0x80000000) >>> 0;
+    out[1] = words[0];
   }
-  return xs[k];
+}
+
+/** The double whose key is (hi, lo). */
+function valueOfKey(hi: number, lo: number): number {
+  if (hi & 0x80000000) {
+    words[1] = hi & 0x7fffffff;
+    words[0] = lo;
+  } else {
+    words[1] = ~hi >>> 0;
+    words[0] = ~lo >>> 0;
+  }
+  return scratch[0];
+}
+
+/**
+ * The k-th smallest (0-based) of the curve's period returns, without storing them: a radix select on
+ * their order-preserving 64-bit keys, 16 bits a pass (four passes over the curve, 65,536 counters), so
+ * a ten-million-point curve needs no second ten-million-value array.
+ */
+function kthSmallestReturn(equity: ArrayLike<number>, start: StartPoint | undefined, k: number): number {
+  const counts = new Uint32Array(65536);
+  const key = new Uint32Array(2);
+  const known = new Uint32Array(2);
+  let rank = k;
+  for (let pass = 0; pass < 4; pass++) {
+    counts.fill(0);
+    let previous = start ? start.equity : equity[0];
+    for (let i = start ? 0 : 1; i < equity.length; i++) {
+      keyOf(equity[i] / previous - 1, key);
+      previous = equity[i];
+      // Only the returns that share the digits found in the earlier passes.
+      const word = key[pass >> 1];
+      if (pass >= 1 && (key[0] >>> 16) !== known[0] >>> 16) continue;
+      if (pass >= 2 && key[0] !== known[0]) continue;
+      if (pass === 3 && (key[1] >>> 16) !== known[1] >>> 16) continue;
+      counts[pass % 2 === 0 ? word >>> 16 : word & 0xffff] += 1;
+    }
+    let digit = 0;
+    while (rank >= counts[digit]) rank -= counts[digit++];
+    const w = pass >> 1;
+    known[w] = (pass % 2 === 0 ? digit << 16 : (known[w] & 0xffff0000) | digit) >>> 0;
+  }
+  return valueOfKey(known[0], known[1]);
 }
 
 /** A point before a curve's first, counted as its first: a backtest's capital just before its first close. */
@@ -113,35 +152,36 @@ export function performanceMetrics(curve: EquityCurve, tradePnl: ArrayLike<numbe
   const { start } = opts;
   const points = equity.length + (start ? 1 : 0);
   const n = Math.max(points - 1, 0);
-  const returns = new Float64Array(n);
-  // Indexed loops over the typed columns (no iterators): a backtest's curve has millions of points.
+  // The returns are recomputed in each pass rather than stored: a backtest's curve has millions of points.
+  const first = start ? start.equity : equity.length ? equity[0] : undefined;
+  const from = start ? 0 : 1;
   let sum = 0;
-  let previous = start ? start.equity : equity[0];
-  for (let i = start ? 0 : 1, k = 0; i < equity.length; i++, k++) {
-    const r = equity[i] / previous - 1;
-    returns[k] = r;
-    sum += r;
+  let previous = first!;
+  for (let i = from; i < equity.length; i++) {
+    sum += equity[i] / previous - 1;
     previous = equity[i];
   }
   const meanReturn = sum / n;
   const mean = n ? meanReturn - rfPeriod : Number.NaN;
   let squares = 0;
   let downsideSquares = 0;
-  for (let i = 0; i < n; i++) {
+  previous = first!;
+  for (let i = from; i < equity.length; i++) {
+    const r = equity[i] / previous - 1;
+    previous = equity[i];
     // Products, not `** 2`: V8 calls pow out of line for that.
-    const deviation = returns[i] - meanReturn;
-    const downside = Math.min(returns[i] - rfPeriod, 0);
+    const deviation = r - meanReturn;
+    const downside = Math.min(r - rfPeriod, 0);
     squares += deviation * deviation;
     downsideSquares += downside * downside;
   }
   const std = n >= 2 ? Math.sqrt(squares / (n - 1)) : Number.NaN;
   const downside = n ? Math.sqrt(downsideSquares / n) : Number.NaN;
-  const first = start ? start.equity : equity.length ? equity[0] : undefined;
   const last = equity.length ? equity[equity.length - 1] : start?.equity;
   const totalReturn = first && last !== undefined ? last / first - 1 : Number.NaN;
   const annualized = n ? (1 + totalReturn) ** (opts.periodsPerYear / n) - 1 : Number.NaN;
   const dd = drawdown(curve, start);
-  const var95 = n ? -kthSmallest(returns, Math.floor(0.05 * (n - 1))) : Number.NaN;
+  const var95 = n ? -kthSmallestReturn(equity, start, Math.floor(0.05 * (n - 1))) : Number.NaN;
   const trades = tradeStatistics(tradePnl);
 
   return {

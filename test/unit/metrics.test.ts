@@ -68,6 +68,15 @@ describe('VaR(95%) without a full sort', () => {
       expect(m.var95).toBe(-returns[Math.floor(0.05 * (returns.length - 1))]);
     }));
   });
+
+  it('with many equal returns (flat stretches, repeated levels), long curves included', () => {
+    const levels = fc.constantFrom(90, 100, 100, 100, 110, 100.5, 1e-9, 3e5);
+    fc.assert(fc.property(fc.array(levels, { minLength: 2, maxLength: 3000 }), (values) => {
+      const returns = values.slice(1).map((v, i) => v / values[i] - 1).sort((a, b) => a - b);
+      const m = performanceMetrics(curve(values), [], { periodsPerYear: 365 });
+      expect(m.var95).toBe(-returns[Math.floor(0.05 * (returns.length - 1))]);
+    }), { numRuns: 300 });
+  });
 });
 
 describe('performanceMetrics on a long backtest', () => {
