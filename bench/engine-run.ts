@@ -114,9 +114,11 @@ export interface EngineRun {
   strategies: string[];
 }
 
-const SCENARIOS: Record<string, { sizing: BacktestConventions['sizing']; ensemble: boolean }> = {
+/** The SMA runs decide at every hourly close (the heaviest load of signals) unless `shippedBar`: on the bar it is configured on. */
+const SCENARIOS: Record<string, { sizing: BacktestConventions['sizing']; ensemble: boolean; shippedBar?: boolean }> = {
   'sma-risk': { sizing: { kind: 'risk' }, ensemble: false },
   'sma-fixed': { sizing: { kind: 'fixed_fraction', fraction: 0.2 }, ensemble: false },
+  'sma-shipped': { sizing: { kind: 'risk' }, ensemble: false, shippedBar: true },
   ensemble: { sizing: { kind: 'risk' }, ensemble: true },
 };
 
@@ -134,8 +136,8 @@ function main() {
   const macro: Record<string, MacroSeries> = scenario.ensemble ? { VIXCLS: tiledVix(start, Math.ceil(perAsset / 24) + 1) } : {};
   const signals = loadSignalsConfig();
   const configs = loadStrategyConfigs().filter((c) => (scenario.ensemble ? c.enabled : c.name === 'sma_crossover'));
-  // The SMA crossover decides at every hourly close (the heaviest load of signals); the ensemble as configured.
-  const strategies = configs.map((c) => createStrategy(STRATEGY_DEFINITIONS[c.name], { ...c, assets, ...(scenario.ensemble ? {} : { bar: '1h' as const }) }));
+  const hourly = !scenario.ensemble && !scenario.shippedBar;
+  const strategies = configs.map((c) => createStrategy(STRATEGY_DEFINITIONS[c.name], { ...c, assets, ...(hourly ? { bar: '1h' as const } : {}) }));
   const input: BacktestInput = {
     data: { prices, macro }, barMinutes: 60, assets, strategies,
     aggregation: signals.aggregation, risk: { ...loadRiskConfig(), ...(scenario.ensemble ? { trailingStopPct: 0.05 } : {}) },
