@@ -57,16 +57,18 @@ export function createTradingActivities(deps: TradingDeps) {
     await saveMark(tx, { portfolioId, state, at: t, positionsValue: marketValue(state.book, marks), equity, reason });
   }
 
-  /** The one place a fill reaches the books: inside `withLockedPortfolio`, with the state loaded under its lock. */
+  /**
+   * The one place a fill reaches the books: inside `withLockedPortfolio`, with the state loaded under
+   * its lock and `fill` read in the same transaction (so `applied` is current).
+   */
   async function bookFill(tx: Tx, state: TradingState, fill: FillRow, t: number, exit?: { kind: ProtectiveExit['kind']; quantity: number; referencePrice: number }) {
-    const fresh = (await findFill(tx, fill.id))!;
-    if (fresh.applied) return { realized: fresh.realizedPnl ?? 0, quantity: heldQuantity(state, fill.asset) };
+    if (fill.applied) return { realized: fill.realizedPnl ?? 0, quantity: heldQuantity(state, fill.asset) };
     const side = fill.side;
     const booked = { id: fill.id, asset: fill.asset, side, quantity: fill.quantity, price: fill.price, fee: fill.fee, timestamp: fill.timestamp };
     const effect = exit
       ? onExitFill(state, { asset: fill.asset, side, ...exit }, booked, t, rules)
       : onFill(state, booked);
-    await persistBooking(tx, { portfolioId, fill: fresh, effect, state, at: t, ...(exit ? { checkedUntil: t } : {}) });
+    await persistBooking(tx, { portfolioId, fill, effect, state, at: t, ...(exit ? { checkedUntil: t } : {}) });
     await snapshot(tx, state, `fill ${fill.id}`, t);
     return { realized: effect.realized, quantity: effect.after.quantity };
   }
@@ -110,10 +112,11 @@ export function createTradingActivities(deps: TradingDeps) {
         const reason = `The assessment took ${elapsed} ms, over the ${deps.risk.processingTimeoutMs} ms processing timeout: its prices are stale`;
         assessment = { ...assessment, isApproved: false, rejectedBy: 'processingTimeout', rejectionReason: reason };
       }
-      await insertAssessment(db, {
+      // A concurrent attempt may have stored its decision first: the stored one is the decision.
+      const stored = await insertAssessment(db, {
         signalId: signal.signalId, portfolioId, asset: signal.asset, approved: decision.kind === 'order' && assessment.isApproved, riskLevel: assessment.riskLevel, assessment,
       });
-      return (await storedAssessment(db, signal.signalId, portfolioId))!.assessment;
+      return stored.assessment;
     },
 
     /**

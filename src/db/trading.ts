@@ -3,7 +3,7 @@
  * assessments. Activities load the trading core's state here, call the core, and persist what it
  * changed through these functions; no trading SQL lives anywhere else.
  */
-import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { FillEffect, Side } from '../domain/portfolio';
 import { openAssets, type ProtectiveOrder, type TradingState } from '../domain/trading/core';
 import { DAY_MS } from '../domain/types';
@@ -82,41 +82,61 @@ export function withLockedPortfolio<T>(db: Database, portfolioId: string, work: 
   return db.transaction(async (tx) => work(tx, await loadBook(tx, portfolioId, true)));
 }
 
+/** A stored bar as marks and paper fills read it. */
+export interface LatestBar {
+  asset: string;
+  intervalMinutes: number;
+  timestamp: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+}
+
 /**
- * The newest bar of an asset that had closed by `asOf`, whatever its length: the next available
- * price for a paper fill. Time-aware, so a replay at a past clock sees the market as it was. Each
- * stored interval is found through the unique index (a loose index scan) and its newest closed bar
- * read by an index seek, so the cost does not grow with the history; of bars ending together, the
- * longer one.
+ * The newest bar of each asset that had closed by `asOf`, whatever its length: the next available
+ * price for a paper fill and the marks of open positions. Time-aware, so a replay at a past clock
+ * sees the market as it was. One statement for any number of assets: each asset's stored intervals
+ * are found through the unique index (a loose index scan) and each interval's newest closed bar by an
+ * index seek, so the cost grows with neither the history nor the round trips; of bars ending
+ * together, the longer one.
  */
-export async function latestBar(db: Db, asset: string, asOf: number) {
-  const { rows } = await db.execute<{ m: number | null }>(sql`
-    WITH RECURSIVE intervals(m) AS (
-      SELECT min(${cryptoOhlcv.intervalMinutes}) FROM ${cryptoOhlcv} WHERE ${cryptoOhlcv.asset} = ${asset}
+export async function latestBars(db: Db, assets: string[], asOf: number): Promise<Map<string, LatestBar>> {
+  const newest = new Map<string, LatestBar>();
+  if (assets.length === 0) return newest;
+  const { rows } = await db.execute<Omit<LatestBar, 'intervalMinutes'> & { interval_minutes: number }>(sql`
+    WITH RECURSIVE intervals(asset, m) AS (
+      SELECT a.asset, (SELECT min(c.interval_minutes) FROM ${cryptoOhlcv} c WHERE c.asset = a.asset)
+      FROM unnest(${sql.param([...new Set(assets)])}::text[]) AS a(asset)
       UNION ALL
-      SELECT (SELECT min(${cryptoOhlcv.intervalMinutes}) FROM ${cryptoOhlcv} WHERE ${cryptoOhlcv.asset} = ${asset} AND ${cryptoOhlcv.intervalMinutes} > intervals.m)
-      FROM intervals WHERE intervals.m IS NOT NULL
+      SELECT i.asset, (SELECT min(c.interval_minutes) FROM ${cryptoOhlcv} c WHERE c.asset = i.asset AND c.interval_minutes > i.m)
+      FROM intervals i WHERE i.m IS NOT NULL
     )
-    SELECT m FROM intervals WHERE m IS NOT NULL`);
-  let newest: typeof cryptoOhlcv.$inferSelect | undefined;
-  for (const { m } of rows) {
-    const minutes = Number(m);
-    const [bar] = await db.select().from(cryptoOhlcv)
-      .where(and(eq(cryptoOhlcv.asset, asset), eq(cryptoOhlcv.intervalMinutes, minutes), lte(cryptoOhlcv.timestamp, asOf - minutes * 60_000)))
-      .orderBy(desc(cryptoOhlcv.timestamp)).limit(1);
-    const end = (b: typeof bar) => b.timestamp + b.intervalMinutes * 60_000;
-    if (bar && (!newest || end(bar) > end(newest) || (end(bar) === end(newest) && bar.intervalMinutes > newest.intervalMinutes))) newest = bar;
+    SELECT b.asset, b.interval_minutes, b.timestamp::float8 AS timestamp, b.open, b.high, b.low, b.close
+    FROM intervals i CROSS JOIN LATERAL (
+      SELECT c.asset, c.interval_minutes, c.timestamp, c.open, c.high, c.low, c.close FROM ${cryptoOhlcv} c
+      WHERE c.asset = i.asset AND c.interval_minutes = i.m AND c.timestamp <= ${asOf}::bigint - i.m * 60000::bigint
+      ORDER BY c.timestamp DESC LIMIT 1
+    ) b
+    WHERE i.m IS NOT NULL`);
+  const end = (b: LatestBar) => b.timestamp + b.intervalMinutes * 60_000;
+  for (const { interval_minutes: intervalMinutes, ...rest } of rows) {
+    const bar = { ...rest, intervalMinutes };
+    const seen = newest.get(bar.asset);
+    if (!seen || end(bar) > end(seen) || (end(bar) === end(seen) && bar.intervalMinutes > seen.intervalMinutes)) newest.set(bar.asset, bar);
   }
   return newest;
 }
 
-/** Latest close of each asset at `asOf`, for marking positions (the close of `latestBar`). */
+/** The newest closed bar of one asset at `asOf` (see `latestBars`). */
+export async function latestBar(db: Db, asset: string, asOf: number): Promise<LatestBar | undefined> {
+  return (await latestBars(db, [asset], asOf)).get(asset);
+}
+
+/** Latest close of each asset at `asOf`, for marking positions (the close of `latestBars`). */
 export async function latestCloses(db: Db, assets: string[], asOf: number): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const asset of new Set(assets)) {
-    const bar = await latestBar(db, asset, asOf);
-    if (bar) out[asset] = bar.close;
-  }
+  for (const [asset, bar] of await latestBars(db, assets, asOf)) out[asset] = bar.close;
   return out;
 }
 
@@ -133,9 +153,10 @@ export async function recentAssessments(db: Db, portfolioId: string, opts: { lim
   return db.select().from(riskAssessments).where(and(...where)).orderBy(desc(riskAssessments.id)).limit(opts.limit);
 }
 
-/** Records a decision once per signal; a repeated call keeps the first. */
-export async function insertAssessment(db: Db, row: typeof riskAssessments.$inferInsert): Promise<void> {
-  await db.insert(riskAssessments).values(row).onConflictDoNothing();
+/** Records a decision once per signal; a repeated call keeps the first. Returns the stored row. */
+export async function insertAssessment(db: Db, row: typeof riskAssessments.$inferInsert): Promise<typeof riskAssessments.$inferSelect> {
+  const [inserted] = await db.insert(riskAssessments).values(row).onConflictDoNothing().returning();
+  return inserted ?? (await storedAssessment(db, row.signalId, row.portfolioId))!;
 }
 
 export async function findOrder(db: Db, id: string): Promise<OrderRow | undefined> {
@@ -171,8 +192,8 @@ export async function findFill(db: Db, id: string): Promise<FillRow | undefined>
 
 /** Stores a fill once (its id carries the order's); returns the stored row. */
 export async function insertFill(db: Db, fill: typeof fills.$inferInsert): Promise<FillRow> {
-  await db.insert(fills).values(fill).onConflictDoNothing();
-  return (await findFill(db, fill.id))!;
+  const [inserted] = await db.insert(fills).values(fill).onConflictDoNothing().returning();
+  return inserted ?? (await findFill(db, fill.id))!;
 }
 
 /** An exit order (stop or target) with its fill, once per triggering bar. */
