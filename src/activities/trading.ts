@@ -16,11 +16,17 @@ import { loadMarketConditions } from '../db/market-series';
 import { insertAlert } from '../db/signals';
 import {
   cancelReservedOrder, ensurePortfolio, type FillRow, findFill, findOrder, insertAssessment, insertExit, insertFill, latestBar, latestCloses,
-  loadBook, openPositions, persistBooking, readTradingState, reservedOrders, reserveOrderRow, saveMark, saveProtection, storedAssessment,
+  loadBook, openPositions, persistBooking, loadTradingState, reservedOrders, reserveOrderRow, saveMark, saveProtection, storedAssessment,
   withLockedPortfolio,
 } from '../db/trading';
 import { portfolioValue } from '../metrics';
 import type { ExecutionSignal, ExecutedFill, ProtectiveExit } from '../workflows/types';
+
+/** What the saga needs of an assessment: approved or why not, and the size. */
+export type AssessmentOutcome = Pick<RiskAssessment, 'isApproved' | 'rejectionReason' | 'recommendedPositionSize'>;
+
+const outcomeOf = (a: RiskAssessment): AssessmentOutcome =>
+  ({ isApproved: a.isApproved, rejectionReason: a.rejectionReason, recommendedPositionSize: a.recommendedPositionSize });
 
 export interface TradingDeps {
   db: Database;
@@ -95,13 +101,16 @@ export function createTradingActivities(deps: TradingDeps) {
   }
 
   return {
-    /** The core's decision on a signal against the live portfolio, recorded; a repeated call returns the first. */
-    async assessSignalRisk(signal: ExecutionSignal): Promise<RiskAssessment> {
+    /**
+     * The core's decision on a signal against the live portfolio, recorded whole in risk_assessments;
+     * a repeated call returns the first. The saga gets only the outcome, which keeps its history small.
+     */
+    async assessSignalRisk(signal: ExecutionSignal): Promise<AssessmentOutcome> {
       const existing = await storedAssessment(db, signal.signalId, portfolioId);
-      if (existing) return existing.assessment;
+      if (existing) return outcomeOf(existing.assessment);
       const t = now();
       await ensurePortfolio(db, portfolioId, deps.initialCapital, utcDayOf(t));
-      const { state, marks } = await readTradingState(db, portfolioId, t);
+      const { state, marks } = await loadTradingState(db, portfolioId, t);
       const market = await conditionsAt(db, [signal.asset, ...openAssets(state)], t);
       const decision = onSignal(state, signal, { time: t, marks, rules, policy: LIVE_POLICY, market, clock: () => performance.now() });
       // Live sizing is the risk module's, so every decision carries its assessment.
@@ -116,7 +125,7 @@ export function createTradingActivities(deps: TradingDeps) {
       const stored = await insertAssessment(db, {
         signalId: signal.signalId, portfolioId, asset: signal.asset, approved: decision.kind === 'order' && assessment.isApproved, riskLevel: assessment.riskLevel, assessment,
       });
-      return stored.assessment;
+      return outcomeOf(stored.assessment);
     },
 
     /**

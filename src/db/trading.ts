@@ -26,12 +26,21 @@ export async function ensurePortfolio(db: Db, id: string, initialCapital: number
   }).onConflictDoNothing();
 }
 
+/**
+ * The portfolio row and its positions. Unlocked, in one statement (a consistent read without a
+ * transaction of its own). With `lock`, the portfolio row is locked for the rest of the caller's
+ * transaction first and the positions read after: a statement that waited for the lock would see
+ * the positions as they were before the transaction it waited for committed.
+ */
 export async function loadPortfolio(db: Db, id: string, lock = false) {
-  const q = db.select().from(portfolios).where(eq(portfolios.id, id));
-  const [row] = lock ? await q.for('update') : await q;
-  if (!row) throw new Error(`portfolio "${id}" does not exist`);
-  const open = await db.select().from(positions).where(eq(positions.portfolioId, id));
-  return { portfolio: row, positions: open };
+  if (lock) {
+    const [row] = await db.select().from(portfolios).where(eq(portfolios.id, id)).for('update');
+    if (!row) throw new Error(`portfolio "${id}" does not exist`);
+    return { portfolio: row, positions: await db.select().from(positions).where(eq(positions.portfolioId, id)) };
+  }
+  const rows = await db.select().from(portfolios).leftJoin(positions, eq(positions.portfolioId, portfolios.id)).where(eq(portfolios.id, id));
+  if (rows.length === 0) throw new Error(`portfolio "${id}" does not exist`);
+  return { portfolio: rows[0].portfolios, positions: rows.flatMap((r) => (r.positions ? [r.positions] : [])) };
 }
 
 /** The trading core's state from the stored rows: the same book, stops and cooldowns a backtest keeps in memory. */
@@ -63,15 +72,10 @@ export async function loadBook(db: Db, portfolioId: string, lock = false) {
   return { portfolio, positions: rows, state: tradingStateOf(portfolio, rows) };
 }
 
-/** The core's state with the marks of the open positions at `asOf` (what a decision needs). */
+/** The core's state with the marks of the open positions at `asOf` (what a decision needs); the book is one consistent read. */
 export async function loadTradingState(db: Db, portfolioId: string, asOf: number, lock = false) {
   const book = await loadBook(db, portfolioId, lock);
   return { ...book, marks: await latestCloses(db, openAssets(book.state), asOf) };
-}
-
-/** The core's state in one consistent read: cash and positions read apart could straddle a booking. */
-export function readTradingState(db: Database, portfolioId: string, asOf: number) {
-  return db.transaction((tx) => loadTradingState(tx, portfolioId, asOf), { isolationLevel: 'repeatable read', accessMode: 'read only' });
 }
 
 /**

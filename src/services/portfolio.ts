@@ -1,6 +1,6 @@
 import type { Database } from '../db/client';
 import { loadMarketConditions } from '../db/market-series';
-import { fillsWithOrders, findPortfolio, latestCloses, openPositions, readTradingState, recentAssessments, snapshots } from '../db/trading';
+import { fillsWithOrders, findPortfolio, latestCloses, openPositions, loadTradingState, recentAssessments, snapshots } from '../db/trading';
 import { equityColumns, type EquityPoint, performanceMetrics } from '../domain/metrics';
 import { portfolioRiskReport, type RiskConfig } from '../domain/risk';
 import { newTradingState, openAssets, riskView } from '../domain/trading/core';
@@ -116,7 +116,7 @@ export async function performance(db: Database, id: string, initialCapital: numb
 export async function portfolioRisk(db: Database, id: string, opts: { risk: RiskConfig; initialCapital: number; barMinutes: number; now?: number }) {
   const now = opts.now ?? Date.now();
   const { state, marks } = (await findPortfolio(db, id))
-    ? await readTradingState(db, id, now)
+    ? await loadTradingState(db, id, now)
     : { state: newTradingState(opts.initialCapital), marks: {} };
   const market = await loadMarketConditions(db, openAssets(state), now, { lookbackDays: opts.risk.correlationLookbackDays, barMinutes: opts.barMinutes });
   const report = portfolioRiskReport(riskView(state, marks, now), opts.risk, market);
