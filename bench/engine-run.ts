@@ -109,6 +109,8 @@ export interface EngineRun {
   finalEquity: number;
   signals: number;
   peakRssMiB: number;
+  /** The process's RSS when it started, before any data: Node itself. */
+  startRssMiB: number;
   columnsMiB: number;
   floor: { seconds: number; bars: number; crossings: number };
   strategies: string[];
@@ -123,6 +125,7 @@ const SCENARIOS: Record<string, { sizing: BacktestConventions['sizing']; ensembl
 };
 
 function main() {
+  const startRssMiB = process.memoryUsage().rss / 2 ** 20;
   const name = process.argv[2];
   const scenario = SCENARIOS[name];
   if (!scenario) throw new Error(`scenario: one of ${Object.keys(SCENARIOS).join(', ')}`);
@@ -181,7 +184,7 @@ function main() {
   const run: EngineRun = {
     scenario: name, bars: queue.length, assets: assets.length, seconds, trades, fills,
     rejections: result.rejections, finalEquity: result.metrics.finalEquity ?? 0, signals: spoken,
-    peakRssMiB: process.resourceUsage().maxRSS / 1024, columnsMiB: (perAsset * assets.length * 6 * 8) / 2 ** 20, floor,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024, startRssMiB, columnsMiB: (perAsset * assets.length * 6 * 8) / 2 ** 20, floor,
     strategies: configs.map((c) => `${c.name} ${JSON.stringify(c.parameters)} on ${c.bar ?? 'every'} bar`),
   };
   console.log(JSON.stringify(run));
