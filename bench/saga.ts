@@ -27,7 +27,7 @@ async function main() {
       await upsertCandles(db.db, asset, 60, 'simulated', [{ timestamp: Date.UTC(2026, 0, 1), open: 100, high: 100, low: 100, close: 100, volume: 1 }]);
     }
     const silent = { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} };
-    // A worker runs once: the concurrent run and the sequential one each get their own, on one bundle.
+    // A worker runs once: every run gets its own, on one bundle.
     const sagaBundle = await bundleWorkflowCode({ workflowsPath, logger: silent });
     const tradingWorker = () => createTradingWorker({
       connection: env.nativeConnection, namespace: 'default',
@@ -44,18 +44,15 @@ async function main() {
         fillModel: { fixedSlippageBps: 5, volatilitySlippageFactor: 0, takerFeeBps: 10 }, portfolioId: 'bench', initialCapital: 100_000_000,
       },
     });
-    const trading = await tradingWorker();
-    const empty = await Worker.create({
-      connection: env.nativeConnection, namespace: 'default', taskQueue: 'mts-bench',
-      workflowBundle: await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)), logger: silent }),
-      activities: { async noop() {} },
+    const emptyBundle = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)), logger: silent });
+    const emptyWorker = () => Worker.create({
+      connection: env.nativeConnection, namespace: 'default', taskQueue: 'mts-bench', workflowBundle: emptyBundle, activities: { async noop() {} },
     });
-
-    const runSagas = async () => {
+    const runSagas = async (round: number) => {
       const started = Date.now();
       const starts = new Map<string, number>();
       await Promise.all(Array.from({ length: SAGAS }, async (_, i) => {
-        const id = `bench-${i}`;
+        const id = `bench-${round}-${i}`;
         starts.set(`signal-${id}-fill`, Date.now());
         const h = await env.client.workflow.start(riskAndExecuteWorkflow, {
           workflowId: `signal-${id}`, taskQueue: TASK_QUEUES.trading,
@@ -66,15 +63,15 @@ async function main() {
       }));
       const elapsed = (Date.now() - started) / 1000;
       const rows = await db.db.select({ id: fills.id, createdAt: fills.createdAt }).from(fills).where(eq(fills.portfolioId, 'bench'));
-      const latencies = rows.map((r) => r.createdAt.getTime() - starts.get(r.id)!);
+      const latencies = rows.filter((r) => starts.has(r.id)).map((r) => r.createdAt.getTime() - starts.get(r.id)!);
       return { elapsed, latencies };
     };
-    const runEmpty = async () => {
+    const runEmpty = async (round: number) => {
       const started = Date.now();
       const durations: number[] = [];
       await Promise.all(Array.from({ length: SAGAS }, async (_, i) => {
         const t = Date.now();
-        await env.client.workflow.execute('emptySagaWorkflow', { workflowId: `empty-${i}`, taskQueue: 'mts-bench', args: [] });
+        await env.client.workflow.execute('emptySagaWorkflow', { workflowId: `empty-${round}-${i}`, taskQueue: 'mts-bench', args: [] });
         durations.push(Date.now() - t);
       }));
       return { elapsed: (Date.now() - started) / 1000, durations };
@@ -99,23 +96,35 @@ async function main() {
       return { toFill, toResult };
     };
 
-    const saga = await trading.runUntil(runSagas());
-    const baseline = await empty.runUntil(runEmpty());
+    // Two rounds of each, interleaved, so a slow spell of this shared machine does not fall on one side only.
+    const sagas: SagaRun[] = [];
+    const baselines: EmptyRun[] = [];
+    for (const round of [1, 2]) {
+      sagas.push(await (await tradingWorker()).runUntil(runSagas(round)));
+      baselines.push(await (await emptyWorker()).runUntil(runEmpty(round)));
+    }
     const single = await (await tradingWorker()).runUntil(runSequential());
-    report(saga, baseline, single);
+    report(sagas, baselines, single);
   });
 }
 
-function report(saga: { elapsed: number; latencies: number[] }, baseline: { elapsed: number; durations: number[] }, single: { toFill: number[]; toResult: number[] }) {
+interface SagaRun { elapsed: number; latencies: number[] }
+interface EmptyRun { elapsed: number; durations: number[] }
+
+function report(sagas: SagaRun[], baselines: EmptyRun[], single: { toFill: number[]; toResult: number[] }) {
+  const rate = (r: { elapsed: number }) => SAGAS / r.elapsed;
+  const best = <T extends { elapsed: number }>(runs: T[]) => runs.reduce((a, b) => (b.elapsed < a.elapsed ? b : a));
+  const share = rate(best(sagas)) / rate(best(baselines));
   writeBenchmarkSection('Paper-trading saga throughput', [
     `Command: \`npm run bench\` (BENCH_SAGAS=${SAGAS}). Machine: ${machineDescription()}. Temporal CLI dev server (SQLite), Postgres 127.0.0.1:5432, one worker process.`,
-    `${SAGAS} signals started at once, one trading worker; each saga is assess → reserve → fill → book → protect (5 activities, 4 Postgres transactions).`,
+    `${SAGAS} signals started at once, one trading worker; each saga is assess → reserve → fill → book → protect (5 activities, 4 Postgres transactions). Two rounds of each run, interleaved (saga, empty, saga, empty).`,
     '',
-    '| run | total (s) | per second | p50 latency (ms) | p99 latency (ms) |',
-    '|---|---|---|---|---|',
-    `| risk-and-execute saga (signal → booked fill) | ${saga.elapsed.toFixed(2)} | ${(SAGAS / saga.elapsed).toFixed(1)} | ${quantile(saga.latencies, 0.5)} | ${quantile(saga.latencies, 0.99)} |`,
-    `| empty workflow, 5 no-op activities (start → completion) | ${baseline.elapsed.toFixed(2)} | ${(SAGAS / baseline.elapsed).toFixed(1)} | ${quantile(baseline.durations, 0.5)} | ${quantile(baseline.durations, 0.99)} |`,
+    '| run | round | total (s) | per second | p50 latency (ms) | p99 latency (ms) |',
+    '|---|---|---|---|---|---|',
+    ...sagas.map((r, k) => `| risk-and-execute saga (signal → booked fill) | ${k + 1} | ${r.elapsed.toFixed(2)} | ${rate(r).toFixed(1)} | ${quantile(r.latencies, 0.5)} | ${quantile(r.latencies, 0.99)} |`),
+    ...baselines.map((r, k) => `| empty workflow, 5 no-op activities (start → completion) | ${k + 1} | ${r.elapsed.toFixed(2)} | ${rate(r).toFixed(1)} | ${quantile(r.durations, 0.5)} | ${quantile(r.durations, 0.99)} |`),
     '',
+    `The saga at its best round runs ${(share * 100).toFixed(0)} % of the empty workflow's best rate (target 80 %: ${share >= 0.8 ? 'met' : 'not met'}).`,
     'Latency is measured from the client starting the workflow: for the saga, to the moment its fill row was written; for the baseline, to the workflow result. All signals start together, so the latencies include queueing behind the others.',
     '',
     `A single signal on the idle stack, ${SEQUENTIAL} one after another: signal → fill row p50 ${quantile(single.toFill, 0.5)} ms, p99 ${quantile(single.toFill, 0.99)} ms; signal → saga result (stop and target placed) p50 ${quantile(single.toResult, 0.5)} ms, p99 ${quantile(single.toResult, 0.99)} ms.`,

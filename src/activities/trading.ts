@@ -16,7 +16,7 @@ import { loadMarketConditions } from '../db/market-series';
 import { insertAlert } from '../db/signals';
 import {
   cancelReservedOrder, ensurePortfolio, type FillRow, findFill, findOrder, insertAssessment, insertExit, insertFill, latestBar, latestCloses,
-  loadBook, openPositions, persistBooking, loadTradingState, reservedOrders, reserveOrderRow, saveMark, saveProtection, storedAssessment,
+  loadBook, type Mark, openPositions, persistBooking, loadTradingState, reservedOrdersAnd, reserveOrderRow, saveMark, saveProtection, storedAssessment,
   withLockedPortfolio,
 } from '../db/trading';
 import { portfolioValue } from '../metrics';
@@ -54,13 +54,13 @@ export function createTradingActivities(deps: TradingDeps) {
   const conditionsAt = (q: Queryable, assets: string[], t: number): Promise<MarketConditions> =>
     loadMarketConditions(q, assets, t, { lookbackDays: deps.risk.correlationLookbackDays, barMinutes: deps.marketBarMinutes ?? 60 });
 
-  /** Marks the book at `t` (peak and day start through the core) and stores a snapshot for the equity curve. */
-  async function snapshot(tx: Tx, state: TradingState, reason: string, t: number) {
+  /** Marks the book at `t`: the peak and day start through the core, the portfolio's value gauge. */
+  async function markAt(tx: Tx, state: TradingState, reason: string, t: number): Promise<Mark> {
     const marks = await latestCloses(tx, openAssets(state), t);
     const equity = bookEquity(state.book, marks);
     markToMarket(state, equity, t);
     portfolioValue.set({ portfolio: portfolioId }, equity);
-    await saveMark(tx, { portfolioId, state, at: t, positionsValue: marketValue(state.book, marks), equity, reason });
+    return { at: t, positionsValue: marketValue(state.book, marks), equity, reason };
   }
 
   /**
@@ -74,8 +74,8 @@ export function createTradingActivities(deps: TradingDeps) {
     const effect = exit
       ? onExitFill(state, { asset: fill.asset, side, ...exit }, booked, t, rules)
       : onFill(state, booked);
-    await persistBooking(tx, { portfolioId, fill, effect, state, at: t, ...(exit ? { checkedUntil: t } : {}) });
-    await snapshot(tx, state, `fill ${fill.id}`, t);
+    const mark = await markAt(tx, state, `fill ${fill.id}`, t);
+    await persistBooking(tx, { portfolioId, fill, effect, state, mark, ...(exit ? { checkedUntil: t } : {}) });
     return { realized: effect.realized, quantity: effect.after.quantity };
   }
 
@@ -136,10 +136,10 @@ export function createTradingActivities(deps: TradingDeps) {
     async reserveOrder(input: { orderId: string; signal: ExecutionSignal; notional: number }): Promise<string> {
       const t = now();
       return withLockedPortfolio(db, portfolioId, async (tx, { portfolio, state }) => {
-        const existing = await findOrder(tx, input.orderId);
+        const { order: existing, reserved } = await reservedOrdersAnd(tx, portfolioId, input.orderId);
         if (existing) return existing.id;
         const view = limitsView(state, input.signal, await latestCloses(tx, openAssets(state), t), t);
-        view.positions.push(...(await reservedOrders(tx, portfolioId)).map((o) => ({ asset: o.asset, exposure: o.notional, side: o.side === 'BUY' ? 'LONG' as const : 'SHORT' as const })));
+        view.positions.push(...reserved.map((o) => ({ asset: o.asset, exposure: o.notional, side: o.side === 'BUY' ? 'LONG' as const : 'SHORT' as const })));
         const market = await conditionsAt(tx, [input.signal.asset, ...view.positions.map((p) => p.asset)], t);
         const check = validateTrade(input.signal, view, input.notional, rules.risk, market);
         if (!check.approved) throw ApplicationFailure.nonRetryable(check.rejectionReason!, 'RiskLimit');
@@ -196,7 +196,7 @@ export function createTradingActivities(deps: TradingDeps) {
     async snapshotPortfolio(): Promise<void> {
       const t = now();
       await ensurePortfolio(db, portfolioId, deps.initialCapital, utcDayOf(t));
-      await withLockedPortfolio(db, portfolioId, (tx, { state }) => snapshot(tx, state, 'scheduled', t));
+      await withLockedPortfolio(db, portfolioId, async (tx, { state }) => saveMark(tx, portfolioId, state, await markAt(tx, state, 'scheduled', t)));
     },
 
     /**

@@ -3,7 +3,7 @@
  * assessments. Activities load the trading core's state here, call the core, and persist what it
  * changed through these functions; no trading SQL lives anywhere else.
  */
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, or, sql } from 'drizzle-orm';
 import type { FillEffect, Side } from '../domain/portfolio';
 import { openAssets, type ProtectiveOrder, type TradingState } from '../domain/trading/core';
 import { DAY_MS } from '../domain/types';
@@ -168,14 +168,21 @@ export async function findOrder(db: Db, id: string): Promise<OrderRow | undefine
   return row;
 }
 
-export async function reservedOrders(db: Db, portfolioId: string): Promise<OrderRow[]> {
-  return db.select().from(orders).where(and(eq(orders.portfolioId, portfolioId), eq(orders.status, 'reserved')));
+/** The portfolio's reserved orders, and order `orderId` whatever its status (undefined when there is none), in one read. */
+export async function reservedOrdersAnd(db: Db, portfolioId: string, orderId: string): Promise<{ order?: OrderRow; reserved: OrderRow[] }> {
+  const rows = await db.select().from(orders)
+    .where(and(eq(orders.portfolioId, portfolioId), or(eq(orders.status, 'reserved'), eq(orders.id, orderId))));
+  return { order: rows.find((o) => o.id === orderId), reserved: rows.filter((o) => o.status === 'reserved') };
 }
 
-/** A new order with its notional set aside from free cash. */
+/** A new order with its notional set aside from free cash, in one statement. */
 export async function reserveOrderRow(tx: Tx, order: { id: string; portfolioId: string; signalId: string; asset: string; side: Side; notional: number }) {
-  await tx.insert(orders).values({ ...order, status: 'reserved' });
-  await tx.update(portfolios).set({ reservedCash: sql`${portfolios.reservedCash} + ${order.notional}` }).where(eq(portfolios.id, order.portfolioId));
+  await tx.execute(sql`
+    WITH placed AS (
+      INSERT INTO ${orders} (id, portfolio_id, signal_id, asset, side, notional, status)
+      VALUES (${order.id}, ${order.portfolioId}, ${order.signalId}, ${order.asset}, ${order.side}, ${order.notional}, 'reserved')
+    )
+    UPDATE ${portfolios} SET reserved_cash = reserved_cash + ${order.notional} WHERE id = ${order.portfolioId}`);
 }
 
 /** Cancels a reserved order and releases its cash, under the portfolio lock; anything else is left as it is. */
@@ -207,17 +214,34 @@ export async function insertExit(tx: Tx, order: { id: string; portfolioId: strin
   return insertFill(tx, { ...fill, orderId: order.id, portfolioId: order.portfolioId, asset: order.asset, side: order.side });
 }
 
+/** The book marked at a moment: what a snapshot row records beside the portfolio's cash. */
+export interface Mark {
+  at: number;
+  positionsValue: number;
+  equity: number;
+  reason: string;
+}
+
+/** A snapshot row for the equity curve, as a data-modifying CTE of the statement that updates the portfolio. */
+const snapshotInsert = (portfolioId: string, state: TradingState, mark: Mark) => sql`
+  INSERT INTO ${portfolioSnapshots} (portfolio_id, timestamp, cash, positions_value, equity, drawdown, reason)
+  VALUES (${portfolioId}, ${mark.at}, ${state.book.cash}, ${mark.positionsValue}, ${mark.equity},
+    ${state.peakEquity > 0 ? 1 - mark.equity / state.peakEquity : 0}, ${mark.reason})`;
+
+/** The peak and day-start equity the core marked, as SET assignments of the portfolio row. */
+const markAssignments = (state: TradingState, at: number) =>
+  sql`peak_equity = ${state.peakEquity}, pnl_day = ${dayString(state.day)}, day_start_equity = ${state.dayStartEquity}, updated_at = ${new Date(at)}`;
+
 /**
- * Persists what the core did with a fill: the position (its protection and cooldown as the core now
- * holds them), the portfolio's cash and totals, the reservation released, the fill applied and its
- * order filled.
+ * Persists what the core did with a fill, marked: the position (its protection and cooldown as the
+ * core now holds them), then in one statement the portfolio's cash, totals, peak and day start, the
+ * reservation released, the fill applied, its order filled and a snapshot for the equity curve.
  */
 export async function persistBooking(tx: Tx, input: {
-  portfolioId: string; fill: FillRow; effect: FillEffect; state: TradingState; at: number; checkedUntil?: number;
+  portfolioId: string; fill: FillRow; effect: FillEffect; state: TradingState; mark: Mark; checkedUntil?: number;
 }): Promise<void> {
-  const { portfolioId, fill, effect, state, at } = input;
-  const order = await findOrder(tx, fill.orderId);
-  const release = order?.status === 'reserved' ? order.notional : 0;
+  const { portfolioId, fill, effect, state, mark } = input;
+  const at = new Date(mark.at);
   const levels: ProtectiveOrder | undefined = state.protection[fill.asset];
   const restarted = Math.sign(effect.after.quantity) !== Math.sign(effect.before.quantity);
   const positionFields = {
@@ -225,17 +249,21 @@ export async function persistBooking(tx: Tx, input: {
     stopLoss: levels?.stopLoss ?? null, takeProfit: levels?.takeProfit ?? null, cooldownUntil: state.cooldownUntil[fill.asset] ?? null,
     ...(input.checkedUntil !== undefined ? { protectionCheckedUntil: input.checkedUntil } : {}),
   };
-  await tx.insert(positions).values({ portfolioId, asset: fill.asset, ...positionFields, openedAt: new Date(at) }).onConflictDoUpdate({
+  await tx.insert(positions).values({ portfolioId, asset: fill.asset, ...positionFields, openedAt: at }).onConflictDoUpdate({
     target: [positions.portfolioId, positions.asset],
     // A flat or flipped position starts over.
-    set: { ...positionFields, updatedAt: new Date(at), ...(restarted ? { openedAt: new Date(at) } : {}) },
+    set: { ...positionFields, updatedAt: at, ...(restarted ? { openedAt: at } : {}) },
   });
-  await tx.update(portfolios).set({
-    cash: state.book.cash, realizedPnl: state.book.realizedPnl, feesPaid: state.book.feesPaid,
-    reservedCash: sql`greatest(${portfolios.reservedCash} - ${release}, 0)`,
-  }).where(eq(portfolios.id, portfolioId));
-  await tx.update(fills).set({ applied: true, realizedPnl: effect.realized }).where(eq(fills.id, fill.id));
-  await tx.update(orders).set({ status: 'filled', updatedAt: new Date(at) }).where(eq(orders.id, fill.orderId));
+  // Every statement of one query sees the rows as they were before it: `prior` is the order before it is filled.
+  await tx.execute(sql`
+    WITH prior AS (SELECT status, notional FROM ${orders} WHERE id = ${fill.orderId}),
+      filled AS (UPDATE ${orders} SET status = 'filled', updated_at = ${at} WHERE id = ${fill.orderId}),
+      applied AS (UPDATE ${fills} SET applied = true, realized_pnl = ${effect.realized} WHERE id = ${fill.id}),
+      snapshot AS (${snapshotInsert(portfolioId, state, mark)})
+    UPDATE ${portfolios} SET cash = ${state.book.cash}, realized_pnl = ${state.book.realizedPnl}, fees_paid = ${state.book.feesPaid},
+      reserved_cash = greatest(reserved_cash - coalesce((SELECT notional FROM prior WHERE status = 'reserved'), 0), 0),
+      ${markAssignments(state, mark.at)}
+    WHERE id = ${portfolioId}`);
 }
 
 /** The stop and target of a position and, after a check of bars, how far bars have been checked against them. */
@@ -244,18 +272,11 @@ export async function saveProtection(db: Db, portfolioId: string, asset: string,
     .where(and(eq(positions.portfolioId, portfolioId), eq(positions.asset, asset)));
 }
 
-/** The peak and day-start equity the core marked, and a snapshot row for the equity curve. */
-export async function saveMark(tx: Tx, input: {
-  portfolioId: string; state: TradingState; at: number; positionsValue: number; equity: number; reason: string;
-}): Promise<void> {
-  const { state } = input;
-  await tx.update(portfolios).set({
-    peakEquity: state.peakEquity, pnlDay: dayString(state.day), dayStartEquity: state.dayStartEquity, updatedAt: new Date(input.at),
-  }).where(eq(portfolios.id, input.portfolioId));
-  await tx.insert(portfolioSnapshots).values({
-    portfolioId: input.portfolioId, timestamp: input.at, cash: state.book.cash, positionsValue: input.positionsValue, equity: input.equity,
-    drawdown: state.peakEquity > 0 ? 1 - input.equity / state.peakEquity : 0, reason: input.reason,
-  });
+/** The peak and day-start equity the core marked, and a snapshot row for the equity curve, in one statement. */
+export async function saveMark(tx: Tx, portfolioId: string, state: TradingState, mark: Mark): Promise<void> {
+  await tx.execute(sql`
+    WITH snapshot AS (${snapshotInsert(portfolioId, state, mark)})
+    UPDATE ${portfolios} SET ${markAssignments(state, mark.at)} WHERE id = ${portfolioId}`);
 }
 
 /** Read-side: the portfolio row, or undefined before its first use. */
