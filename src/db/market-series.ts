@@ -21,6 +21,15 @@ export async function loadMarketData(db: Queryable, assets: string[], from: numb
  * so hourly and daily bars built from the same hourly candles agree (a day closes with its last hour).
  */
 export async function loadMarketDataBars(db: Queryable, assets: string[], from: number, until: number, barMinutes: number[]): Promise<Map<number, MarketData>> {
+  const prices = await loadPriceBars(db, assets, from, until, barMinutes);
+  const vixRows = await queryMacro(db, VIX, new Date(from).toISOString().slice(0, 10), new Date(until).toISOString().slice(0, 10), 100_000);
+  // Strategies count observations; a forward-filled holiday is not one.
+  const macro = { [VIX]: macroSeriesFrom(vixRows.filter((r) => !r.isForwardFilled)) };
+  return new Map([...prices].map(([bar, p]) => [bar, { prices: p, macro }]));
+}
+
+/** The assets' prices alone at several bar sizes (minutes → asset → series), as `loadMarketDataBars` builds them. */
+async function loadPriceBars(db: Queryable, assets: string[], from: number, until: number, barMinutes: number[]): Promise<Map<number, MarketData['prices']>> {
   const bars = [...new Set(barMinutes)].sort((a, b) => a - b);
   const prices = new Map<number, MarketData['prices']>(bars.map((b) => [b, {}]));
   // Usually one stored interval serves every bar size; each distinct one is read once, every asset in one query.
@@ -33,10 +42,7 @@ export async function loadMarketDataBars(db: Queryable, assets: string[], from: 
   for (const c of chosen) {
     prices.get(c.bar)![c.asset] = barSeries(candles.get(`${c.asset}|${c.intervalMinutes}`)!, c.intervalMinutes * MINUTE_MS, c.bar * MINUTE_MS);
   }
-  const vixRows = await queryMacro(db, VIX, new Date(from).toISOString().slice(0, 10), new Date(until).toISOString().slice(0, 10), 100_000);
-  // Strategies count observations; a forward-filled holiday is not one.
-  const macro = { [VIX]: macroSeriesFrom(vixRows.filter((r) => !r.isForwardFilled)) };
-  return new Map(bars.map((b) => [b, { prices: prices.get(b)!, macro }]));
+  return prices;
 }
 
 /** Market data of the last few scopes (sweeps) a process served: a sweep is usually run whole. */
@@ -70,6 +76,7 @@ export function scopedMarketDataBars(db: Queryable) {
 export async function loadMarketConditions(db: Queryable, assets: string[], asOf: number, opts: { lookbackDays: number; barMinutes: number }): Promise<MarketConditions> {
   const unique = [...new Set(assets)];
   if (!unique.length) return {};
-  const data = await loadMarketData(db, unique, asOf - (opts.lookbackDays + 2) * DAY_MS, asOf, opts.barMinutes);
-  return marketConditions(data, unique, asOf, opts.lookbackDays);
+  // Prices only: the conditions use no macro series.
+  const prices = (await loadPriceBars(db, unique, asOf - (opts.lookbackDays + 2) * DAY_MS, asOf, [opts.barMinutes])).get(opts.barMinutes)!;
+  return marketConditions({ prices, macro: {} }, unique, asOf, opts.lookbackDays);
 }
