@@ -51,7 +51,6 @@ export function tradingStateOf(portfolio: PortfolioRow, rows: PositionRow[]): Tr
       positions: Object.fromEntries(rows.map((p) => [p.asset, { asset: p.asset, quantity: p.quantity, averagePrice: p.averagePrice, realizedPnl: p.realizedPnl }])),
       realizedPnl: portfolio.realizedPnl,
       feesPaid: portfolio.feesPaid,
-      fillIds: [],
     },
     protection: {},
     cooldownUntil: {},

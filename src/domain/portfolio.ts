@@ -31,14 +31,12 @@ export interface Book {
   positions: Record<string, Position>;
   realizedPnl: number;
   feesPaid: number;
-  fillIds: string[];
 }
 
-export class DuplicateFillError extends Error {}
 export class InvalidFillError extends Error {}
 
 export function newBook(initialCash: number): Book {
-  return { cash: initialCash, positions: {}, realizedPnl: 0, feesPaid: 0, fillIds: [] };
+  return { cash: initialCash, positions: {}, realizedPnl: 0, feesPaid: 0 };
 }
 
 export interface FillEffect {
@@ -52,17 +50,12 @@ export interface FillEffect {
   after: Position;
 }
 
-/** Applies one fill; pure: returns a new book (the fill's id recorded, a second fill with it refused). */
-export function applyFill(book: Book, fill: Fill): FillEffect {
-  if (book.fillIds.includes(fill.id)) throw new DuplicateFillError(`fill ${fill.id} was already applied`);
-  return bookFill({ ...book, positions: { ...book.positions }, fillIds: [...book.fillIds, fill.id] }, fill);
-}
-
 /**
  * Applies one fill to `book` in place (the trading core's own state, where a backtest books hundreds
- * of thousands of fills); fill ids are the caller's business here.
+ * of thousands of fills). That a fill is booked once is the driver's business: paper trading marks
+ * each stored fill applied under the portfolio lock, a backtest numbers its own.
  */
-export function bookFill(book: Book, fill: Fill): FillEffect {
+export function applyFill(book: Book, fill: Fill): FillEffect {
   if (!(fill.quantity > 0) || !Number.isFinite(fill.quantity)) throw new InvalidFillError(`fill ${fill.id}: quantity must be positive, got ${fill.quantity}`);
   if (!(fill.price > 0) || !Number.isFinite(fill.price)) throw new InvalidFillError(`fill ${fill.id}: price must be positive, got ${fill.price}`);
   if (!(fill.fee >= 0)) throw new InvalidFillError(`fill ${fill.id}: fee must not be negative, got ${fill.fee}`);

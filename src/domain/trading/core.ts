@@ -14,7 +14,7 @@
  */
 import type { Bar, FillModel, MarketFill } from '../fills';
 import { marketFill, protectiveTrigger, trailStop } from '../fills';
-import { bookFill, equity as bookEquity, type Book, type Fill, type FillEffect, newBook, type Side } from '../portfolio';
+import { applyFill, equity as bookEquity, type Book, type Fill, type FillEffect, newBook, type Side } from '../portfolio';
 import type { MarketConditions } from '../market-conditions';
 import type { PositionSizing, ScoredRecord } from '../position-sizing';
 import { assessRisk, type PortfolioState, riskVerdict, type RiskAssessment, type RiskConfig, stopLossPrice, takeProfitPrice } from '../risk';
@@ -235,7 +235,7 @@ export function fillPrice(side: Side, quantity: number, referencePrice: number, 
 /** Books a fill. A position that goes flat or flips loses its old stop and target. */
 export function onFill(state: TradingState, fill: Fill): FillEffect {
   // The core keeps no fill ids: drivers guard against booking one twice (ids in Postgres, a sequence in backtests).
-  const effect = bookFill(state.book, fill);
+  const effect = applyFill(state.book, fill);
   if (effect.after.quantity === 0 || Math.sign(effect.after.quantity) !== Math.sign(effect.before.quantity)) delete state.protection[fill.asset];
   return effect;
 }
