@@ -77,6 +77,22 @@ describe('VaR(95%) without a full sort', () => {
       expect(m.var95).toBe(-returns[Math.floor(0.05 * (returns.length - 1))]);
     }), { numRuns: 300 });
   });
+
+  it('when hundreds of thousands of returns share their leading bits or are equal (the select narrows pass by pass)', () => {
+    const sortedVar = (values: number[]) => {
+      const returns = values.slice(1).map((v, i) => v / values[i] - 1).sort((a, b) => a - b);
+      return -returns[Math.floor(0.05 * (returns.length - 1))];
+    };
+    // 600,000 points alternating 100 and 101.00…101.01: the falls (about −1 %) are one bucket of the
+    // first pass, many of the second.
+    const narrow = Array.from({ length: 600_001 }, (_, i) => (i % 2 ? 101 + ((i * 7919) % 1000) * 1e-5 : 100));
+    // Alternating 100 and 101: 300,000 equal falls, which every pass narrows down to one key.
+    const steady = Array.from({ length: 600_001 }, (_, i) => (i % 2 ? 101 : 100));
+    for (const values of [narrow, steady]) {
+      const m = performanceMetrics(curve(values), [], { periodsPerYear: 8760 });
+      expect(m.var95).toBe(sortedVar(values));
+    }
+  });
 });
 
 describe('performanceMetrics on a long backtest', () => {
