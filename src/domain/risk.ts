@@ -206,35 +206,47 @@ function tradeMeasures(signal: RiskSignal, state: PortfolioState, size: number, 
   };
 }
 
-/** A limit's measure after the trade, its limit in the same unit, and the measure as a share of the limit. */
-function limitUse(key: LimitName, m: TradeMeasures, config: RiskConfig): LimitUse {
-  const fraction = (value: number | null, limit: number): LimitUse => ({ value, limit, utilization: value === null ? null : value / limit, unit: 'fraction' });
+/** A limit's measure after the trade (null when not known). */
+function measureOf(key: LimitName, m: TradeMeasures): number | null {
   switch (key) {
-    case 'drawdown': return fraction(m.drawdownAfter, config.maxDrawdown);
-    case 'dailyLoss': return { value: m.dailyLossAfter, limit: m.dailyLimit, utilization: m.dailyLossAfter / m.dailyLimit, unit: 'usd' };
-    case 'positionSize': return fraction(m.sizeFraction, config.maxPositionSize);
-    case 'singleAssetExposure': return fraction(m.assetExposureAfter, config.maxSingleAssetExposure);
-    case 'portfolioRisk': return fraction(m.portfolioRiskAfter, config.maxPortfolioRisk);
-    case 'sectorExposure': return fraction(m.sectorExposureAfter, config.maxSectorExposure);
-    case 'correlation': return fraction(m.correlation, config.maxCorrelationRisk);
-    case 'volatility': return fraction(m.volatility, config.volatilityThreshold);
-    case 'liquidity': {
-      const { liquidity } = m;
-      return { value: liquidity, limit: config.lowLiquidityThreshold, utilization: liquidity === null ? null : config.lowLiquidityThreshold / liquidity, unit: 'usd' };
-    }
+    case 'drawdown': return m.drawdownAfter;
+    case 'dailyLoss': return m.dailyLossAfter;
+    case 'positionSize': return m.sizeFraction;
+    case 'singleAssetExposure': return m.assetExposureAfter;
+    case 'portfolioRisk': return m.portfolioRiskAfter;
+    case 'sectorExposure': return m.sectorExposureAfter;
+    case 'correlation': return m.correlation;
+    case 'volatility': return m.volatility;
+    case 'liquidity': return m.liquidity;
   }
 }
 
-/** The share of its limit a ratio check uses (the checks without a value-to-value comparison of their own). */
-function ratioUsed(key: Exclude<LimitName, 'drawdown' | 'volatility' | 'liquidity'>, m: TradeMeasures, config: RiskConfig): number {
+/** A limit in the unit of its measure. */
+function limitOf(key: LimitName, m: TradeMeasures, config: RiskConfig): number {
   switch (key) {
-    case 'dailyLoss': return m.dailyLossAfter / m.dailyLimit;
-    case 'positionSize': return m.sizeFraction / config.maxPositionSize;
-    case 'singleAssetExposure': return m.assetExposureAfter / config.maxSingleAssetExposure;
-    case 'portfolioRisk': return m.portfolioRiskAfter / config.maxPortfolioRisk;
-    case 'sectorExposure': return m.sectorExposureAfter / config.maxSectorExposure;
-    case 'correlation': return m.correlation / config.maxCorrelationRisk;
+    case 'drawdown': return config.maxDrawdown;
+    case 'dailyLoss': return m.dailyLimit;
+    case 'positionSize': return config.maxPositionSize;
+    case 'singleAssetExposure': return config.maxSingleAssetExposure;
+    case 'portfolioRisk': return config.maxPortfolioRisk;
+    case 'sectorExposure': return config.maxSectorExposure;
+    case 'correlation': return config.maxCorrelationRisk;
+    case 'volatility': return config.volatilityThreshold;
+    case 'liquidity': return config.lowLiquidityThreshold;
   }
+}
+
+/** The measure as a share of its limit (for liquidity, a floor: the limit over the measure); null when not known. */
+function utilizationOf(key: LimitName, m: TradeMeasures, config: RiskConfig): number | null {
+  const value = measureOf(key, m);
+  if (value === null) return null;
+  return key === 'liquidity' ? limitOf(key, m, config) / value : value / limitOf(key, m, config);
+}
+
+/** A limit's measure after the trade, its limit in the same unit, and the measure as a share of the limit. */
+function limitUse(key: LimitName, m: TradeMeasures, config: RiskConfig): LimitUse {
+  const unit = key === 'dailyLoss' || key === 'liquidity' ? 'usd' : 'fraction';
+  return { value: measureOf(key, m), limit: limitOf(key, m, config), utilization: utilizationOf(key, m, config), unit };
 }
 
 const OVER = 2;
@@ -259,7 +271,8 @@ function breachOf(key: LimitName, m: TradeMeasures, config: RiskConfig): number 
       return d > config.maxDrawdown ? OVER : d > config.drawdownWarningLevel ? WARN : 0;
     }
     default: {
-      const used = ratioUsed(key, m, config);
+      // The ratio checks: their measures are always known.
+      const used = utilizationOf(key, m, config)!;
       return used > 1 ? OVER : used > config.warningLevel ? WARN : 0;
     }
   }

@@ -1,4 +1,4 @@
-import { aggregateAssetSignals, type AggregationSettings, type PastSignal, pooledRecord, RegimeTracker, type TrackRecords, TrackRecordWindow } from '../aggregation';
+import { aggregateAssetSignals, type AggregationSettings, type PastSignal, pooledRecord, RegimeTracker, TrackRecordWindow } from '../aggregation';
 import { conditionsOf, ConditionsTracker, type MarketConditions } from '../market-conditions';
 import type { Bar, FillModel } from '../fills';
 import { type PerformanceMetrics, performanceMetrics } from '../metrics';
@@ -190,13 +190,9 @@ interface Runtime {
   /** The core's rules and the order policy, as the conventions set them. */
   rules: TradingRules;
   policy: OrderPolicy;
-  assets: string[];
   /** Per asset: its market conditions (daily returns derived once a day), as the risk module sees them. */
   conditions: ConditionsTracker[];
   market: MarketConditions;
-  /** The close being decided, and the strategies' track records at it (made once: no closure per close). */
-  decisionTime: number;
-  recordsNow: () => TrackRecords;
 }
 
 const runtimes = new WeakMap<EngineState, Runtime>();
@@ -204,8 +200,7 @@ const runtimes = new WeakMap<EngineState, Runtime>();
 function runtimeOf(input: BacktestInput, st: EngineState): Runtime {
   let rt = runtimes.get(st);
   if (!rt) {
-    const records = new TrackRecordWindow(input.aggregation.trackRecordHorizonDays * DAY_MS, input.historyDays * DAY_MS);
-    const runtime: Runtime = {
+    rt = {
       series: input.assets.map((a) => input.data.prices[a]),
       regimes: input.assets.map(() => new RegimeTracker()),
       streams: input.strategies.map((s) => input.assets.map((a) => (s.openStream && s.config.assets.includes(a) ? s.openStream(input.data.macro) : undefined))),
@@ -216,7 +211,7 @@ function runtimeOf(input: BacktestInput, st: EngineState): Runtime {
       quantity: Float64Array.from(input.assets, (a) => st.trading.book.positions[a]?.quantity ?? 0),
       exposed: hasOpenPosition(st.trading.book),
       pastExpired: 0,
-      records,
+      records: new TrackRecordWindow(input.aggregation.trackRecordHorizonDays * DAY_MS, input.historyDays * DAY_MS),
       bar: { open: 0, high: 0, low: 0, close: 0 },
       decideEvery: Float64Array.from(input.strategies, (s) => {
         const own = s.config.bar ? BAR_MINUTES[s.config.bar] : 0;
@@ -225,13 +220,9 @@ function runtimeOf(input: BacktestInput, st: EngineState): Runtime {
       regimeEvery: input.barMinutes && input.barMinutes < BAR_MINUTES['1d'] ? DAY_MS : 0,
       rules: tradingRules(input),
       policy: orderPolicy(input.conventions),
-      assets: input.assets,
       conditions: input.assets.map((a) => new ConditionsTracker(input.data.prices[a], input.risk.correlationLookbackDays)),
       market: Object.fromEntries(input.assets.map((a) => [a, conditionsOf([], null)])),
-      decisionTime: Number.NaN,
-      recordsNow: () => records.advance(st.past, input.data, runtime.decisionTime),
     };
-    rt = runtime;
     runtimes.set(st, rt);
   }
   return rt;
@@ -428,7 +419,7 @@ export function latestEquity(st: EngineState): number | undefined {
  */
 export function drainClosedTrades(st: EngineState): BacktestTrade[] {
   const { closed, moved } = st.trades.drainClosed();
-  if (closed.length) for (const asset in st.openTrade) st.openTrade[asset] = moved[st.openTrade[asset]];
+  for (const asset in st.openTrade) st.openTrade[asset] = moved[st.openTrade[asset]];
   return closed;
 }
 
@@ -515,8 +506,8 @@ function groupHas(input: BacktestInput, queue: EventQueue, first: number, end: n
  * position's, written into the runtime's one record (every asset a key from the start, so its shape
  * never changes). Other assets' entries may be stale: the risk module reads only these.
  */
-function conditionsAt(rt: Runtime, a: number, time: number): MarketConditions {
-  for (let b = 0; b < rt.quantity.length; b++) if (b === a || rt.quantity[b] !== 0) rt.market[rt.assets[b]] = rt.conditions[b].at(time);
+function conditionsAt(input: BacktestInput, rt: Runtime, a: number, time: number): MarketConditions {
+  for (let b = 0; b < rt.quantity.length; b++) if (b === a || rt.quantity[b] !== 0) rt.market[input.assets[b]] = rt.conditions[b].at(time);
   return rt.market;
 }
 
@@ -527,8 +518,7 @@ function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Ru
   const { rules, policy } = rt;
   const lookback = input.historyDays * DAY_MS;
   const sized = policy.sizing.kind === 'risk';
-  rt.decisionTime = time;
-  const records = rt.recordsNow;
+  const records = () => rt.records.advance(st.past, input.data, time);
   for (let g = first; g < end; g++) {
     const a = queue.asset[g];
     const asset = input.assets[a];
@@ -539,7 +529,7 @@ function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Ru
     // The risk module weighs the asset's and the open positions' market conditions and the ensemble's record, as live.
     const signal: TradeSignal = { signalId: `${asset}-${time}`, asset, signalType: agg.signalType, price: agg.price, confidence: agg.confidence };
     if (sized) signal.trackRecord = pooledRecord(records(), agg.strategies);
-    const market = sized ? conditionsAt(rt, a, time) : undefined;
+    const market = sized ? conditionsAt(input, rt, a, time) : undefined;
     const decision = onSignal(st.trading, signal, { time, marks: st.marks, rules, policy, market, detail: 'verdict' });
     if (decision.kind === 'rejected') {
       st.rejections[decision.rule] = (st.rejections[decision.rule] ?? 0) + 1;

@@ -223,6 +223,6 @@ export class TradeLog extends Columns<ReturnType<typeof tradeColumns>> {
   drainClosed(): { closed: BacktestTrade[]; moved: Int32Array } {
     const closed: BacktestTrade[] = [];
     for (let k = 0; k < this.length; k++) if (!this.isOpen(k)) closed.push(this.row(k));
-    return { closed, moved: closed.length ? this.compact((k) => this.isOpen(k)) : Int32Array.from({ length: this.length }, (_, k) => k) };
+    return { closed, moved: this.compact((k) => this.isOpen(k)) };
   }
 }
