@@ -85,21 +85,99 @@ function valueOfKey(hi: number, lo: number): number {
 }
 
 /**
- * The k-th smallest (0-based) of the curve's period returns, without storing them: a radix select on
- * their order-preserving 64-bit keys, 16 bits a pass (four passes over the curve, 65,536 counters), so
- * a ten-million-point curve needs no second ten-million-value array.
+ * The period returns of a curve, read where they are: return `i` (an index into the equity column,
+ * from `from` on) is measured from `first` at `from`, else from the point before. Loops over a curve
+ * read each return from two points rather than carry the previous point from one step to the next:
+ * V8 boxes a double carried by a loop it optimises while running (one allocation a point).
  */
-function kthSmallestReturn(equity: ArrayLike<number>, start: StartPoint | undefined, k: number): number {
+interface Returns {
+  equity: ArrayLike<number>;
+  from: number;
+  first: number;
+}
+
+const returnAt = (c: Returns, i: number) => c.equity[i] / (i === c.from ? c.first : c.equity[i - 1]) - 1;
+
+/**
+ * How the k-th smallest return is found: sorted in a copy up to `sortUpTo` returns, else bracketed by
+ * a sample of `sampleSize` (0: straight to the radix select).
+ */
+export interface SelectTuning {
+  sortUpTo: number;
+  sampleSize: number;
+}
+
+const SELECT: SelectTuning = { sortUpTo: 65_536, sampleSize: 65_536 };
+
+/**
+ * The k-th smallest (0-based) of a curve's period returns without a copy of a long curve's returns:
+ * a small curve's are sorted; a long curve's k-th is bracketed by a sorted sample of them (every
+ * stride-th), one pass counts the returns on either side of the bracket and collects the few inside,
+ * and those are sorted. When the sample misleads (the k-th outside the bracket, too many inside),
+ * a radix select that needs no sample decides.
+ */
+export function kthSmallestReturn(equity: ArrayLike<number>, start: StartPoint | undefined, k: number, tuning: SelectTuning = SELECT): number {
+  const c: Returns = { equity, from: start ? 0 : 1, first: start ? start.equity : equity[0] };
+  const n = equity.length - c.from;
+  if (n <= tuning.sortUpTo) {
+    const all = new Float64Array(n);
+    for (let j = 0; j < n; j++) all[j] = returnAt(c, c.from + j);
+    return all.sort()[k];
+  }
+  return (tuning.sampleSize > 0 ? bracketedSelect(c, n, k, tuning.sampleSize) : undefined) ?? radixSelect(c, k);
+}
+
+function bracketedSelect(c: Returns, n: number, k: number, sampleSize: number): number | undefined {
+  const stride = Math.max(1, Math.floor(n / sampleSize));
+  const m = Math.floor((n - 1) / stride) + 1;
+  const sample = new Float64Array(m);
+  for (let s = 0; s < m; s++) sample[s] = returnAt(c, c.from + s * stride);
+  sample.sort();
+  // The k-th's place in the sample, widened by four standard deviations of a sample rank either way.
+  const spread = Math.ceil(4 * Math.sqrt(m)) + 1;
+  const at = Math.floor((k / n) * m);
+  const lo = sample[Math.max(0, at - spread)];
+  const hi = sample[Math.min(m - 1, at + spread)];
+  const inside = new Float64Array(Math.min(n, 4 * spread * stride + 1024));
+  let below = 0;
+  let atLo = 0;
+  let between = 0;
+  let atHi = 0;
+  let above = 0;
+  for (let i = c.from; i < c.equity.length; i++) {
+    const r = returnAt(c, i);
+    if (r < lo) below += 1;
+    else if (r === lo) atLo += 1;
+    else if (r < hi) {
+      if (between === inside.length) return undefined;
+      inside[between++] = r;
+    } else if (r === hi) atHi += 1;
+    else if (r > hi) above += 1;
+  }
+  // A NaN return (a point of zero equity) is in no count: the radix select places it.
+  if (below + atLo + between + atHi + above !== n) return undefined;
+  let rank = k - below;
+  if (rank < 0) return undefined;
+  if (rank < atLo) return lo;
+  rank -= atLo;
+  if (rank < between) return inside.subarray(0, between).sort()[rank];
+  rank -= between;
+  return rank < atHi ? hi : undefined;
+}
+
+/**
+ * A radix select on the returns' order-preserving 64-bit keys, 16 bits a pass (four passes over the
+ * curve, 65,536 counters): no sample, no copy.
+ */
+function radixSelect(c: Returns, k: number): number {
   const counts = new Uint32Array(65536);
   const key = new Uint32Array(2);
   const known = new Uint32Array(2);
   let rank = k;
   for (let pass = 0; pass < 4; pass++) {
     counts.fill(0);
-    let previous = start ? start.equity : equity[0];
-    for (let i = start ? 0 : 1; i < equity.length; i++) {
-      keyOf(equity[i] / previous - 1, key);
-      previous = equity[i];
+    for (let i = c.from; i < c.equity.length; i++) {
+      keyOf(returnAt(c, i), key);
       // Only the returns that share the digits found in the earlier passes.
       const word = key[pass >> 1];
       if (pass >= 1 && (key[0] >>> 16) !== known[0] >>> 16) continue;
@@ -122,24 +200,28 @@ export interface StartPoint {
 }
 
 export function drawdown(curve: EquityCurve, start?: StartPoint) {
-  let peak = -Infinity;
-  let peakTime = 0;
-  let maxAmount = 0;
-  let maxPct = 0;
-  let maxDuration = 0;
+  // The running peak and the worst fall so far live in one typed array: doubles a loop carries
+  // in locals are boxed by V8 in a loop it optimises while running.
+  const at = new Float64Array(5);
+  const PEAK = 0;
+  const PEAK_TIME = 1;
+  const AMOUNT = 2;
+  const PCT = 3;
+  const DURATION = 4;
+  at[PEAK] = -Infinity;
   const visit = (equity: number, time: number) => {
-    if (equity >= peak) {
-      peak = equity;
-      peakTime = time;
+    if (equity >= at[PEAK]) {
+      at[PEAK] = equity;
+      at[PEAK_TIME] = time;
     }
-    const amount = peak - equity;
-    if (amount > maxAmount) maxAmount = amount;
-    if (peak > 0 && amount / peak > maxPct) maxPct = amount / peak;
-    if (amount > 0) maxDuration = Math.max(maxDuration, time - peakTime);
+    const amount = at[PEAK] - equity;
+    if (amount > at[AMOUNT]) at[AMOUNT] = amount;
+    if (at[PEAK] > 0 && amount / at[PEAK] > at[PCT]) at[PCT] = amount / at[PEAK];
+    if (amount > 0 && time - at[PEAK_TIME] > at[DURATION]) at[DURATION] = time - at[PEAK_TIME];
   };
   if (start) visit(start.equity, start.time);
   for (let i = 0; i < curve.equity.length; i++) visit(curve.equity[i], curve.time[i]);
-  return { maxDrawdown: maxAmount, maxDrawdownPct: maxPct, maxDrawdownDurationMs: maxDuration };
+  return { maxDrawdown: at[AMOUNT], maxDrawdownPct: at[PCT], maxDrawdownDurationMs: at[DURATION] };
 }
 
 /**
@@ -154,29 +236,21 @@ export function performanceMetrics(curve: EquityCurve, tradePnl: ArrayLike<numbe
   const n = Math.max(points - 1, 0);
   // The returns are recomputed in each pass rather than stored: a backtest's curve has millions of points.
   const first = start ? start.equity : equity.length ? equity[0] : undefined;
-  const from = start ? 0 : 1;
-  let sum = 0;
-  let previous = first!;
-  for (let i = from; i < equity.length; i++) {
-    sum += equity[i] / previous - 1;
-    previous = equity[i];
-  }
-  const meanReturn = sum / n;
+  const returns: Returns = { equity, from: start ? 0 : 1, first: first! };
+  const sums = new Float64Array(3);
+  for (let i = returns.from; i < equity.length; i++) sums[0] += returnAt(returns, i);
+  const meanReturn = sums[0] / n;
   const mean = n ? meanReturn - rfPeriod : Number.NaN;
-  let squares = 0;
-  let downsideSquares = 0;
-  previous = first!;
-  for (let i = from; i < equity.length; i++) {
-    const r = equity[i] / previous - 1;
-    previous = equity[i];
+  for (let i = returns.from; i < equity.length; i++) {
+    const r = returnAt(returns, i);
     // Products, not `** 2`: V8 calls pow out of line for that.
     const deviation = r - meanReturn;
     const downside = Math.min(r - rfPeriod, 0);
-    squares += deviation * deviation;
-    downsideSquares += downside * downside;
+    sums[1] += deviation * deviation;
+    sums[2] += downside * downside;
   }
-  const std = n >= 2 ? Math.sqrt(squares / (n - 1)) : Number.NaN;
-  const downside = n ? Math.sqrt(downsideSquares / n) : Number.NaN;
+  const std = n >= 2 ? Math.sqrt(sums[1] / (n - 1)) : Number.NaN;
+  const downside = n ? Math.sqrt(sums[2] / n) : Number.NaN;
   const last = equity.length ? equity[equity.length - 1] : start?.equity;
   const totalReturn = first && last !== undefined ? last / first - 1 : Number.NaN;
   const annualized = n ? (1 + totalReturn) ** (opts.periodsPerYear / n) - 1 : Number.NaN;

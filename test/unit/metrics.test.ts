@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { performanceMetrics } from '../../src/domain/metrics';
+import { kthSmallestReturn, performanceMetrics, type SelectTuning } from '../../src/domain/metrics';
 
 const DAY = 86_400_000;
 const curve = (values: number[]) => ({ time: values.map((_, i) => i * DAY), equity: values });
@@ -61,36 +61,51 @@ describe('performanceMetrics with one period', () => {
 });
 
 describe('VaR(95%) without a full sort', () => {
+  /** The k-th smallest return by sorting them all, written here: what every path of the select must give. */
+  const sortedReturn = (values: number[], k: number) => values.slice(1).map((v, i) => v / values[i] - 1).sort((a, b) => a - b)[k];
+  const var95Rank = (values: number[]) => Math.floor(0.05 * (values.length - 2));
+  // Every path: the sorted copy (short curves), the sample's bracket with the radix select behind it
+  // (a tiny sample misleads often, so both run), the radix select alone.
+  const paths: Array<[string, SelectTuning | undefined]> = [
+    ['as shipped', undefined],
+    ['bracketed by a sample', { sortUpTo: 0, sampleSize: 8 }],
+    ['radix select', { sortUpTo: 0, sampleSize: 0 }],
+  ];
+
   it('is the loss at the 5th percentile of the sorted returns, for any curve', () => {
     fc.assert(fc.property(fc.array(fc.double({ min: 50, max: 150, noNaN: true }), { minLength: 2, maxLength: 300 }), (values) => {
-      const returns = values.slice(1).map((v, i) => v / values[i] - 1).sort((a, b) => a - b);
       const m = performanceMetrics(curve(values), [], { periodsPerYear: 365 });
-      expect(m.var95).toBe(-returns[Math.floor(0.05 * (returns.length - 1))]);
+      expect(m.var95).toBe(-sortedReturn(values, var95Rank(values)));
     }));
   });
 
-  it('with many equal returns (flat stretches, repeated levels), long curves included', () => {
-    const levels = fc.constantFrom(90, 100, 100, 100, 110, 100.5, 1e-9, 3e5);
-    fc.assert(fc.property(fc.array(levels, { minLength: 2, maxLength: 3000 }), (values) => {
-      const returns = values.slice(1).map((v, i) => v / values[i] - 1).sort((a, b) => a - b);
-      const m = performanceMetrics(curve(values), [], { periodsPerYear: 365 });
-      expect(m.var95).toBe(-returns[Math.floor(0.05 * (returns.length - 1))]);
+  it.each(paths)('any rank, by every path (%s), with flat stretches and repeated levels', (_, tuning) => {
+    const levels = fc.oneof(fc.constantFrom(90, 100, 100, 100, 110, 100.5, 1e-9, 3e5), fc.double({ min: 50, max: 150, noNaN: true }));
+    fc.assert(fc.property(fc.array(levels, { minLength: 2, maxLength: 2000 }), fc.nat(), (values, seed) => {
+      const k = seed % (values.length - 1);
+      expect(kthSmallestReturn(values, undefined, k, tuning)).toBe(sortedReturn(values, k));
     }), { numRuns: 300 });
   });
 
-  it('when hundreds of thousands of returns share their leading bits or are equal (the select narrows pass by pass)', () => {
-    const sortedVar = (values: number[]) => {
-      const returns = values.slice(1).map((v, i) => v / values[i] - 1).sort((a, b) => a - b);
-      return -returns[Math.floor(0.05 * (returns.length - 1))];
-    };
+  it('when hundreds of thousands of returns share their leading bits or are equal, by every path', () => {
     // 600,000 points alternating 100 and 101.00…101.01: the falls (about −1 %) are one bucket of the
-    // first pass, many of the second.
+    // radix select's first pass, many of its second; a sample of every other return sees only rises.
     const narrow = Array.from({ length: 600_001 }, (_, i) => (i % 2 ? 101 + ((i * 7919) % 1000) * 1e-5 : 100));
-    // Alternating 100 and 101: 300,000 equal falls, which every pass narrows down to one key.
+    // Alternating 100 and 101: 300,000 equal falls, which every radix pass narrows down to one key.
     const steady = Array.from({ length: 600_001 }, (_, i) => (i % 2 ? 101 : 100));
     for (const values of [narrow, steady]) {
-      const m = performanceMetrics(curve(values), [], { periodsPerYear: 8760 });
-      expect(m.var95).toBe(sortedVar(values));
+      const sorted = values.slice(1).map((v, i) => v / values[i] - 1).sort((a, b) => a - b);
+      for (const [, tuning] of paths) {
+        for (const k of [0, var95Rank(values), 299_999, 300_000, 599_999]) expect(kthSmallestReturn(values, undefined, k, tuning)).toBe(sorted[k]);
+      }
+    }
+  });
+
+  it('counts the start point as the first, on every path', () => {
+    const values = Array.from({ length: 5001 }, (_, i) => 100 + 10 * Math.sin(i / 40) + (i % 3));
+    const start = { time: -1, equity: 50 };
+    for (const [, tuning] of paths) {
+      for (const k of [0, 250, 4999, 5000]) expect(kthSmallestReturn(values, start, k, tuning)).toBe(sortedReturn([50, ...values], k));
     }
   });
 });

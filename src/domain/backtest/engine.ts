@@ -139,18 +139,23 @@ export function eventQueue(input: BacktestInput): EventQueue {
   const asset = input.assets.length <= 256 ? new Uint8Array(length) : new Uint16Array(length);
   const queue: EventQueue = { length, steps: 0, asset, start };
   // Each asset's next bar time in one typed array (Infinity once it has none left): the scan for the
-  // earliest reads only that, and only the asset taken moves on.
+  // earliest reads only that, and only the asset taken moves on. The loop carries no double from one
+  // bar to the next (the previous bar is an asset and a row) and the head is set by branches, not a
+  // conditional expression: V8 boxes such doubles in a loop it optimises on the fly, an allocation a bar.
   const head = Float64Array.from(byName, (_, k) => (next[k] < end[k] ? times[k][next[k]] : Infinity));
-  let previous = Number.NaN;
+  let previousAsset = -1;
+  let previousRow = 0;
   for (let q = 0; q < length; q++) {
     // The earliest next bar; on a tie the first in name order wins.
     let best = 0;
     for (let k = 1; k < head.length; k++) if (head[k] < head[best]) best = k;
     queue.asset[q] = byName[best];
-    if (head[best] !== previous) queue.steps += 1;
-    previous = head[best];
+    if (previousAsset === -1 || head[best] !== times[previousAsset][previousRow]) queue.steps += 1;
     const i = next[best]++;
-    head[best] = i + 1 < end[best] ? times[best][i + 1] : Infinity;
+    previousAsset = best;
+    previousRow = i;
+    if (i + 1 < end[best]) head[best] = times[best][i + 1];
+    else head[best] = Infinity;
   }
   return queue;
 }
@@ -312,75 +317,100 @@ function fillInto(st: EngineState, input: BacktestInput, asset: string, side: Si
  */
 export function advance(input: BacktestInput, queue: EventQueue, st: EngineState, maxBars = Infinity): EngineState {
   const rt = runtimeOf(input, st);
-  const { rules } = rt;
   const stopAt = Math.min(queue.length, st.cursor + maxBars);
   reserveEquity(st.equity, queue.steps);
-  const row = (rt.row ??= rowsAt(queue, st.cursor));
-  const { groupRow } = rt;
-  while (st.cursor < stopAt) {
-    const first = st.cursor;
-    const time = rt.series[queue.asset[first]].time[row[queue.asset[first]]];
-    // The bars closing at `time`, one per asset: each takes its asset's next row (an asset already in
-    // the group has moved on to a later bar, which ends the group).
-    let end = first;
-    while (end < queue.length) {
-      const a = queue.asset[end];
-      const i = row[a];
-      if (rt.series[a].time[i] !== time) break;
-      groupRow[end - first] = i;
-      row[a] = i + 1;
-      end++;
-    }
-    st.cursor = end;
-
-    for (let k = first; k < end; k++) {
-      const a = queue.asset[k];
-      const i = groupRow[k - first];
-      const s = rt.series[a];
-      const bar = rt.bar;
-      bar.open = s.open[i]; bar.high = s.high[i]; bar.low = s.low[i]; bar.close = s.close[i];
-      const range = (bar.high - bar.low) / bar.close;
-      if (st.pending.length) fillPending(input, rt, st, a, range, time);
-      if (rt.quantity[a] !== 0) {
-        const exit = onBarClose(st.trading, input.assets[a], bar, rules);
-        if (exit) fill(input, rt, st, a, exit.side, exit.quantity, exit.referencePrice, range, time, exit.kind, exit);
-      }
-      rt.mark[a] = bar.close;
-      feed(rt, a, i);
-    }
-
-    let eq = markedEquity(rt, st);
-    markToMarket(st.trading, eq, time);
-
-    let produced: TradingSignal[] | undefined;
-    for (let k = 0; k < input.strategies.length; k++) {
-      const strategy = input.strategies[k];
-      const every = rt.decideEvery[k];
-      if (every !== 0 && !endsBar(time, every)) continue;
-      if (!strategy.openStream) {
-        const data = every === 0 ? input.data : input.dataByBar?.[every / MINUTE_MS] ?? input.data;
-        const inGroup = strategy.generateSignals(strategy.analyze(data, time)).filter((x) => groupHas(input, queue, first, end, x.asset));
-        if (inGroup.length) (produced ??= []).push(...inGroup);
-        continue;
-      }
-      for (let g = first; g < end; g++) {
-        const a = queue.asset[g];
-        const stream = rt.streams[k][a];
-        if (!stream || !rt.signalled[k][a]) continue;
-        (produced ??= []).push(...strategy.generateSignals({ strategy: strategy.name, asOf: time, assets: [stream.analysis(input.assets[a])] }));
-      }
-    }
-    if (produced) {
-      syncMarks(input, rt, st);
-      decide(input, queue, st, rt, first, end, time, produced);
-      // Only a decision filled at this close can have moved the equity since the mark above.
-      eq = markedEquity(rt, st);
-    }
-    if (rt.exposed) st.exposedSteps += 1;
-    appendEquity(st.equity, time, eq);
-  }
+  rt.row ??= rowsAt(queue, st.cursor);
+  // One call per close, not one long loop here: V8 optimises a function called this often as a whole
+  // and re-optimises it with fresh feedback after a deoptimisation, where a long loop runs on code
+  // compiled while running (on-stack replacement) that it reuses even once a rarely taken path (the
+  // first signal, the first fill) has thrown it out: back in the interpreter, boxing every number.
+  while (st.cursor < stopAt) processClose(input, queue, st, rt);
   syncMarks(input, rt, st);
   return st;
+}
+
+/**
+ * The bars closing at the cursor's time, one per asset: fills waiting for their open, stops and
+ * targets against their range, then the decisions and the curve's point. The close's time, a bar's
+ * range and the equity stay doubles in registers here: the rare paths (a fill, an exit, a signal)
+ * read them again from the bar's row. A double this function handed to a call on one of them would
+ * be boxed on every bar, taken or not (V8 converts it where it is computed).
+ */
+function processClose(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Runtime) {
+  const { rules, groupRow } = rt;
+  const row = rt.row!;
+  const first = st.cursor;
+  const time = rt.series[queue.asset[first]].time[row[queue.asset[first]]];
+  // The bars closing at `time`, one per asset: each takes its asset's next row (an asset already in
+  // the group has moved on to a later bar, which ends the group).
+  let end = first;
+  while (end < queue.length) {
+    const a = queue.asset[end];
+    const i = row[a];
+    if (rt.series[a].time[i] !== time) break;
+    groupRow[end - first] = i;
+    row[a] = i + 1;
+    end++;
+  }
+  st.cursor = end;
+
+  for (let k = first; k < end; k++) {
+    const a = queue.asset[k];
+    const i = groupRow[k - first];
+    const s = rt.series[a];
+    const bar = rt.bar;
+    bar.open = s.open[i]; bar.high = s.high[i]; bar.low = s.low[i]; bar.close = s.close[i];
+    if (st.pending.length) fillPending(input, rt, st, a, i);
+    if (rt.quantity[a] !== 0) {
+      const exit = onBarClose(st.trading, input.assets[a], bar, rules);
+      if (exit) fillExit(input, rt, st, a, i, exit);
+    }
+    rt.mark[a] = bar.close;
+    feed(rt, a, i);
+  }
+
+  let eq = markedEquity(rt, st);
+  markToMarket(st.trading, eq, time);
+  const produced = signalsAt(input, queue, rt, first, end);
+  if (produced) {
+    syncMarks(input, rt, st);
+    decide(input, queue, st, rt, first, end, produced);
+    // Only a decision filled at this close can have moved the equity since the mark above.
+    eq = markedEquity(rt, st);
+  }
+  if (rt.exposed) st.exposedSteps += 1;
+  // The curve has room for every close of the queue (reserved by `advance`).
+  const curve = st.equity;
+  curve.time[curve.length] = time;
+  curve.value[curve.length] = eq;
+  curve.length += 1;
+}
+
+/** A bar's range relative to its close: the volatility the fill model charges slippage on. */
+const rangeAt = (s: PriceSeries, i: number) => (s.high[i] - s.low[i]) / s.close[i];
+
+/** The strategies' signals at the close of the group [first, end), or undefined when none speaks. */
+function signalsAt(input: BacktestInput, queue: EventQueue, rt: Runtime, first: number, end: number): TradingSignal[] | undefined {
+  const time = rt.series[queue.asset[first]].time[rt.groupRow[0]];
+  let produced: TradingSignal[] | undefined;
+  for (let k = 0; k < input.strategies.length; k++) {
+    const strategy = input.strategies[k];
+    const every = rt.decideEvery[k];
+    if (every !== 0 && !endsBar(time, every)) continue;
+    if (!strategy.openStream) {
+      const data = every === 0 ? input.data : input.dataByBar?.[every / MINUTE_MS] ?? input.data;
+      const inGroup = strategy.generateSignals(strategy.analyze(data, time)).filter((x) => groupHas(input, queue, first, end, x.asset));
+      if (inGroup.length) (produced ??= []).push(...inGroup);
+      continue;
+    }
+    for (let g = first; g < end; g++) {
+      const a = queue.asset[g];
+      const stream = rt.streams[k][a];
+      if (!stream || !rt.signalled[k][a]) continue;
+      (produced ??= []).push(...strategy.generateSignals({ strategy: strategy.name, asOf: time, assets: [stream.analysis(input.assets[a])] }));
+    }
+  }
+  return produced;
 }
 
 /** Each asset's next row once the queue's first `cursor` bars are done. */
@@ -399,13 +429,6 @@ function reserveEquity(curve: EquityColumns, points: number) {
   value.set(curve.value.subarray(0, curve.length));
   curve.time = time;
   curve.value = value;
-}
-
-function appendEquity(curve: EquityColumns, time: number, value: number) {
-  if (curve.length === curve.time.length) reserveEquity(curve, Math.max(1024, curve.length * 2));
-  curve.time[curve.length] = time;
-  curve.value[curve.length] = value;
-  curve.length += 1;
 }
 
 /** The last marked equity, or undefined before the first close. */
@@ -488,12 +511,18 @@ function fillOrder(input: BacktestInput, rt: Runtime, st: EngineState, a: number
   if (f && policy.protective) protect(st.trading, order.asset, f.price, rules);
 }
 
-/** Orders decided at an earlier close fill at this bar's open. */
-function fillPending(input: BacktestInput, rt: Runtime, st: EngineState, a: number, range: number, time: number) {
+/** Orders decided at an earlier close fill at the open of this bar (row `i` of asset `a`). */
+function fillPending(input: BacktestInput, rt: Runtime, st: EngineState, a: number, i: number) {
   const asset = input.assets[a];
-  const open = rt.bar.open;
-  for (const order of st.pending.filter((x) => x.asset === asset)) fillOrder(input, rt, st, a, order, open, range, time);
+  const s = rt.series[a];
+  for (const order of st.pending.filter((x) => x.asset === asset)) fillOrder(input, rt, st, a, order, s.open[i], rangeAt(s, i), s.time[i]);
   st.pending = st.pending.filter((x) => x.asset !== asset);
+}
+
+/** A stop or target hit by this bar (row `i` of asset `a`), filled at its reference price. */
+function fillExit(input: BacktestInput, rt: Runtime, st: EngineState, a: number, i: number, exit: ProtectiveExit) {
+  const s = rt.series[a];
+  fill(input, rt, st, a, exit.side, exit.quantity, exit.referencePrice, rangeAt(s, i), s.time[i], exit.kind, exit);
 }
 
 function groupHas(input: BacktestInput, queue: EventQueue, first: number, end: number, asset: string): boolean {
@@ -512,8 +541,8 @@ function conditionsAt(input: BacktestInput, rt: Runtime, a: number, time: number
 }
 
 /** The decision path at one close with signals: aggregation per asset, then risk and the order. */
-function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Runtime, first: number, end: number, time: number,
-  produced: TradingSignal[]) {
+function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Runtime, first: number, end: number, produced: TradingSignal[]) {
+  const time = rt.series[queue.asset[first]].time[rt.groupRow[0]];
   const c = input.conventions;
   const { rules, policy } = rt;
   const lookback = input.historyDays * DAY_MS;
@@ -539,7 +568,7 @@ function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Ru
     if (c.fillAt === 'close') {
       const s = rt.series[a];
       const i = rt.groupRow[g - first];
-      fillOrder(input, rt, st, a, decision.order, s.close[i], (s.high[i] - s.low[i]) / s.close[i], time);
+      fillOrder(input, rt, st, a, decision.order, s.close[i], rangeAt(s, i), time);
     } else {
       st.pending.push(decision.order);
     }
