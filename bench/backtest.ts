@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { fromRoot } from '../src/paths';
 import type { EngineRun } from './engine-run';
-import { machineDescription, writeBenchmarkSection } from './report';
+import { BACKTEST_NODE_FLAGS, machineDescription, writeBenchmarkSection } from './report';
 
 const en = (x: number) => x.toLocaleString('en');
 const RUNS = [
@@ -37,8 +37,9 @@ async function buildEngineRun() {
   });
 }
 
-function engineRun(scenario: string, nodeFlags: string[] = []): EngineRun {
-  console.log(`[bench] engine: ${scenario}${nodeFlags.length ? ' (profiled)' : ''}`);
+/** One run in a process of its own, with the deployed backtest workers' Node flags unless `nodeFlags` says otherwise. */
+function engineRun(scenario: string, nodeFlags: string[] = BACKTEST_NODE_FLAGS): EngineRun {
+  console.log(`[bench] engine: ${scenario} (node ${nodeFlags.join(' ') || 'without flags'})`);
   const child = spawnSync(process.execPath, [...nodeFlags, ENGINE_RUN, scenario], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
   if (child.status !== 0) throw new Error(`dist/bench/engine-run.mjs ${scenario} exited with ${child.status}`);
   return JSON.parse(child.stdout.trim().split('\n').pop()!) as EngineRun;
@@ -75,7 +76,7 @@ function profileEnsemble(): Array<{ name: string; share: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'mts-bench-profile-'));
   const sourceOf = sourceOfLine(readFileSync(ENGINE_RUN, 'utf8'));
   try {
-    engineRun('ensemble', ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+    engineRun('ensemble', [...BACKTEST_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`]);
     const profiles = readdirSync(dir).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile);
     const self = new Map<string, number>();
     let total = 0;
@@ -99,27 +100,27 @@ function profileEnsemble(): Array<{ name: string; share: number }> {
 
 async function main() {
   await buildEngineRun();
-  const runs = RUNS.map((r) => ({ ...r, run: engineRun(r.scenario) }));
+  const runs = RUNS.map((r) => ({ ...r, run: engineRun(r.scenario), defaultNursery: engineRun(r.scenario, []) }));
   const profile = profileEnsemble();
   const rate = (r: EngineRun) => r.bars / r.seconds;
   const floorRate = (r: EngineRun) => r.floor.bars / r.floor.seconds;
   writeBenchmarkSection('Backtest engine throughput', [
-    `Command: \`npm run bench\`. Machine: ${machineDescription()}; one core (the engine is single-threaded), each run a process of its own from the esbuild bundle of the engine, as \`npm run build\` bundles the workers (plain \`node\`, no tsx).`,
+    `Command: \`npm run bench\`. Machine: ${machineDescription()}; one core (the engine is single-threaded), each run a process of its own from the esbuild bundle of the engine, as \`npm run build\` bundles the workers (plain \`node ${BACKTEST_NODE_FLAGS.join(' ')}\` as the deployed backtest workers run, no tsx).`,
     'Data: hourly bars built from the real Binance BTC and ETH hourly history in `../shared/data/market/crypto_intraday/cryptodatadownload_binance_1h/` (33,413 bars each), played forwards and backwards in turn, each coin from its own starting point; the ensemble\'s VIX is FRED\'s VIXCLS (`../shared/data/market/macro/fred/`) played the same way, one value a day.',
     'Times cover the whole backtest: event queue, replay, closing out and the metrics. The floor is a bare SMA(10, 30) crossover loop over the same Float64Array closes, timed in the same process right after the run.',
     '',
-    '| run | coins × bars | seconds | bars per second | target | floor (same run) | of the floor | strategy signals | trades | fills | risk rejections | peak memory (× columns; target 1.5 ×) | above Node\'s own | price columns |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-    ...runs.map(({ name, target, run: r }) => {
+    '| run | coins × bars | seconds | bars per second | target | floor (same run) | of the floor | strategy signals | trades | fills | risk rejections | peak memory (× columns; target 1.5 ×) | above Node\'s own | with V8\'s default young generation | price columns |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...runs.map(({ name, target, run: r, defaultNursery }) => {
       const times = (mib: number) => `${(mib / r.columnsMiB).toFixed(2)} ×`;
       const memory = `${r.peakRssMiB.toFixed(0)} MiB (${times(r.peakRssMiB)}: ${r.peakRssMiB <= 1.5 * r.columnsMiB ? 'met' : 'not met'})`;
-      return `| ${name} | ${r.assets} × ${en(r.bars / r.assets)} | ${r.seconds.toFixed(2)} | ${(rate(r) / 1e6).toFixed(2)} M | ${target / 1e6} M: ${rate(r) >= target ? 'met' : 'not met'} | ${(floorRate(r) / 1e6).toFixed(0)} M | ${(rate(r) / floorRate(r) * 100).toFixed(2)} % | ${en(r.signals)} | ${en(r.trades)} | ${en(r.fills)} | ${en(r.rejections)} | ${memory} | ${times(r.peakRssMiB - r.startRssMiB)} | ${r.columnsMiB.toFixed(0)} MiB |`;
+      return `| ${name} | ${r.assets} × ${en(r.bars / r.assets)} | ${r.seconds.toFixed(2)} | ${(rate(r) / 1e6).toFixed(2)} M | ${target / 1e6} M: ${rate(r) >= target ? 'met' : 'not met'} | ${(floorRate(r) / 1e6).toFixed(0)} M | ${(rate(r) / floorRate(r) * 100).toFixed(2)} % | ${en(r.signals)} | ${en(r.trades)} | ${en(r.fills)} | ${en(r.rejections)} | ${memory} | ${times(r.peakRssMiB - r.startRssMiB)} | ${defaultNursery.peakRssMiB.toFixed(0)} MiB (${times(defaultNursery.peakRssMiB)}) | ${r.columnsMiB.toFixed(0)} MiB |`;
     }),
     '',
     `Strategies: sma_crossover with its shipped parameters, on its shipped daily bar (first row) and deciding at every hourly close (the heaviest load of signals: one every ~25 bars); the ensemble is ${runs[3].run.strategies.join('; ')}.`,
     'The risk-sized runs stop trading once the drawdown plus a new trade\'s stop loss would pass 20 % (config/risk.json maxDrawdown; with nothing open the equity cannot recover): from then on every signal is sized, assessed and refused by the drawdown limit, which is most of the rejections.',
     'As the backtest activity does, the runs take closed trades out of the engine and drop fills between chunks of a million bars (counted here).',
-    'Peak memory is the process\'s max RSS, Node itself included (about 55 MiB before any data; the next column leaves that out); price columns are the six Float64Array columns of the replayed bars.',
+    'Peak memory is the process\'s max RSS up to the end of the backtest, Node itself included (about 55 MiB before any data; the next column leaves that out); price columns are the six Float64Array columns of the replayed bars. The bench reads its CSV files straight into columns and counts the strategies\' signals after the peak is read. The deployed backtest workers give V8\'s young generation 4 MiB semi-spaces (`--max-semi-space-size=4`, NODE_OPTIONS in docker-compose.yml and deploy/k8s/workers.yaml); with V8\'s default (16 MiB, grown to under a heavy allocation rate) the same run peaks ~30 MiB higher at the same speed (the column before last, a second run).',
     '',
     'Where the ensemble\'s time goes (V8\'s sampling profiler on a second ensemble run, self time of the engine\'s functions and the garbage collector, this run):',
     '',

@@ -9,7 +9,7 @@ import { loadExecutionConfig } from '../src/config/execution';
 import { startSweep, sweepBodySchema } from '../src/services/backtests';
 import { importCsv, importMacroCsv } from '../src/services/csv-import';
 import type { SweepResult } from '../src/workflows/types';
-import { machineDescription, writeBenchmarkSection } from './report';
+import { BACKTEST_NODE_FLAGS, machineDescription, writeBenchmarkSection } from './report';
 import { withBenchStack } from './stack';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -18,7 +18,9 @@ const GRID = { 'sma_crossover.fast': [5, 8, 10, 12, 15, 20], 'vix_correlation.st
 
 /** `mts worker --role backtest` as an operator starts it; resolves once its workers run. */
 async function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker', '--role', 'backtest'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...BACKTEST_NODE_FLAGS, '--import', 'tsx', 'src/cli.ts', 'worker', '--role', 'backtest'], {
+    cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => { output += d.toString(); if (output.includes('workers running')) resolve(); });
