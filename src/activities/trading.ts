@@ -16,7 +16,8 @@ import { loadMarketConditions } from '../db/market-series';
 import { insertAlert } from '../db/signals';
 import {
   cancelReservedOrder, ensurePortfolio, type FillRow, findFill, findOrder, insertAssessment, insertExit, insertFill, latestBar, latestCloses,
-  loadBook, type Mark, openPositions, persistBooking, loadTradingState, reservedOrdersAnd, reserveOrderRow, saveMark, saveProtection, storedAssessment,
+  loadBook, type Mark, MissingPortfolioError, openPositions, persistBooking, loadTradingState, reservedOrdersAnd, reserveOrderRow, saveMark,
+  saveProtection,
   withLockedPortfolio,
 } from '../db/trading';
 import { portfolioValue } from '../metrics';
@@ -106,11 +107,13 @@ export function createTradingActivities(deps: TradingDeps) {
      * a repeated call returns the first. The saga gets only the outcome, which keeps its history small.
      */
     async assessSignalRisk(signal: ExecutionSignal): Promise<AssessmentOutcome> {
-      const existing = await storedAssessment(db, signal.signalId, portfolioId);
-      if (existing) return outcomeOf(existing.assessment);
       const t = now();
-      await ensurePortfolio(db, portfolioId, deps.initialCapital, utcDayOf(t));
-      const { state, marks } = await loadTradingState(db, portfolioId, t);
+      const { state, marks } = await loadTradingState(db, portfolioId, t).catch(async (e: unknown) => {
+        if (!(e instanceof MissingPortfolioError)) throw e;
+        // The first signal this portfolio sees: it starts with its capital.
+        await ensurePortfolio(db, portfolioId, deps.initialCapital, utcDayOf(t));
+        return loadTradingState(db, portfolioId, t);
+      });
       const market = await conditionsAt(db, [signal.asset, ...openAssets(state)], t);
       const decision = onSignal(state, signal, { time: t, marks, rules, policy: LIVE_POLICY, market, clock: () => performance.now() });
       // Live sizing is the risk module's, so every decision carries its assessment.
@@ -121,7 +124,8 @@ export function createTradingActivities(deps: TradingDeps) {
         const reason = `The assessment took ${elapsed} ms, over the ${deps.risk.processingTimeoutMs} ms processing timeout: its prices are stale`;
         assessment = { ...assessment, isApproved: false, rejectedBy: 'processingTimeout', rejectionReason: reason };
       }
-      // A concurrent attempt may have stored its decision first: the stored one is the decision.
+      // An earlier attempt (a retry) or a concurrent one may have stored its decision first: the stored
+      // one is the decision, whatever this attempt decided.
       const stored = await insertAssessment(db, {
         signalId: signal.signalId, portfolioId, asset: signal.asset, approved: decision.kind === 'order' && assessment.isApproved, riskLevel: assessment.riskLevel, assessment,
       });

@@ -19,6 +19,14 @@ export type OrderRow = typeof orders.$inferSelect;
 const dayString = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
 const dayNumber = (date: string) => Math.floor(Date.parse(`${date}T00:00:00Z`) / DAY_MS);
 
+/** A portfolio that was never created (`ensurePortfolio` creates one on first use). */
+export class MissingPortfolioError extends Error {
+  constructor(id: string) {
+    super(`portfolio "${id}" does not exist`);
+    this.name = 'MissingPortfolioError';
+  }
+}
+
 /** Creates the portfolio with its starting cash the first time it is used. */
 export async function ensurePortfolio(db: Db, id: string, initialCapital: number, day: number): Promise<void> {
   await db.insert(portfolios).values({
@@ -35,11 +43,11 @@ export async function ensurePortfolio(db: Db, id: string, initialCapital: number
 export async function loadPortfolio(db: Db, id: string, lock = false) {
   if (lock) {
     const [row] = await db.select().from(portfolios).where(eq(portfolios.id, id)).for('update');
-    if (!row) throw new Error(`portfolio "${id}" does not exist`);
+    if (!row) throw new MissingPortfolioError(id);
     return { portfolio: row, positions: await db.select().from(positions).where(eq(positions.portfolioId, id)) };
   }
   const rows = await db.select().from(portfolios).leftJoin(positions, eq(positions.portfolioId, portfolios.id)).where(eq(portfolios.id, id));
-  if (rows.length === 0) throw new Error(`portfolio "${id}" does not exist`);
+  if (rows.length === 0) throw new MissingPortfolioError(id);
   return { portfolio: rows[0].portfolios, positions: rows.flatMap((r) => (r.positions ? [r.positions] : [])) };
 }
 

@@ -107,6 +107,26 @@ describe('riskAndExecuteWorkflow', () => {
     expect(await handle.db.select().from(fills)).toHaveLength(1);
   });
 
+  it('creates the portfolio at its first assessment; a repeated assessment is the first, even when it would now decide otherwise', async () => {
+    // A clock that moves `tick` ms at each reading: 0 for the first attempt, which approves; then 6 s,
+    // past the 5,000 ms processing timeout, so that a second attempt would refuse.
+    let t = Date.UTC(2026, 0, 1, 0, 15);
+    let tick = 0;
+    const clock = () => (t += tick);
+    const activities = createTradingActivities(tradingDeps(handle, { risk: loadRiskConfig(), clock }));
+    const s = signal();
+    expect(await handle.db.select().from(portfolios)).toHaveLength(0);
+    const first = await activities.assessSignalRisk(s);
+    expect(first).toMatchObject({ isApproved: true });
+    expect(await handle.db.select().from(portfolios)).toEqual([expect.objectContaining({ id: 'test', cash: 10_000, initialCapital: 10_000 })]);
+    tick = 6_000;
+    expect(await activities.assessSignalRisk({ ...s })).toEqual(first);
+    expect(await handle.db.select().from(riskAssessments)).toHaveLength(1);
+    // The same signal under another id is refused now: the stored decision stood above.
+    const fresh = await activities.assessSignalRisk({ ...s, signalId: randomUUID() });
+    expect(fresh).toMatchObject({ isApproved: false, rejectionReason: expect.stringContaining('processing timeout') });
+  });
+
   it('stops at a rejection with the reason, reserving nothing', async () => {
     const outcome = await withWorkers([await tradingWorker(kit, tradingDeps(handle))], () => runSaga(signal({ confidence: 0.04 })));
     expect(outcome).toMatchObject({ status: 'rejected', reason: 'Signal confidence 0.040 is below the 0.500 threshold' });
