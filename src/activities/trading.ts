@@ -17,8 +17,7 @@ import { insertAlert } from '../db/signals';
 import {
   cancelReservedOrder, ensurePortfolio, type FillRow, findFill, findOrder, insertAssessment, insertExit, insertFill, latestBar, latestCloses,
   loadBook, type Mark, MissingPortfolioError, openPositions, persistBooking, loadTradingState, reservedOrdersAnd, reserveOrderRow, saveMark,
-  saveProtection,
-  withLockedPortfolio,
+  saveProtection, withLockedPortfolio,
 } from '../db/trading';
 import { portfolioValue } from '../metrics';
 import type { ExecutionSignal, ExecutedFill, ProtectiveExit } from '../workflows/types';
