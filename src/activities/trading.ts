@@ -54,6 +54,18 @@ export function createTradingActivities(deps: TradingDeps) {
   const conditionsAt = (q: Queryable, assets: string[], t: number): Promise<MarketConditions> =>
     loadMarketConditions(q, assets, t, { lookbackDays: deps.risk.correlationLookbackDays, barMinutes: deps.marketBarMinutes ?? 60 });
 
+  /**
+   * `load` (a read of the book), after creating the portfolio with its starting cash when this is its
+   * first use: one statement when it exists, where an insert that does nothing ran every time.
+   */
+  async function onFirstUse<T>(t: number, load: () => Promise<T>): Promise<T> {
+    return load().catch(async (e: unknown) => {
+      if (!(e instanceof MissingPortfolioError)) throw e;
+      await ensurePortfolio(db, portfolioId, deps.initialCapital, utcDayOf(t));
+      return load();
+    });
+  }
+
   /** Marks the book at `t`: the peak and day start through the core, the portfolio's value gauge. */
   async function markAt(tx: Tx, state: TradingState, reason: string, t: number): Promise<Mark> {
     const marks = await latestCloses(tx, openAssets(state), t);
@@ -107,12 +119,7 @@ export function createTradingActivities(deps: TradingDeps) {
      */
     async assessSignalRisk(signal: ExecutionSignal): Promise<AssessmentOutcome> {
       const t = now();
-      const { state, marks } = await loadTradingState(db, portfolioId, t).catch(async (e: unknown) => {
-        if (!(e instanceof MissingPortfolioError)) throw e;
-        // The first signal this portfolio sees: it starts with its capital.
-        await ensurePortfolio(db, portfolioId, deps.initialCapital, utcDayOf(t));
-        return loadTradingState(db, portfolioId, t);
-      });
+      const { state, marks } = await onFirstUse(t, () => loadTradingState(db, portfolioId, t));
       const market = await conditionsAt(db, [signal.asset, ...openAssets(state)], t);
       const decision = onSignal(state, signal, { time: t, marks, rules, policy: LIVE_POLICY, market, clock: () => performance.now() });
       // Live sizing is the risk module's, so every decision carries its assessment.
@@ -198,8 +205,7 @@ export function createTradingActivities(deps: TradingDeps) {
     /** A snapshot at the current marks, for the equity curve between trades (run on a Schedule). */
     async snapshotPortfolio(): Promise<void> {
       const t = now();
-      await ensurePortfolio(db, portfolioId, deps.initialCapital, utcDayOf(t));
-      await withLockedPortfolio(db, portfolioId, async (tx, { state }) => saveMark(tx, portfolioId, state, await markAt(tx, state, 'scheduled', t)));
+      await onFirstUse(t, () => withLockedPortfolio(db, portfolioId, async (tx, { state }) => saveMark(tx, portfolioId, state, await markAt(tx, state, 'scheduled', t))));
     },
 
     /**
@@ -238,8 +244,7 @@ export function createTradingActivities(deps: TradingDeps) {
     async checkProtectiveOrders(input: { assets?: string[] }): Promise<ProtectiveExit[]> {
       const exits: ProtectiveExit[] = [];
       const t = now();
-      await ensurePortfolio(db, portfolioId, deps.initialCapital, utcDayOf(t));
-      const { state, positions: rows } = await loadBook(db, portfolioId);
+      const { state, positions: rows } = await onFirstUse(t, () => loadBook(db, portfolioId));
       const held = rows.filter((p) => p.quantity !== 0 && state.protection[p.asset] && (!input.assets || input.assets.includes(p.asset)));
       for (const p of held) {
         const from = p.protectionCheckedUntil ?? 0;

@@ -320,6 +320,18 @@ describe('snapshotPortfolioWorkflow', () => {
   });
 });
 
+describe('a portfolio on its first use', () => {
+  it('is created with its starting cash by a scheduled snapshot or a protective check as well as by a signal', async () => {
+    const activities = createTradingActivities(tradingDeps(handle));
+    expect(await activities.checkProtectiveOrders({})).toEqual([]);
+    expect(await handle.db.select().from(portfolios)).toEqual([expect.objectContaining({ id: 'test', cash: 10_000 })]);
+    await handle.db.delete(portfolios);
+    await activities.snapshotPortfolio();
+    expect(await handle.db.select().from(portfolios)).toEqual([expect.objectContaining({ id: 'test', cash: 10_000 })]);
+    expect(await handle.db.select().from(portfolioSnapshots)).toEqual([expect.objectContaining({ reason: 'scheduled', equity: 10_000 })]);
+  });
+});
+
 describe('the watched alerts directory', () => {
   it('trades a new alert file once, parks invalid and half-written files in rejected/ with a reason', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mts-inbox-'));
