@@ -151,7 +151,8 @@ export async function latestCloses(db: Db, assets: string[], asOf: number): Prom
   return out;
 }
 
-export async function storedAssessment(db: Db, signalId: string, portfolioId: string) {
+/** The decision stored for a signal: what a repeated `insertAssessment` returns. */
+async function storedAssessment(db: Db, signalId: string, portfolioId: string) {
   const [row] = await db.select().from(riskAssessments).where(and(eq(riskAssessments.signalId, signalId), eq(riskAssessments.portfolioId, portfolioId)));
   return row;
 }
