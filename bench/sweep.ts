@@ -18,7 +18,7 @@ const GRID = { 'sma_crossover.fast': [5, 8, 10, 12, 15, 20], 'vix_correlation.st
 
 /** `mts worker --role backtest` as an operator starts it; resolves once its workers run. */
 async function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...BACKTEST_NODE_FLAGS, '--import', 'tsx', 'src/cli.ts', 'worker', '--role', 'backtest'], {
+  const child = spawn(process.execPath, [...BACKTEST_NODE_FLAGS, ...(process.env.PROBE_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), '--import', 'tsx', 'src/cli.ts', 'worker', '--role', 'backtest'], {
     cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -60,7 +60,7 @@ async function main() {
       await Promise.all(workers.map(stop));
     }
     const ranking = (r: SweepResult) => JSON.stringify(r.ranked.map((e) => ({ params: e.params, sharpe: e.summary?.sharpe, finalEquity: e.summary?.finalEquity })));
-    const [one, two] = runs;
+    const [one, two] = runs; if (process.env.PROBE_PROF) console.log('trades', one.result.ranked.map((e) => e.summary?.tradeCount + '/' + e.summary?.bars).join(' '));
     const speedup = one.seconds / two.seconds;
     const same = ranking(one.result) === ranking(two.result);
     const best = one.result.ranked[0];

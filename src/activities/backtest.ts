@@ -116,9 +116,8 @@ export function createBacktestActivities(deps: BacktestDeps) {
       /** Stores the trades closed since the last call (all of them at the end); fills are not kept. */
       const storeTrades = async (trades: BacktestTrade[]) => {
         dropFills(state);
-        const rows = trades.map((t, k) => ({ backtestId: req.id, seq: storedTrades + k, ...t }));
-        await insertTrades(db, rows);
-        storedTrades += rows.length;
+        await insertTrades(db, req.id, storedTrades, trades);
+        storedTrades += trades.length;
       };
       const report = async () => {
         await storeCurve();

@@ -1,9 +1,8 @@
 /** Every query of backtest results: the equity curve and trades stored as a run goes, and the summary row. */
 import { and, asc, eq, gt, gte, sql } from 'drizzle-orm';
+import type { BacktestTrade } from '../domain/backtest/logs';
 import type { Database } from './client';
 import { backtestEquity, backtestResults, backtestTrades } from './schema';
-
-const BATCH = 1000;
 
 /** The first `points` stored curve points of a run, oldest first. */
 export async function storedCurve(db: Database, backtestId: string, points: number) {
@@ -34,20 +33,40 @@ export async function clearBacktest(db: Database, backtestId: string): Promise<v
 const arrayText = (column: ArrayLike<number>): string => `{${Array.prototype.join.call(column, ',')}}`;
 
 /**
- * Stores curve points from the engine's columns; a point stored before at the same time is replaced
- * (the last one is revalued at the end). Two array parameters: one statement whatever the count.
+ * Stores curve points from the engine's columns, oldest first; points stored before from the first
+ * one's time on are replaced (the last one is revalued at the end). Two array parameters: one insert
+ * whatever the count. The points stored before are deleted first rather than met with ON CONFLICT,
+ * which made Postgres try every row of a 57,000-point curve against the index twice (225 ms against
+ * 114 ms a curve, measured).
  */
 export async function upsertCurve(db: Database, backtestId: string, curve: { time: ArrayLike<number>; equity: ArrayLike<number> }): Promise<void> {
   if (curve.time.length === 0) return;
-  await db.execute(sql`
-    INSERT INTO ${backtestEquity} (backtest_id, time, equity)
-    SELECT ${backtestId}, point.time, point.equity
-    FROM unnest(${arrayText(curve.time)}::bigint[], ${arrayText(curve.equity)}::double precision[]) AS point(time, equity)
-    ON CONFLICT (backtest_id, time) DO UPDATE SET equity = excluded.equity`);
+  await db.transaction(async (tx) => {
+    await tx.delete(backtestEquity).where(and(eq(backtestEquity.backtestId, backtestId), gte(backtestEquity.time, curve.time[0])));
+    await tx.execute(sql`
+      INSERT INTO ${backtestEquity} (backtest_id, time, equity)
+      SELECT ${backtestId}, point.time, point.equity
+      FROM unnest(${arrayText(curve.time)}::bigint[], ${arrayText(curve.equity)}::double precision[]) AS point(time, equity)`);
+  });
 }
 
-export async function insertTrades(db: Database, rows: Array<typeof backtestTrades.$inferInsert>): Promise<void> {
-  for (let i = 0; i < rows.length; i += BATCH) await db.insert(backtestTrades).values(rows.slice(i, i + BATCH));
+/**
+ * Stores closed trades numbered from `firstSeq`, a column per array parameter: one statement however
+ * many, where a multi-row insert cost the query builder ~50 µs a row (15 ms for a sweep child's 300).
+ */
+export async function insertTrades(db: Database, backtestId: string, firstSeq: number, trades: BacktestTrade[]): Promise<void> {
+  if (trades.length === 0) return;
+  const column = <K extends keyof BacktestTrade>(key: K) => sql.param(trades.map((t) => t[key]));
+  await db.execute(sql`
+    INSERT INTO ${backtestTrades}
+      (backtest_id, seq, asset, direction, entry_time, entry_price, exit_time, exit_price, quantity, fees, gross_pnl, pnl, return_pct)
+    SELECT ${backtestId}, ${firstSeq}::int + trade.k::int - 1, trade.asset, trade.direction, trade.entry_time, trade.entry_price,
+      trade.exit_time, trade.exit_price, trade.quantity, trade.fees, trade.gross_pnl, trade.pnl, trade.return_pct
+    FROM unnest(${column('asset')}::text[], ${column('direction')}::text[], ${column('entryTime')}::bigint[],
+      ${column('entryPrice')}::double precision[], ${column('exitTime')}::bigint[], ${column('exitPrice')}::double precision[],
+      ${column('quantity')}::double precision[], ${column('fees')}::double precision[], ${column('grossPnl')}::double precision[],
+      ${column('pnl')}::double precision[], ${column('returnPct')}::double precision[])
+      WITH ORDINALITY AS trade(asset, direction, entry_time, entry_price, exit_time, exit_price, quantity, fees, gross_pnl, pnl, return_pct, k)`);
 }
 
 /** The run's summary row; idempotent: an attempt retried after this commit writes the same row again. */

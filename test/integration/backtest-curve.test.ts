@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { asc, eq } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { upsertCurve } from '../../src/db/backtests';
-import { backtestEquity } from '../../src/db/schema';
+import { insertTrades, upsertCurve } from '../../src/db/backtests';
+import type { BacktestTrade } from '../../src/domain/backtest/engine';
+import { backtestEquity, backtestTrades } from '../../src/db/schema';
 import { testDatabase } from '../support/db';
 
 const handle = testDatabase();
@@ -28,5 +29,34 @@ describe('a backtest curve stored from the engine\'s columns', () => {
       // Bit for bit (NaN and the infinities included), but for −0, which JavaScript prints as 0.
       expect(rows.map((r) => r.equity)).toEqual(values.map((v) => (Object.is(v, -0) ? 0 : v)));
     }), { numRuns: 40 });
+  });
+
+  it('replaces the points from the first one stored again on (the last point revalued at the end)', async () => {
+    const id = randomUUID();
+    const hour = 3_600_000;
+    await upsertCurve(handle.db, id, { time: Float64Array.of(0, hour, 2 * hour), equity: Float64Array.of(100, 101, 102) });
+    await upsertCurve(handle.db, id, { time: Float64Array.of(2 * hour), equity: Float64Array.of(99.5) });
+    await upsertCurve(handle.db, id, { time: Float64Array.of(3 * hour, 4 * hour), equity: Float64Array.of(98, 97) });
+    expect(await stored(id)).toEqual([[0, 100], [hour, 101], [2 * hour, 99.5], [3 * hour, 98], [4 * hour, 97]].map(([time, equity]) => ({ time, equity })));
+  });
+});
+
+describe('backtest trades stored in one statement', () => {
+  it('keeps every field, the open trade\'s missing exit as null, numbered on from the trades stored before', async () => {
+    const id = randomUUID();
+    const trade = (k: number, open = false): BacktestTrade => ({
+      asset: k % 2 ? 'ethereum' : "bit'coin", direction: k % 3 ? 'LONG' : 'SHORT', entryTime: Date.UTC(2024, 0, 1) + k * 3_600_000, entryPrice: 40_000.1 + k / 3,
+      exitTime: open ? null : Date.UTC(2024, 0, 2) + k, exitPrice: open ? null : 0.1 + 0.2 + k, quantity: 1 / (k + 3), fees: 1e-9 * k,
+      grossPnl: -k / 7, pnl: -k / 7 - 1e-9 * k, returnPct: k === 2 ? -0 : k / 11,
+    });
+    const first = [trade(0), trade(1), trade(2)];
+    const then = [trade(3), trade(4, true)];
+    await insertTrades(handle.db, id, 0, first);
+    await insertTrades(handle.db, id, first.length, then);
+    await insertTrades(handle.db, id, 5, []);
+    const rows = await handle.db.select().from(backtestTrades).where(eq(backtestTrades.backtestId, id)).orderBy(asc(backtestTrades.seq));
+    // −0 reads back as 0, as on the curve.
+    const positiveZero = (t: BacktestTrade) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Object.is(v, -0) ? 0 : v]));
+    expect(rows.map(({ id: _, backtestId: __, ...r }) => r)).toEqual([...first, ...then].map((t, seq) => ({ seq, ...positiveZero(t) })));
   });
 });
