@@ -4,6 +4,8 @@
  * holding the real Binance BTC and ETH hourly history and FRED's VIX. Writes BENCHMARKS.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { loadExecutionConfig } from '../src/config/execution';
 import { startSweep, sweepBodySchema } from '../src/services/backtests';
@@ -18,7 +20,7 @@ const GRID = { 'sma_crossover.fast': [5, 8, 10, 12, 15, 20], 'vix_correlation.st
 
 /** `mts worker --role backtest` as an operator starts it; resolves once its workers run. */
 async function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...BACKTEST_NODE_FLAGS, ...(process.env.PROBE_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), '--import', 'tsx', 'src/cli.ts', 'worker', '--role', 'backtest'], {
+  const child = spawn(process.execPath, [...BACKTEST_NODE_FLAGS, '--import', 'tsx', 'src/cli.ts', 'worker', '--role', 'backtest'], {
     cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -28,6 +30,19 @@ async function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
     child.once('exit', (code) => reject(new Error(`mts worker exited early (${code}):\n${output}`)));
   });
   return child;
+}
+
+/** CPU seconds a process has used (user + system, all its threads), from /proc (Linux). */
+function processCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds the whole machine has been busy (every core, idle and I/O wait left out), from /proc/stat. */
+function machineBusySeconds(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  const total = ticks.slice(0, 8).reduce((a, b) => a + b, 0);
+  return (total - ticks[3] - ticks[4]) / 100;
 }
 
 const stop = (child: ChildProcess) => new Promise<void>((resolve) => {
@@ -48,19 +63,23 @@ async function main() {
     });
     const { TEMPORAL_ADDRESS: _a, DATABASE_URL: _d, ...inherited } = process.env;
     const workerEnv = { ...inherited, TEMPORAL_ADDRESS: temporal.address, DATABASE_URL: url, LOG_LEVEL: 'warn', WORKER_HEALTH_PORT: '0' };
-    const runs: Array<{ processes: number; seconds: number; result: SweepResult }> = [];
+    const runs: Array<{ processes: number; seconds: number; result: SweepResult; workerCores: number; machineCores: number }> = [];
     for (const processes of [1, 2]) {
       const workers: ChildProcess[] = [];
       for (let i = 0; i < processes; i++) workers.push(await startWorker(workerEnv));
       console.log(`[bench] sweep on ${processes} worker process(es)`);
-      const began = Date.now();
+      const workerCpu = () => workers.reduce((sum, w) => sum + processCpuSeconds(w.pid!), 0);
+      const [began, workerBefore, machineBefore] = [Date.now(), workerCpu(), machineBusySeconds()];
       const { workflowId } = await startSweep(temporal.client, body, loadExecutionConfig());
       const result = await temporal.client.workflow.getHandle(workflowId).result() as SweepResult;
-      runs.push({ processes, seconds: (Date.now() - began) / 1000, result });
+      const seconds = (Date.now() - began) / 1000;
+      runs.push({
+        processes, seconds, result, workerCores: (workerCpu() - workerBefore) / seconds, machineCores: (machineBusySeconds() - machineBefore) / seconds,
+      });
       await Promise.all(workers.map(stop));
     }
     const ranking = (r: SweepResult) => JSON.stringify(r.ranked.map((e) => ({ params: e.params, sharpe: e.summary?.sharpe, finalEquity: e.summary?.finalEquity })));
-    const [one, two] = runs; if (process.env.PROBE_PROF) console.log('trades', one.result.ranked.map((e) => e.summary?.tradeCount + '/' + e.summary?.bars).join(' '));
+    const [one, two] = runs;
     const speedup = one.seconds / two.seconds;
     const same = ranking(one.result) === ranking(two.result);
     const best = one.result.ranked[0];
@@ -68,12 +87,12 @@ async function main() {
       `Command: \`npm run bench\`. Machine: ${machineDescription()}. Temporal CLI dev server, Postgres 127.0.0.1:5432, \`mts worker --role backtest\` processes (each runs as many backtest activities at once as the machine has cores).`,
       `Sweep: the live ensemble (every enabled strategy, aggregated, risk sizing) on bitcoin and ethereum, hourly bars 2018-06-01 → 2024-12-31 from the real Binance history with FRED's VIX, ${one.result.ranked.length} combinations of ${Object.entries(GRID).map(([k, v]) => `${k} ∈ {${v.join(', ')}}`).join(' × ')}, ranked by Sharpe. Time from starting the sweep to its result; each child loads its bars from Postgres, replays them and stores its result.`,
       '',
-      '| backtest worker processes | seconds | combinations per minute |',
-      '|---|---|---|',
-      ...runs.map((r) => `| ${r.processes} | ${r.seconds.toFixed(1)} | ${(r.result.ranked.length / r.seconds * 60).toFixed(1)} |`),
+      `| backtest worker processes | seconds | combinations per minute | cores busy (of ${cpus().length}) | of which the workers | the rest (Postgres, Temporal server, this bench's client) |`,
+      '|---|---|---|---|---|---|',
+      ...runs.map((r) => `| ${r.processes} | ${r.seconds.toFixed(1)} | ${(r.result.ranked.length / r.seconds * 60).toFixed(1)} | ${r.machineCores.toFixed(2)} | ${r.workerCores.toFixed(2)} | ${(r.machineCores - r.workerCores).toFixed(2)} |`),
       '',
       `Two processes against one: ${speedup.toFixed(2)} × (target 1.6 ×: ${speedup >= 1.6 ? 'met' : 'not met'}); rankings ${same ? 'identical' : 'DIFFERENT'} (parameters, Sharpe and final equity of every combination). Best: ${JSON.stringify(best?.params)} (Sharpe ${best?.summary?.sharpe?.toFixed(3) ?? 'n/a'}).`,
-      'On this 2-core machine the Temporal server and Postgres share the same two cores with the workers, so the second process has less than a whole core to itself.',
+      'Cores busy: CPU time over the run divided by its wall time, for the whole machine (/proc/stat) and for the worker processes (/proc/<pid>/stat, all their threads). The Temporal server and Postgres run on the same cores as the workers: a second worker process can only use what they leave.',
     ]);
     if (!same) process.exitCode = 1;
   });

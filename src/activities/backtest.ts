@@ -9,7 +9,7 @@ import { createStrategy, type Strategy, type StrategyConfig } from '../domain/st
 import { BAR_MINUTES, type BarSize, DAY_MS } from '../domain/types';
 import type { Database } from '../db/client';
 import { scopedMarketDataBars } from '../db/market-series';
-import { clearBacktest, dropAfterCheckpoint, insertTrades, saveResult, storedCurve, upsertCurve } from '../db/backtests';
+import { clearBacktest, dropAfterCheckpoint, insertTrades, saveResult, storeCurvePoints, storedCurve } from '../db/backtests';
 import { type BacktestProgress, type BacktestRequest, type BacktestSummary } from '../workflows/types';
 
 export interface BacktestDeps {
@@ -96,10 +96,10 @@ export function createBacktestActivities(deps: BacktestDeps) {
       const checkpoint = ctx.info.heartbeatDetails as { state: EngineCheckpoint; storedPoints: number; storedTrades: number } | undefined;
       let state: EngineState;
       if (checkpoint) {
-        // The curve up to the checkpoint is in backtest_equity; points stored after it are replayed again.
+        // The curve up to the checkpoint is in backtest_curve; points stored after it are replayed again.
         const stored = await storedCurve(db, req.id, checkpoint.storedPoints);
-        await dropAfterCheckpoint(db, req.id, stored.at(-1)?.time, checkpoint.storedTrades);
-        state = restoreState(checkpoint.state, { time: stored.map((p) => p.time), value: stored.map((p) => p.equity) });
+        await dropAfterCheckpoint(db, req.id, stored.time.length, checkpoint.storedTrades);
+        state = restoreState(checkpoint.state, { time: stored.time, value: stored.equity });
       } else {
         // A fresh attempt of this id starts from nothing, whatever an earlier run left.
         await clearBacktest(db, req.id);
@@ -110,7 +110,7 @@ export function createBacktestActivities(deps: BacktestDeps) {
       /** Stores the curve points since the last call (replacing a point that `finish` revalued), so checkpoints stay small. */
       const storeCurve = async () => {
         const { time, value, length } = state.equity;
-        await upsertCurve(db, req.id, { time: time.subarray(storedPoints, length), equity: value.subarray(storedPoints, length) });
+        await storeCurvePoints(db, req.id, storedPoints, { time: time.subarray(storedPoints, length), equity: value.subarray(storedPoints, length) });
         storedPoints = state.equity.length;
       };
       /** Stores the trades closed since the last call (all of them at the end); fills are not kept. */

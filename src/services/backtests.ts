@@ -159,7 +159,7 @@ export async function startBacktest(client: Client, req: BacktestRequest) {
 export async function backtestResult(db: Database, id: string) {
   const stored = await loadResult(db, id);
   if (!stored) return undefined;
-  const { row, trades, equity } = stored;
+  const { row, trades, curve } = stored;
   return {
     id,
     strategy: row.strategyName, assets: row.assets, parameters: row.parameters, conventions: row.conventions,
@@ -168,7 +168,7 @@ export async function backtestResult(db: Database, id: string) {
     rejectionsByRule: row.ruleCounts.rejected, shrunkByRule: row.ruleCounts.shrunk,
     // Stored as they close; shown in the order they opened.
     trades: trades.map(({ id: _id, backtestId: _b, ...t }) => t),
-    equity: equity.map((e) => ({ time: e.time, equity: e.equity })),
+    equity: curve.time.map((time, i) => ({ time, equity: curve.equity[i] })),
   };
 }
 

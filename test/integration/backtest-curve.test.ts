@@ -2,17 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { asc, eq } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { insertTrades, upsertCurve } from '../../src/db/backtests';
+import { dropAfterCheckpoint, insertTrades, storeCurvePoints, storedCurve } from '../../src/db/backtests';
 import type { BacktestTrade } from '../../src/domain/backtest/engine';
-import { backtestEquity, backtestTrades } from '../../src/db/schema';
+import { backtestCurve, backtestTrades } from '../../src/db/schema';
 import { testDatabase } from '../support/db';
 
 const handle = testDatabase();
 afterAll(() => handle.close());
 
-const stored = (backtestId: string) =>
-  handle.db.select({ time: backtestEquity.time, equity: backtestEquity.equity }).from(backtestEquity)
-    .where(eq(backtestEquity.backtestId, backtestId)).orderBy(asc(backtestEquity.time));
+/** The stored curve as points. */
+const stored = async (backtestId: string) => {
+  const { time, equity } = await storedCurve(handle.db, backtestId);
+  return time.map((t, i) => ({ time: t, equity: equity[i] }));
+};
+const points = (...pairs: number[][]) => pairs.map(([time, equity]) => ({ time, equity }));
 
 describe('a backtest curve stored from the engine\'s columns', () => {
   it('reads back every point to the bit, whatever the double', async () => {
@@ -23,7 +26,7 @@ describe('a backtest curve stored from the engine\'s columns', () => {
     await fc.assert(fc.asyncProperty(fc.array(doubles, { minLength: 1, maxLength: 200 }), async (values) => {
       const id = randomUUID();
       const time = Float64Array.from(values, (_, i) => Date.UTC(2026, 0, 1) + i * 3_600_000);
-      await upsertCurve(handle.db, id, { time, equity: Float64Array.from(values) });
+      await storeCurvePoints(handle.db, id, 0, { time, equity: Float64Array.from(values) });
       const rows = await stored(id);
       expect(rows.map((r) => r.time)).toEqual(Array.from(time));
       // Bit for bit (NaN and the infinities included), but for −0, which JavaScript prints as 0.
@@ -31,13 +34,34 @@ describe('a backtest curve stored from the engine\'s columns', () => {
     }), { numRuns: 40 });
   });
 
-  it('replaces the points from the first one stored again on (the last point revalued at the end)', async () => {
+  it('replaces the points from a segment\'s first point on (the last point revalued at the end)', async () => {
     const id = randomUUID();
     const hour = 3_600_000;
-    await upsertCurve(handle.db, id, { time: Float64Array.of(0, hour, 2 * hour), equity: Float64Array.of(100, 101, 102) });
-    await upsertCurve(handle.db, id, { time: Float64Array.of(2 * hour), equity: Float64Array.of(99.5) });
-    await upsertCurve(handle.db, id, { time: Float64Array.of(3 * hour, 4 * hour), equity: Float64Array.of(98, 97) });
-    expect(await stored(id)).toEqual([[0, 100], [hour, 101], [2 * hour, 99.5], [3 * hour, 98], [4 * hour, 97]].map(([time, equity]) => ({ time, equity })));
+    await storeCurvePoints(handle.db, id, 0, { time: Float64Array.of(0, hour, 2 * hour), equity: Float64Array.of(100, 101, 102) });
+    await storeCurvePoints(handle.db, id, 3, { time: Float64Array.of(3 * hour), equity: Float64Array.of(103) });
+    await storeCurvePoints(handle.db, id, 3, { time: Float64Array.of(3 * hour, 4 * hour), equity: Float64Array.of(98, 97) });
+    await storeCurvePoints(handle.db, id, 4, { time: Float64Array.of(4 * hour), equity: Float64Array.of(96.5) });
+    expect(await stored(id)).toEqual(points([0, 100], [hour, 101], [2 * hour, 102], [3 * hour, 98], [4 * hour, 96.5]));
+    expect((await storedCurve(handle.db, id, 2)).equity).toEqual([100, 101]);
+    // Three segments: the one at point 3 stored twice is one row.
+    expect(await handle.db.select({ firstPoint: backtestCurve.firstPoint }).from(backtestCurve).where(eq(backtestCurve.backtestId, id))
+      .orderBy(asc(backtestCurve.firstPoint))).toEqual([{ firstPoint: 0 }, { firstPoint: 3 }, { firstPoint: 4 }]);
+  });
+
+  it('keeps what came before a checkpoint, a segment that reaches past it cut at it', async () => {
+    const id = randomUUID();
+    await storeCurvePoints(handle.db, id, 0, { time: Float64Array.of(0, 1, 2, 3), equity: Float64Array.of(10, 11, 12, 13) });
+    await storeCurvePoints(handle.db, id, 4, { time: Float64Array.of(4, 5, 6), equity: Float64Array.of(14, 15, 16) });
+    await storeCurvePoints(handle.db, id, 6, { time: Float64Array.of(6), equity: Float64Array.of(15.5) });
+    await dropAfterCheckpoint(handle.db, id, 5, 0);
+    expect(await stored(id)).toEqual(points([0, 10], [1, 11], [2, 12], [3, 13], [4, 14]));
+    // The replay goes on from the checkpoint.
+    await storeCurvePoints(handle.db, id, 5, { time: Float64Array.of(5, 6), equity: Float64Array.of(25, 26) });
+    expect(await stored(id)).toEqual(points([0, 10], [1, 11], [2, 12], [3, 13], [4, 14], [5, 25], [6, 26]));
+    await dropAfterCheckpoint(handle.db, id, 2, 0);
+    expect(await stored(id)).toEqual(points([0, 10], [1, 11]));
+    await dropAfterCheckpoint(handle.db, id, 0, 0);
+    expect(await stored(id)).toEqual([]);
   });
 });
 
