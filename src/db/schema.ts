@@ -121,6 +121,7 @@ export const backtestTrades = pgTable('backtest_trades', {
  * its points' times and values as two arrays, from point `firstPoint` of the curve on. A segment
  * replaces whatever an earlier one held from its first point on (the last point revalued at the end).
  * A row per point cost Postgres ~2 µs a point in index upkeep: most of a sweep child's database time.
+ * The arrays are stored uncompressed (STORAGE EXTERNAL, set in migration 0009: Drizzle has no word for it).
  */
 export const backtestCurve = pgTable('backtest_curve', {
   backtestId: text('backtest_id').notNull(),

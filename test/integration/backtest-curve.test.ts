@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropAfterCheckpoint, insertTrades, storeCurvePoints, storedCurve } from '../../src/db/backtests';
@@ -62,6 +62,14 @@ describe('a backtest curve stored from the engine\'s columns', () => {
     expect(await stored(id)).toEqual(points([0, 10], [1, 11]));
     await dropAfterCheckpoint(handle.db, id, 0, 0);
     expect(await stored(id)).toEqual([]);
+  });
+});
+
+describe('the backtest_curve table', () => {
+  it('stores its arrays uncompressed (doubles do not compress; trying costs time at every store)', async () => {
+    const { rows } = await handle.db.execute<{ attname: string; attstorage: string }>(sql`
+      SELECT attname, attstorage FROM pg_attribute WHERE attrelid = 'backtest_curve'::regclass AND attname IN ('time', 'equity') ORDER BY attname`);
+    expect(rows).toEqual([{ attname: 'equity', attstorage: 'e' }, { attname: 'time', attstorage: 'e' }]);
   });
 });
 
