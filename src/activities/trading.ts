@@ -15,7 +15,7 @@ import { bestCoveredInterval, closedCandles } from '../db/market-data';
 import { loadMarketConditions } from '../db/market-series';
 import { insertAlert } from '../db/signals';
 import {
-  cancelReservedOrder, ensurePortfolio, type FillRow, findFill, findOrder, insertAssessment, insertExit, insertFill, latestBar, latestCloses,
+  cancelReservedOrder, ensurePortfolio, type FillRow, findFill, findOrderWithFill, insertAssessment, insertExit, insertFill, latestBar, latestCloses,
   loadBook, type Mark, MissingPortfolioError, openPositions, persistBooking, loadTradingState, reservedOrdersAnd, reserveOrderRow, saveMark,
   saveProtection, withLockedPortfolio,
 } from '../db/trading';
@@ -169,9 +169,8 @@ export function createTradingActivities(deps: TradingDeps) {
      */
     async executeOrder(input: { orderId: string }): Promise<ExecutedFill> {
       const fillId = `${input.orderId}-fill`;
-      const done = await findFill(db, fillId);
+      const { order, fill: done } = await findOrderWithFill(db, input.orderId);
       if (done) return { fillId, price: done.price, quantity: done.quantity, fee: done.fee, slippage: done.slippage };
-      const order = await findOrder(db, input.orderId);
       if (!order || order.status !== 'reserved') {
         throw ApplicationFailure.nonRetryable(`order ${input.orderId} is ${order?.status ?? 'missing'}, not reserved`, 'OrderNotFillable');
       }

@@ -204,6 +204,12 @@ export async function cancelReservedOrder(db: Database, portfolioId: string, ord
   });
 }
 
+/** An order and its fill (none until it is filled), in one read; both undefined when there is no such order. */
+export async function findOrderWithFill(db: Db, orderId: string): Promise<{ order?: OrderRow; fill?: FillRow }> {
+  const [row] = await db.select({ order: orders, fill: fills }).from(orders).leftJoin(fills, eq(fills.orderId, orders.id)).where(eq(orders.id, orderId));
+  return { order: row?.order, fill: row?.fill ?? undefined };
+}
+
 export async function findFill(db: Db, id: string): Promise<FillRow | undefined> {
   const [row] = await db.select().from(fills).where(eq(fills.id, id));
   return row;
@@ -241,8 +247,8 @@ const markAssignments = (state: TradingState, at: number) =>
   sql`peak_equity = ${state.peakEquity}, pnl_day = ${dayString(state.day)}, day_start_equity = ${state.dayStartEquity}, updated_at = ${new Date(at)}`;
 
 /**
- * Persists what the core did with a fill, marked: the position (its protection and cooldown as the
- * core now holds them), then in one statement the portfolio's cash, totals, peak and day start, the
+ * Persists what the core did with a fill, marked, in one statement: the position (its protection and
+ * cooldown as the core now holds them), the portfolio's cash, totals, peak and day start, the
  * reservation released, the fill applied, its order filled and a snapshot for the equity curve.
  */
 export async function persistBooking(tx: Tx, input: {
@@ -252,19 +258,23 @@ export async function persistBooking(tx: Tx, input: {
   const at = new Date(mark.at);
   const levels: ProtectiveOrder | undefined = state.protection[fill.asset];
   const restarted = Math.sign(effect.after.quantity) !== Math.sign(effect.before.quantity);
-  const positionFields = {
-    quantity: effect.after.quantity, averagePrice: effect.after.averagePrice, realizedPnl: effect.after.realizedPnl,
-    stopLoss: levels?.stopLoss ?? null, takeProfit: levels?.takeProfit ?? null, cooldownUntil: state.cooldownUntil[fill.asset] ?? null,
-    ...(input.checkedUntil !== undefined ? { protectionCheckedUntil: input.checkedUntil } : {}),
-  };
-  await tx.insert(positions).values({ portfolioId, asset: fill.asset, ...positionFields, openedAt: at }).onConflictDoUpdate({
-    target: [positions.portfolioId, positions.asset],
-    // A flat or flipped position starts over.
-    set: { ...positionFields, updatedAt: at, ...(restarted ? { openedAt: at } : {}) },
-  });
+  const stopLoss = levels?.stopLoss ?? null;
+  const takeProfit = levels?.takeProfit ?? null;
+  const cooldownUntil = state.cooldownUntil[fill.asset] ?? null;
+  const checkedUntil = input.checkedUntil ?? null;
+  // The position as the core now holds it (its protection and cooldown included); a flat or flipped one starts over.
+  const position = sql`
+    INSERT INTO ${positions} (portfolio_id, asset, quantity, average_price, realized_pnl, stop_loss, take_profit, cooldown_until, protection_checked_until, opened_at)
+    VALUES (${portfolioId}, ${fill.asset}, ${effect.after.quantity}, ${effect.after.averagePrice}, ${effect.after.realizedPnl}, ${stopLoss}::float8,
+      ${takeProfit}::float8, ${cooldownUntil}::bigint, ${checkedUntil}::bigint, ${at})
+    ON CONFLICT (portfolio_id, asset) DO UPDATE SET quantity = excluded.quantity, average_price = excluded.average_price,
+      realized_pnl = excluded.realized_pnl, stop_loss = excluded.stop_loss, take_profit = excluded.take_profit, cooldown_until = excluded.cooldown_until,
+      ${input.checkedUntil !== undefined ? sql`protection_checked_until = excluded.protection_checked_until,` : sql``}
+      ${restarted ? sql`opened_at = excluded.opened_at,` : sql``} updated_at = ${at}`;
   // Every statement of one query sees the rows as they were before it: `prior` is the order before it is filled.
   await tx.execute(sql`
-    WITH prior AS (SELECT status, notional FROM ${orders} WHERE id = ${fill.orderId}),
+    WITH position AS (${position}),
+      prior AS (SELECT status, notional FROM ${orders} WHERE id = ${fill.orderId}),
       filled AS (UPDATE ${orders} SET status = 'filled', updated_at = ${at} WHERE id = ${fill.orderId}),
       applied AS (UPDATE ${fills} SET applied = true, realized_pnl = ${effect.realized} WHERE id = ${fill.id}),
       snapshot AS (${snapshotInsert(portfolioId, state, mark)})

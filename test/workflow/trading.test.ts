@@ -203,6 +203,8 @@ describe('protectPositionsWorkflow', () => {
     await withWorkers([await tradingWorker(kit, deps)], async () => {
       const entry = await runSaga(signal());
       expect(entry.status).toBe('filled');
+      const [opened] = await handle.db.select().from(positions);
+      expect(opened.stopLoss).toBeCloseTo(49_049, 9);
       // Next bar dips to 48,500 (below the 49,049 stop: 2% under the 50,050 fill) and closes back at 50,200.
       const t = Date.UTC(2026, 0, 1, 0, 15);
       await upsertCandles(handle.db, 'bitcoin', 15, 'simulated', [{ timestamp: t, open: 50_000, high: 50_300, low: 48_500, close: 50_200, volume: 100 }]);
@@ -215,6 +217,9 @@ describe('protectPositionsWorkflow', () => {
       const [pos] = await handle.db.select().from(positions);
       expect(pos.quantity).toBe(0);
       expect(pos.cooldownUntil).toBe(t + 15 * 60_000 + 240 * 60_000);
+      // Flat: no stop left, the bars checked up to the exit, and the position starts over from it.
+      expect(pos).toMatchObject({ stopLoss: null, takeProfit: null, protectionCheckedUntil: t + 15 * 60_000, openedAt: new Date(t + 15 * 60_000) });
+      expect(pos.openedAt!.getTime()).not.toBe(opened.openedAt!.getTime());
 
       // Checking again finds nothing new.
       expect(await kit.client.workflow.execute(protectPositionsWorkflow, { workflowId: `protect-${randomUUID()}`, taskQueue: TASK_QUEUES.trading, args: [{}] })).toEqual([]);
