@@ -15,8 +15,8 @@ import { bestCoveredInterval, closedCandles } from '../db/market-data';
 import { loadMarketConditions } from '../db/market-series';
 import { insertAlert } from '../db/signals';
 import {
-  cancelReservedOrder, ensurePortfolio, type FillRow, findFill, findOrderWithFill, insertAssessment, insertExit, insertFill, latestBar, latestCloses,
-  loadBook, type Mark, MissingPortfolioError, openPositions, persistBooking, loadTradingState, reservedOrdersAnd, reserveOrderRow, saveMark,
+  cancelReservedOrder, ensurePortfolio, type FillRow, findFill, insertAssessment, insertExit, insertFill, latestBar, latestCloses,
+  loadBook, loadFillAndBook, loadOrderAndBook, type Mark, MissingPortfolioError, openPositions, persistBooking, loadTradingState, reservedOrdersAnd, reserveOrderRow, saveMark,
   saveProtection, withLockedPortfolio,
 } from '../db/trading';
 import { portfolioValue } from '../metrics';
@@ -169,18 +169,19 @@ export function createTradingActivities(deps: TradingDeps) {
      */
     async executeOrder(input: { orderId: string }): Promise<ExecutedFill> {
       const fillId = `${input.orderId}-fill`;
-      const { order, fill: done } = await findOrderWithFill(db, input.orderId);
+      const loaded = await loadOrderAndBook(db, portfolioId, input.orderId);
+      const done = loaded?.fill;
       if (done) return { fillId, price: done.price, quantity: done.quantity, fee: done.fee, slippage: done.slippage };
-      if (!order || order.status !== 'reserved') {
-        throw ApplicationFailure.nonRetryable(`order ${input.orderId} is ${order?.status ?? 'missing'}, not reserved`, 'OrderNotFillable');
+      if (loaded?.order.status !== 'reserved') {
+        throw ApplicationFailure.nonRetryable(`order ${input.orderId} is ${loaded?.order.status ?? 'missing'}, not reserved`, 'OrderNotFillable');
       }
+      const { order, book: { state } } = loaded;
       const t = now();
       const bar = await latestBar(db, order.asset, t);
       const [streamed] = await readLatestPrices(db, [order.asset]);
       const reference = referencePriceAt(t, { bar, streamed, maxAgeMs: deps.streamPriceMaxAgeMs ?? 0 });
       if (!reference) throw ApplicationFailure.nonRetryable(`no price for ${order.asset}: collect or import its candles first`, 'NoPrice');
       const side = order.side;
-      const { state } = await loadBook(db, portfolioId);
       const quantity = orderQuantity(state, { asset: order.asset, side, notional: order.notional, closeOnly: false }, reference.price, LIVE_POLICY.units);
       // The slippage model's volatility is the newest bar's range, whichever price the order meets.
       const f = fillPrice(side, quantity, reference.price, bar ? (bar.high - bar.low) / bar.close : 0, rules);
@@ -212,10 +213,10 @@ export function createTradingActivities(deps: TradingDeps) {
      * core's rule); null when the fill left nothing open. Only bars after the fill can trigger them.
      */
     async registerProtection(input: { fillId: string }): Promise<ProtectiveOrder | null> {
-      const fill = await findFill(db, input.fillId);
-      if (!fill) throw ApplicationFailure.nonRetryable(`fill ${input.fillId} does not exist`, 'FillNotFound');
+      const loaded = await loadFillAndBook(db, portfolioId, input.fillId);
+      if (!loaded) throw ApplicationFailure.nonRetryable(`fill ${input.fillId} does not exist`, 'FillNotFound');
+      const { fill, book: { state } } = loaded;
       const t = now();
-      const { state } = await loadBook(db, portfolioId);
       const levels = protect(state, fill.asset, fill.price, rules);
       if (!levels) return null;
       const bar = await latestBar(db, fill.asset, t);

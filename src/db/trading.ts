@@ -204,10 +204,34 @@ export async function cancelReservedOrder(db: Database, portfolioId: string, ord
   });
 }
 
-/** An order and its fill (none until it is filled), in one read; both undefined when there is no such order. */
-export async function findOrderWithFill(db: Db, orderId: string): Promise<{ order?: OrderRow; fill?: FillRow }> {
-  const [row] = await db.select({ order: orders, fill: fills }).from(orders).leftJoin(fills, eq(fills.orderId, orders.id)).where(eq(orders.id, orderId));
-  return { order: row?.order, fill: row?.fill ?? undefined };
+/** The book of `loadBook` (unlocked) from the rows of a read that joined the portfolio and its positions to something else. */
+function bookOfJoined(rows: Array<{ portfolio: PortfolioRow; position: PositionRow | null }>) {
+  const held = rows.flatMap((r) => (r.position ? [r.position] : []));
+  return { portfolio: rows[0].portfolio, positions: held, state: tradingStateOf(rows[0].portfolio, held) };
+}
+
+/**
+ * An order of the portfolio, its fill (none until it is filled) and the book, in one read; undefined
+ * when the portfolio has no such order.
+ */
+export async function loadOrderAndBook(db: Db, portfolioId: string, orderId: string) {
+  const rows = await db.select({ order: orders, fill: fills, portfolio: portfolios, position: positions }).from(orders)
+    .leftJoin(fills, eq(fills.orderId, orders.id))
+    .innerJoin(portfolios, eq(portfolios.id, orders.portfolioId))
+    .leftJoin(positions, eq(positions.portfolioId, portfolios.id))
+    .where(and(eq(orders.id, orderId), eq(orders.portfolioId, portfolioId)));
+  if (rows.length === 0) return undefined;
+  return { order: rows[0].order, fill: rows[0].fill ?? undefined, book: bookOfJoined(rows) };
+}
+
+/** A fill of the portfolio and the book, in one read; undefined when the portfolio has no such fill. */
+export async function loadFillAndBook(db: Db, portfolioId: string, fillId: string) {
+  const rows = await db.select({ fill: fills, portfolio: portfolios, position: positions }).from(fills)
+    .innerJoin(portfolios, eq(portfolios.id, fills.portfolioId))
+    .leftJoin(positions, eq(positions.portfolioId, portfolios.id))
+    .where(and(eq(fills.id, fillId), eq(fills.portfolioId, portfolioId)));
+  if (rows.length === 0) return undefined;
+  return { fill: rows[0].fill, book: bookOfJoined(rows) };
 }
 
 export async function findFill(db: Db, id: string): Promise<FillRow | undefined> {

@@ -127,6 +127,28 @@ describe('riskAndExecuteWorkflow', () => {
     expect(fresh).toMatchObject({ isApproved: false, rejectionReason: expect.stringContaining('processing timeout') });
   });
 
+  it('fills an order once and protects from its fill; an order or fill that is not the portfolio\'s is refused by name', async () => {
+    const activities = createTradingActivities(tradingDeps(handle, { clock: () => Date.UTC(2026, 0, 1, 0, 15) }));
+    const s = signal();
+    expect(await activities.assessSignalRisk(s)).toMatchObject({ isApproved: true });
+    const orderId = await activities.reserveOrder({ orderId: `signal-${s.signalId}`, signal: s, notional: 180 });
+    const fill = await activities.executeOrder({ orderId });
+    // A retried step returns the stored fill, whatever the price now.
+    await upsertCandles(handle.db, 'bitcoin', 15, 'simulated', [{ timestamp: Date.UTC(2026, 0, 1, 0, 15), open: 1, high: 1, low: 1, close: 1, volume: 1 }]);
+    expect(await activities.executeOrder({ orderId })).toEqual(fill);
+    expect(await handle.db.select().from(fills)).toHaveLength(1);
+    await activities.applyFillToPortfolio({ fillId: fill.fillId });
+    expect(await activities.registerProtection({ fillId: fill.fillId })).toMatchObject({ stopLoss: expect.closeTo(fill.price * 0.98, 9) });
+
+    const refusal = (type: string, message: RegExp) => expect.objectContaining({ type, nonRetryable: true, message: expect.stringMatching(message) });
+    await expect(activities.executeOrder({ orderId: 'no-such-order' })).rejects.toEqual(refusal('OrderNotFillable', /^order no-such-order is missing, not reserved$/));
+    await expect(activities.registerProtection({ fillId: 'no-such-fill' })).rejects.toEqual(refusal('FillNotFound', /^fill no-such-fill does not exist$/));
+    // The same ids seen from another portfolio.
+    const other = createTradingActivities(tradingDeps(handle, { portfolioId: 'other' }));
+    await expect(other.executeOrder({ orderId })).rejects.toEqual(refusal('OrderNotFillable', /is missing/));
+    await expect(other.registerProtection({ fillId: fill.fillId })).rejects.toEqual(refusal('FillNotFound', /does not exist/));
+  });
+
   it('stops at a rejection with the reason, reserving nothing', async () => {
     const outcome = await withWorkers([await tradingWorker(kit, tradingDeps(handle))], () => runSaga(signal({ confidence: 0.04 })));
     expect(outcome).toMatchObject({ status: 'rejected', reason: 'Signal confidence 0.040 is below the 0.500 threshold' });
