@@ -97,6 +97,7 @@ export async function buildWorkers(opts: {
     workers.push(await createBacktestWorker({
       connection: opts.connection,
       namespace: opts.env.TEMPORAL_NAMESPACE,
+      concurrency: opts.env.BACKTESTS_PER_WORKER,
       workflowBundle,
       deps: {
         db: opts.db.db, risk: loadRiskConfig(), signals: loadSignalsConfig(), strategies: loadStrategyConfigs(),

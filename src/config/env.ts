@@ -14,6 +14,11 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** `mts worker` serves /health and /metrics here (on HOST); 0 turns it off. */
   WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /**
+   * Backtests one `mts worker --role backtest` process runs at once. A process replays on one thread:
+   * a second one computes while the first waits on Postgres or Temporal; more cores take more processes.
+   */
+  BACKTESTS_PER_WORKER: z.coerce.number().int().min(1).max(64).default(2),
   /** The API listens on this address only: loopback unless a deployment says otherwise (compose sets 0.0.0.0). */
   HOST: z.string().min(1).default('127.0.0.1'),
   /** When set, GET /metrics needs it as a bearer token. */

@@ -1,17 +1,24 @@
-import { availableParallelism } from 'node:os';
 import { type NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { type BacktestDeps, createBacktestActivities } from '../activities/backtest';
 import { TASK_QUEUES } from '../temporal/task-queues';
 import { workflowsPath } from './pipeline';
 
-/** Backtests on `mts-backtest`: CPU-bound, so one activity per core; add workers on other machines to go wider. */
-export function createBacktestWorker(opts: { connection: NativeConnection; namespace: string; deps: BacktestDeps; workflowBundle?: WorkflowBundle }) {
+/**
+ * Backtests on `mts-backtest`, `concurrency` at once. A replay is CPU-bound on the process's one
+ * thread: more backtests at once only overlap one's database and Temporal waits with another's work
+ * (two did best on a 24-combination sweep: BENCHMARKS.md). More cores take more processes, on this
+ * machine or others, all polling the same queue. Not the machine's core count: in a container that
+ * is the host's, and each running backtest holds its bars in memory.
+ */
+export function createBacktestWorker(opts: {
+  connection: NativeConnection; namespace: string; deps: BacktestDeps; concurrency: number; workflowBundle?: WorkflowBundle;
+}) {
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: TASK_QUEUES.backtest,
     activities: createBacktestActivities(opts.deps),
-    maxConcurrentActivityTaskExecutions: availableParallelism(),
+    maxConcurrentActivityTaskExecutions: opts.concurrency,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
   });
 }

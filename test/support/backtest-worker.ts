@@ -7,6 +7,7 @@
 import './quiet-temporal';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
+import { loadEnv } from '../../src/config/env';
 import { loadRiskConfig } from '../../src/config/risk';
 import { loadSignalsConfig } from '../../src/config/signals';
 import { loadStrategyConfigs } from '../../src/config/strategies';
@@ -21,6 +22,7 @@ const client = new Client({ connection: await Connection.connect({ address }) })
 const worker = await createBacktestWorker({
   connection: await NativeConnection.connect({ address }),
   namespace: 'default',
+  concurrency: loadEnv().BACKTESTS_PER_WORKER,
   workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } }),
   deps: {
     db: connectDatabase(process.env.DATABASE_URL!, 2).db, risk: loadRiskConfig(), signals: loadSignalsConfig(), strategies: loadStrategyConfigs(),

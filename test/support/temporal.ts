@@ -17,6 +17,7 @@ import type { BacktestDeps } from '../../src/activities/backtest';
 import { backtestProgressSignal } from '../../src/workflows/backtest';
 import type { TradingDeps } from '../../src/activities/trading';
 import { loadRiskConfig } from '../../src/config/risk';
+import { loadEnv } from '../../src/config/env';
 import { backfillProgressSignal } from '../../src/workflows/collection';
 import { clearMarketData, testDatabase } from './db';
 
@@ -105,7 +106,7 @@ export function backtestDeps(handle: DatabaseHandle, client: Client): BacktestDe
 }
 
 export async function backtestWorker(kit: TemporalKit, deps: BacktestDeps): Promise<Worker> {
-  return createBacktestWorker({ connection: kit.nativeConnection, namespace: 'default', deps, workflowBundle: await workflowBundle() });
+  return createBacktestWorker({ connection: kit.nativeConnection, namespace: 'default', deps, concurrency: loadEnv().BACKTESTS_PER_WORKER, workflowBundle: await workflowBundle() });
 }
 
 /** Runs the workers while `fn` runs, then shuts them down and waits for them to stop. */

@@ -11,11 +11,15 @@ describe('environment', () => {
     expect(env.MACRO_DATA_SOURCE).toBe('simulated');
     // The API answers on loopback only unless a deployment says otherwise.
     expect(env.HOST).toBe('127.0.0.1');
+    // Two backtests at once per worker process, whatever the machine's cores.
+    expect(env.BACKTESTS_PER_WORKER).toBe(2);
+    expect(loadEnv({ BACKTESTS_PER_WORKER: '1' }).BACKTESTS_PER_WORKER).toBe(1);
   });
 
   it('names the variable that is wrong', () => {
     expect(() => loadEnv({ PORT: 'eighty' })).toThrow(/PORT: /);
     expect(() => loadEnv({ MARKET_DATA_SOURCE: 'binance' })).toThrow(/MARKET_DATA_SOURCE: /);
+    expect(() => loadEnv({ BACKTESTS_PER_WORKER: '0' })).toThrow(/BACKTESTS_PER_WORKER: /);
     expect(() => loadEnv({ MARKET_DATA_SOURCE: 'coingecko' })).toThrow(/FRED_API_KEY: required when the macro source is fred/);
   });
 

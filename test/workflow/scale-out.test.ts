@@ -26,12 +26,12 @@ const running: WorkerProcess[] = [];
 afterAll(() => { for (const w of running) w.child.kill('SIGKILL'); });
 
 /** `mts worker --role …` as an operator runs it: its own process, its /health and /metrics port. */
-async function startWorkerProcess(roles = 'backtest'): Promise<WorkerProcess> {
+async function startWorkerProcess(roles = 'backtest', env: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
   const port = await freePort();
   const { TEMPORAL_ADDRESS: _a, DATABASE_URL: _d, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker', '--role', roles], {
     cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...inherited, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: inject('databaseUrl'), WORKER_HEALTH_PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    env: { ...inherited, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: inject('databaseUrl'), WORKER_HEALTH_PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let output = '';
@@ -73,7 +73,8 @@ describe('scale-out: backtest workers in three processes, the other roles in a f
   it('share a 24-combination sweep, survive one SIGKILLed mid-sweep, and rank as one process does', async () => {
     await importCsv(ctx.handle.db, { asset: 'bitcoin', file: `${MARKET}crypto_daily/yfinance/BTC-USD_1d.csv`, volumeIn: 'usd' });
     // Three processes on mts-backtest, and one with the other roles, as a deployment runs them.
-    const workers = [await startWorkerProcess(), await startWorkerProcess(), await startWorkerProcess()];
+    // The second runs three backtests at once instead of the default two (BACKTESTS_PER_WORKER).
+    const workers = [await startWorkerProcess(), await startWorkerProcess('backtest', { BACKTESTS_PER_WORKER: '3' }), await startWorkerProcess()];
     const others = await startWorkerProcess('market-data,pipeline,trading');
     for (const w of workers) {
       const health = await fetch(`http://127.0.0.1:${w.port}/health`);
@@ -102,6 +103,9 @@ describe('scale-out: backtest workers in three processes, the other roles in a f
     const metrics = await (await fetch(`http://127.0.0.1:${workers[1].port}/metrics`)).text();
     expect(metrics).toMatch(/temporal_\w*activity\w*_total/);
     expect(metrics).toContain('process_cpu_user_seconds_total');
+    const activitySlots = (text: string) => Number(/^temporal_worker_task_slots_available\{[^}]*worker_type="ActivityWorker"[^}]*\} (\d+)$/m.exec(text)?.[1]);
+    expect(activitySlots(metrics)).toBe(3);
+    expect(activitySlots(await (await fetch(`http://127.0.0.1:${workers[2].port}/metrics`)).text())).toBe(2);
     for (const w of [...workers.slice(1), others]) w.child.kill('SIGTERM');
     for (const w of [...workers.slice(1), others]) expect(await w.exited).toBe(0);
 
