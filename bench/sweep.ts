@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { loadEnv } from '../src/config/env';
 import { loadExecutionConfig } from '../src/config/execution';
 import { startSweep, sweepBodySchema } from '../src/services/backtests';
 import { importCsv, importMacroCsv } from '../src/services/csv-import';
@@ -84,7 +85,7 @@ async function main() {
     const same = ranking(one.result) === ranking(two.result);
     const best = one.result.ranked[0];
     writeBenchmarkSection('Sweep scale-out', [
-      `Command: \`npm run bench\`. Machine: ${machineDescription()}. Temporal CLI dev server, Postgres 127.0.0.1:5432, \`mts worker --role backtest\` processes (each runs as many backtest activities at once as the machine has cores).`,
+      `Command: \`npm run bench\`. Machine: ${machineDescription()}. Temporal CLI dev server, Postgres 127.0.0.1:5432, \`mts worker --role backtest\` processes (each runs BACKTESTS_PER_WORKER backtests at once: ${loadEnv().BACKTESTS_PER_WORKER}).`,
       `Sweep: the live ensemble (every enabled strategy, aggregated, risk sizing) on bitcoin and ethereum, hourly bars 2018-06-01 → 2024-12-31 from the real Binance history with FRED's VIX, ${one.result.ranked.length} combinations of ${Object.entries(GRID).map(([k, v]) => `${k} ∈ {${v.join(', ')}}`).join(' × ')}, ranked by Sharpe. Time from starting the sweep to its result; each child loads its bars from Postgres, replays them and stores its result.`,
       '',
       `| backtest worker processes | seconds | combinations per minute | cores busy (of ${cpus().length}) | of which the workers | the rest (Postgres, Temporal server, this bench's client) |`,
