@@ -129,7 +129,9 @@ export function createBacktestActivities(deps: BacktestDeps) {
         const workflowId = ctx.info.workflowExecution?.workflowId;
         if (workflowId) await deps.reportProgress?.(workflowId, progress);
       };
-      await report();
+      // A resumed run says so at once; a fresh one first reports after its first chunk of replay (about
+      // a second in), which spares a short run (a sweep's child) a signal and a heartbeat of nothing.
+      if (checkpoint) await report();
       while (state.cursor < bars.length) {
         // Each report is a database write, a heartbeat and a signal: a time-based chunk keeps them to
         // about one a second on fast bars, while slow ones (a wide ensemble) still report as often.
