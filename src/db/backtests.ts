@@ -36,11 +36,12 @@ export async function dropAfterCheckpoint(db: Database, backtestId: string, stor
   });
 }
 
-/** Everything a run of this id stored before: a fresh attempt starts from nothing. */
+/** Everything a run of this id stored before, in one statement: a fresh attempt starts from nothing. */
 export async function clearBacktest(db: Database, backtestId: string): Promise<void> {
-  await db.transaction(async (tx) => {
-    for (const table of [backtestTrades, backtestCurve, backtestResults]) await tx.delete(table).where(eq(table.backtestId, backtestId));
-  });
+  await db.execute(sql`
+    WITH trades AS (DELETE FROM ${backtestTrades} WHERE backtest_id = ${backtestId}),
+      curve AS (DELETE FROM ${backtestCurve} WHERE backtest_id = ${backtestId})
+    DELETE FROM ${backtestResults} WHERE backtest_id = ${backtestId}`);
 }
 
 /**
@@ -59,12 +60,12 @@ const arrayText = (column: ArrayLike<number>): string => `{${Array.prototype.joi
  */
 export async function storeCurvePoints(db: Database, backtestId: string, firstPoint: number, curve: { time: ArrayLike<number>; equity: ArrayLike<number> }): Promise<void> {
   if (curve.time.length === 0) return;
-  await db.transaction(async (tx) => {
-    await tx.delete(backtestCurve).where(and(eq(backtestCurve.backtestId, backtestId), gte(backtestCurve.firstPoint, firstPoint)));
-    await tx.execute(sql`
-      INSERT INTO ${backtestCurve} (backtest_id, first_point, time, equity)
-      VALUES (${backtestId}, ${firstPoint}, ${arrayText(curve.time)}::bigint[], ${arrayText(curve.equity)}::double precision[])`);
-  });
+  // One statement: the later segments deleted (other rows than the one written), this one upserted.
+  await db.execute(sql`
+    WITH later AS (DELETE FROM ${backtestCurve} WHERE backtest_id = ${backtestId} AND first_point > ${firstPoint}::int)
+    INSERT INTO ${backtestCurve} (backtest_id, first_point, time, equity)
+    VALUES (${backtestId}, ${firstPoint}, ${arrayText(curve.time)}::bigint[], ${arrayText(curve.equity)}::double precision[])
+    ON CONFLICT (backtest_id, first_point) DO UPDATE SET time = excluded.time, equity = excluded.equity`);
 }
 
 /**
@@ -88,10 +89,7 @@ export async function insertTrades(db: Database, backtestId: string, firstSeq: n
 
 /** The run's summary row; idempotent: an attempt retried after this commit writes the same row again. */
 export async function saveResult(db: Database, row: typeof backtestResults.$inferInsert): Promise<void> {
-  await db.transaction(async (tx) => {
-    await tx.delete(backtestResults).where(eq(backtestResults.backtestId, row.backtestId));
-    await tx.insert(backtestResults).values(row);
-  });
+  await db.insert(backtestResults).values(row).onConflictDoUpdate({ target: backtestResults.backtestId, set: { ...row, createdAt: sql`now()` } });
 }
 
 /** A finished run: its summary row, trades in entry order and the curve; undefined when it has none. */

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { asc, eq, sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dropAfterCheckpoint, insertTrades, storeCurvePoints, storedCurve } from '../../src/db/backtests';
+import { clearBacktest, dropAfterCheckpoint, insertTrades, loadResult, saveResult, storeCurvePoints, storedCurve } from '../../src/db/backtests';
 import type { BacktestTrade } from '../../src/domain/backtest/engine';
-import { backtestCurve, backtestTrades } from '../../src/db/schema';
+import { backtestCurve, backtestResults, backtestTrades } from '../../src/db/schema';
 import { testDatabase } from '../support/db';
 
 const handle = testDatabase();
@@ -90,5 +90,31 @@ describe('backtest trades stored in one statement', () => {
     // −0 reads back as 0, as on the curve.
     const positiveZero = (t: BacktestTrade) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Object.is(v, -0) ? 0 : v]));
     expect(rows.map(({ id: _, backtestId: __, ...r }) => r)).toEqual([...first, ...then].map((t, seq) => ({ seq, ...positiveZero(t) })));
+  });
+});
+
+describe('a backtest\'s summary row', () => {
+  it('is written again whole by a retried attempt, and a fresh attempt clears everything the id stored', async () => {
+    const id = randomUUID();
+    const row = (finalValue: number): typeof backtestResults.$inferInsert => ({
+      backtestId: id, strategyName: 'sma_crossover', startDate: '2024-01-01', endDate: '2024-06-30', initialCapital: 10_000, finalValue,
+      totalReturn: finalValue / 10_000 - 1, sharpeRatio: null, maxDrawdown: 0.1, tradeCount: 3, assets: ['bitcoin'], parameters: {},
+      conventions: {}, metrics: { finalEquity: finalValue }, exposureTime: 0.5,
+    });
+    await saveResult(handle.db, row(11_000));
+    await saveResult(handle.db, row(12_000));
+    const rows = await handle.db.select().from(backtestResults).where(eq(backtestResults.backtestId, id));
+    expect(rows).toEqual([expect.objectContaining({ finalValue: 12_000, metrics: { finalEquity: 12_000 } })]);
+
+    await storeCurvePoints(handle.db, id, 0, { time: Float64Array.of(0, 1), equity: Float64Array.of(1, 2) });
+    await insertTrades(handle.db, id, 0, [{ asset: 'bitcoin', direction: 'LONG', entryTime: 0, entryPrice: 1, exitTime: 1, exitPrice: 2, quantity: 1, fees: 0, grossPnl: 1, pnl: 1, returnPct: 1 }]);
+    const other = randomUUID();
+    await saveResult(handle.db, { ...row(9_000), backtestId: other });
+    await clearBacktest(handle.db, id);
+    expect(await loadResult(handle.db, id)).toBeUndefined();
+    expect(await stored(id)).toEqual([]);
+    expect(await handle.db.select().from(backtestTrades).where(eq(backtestTrades.backtestId, id))).toEqual([]);
+    // Another id's result stays.
+    expect((await loadResult(handle.db, other))?.row.finalValue).toBe(9_000);
   });
 });
