@@ -15,9 +15,9 @@ import { bestCoveredInterval, closedCandles } from '../db/market-data';
 import { loadMarketConditions } from '../db/market-series';
 import { insertAlert } from '../db/signals';
 import {
-  cancelReservedOrder, ensurePortfolio, type FillRow, findFill, insertAssessment, insertExit, insertFill, latestBar, latestCloses,
+  cancelReservedOrder, ensurePortfolio, type FillRow, insertAssessment, insertExit, insertFill, latestBar, latestCloses,
   loadBook, loadFillAndBook, loadOrderAndBook, type Mark, MissingPortfolioError, openPositions, persistBooking, loadTradingState, reservedOrdersAnd, reserveOrderRow, saveMark,
-  saveProtection, withLockedPortfolio,
+  saveProtection, withLockedPortfolio, withLockedPortfolioAndFill,
 } from '../db/trading';
 import { portfolioValue } from '../metrics';
 import type { ExecutionSignal, ExecutedFill, ProtectiveExit } from '../workflows/types';
@@ -195,10 +195,9 @@ export function createTradingActivities(deps: TradingDeps) {
     /** Books the fill: position, cash, realised P&L, fees, the reservation released, a snapshot. Once per fill. */
     async applyFillToPortfolio(input: { fillId: string }): Promise<{ realized: number; quantity: number }> {
       const t = now();
-      return withLockedPortfolio(db, portfolioId, async (tx, { state }) => {
-        const fill = await findFill(tx, input.fillId);
-        if (!fill) throw ApplicationFailure.nonRetryable(`fill ${input.fillId} does not exist`, 'FillNotFound');
-        return bookFill(tx, state, fill, t);
+      return withLockedPortfolioAndFill(db, portfolioId, input.fillId, async (tx, loaded) => {
+        if (!loaded) throw ApplicationFailure.nonRetryable(`fill ${input.fillId} does not exist`, 'FillNotFound');
+        return bookFill(tx, loaded.state, loaded.fill, t);
       });
     },
 

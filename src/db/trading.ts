@@ -41,15 +41,24 @@ export async function ensurePortfolio(db: Db, id: string, initialCapital: number
  * the positions as they were before the transaction it waited for committed.
  */
 export async function loadPortfolio(db: Db, id: string, lock = false) {
-  if (lock) {
-    const [row] = await db.select().from(portfolios).where(eq(portfolios.id, id)).for('update');
-    if (!row) throw new MissingPortfolioError(id);
-    return { portfolio: row, positions: await db.select().from(positions).where(eq(positions.portfolioId, id)) };
-  }
+  if (lock) return { portfolio: await lockPortfolio(db, id), positions: await db.select().from(positions).where(eq(positions.portfolioId, id)) };
   const rows = await db.select().from(portfolios).leftJoin(positions, eq(positions.portfolioId, portfolios.id)).where(eq(portfolios.id, id));
   if (rows.length === 0) throw new MissingPortfolioError(id);
-  return { portfolio: rows[0].portfolios, positions: rows.flatMap((r) => (r.positions ? [r.positions] : [])) };
+  return { portfolio: rows[0].portfolios, positions: heldIn(rows.map((r) => r.positions)) };
 }
+
+/** Locks the portfolio row for the rest of the caller's transaction and returns it as it is once locked. */
+async function lockPortfolio(tx: Db, id: string): Promise<PortfolioRow> {
+  const [row] = await tx.select().from(portfolios).where(eq(portfolios.id, id)).for('update');
+  if (!row) throw new MissingPortfolioError(id);
+  return row;
+}
+
+/** The position rows of a read that left-joined them (null where there was none). */
+const heldIn = (rows: Array<PositionRow | null>): PositionRow[] => rows.filter((p): p is PositionRow => p !== null);
+
+/** The book `loadBook` returns, from rows already read. */
+const bookOf = (portfolio: PortfolioRow, held: PositionRow[]) => ({ portfolio, positions: held, state: tradingStateOf(portfolio, held) });
 
 /** The trading core's state from the stored rows: the same book, stops and cooldowns a backtest keeps in memory. */
 export function tradingStateOf(portfolio: PortfolioRow, rows: PositionRow[]): TradingState {
@@ -76,7 +85,7 @@ export function tradingStateOf(portfolio: PortfolioRow, rows: PositionRow[]): Tr
 /** The core's state from the stored rows (no prices: what a change to the book needs). */
 export async function loadBook(db: Db, portfolioId: string, lock = false) {
   const { portfolio, positions: rows } = await loadPortfolio(db, portfolioId, lock);
-  return { portfolio, positions: rows, state: tradingStateOf(portfolio, rows) };
+  return bookOf(portfolio, rows);
 }
 
 /** The core's state with the marks of the open positions at `asOf` (what a decision needs); the book is one consistent read. */
@@ -91,6 +100,23 @@ export async function loadTradingState(db: Db, portfolioId: string, asOf: number
  */
 export function withLockedPortfolio<T>(db: Database, portfolioId: string, work: (tx: Tx, loaded: Awaited<ReturnType<typeof loadBook>>) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => work(tx, await loadBook(tx, portfolioId, true)));
+}
+
+/**
+ * `withLockedPortfolio` for booking a fill: after the lock, the positions and the fill in one
+ * statement (so `applied` is current); `work` gets no book when the portfolio has no such fill.
+ */
+export function withLockedPortfolioAndFill<T>(
+  db: Database, portfolioId: string, fillId: string, work: (tx: Tx, loaded?: ReturnType<typeof bookOf> & { fill: FillRow }) => Promise<T>,
+): Promise<T> {
+  return db.transaction(async (tx) => {
+    const portfolio = await lockPortfolio(tx, portfolioId);
+    const rows = await tx.select({ fill: fills, position: positions }).from(fills)
+      .leftJoin(positions, eq(positions.portfolioId, fills.portfolioId))
+      .where(and(eq(fills.id, fillId), eq(fills.portfolioId, portfolioId)));
+    if (rows.length === 0) return work(tx);
+    return work(tx, { ...bookOf(portfolio, heldIn(rows.map((r) => r.position))), fill: rows[0].fill });
+  });
 }
 
 /** A stored bar as marks and paper fills read it. */
@@ -204,12 +230,6 @@ export async function cancelReservedOrder(db: Database, portfolioId: string, ord
   });
 }
 
-/** The book of `loadBook` (unlocked) from the rows of a read that joined the portfolio and its positions to something else. */
-function bookOfJoined(rows: Array<{ portfolio: PortfolioRow; position: PositionRow | null }>) {
-  const held = rows.flatMap((r) => (r.position ? [r.position] : []));
-  return { portfolio: rows[0].portfolio, positions: held, state: tradingStateOf(rows[0].portfolio, held) };
-}
-
 /**
  * An order of the portfolio, its fill (none until it is filled) and the book, in one read; undefined
  * when the portfolio has no such order.
@@ -221,7 +241,7 @@ export async function loadOrderAndBook(db: Db, portfolioId: string, orderId: str
     .leftJoin(positions, eq(positions.portfolioId, portfolios.id))
     .where(and(eq(orders.id, orderId), eq(orders.portfolioId, portfolioId)));
   if (rows.length === 0) return undefined;
-  return { order: rows[0].order, fill: rows[0].fill ?? undefined, book: bookOfJoined(rows) };
+  return { order: rows[0].order, fill: rows[0].fill ?? undefined, book: bookOf(rows[0].portfolio, heldIn(rows.map((r) => r.position))) };
 }
 
 /** A fill of the portfolio and the book, in one read; undefined when the portfolio has no such fill. */
@@ -231,10 +251,11 @@ export async function loadFillAndBook(db: Db, portfolioId: string, fillId: strin
     .leftJoin(positions, eq(positions.portfolioId, portfolios.id))
     .where(and(eq(fills.id, fillId), eq(fills.portfolioId, portfolioId)));
   if (rows.length === 0) return undefined;
-  return { fill: rows[0].fill, book: bookOfJoined(rows) };
+  return { fill: rows[0].fill, book: bookOf(rows[0].portfolio, heldIn(rows.map((r) => r.position))) };
 }
 
-export async function findFill(db: Db, id: string): Promise<FillRow | undefined> {
+/** The fill stored under an id: what a repeated `insertFill` returns. */
+async function storedFill(db: Db, id: string): Promise<FillRow | undefined> {
   const [row] = await db.select().from(fills).where(eq(fills.id, id));
   return row;
 }
@@ -242,7 +263,7 @@ export async function findFill(db: Db, id: string): Promise<FillRow | undefined>
 /** Stores a fill once (its id carries the order's); returns the stored row. */
 export async function insertFill(db: Db, fill: typeof fills.$inferInsert): Promise<FillRow> {
   const [inserted] = await db.insert(fills).values(fill).onConflictDoNothing().returning();
-  return inserted ?? (await findFill(db, fill.id))!;
+  return inserted ?? (await storedFill(db, fill.id))!;
 }
 
 /** An exit order (stop or target) with its fill, once per triggering bar. */

@@ -127,7 +127,7 @@ describe('riskAndExecuteWorkflow', () => {
     expect(fresh).toMatchObject({ isApproved: false, rejectionReason: expect.stringContaining('processing timeout') });
   });
 
-  it('fills an order once and protects from its fill; an order or fill that is not the portfolio\'s is refused by name', async () => {
+  it('fills and books an order once and protects from its fill; an order or fill that is not the portfolio\'s is refused by name', async () => {
     const activities = createTradingActivities(tradingDeps(handle, { clock: () => Date.UTC(2026, 0, 1, 0, 15) }));
     const s = signal();
     expect(await activities.assessSignalRisk(s)).toMatchObject({ isApproved: true });
@@ -137,12 +137,18 @@ describe('riskAndExecuteWorkflow', () => {
     await upsertCandles(handle.db, 'bitcoin', 15, 'simulated', [{ timestamp: Date.UTC(2026, 0, 1, 0, 15), open: 1, high: 1, low: 1, close: 1, volume: 1 }]);
     expect(await activities.executeOrder({ orderId })).toEqual(fill);
     expect(await handle.db.select().from(fills)).toHaveLength(1);
-    await activities.applyFillToPortfolio({ fillId: fill.fillId });
+    const booked = await activities.applyFillToPortfolio({ fillId: fill.fillId });
+    const [afterBooking] = await handle.db.select().from(portfolios);
+    // Booked once: a retried booking returns the same and leaves the cash as it was.
+    expect(await activities.applyFillToPortfolio({ fillId: fill.fillId })).toEqual(booked);
+    expect((await handle.db.select().from(portfolios))[0].cash).toBe(afterBooking.cash);
+    expect(afterBooking.cash).toBeCloseTo(10_000 - fill.quantity * fill.price - fill.fee, 9);
     expect(await activities.registerProtection({ fillId: fill.fillId })).toMatchObject({ stopLoss: expect.closeTo(fill.price * 0.98, 9) });
 
     const refusal = (type: string, message: RegExp) => expect.objectContaining({ type, nonRetryable: true, message: expect.stringMatching(message) });
     await expect(activities.executeOrder({ orderId: 'no-such-order' })).rejects.toEqual(refusal('OrderNotFillable', /^order no-such-order is missing, not reserved$/));
     await expect(activities.registerProtection({ fillId: 'no-such-fill' })).rejects.toEqual(refusal('FillNotFound', /^fill no-such-fill does not exist$/));
+    await expect(activities.applyFillToPortfolio({ fillId: 'no-such-fill' })).rejects.toEqual(refusal('FillNotFound', /^fill no-such-fill does not exist$/));
     // The same ids seen from another portfolio.
     const other = createTradingActivities(tradingDeps(handle, { portfolioId: 'other' }));
     await expect(other.executeOrder({ orderId })).rejects.toEqual(refusal('OrderNotFillable', /is missing/));
