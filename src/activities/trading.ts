@@ -15,9 +15,9 @@ import { bestCoveredInterval, closedCandles } from '../db/market-data';
 import { loadMarketConditions } from '../db/market-series';
 import { insertAlert } from '../db/signals';
 import {
-  cancelReservedOrder, ensurePortfolio, type FillRow, insertAssessment, insertExit, insertFill, latestBar, latestCloses,
-  loadBook, loadFillAndBook, loadOrderAndBook, type Mark, MissingPortfolioError, openPositions, persistBooking, loadTradingState, reservedOrdersAnd, reserveOrderRow, saveMark,
-  saveProtection, withLockedPortfolio, withLockedPortfolioAndFill,
+  cancelReservedOrder, ensurePortfolio, type FillRow, insertAssessment, insertExit, insertFill, latestBar, latestCloses, loadBook,
+  loadFillAndBook, loadOrderAndBook, type Mark, MissingPortfolioError, openPositions, persistBooking, loadTradingState, reservedOrdersAnd,
+  reserveOrderRow, saveMark, saveProtection, withLockedPortfolio, withLockedPortfolioAndFill,
 } from '../db/trading';
 import { portfolioValue } from '../metrics';
 import type { ExecutionSignal, ExecutedFill, ProtectiveExit } from '../workflows/types';

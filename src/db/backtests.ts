@@ -16,12 +16,19 @@ export interface StoredCurve {
  */
 export async function storedCurve(db: Database, backtestId: string, points = Infinity): Promise<StoredCurve> {
   const segments = await db.select().from(backtestCurve).where(eq(backtestCurve.backtestId, backtestId)).orderBy(asc(backtestCurve.firstPoint));
-  let curve: StoredCurve = { time: [], equity: [] };
+  const curve: StoredCurve = { time: [], equity: [] };
   for (const s of segments) {
+    // Ordered by first point: the rest cannot change the first `points`.
+    if (s.firstPoint >= points) break;
     if (s.firstPoint > curve.time.length) throw new Error(`the curve of backtest ${backtestId} has no points ${curve.time.length}–${s.firstPoint - 1}`);
-    curve = { time: curve.time.slice(0, s.firstPoint).concat(s.time), equity: curve.equity.slice(0, s.firstPoint).concat(s.equity) };
+    curve.time.length = s.firstPoint;
+    curve.equity.length = s.firstPoint;
+    for (let i = 0; i < s.time.length && curve.time.length < points; i++) {
+      curve.time.push(s.time[i]);
+      curve.equity.push(s.equity[i]);
+    }
   }
-  return points < curve.time.length ? { time: curve.time.slice(0, points), equity: curve.equity.slice(0, points) } : curve;
+  return curve;
 }
 
 /** Drops what a run stored after its checkpoint: curve points from point `storedPoints` on and trades from `tradeSeq` on. */

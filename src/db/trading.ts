@@ -197,7 +197,7 @@ export async function insertAssessment(db: Db, row: typeof riskAssessments.$infe
   return inserted ?? (await storedAssessment(db, row.signalId, row.portfolioId))!;
 }
 
-export async function findOrder(db: Db, id: string): Promise<OrderRow | undefined> {
+async function findOrder(db: Db, id: string): Promise<OrderRow | undefined> {
   const [row] = await db.select().from(orders).where(eq(orders.id, id));
   return row;
 }
