@@ -16,8 +16,8 @@ import { loadMarketConditions } from '../db/market-series';
 import { insertAlert } from '../db/signals';
 import {
   cancelReservedOrder, ensurePortfolio, type FillRow, insertAssessment, insertExit, insertFill, latestBar, latestCloses, loadBook,
-  loadFillAndBook, loadOrderAndBook, type Mark, MissingPortfolioError, openPositions, persistBooking, loadTradingState, reservedOrdersAnd,
-  reserveOrderRow, saveMark, saveProtection, withLockedPortfolio, withLockedPortfolioAndFill,
+  loadFillAndBook, loadOrderAndBook, type Mark, MissingPortfolioError, openPositions, persistBooking, loadTradingState, reserveOrderRow,
+  saveMark, saveProtection, withLockedPortfolio, withLockedPortfolioAndFill, withLockedPortfolioAndOrders,
 } from '../db/trading';
 import { portfolioValue } from '../metrics';
 import type { ExecutionSignal, ExecutedFill, ProtectiveExit } from '../workflows/types';
@@ -145,8 +145,7 @@ export function createTradingActivities(deps: TradingDeps) {
      */
     async reserveOrder(input: { orderId: string; signal: ExecutionSignal; notional: number }): Promise<string> {
       const t = now();
-      return withLockedPortfolio(db, portfolioId, async (tx, { portfolio, state }) => {
-        const { order: existing, reserved } = await reservedOrdersAnd(tx, portfolioId, input.orderId);
+      return withLockedPortfolioAndOrders(db, portfolioId, input.orderId, async (tx, { portfolio, state, order: existing, reserved }) => {
         if (existing) return existing.id;
         const view = limitsView(state, input.signal, await latestCloses(tx, openAssets(state), t), t);
         view.positions.push(...reserved.map((o) => ({ asset: o.asset, exposure: o.notional, side: o.side === 'BUY' ? 'LONG' as const : 'SHORT' as const })));

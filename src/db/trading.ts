@@ -3,7 +3,7 @@
  * assessments. Activities load the trading core's state here, call the core, and persist what it
  * changed through these functions; no trading SQL lives anywhere else.
  */
-import { and, asc, desc, eq, inArray, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { FillEffect, Side } from '../domain/portfolio';
 import { openAssets, type ProtectiveOrder, type TradingState } from '../domain/trading/core';
 import { DAY_MS } from '../domain/types';
@@ -119,6 +119,33 @@ export function withLockedPortfolioAndFill<T>(
   });
 }
 
+/** An order as a reservation weighs it: while reserved, its side and notional count as exposure. */
+export type OrderSummary = Pick<OrderRow, 'id' | 'asset' | 'side' | 'notional' | 'status'>;
+
+/**
+ * `withLockedPortfolio` for reserving order `orderId`: after the lock, in one statement, the positions,
+ * the portfolio's reserved orders, and that order whatever its status (none when it does not exist).
+ */
+export function withLockedPortfolioAndOrders<T>(
+  db: Database, portfolioId: string, orderId: string,
+  work: (tx: Tx, loaded: ReturnType<typeof bookOf> & { order?: OrderSummary; reserved: OrderSummary[] }) => Promise<T>,
+): Promise<T> {
+  return db.transaction(async (tx) => {
+    const portfolio = await lockPortfolio(tx, portfolioId);
+    const rows = await tx.select({
+      position: positions,
+      orders: sql<OrderSummary[]>`(
+        SELECT coalesce(json_agg(json_build_object('id', o.id, 'asset', o.asset, 'side', o.side, 'notional', o.notional, 'status', o.status)), '[]'::json)
+        FROM ${orders} o WHERE o.portfolio_id = ${portfolioId} AND (o.status = 'reserved' OR o.id = ${orderId}))`,
+    }).from(portfolios).leftJoin(positions, eq(positions.portfolioId, portfolios.id)).where(eq(portfolios.id, portfolioId));
+    const listed = rows[0].orders;
+    return work(tx, {
+      ...bookOf(portfolio, heldIn(rows.map((r) => r.position))),
+      order: listed.find((o) => o.id === orderId), reserved: listed.filter((o) => o.status === 'reserved'),
+    });
+  });
+}
+
 /** A stored bar as marks and paper fills read it. */
 export interface LatestBar {
   asset: string;
@@ -200,13 +227,6 @@ export async function insertAssessment(db: Db, row: typeof riskAssessments.$infe
 async function findOrder(db: Db, id: string): Promise<OrderRow | undefined> {
   const [row] = await db.select().from(orders).where(eq(orders.id, id));
   return row;
-}
-
-/** The portfolio's reserved orders, and order `orderId` whatever its status (undefined when there is none), in one read. */
-export async function reservedOrdersAnd(db: Db, portfolioId: string, orderId: string): Promise<{ order?: OrderRow; reserved: OrderRow[] }> {
-  const rows = await db.select().from(orders)
-    .where(and(eq(orders.portfolioId, portfolioId), or(eq(orders.status, 'reserved'), eq(orders.id, orderId))));
-  return { order: rows.find((o) => o.id === orderId), reserved: rows.filter((o) => o.status === 'reserved') };
 }
 
 /** A new order with its notional set aside from free cash, in one statement. */

@@ -38,6 +38,9 @@ const runSaga = (s: ExecutionSignal) => kit.client.workflow.execute(riskAndExecu
   workflowId: `signal-${s.signalId}`, taskQueue: TASK_QUEUES.trading, args: [s], workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
 });
 
+/** A non-retryable refusal of an activity, of this type, with a message like this. */
+const refusal = (type: string, message: RegExp) => expect.objectContaining({ type, nonRetryable: true, message: expect.stringMatching(message) });
+
 describe('riskAndExecuteWorkflow', () => {
   it('assesses, reserves, fills with slippage and fees, books the fill and registers the stop and target', async () => {
     const outcome = await withWorkers([await tradingWorker(kit, tradingDeps(handle))], () => runSaga(signal()));
@@ -145,7 +148,6 @@ describe('riskAndExecuteWorkflow', () => {
     expect(afterBooking.cash).toBeCloseTo(10_000 - fill.quantity * fill.price - fill.fee, 9);
     expect(await activities.registerProtection({ fillId: fill.fillId })).toMatchObject({ stopLoss: expect.closeTo(fill.price * 0.98, 9) });
 
-    const refusal = (type: string, message: RegExp) => expect.objectContaining({ type, nonRetryable: true, message: expect.stringMatching(message) });
     await expect(activities.executeOrder({ orderId: 'no-such-order' })).rejects.toEqual(refusal('OrderNotFillable', /^order no-such-order is missing, not reserved$/));
     await expect(activities.registerProtection({ fillId: 'no-such-fill' })).rejects.toEqual(refusal('FillNotFound', /^fill no-such-fill does not exist$/));
     await expect(activities.applyFillToPortfolio({ fillId: 'no-such-fill' })).rejects.toEqual(refusal('FillNotFound', /^fill no-such-fill does not exist$/));
@@ -153,6 +155,22 @@ describe('riskAndExecuteWorkflow', () => {
     const other = createTradingActivities(tradingDeps(handle, { portfolioId: 'other' }));
     await expect(other.executeOrder({ orderId })).rejects.toEqual(refusal('OrderNotFillable', /is missing/));
     await expect(other.registerProtection({ fillId: fill.fillId })).rejects.toEqual(refusal('FillNotFound', /does not exist/));
+  });
+
+  it('reserves an order once, and counts reserved orders as exposure when checking the limits under the lock', async () => {
+    const activities = createTradingActivities(tradingDeps(handle, { clock: () => Date.UTC(2026, 0, 1, 0, 15) }));
+    const [first, second] = [signal(), signal()];
+    expect(await activities.assessSignalRisk(first)).toMatchObject({ isApproved: true });
+    // $900 each: under the 10 % position cap of $10,000, but together over the 15 % single-asset limit.
+    expect(await activities.reserveOrder({ orderId: 'a', signal: first, notional: 900 })).toBe('a');
+    expect(await activities.reserveOrder({ orderId: 'a', signal: first, notional: 900 })).toBe('a');
+    expect((await handle.db.select().from(portfolios))[0].reservedCash).toBe(900);
+    await expect(activities.reserveOrder({ orderId: 'b', signal: second, notional: 900 }))
+      .rejects.toEqual(refusal('RiskLimit', /^Exposure to bitcoin would reach .+ of equity, above the .+ limit/));
+    // Once the first is cancelled, the second fits.
+    await activities.cancelOrder({ orderId: 'a', reason: 'test' });
+    expect(await activities.reserveOrder({ orderId: 'b', signal: second, notional: 900 })).toBe('b');
+    expect((await handle.db.select().from(portfolios))[0].reservedCash).toBe(900);
   });
 
   it('stops at a rejection with the reason, reserving nothing', async () => {
