@@ -1,9 +1,8 @@
-import { createHmac } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { NOTIFY_CHANNELS, notify } from '../db/notify';
-import { alertFileName, type AlertType } from '../domain/alerts';
+import { alertFileName, type AlertType, webhookSignature } from '../domain/alerts';
 import { errorForStatus, ProviderError } from '../providers/errors';
 
 export const ALERT_CHANNELS = ['file', 'sse', 'webhook', 'discord'] as const;
@@ -32,14 +31,6 @@ export async function writeAlertFile(directory: string, alert: StoredAlert): Pro
   await writeFile(temp, `${JSON.stringify(alert.body, null, 2)}\n`);
   await rename(temp, path);
   return path;
-}
-
-/**
- * `t=<ms>,v1=<hex>`: HMAC-SHA256 with the shared secret over `<t>.<exact body>`. The timestamp is
- * signed too, so a receiver that refuses old timestamps refuses a replayed request.
- */
-export function webhookSignature(secret: string, body: string, timestamp: number): string {
-  return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
 async function post(channel: string, url: string, body: string, headers: Record<string, string>): Promise<void> {

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { AggregatedSignal } from './aggregation';
 import type { TradingSignal } from './signals';
 
@@ -102,4 +103,13 @@ export function alertFileName(type: AlertType, asset: string, timestamp: number)
   const iso = new Date(timestamp).toISOString();
   const stamp = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}_${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
   return `${type}_${asset.replace(/[^\w.-]/g, '_')}_${stamp}.json`;
+}
+
+/**
+ * The signature a webhook delivery carries in `x-mts-signature`: `t=<ms>,v1=<hex>`, HMAC-SHA256 with
+ * the shared secret over `<t>.<exact body>`. The timestamp is signed too, so a receiver that refuses
+ * old timestamps refuses a replayed request. Pure: the same inputs sign the same.
+ */
+export function webhookSignature(secret: string, body: string, timestamp: number): string {
+  return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
