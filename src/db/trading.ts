@@ -40,7 +40,7 @@ export async function ensurePortfolio(db: Db, id: string, initialCapital: number
  * transaction first and the positions read after: a statement that waited for the lock would see
  * the positions as they were before the transaction it waited for committed.
  */
-export async function loadPortfolio(db: Db, id: string, lock = false) {
+async function loadPortfolio(db: Db, id: string, lock = false) {
   if (lock) return { portfolio: await lockPortfolio(db, id), positions: await db.select().from(positions).where(eq(positions.portfolioId, id)) };
   const rows = await db.select().from(portfolios).leftJoin(positions, eq(positions.portfolioId, portfolios.id)).where(eq(portfolios.id, id));
   if (rows.length === 0) throw new MissingPortfolioError(id);
