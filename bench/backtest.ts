@@ -10,13 +10,11 @@
  * run from the esbuild bundle of bench/engine-run.ts (dist/bench/), as the deployed workers run.
  * Writes BENCHMARKS.md.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
-import { fromRoot } from '../src/paths';
 import type { EngineRun } from './engine-run';
+import { buildEngineRun, ENGINE_RUN, engineRun } from './engine-process';
 import { BACKTEST_NODE_FLAGS, machineDescription, writeBenchmarkSection } from './report';
 
 const en = (x: number) => x.toLocaleString('en');
@@ -26,24 +24,6 @@ const RUNS = [
   { scenario: 'sma-fixed', name: 'sma_crossover deciding at every hourly close, fixed fraction (20% of equity per entry)', target: 5e6 },
   { scenario: 'ensemble', name: 'the live ensemble, 10 coins (risk sizing, cooldowns, 5% trailing stops)', target: 1e6 },
 ];
-
-/** bench/engine-run.ts bundled as `npm run build` bundles the CLI the workers run (esbuild, no tsx at run time). */
-const ENGINE_RUN = fromRoot('dist', 'bench', 'engine-run.mjs');
-
-async function buildEngineRun() {
-  await build({
-    entryPoints: [fromRoot('bench', 'engine-run.ts')], outfile: ENGINE_RUN, bundle: true, platform: 'node', format: 'esm', target: 'node20',
-    packages: 'external', logLevel: 'warning',
-  });
-}
-
-/** One run in a process of its own, with the deployed backtest workers' Node flags unless `nodeFlags` says otherwise. */
-function engineRun(scenario: string, nodeFlags: string[] = BACKTEST_NODE_FLAGS): EngineRun {
-  console.log(`[bench] engine: ${scenario} (node ${nodeFlags.join(' ') || 'without flags'})`);
-  const child = spawnSync(process.execPath, [...nodeFlags, ENGINE_RUN, scenario], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
-  if (child.status !== 0) throw new Error(`dist/bench/engine-run.mjs ${scenario} exited with ${child.status}`);
-  return JSON.parse(child.stdout.trim().split('\n').pop()!) as EngineRun;
-}
 
 interface CpuProfile {
   nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
@@ -72,11 +52,11 @@ function sourceOfLine(bundle: string): (line: number) => string | undefined {
  * Where the ensemble's time goes: a run under V8's sampling profiler, self time by function of the
  * project's sources (the bench's own data building and Node's start-up left out), largest first.
  */
-function profileEnsemble(): Array<{ name: string; share: number }> {
+async function profileEnsemble(): Promise<Array<{ name: string; share: number }>> {
   const dir = mkdtempSync(join(tmpdir(), 'mts-bench-profile-'));
   const sourceOf = sourceOfLine(readFileSync(ENGINE_RUN, 'utf8'));
   try {
-    engineRun('ensemble', [...BACKTEST_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`]);
+    await engineRun('ensemble', { nodeFlags: [...BACKTEST_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`] });
     const profiles = readdirSync(dir).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile);
     const self = new Map<string, number>();
     let total = 0;
@@ -100,8 +80,9 @@ function profileEnsemble(): Array<{ name: string; share: number }> {
 
 async function main() {
   await buildEngineRun();
-  const runs = RUNS.map((r) => ({ ...r, run: engineRun(r.scenario), defaultNursery: engineRun(r.scenario, []) }));
-  const profile = profileEnsemble();
+  const runs = [];
+  for (const r of RUNS) runs.push({ ...r, run: await engineRun(r.scenario), defaultNursery: await engineRun(r.scenario, { nodeFlags: [] }) });
+  const profile = await profileEnsemble();
   const rate = (r: EngineRun) => r.bars / r.seconds;
   const floorRate = (r: EngineRun) => r.floor.bars / r.floor.seconds;
   writeBenchmarkSection('Backtest engine throughput', [

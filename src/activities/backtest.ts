@@ -119,7 +119,9 @@ export function createBacktestActivities(deps: BacktestDeps) {
         await insertTrades(db, req.id, storedTrades, trades);
         storedTrades += trades.length;
       };
+      let reported = false;
       const report = async () => {
+        reported = true;
         await storeCurve();
         await storeTrades(drainClosedTrades(state));
         const progress: BacktestProgress = {
@@ -130,7 +132,9 @@ export function createBacktestActivities(deps: BacktestDeps) {
         if (workflowId) await deps.reportProgress?.(workflowId, progress);
       };
       // A resumed run says so at once; a fresh one first reports after its first chunk of replay (about
-      // a second in), which spares a short run (a sweep's child) a signal and a heartbeat of nothing.
+      // a second in). A run that ends within its first chunk (a sweep's child) never reports: its result
+      // follows at once, and a report would cost it a signal (a workflow task), a heartbeat and a second
+      // write. A longer one reports its last chunk too, so its progress reads complete.
       if (checkpoint) await report();
       while (state.cursor < bars.length) {
         // Each report is a database write, a heartbeat and a signal: a time-based chunk keeps them to
@@ -138,6 +142,7 @@ export function createBacktestActivities(deps: BacktestDeps) {
         const chunkStarted = Date.now();
         do state = advance(input, bars, state, req.chunkBars ?? REPLAY_SLICE_BARS);
         while (req.chunkBars === undefined && state.cursor < bars.length && Date.now() - chunkStarted < REPORT_EVERY_MS);
+        if (state.cursor === bars.length && !reported) break;
         await report();
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
       }

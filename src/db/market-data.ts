@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
+import type { CandleColumns } from '../domain/market-data';
 import type { Candle, DataSourceName, MacroObservation } from '../domain/types';
 import type { Database, Queryable } from './client';
 import { cryptoOhlcv, macroIndicators } from './schema';
@@ -152,31 +153,55 @@ export function bestInterval(counts: IntervalCount[], dividing?: number): number
   return usable[0]?.intervalMinutes;
 }
 
+/** Bytes a candle takes in `closedCandleColumnsOf`'s packed form: six float8s. */
+const PACKED_CANDLE_BYTES = 48;
+
 /**
- * Bars of several (asset, interval) pairs that had closed by `closedBy`, oldest first per pair, in
- * one query; keyed by `${asset}|${intervalMinutes}`.
+ * Candles of several (asset, interval) pairs that had closed by `closedBy`, oldest first per pair, as
+ * columns, in one query; keyed by `${asset}|${intervalMinutes}`. Postgres packs each pair's candles
+ * into one bytea of big-endian float8s (float8send: exact, and no number printed or parsed): read as
+ * rows, ~67,000 hourly candles cost the worker ~510 ms in pg's and drizzle's per-row work and Postgres
+ * ~160 ms; packed, ~60 and ~160–220 ms.
  */
-export async function closedCandlesOf(db: Queryable, pairs: Array<{ asset: string; intervalMinutes: number }>, from: number, closedBy: number) {
-  const out = new Map<string, Candle[]>(pairs.map((p) => [`${p.asset}|${p.intervalMinutes}`, []]));
+export async function closedCandleColumnsOf(db: Queryable, pairs: Array<{ asset: string; intervalMinutes: number }>, from: number, closedBy: number) {
+  const out = new Map<string, CandleColumns>();
   if (pairs.length === 0) return out;
-  const rows = await db
-    .select({
-      asset: cryptoOhlcv.asset, intervalMinutes: cryptoOhlcv.intervalMinutes,
-      timestamp: cryptoOhlcv.timestamp, open: cryptoOhlcv.open, high: cryptoOhlcv.high, low: cryptoOhlcv.low, close: cryptoOhlcv.close, volume: cryptoOhlcv.volume,
-    })
-    .from(cryptoOhlcv)
-    .where(and(
-      gte(cryptoOhlcv.timestamp, from),
-      or(...pairs.map((p) => and(
-        eq(cryptoOhlcv.asset, p.asset), eq(cryptoOhlcv.intervalMinutes, p.intervalMinutes), lte(cryptoOhlcv.timestamp, closedBy - p.intervalMinutes * 60_000),
-      ))),
-    ))
-    .orderBy(asc(cryptoOhlcv.asset), asc(cryptoOhlcv.intervalMinutes), asc(cryptoOhlcv.timestamp));
-  for (const { asset, intervalMinutes, ...candle } of rows) out.get(`${asset}|${intervalMinutes}`)!.push(candle);
+  const matches = pairs.map((p) => sql`(asset = ${p.asset} AND interval_minutes = ${p.intervalMinutes}::int
+    AND timestamp <= ${closedBy - p.intervalMinutes * 60_000}::bigint)`);
+  const { rows } = await db.execute<{ asset: string; interval_minutes: number; candles: Buffer }>(sql`
+    SELECT asset, interval_minutes, string_agg(float8send(timestamp::float8) || float8send(open) || float8send(high)
+      || float8send(low) || float8send(close) || float8send(volume), ''::bytea ORDER BY timestamp) AS candles
+    FROM ${cryptoOhlcv}
+    WHERE timestamp >= ${from}::bigint AND (${sql.join(matches, sql` OR `)})
+    GROUP BY asset, interval_minutes`);
+  for (const { asset, interval_minutes: intervalMinutes, candles } of rows) {
+    const view = new DataView(candles.buffer, candles.byteOffset, candles.byteLength);
+    const n = candles.byteLength / PACKED_CANDLE_BYTES;
+    const c = {
+      timestamp: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n),
+      low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n),
+    };
+    for (let i = 0, at = 0; i < n; i++, at += PACKED_CANDLE_BYTES) {
+      c.timestamp[i] = view.getFloat64(at);
+      c.open[i] = view.getFloat64(at + 8);
+      c.high[i] = view.getFloat64(at + 16);
+      c.low[i] = view.getFloat64(at + 24);
+      c.close[i] = view.getFloat64(at + 32);
+      c.volume[i] = view.getFloat64(at + 40);
+    }
+    out.set(`${asset}|${intervalMinutes}`, c);
+  }
   return out;
 }
 
 /** Bars of one interval that had closed by `closedBy`, oldest first. */
 export async function closedCandles(db: Queryable, asset: string, intervalMinutes: number, from: number, closedBy: number): Promise<Candle[]> {
-  return (await closedCandlesOf(db, [{ asset, intervalMinutes }], from, closedBy)).get(`${asset}|${intervalMinutes}`)!;
+  return db
+    .select({ timestamp: cryptoOhlcv.timestamp, open: cryptoOhlcv.open, high: cryptoOhlcv.high, low: cryptoOhlcv.low, close: cryptoOhlcv.close, volume: cryptoOhlcv.volume })
+    .from(cryptoOhlcv)
+    .where(and(
+      eq(cryptoOhlcv.asset, asset), eq(cryptoOhlcv.intervalMinutes, intervalMinutes),
+      gte(cryptoOhlcv.timestamp, from), lte(cryptoOhlcv.timestamp, closedBy - intervalMinutes * 60_000),
+    ))
+    .orderBy(asc(cryptoOhlcv.timestamp));
 }

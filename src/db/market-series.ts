@@ -4,7 +4,7 @@ import type { MarketData } from '../domain/signals';
 import { VIX } from '../domain/strategies/vix-correlation';
 import { DAY_MS, MINUTE_MS } from '../domain/types';
 import type { Queryable } from './client';
-import { bestInterval, closedCandlesOf, coveredIntervals, queryMacro } from './market-data';
+import { bestInterval, closedCandleColumnsOf, coveredIntervals, queryMacro } from './market-data';
 
 /**
  * Loads prices of the assets as bars of `barMinutes` (daily by default), built from the stored
@@ -38,7 +38,7 @@ async function loadPriceBars(db: Queryable, assets: string[], from: number, unti
     const intervalMinutes = bestInterval(covered.get(asset) ?? [], bar);
     return intervalMinutes === undefined ? [] : [{ asset, bar, intervalMinutes }];
   }));
-  const candles = await closedCandlesOf(db, [...new Map(chosen.map((c) => [`${c.asset}|${c.intervalMinutes}`, c])).values()], from, until);
+  const candles = await closedCandleColumnsOf(db, [...new Map(chosen.map((c) => [`${c.asset}|${c.intervalMinutes}`, c])).values()], from, until);
   for (const c of chosen) {
     prices.get(c.bar)![c.asset] = barSeries(candles.get(`${c.asset}|${c.intervalMinutes}`)!, c.intervalMinutes * MINUTE_MS, c.bar * MINUTE_MS);
   }

@@ -6,29 +6,43 @@ import { DAY_MS, type Candle } from './types';
  * closes when its last sub-bar closes, so a period still in progress is a partial bar known only up
  * to its last sub-bar.
  */
-export function barSeries(candles: Candle[], intervalMs: number, barMs = DAY_MS): PriceSeries {
+export function barSeries(candles: CandleColumns, intervalMs: number, barMs = DAY_MS): PriceSeries {
   const s = { time: [] as number[], open: [] as number[], high: [] as number[], low: [] as number[], close: [] as number[], volume: [] as number[] };
+  const { timestamp, open, high, low, close, volume } = candles;
   let period = Number.NaN;
-  for (const c of candles) {
-    const d = Math.floor(c.timestamp / barMs);
-    const end = c.timestamp + intervalMs;
+  for (let k = 0; k < timestamp.length; k++) {
+    const d = Math.floor(timestamp[k] / barMs);
+    const end = timestamp[k] + intervalMs;
     const i = s.time.length - 1;
     if (d !== period) {
       period = d;
-      s.time.push(end); s.open.push(c.open); s.high.push(c.high); s.low.push(c.low); s.close.push(c.close); s.volume.push(c.volume);
+      s.time.push(end); s.open.push(open[k]); s.high.push(high[k]); s.low.push(low[k]); s.close.push(close[k]); s.volume.push(volume[k]);
     } else {
       s.time[i] = end;
-      s.high[i] = Math.max(s.high[i], c.high);
-      s.low[i] = Math.min(s.low[i], c.low);
-      s.close[i] = c.close;
-      s.volume[i] += c.volume;
+      s.high[i] = Math.max(s.high[i], high[k]);
+      s.low[i] = Math.min(s.low[i], low[k]);
+      s.close[i] = close[k];
+      s.volume[i] += volume[k];
     }
   }
   return s satisfies PriceSeries;
 }
 
-/** Daily bars: what the strategies decide on live. */
-export const dailySeries = (candles: Candle[], intervalMs: number): PriceSeries => barSeries(candles, intervalMs, DAY_MS);
+/** Candles as columns, oldest first: how the database hands them over for bars. */
+export interface CandleColumns {
+  timestamp: ArrayLike<number>;
+  open: ArrayLike<number>;
+  high: ArrayLike<number>;
+  low: ArrayLike<number>;
+  close: ArrayLike<number>;
+  volume: ArrayLike<number>;
+}
+
+/** Daily bars from candles as rows (a provider's or the simulated market's). */
+export const dailySeries = (candles: Candle[], intervalMs: number): PriceSeries => barSeries({
+  timestamp: candles.map((c) => c.timestamp), open: candles.map((c) => c.open), high: candles.map((c) => c.high),
+  low: candles.map((c) => c.low), close: candles.map((c) => c.close), volume: candles.map((c) => c.volume),
+}, intervalMs, DAY_MS);
 
 /** A daily macro observation is treated as known at the UTC midnight after its date. */
 export function macroSeriesFrom(rows: Array<{ date: string; value: number }>): MacroSeries {

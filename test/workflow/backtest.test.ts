@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadExecutionConfig } from '../../src/config/execution';
 import { loadRiskConfig } from '../../src/config/risk';
@@ -13,6 +14,7 @@ import { createStrategy } from '../../src/domain/strategies/framework';
 import { backtestResult, backtestWorkflowId, resolveBacktest, startBacktest } from '../../src/services/backtests';
 import { importCsv, importMacroCsv } from '../../src/services/csv-import';
 import { loadMarketData } from '../../src/db/market-series';
+import { backtestCurve } from '../../src/db/schema';
 import { MARKET } from '../support/market-files';
 import { backtestProgressQuery } from '../../src/workflows/backtest';
 import { startTestApi } from '../support/api';
@@ -148,6 +150,15 @@ describe('backtestWorkflow', () => {
       expect(Object.keys(ranked[0].params).sort()).toEqual(['sma_crossover.fast', 'sma_crossover.slow']);
       expect(best!.parameters).toMatchObject({ sma_crossover: { fast: ranked[0].params['sma_crossover.fast'], slow: ranked[0].params['sma_crossover.slow'] } });
       expect((best!.metrics as { sharpe: number }).sharpe).toBe(sharpes[0]);
+      // Each child ended within its first chunk of replay: it sent no progress (a signal and a workflow
+      // task each) and stored its curve once, whole.
+      const child = ctx.kit.client.workflow.getHandle(backtestWorkflowId(ranked[0].backtestId));
+      const progress = await withWorkers([await backtestWorker(ctx.kit, backtestDeps(handle, ctx.kit.client))], () => child.query(backtestProgressQuery));
+      expect(progress).toBeNull();
+      const segments = await handle.db.select({ firstPoint: backtestCurve.firstPoint }).from(backtestCurve)
+        .where(eq(backtestCurve.backtestId, ranked[0].backtestId));
+      expect(segments).toEqual([{ firstPoint: 0 }]);
+      expect(best!.equity.length).toBeGreaterThan(700);
       // The children replayed bars one of them loaded (the sweep's data scope): a backtest of its own,
       // reading them from Postgres, gives the same numbers.
       const alone = await call('POST', '/backtests', { ...sweep, grid: undefined, metric: undefined, params: { fast: ranked[0].params['sma_crossover.fast'], slow: ranked[0].params['sma_crossover.slow'] } });
@@ -203,10 +214,12 @@ describe('backtestWorkflow', () => {
     // Independently: the file's hourly rows as the engine's input, one bar per row.
     const rows = readFileSync(btcHourly, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number))
       .map(([timestamp, open, high, low, close, volume]) => ({ timestamp, open, high, low, close, volume }));
+    const field = (k: keyof (typeof rows)[number]) => rows.map((r) => r[k]);
+    const columns = { timestamp: field('timestamp'), open: field('open'), high: field('high'), low: field('low'), close: field('close'), volume: field('volume') };
     const signals = loadSignalsConfig();
     const config = { ...loadStrategyConfigs().find((c) => c.name === 'sma_crossover')!, assets: ['btc-hourly'], parameters: { fast: 10, slow: 30, confidence: 0.65 } };
     const direct = runBacktest({
-      data: { prices: { 'btc-hourly': barSeries(rows, HOUR_MS, HOUR_MS) }, macro: {} }, assets: ['btc-hourly'], strategies: [createStrategy(STRATEGY_DEFINITIONS.sma_crossover, config)],
+      data: { prices: { 'btc-hourly': barSeries(columns, HOUR_MS, HOUR_MS) }, macro: {} }, assets: ['btc-hourly'], strategies: [createStrategy(STRATEGY_DEFINITIONS.sma_crossover, config)],
       aggregation: signals.aggregation, risk: loadRiskConfig(), initialCapital: 10_000, historyDays: signals.historyDays, from: req.from, to: req.to, conventions: req.conventions,
     });
     const closesInRange = rows.filter((r) => r.timestamp + HOUR_MS >= req.from && r.timestamp + HOUR_MS <= req.to).length;
