@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { backtestBodySchema, sweepBodySchema, walkForwardBodySchema } from '../services/backtests';
+import { backtestBodySchema, backtestResultQuery, sweepBodySchema, walkForwardBodySchema } from '../services/backtests';
 import { externalSignalSchema } from '../services/external-signals';
 import { pricesQuery } from './routes/prices';
 import { alertsQuery } from './routes/alerts';
@@ -52,8 +52,8 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/v1/portfolio/report.html', summary: 'HTML report', role: 'any' },
   { method: 'post', path: '/api/v1/backtests', summary: 'Start a backtest', role: 'operator', body: backtestBodySchema, status: 202 },
   { method: 'get', path: '/api/v1/backtests/{id}', summary: 'Backtest status and progress', role: 'any' },
-  { method: 'get', path: '/api/v1/backtests/{id}/result', summary: 'Backtest metrics, trades and equity curve', role: 'any' },
-  { method: 'get', path: '/api/v1/backtests/{id}/report.html', summary: 'Backtest HTML report', role: 'any' },
+  { method: 'get', path: '/api/v1/backtests/{id}/result', summary: 'Backtest metrics, a page of trades and the equity curve thinned to about `points`', role: 'any', query: backtestResultQuery },
+  { method: 'get', path: '/api/v1/backtests/{id}/report.html', summary: 'Backtest HTML report', role: 'any', query: backtestResultQuery },
   { method: 'post', path: '/api/v1/backtests/sweeps', summary: 'Start a parameter sweep', role: 'operator', body: sweepBodySchema, status: 202 },
   { method: 'get', path: '/api/v1/backtests/sweeps/{id}', summary: 'Sweep status and ranking', role: 'any' },
   { method: 'post', path: '/api/v1/backtests/walk-forward', summary: 'Start a walk-forward analysis', role: 'operator', body: walkForwardBodySchema, status: 202 },

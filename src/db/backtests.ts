@@ -1,5 +1,5 @@
 /** Every query of backtest results: the equity curve and trades stored as a run goes, and the summary row. */
-import { and, asc, eq, gte, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gte, sql } from 'drizzle-orm';
 import type { BacktestTrade } from '../domain/backtest/logs';
 import type { Database } from './client';
 import { backtestCurve, backtestResults, backtestTrades } from './schema';
@@ -99,11 +99,18 @@ export async function saveResult(db: Database, row: typeof backtestResults.$infe
   await db.insert(backtestResults).values(row).onConflictDoUpdate({ target: backtestResults.backtestId, set: { ...row, createdAt: sql`now()` } });
 }
 
-/** A finished run: its summary row, trades in entry order and the curve; undefined when it has none. */
-export async function loadResult(db: Database, backtestId: string) {
+/**
+ * A finished run: its summary row, the trades in entry order from `trades.offset` on (at most
+ * `trades.limit` of them; all by default) with how many it has, and the curve; undefined when it has none.
+ */
+export async function loadResult(db: Database, backtestId: string, trades: { offset?: number; limit?: number } = {}) {
   const [row] = await db.select().from(backtestResults).where(eq(backtestResults.backtestId, backtestId));
   if (!row) return undefined;
-  const trades = await db.select().from(backtestTrades).where(eq(backtestTrades.backtestId, backtestId))
-    .orderBy(asc(backtestTrades.entryTime), asc(backtestTrades.seq));
-  return { row, trades, curve: await storedCurve(db, backtestId) };
+  const page = db.select().from(backtestTrades).where(eq(backtestTrades.backtestId, backtestId))
+    .orderBy(asc(backtestTrades.entryTime), asc(backtestTrades.seq)).offset(trades.offset ?? 0).$dynamic();
+  const [{ total }] = await db.select({ total: count() }).from(backtestTrades).where(eq(backtestTrades.backtestId, backtestId));
+  return {
+    row, trades: await (trades.limit === undefined ? page : page.limit(trades.limit)), tradesStored: total,
+    curve: await storedCurve(db, backtestId),
+  };
 }

@@ -1,7 +1,10 @@
 /** Fewer points for a chart, keeping what the eye looks for: troughs and peaks, and each bar's range. */
 import type { Candle } from './types';
 
-/** At most ~2 points per bucket: each bucket keeps its lowest and highest point, in time order, so troughs and peaks survive. */
+/**
+ * At most ~2 points per bucket: each bucket keeps its lowest and highest point, in time order, so
+ * troughs and peaks survive; the first and last points are kept too (where a curve starts and ends).
+ */
 export function thinSeries<P extends { t: number; v: number }>(points: P[], buckets: number): P[] {
   if (points.length <= 2 * buckets) return points;
   const size = Math.ceil(points.length / buckets);
@@ -16,6 +19,8 @@ export function thinSeries<P extends { t: number; v: number }>(points: P[], buck
     if (lo === hi) out.push(lo);
     else out.push(...(lo.t <= hi.t ? [lo, hi] : [hi, lo]));
   }
+  if (out[0] !== points[0]) out.unshift(points[0]);
+  if (out.at(-1) !== points.at(-1)) out.push(points.at(-1)!);
   return out;
 }
 

@@ -5,6 +5,7 @@ import type { ExecutionConfig } from '../config/execution';
 import type { Database } from '../db/client';
 import { loadResult } from '../db/backtests';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
+import { thinSeries } from '../domain/thinning';
 import { BAR_MINUTES, BAR_SIZES } from '../domain/types';
 import { assetList, instant, LIMITS, strategyName } from './limits';
 import { parametersSchema } from '../domain/strategies/framework';
@@ -156,10 +157,26 @@ export async function startBacktest(client: Client, req: BacktestRequest) {
   return { id: req.id, workflowId: handle.workflowId };
 }
 
-export async function backtestResult(db: Database, id: string) {
-  const stored = await loadResult(db, id);
+/**
+ * How much of a stored result a reader gets: the curve thinned to about `points` (each stretch's
+ * lowest and highest point kept, and the first and last), and a page of trades; all of either when
+ * left out. The API always bounds both (`backtestResultQuery`).
+ */
+export interface ResultView { points?: number; tradeOffset?: number; tradeLimit?: number }
+
+/** The bounds of `GET /backtests/:id/result` and its report: a six-year minute-bar run has ~3 million points. */
+export const backtestResultQuery = z.object({
+  points: z.coerce.number().int().min(10).max(100_000).default(2000),
+  tradeOffset: z.coerce.number().int().min(0).default(0),
+  tradeLimit: z.coerce.number().int().min(1).max(10_000).default(1000),
+});
+
+export async function backtestResult(db: Database, id: string, view: ResultView = {}) {
+  const stored = await loadResult(db, id, { offset: view.tradeOffset, limit: view.tradeLimit });
   if (!stored) return undefined;
-  const { row, trades, curve } = stored;
+  const { row, trades, tradesStored, curve } = stored;
+  const points = curve.time.map((t, i) => ({ t, v: curve.equity[i] }));
+  const shown = view.points === undefined ? points : thinSeries(points, Math.ceil(view.points / 2));
   return {
     id,
     strategy: row.strategyName, assets: row.assets, parameters: row.parameters, conventions: row.conventions,
@@ -168,7 +185,9 @@ export async function backtestResult(db: Database, id: string) {
     rejectionsByRule: row.ruleCounts.rejected, shrunkByRule: row.ruleCounts.shrunk,
     // Stored as they close; shown in the order they opened.
     trades: trades.map(({ id: _id, backtestId: _b, ...t }) => t),
-    equity: curve.time.map((time, i) => ({ time, equity: curve.equity[i] })),
+    tradesPage: { offset: view.tradeOffset ?? 0, returned: trades.length, stored: tradesStored },
+    equity: shown.map((p) => ({ time: p.t, equity: p.v })),
+    equityPoints: { stored: points.length, returned: shown.length },
   };
 }
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listApiKeys, revokeApiKey } from '../../src/db/api-keys';
 import { createApiKey, KeyVerifier } from '../../src/services/api-keys';
 import { insertAlert } from '../../src/db/signals';
+import { insertTrades, saveResult, storeCurvePoints } from '../../src/db/backtests';
 import { startTestApi } from '../support/api';
 import { testDatabase } from '../support/db';
 import { connectTemporal, type TemporalKit } from '../support/temporal';
@@ -64,6 +65,67 @@ describe('work is bounded at the edge', () => {
     ['a 3,000-character asset in a signal', 'POST', '/api/v1/signals', { asset: 'b'.repeat(3000), signal_type: 'LONG', price: 1, confidence: 0.5, timestamp: 1.7e12 }, 400],
   ])('%s → a 4xx, not a 500', async (_name, method, path, body, status) => {
     expect((await call(method, path, keys.admin, body)).status).toBe(status);
+  });
+});
+
+describe('a large backtest result', () => {
+  const id = 'bt-large-result';
+  const POINTS = 50_000;
+  const HOUR = 3_600_000;
+  // A wave with one deep trough and one high peak placed by hand: thinning must keep both.
+  const equity = Float64Array.from({ length: POINTS }, (_, i) => 100_000 + 5_000 * Math.sin(i / 500));
+  equity[31_337] = 60_000;
+  equity[12_345] = 140_000;
+  // Neither the first nor the last point is its stretch's lowest or highest.
+  for (const end of [0, POINTS - 1]) {
+    const near = end === 0 ? 1 : -1;
+    equity[end + 5 * near] = equity[end] + 1_000;
+    equity[end + 10 * near] = equity[end] - 1_000;
+  }
+  const TRADES = 2_500;
+
+  beforeAll(async () => {
+    await saveResult(handle.db, {
+      backtestId: id, strategyName: 'sma_crossover', startDate: '2020-01-01', endDate: '2025-09-14', initialCapital: 100_000,
+      finalValue: equity[POINTS - 1], totalReturn: 0, sharpeRatio: null, maxDrawdown: 0.5, tradeCount: TRADES, assets: ['bitcoin'],
+      parameters: {}, conventions: { bar: '1h' }, metrics: {}, exposureTime: 0.5,
+    });
+    await storeCurvePoints(handle.db, id, 0, { time: Float64Array.from({ length: POINTS }, (_, i) => i * HOUR), equity });
+    // Stored out of entry order, as trades close.
+    await insertTrades(handle.db, id, 0, Array.from({ length: TRADES }, (_, k) => {
+      const entryTime = (TRADES - k) * 10 * HOUR;
+      return { asset: 'bitcoin', direction: 'LONG' as const, entryTime, entryPrice: 100, exitTime: entryTime + HOUR, exitPrice: 101, quantity: 1, fees: 0, grossPnl: 1, pnl: 1, returnPct: 0.01 };
+    }));
+  });
+
+  it('comes thinned and a page of trades at a time, keeping its first and last point, trough and peak', async () => {
+    const res = await call('GET', `/api/v1/backtests/${id}/result`, keys.read);
+    expect(res.status).toBe(200);
+    const curve = res.body.equity as Array<{ time: number; equity: number }>;
+    expect(curve.length).toBeLessThanOrEqual(2002);
+    expect(res.body.equityPoints).toEqual({ stored: POINTS, returned: curve.length });
+    expect(curve[0]).toEqual({ time: 0, equity: equity[0] });
+    expect(curve.at(-1)).toEqual({ time: (POINTS - 1) * HOUR, equity: equity[POINTS - 1] });
+    expect(curve).toContainEqual({ time: 31_337 * HOUR, equity: 60_000 });
+    expect(curve).toContainEqual({ time: 12_345 * HOUR, equity: 140_000 });
+    expect(curve.map((p) => p.time)).toEqual([...curve.map((p) => p.time)].sort((a, b) => a - b));
+    expect(res.body.trades).toHaveLength(1000);
+    expect(res.body.tradesPage).toEqual({ offset: 0, returned: 1000, stored: TRADES });
+    expect(res.body.trades[0].entryTime).toBe(10 * HOUR);
+
+    const last = await call('GET', `/api/v1/backtests/${id}/result?tradeOffset=2000&tradeLimit=1000&points=100000`, keys.read);
+    expect(last.body.tradesPage).toEqual({ offset: 2000, returned: 500, stored: TRADES });
+    expect(last.body.trades.map((t: { entryTime: number }) => t.entryTime)).toEqual(Array.from({ length: 500 }, (_, k) => (2001 + k) * 10 * HOUR));
+    // Asked for as many points as it has: the whole curve.
+    expect(last.body.equity.map((p: { equity: number }) => p.equity)).toEqual(Array.from(equity));
+  });
+
+  it.each([
+    ['points=5', 'query.points'], ['points=1000000', 'query.points'], ['tradeLimit=20000', 'query.tradeLimit'], ['tradeOffset=-1', 'query.tradeOffset'],
+  ])('refuses %s with a 400 naming the field', async (query, field) => {
+    const res = await call('GET', `/api/v1/backtests/${id}/result?${query}`, keys.read);
+    expect(res.status).toBe(400);
+    expect(fields(res)).toContain(field);
   });
 });
 

@@ -1,7 +1,7 @@
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import {
-  backtestBodySchema, backtestResult, backtestWorkflowId, resolveBacktest, startBacktest, startSweep, startWalkForward, sweepBodySchema,
+  backtestBodySchema, backtestResult, backtestResultQuery, backtestWorkflowId, resolveBacktest, startBacktest, startSweep, startWalkForward, sweepBodySchema,
   sweepWorkflowId, walkForwardBodySchema, walkForwardWorkflowId,
 } from '../../services/backtests';
 import { describeRun, RunNotFoundError } from '../../services/runs';
@@ -51,20 +51,20 @@ export function backtestsRouter(ctx: ApiContext): Router {
     res.json({ id, workflowId: run.workflowId, status: run.status, startTime: run.startTime, closeTime: run.closeTime, failure: run.failure, progress: run.progress, summary: run.result });
   });
 
-  const result = async (id: string) => {
-    const r = await backtestResult(ctx.db, id);
+  const result = async (req: Request) => {
+    const { id } = parseInput(params, req.params, 'params');
+    const r = await backtestResult(ctx.db, id, parseInput(backtestResultQuery, req.query, 'query'));
     if (!r) throw new HttpError(404, 'not_found', `backtest "${id}" has no result (yet): see GET /api/v1/backtests/${id}`);
     return r;
   };
 
   router.get('/:id/result', async (req, res) => {
-    const { id } = parseInput(params, req.params, 'params');
-    res.json(await result(id));
+    res.json(await result(req));
   });
 
   router.get('/:id/report.html', async (req, res) => {
-    const { id } = parseInput(params, req.params, 'params');
-    const r = await result(id);
+    const r = await result(req);
+    const { id } = r;
     const m = r.metrics as Record<string, number | null>;
     // Intraday bars need the time of day; daily ones only the date.
     const daily = ((r.conventions as { bar?: string }).bar ?? '1d') === '1d';
@@ -84,6 +84,8 @@ export function backtestsRouter(ctx: ApiContext): Router {
       lineChart('Equity', r.equity.map((e) => ({ t: e.time, v: e.equity })), { color: '#2c7be5', format: money }),
       lineChart('Drawdown', r.equity.map((e) => { peak = Math.max(peak, e.equity); return { t: e.time, v: e.equity / peak - 1 }; }), { color: '#e55353', format: pct }),
       '<h2>Trades</h2>',
+      r.tradesPage.returned < r.tradesPage.stored
+        ? `<p>Trades ${r.tradesPage.offset + 1}–${r.tradesPage.offset + r.tradesPage.returned} of ${r.tradesPage.stored} (tradeOffset, tradeLimit).</p>` : '',
       table(['Asset', 'Direction', 'Entry', 'Entry price', 'Exit', 'Exit price', 'Quantity', 'Fees', 'P&L', 'Return'],
         r.trades.map((t) => [t.asset, t.direction, when(t.entryTime), num(t.entryPrice), t.exitTime ? when(t.exitTime) : 'open',
           num(t.exitPrice), num(t.quantity, 6), num(t.fees), num(t.pnl), pct(t.returnPct)])),

@@ -11,6 +11,7 @@ interface Result {
   id: string; strategy: string; assets: string[]; from: string; to: string; initialCapital: number; finalValue: number; conventions: Record<string, unknown>;
   metrics: Record<string, number | null>; trades: Array<{ asset: string; side?: string; entryTime: number; exitTime: number | null; pnl?: number; returnPct?: number }>;
   equity: Array<{ time: number; equity: number }>;
+  tradesPage: { returned: number; stored: number };
 }
 interface Entry { params: Record<string, number | string>; summary?: Record<string, number | null> | null; backtestId: string; error?: string }
 interface Sweep { status: string; failure?: string | null; result?: { metric: string; ranked: Entry[] } | null }
@@ -55,7 +56,7 @@ const METRICS: Array<[string, (v: number | null) => string]> = [
 ];
 
 function ResultView({ id }: { id: string }) {
-  const r = useApi<Result>(`/backtests/${encodeURIComponent(id)}/result`);
+  const r = useApi<Result>(`/backtests/${encodeURIComponent(id)}/result?tradeLimit=500`);
   if (r.error) return <ErrorNote error={r.error} />;
   if (!r.data) return <Loading />;
   const d = r.data;
@@ -68,8 +69,8 @@ function ResultView({ id }: { id: string }) {
       <LineChart label={`Drawdown of backtest ${id}`} color="#ef5350" format={(v) => pct(v)} points={drawdown} />
       <Table head={['Metric', 'Value']} empty="—" rows={METRICS.map(([k, f]) => [k, f(d.metrics[k] ?? null)])} />
       <details><summary>Conventions</summary><code>{JSON.stringify(d.conventions)}</code></details>
-      <details><summary>{d.trades.length} trades</summary>
-        <Table head={['Asset', 'Entry', 'Exit', 'P&L']} empty="No trades." rows={d.trades.slice(0, 500).map((t) => [t.asset, new Date(t.entryTime).toLocaleString(), t.exitTime ? new Date(t.exitTime).toLocaleString() : 'open', money(t.pnl)])} />
+      <details><summary>{d.tradesPage.stored} trades{d.tradesPage.returned < d.tradesPage.stored ? ` (the first ${d.tradesPage.returned} shown)` : ''}</summary>
+        <Table head={['Asset', 'Entry', 'Exit', 'P&L']} empty="No trades." rows={d.trades.map((t) => [t.asset, new Date(t.entryTime).toLocaleString(), t.exitTime ? new Date(t.exitTime).toLocaleString() : 'open', money(t.pnl)])} />
       </details>
     </div>
   );
