@@ -2,10 +2,11 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { SignalsConfig } from '../config/signals';
 import { parseStrategyConfig } from '../config/strategies';
-import { advance, type BacktestInput, type BacktestTrade, checkpointOf, drainClosedTrades, dropFills, type EngineCheckpoint, type EngineState, eventQueue, finish, initialState, latestEquity, restoreState } from '../domain/backtest/engine';
+import { advance, type BacktestInput, checkpointOf, drainClosedTrades, dropFills, type EngineCheckpoint, type EngineState, eventQueue, finish, initialState, latestEquity, restoreState } from '../domain/backtest/engine';
 import type { RiskConfig } from '../domain/risk';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
 import { createStrategy, type Strategy, type StrategyConfig } from '../domain/strategies/framework';
+import type { TradeLog } from '../domain/backtest/logs';
 import { BAR_MINUTES, type BarSize, DAY_MS } from '../domain/types';
 import type { Database } from '../db/client';
 import { scopedMarketDataBars } from '../db/market-series';
@@ -114,7 +115,7 @@ export function createBacktestActivities(deps: BacktestDeps) {
         storedPoints = state.equity.length;
       };
       /** Stores the trades closed since the last call (all of them at the end); fills are not kept. */
-      const storeTrades = async (trades: BacktestTrade[]) => {
+      const storeTrades = async (trades: TradeLog) => {
         dropFills(state);
         await insertTrades(db, req.id, storedTrades, trades);
         storedTrades += trades.length;
@@ -150,8 +151,9 @@ export function createBacktestActivities(deps: BacktestDeps) {
       // Closing out at the end revalues the last point.
       storedPoints = Math.max(0, storedPoints - 1);
       await storeCurve();
-      // What closed at the end, and what was left open.
-      await storeTrades([...drainClosedTrades(state), ...state.trades.rows()]);
+      // What closed at the end, then what was left open.
+      await storeTrades(drainClosedTrades(state));
+      await storeTrades(state.trades);
       const m = result.metrics;
       await saveResult(db, {
           backtestId: req.id, strategyName: req.live ? 'live' : req.strategies.join('+'),

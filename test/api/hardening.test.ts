@@ -3,6 +3,7 @@ import { listApiKeys, revokeApiKey } from '../../src/db/api-keys';
 import { createApiKey, KeyVerifier } from '../../src/services/api-keys';
 import { insertAlert } from '../../src/db/signals';
 import { insertTrades, saveResult, storeCurvePoints } from '../../src/db/backtests';
+import { TradeLog } from '../../src/domain/backtest/logs';
 import { startTestApi } from '../support/api';
 import { testDatabase } from '../support/db';
 import { connectTemporal, type TemporalKit } from '../support/temporal';
@@ -92,10 +93,10 @@ describe('a large backtest result', () => {
     });
     await storeCurvePoints(handle.db, id, 0, { time: Float64Array.from({ length: POINTS }, (_, i) => i * HOUR), equity });
     // Stored out of entry order, as trades close.
-    await insertTrades(handle.db, id, 0, Array.from({ length: TRADES }, (_, k) => {
+    await insertTrades(handle.db, id, 0, new TradeLog(Array.from({ length: TRADES }, (_, k) => {
       const entryTime = (TRADES - k) * 10 * HOUR;
       return { asset: 'bitcoin', direction: 'LONG' as const, entryTime, entryPrice: 100, exitTime: entryTime + HOUR, exitPrice: 101, quantity: 1, fees: 0, grossPnl: 1, pnl: 1, returnPct: 0.01 };
-    }));
+    })));
   });
 
   it('comes thinned and a page of trades at a time, keeping its first and last point, trough and peak', async () => {

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clearBacktest, dropAfterCheckpoint, insertTrades, loadResult, saveResult, storeCurvePoints, storedCurve } from '../../src/db/backtests';
 import type { BacktestTrade } from '../../src/domain/backtest/engine';
+import { TradeLog } from '../../src/domain/backtest/logs';
 import { backtestCurve, backtestResults, backtestTrades } from '../../src/db/schema';
 import { testDatabase } from '../support/db';
 
@@ -83,9 +84,9 @@ describe('backtest trades stored in one statement', () => {
     });
     const first = [trade(0), trade(1), trade(2)];
     const then = [trade(3), trade(4, true)];
-    await insertTrades(handle.db, id, 0, first);
-    await insertTrades(handle.db, id, first.length, then);
-    await insertTrades(handle.db, id, 5, []);
+    await insertTrades(handle.db, id, 0, new TradeLog(first));
+    await insertTrades(handle.db, id, first.length, new TradeLog(then));
+    await insertTrades(handle.db, id, 5, new TradeLog());
     const rows = await handle.db.select().from(backtestTrades).where(eq(backtestTrades.backtestId, id)).orderBy(asc(backtestTrades.seq));
     // −0 reads back as 0, as on the curve.
     const positiveZero = (t: BacktestTrade) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Object.is(v, -0) ? 0 : v]));
@@ -107,7 +108,7 @@ describe('a backtest\'s summary row', () => {
     expect(rows).toEqual([expect.objectContaining({ finalValue: 12_000, metrics: { finalEquity: 12_000 } })]);
 
     await storeCurvePoints(handle.db, id, 0, { time: Float64Array.of(0, 1), equity: Float64Array.of(1, 2) });
-    await insertTrades(handle.db, id, 0, [{ asset: 'bitcoin', direction: 'LONG', entryTime: 0, entryPrice: 1, exitTime: 1, exitPrice: 2, quantity: 1, fees: 0, grossPnl: 1, pnl: 1, returnPct: 1 }]);
+    await insertTrades(handle.db, id, 0, new TradeLog([{ asset: 'bitcoin', direction: 'LONG', entryTime: 0, entryPrice: 1, exitTime: 1, exitPrice: 2, quantity: 1, fees: 0, grossPnl: 1, pnl: 1, returnPct: 1 }]));
     const other = randomUUID();
     await saveResult(handle.db, { ...row(9_000), backtestId: other });
     await clearBacktest(handle.db, id);

@@ -443,7 +443,7 @@ export function latestEquity(st: EngineState): number | undefined {
  * Takes the closed trades out of the state (open ones stay, still tracked): a long run stores them
  * as it goes, so neither memory nor checkpoints grow with the trade count.
  */
-export function drainClosedTrades(st: EngineState): BacktestTrade[] {
+export function drainClosedTrades(st: EngineState): TradeLog {
   const { closed, moved } = st.trades.drainClosed();
   for (const asset in st.openTrade) st.openTrade[asset] = moved[st.openTrade[asset]];
   return closed;

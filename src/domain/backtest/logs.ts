@@ -81,6 +81,16 @@ abstract class Columns<C extends Record<string, Column>> {
     this.columns = grown;
   }
 
+  /** Appends the rows `keep` says yes to, in order, to `into`: an empty log of the same kind, given this one's asset names. */
+  protected copyRowsTo(into: Columns<C>, keep: (k: number) => boolean): void {
+    for (const name of this.assets) into.assetOf(name);
+    for (let k = 0; k < this.length; k++) {
+      if (!keep(k)) continue;
+      const n = into.nextRow();
+      for (const key in this.columns) into.columns[key][n] = this.columns[key][k];
+    }
+  }
+
   /** Keeps only the rows `keep` says yes to, in order; returns the old index → new index (-1: dropped). */
   protected compact(keep: (k: number) => boolean): Int32Array {
     const moved = new Int32Array(this.length).fill(-1);
@@ -219,10 +229,26 @@ export class TradeLog extends Columns<ReturnType<typeof tradeColumns>> {
     return Array.from({ length: this.length }, (_, k) => this.row(k));
   }
 
-  /** Takes the closed trades out (as rows, in order); returns them and each kept trade's old row → new row. */
-  drainClosed(): { closed: BacktestTrade[]; moved: Int32Array } {
-    const closed: BacktestTrade[] = [];
-    for (let k = 0; k < this.length; k++) if (!this.isOpen(k)) closed.push(this.row(k));
+  /**
+   * Takes the closed trades out, in order, as a log of their own (no object per trade: tens of thousands
+   * of rows made at once outlive the young generation and swell the old one); returns it and each kept
+   * trade's old row → new row.
+   */
+  drainClosed(): { closed: TradeLog; moved: Int32Array } {
+    const closed = new TradeLog();
+    this.copyRowsTo(closed, (k) => !this.isOpen(k));
     return { closed, moved: this.compact((k) => this.isOpen(k)) };
+  }
+
+  /** The trades as columns to store: asset and direction by name, the numbers as they are (an open trade's exit NaN). */
+  storageColumns() {
+    const n = this.length;
+    const c = this.columns;
+    return {
+      asset: Array.from(c.asset.subarray(0, n), (a) => this.assets[a]), direction: Array.from(c.direction.subarray(0, n), (d) => DIRECTIONS[d]),
+      entryTime: c.entryTime.subarray(0, n), entryPrice: c.entryPrice.subarray(0, n), exitTime: c.exitTime.subarray(0, n),
+      exitPrice: c.exitPrice.subarray(0, n), quantity: c.quantity.subarray(0, n), fees: c.fees.subarray(0, n),
+      grossPnl: c.grossPnl.subarray(0, n), pnl: c.pnl.subarray(0, n), returnPct: c.returnPct.subarray(0, n),
+    };
   }
 }
