@@ -9,13 +9,12 @@ import {
   type ProtectiveExit as CoreExit, type ProtectiveOrder, referencePriceAt, type TradingRules, type TradingState, utcDayOf,
 } from '../domain/trading/core';
 import { tickBar } from '../domain/market-stream';
-import { readLatestPrices } from '../db/market-prices';
 import type { Database, Queryable, Tx } from '../db/client';
 import { bestCoveredInterval, closedCandles } from '../db/market-data';
 import { loadMarketConditions } from '../db/market-series';
 import { insertAlert } from '../db/signals';
 import {
-  cancelReservedOrder, ensurePortfolio, type FillRow, insertAssessment, insertExit, insertFill, latestBar, latestCloses, loadBook,
+  cancelReservedOrder, ensurePortfolio, type FillRow, insertAssessment, insertExit, insertFill, latestCloses, loadBook,
   loadFillAndBook, loadOrderAndBook, type Mark, MissingPortfolioError, openPositions, persistBooking, loadTradingState, reserveOrderRow,
   saveMark, saveProtection, withLockedPortfolio, withLockedPortfolioAndFill, withLockedPortfolioAndOrders,
 } from '../db/trading';
@@ -66,9 +65,8 @@ export function createTradingActivities(deps: TradingDeps) {
     });
   }
 
-  /** Marks the book at `t`: the peak and day start through the core, the portfolio's value gauge. */
-  async function markAt(tx: Tx, state: TradingState, reason: string, t: number): Promise<Mark> {
-    const marks = await latestCloses(tx, openAssets(state), t);
+  /** Marks the book at `t` (`marks`: the latest closes of what it holds): the peak and day start through the core, the portfolio's value gauge. */
+  function markAt(state: TradingState, marks: Record<string, number>, reason: string, t: number): Mark {
     const equity = bookEquity(state.book, marks);
     markToMarket(state, equity, t);
     portfolioValue.set({ portfolio: portfolioId }, equity);
@@ -79,14 +77,17 @@ export function createTradingActivities(deps: TradingDeps) {
    * The one place a fill reaches the books: inside `withLockedPortfolio`, with the state loaded under
    * its lock and `fill` read in the same transaction (so `applied` is current).
    */
-  async function bookFill(tx: Tx, state: TradingState, fill: FillRow, t: number, exit?: { kind: ProtectiveExit['kind']; quantity: number; referencePrice: number }) {
+  async function bookFill(tx: Tx, booking: {
+    state: TradingState; fill: FillRow; t: number; marks: Record<string, number>; exit?: { kind: ProtectiveExit['kind']; quantity: number; referencePrice: number };
+  }) {
+    const { state, fill, t, exit } = booking;
     if (fill.applied) return { realized: fill.realizedPnl ?? 0, quantity: heldQuantity(state, fill.asset) };
     const side = fill.side;
     const booked = { id: fill.id, asset: fill.asset, side, quantity: fill.quantity, price: fill.price, fee: fill.fee, timestamp: fill.timestamp };
     const effect = exit
       ? onExitFill(state, { asset: fill.asset, side, ...exit }, booked, t, rules)
       : onFill(state, booked);
-    const mark = await markAt(tx, state, `fill ${fill.id}`, t);
+    const mark = markAt(state, booking.marks, `fill ${fill.id}`, t);
     await persistBooking(tx, { portfolioId, fill, effect, state, mark, ...(exit ? { checkedUntil: t } : {}) });
     return { realized: effect.realized, quantity: effect.after.quantity };
   }
@@ -107,7 +108,7 @@ export function createTradingActivities(deps: TradingDeps) {
         id: `${input.orderId}-fill`, quantity: exit.quantity, price: f.price, referencePrice: exit.referencePrice, slippage: f.slippageCost, fee: f.fee,
         timestamp: at, priceSource: input.priceSource, priceTime: at,
       });
-      const booked = await bookFill(tx, locked, row, at, exit);
+      const booked = await bookFill(tx, { state: locked, fill: row, t: at, marks: await latestCloses(tx, openAssets(locked), at), exit });
       return { asset: exit.asset, kind: exit.kind, price: f.price, quantity: exit.quantity, realized: booked.realized, at };
     });
   }
@@ -145,9 +146,9 @@ export function createTradingActivities(deps: TradingDeps) {
      */
     async reserveOrder(input: { orderId: string; signal: ExecutionSignal; notional: number }): Promise<string> {
       const t = now();
-      return withLockedPortfolioAndOrders(db, portfolioId, input.orderId, async (tx, { portfolio, state, order: existing, reserved }) => {
+      return withLockedPortfolioAndOrders(db, portfolioId, input.orderId, t, async (tx, { portfolio, state, marks, order: existing, reserved }) => {
         if (existing) return existing.id;
-        const view = limitsView(state, input.signal, await latestCloses(tx, openAssets(state), t), t);
+        const view = limitsView(state, input.signal, marks, t);
         view.positions.push(...reserved.map((o) => ({ asset: o.asset, exposure: o.notional, side: o.side === 'BUY' ? 'LONG' as const : 'SHORT' as const })));
         const market = await conditionsAt(tx, [input.signal.asset, ...view.positions.map((p) => p.asset)], t);
         const check = validateTrade(input.signal, view, input.notional, rules.risk, market);
@@ -168,16 +169,14 @@ export function createTradingActivities(deps: TradingDeps) {
      */
     async executeOrder(input: { orderId: string }): Promise<ExecutedFill> {
       const fillId = `${input.orderId}-fill`;
-      const loaded = await loadOrderAndBook(db, portfolioId, input.orderId);
+      const t = now();
+      const loaded = await loadOrderAndBook(db, portfolioId, input.orderId, t);
       const done = loaded?.fill;
       if (done) return { fillId, price: done.price, quantity: done.quantity, fee: done.fee, slippage: done.slippage };
       if (loaded?.order.status !== 'reserved') {
         throw ApplicationFailure.nonRetryable(`order ${input.orderId} is ${loaded?.order.status ?? 'missing'}, not reserved`, 'OrderNotFillable');
       }
-      const { order, book: { state } } = loaded;
-      const t = now();
-      const bar = await latestBar(db, order.asset, t);
-      const [streamed] = await readLatestPrices(db, [order.asset]);
+      const { order, book: { state }, bar, streamed } = loaded;
       const reference = referencePriceAt(t, { bar, streamed, maxAgeMs: deps.streamPriceMaxAgeMs ?? 0 });
       if (!reference) throw ApplicationFailure.nonRetryable(`no price for ${order.asset}: collect or import its candles first`, 'NoPrice');
       const side = order.side;
@@ -194,16 +193,18 @@ export function createTradingActivities(deps: TradingDeps) {
     /** Books the fill: position, cash, realised P&L, fees, the reservation released, a snapshot. Once per fill. */
     async applyFillToPortfolio(input: { fillId: string }): Promise<{ realized: number; quantity: number }> {
       const t = now();
-      return withLockedPortfolioAndFill(db, portfolioId, input.fillId, async (tx, loaded) => {
+      return withLockedPortfolioAndFill(db, portfolioId, input.fillId, t, async (tx, loaded) => {
         if (!loaded) throw ApplicationFailure.nonRetryable(`fill ${input.fillId} does not exist`, 'FillNotFound');
-        return bookFill(tx, loaded.state, loaded.fill, t);
+        return bookFill(tx, { state: loaded.state, fill: loaded.fill, t, marks: loaded.marks });
       });
     },
 
     /** A snapshot at the current marks, for the equity curve between trades (run on a Schedule). */
     async snapshotPortfolio(): Promise<void> {
       const t = now();
-      await onFirstUse(t, () => withLockedPortfolio(db, portfolioId, async (tx, { state }) => saveMark(tx, portfolioId, state, await markAt(tx, state, 'scheduled', t))));
+      await onFirstUse(t, () => withLockedPortfolio(db, portfolioId, async (tx, { state }) => {
+        await saveMark(tx, portfolioId, state, markAt(state, await latestCloses(tx, openAssets(state), t), 'scheduled', t));
+      }));
     },
 
     /**
@@ -211,13 +212,12 @@ export function createTradingActivities(deps: TradingDeps) {
      * core's rule); null when the fill left nothing open. Only bars after the fill can trigger them.
      */
     async registerProtection(input: { fillId: string }): Promise<ProtectiveOrder | null> {
-      const loaded = await loadFillAndBook(db, portfolioId, input.fillId);
-      if (!loaded) throw ApplicationFailure.nonRetryable(`fill ${input.fillId} does not exist`, 'FillNotFound');
-      const { fill, book: { state } } = loaded;
       const t = now();
+      const loaded = await loadFillAndBook(db, portfolioId, input.fillId, t);
+      if (!loaded) throw ApplicationFailure.nonRetryable(`fill ${input.fillId} does not exist`, 'FillNotFound');
+      const { fill, book: { state }, bar } = loaded;
       const levels = protect(state, fill.asset, fill.price, rules);
       if (!levels) return null;
-      const bar = await latestBar(db, fill.asset, t);
       await saveProtection(db, portfolioId, fill.asset, levels, bar ? bar.timestamp + bar.intervalMinutes * 60_000 : t);
       return levels;
     },

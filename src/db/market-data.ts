@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, lt, lte, sql } from 'drizzle-orm';
 import type { CandleColumns } from '../domain/market-data';
 import type { Candle, DataSourceName, MacroObservation } from '../domain/types';
 import type { Database, Queryable } from './client';
@@ -121,77 +121,81 @@ export async function queryMacro(db: Queryable, indicator: string, fromDate?: st
 }
 
 /**
- * The bar length that covers the most time for an asset within [from, to): a coin may hold
- * 15-minute collection bars and a daily CSV import side by side. With `dividing`, only intervals
- * that divide that many minutes count (bars of it can be built from them).
+ * For each asset and bar size, the stored interval that covers the most time within [from, to), the
+ * longer bar on a tie, among those dividing the bar (bars of it can be built from them; a null bar
+ * takes any interval): a coin may hold 15-minute collection bars and a daily CSV import side by
+ * side. Rows (asset, bar, interval_minutes); none for an asset or bar nothing serves.
  */
-export async function bestCoveredInterval(db: Queryable, asset: string, from: number, to: number, dividing?: number): Promise<number | undefined> {
-  return bestInterval((await coveredIntervals(db, [asset], from, to)).get(asset) ?? [], dividing);
+const bestIntervalsOf = (assets: string[], bars: Array<number | null>, from: number, to: number) => sql`
+  SELECT DISTINCT ON (c.asset, b.bar) c.asset, b.bar, c.interval_minutes
+  FROM (
+    SELECT asset, interval_minutes, count(*) AS n FROM ${cryptoOhlcv}
+    WHERE asset = ANY(${sql.param(assets)}::text[]) AND timestamp >= ${from}::bigint AND timestamp < ${to}::bigint
+    GROUP BY asset, interval_minutes
+  ) c CROSS JOIN unnest(${sql.param(bars)}::int[]) AS b(bar)
+  WHERE b.bar IS NULL OR b.bar % c.interval_minutes = 0
+  ORDER BY c.asset, b.bar, c.n * c.interval_minutes DESC, c.interval_minutes DESC`;
+
+/** The interval that covers [from, to) best for one asset (see `bestIntervalsOf`), or undefined when it has none there. */
+export async function bestCoveredInterval(db: Queryable, asset: string, from: number, to: number): Promise<number | undefined> {
+  const { rows } = await db.execute<{ interval_minutes: number }>(sql`SELECT interval_minutes FROM (${bestIntervalsOf([asset], [null], from, to)}) best`);
+  return rows[0]?.interval_minutes;
 }
 
-/** Per asset, how many bars of each stored interval fall in [from, to): one query for all of them. */
-export async function coveredIntervals(db: Queryable, assets: string[], from: number, to: number): Promise<Map<string, IntervalCount[]>> {
-  const rows = assets.length === 0 ? [] : await db
-    .select({ asset: cryptoOhlcv.asset, intervalMinutes: cryptoOhlcv.intervalMinutes, n: sql<number>`count(*)::int` })
-    .from(cryptoOhlcv)
-    .where(and(inArray(cryptoOhlcv.asset, assets), gte(cryptoOhlcv.timestamp, from), lt(cryptoOhlcv.timestamp, to)))
-    .groupBy(cryptoOhlcv.asset, cryptoOhlcv.intervalMinutes);
-  const out = new Map<string, IntervalCount[]>();
-  for (const r of rows) out.set(r.asset, [...(out.get(r.asset) ?? []), { intervalMinutes: r.intervalMinutes, n: r.n }]);
-  return out;
-}
-
-export interface IntervalCount {
-  intervalMinutes: number;
-  n: number;
-}
-
-/** The interval covering the most time (ties: the longer bar), among those dividing `dividing` when given. */
-export function bestInterval(counts: IntervalCount[], dividing?: number): number | undefined {
-  const usable = dividing === undefined ? [...counts] : counts.filter((r) => dividing % r.intervalMinutes === 0);
-  usable.sort((a, b) => b.n * b.intervalMinutes - a.n * a.intervalMinutes || b.intervalMinutes - a.intervalMinutes);
-  return usable[0]?.intervalMinutes;
-}
-
-/** Bytes a candle takes in `closedCandleColumnsOf`'s packed form: six float8s. */
+/** Bytes a candle takes in `closedCandleColumnsFor`'s packed form: six float8s. */
 const PACKED_CANDLE_BYTES = 48;
 
+/** Candles of one asset from one stored interval, and the bar sizes (minutes) they serve. */
+export interface CandleRead {
+  asset: string;
+  intervalMinutes: number;
+  bars: number[];
+  candles: CandleColumns;
+}
+
 /**
- * Candles of several (asset, interval) pairs that had closed by `closedBy`, oldest first per pair, as
- * columns, in one query; keyed by `${asset}|${intervalMinutes}`. Postgres packs each pair's candles
- * into one bytea of big-endian float8s (float8send: exact, and no number printed or parsed): read as
- * rows, ~67,000 hourly candles cost the worker ~510 ms in pg's and drizzle's per-row work and Postgres
- * ~160 ms; packed, ~60 and ~160–220 ms.
+ * The candles each asset's bars of each size are built from, in one statement: per asset and bar the
+ * interval that covers [from, closedBy) best (`bestIntervalsOf`), each chosen interval's candles that
+ * had closed by `closedBy` read once for all the bars it serves, oldest first, as columns. Postgres
+ * packs an interval's candles into one bytea of big-endian float8s (float8send: exact, and no number
+ * printed or parsed): read as rows, ~67,000 hourly candles cost the worker ~510 ms in pg's and
+ * drizzle's per-row work and Postgres ~160 ms; packed, ~60 and ~160–220 ms.
  */
-export async function closedCandleColumnsOf(db: Queryable, pairs: Array<{ asset: string; intervalMinutes: number }>, from: number, closedBy: number) {
-  const out = new Map<string, CandleColumns>();
-  if (pairs.length === 0) return out;
-  const matches = pairs.map((p) => sql`(asset = ${p.asset} AND interval_minutes = ${p.intervalMinutes}::int
-    AND timestamp <= ${closedBy - p.intervalMinutes * 60_000}::bigint)`);
-  const { rows } = await db.execute<{ asset: string; interval_minutes: number; candles: Buffer }>(sql`
-    SELECT asset, interval_minutes, string_agg(float8send(timestamp::float8) || float8send(open) || float8send(high)
-      || float8send(low) || float8send(close) || float8send(volume), ''::bytea ORDER BY timestamp) AS candles
-    FROM ${cryptoOhlcv}
-    WHERE timestamp >= ${from}::bigint AND (${sql.join(matches, sql` OR `)})
-    GROUP BY asset, interval_minutes`);
-  for (const { asset, interval_minutes: intervalMinutes, candles } of rows) {
-    const view = new DataView(candles.buffer, candles.byteOffset, candles.byteLength);
-    const n = candles.byteLength / PACKED_CANDLE_BYTES;
-    const c = {
-      timestamp: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n),
-      low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n),
-    };
-    for (let i = 0, at = 0; i < n; i++, at += PACKED_CANDLE_BYTES) {
-      c.timestamp[i] = view.getFloat64(at);
-      c.open[i] = view.getFloat64(at + 8);
-      c.high[i] = view.getFloat64(at + 16);
-      c.low[i] = view.getFloat64(at + 24);
-      c.close[i] = view.getFloat64(at + 32);
-      c.volume[i] = view.getFloat64(at + 40);
-    }
-    out.set(`${asset}|${intervalMinutes}`, c);
+export async function closedCandleColumnsFor(db: Queryable, assets: string[], bars: number[], from: number, closedBy: number): Promise<CandleRead[]> {
+  if (assets.length === 0 || bars.length === 0) return [];
+  const { rows } = await db.execute<{ asset: string; interval_minutes: number; bars: number[]; candles: Buffer | null }>(sql`
+    SELECT p.asset, p.interval_minutes, p.bars, (
+      SELECT string_agg(float8send(o.timestamp::float8) || float8send(o.open) || float8send(o.high)
+        || float8send(o.low) || float8send(o.close) || float8send(o.volume), ''::bytea ORDER BY o.timestamp)
+      FROM ${cryptoOhlcv} o
+      WHERE o.asset = p.asset AND o.interval_minutes = p.interval_minutes
+        AND o.timestamp >= ${from}::bigint AND o.timestamp <= ${closedBy}::bigint - p.interval_minutes * 60000::bigint
+    ) AS candles
+    FROM (
+      SELECT asset, interval_minutes, array_agg(bar ORDER BY bar) AS bars
+      FROM (${bestIntervalsOf(assets, bars, from, closedBy)}) best GROUP BY asset, interval_minutes
+    ) p`);
+  return rows.map((r) => ({ asset: r.asset, intervalMinutes: r.interval_minutes, bars: r.bars, candles: unpackCandles(r.candles) }));
+}
+
+/** `closedCandleColumnsFor`'s packed candles as columns (none when no candle had closed). */
+function unpackCandles(packed: Buffer | null): CandleColumns {
+  const n = packed ? packed.byteLength / PACKED_CANDLE_BYTES : 0;
+  const c = {
+    timestamp: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n),
+    low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n),
+  };
+  if (!packed) return c;
+  const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
+  for (let i = 0, at = 0; i < n; i++, at += PACKED_CANDLE_BYTES) {
+    c.timestamp[i] = view.getFloat64(at);
+    c.open[i] = view.getFloat64(at + 8);
+    c.high[i] = view.getFloat64(at + 16);
+    c.low[i] = view.getFloat64(at + 24);
+    c.close[i] = view.getFloat64(at + 32);
+    c.volume[i] = view.getFloat64(at + 40);
   }
-  return out;
+  return c;
 }
 
 /** Bars of one interval that had closed by `closedBy`, oldest first. */

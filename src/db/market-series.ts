@@ -4,7 +4,7 @@ import type { MarketData } from '../domain/signals';
 import { VIX } from '../domain/strategies/vix-correlation';
 import { DAY_MS, MINUTE_MS } from '../domain/types';
 import type { Queryable } from './client';
-import { bestInterval, closedCandleColumnsOf, coveredIntervals, queryMacro } from './market-data';
+import { closedCandleColumnsFor, queryMacro } from './market-data';
 
 /**
  * Loads prices of the assets as bars of `barMinutes` (daily by default), built from the stored
@@ -32,15 +32,9 @@ export async function loadMarketDataBars(db: Queryable, assets: string[], from: 
 async function loadPriceBars(db: Queryable, assets: string[], from: number, until: number, barMinutes: number[]): Promise<Map<number, MarketData['prices']>> {
   const bars = [...new Set(barMinutes)].sort((a, b) => a - b);
   const prices = new Map<number, MarketData['prices']>(bars.map((b) => [b, {}]));
-  // Usually one stored interval serves every bar size; each distinct one is read once, every asset in one query.
-  const covered = await coveredIntervals(db, assets, from, until);
-  const chosen = assets.flatMap((asset) => bars.flatMap((bar) => {
-    const intervalMinutes = bestInterval(covered.get(asset) ?? [], bar);
-    return intervalMinutes === undefined ? [] : [{ asset, bar, intervalMinutes }];
-  }));
-  const candles = await closedCandleColumnsOf(db, [...new Map(chosen.map((c) => [`${c.asset}|${c.intervalMinutes}`, c])).values()], from, until);
-  for (const c of chosen) {
-    prices.get(c.bar)![c.asset] = barSeries(candles.get(`${c.asset}|${c.intervalMinutes}`)!, c.intervalMinutes * MINUTE_MS, c.bar * MINUTE_MS);
+  // Usually one stored interval serves every bar size: its candles are read once, every asset in the same statement.
+  for (const read of await closedCandleColumnsFor(db, assets, bars, from, until)) {
+    for (const bar of read.bars) prices.get(bar)![read.asset] = barSeries(read.candles, read.intervalMinutes * MINUTE_MS, bar * MINUTE_MS);
   }
   return prices;
 }

@@ -3,12 +3,12 @@
  * assessments. Activities load the trading core's state here, call the core, and persist what it
  * changed through these functions; no trading SQL lives anywhere else.
  */
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { FillEffect, Side } from '../domain/portfolio';
-import { openAssets, type ProtectiveOrder, type TradingState } from '../domain/trading/core';
+import type { ProtectiveOrder, TradingState } from '../domain/trading/core';
 import { DAY_MS } from '../domain/types';
 import type { Database, Queryable, Tx } from './client';
-import { cryptoOhlcv, fills, orders, portfolios, portfolioSnapshots, positions, riskAssessments } from './schema';
+import { cryptoOhlcv, fills, latestPrices, orders, portfolios, portfolioSnapshots, positions, riskAssessments } from './schema';
 
 type Db = Queryable;
 export type PortfolioRow = typeof portfolios.$inferSelect;
@@ -88,10 +88,12 @@ export async function loadBook(db: Db, portfolioId: string, lock = false) {
   return bookOf(portfolio, rows);
 }
 
-/** The core's state with the marks of the open positions at `asOf` (what a decision needs); the book is one consistent read. */
-export async function loadTradingState(db: Db, portfolioId: string, asOf: number, lock = false) {
-  const book = await loadBook(db, portfolioId, lock);
-  return { ...book, marks: await latestCloses(db, openAssets(book.state), asOf) };
+/** The core's state with the marks of the open positions at `asOf` (what a decision needs), in one statement. */
+export async function loadTradingState(db: Db, portfolioId: string, asOf: number) {
+  const rows = await db.select({ portfolio: portfolios, position: positions, marks: newestClosesOf(heldAssets(portfolioId), asOf) })
+    .from(portfolios).leftJoin(positions, eq(positions.portfolioId, portfolios.id)).where(eq(portfolios.id, portfolioId));
+  if (rows.length === 0) throw new MissingPortfolioError(portfolioId);
+  return { ...bookOf(rows[0].portfolio, heldIn(rows.map((r) => r.position))), marks: rows[0].marks };
 }
 
 /**
@@ -103,19 +105,22 @@ export function withLockedPortfolio<T>(db: Database, portfolioId: string, work: 
 }
 
 /**
- * `withLockedPortfolio` for booking a fill: after the lock, the positions and the fill in one
- * statement (so `applied` is current); `work` gets no book when the portfolio has no such fill.
+ * `withLockedPortfolio` for booking a fill: after the lock, in one statement, the positions, the fill
+ * (so `applied` is current) and the marks at `asOf` of the assets held and the fill's (what the book
+ * is marked at once the fill is booked); `work` gets no book when the portfolio has no such fill.
  */
 export function withLockedPortfolioAndFill<T>(
-  db: Database, portfolioId: string, fillId: string, work: (tx: Tx, loaded?: ReturnType<typeof bookOf> & { fill: FillRow }) => Promise<T>,
+  db: Database, portfolioId: string, fillId: string, asOf: number,
+  work: (tx: Tx, loaded?: ReturnType<typeof bookOf> & { fill: FillRow; marks: Record<string, number> }) => Promise<T>,
 ): Promise<T> {
   return db.transaction(async (tx) => {
     const portfolio = await lockPortfolio(tx, portfolioId);
-    const rows = await tx.select({ fill: fills, position: positions }).from(fills)
+    const filledAsset = sql`SELECT f.asset FROM ${fills} f WHERE f.id = ${fillId}`;
+    const rows = await tx.select({ fill: fills, position: positions, marks: newestClosesOf(heldAssets(portfolioId, filledAsset), asOf) }).from(fills)
       .leftJoin(positions, eq(positions.portfolioId, fills.portfolioId))
       .where(and(eq(fills.id, fillId), eq(fills.portfolioId, portfolioId)));
     if (rows.length === 0) return work(tx);
-    return work(tx, { ...bookOf(portfolio, heldIn(rows.map((r) => r.position))), fill: rows[0].fill });
+    return work(tx, { ...bookOf(portfolio, heldIn(rows.map((r) => r.position))), fill: rows[0].fill, marks: rows[0].marks });
   });
 }
 
@@ -124,11 +129,12 @@ export type OrderSummary = Pick<OrderRow, 'id' | 'asset' | 'side' | 'notional' |
 
 /**
  * `withLockedPortfolio` for reserving order `orderId`: after the lock, in one statement, the positions,
- * the portfolio's reserved orders, and that order whatever its status (none when it does not exist).
+ * their marks at `asOf`, the portfolio's reserved orders, and that order whatever its status (none
+ * when it does not exist).
  */
 export function withLockedPortfolioAndOrders<T>(
-  db: Database, portfolioId: string, orderId: string,
-  work: (tx: Tx, loaded: ReturnType<typeof bookOf> & { order?: OrderSummary; reserved: OrderSummary[] }) => Promise<T>,
+  db: Database, portfolioId: string, orderId: string, asOf: number,
+  work: (tx: Tx, loaded: ReturnType<typeof bookOf> & { marks: Record<string, number>; order?: OrderSummary; reserved: OrderSummary[] }) => Promise<T>,
 ): Promise<T> {
   return db.transaction(async (tx) => {
     const portfolio = await lockPortfolio(tx, portfolioId);
@@ -137,10 +143,11 @@ export function withLockedPortfolioAndOrders<T>(
       orders: sql<OrderSummary[]>`(
         SELECT coalesce(json_agg(json_build_object('id', o.id, 'asset', o.asset, 'side', o.side, 'notional', o.notional, 'status', o.status)), '[]'::json)
         FROM ${orders} o WHERE o.portfolio_id = ${portfolioId} AND (o.status = 'reserved' OR o.id = ${orderId}))`,
+      marks: newestClosesOf(heldAssets(portfolioId), asOf),
     }).from(portfolios).leftJoin(positions, eq(positions.portfolioId, portfolios.id)).where(eq(portfolios.id, portfolioId));
     const listed = rows[0].orders;
     return work(tx, {
-      ...bookOf(portfolio, heldIn(rows.map((r) => r.position))),
+      ...bookOf(portfolio, heldIn(rows.map((r) => r.position))), marks: rows[0].marks,
       order: listed.find((o) => o.id === orderId), reserved: listed.filter((o) => o.status === 'reserved'),
     });
   });
@@ -160,41 +167,53 @@ export interface LatestBar {
 /**
  * The newest bar of each asset that had closed by `asOf`, whatever its length: the next available
  * price for a paper fill and the marks of open positions. Time-aware, so a replay at a past clock
- * sees the market as it was. One statement for any number of assets: each asset's stored intervals
- * are found through the unique index (a loose index scan) and each interval's newest closed bar by an
- * index seek, so the cost grows with neither the history nor the round trips; of bars ending
- * together, the longer one.
+ * sees the market as it was. `assets` is a query of one text column (the assets, each once). Each
+ * asset's stored intervals are found through the unique index (a loose index scan) and each
+ * interval's newest closed bar by an index seek, so the cost grows with neither the history nor the
+ * number of assets' round trips; of bars ending together, the longer one. A fragment, so the reads
+ * of a saga's steps take the bars they need in the statement that reads the book.
  */
-export async function latestBars(db: Db, assets: string[], asOf: number): Promise<Map<string, LatestBar>> {
-  const newest = new Map<string, LatestBar>();
-  if (assets.length === 0) return newest;
-  const { rows } = await db.execute<Omit<LatestBar, 'intervalMinutes'> & { interval_minutes: number }>(sql`
+const newestBarsOf = (assets: SQL, asOf: number) => sql`
+  SELECT DISTINCT ON (b.asset) b.asset, b.interval_minutes, b.timestamp::float8 AS timestamp, b.open, b.high, b.low, b.close
+  FROM (
     WITH RECURSIVE intervals(asset, m) AS (
       SELECT a.asset, (SELECT min(c.interval_minutes) FROM ${cryptoOhlcv} c WHERE c.asset = a.asset)
-      FROM unnest(${sql.param([...new Set(assets)])}::text[]) AS a(asset)
+      FROM (${assets}) AS a(asset)
       UNION ALL
       SELECT i.asset, (SELECT min(c.interval_minutes) FROM ${cryptoOhlcv} c WHERE c.asset = i.asset AND c.interval_minutes > i.m)
       FROM intervals i WHERE i.m IS NOT NULL
     )
-    SELECT b.asset, b.interval_minutes, b.timestamp::float8 AS timestamp, b.open, b.high, b.low, b.close
-    FROM intervals i CROSS JOIN LATERAL (
+    SELECT n.* FROM intervals i CROSS JOIN LATERAL (
       SELECT c.asset, c.interval_minutes, c.timestamp, c.open, c.high, c.low, c.close FROM ${cryptoOhlcv} c
       WHERE c.asset = i.asset AND c.interval_minutes = i.m AND c.timestamp <= ${asOf}::bigint - i.m * 60000::bigint
       ORDER BY c.timestamp DESC LIMIT 1
-    ) b
-    WHERE i.m IS NOT NULL`);
-  const end = (b: LatestBar) => b.timestamp + b.intervalMinutes * 60_000;
-  for (const { interval_minutes: intervalMinutes, ...rest } of rows) {
-    const bar = { ...rest, intervalMinutes };
-    const seen = newest.get(bar.asset);
-    if (!seen || end(bar) > end(seen) || (end(bar) === end(seen) && bar.intervalMinutes > seen.intervalMinutes)) newest.set(bar.asset, bar);
-  }
-  return newest;
-}
+    ) n
+    WHERE i.m IS NOT NULL
+  ) b
+  ORDER BY b.asset, b.timestamp + b.interval_minutes * 60000::bigint DESC, b.interval_minutes DESC`;
 
-/** The newest closed bar of one asset at `asOf` (see `latestBars`). */
-export async function latestBar(db: Db, asset: string, asOf: number): Promise<LatestBar | undefined> {
-  return (await latestBars(db, [asset], asOf)).get(asset);
+/** `newestBarsOf` as one JSON value: the closes by asset (`latestCloses`), an empty object when none. */
+const newestClosesOf = (assets: SQL, asOf: number) =>
+  sql<Record<string, number>>`(SELECT coalesce(json_object_agg(n.asset, n.close), '{}'::json) FROM (${newestBarsOf(assets, asOf)}) n)`;
+
+/** `newestBarsOf` one asset as one JSON value (`LatestBar`, null when it has none). */
+const newestBarOf = (asset: SQL, asOf: number) => sql<LatestBarRow | null>`(SELECT row_to_json(n) FROM (${newestBarsOf(asset, asOf)}) n)`;
+
+/** A bar as `newestBarsOf` returns it. */
+type LatestBarRow = Omit<LatestBar, 'intervalMinutes'> & { interval_minutes: number };
+
+const latestBarOf = ({ interval_minutes: intervalMinutes, ...rest }: LatestBarRow): LatestBar => ({ ...rest, intervalMinutes });
+
+/** The assets a portfolio holds a position in, as a query for `newestBarsOf` (the open ones and, optionally, one more). */
+const heldAssets = (portfolioId: string, also?: SQL) => sql`
+  SELECT p.asset FROM ${positions} p WHERE p.portfolio_id = ${portfolioId} AND p.quantity <> 0
+  ${also ? sql`UNION ${also}` : sql``}`;
+
+/** The newest closed bar of each asset at `asOf` (see `newestBarsOf`), in one statement for any number of assets. */
+export async function latestBars(db: Db, assets: string[], asOf: number): Promise<Map<string, LatestBar>> {
+  if (assets.length === 0) return new Map();
+  const { rows } = await db.execute<LatestBarRow>(newestBarsOf(sql`SELECT DISTINCT unnest(${sql.param([...assets])}::text[])`, asOf));
+  return new Map(rows.map((r) => [r.asset, latestBarOf(r)]));
 }
 
 /** Latest close of each asset at `asOf`, for marking positions (the close of `latestBars`). */
@@ -251,27 +270,41 @@ export async function cancelReservedOrder(db: Database, portfolioId: string, ord
 }
 
 /**
- * An order of the portfolio, its fill (none until it is filled) and the book, in one read; undefined
- * when the portfolio has no such order.
+ * An order of the portfolio, its fill (none until it is filled), the book, and where the order would
+ * meet the market at `asOf` (the asset's newest closed bar and its streamed price), in one read;
+ * undefined when the portfolio has no such order.
  */
-export async function loadOrderAndBook(db: Db, portfolioId: string, orderId: string) {
-  const rows = await db.select({ order: orders, fill: fills, portfolio: portfolios, position: positions }).from(orders)
+export async function loadOrderAndBook(db: Db, portfolioId: string, orderId: string, asOf: number) {
+  const orderAsset = sql`SELECT o.asset FROM ${orders} o WHERE o.id = ${orderId}`;
+  const rows = await db.select({
+    order: orders, fill: fills, portfolio: portfolios, position: positions,
+    streamed: { price: latestPrices.price, time: latestPrices.time }, bar: newestBarOf(orderAsset, asOf),
+  }).from(orders)
     .leftJoin(fills, eq(fills.orderId, orders.id))
     .innerJoin(portfolios, eq(portfolios.id, orders.portfolioId))
     .leftJoin(positions, eq(positions.portfolioId, portfolios.id))
+    .leftJoin(latestPrices, eq(latestPrices.asset, orders.asset))
     .where(and(eq(orders.id, orderId), eq(orders.portfolioId, portfolioId)));
   if (rows.length === 0) return undefined;
-  return { order: rows[0].order, fill: rows[0].fill ?? undefined, book: bookOf(rows[0].portfolio, heldIn(rows.map((r) => r.position))) };
+  const [first] = rows;
+  return {
+    order: first.order, fill: first.fill ?? undefined, book: bookOf(first.portfolio, heldIn(rows.map((r) => r.position))),
+    bar: first.bar ? latestBarOf(first.bar) : undefined, streamed: first.streamed ?? undefined,
+  };
 }
 
-/** A fill of the portfolio and the book, in one read; undefined when the portfolio has no such fill. */
-export async function loadFillAndBook(db: Db, portfolioId: string, fillId: string) {
-  const rows = await db.select({ fill: fills, portfolio: portfolios, position: positions }).from(fills)
+/**
+ * A fill of the portfolio, the book and the newest bar of the fill's asset closed by `asOf` (from
+ * which the fill's stop and target are checked), in one read; undefined when the portfolio has no such fill.
+ */
+export async function loadFillAndBook(db: Db, portfolioId: string, fillId: string, asOf: number) {
+  const filledAsset = sql`SELECT f.asset FROM ${fills} f WHERE f.id = ${fillId}`;
+  const rows = await db.select({ fill: fills, portfolio: portfolios, position: positions, bar: newestBarOf(filledAsset, asOf) }).from(fills)
     .innerJoin(portfolios, eq(portfolios.id, fills.portfolioId))
     .leftJoin(positions, eq(positions.portfolioId, portfolios.id))
     .where(and(eq(fills.id, fillId), eq(fills.portfolioId, portfolioId)));
   if (rows.length === 0) return undefined;
-  return { fill: rows[0].fill, book: bookOf(rows[0].portfolio, heldIn(rows.map((r) => r.position))) };
+  return { fill: rows[0].fill, book: bookOf(rows[0].portfolio, heldIn(rows.map((r) => r.position))), bar: rows[0].bar ? latestBarOf(rows[0].bar) : undefined };
 }
 
 /** The fill stored under an id: what a repeated `insertFill` returns. */

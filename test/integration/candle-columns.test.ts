@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closedCandleColumnsOf, upsertCandles } from '../../src/db/market-data';
+import { bestCoveredInterval, type CandleRead, closedCandleColumnsFor, upsertCandles } from '../../src/db/market-data';
 import type { Candle } from '../../src/domain/types';
 import { testDatabase } from '../support/db';
 
@@ -19,8 +19,13 @@ function expected(candles: Candle[], intervalMs: number, from: number, closedBy:
   return Object.fromEntries(FIELDS.map((f) => [f, kept.map((c) => (Object.is(c[f], -0) ? 0 : c[f]))]));
 }
 
+/** A read's columns as plain arrays, keyed by `${asset}|${interval}`, with the bars each serves. */
+const byPair = (reads: CandleRead[]) => new Map(reads.map((r) => [
+  `${r.asset}|${r.intervalMinutes}`, { bars: r.bars, ...Object.fromEntries(FIELDS.map((f) => [f, Array.from(r.candles[f])])) },
+]));
+
 describe('candles read from Postgres as columns', () => {
-  it('returns every stored number to the bit, per pair, from `from` on and closed by `closedBy`', async () => {
+  it('returns every stored number to the bit, per asset, from `from` on and closed by `closedBy`', async () => {
     const doubles = fc.oneof(
       fc.double({ noNaN: true }),
       fc.constantFrom(0.1 + 0.2, 1e-300, 5e-324, -0, 123_456.789_012_345_68, 1.7976931348623157e308, Infinity, -Infinity),
@@ -29,43 +34,56 @@ describe('candles read from Postgres as columns', () => {
     await fc.assert(fc.asyncProperty(
       fc.array(candle, { minLength: 1, maxLength: 60 }), fc.array(candle, { minLength: 1, maxLength: 5 }), fc.nat(70), fc.nat(80),
       async (hourly, daily, fromHour, closedHour) => {
-        const asset = `coin-${randomUUID()}`;
+        // One asset with hourly candles only (they serve hourly and daily bars), one with daily only (daily bars alone).
+        const [hourlyAsset, dailyAsset] = [`h-${randomUUID()}`, `d-${randomUUID()}`];
         const start = Date.UTC(2026, 0, 1);
         // Stored newest first, so the order comes from the read.
         const hours = hourly.map((c, i) => ({ ...c, timestamp: start + i * HOUR })).reverse();
         const days = daily.map((c, i) => ({ ...c, timestamp: start + i * DAY }));
-        await upsertCandles(handle.db, asset, 60, 'csv', hours);
-        await upsertCandles(handle.db, asset, 1440, 'csv', days);
+        await upsertCandles(handle.db, hourlyAsset, 60, 'csv', hours);
+        await upsertCandles(handle.db, dailyAsset, 1440, 'csv', days);
         const [from, closedBy] = [start + fromHour * HOUR, start + closedHour * HOUR];
-        const read = await closedCandleColumnsOf(handle.db, [{ asset, intervalMinutes: 60 }, { asset, intervalMinutes: 1440 }], from, closedBy);
-        const columns = (key: string) => {
-          const c = read.get(key);
-          return c && Object.fromEntries(FIELDS.map((f) => [f, Array.from(c[f])]));
-        };
-        const want = (candles: Candle[], ms: number) => {
-          const e = expected(candles, ms, from, closedBy);
-          return e.timestamp.length ? e : undefined;
-        };
+        const read = byPair(await closedCandleColumnsFor(handle.db, [hourlyAsset, dailyAsset], [60, 1440], from, closedBy));
+        // An asset with a candle starting in [from, closedBy) is read (its closed candles, maybe none); one without is left out.
+        const want = (candles: Candle[], ms: number, bars: number[]) =>
+          candles.some((c) => c.timestamp >= from && c.timestamp < closedBy) ? { bars, ...expected(candles, ms, from, closedBy) } : undefined;
         // Compared with Object.is, number by number.
-        expect(columns(`${asset}|60`)).toEqual(want(hours, HOUR));
-        expect(columns(`${asset}|1440`)).toEqual(want(days, DAY));
+        expect(read.get(`${hourlyAsset}|60`)).toEqual(want(hours, HOUR, [60, 1440]));
+        expect(read.get(`${dailyAsset}|1440`)).toEqual(want(days, DAY, [1440]));
+        expect(read.size).toBe([read.get(`${hourlyAsset}|60`), read.get(`${dailyAsset}|1440`)].filter(Boolean).length);
       },
     ), { numRuns: 25 });
   });
 
-  it('reads several assets in one call and leaves out a pair with nothing stored', async () => {
+  it('takes the interval that covers the most time for each bar, the longer on a tie, among those dividing it', async () => {
     const start = Date.UTC(2025, 5, 1);
-    const bar = (k: number, close: number): Candle => ({ timestamp: start + k * HOUR, open: close - 1, high: close + 2, low: close - 2, close, volume: 10 * k });
-    const [a, b] = [`a-${randomUUID()}`, `b-${randomUUID()}`];
-    await upsertCandles(handle.db, a, 60, 'csv', [bar(0, 100), bar(1, 101), bar(2, 102)]);
-    await upsertCandles(handle.db, b, 60, 'csv', [bar(1, 50), bar(2, 51)]);
-    const read = await closedCandleColumnsOf(handle.db, [
-      { asset: a, intervalMinutes: 60 }, { asset: b, intervalMinutes: 60 }, { asset: a, intervalMinutes: 15 },
-    ], start + HOUR, start + 3 * HOUR);
-    expect([...read.keys()].sort()).toEqual([`${a}|60`, `${b}|60`].sort());
-    expect(Array.from(read.get(`${a}|60`)!.close)).toEqual([101, 102]);
-    expect(Array.from(read.get(`${b}|60`)!.timestamp)).toEqual([start + HOUR, start + 2 * HOUR]);
-    expect(Array.from(read.get(`${b}|60`)!.volume)).toEqual([10, 20]);
-    expect(await closedCandleColumnsOf(handle.db, [], 0, start)).toEqual(new Map());
+    const MIN = 60_000;
+    const bar = (t: number, close: number): Candle => ({ timestamp: t, open: close - 1, high: close + 2, low: close - 2, close, volume: close / 10 });
+    const run = (minutes: number, count: number, close: number) => Array.from({ length: count }, (_, k) => bar(start + k * minutes * MIN, close + k));
+    const [a, b, c] = [`a-${randomUUID()}`, `b-${randomUUID()}`, `c-${randomUUID()}`];
+    // a: 15-minute bars over 2 hours beside hourly bars over 3: hourly covers more. A daily bar too, which divides only the daily bar.
+    await upsertCandles(handle.db, a, 15, 'csv', run(15, 8, 100));
+    await upsertCandles(handle.db, a, 60, 'csv', run(60, 3, 200));
+    await upsertCandles(handle.db, a, 1440, 'csv', run(1440, 1, 300));
+    // b: four 15-minute bars and one hourly bar cover the same hour: the longer wins.
+    await upsertCandles(handle.db, b, 15, 'csv', run(15, 4, 10));
+    await upsertCandles(handle.db, b, 60, 'csv', run(60, 1, 20));
+    const closedBy = start + DAY;
+    const read = byPair(await closedCandleColumnsFor(handle.db, [a, b, c], [15, 60, 1440], start, closedBy));
+    // a's daily bars: the daily candle covers a day, more than the hourly ones' three hours.
+    expect([...read.keys()].sort()).toEqual([`${a}|15`, `${a}|60`, `${a}|1440`, `${b}|15`, `${b}|60`].sort());
+    expect(read.get(`${a}|15`)).toMatchObject({ bars: [15], close: [100, 101, 102, 103, 104, 105, 106, 107] });
+    expect(read.get(`${a}|60`)).toMatchObject({ bars: [60], close: [200, 201, 202], volume: [20, 20.1, 20.2] });
+    expect(read.get(`${a}|1440`)).toMatchObject({ bars: [1440], close: [300], timestamp: [start] });
+    expect(read.get(`${b}|60`)).toMatchObject({ bars: [60, 1440], close: [20] });
+    expect(read.get(`${b}|15`)).toMatchObject({ bars: [15], close: [10, 11, 12, 13] });
+    expect(await closedCandleColumnsFor(handle.db, [], [60], 0, closedBy)).toEqual([]);
+
+    // The stop check's interval: any length, the one covering most.
+    expect(await bestCoveredInterval(handle.db, a, start, closedBy)).toBe(1440);
+    // From the second hour on, without the daily candle (it starts before): two hourly bars against four 15-minute ones.
+    expect(await bestCoveredInterval(handle.db, a, start + 60 * MIN, start + 3 * 60 * MIN)).toBe(60);
+    expect(await bestCoveredInterval(handle.db, b, start, closedBy)).toBe(60);
+    expect(await bestCoveredInterval(handle.db, c, start, closedBy)).toBeUndefined();
   });
 });

@@ -1,6 +1,9 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { upsertCandles } from '../../src/db/market-data';
-import { latestBar, latestBars, latestCloses } from '../../src/db/trading';
+import { fills, latestPrices, orders, positions } from '../../src/db/schema';
+import {
+  ensurePortfolio, latestBars, latestCloses, loadFillAndBook, loadOrderAndBook, loadTradingState, withLockedPortfolioAndFill, withLockedPortfolioAndOrders,
+} from '../../src/db/trading';
 import { clearMarketData, testDatabase } from '../support/db';
 
 const handle = testDatabase();
@@ -40,10 +43,58 @@ describe('the newest closed bar of each asset, in one statement', () => {
 
     // Half a minute into a minute bar: the minute bar before it, which closed after the last hourly bar.
     const inMinutes = T0 + 36 * 60 * MINUTE - 30 * MINUTE + 30_000;
-    expect(await latestBar(handle.db, 'bitcoin', inMinutes)).toMatchObject({ intervalMinutes: 1, timestamp: inMinutes - 30_000 - MINUTE, close: 1000 / 60 + 59 });
+    expect((await latestBars(handle.db, ['bitcoin'], inMinutes)).get('bitcoin')).toMatchObject({ intervalMinutes: 1, timestamp: inMinutes - 30_000 - MINUTE, close: 1000 / 60 + 59 });
     // Before the first bar closed: nothing.
-    expect(await latestBar(handle.db, 'bitcoin', T0 + 59 * MINUTE)).toBeUndefined();
+    expect((await latestBars(handle.db, ['bitcoin'], T0 + 59 * MINUTE)).size).toBe(0);
     expect(await latestCloses(handle.db, ['bitcoin', 'bitcoin', 'ethereum'], T0 + 2 * DAY)).toEqual({ bitcoin: 24_001, ethereum: 24_000 });
     expect(await latestCloses(handle.db, [], T0 + 2 * DAY)).toEqual({});
+  });
+});
+
+describe("a saga step's read: the book and the bars it needs, in one statement", () => {
+  it('marks what is held, quotes the order and the fill from the newest bars, as the separate reads would', async () => {
+    await upsertCandles(handle.db, 'bitcoin', 60, 'simulated', bars(T0, 60, 30));
+    await upsertCandles(handle.db, 'ethereum', 1440, 'simulated', bars(T0, 1440, 2));
+    await upsertCandles(handle.db, 'ethereum', 1, 'simulated', bars(T0 + DAY - 10 * MINUTE, 1, 20));
+    const asOf = T0 + DAY + 5 * MINUTE + 30_000;
+    await ensurePortfolio(handle.db, 'p', 1000, 0);
+    // Bitcoin held, ethereum flat (not marked), solana never traded and without bars.
+    await handle.db.insert(positions).values([
+      { portfolioId: 'p', asset: 'bitcoin', quantity: 2, averagePrice: 900 },
+      { portfolioId: 'p', asset: 'ethereum', quantity: 0, averagePrice: 0 },
+    ]);
+    await handle.db.insert(latestPrices).values({ asset: 'ethereum', price: 123.5, time: asOf - 1000, source: 'binance' });
+    await handle.db.insert(orders).values([
+      { id: 'o-eth', portfolioId: 'p', asset: 'ethereum', side: 'BUY', notional: 100, status: 'reserved' },
+      { id: 'o-sol', portfolioId: 'p', asset: 'solana', side: 'BUY', notional: 100, status: 'reserved' },
+    ]);
+    await handle.db.insert(fills).values({
+      id: 'f-eth', orderId: 'o-eth', portfolioId: 'p', asset: 'ethereum', side: 'BUY', quantity: 1, price: 101, referencePrice: 100, slippage: 1, fee: 0.1, timestamp: asOf,
+    });
+    const separately = await latestBars(handle.db, ['bitcoin', 'ethereum'], asOf);
+    // The minute bar that closed 5 minutes after midnight, past both the daily bar and the hourly ones.
+    expect(separately.get('ethereum')).toMatchObject({ intervalMinutes: 1, timestamp: T0 + DAY + 4 * MINUTE, close: 1000 / 60 + 14 });
+    expect(separately.get('bitcoin')).toMatchObject({ intervalMinutes: 60, close: 1000 + 23 });
+
+    const decision = await loadTradingState(handle.db, 'p', asOf);
+    expect(decision.marks).toEqual({ bitcoin: 1023 });
+    expect(decision.state.book.positions.bitcoin.quantity).toBe(2);
+
+    const order = await loadOrderAndBook(handle.db, 'p', 'o-eth', asOf);
+    expect(order?.bar).toEqual(separately.get('ethereum'));
+    expect(order?.streamed).toEqual({ price: 123.5, time: asOf - 1000 });
+    expect(order?.fill?.id).toBe('f-eth');
+    const unquoted = await loadOrderAndBook(handle.db, 'p', 'o-sol', asOf);
+    expect(unquoted?.bar).toBeUndefined();
+    expect(unquoted?.streamed).toBeUndefined();
+    expect(await loadOrderAndBook(handle.db, 'other', 'o-eth', asOf)).toBeUndefined();
+
+    expect((await loadFillAndBook(handle.db, 'p', 'f-eth', asOf))?.bar).toEqual(separately.get('ethereum'));
+    // Booking the fill marks the book with the fill's asset as well as what is held.
+    const booking = await withLockedPortfolioAndFill(handle.db, 'p', 'f-eth', asOf, async (_tx, loaded) => loaded?.marks);
+    expect(booking).toEqual({ bitcoin: 1023, ethereum: 1000 / 60 + 14 });
+    const reserving = await withLockedPortfolioAndOrders(handle.db, 'p', 'o-new', asOf, async (_tx, loaded) => loaded);
+    expect(reserving.marks).toEqual({ bitcoin: 1023 });
+    expect(reserving.reserved.map((o) => o.id).sort()).toEqual(['o-eth', 'o-sol']);
   });
 });
