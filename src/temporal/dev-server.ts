@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { dynamicConfigFlags } from './server-config';
 
 export interface DevServer {
   address: string;
@@ -9,13 +10,13 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** Starts `temporal server start-dev` with SQLite persistence under dataDir and waits until it answers. */
+/** Starts `temporal server start-dev` with SQLite persistence under dataDir and MTS's dynamic config, and waits until it answers. */
 export async function startDevServer(opts: { cli: string; dataDir: string; port: number; uiPort: number; namespace: string; log: (l: string) => void }): Promise<DevServer> {
   mkdirSync(opts.dataDir, { recursive: true });
   const dbFile = resolve(join(opts.dataDir, 'temporal.db'));
   const child: ChildProcess = spawn(opts.cli, [
     'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--ui-port', String(opts.uiPort),
-    '--db-filename', dbFile, '--namespace', opts.namespace, '--log-level', 'error',
+    '--db-filename', dbFile, '--namespace', opts.namespace, '--log-level', 'error', ...dynamicConfigFlags(),
   ], { stdio: ['ignore', 'inherit', 'inherit'] });
   const address = `127.0.0.1:${opts.port}`;
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

@@ -1,5 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { MTS_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
+import { dynamicConfigFlags } from '../../src/temporal/server-config';
 
 /**
  * A Temporal dev server from the CLI binary, for the tests and the benchmarks, with its own log
@@ -14,6 +15,8 @@ export async function startTemporalServer(cli: string): Promise<TestWorkflowEnvi
           executable: { type: 'existing-path', path: cli }, ip: '127.0.0.1', searchAttributes: MTS_SEARCH_ATTRIBUTES,
           // Tests kill workers on purpose; the server's complaints about their tasks are expected, not news.
           log: { format: 'pretty', level: 'never' },
+          // The server as MTS runs it (src/temporal/server-config.ts).
+          extraArgs: dynamicConfigFlags(),
         },
       });
     } catch (err) {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { DEV_ONLY_ENV, ENV_VARIABLES, SECRET_ENV } from '../../src/config/env';
 import { WORKER_ROLES } from '../../src/runtime';
+import { dynamicConfigFlags, TEMPORAL_DYNAMIC_CONFIG } from '../../src/temporal/server-config';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const read = (path: string) => readFileSync(`${root}${path}`, 'utf8');
@@ -114,5 +115,19 @@ describe('the deployment files, checked offline', () => {
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "dist\/cli.js"\]$/m);
     expect(dockerfile).not.toMatch(/tsx/);
+  });
+
+  it("compose's Temporal server runs with the dynamic config the dev server gets as flags", () => {
+    const file = parse(read('deploy/temporal/dynamic-config.yaml')) as Record<string, Array<{ value: unknown }>>;
+    expect(Object.fromEntries(Object.entries(file).map(([key, [setting]]) => [key, setting.value]))).toEqual(TEMPORAL_DYNAMIC_CONFIG);
+    const temporal = compose.services.temporal;
+    const [mount] = temporal.volumes ?? [];
+    const [source, target] = mount.split(':');
+    expect(source).toBe('./deploy/temporal/dynamic-config.yaml');
+    // auto-setup reads DYNAMIC_CONFIG_FILE_PATH relative to its working directory, /etc/temporal.
+    expect(`/etc/temporal/${temporal.environment?.DYNAMIC_CONFIG_FILE_PATH}`).toBe(target);
+    expect(dynamicConfigFlags()).toEqual([
+      '--dynamic-config-value', 'history.transferProcessorMaxPollRPS=1000', '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
+    ]);
   });
 });
