@@ -157,19 +157,19 @@ export async function startBacktest(client: Client, req: BacktestRequest) {
   return { id: req.id, workflowId: handle.workflowId };
 }
 
-/**
- * How much of a stored result a reader gets: the curve thinned to about `points` (each stretch's
- * lowest and highest point kept, and the first and last), and a page of trades; all of either when
- * left out. The API always bounds both (`backtestResultQuery`).
- */
-export interface ResultView { points?: number; tradeOffset?: number; tradeLimit?: number }
-
 /** The bounds of `GET /backtests/:id/result` and its report: a six-year minute-bar run has ~3 million points. */
 export const backtestResultQuery = z.object({
   points: z.coerce.number().int().min(10).max(100_000).default(2000),
   tradeOffset: z.coerce.number().int().min(0).default(0),
   tradeLimit: z.coerce.number().int().min(1).max(10_000).default(1000),
 });
+
+/**
+ * How much of a stored result a reader gets: the curve thinned to about `points` (each stretch's
+ * lowest and highest point kept, and the first and last), and a page of trades; all of either when
+ * left out. The API always bounds both (`backtestResultQuery`).
+ */
+export type ResultView = Partial<z.infer<typeof backtestResultQuery>>;
 
 export async function backtestResult(db: Database, id: string, view: ResultView = {}) {
   const stored = await loadResult(db, id, { offset: view.tradeOffset, limit: view.tradeLimit });
