@@ -1,6 +1,6 @@
 import { ExactSum, ReturnVolatility } from './rolling';
 import type { ScoredRecord } from './position-sizing';
-import { clamp, knownCount, lastKnown, protectiveLevels, type MarketData, type RiskSettings, type SignalType, type TradingSignal } from './signals';
+import { clamp, knownCount, knownCountNear, lastKnown, protectiveLevels, type MarketData, type RiskSettings, type SignalType, type TradingSignal } from './signals';
 
 export type Regime = 'trending' | 'ranging' | 'high_volatility';
 
@@ -69,10 +69,13 @@ export function trackRecord(past: PastSignal[], data: MarketData, asOf: number, 
 /** The return in the signal's direction over the horizon (its win or loss); undefined without a price then. */
 function outcomeOf(s: PastSignal, data: MarketData, horizonMs: number): number | undefined {
   const prices = data.prices[s.asset];
-  if (!prices) return undefined;
-  const i = knownCount(prices.time, s.timestamp + horizonMs) - 1;
-  if (i < 0) return undefined;
-  const later = prices.close[i];
+  return prices && moveTo(s, prices.close, knownCount(prices.time, s.timestamp + horizonMs));
+}
+
+/** The signal's return to the last of the `known` closes; undefined when none is known. */
+function moveTo(s: PastSignal, close: ArrayLike<number>, known: number): number | undefined {
+  if (known === 0) return undefined;
+  const later = close[known - 1];
   return (s.signalType === 'LONG' ? later - s.price : s.price - later) / s.price;
 }
 
@@ -132,6 +135,8 @@ export class TrackRecordWindow {
   private head = 0;
   private readonly scored: Array<{ strategyName: string; timestamp: number; move: number }> = [];
   private readonly records: TrackRecords = {};
+  /** Asset → the count of its closes found for the last outcome scored: the next one is near it. */
+  private readonly known: Record<string, number> = {};
 
   constructor(private readonly horizonMs: number, private readonly lookbackMs: number) {}
 
@@ -139,7 +144,7 @@ export class TrackRecordWindow {
     const from = asOf - this.lookbackMs;
     while (this.next < past.length && past[this.next].timestamp + this.horizonMs <= asOf) {
       const s = past[this.next++];
-      const move = s.timestamp < from ? undefined : outcomeOf(s, data, this.horizonMs);
+      const move = s.timestamp < from ? undefined : this.outcomeOf(s, data);
       if (move === undefined) continue;
       this.scored.push({ strategyName: s.strategyName, timestamp: s.timestamp, move });
       countOutcome(this.records, s.strategyName, move, 1);
@@ -153,6 +158,15 @@ export class TrackRecordWindow {
       this.head = 0;
     }
     return this.records;
+  }
+
+  /** `outcomeOf`, its search started where the asset's last one ended (outcomes are scored in time order). */
+  private outcomeOf(s: PastSignal, data: MarketData): number | undefined {
+    const prices = data.prices[s.asset];
+    if (!prices) return undefined;
+    const known = knownCountNear(prices.time, s.timestamp + this.horizonMs, this.known[s.asset] ?? 0);
+    this.known[s.asset] = known;
+    return moveTo(s, prices.close, known);
   }
 
   /** `past` lost its first `n` signals. */

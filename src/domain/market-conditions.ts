@@ -5,7 +5,7 @@
  * stored candles see the same numbers at the same decision time.
  */
 import { ExactSum, pearsonFromSums, sampleDeviation } from './rolling';
-import { knownCount, type MarketData, type PriceSeries } from './signals';
+import { knownCount, knownCountNear, type MarketData, type PriceSeries } from './signals';
 import { DAY_MS } from './types';
 
 /** Fewer daily returns than this in the lookback and a volatility or correlation is not known. */
@@ -51,11 +51,11 @@ function returnsOf(closes: readonly number[]): number[] {
   return returns;
 }
 
-/** Σ volume × close of the bars that closed in the 24 hours to `asOf`; null when none did. */
-function tradedValue24h(series: PriceSeries, asOf: number): number | null {
+/** Σ volume × close of the bars that closed in the 24 hours to `asOf` (the first `known` bars closed by then); null when none did. */
+function tradedValue24h(series: PriceSeries, asOf: number, known = knownCount(series.time, asOf)): number | null {
   let traded = 0;
   let bars = 0;
-  for (let i = knownCount(series.time, asOf) - 1; i >= 0 && series.time[i] > asOf - DAY_MS; i--, bars++) traded += series.volume[i] * series.close[i];
+  for (let i = known - 1; i >= 0 && series.time[i] > asOf - DAY_MS; i--, bars++) traded += series.volume[i] * series.close[i];
   return bars ? traded : null;
 }
 
@@ -73,6 +73,8 @@ export class ConditionsTracker {
   private midnight = Number.NaN;
   private closes: number[] = [];
   private daily: { dailyReturns: readonly number[]; dailyVolatility: number | null } = { dailyReturns: [], dailyVolatility: null };
+  /** The bars closed by the last `asOf` asked: the next search starts there. */
+  private known = 0;
 
   constructor(private readonly series: PriceSeries | undefined, private readonly lookbackDays: number) {}
 
@@ -95,7 +97,8 @@ export class ConditionsTracker {
       this.daily = { dailyReturns, dailyVolatility: dailyVolatility(dailyReturns) };
       this.midnight = midnight;
     }
-    return { dailyReturns: this.daily.dailyReturns, dailyVolatility: this.daily.dailyVolatility, tradedValue24h: tradedValue24h(series, asOf) };
+    this.known = knownCountNear(series.time, asOf, this.known);
+    return { dailyReturns: this.daily.dailyReturns, dailyVolatility: this.daily.dailyVolatility, tradedValue24h: tradedValue24h(series, asOf, this.known) };
   }
 }
 

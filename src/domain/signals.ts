@@ -71,6 +71,42 @@ export function knownCount(time: ArrayLike<number>, asOf: number): number {
   return lo;
 }
 
+/**
+ * `knownCount`, searched outwards from `near` (a count found for a nearby time): a replay that asks
+ * about times close to the ones it asked before touches a few neighbouring points, where a search
+ * over the whole series reads a point in each of its far halves (cache misses on a long series).
+ */
+export function knownCountNear(time: ArrayLike<number>, asOf: number, near: number): number {
+  const n = time.length;
+  const from = Math.min(Math.max(near, 0), n);
+  let lo = 0;
+  let hi = n;
+  let step = 1;
+  if (from < n && time[from] <= asOf) {
+    // The count is past `from`: gallop forwards while points are known.
+    lo = from + 1;
+    while (lo + step - 1 < n && time[lo + step - 1] <= asOf) {
+      lo += step;
+      step *= 2;
+    }
+    hi = Math.min(n, lo + step - 1);
+  } else {
+    // The count is at most `from`: gallop backwards while points are not known yet.
+    hi = from;
+    while (hi - step >= 0 && time[hi - step] > asOf) {
+      hi -= step;
+      step *= 2;
+    }
+    lo = Math.max(0, hi - step + 1);
+  }
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (time[mid] <= asOf) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** The last `n` values known at asOf. */
 export function lastKnown(values: Column, time: ArrayLike<number>, asOf: number, n: number): Column {
   const end = knownCount(time, asOf);

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { detectRegime, RegimeTracker } from '../../src/domain/aggregation';
 import { advance, type BacktestInput, eventQueue, finish, initialState, latestEquity, runBacktest } from '../../src/domain/backtest/engine';
@@ -5,7 +6,7 @@ import { dailySeries, macroSeriesFrom } from '../../src/domain/market-data';
 import { equity } from '../../src/domain/portfolio';
 import { drawdownFromRollingHigh, logReturns, percentileRank, rollingPearson, rollingVolatility, wilderRsi } from '../../src/domain/indicators';
 import { RollingSum } from '../../src/domain/rolling';
-import { knownCount, type MarketData } from '../../src/domain/signals';
+import { knownCount, knownCountNear, type MarketData } from '../../src/domain/signals';
 import { STRATEGY_DEFINITIONS } from '../../src/domain/strategies';
 import { createStrategy, type Strategy } from '../../src/domain/strategies/framework';
 import { DAY_MS } from '../../src/domain/types';
@@ -35,6 +36,15 @@ describe('incremental state decides as a fresh look at the window (real data)', 
       const last = closes.slice(-period).reduce((a, b) => a + b, 0);
       expect(Math.abs(streamed.sum - last) / last).toBeLessThan(1e-13);
     }
+  });
+
+  it('a search for the known points started from any guess counts what a pass over the whole series counts', () => {
+    const sortedTimes = fc.array(fc.integer({ min: 0, max: 60 }), { maxLength: 80 }).map((t) => t.sort((x, y) => x - y));
+    fc.assert(fc.property(sortedTimes, fc.integer({ min: -5, max: 65 }), fc.integer({ min: -3, max: 90 }), (time, asOf, near) => {
+      let known = 0;
+      for (const t of time) if (t <= asOf) known += 1;
+      expect(knownCountNear(time, asOf, near)).toBe(known);
+    }), { numRuns: 5000 });
   });
 
   it('the regime tracked close by close equals detectRegime on the last 400 closes, every day of BTC 2014–2024', () => {
