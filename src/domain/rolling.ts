@@ -238,13 +238,32 @@ export class SortedWindow {
   }
 
   push(x: number): void {
-    if (this.recent.count === this.window) this.remove(this.recent.back(this.window - 1));
+    const leaving = this.recent.count === this.window ? this.recent.back(this.window - 1) : Number.NaN;
     this.recent.push(x);
-    if (Number.isNaN(x)) return;
-    const at = this.upperBound(x);
-    this.sorted.copyWithin(at + 1, at, this.size);
-    this.sorted[at] = x;
-    this.size += 1;
+    if (Number.isNaN(x)) {
+      if (!Number.isNaN(leaving)) this.remove(leaving);
+      return;
+    }
+    const { sorted } = this;
+    if (Number.isNaN(leaving)) {
+      const at = this.upperBound(x);
+      sorted.copyWithin(at + 1, at, this.size);
+      sorted[at] = x;
+      this.size += 1;
+      return;
+    }
+    // The oldest value leaves and the newest takes its place in one move: only the values ranked
+    // between the two shift, by one (a third of the window on average, where a removal and an
+    // insert each moved everything above their place).
+    const from = this.upperBound(leaving) - 1;
+    const to = this.upperBound(x);
+    if (to > from) {
+      sorted.copyWithin(from, from + 1, to);
+      sorted[to - 1] = x;
+    } else {
+      sorted.copyWithin(to + 1, to, from);
+      sorted[to] = x;
+    }
   }
 
   /** Values pushed that are still in the window, NaN included. */
@@ -268,7 +287,6 @@ export class SortedWindow {
   }
 
   private remove(x: number): void {
-    if (Number.isNaN(x)) return;
     const at = this.upperBound(x) - 1;
     this.sorted.copyWithin(at, at + 1, this.size);
     this.size -= 1;

@@ -5,7 +5,7 @@ import { advance, type BacktestInput, eventQueue, finish, initialState, latestEq
 import { dailySeries, macroSeriesFrom } from '../../src/domain/market-data';
 import { equity } from '../../src/domain/portfolio';
 import { drawdownFromRollingHigh, logReturns, percentileRank, rollingPearson, rollingVolatility, wilderRsi } from '../../src/domain/indicators';
-import { RollingSum } from '../../src/domain/rolling';
+import { RollingSum, SortedWindow } from '../../src/domain/rolling';
 import { knownCount, knownCountNear, type MarketData } from '../../src/domain/signals';
 import { STRATEGY_DEFINITIONS } from '../../src/domain/strategies';
 import { createStrategy, type Strategy } from '../../src/domain/strategies/framework';
@@ -45,6 +45,20 @@ describe('incremental state decides as a fresh look at the window (real data)', 
       for (const t of time) if (t <= asOf) known += 1;
       expect(knownCountNear(time, asOf, near)).toBe(known);
     }), { numRuns: 5000 });
+  });
+
+  it('a sorted window holds, after every push, the last values pushed in order, NaNs left out of the counting', () => {
+    const value = fc.oneof(fc.integer({ min: -4, max: 4 }).map((x) => x / 2), fc.constant(Number.NaN));
+    fc.assert(fc.property(fc.integer({ min: 1, max: 12 }), fc.array(value, { maxLength: 60 }), (window, pushed) => {
+      const sorted = new SortedWindow(window);
+      pushed.forEach((x, i) => {
+        sorted.push(x);
+        const kept = pushed.slice(Math.max(0, i + 1 - window), i + 1).filter((y) => !Number.isNaN(y)).sort((a, b) => a - b);
+        expect(sorted.size).toBe(kept.length);
+        expect(Array.from({ length: kept.length }, (_, k) => sorted.nth(k))).toEqual(kept);
+        expect(sorted.countAtOrBelow(x)).toBe(kept.filter((y) => y <= x).length);
+      });
+    }), { numRuns: 3000 });
   });
 
   it('the regime tracked close by close equals detectRegime on the last 400 closes, every day of BTC 2014–2024', () => {

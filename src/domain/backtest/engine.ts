@@ -358,14 +358,15 @@ function processClose(input: BacktestInput, queue: EventQueue, st: EngineState, 
     const a = queue.asset[k];
     const i = groupRow[k - first];
     const s = rt.series[a];
-    const bar = rt.bar;
-    bar.open = s.open[i]; bar.high = s.high[i]; bar.low = s.low[i]; bar.close = s.close[i];
     if (st.pending.length) fillPending(input, rt, st, a, i);
     if (rt.quantity[a] !== 0) {
+      // The range only for a held asset (the stops' check): the others' bars read their close and time alone.
+      const bar = rt.bar;
+      bar.open = s.open[i]; bar.high = s.high[i]; bar.low = s.low[i]; bar.close = s.close[i];
       const exit = onBarClose(st.trading, input.assets[a], bar, rules);
       if (exit) fillExit(input, rt, st, a, i, exit);
     }
-    rt.mark[a] = bar.close;
+    rt.mark[a] = s.close[i];
     feed(rt, a, i);
   }
 
@@ -554,8 +555,10 @@ function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Ru
   for (let g = first; g < end; g++) {
     const a = queue.asset[g];
     const asset = input.assets[a];
-    const own = produced.filter((x) => x.asset === asset);
-    if (!own.length) continue;
+    // An array only for an asset with signals (most of a close's assets have none).
+    let own: TradingSignal[] | undefined;
+    for (const x of produced) if (x.asset === asset) (own ??= []).push(x);
+    if (!own) continue;
     const agg = aggregateAssetSignals(own, { regime: rt.regimes[a].regime(), records }, input.aggregation);
     if (!agg) continue;
     // The risk module weighs the asset's and the open positions' market conditions and the ensemble's record, as live.
