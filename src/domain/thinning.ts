@@ -4,23 +4,34 @@ import type { Candle } from './types';
 /**
  * At most ~2 points per bucket: each bucket keeps its lowest and highest point, in time order, so
  * troughs and peaks survive; the first and last points are kept too (where a curve starts and ends).
+ * `points` are in time order.
  */
 export function thinSeries<P extends { t: number; v: number }>(points: P[], buckets: number): P[] {
   if (points.length <= 2 * buckets) return points;
-  const size = Math.ceil(points.length / buckets);
-  const out: P[] = [];
-  for (let i = 0; i < points.length; i += size) {
-    let lo = points[i];
-    let hi = points[i];
-    for (let j = i; j < Math.min(i + size, points.length); j++) {
-      if (points[j].v < lo.v) lo = points[j];
-      if (points[j].v > hi.v) hi = points[j];
+  return thinnedIndices(points.map((p) => p.v), buckets).map((i) => points[i]);
+}
+
+/**
+ * `thinSeries` over a column of values in time order: the indices of the points it keeps, ascending.
+ * A stored curve is thinned from its columns, without an object per point.
+ */
+export function thinnedIndices(values: ArrayLike<number>, buckets: number): number[] {
+  const n = values.length;
+  if (n <= 2 * buckets) return Array.from({ length: n }, (_, i) => i);
+  const size = Math.ceil(n / buckets);
+  const out: number[] = [];
+  for (let i = 0; i < n; i += size) {
+    let lo = i;
+    let hi = i;
+    for (let j = i; j < Math.min(i + size, n); j++) {
+      if (values[j] < values[lo]) lo = j;
+      if (values[j] > values[hi]) hi = j;
     }
     if (lo === hi) out.push(lo);
-    else out.push(...(lo.t <= hi.t ? [lo, hi] : [hi, lo]));
+    else out.push(Math.min(lo, hi), Math.max(lo, hi));
   }
-  if (out[0] !== points[0]) out.unshift(points[0]);
-  if (out.at(-1) !== points.at(-1)) out.push(points.at(-1)!);
+  if (out[0] !== 0) out.unshift(0);
+  if (out.at(-1) !== n - 1) out.push(n - 1);
   return out;
 }
 

@@ -5,7 +5,7 @@ import type { ExecutionConfig } from '../config/execution';
 import type { Database } from '../db/client';
 import { loadResult } from '../db/backtests';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
-import { thinSeries } from '../domain/thinning';
+import { thinnedIndices } from '../domain/thinning';
 import { BAR_MINUTES, BAR_SIZES } from '../domain/types';
 import { assetList, instant, LIMITS, strategyName } from './limits';
 import { parametersSchema } from '../domain/strategies/framework';
@@ -175,8 +175,8 @@ export async function backtestResult(db: Database, id: string, view: ResultView 
   const stored = await loadResult(db, id, { offset: view.tradeOffset, limit: view.tradeLimit });
   if (!stored) return undefined;
   const { row, trades, tradesStored, curve } = stored;
-  const points = curve.time.map((t, i) => ({ t, v: curve.equity[i] }));
-  const shown = view.points === undefined ? points : thinSeries(points, Math.ceil(view.points / 2));
+  const points = curve.time.length;
+  const shown = view.points === undefined ? Array.from({ length: points }, (_, i) => i) : thinnedIndices(curve.equity, Math.ceil(view.points / 2));
   return {
     id,
     strategy: row.strategyName, assets: row.assets, parameters: row.parameters, conventions: row.conventions,
@@ -186,8 +186,8 @@ export async function backtestResult(db: Database, id: string, view: ResultView 
     // Stored as they close; shown in the order they opened.
     trades: trades.map(({ id: _id, backtestId: _b, ...t }) => t),
     tradesPage: { offset: view.tradeOffset ?? 0, returned: trades.length, stored: tradesStored },
-    equity: shown.map((p) => ({ time: p.t, equity: p.v })),
-    equityPoints: { stored: points.length, returned: shown.length },
+    equity: shown.map((i) => ({ time: curve.time[i], equity: curve.equity[i] })),
+    equityPoints: { stored: points, returned: shown.length },
   };
 }
 

@@ -14,7 +14,7 @@ afterAll(() => handle.close());
 /** The stored curve as points. */
 const stored = async (backtestId: string) => {
   const { time, equity } = await storedCurve(handle.db, backtestId);
-  return time.map((t, i) => ({ time: t, equity: equity[i] }));
+  return Array.from(time, (t, i) => ({ time: t, equity: equity[i] }));
 };
 const points = (...pairs: number[][]) => pairs.map(([time, equity]) => ({ time, equity }));
 
@@ -43,10 +43,22 @@ describe('a backtest curve stored from the engine\'s columns', () => {
     await storeCurvePoints(handle.db, id, 3, { time: Float64Array.of(3 * hour, 4 * hour), equity: Float64Array.of(98, 97) });
     await storeCurvePoints(handle.db, id, 4, { time: Float64Array.of(4 * hour), equity: Float64Array.of(96.5) });
     expect(await stored(id)).toEqual(points([0, 100], [hour, 101], [2 * hour, 102], [3 * hour, 98], [4 * hour, 96.5]));
-    expect((await storedCurve(handle.db, id, 2)).equity).toEqual([100, 101]);
+    expect((await storedCurve(handle.db, id, 2)).equity).toEqual(Float64Array.of(100, 101));
     // Three segments: the one at point 3 stored twice is one row.
     expect(await handle.db.select({ firstPoint: backtestCurve.firstPoint }).from(backtestCurve).where(eq(backtestCurve.backtestId, id))
       .orderBy(asc(backtestCurve.firstPoint))).toEqual([{ firstPoint: 0 }, { firstPoint: 3 }, { firstPoint: 4 }]);
+  });
+
+  it('reads the first points across segments, and refuses a curve with a hole', async () => {
+    const id = randomUUID();
+    await storeCurvePoints(handle.db, id, 0, { time: Float64Array.of(0, 1, 2), equity: Float64Array.of(10, 11, 12) });
+    await storeCurvePoints(handle.db, id, 3, { time: Float64Array.of(3, 4, 5), equity: Float64Array.of(13, 14, 15) });
+    expect(await storedCurve(handle.db, id, 4)).toEqual({ time: Float64Array.of(0, 1, 2, 3), equity: Float64Array.of(10, 11, 12, 13) });
+    expect((await storedCurve(handle.db, id, 3)).equity).toEqual(Float64Array.of(10, 11, 12));
+    const holed = randomUUID();
+    await storeCurvePoints(handle.db, holed, 0, { time: Float64Array.of(0, 1), equity: Float64Array.of(10, 11) });
+    await storeCurvePoints(handle.db, holed, 5, { time: Float64Array.of(5), equity: Float64Array.of(15) });
+    await expect(storedCurve(handle.db, holed)).rejects.toThrow(`the curve of backtest ${holed} has no points 2–4`);
   });
 
   it('keeps what came before a checkpoint, a segment that reaches past it cut at it', async () => {

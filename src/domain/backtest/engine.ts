@@ -476,7 +476,7 @@ export function checkpointOf(st: EngineState, curveFrom = 0): EngineCheckpoint {
 }
 
 /** The state a checkpoint was taken of; `earlier` are the equity points left out of it (`curveFrom`). */
-export function restoreState(checkpoint: EngineCheckpoint, earlier: { time: number[]; value: number[] } = { time: [], value: [] }): EngineState {
+export function restoreState(checkpoint: EngineCheckpoint, earlier: { time: ArrayLike<number>; value: ArrayLike<number> } = { time: [], value: [] }): EngineState {
   const n = earlier.time.length + checkpoint.equity.time.length;
   const capacity = Math.max(1024, 2 * n);
   const equity = { length: n, time: new Float64Array(capacity), value: new Float64Array(capacity) };
