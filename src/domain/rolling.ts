@@ -223,8 +223,8 @@ export class RollingMax {
 
 /**
  * The last `window` values of a stream kept sorted as well, for order statistics: how many are at
- * or below a value in O(log window), and an insert or a removal by a binary search and one block
- * move. NaN values take their place in the window but are left out of the counting.
+ * or below a value in O(log window), and a push (the oldest value leaving) by binary searches and
+ * one block move. NaN values take their place in the window but are left out of the counting.
  */
 export class SortedWindow {
   private readonly recent: RingBuffer;

@@ -192,6 +192,13 @@ interface Runtime {
   decideEvery: Float64Array;
   /** Feed the regime only at these boundaries (ms; 0: every close). */
   regimeEvery: number;
+  /**
+   * Where the bars in progress end (see `endsBarAt`): per asset its regime's bar, per strategy and
+   * asset the strategy's bar, and per strategy its bar at the closes of the queue.
+   */
+  regimeEnd: Float64Array;
+  decideEnd: Float64Array[];
+  closeEnd: Float64Array;
   /** The core's rules and the order policy, as the conventions set them. */
   rules: TradingRules;
   policy: OrderPolicy;
@@ -223,6 +230,9 @@ function runtimeOf(input: BacktestInput, st: EngineState): Runtime {
         return input.barMinutes && own > input.barMinutes ? own * MINUTE_MS : 0;
       }),
       regimeEvery: input.barMinutes && input.barMinutes < BAR_MINUTES['1d'] ? DAY_MS : 0,
+      regimeEnd: new Float64Array(input.assets.length).fill(-Infinity),
+      decideEnd: input.strategies.map(() => new Float64Array(input.assets.length).fill(-Infinity)),
+      closeEnd: new Float64Array(input.strategies.length).fill(-Infinity),
       rules: tradingRules(input),
       policy: orderPolicy(input.conventions),
       conditions: input.assets.map((a) => new ConditionsTracker(input.data.prices[a], input.risk.correlationLookbackDays)),
@@ -234,22 +244,27 @@ function runtimeOf(input: BacktestInput, st: EngineState): Runtime {
 }
 
 /**
- * Whether a close time (integer ms) ends a bar of `every` ms: `time % every === 0` without the
- * remainder of two doubles, which V8 computes out of line (times are past int32), once per bar.
+ * Whether a close time (integer ms) ends a bar of `every` ms (`time % every === 0`), where `ends[j]`
+ * is the end of the bar the times asked before under `j` fell in, and those times only grow: one
+ * division each time a bar is left behind, where the remainder of two doubles (computed out of line
+ * by V8, times being past int32) or a division cost one at every bar.
  */
-const endsBar = (time: number, every: number) => Math.floor(time / every) * every === time;
+function endsBarAt(ends: Float64Array, j: number, time: number, every: number): boolean {
+  if (time > ends[j]) ends[j] = Math.ceil(time / every) * every;
+  return time === ends[j];
+}
 
 /** Feeds an asset's closes up to row `index` to its tracker and streams, noting which streams signal there. */
 function feed(rt: Runtime, a: number, index: number) {
   const { close, time } = rt.series[a];
   for (let i = rt.fed[a] + 1; i <= index; i++) {
     // A longer bar's close is the close of the last replayed bar inside it: fed when that bar closes.
-    if (rt.regimeEvery === 0 || endsBar(time[i], rt.regimeEvery)) rt.regimes[a].push(close[i]);
+    if (rt.regimeEvery === 0 || endsBarAt(rt.regimeEnd, a, time[i], rt.regimeEvery)) rt.regimes[a].push(close[i]);
     for (let k = 0; k < rt.streams.length; k++) {
       const stream = rt.streams[k][a];
       if (!stream) continue;
       const every = rt.decideEvery[k];
-      rt.signalled[k][a] = (every === 0 || endsBar(time[i], every)) && stream.push(close[i], time[i]) ? 1 : 0;
+      rt.signalled[k][a] = (every === 0 || endsBarAt(rt.decideEnd[k], a, time[i], every)) && stream.push(close[i], time[i]) ? 1 : 0;
     }
   }
   rt.fed[a] = index;
@@ -400,7 +415,7 @@ function signalsAt(input: BacktestInput, queue: EventQueue, rt: Runtime, first: 
   for (let k = 0; k < input.strategies.length; k++) {
     const strategy = input.strategies[k];
     const every = rt.decideEvery[k];
-    if (every !== 0 && !endsBar(time, every)) continue;
+    if (every !== 0 && !endsBarAt(rt.closeEnd, k, time, every)) continue;
     if (!strategy.openStream) {
       const data = every === 0 ? input.data : input.dataByBar?.[every / MINUTE_MS] ?? input.data;
       const inGroup = strategy.generateSignals(strategy.analyze(data, time)).filter((x) => groupHas(input, queue, first, end, x.asset));
