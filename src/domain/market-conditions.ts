@@ -26,9 +26,12 @@ export interface AssetConditions {
 /** Asset → its conditions at one decision time. */
 export type MarketConditions = Record<string, AssetConditions>;
 
-/** The close at UTC midnight `m`: the last bar closing at or before it, if that bar closed within the day before. */
-function closeAt(series: PriceSeries, m: number): number {
-  const i = knownCount(series.time, m) - 1;
+/**
+ * The close at UTC midnight `m`: the last bar closing at or before it, if that bar closed within the
+ * day before. `near`: a count of bars known at a time close to `m`, where the search starts.
+ */
+function closeAt(series: PriceSeries, m: number, near?: number): number {
+  const i = (near === undefined ? knownCount(series.time, m) : knownCountNear(series.time, m, near)) - 1;
   return i >= 0 && series.time[i] > m - DAY_MS ? series.close[i] : Number.NaN;
 }
 
@@ -81,13 +84,14 @@ export class ConditionsTracker {
   at(asOf: number): AssetConditions {
     const { series } = this;
     if (!series || series.time.length === 0) return conditionsOf([], null);
+    this.known = knownCountNear(series.time, asOf, this.known);
     const midnight = Math.floor(asOf / DAY_MS) * DAY_MS;
     if (midnight !== this.midnight) {
       const days = (midnight - this.midnight) / DAY_MS;
       if (days > 0 && days <= this.lookbackDays) {
         // Moved on a few days: drop the oldest closes and add the new midnights' (each found once).
         const closes = this.closes.slice(days);
-        for (let k = days - 1; k >= 0; k--) closes.push(closeAt(series, midnight - k * DAY_MS));
+        for (let k = days - 1; k >= 0; k--) closes.push(closeAt(series, midnight - k * DAY_MS, this.known));
         this.closes = closes;
       } else {
         this.closes = dailyClosesTo(series, midnight, this.lookbackDays);
@@ -97,7 +101,6 @@ export class ConditionsTracker {
       this.daily = { dailyReturns, dailyVolatility: dailyVolatility(dailyReturns) };
       this.midnight = midnight;
     }
-    this.known = knownCountNear(series.time, asOf, this.known);
     return { dailyReturns: this.daily.dailyReturns, dailyVolatility: this.daily.dailyVolatility, tradedValue24h: tradedValue24h(series, asOf, this.known) };
   }
 }
