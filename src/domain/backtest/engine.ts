@@ -578,7 +578,7 @@ function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Ru
     if (!agg) continue;
     // The risk module weighs the asset's and the open positions' market conditions and the ensemble's record, as live.
     // Named by its bar's place in the queue (unique in the run, and an integer: writing out a time,
-    // a double past int32, cost ~0.7 µs a signal). A verdict records nothing under it.
+    // a double past int32, showed in the profile at every signal). A verdict records nothing under it.
     const signal: TradeSignal = { signalId: `bt${g}`, asset, signalType: agg.signalType, price: agg.price, confidence: agg.confidence };
     if (sized) signal.trackRecord = pooledRecord(records(), agg.strategies);
     const market = sized ? conditionsAt(input, rt, a, time) : undefined;
