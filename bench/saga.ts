@@ -135,7 +135,7 @@ function report(sagas: SagaRun[], baselines: EmptyRun[], single: { toFill: numbe
     ...sagas.map((r, k) => `| risk-and-execute saga (signal → booked fill) | ${k + 1} | ${r.elapsed.toFixed(2)} | ${rate(r).toFixed(1)} | ${quantile(r.latencies, 0.5)} | ${quantile(r.latencies, 0.99)} |`),
     ...baselines.map((r, k) => `| empty workflow, 5 no-op activities (start → completion) | ${k + 1} | ${r.elapsed.toFixed(2)} | ${rate(r).toFixed(1)} | ${quantile(r.durations, 0.5)} | ${quantile(r.durations, 0.99)} |`),
     '',
-    `The saga at its best round runs ${(share * 100).toFixed(0)} % of the empty workflow's best rate (target 80 %: ${share >= 0.8 ? 'met' : 'not met'}).`,
+    `The saga at its best round runs ${(share * 100).toFixed(1)} % of the empty workflow's best rate (target 80 %: ${share >= 0.8 ? 'met' : 'not met'}).`,
     'Latency is measured from the client starting the workflow: for the saga, to the moment its fill row was written; for the baseline, to the workflow result. All signals start together, so the latencies include queueing behind the others.',
     '',
     `A single signal on the idle stack, ${SEQUENTIAL} one after another: signal → fill row p50 ${quantile(single.toFill, 0.5)} ms, p99 ${quantile(single.toFill, 0.99)} ms; signal → saga result (stop and target placed) p50 ${quantile(single.toResult, 0.5)} ms, p99 ${quantile(single.toResult, 0.99)} ms. The empty workflow, ${SEQUENTIAL} one after another on the same server: start → result p50 ${quantile(single.empty, 0.5)} ms, p99 ${quantile(single.empty, 0.99)} ms.`,
