@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { advance, checkpointOf, eventQueue, finish, initialState, restoreState, runBacktest, type BacktestConventions, type BacktestInput, type EngineState } from '../../src/domain/backtest/engine';
 import { lastKnown, type MarketData, type SignalType } from '../../src/domain/signals';
@@ -195,5 +196,28 @@ describe('backtest engine on real daily BTC: a classic SMA crossover', () => {
     finish(input, state);
     expect(state.trading.book.cash).not.toBe(checkpoint.trading.book.cash);
     expect(JSON.stringify(checkpoint)).toBe(taken);
+  });
+});
+
+describe('the event queue', () => {
+  it('takes every bar in the window once, by close time, ties in asset-name order, and counts the distinct closes', () => {
+    const assetNames = ['zeta', 'alpha', 'mid'];
+    // Each asset's close times: ascending, on grids that agree in places and not in others, a time twice at most.
+    const series = fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 25 }).map((t) => t.sort((a, b) => a - b));
+    fc.assert(fc.property(fc.tuple(series, series, series), fc.integer({ min: -2, max: 15 }), fc.integer({ min: 0, max: 20 }), (times, from, span) => {
+      const to = from + span;
+      const prices = Object.fromEntries(assetNames.map((a, k) => {
+        const time = times[k];
+        return [a, { time, open: time, high: time, low: time, close: time, volume: time }];
+      }));
+      const input = { data: { prices, macro: {} }, assets: assetNames, from, to } as unknown as BacktestInput;
+      const queue = eventQueue(input);
+      // Independently: every (time, asset, row) in [from, to], sorted by time, then name, then row.
+      const expected = assetNames.flatMap((a, k) => times[k].map((t, row) => ({ t, a, k, row })).filter((b) => b.t >= from && b.t <= to))
+        .sort((x, y) => x.t - y.t || x.a.localeCompare(y.a) || x.row - y.row);
+      expect(Array.from(queue.asset.subarray(0, queue.length))).toEqual(expected.map((b) => b.k));
+      expect(queue.steps).toBe(new Set(expected.map((b) => b.t)).size);
+      expect(Array.from(queue.start)).toEqual(assetNames.map((_, k) => times[k].filter((t) => t < from).length));
+    }), { numRuns: 3000 });
   });
 });

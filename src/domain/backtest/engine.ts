@@ -138,24 +138,24 @@ export function eventQueue(input: BacktestInput): EventQueue {
   byName.forEach((a, k) => (start[a] = next[k]));
   const asset = input.assets.length <= 256 ? new Uint8Array(length) : new Uint16Array(length);
   const queue: EventQueue = { length, steps: 0, asset, start };
-  // Each asset's next bar time in one typed array (Infinity once it has none left): the scan for the
-  // earliest reads only that, and only the asset taken moves on. The loop carries no double from one
-  // bar to the next (the previous bar is an asset and a row) and the head is set by branches, not a
+  // Each asset's next bar time in one typed array (Infinity once it has none left). One scan for the
+  // earliest time per close, not per bar: every asset with a bar then is taken, in name order (an
+  // asset with two bars at one time gives both before the next asset, as a scan per bar would). The
+  // loop carries no double from one close to the next and the head is set by branches, not a
   // conditional expression: V8 boxes such doubles in a loop it optimises on the fly, an allocation a bar.
   const head = Float64Array.from(byName, (_, k) => (next[k] < end[k] ? times[k][next[k]] : Infinity));
-  let previousAsset = -1;
-  let previousRow = 0;
-  for (let q = 0; q < length; q++) {
-    // The earliest next bar; on a tie the first in name order wins.
-    let best = 0;
-    for (let k = 1; k < head.length; k++) if (head[k] < head[best]) best = k;
-    queue.asset[q] = byName[best];
-    if (previousAsset === -1 || head[best] !== times[previousAsset][previousRow]) queue.steps += 1;
-    const i = next[best]++;
-    previousAsset = best;
-    previousRow = i;
-    if (i + 1 < end[best]) head[best] = times[best][i + 1];
-    else head[best] = Infinity;
+  for (let q = 0; q < length; queue.steps += 1) {
+    let earliest = 0;
+    for (let k = 1; k < head.length; k++) if (head[k] < head[earliest]) earliest = k;
+    const time = head[earliest];
+    for (let k = earliest; k < head.length; k++) {
+      while (head[k] === time) {
+        queue.asset[q++] = byName[k];
+        const i = ++next[k];
+        if (i < end[k]) head[k] = times[k][i];
+        else head[k] = Infinity;
+      }
+    }
   }
   return queue;
 }
