@@ -202,7 +202,7 @@ describe('backtest engine on real daily BTC: a classic SMA crossover', () => {
 describe('the event queue', () => {
   it('takes every bar in the window once, by close time, ties in asset-name order, and counts the distinct closes', () => {
     const assetNames = ['zeta', 'alpha', 'mid'];
-    // Each asset's close times: ascending, on grids that agree in places and not in others, a time twice at most.
+    // Each asset's close times: ascending, on grids that agree in places and not in others, a time at times repeated.
     const series = fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 25 }).map((t) => t.sort((a, b) => a - b));
     fc.assert(fc.property(fc.tuple(series, series, series), fc.integer({ min: -2, max: 15 }), fc.integer({ min: 0, max: 20 }), (times, from, span) => {
       const to = from + span;
