@@ -115,8 +115,7 @@ export function withLockedPortfolioAndFill<T>(
 ): Promise<T> {
   return db.transaction(async (tx) => {
     const portfolio = await lockPortfolio(tx, portfolioId);
-    const filledAsset = sql`SELECT f.asset FROM ${fills} f WHERE f.id = ${fillId}`;
-    const rows = await tx.select({ fill: fills, position: positions, marks: newestClosesOf(heldAssets(portfolioId, filledAsset), asOf) }).from(fills)
+    const rows = await tx.select({ fill: fills, position: positions, marks: newestClosesOf(heldAssets(portfolioId, assetOfFill(fillId)), asOf) }).from(fills)
       .leftJoin(positions, eq(positions.portfolioId, fills.portfolioId))
       .where(and(eq(fills.id, fillId), eq(fills.portfolioId, portfolioId)));
     if (rows.length === 0) return work(tx);
@@ -204,6 +203,12 @@ type LatestBarRow = Omit<LatestBar, 'intervalMinutes'> & { interval_minutes: num
 
 const latestBarOf = ({ interval_minutes: intervalMinutes, ...rest }: LatestBarRow): LatestBar => ({ ...rest, intervalMinutes });
 
+/** `newestBarOf`'s value as a `LatestBar`, undefined when the asset has none. */
+const barOrNone = (row: LatestBarRow | null) => (row ? latestBarOf(row) : undefined);
+
+/** The asset of fill `fillId`, as a query for `newestBarsOf`. */
+const assetOfFill = (fillId: string) => sql`SELECT f.asset FROM ${fills} f WHERE f.id = ${fillId}`;
+
 /** The assets a portfolio holds a position in, as a query for `newestBarsOf` (the open ones and, optionally, one more). */
 const heldAssets = (portfolioId: string, also?: SQL) => sql`
   SELECT p.asset FROM ${positions} p WHERE p.portfolio_id = ${portfolioId} AND p.quantity <> 0
@@ -289,7 +294,7 @@ export async function loadOrderAndBook(db: Db, portfolioId: string, orderId: str
   const [first] = rows;
   return {
     order: first.order, fill: first.fill ?? undefined, book: bookOf(first.portfolio, heldIn(rows.map((r) => r.position))),
-    bar: first.bar ? latestBarOf(first.bar) : undefined, streamed: first.streamed ?? undefined,
+    bar: barOrNone(first.bar), streamed: first.streamed ?? undefined,
   };
 }
 
@@ -298,13 +303,12 @@ export async function loadOrderAndBook(db: Db, portfolioId: string, orderId: str
  * which the fill's stop and target are checked), in one read; undefined when the portfolio has no such fill.
  */
 export async function loadFillAndBook(db: Db, portfolioId: string, fillId: string, asOf: number) {
-  const filledAsset = sql`SELECT f.asset FROM ${fills} f WHERE f.id = ${fillId}`;
-  const rows = await db.select({ fill: fills, portfolio: portfolios, position: positions, bar: newestBarOf(filledAsset, asOf) }).from(fills)
+  const rows = await db.select({ fill: fills, portfolio: portfolios, position: positions, bar: newestBarOf(assetOfFill(fillId), asOf) }).from(fills)
     .innerJoin(portfolios, eq(portfolios.id, fills.portfolioId))
     .leftJoin(positions, eq(positions.portfolioId, portfolios.id))
     .where(and(eq(fills.id, fillId), eq(fills.portfolioId, portfolioId)));
   if (rows.length === 0) return undefined;
-  return { fill: rows[0].fill, book: bookOf(rows[0].portfolio, heldIn(rows.map((r) => r.position))), bar: rows[0].bar ? latestBarOf(rows[0].bar) : undefined };
+  return { fill: rows[0].fill, book: bookOf(rows[0].portfolio, heldIn(rows.map((r) => r.position))), bar: barOrNone(rows[0].bar) };
 }
 
 /** The fill stored under an id: what a repeated `insertFill` returns. */

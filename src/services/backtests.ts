@@ -176,7 +176,7 @@ export async function backtestResult(db: Database, id: string, view: ResultView 
   if (!stored) return undefined;
   const { row, trades, tradesStored, curve } = stored;
   const points = curve.time.length;
-  const shown = view.points === undefined ? Array.from({ length: points }, (_, i) => i) : thinnedIndices(curve.equity, Math.ceil(view.points / 2));
+  const shown = thinnedIndices(curve.equity, view.points === undefined ? Infinity : Math.ceil(view.points / 2));
   return {
     id,
     strategy: row.strategyName, assets: row.assets, parameters: row.parameters, conventions: row.conventions,
