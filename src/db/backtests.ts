@@ -2,6 +2,7 @@
 import { and, asc, count, eq, gte, sql } from 'drizzle-orm';
 import type { TradeLog } from '../domain/backtest/logs';
 import type { Database } from './client';
+import { float8ArrayParam, float8Count, readFloat8Array } from './float8-arrays';
 import { backtestCurve, backtestResults, backtestTrades } from './schema';
 
 /** A stored equity curve: its points' times and values, oldest first. */
@@ -35,23 +36,6 @@ export async function storedCurve(db: Database, backtestId: string, points = Inf
   return curve;
 }
 
-/** The element count of a one-dimensional float8 array in Postgres's binary form (`array_send`). */
-function float8Count(packed: Buffer): number {
-  const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
-  // Header: dimensions, null flag, element type; then per dimension its size and lower bound.
-  return view.getInt32(0) === 0 ? 0 : view.getInt32(12);
-}
-
-/** The elements of a binary float8 array (each a 4-byte length and 8 bytes) into `target` from `at`, as many as fit. */
-function readFloat8Array(packed: Buffer, target: Float64Array, at: number): void {
-  const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
-  const n = Math.min(float8Count(packed), target.length - at);
-  for (let i = 0, byte = 20; i < n; i++, byte += 12) {
-    if (view.getInt32(byte) !== 8) throw new Error('a stored curve point is NULL');
-    target[at + i] = view.getFloat64(byte + 4);
-  }
-}
-
 /** Drops what a run stored after its checkpoint: curve points from point `storedPoints` on and trades from `tradeSeq` on. */
 export async function dropAfterCheckpoint(db: Database, backtestId: string, storedPoints: number, tradeSeq: number): Promise<void> {
   await db.transaction(async (tx) => {
@@ -73,18 +57,10 @@ export async function clearBacktest(db: Database, backtestId: string): Promise<v
 }
 
 /**
- * A numeric column as the text of a Postgres array, joined by the column itself: a typed array's
- * join writes each number as JavaScript prints it (the shortest text that reads back as the same
- * double; NaN and ±Infinity as Postgres spells them), without a JavaScript array of boxed numbers
- * and the driver's per-element conversion that a parameter of 57,000 points took.
- */
-const arrayText = (column: ArrayLike<number>): string => `{${Array.prototype.join.call(column, ',')}}`;
-
-/**
  * Stores curve points from the engine's columns as a segment from point `firstPoint` of the curve on,
  * replacing any segment stored before from that point on (a crashed attempt's, or the last point
  * revalued at the end). One row whatever the count: a row per point cost Postgres 114–225 ms in
- * index upkeep for a 57,000-point curve, the segment ~30 ms (parsing the array text).
+ * index upkeep for a 57,000-point curve, the segment in array text ~30 ms (parsing it), in binary a few.
  */
 export async function storeCurvePoints(db: Database, backtestId: string, firstPoint: number, curve: { time: ArrayLike<number>; equity: ArrayLike<number> }): Promise<void> {
   if (curve.time.length === 0) return;
@@ -92,7 +68,7 @@ export async function storeCurvePoints(db: Database, backtestId: string, firstPo
   await db.execute(sql`
     WITH later AS (DELETE FROM ${backtestCurve} WHERE backtest_id = ${backtestId} AND first_point > ${firstPoint}::int)
     INSERT INTO ${backtestCurve} (backtest_id, first_point, time, equity)
-    VALUES (${backtestId}, ${firstPoint}, ${arrayText(curve.time)}::bigint[], ${arrayText(curve.equity)}::double precision[])
+    VALUES (${backtestId}, ${firstPoint}, ${float8ArrayParam(curve.time)}::double precision[]::bigint[], ${float8ArrayParam(curve.equity)}::double precision[])
     ON CONFLICT (backtest_id, first_point) DO UPDATE SET time = excluded.time, equity = excluded.equity`);
 }
 
@@ -104,7 +80,7 @@ export async function storeCurvePoints(db: Database, backtestId: string, firstPo
 export async function insertTrades(db: Database, backtestId: string, firstSeq: number, trades: TradeLog): Promise<void> {
   if (trades.length === 0) return;
   const c = trades.storageColumns();
-  const numbers = (column: Float64Array) => sql`${arrayText(column)}::double precision[]`;
+  const numbers = (column: Float64Array) => sql`${float8ArrayParam(column)}::double precision[]`;
   await db.execute(sql`
     INSERT INTO ${backtestTrades}
       (backtest_id, seq, asset, direction, entry_time, entry_price, exit_time, exit_price, quantity, fees, gross_pnl, pnl, return_pct)

@@ -15,8 +15,8 @@ const FIELDS = ['timestamp', 'open', 'high', 'low', 'close', 'volume'] as const;
 /** The candles a read should return, worked out from what was stored: from `from` on, closed by `closedBy`, oldest first. */
 function expected(candles: Candle[], intervalMs: number, from: number, closedBy: number) {
   const kept = candles.filter((c) => c.timestamp >= from && c.timestamp + intervalMs <= closedBy).sort((a, b) => a.timestamp - b.timestamp);
-  // −0 is sent as "0" when stored (JavaScript prints it so), so it is stored as 0.
-  return Object.fromEntries(FIELDS.map((f) => [f, kept.map((c) => (Object.is(c[f], -0) ? 0 : c[f]))]));
+  // Every number as it was given (−0 too: the columns are sent in binary).
+  return Object.fromEntries(FIELDS.map((f) => [f, kept.map((c) => c[f])]));
 }
 
 /** A read's columns as plain arrays, keyed by `${asset}|${interval}`, with the bars each serves. */
