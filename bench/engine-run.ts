@@ -11,66 +11,14 @@ import { loadRiskConfig } from '../src/config/risk';
 import { loadSignalsConfig } from '../src/config/signals';
 import { loadStrategyConfigs } from '../src/config/strategies';
 import { advance, type BacktestConventions, type BacktestInput, drainClosedTrades, dropFills, eventQueue, finish, initialState } from '../src/domain/backtest/engine';
-import type { MacroSeries, PriceSeries } from '../src/domain/signals';
+import type { MacroSeries } from '../src/domain/signals';
 import { BAR_MINUTES } from '../src/domain/types';
 import { STRATEGY_DEFINITIONS } from '../src/domain/strategies';
-import { fromRoot } from '../src/paths';
 import { createStrategy } from '../src/domain/strategies/framework';
+import { HOUR_MS, HOURLY_FILES, MARKET, readHourly, tile, tiledSeries } from './tiled-history';
 
-const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-const MARKET = `${fromRoot('..', 'shared', 'data', 'market')}/`;
-const HOURLY = { bitcoin: 'Binance_BTCUSDT_1h.normalized.csv', ethereum: 'Binance_ETHUSDT_1h.normalized.csv' };
 export const ENSEMBLE_COINS = ['bitcoin', 'ethereum', 'solana', 'cardano', 'polkadot', 'ripple', 'bittensor', 'fetch-ai', 'render-token', 'ocean-protocol'];
-
-interface Rows { open: Float64Array; high: Float64Array; low: Float64Array; close: Float64Array; volume: Float64Array }
-
-/**
- * A normalized hourly CSV (timestamp_ms,open,high,low,close,volume) into columns, read field by field
- * from the file's text: no array of lines or of split fields, whose garbage would stay in the process's
- * peak memory and be counted against the engine.
- */
-function readHourly(file: string): Rows {
-  const text = readFileSync(`${MARKET}crypto_intraday/cryptodatadownload_binance_1h/${file}`, 'utf8');
-  let lines = 0;
-  for (let at = text.indexOf('\n'); at !== -1 && at + 1 < text.length; at = text.indexOf('\n', at + 1)) lines += 1;
-  const rows: Rows = { open: new Float64Array(lines), high: new Float64Array(lines), low: new Float64Array(lines), close: new Float64Array(lines), volume: new Float64Array(lines) };
-  const columns = [rows.open, rows.high, rows.low, rows.close, rows.volume];
-  let at = text.indexOf('\n') + 1;
-  for (let r = 0; r < lines; r++) {
-    at = text.indexOf(',', at) + 1;
-    for (const column of columns) {
-      const end = text.indexOf(column === rows.volume ? '\n' : ',', at);
-      column[r] = Number(text.slice(at, end === -1 ? text.length : end));
-      at = end + 1;
-    }
-  }
-  return rows;
-}
-
-/** Index `k` of a history of `n` played forwards, then backwards, and so on, and whether that pass runs forwards. */
-function tile(k: number, n: number): { i: number; forward: boolean } {
-  const forward = Math.floor(k / n) % 2 === 0;
-  return { i: forward ? k % n : n - 1 - (k % n), forward };
-}
-
-/**
- * `length` hourly bars of the real history from bar `phase` on, played forwards then backwards: every
- * bar is a real hour (a reversed bar swaps open and close), prices join up and stay in range.
- */
-function tiledSeries(rows: Rows, length: number, start: number, phase: number): PriceSeries {
-  const s = { time: new Float64Array(length), open: new Float64Array(length), high: new Float64Array(length), low: new Float64Array(length), close: new Float64Array(length), volume: new Float64Array(length) };
-  for (let k = 0; k < length; k++) {
-    const { i, forward } = tile(k + phase, rows.close.length);
-    s.time[k] = start + (k + 1) * HOUR_MS;
-    s.open[k] = forward ? rows.open[i] : rows.close[i];
-    s.close[k] = forward ? rows.close[i] : rows.open[i];
-    s.high[k] = rows.high[i];
-    s.low[k] = rows.low[i];
-    s.volume[k] = rows.volume[i];
-  }
-  return s;
-}
 
 /** FRED's daily VIXCLS tiled the same way over the days of the run, each known at the midnight after its day. */
 function tiledVix(start: number, days: number): MacroSeries {
@@ -144,10 +92,10 @@ function main() {
   const scenario = SCENARIOS[name];
   if (!scenario) throw new Error(`scenario: one of ${Object.keys(SCENARIOS).join(', ')}`);
   const totalBars = Number(process.env.BENCH_BARS ?? (scenario.ensemble ? 5_000_000 : 10_000_000));
-  const assets = scenario.ensemble ? ENSEMBLE_COINS : Object.keys(HOURLY);
+  const assets = scenario.ensemble ? ENSEMBLE_COINS : ['bitcoin', 'ethereum'];
   const perAsset = Math.ceil(totalBars / assets.length);
   const start = Date.UTC(2017, 7, 17);
-  const sources = Object.values(HOURLY).map(readHourly);
+  const sources = HOURLY_FILES.map(readHourly);
   // Each coin its own stretch of the real history (a different phase), so they do not move as one.
   const prices = Object.fromEntries(assets.map((a, k) => [a, tiledSeries(sources[k % sources.length], perAsset, start, k * 3001)]));
   const macro: Record<string, MacroSeries> = scenario.ensemble ? { VIXCLS: tiledVix(start, Math.ceil(perAsset / 24) + 1) } : {};
