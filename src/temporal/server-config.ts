@@ -11,10 +11,18 @@
  * - `system.enableActivityEagerExecution`: a workflow task that schedules an activity on its own task
  *   queue gets the activity back in its reply when the worker has a free slot, instead of through a
  *   poll: the saga's steps run on the worker that decided them, one hand-over fewer each.
+ * - `matching.numTaskqueueReadPartitions` / `WritePartitions`: one partition per task queue, not
+ *   four. A task written to a partition no worker was polling waited there until matching forwarded
+ *   it or read its backlog: a sweep's one worker sat idle for 150–820 ms at a time (40 % of a warm
+ *   sweep), and a single signal took 70–85 ms to its fill, ~55 ms with one partition. Partitions exist to
+ *   spread a task queue past what one matching host takes (thousands of tasks a second); MTS's
+ *   queues carry tens.
  */
 export const TEMPORAL_DYNAMIC_CONFIG: Record<string, number | boolean> = {
   'history.transferProcessorMaxPollRPS': 1000,
   'system.enableActivityEagerExecution': true,
+  'matching.numTaskqueueReadPartitions': 1,
+  'matching.numTaskqueueWritePartitions': 1,
 };
 
 /** `TEMPORAL_DYNAMIC_CONFIG` as `temporal server start-dev` flags (values are JSON). */

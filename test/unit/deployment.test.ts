@@ -128,6 +128,7 @@ describe('the deployment files, checked offline', () => {
     expect(`/etc/temporal/${temporal.environment?.DYNAMIC_CONFIG_FILE_PATH}`).toBe(target);
     expect(dynamicConfigFlags()).toEqual([
       '--dynamic-config-value', 'history.transferProcessorMaxPollRPS=1000', '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
+      '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1', '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
     ]);
   });
 });
