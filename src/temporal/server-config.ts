@@ -13,10 +13,10 @@
  *   poll: the saga's steps run on the worker that decided them, one hand-over fewer each.
  * - `matching.numTaskqueueReadPartitions` / `WritePartitions`: one partition per task queue, not
  *   four. A task written to a partition no worker was polling waited there until matching forwarded
- *   it or read its backlog: a sweep's one worker sat idle for 150–820 ms at a time (40 % of a warm
- *   sweep), and a single signal took 70–85 ms to its fill, ~55 ms with one partition. Partitions exist to
- *   spread a task queue past what one matching host takes (thousands of tasks a second); MTS's
- *   queues carry tens.
+ *   it or read its backlog: in a profiled warm sweep the one worker sat idle 150–820 ms at a time,
+ *   ~40 % of the sweep, and two workers' warm sweeps took 3.4–3.9 s, 2.6–3.0 s with one partition
+ *   (BENCHMARKS.md). Partitions spread a task queue past what one matching host takes (thousands
+ *   of tasks a second); MTS's queues carry tens.
  */
 export const TEMPORAL_DYNAMIC_CONFIG: Record<string, number | boolean> = {
   'history.transferProcessorMaxPollRPS': 1000,
