@@ -2,7 +2,11 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { SignalsConfig } from '../config/signals';
 import { parseStrategyConfig } from '../config/strategies';
-import { advance, type BacktestInput, checkpointOf, drainClosedTrades, dropFills, type EngineCheckpoint, type EngineState, eventQueue, finish, initialState, latestEquity, restoreState } from '../domain/backtest/engine';
+import {
+  advance, type BacktestInput, checkpointOf, drainClosedTrades, dropFills, type EngineCheckpoint, type EngineState, type EventQueue, eventQueue, finish,
+  initialState, latestEquity, restoreState,
+} from '../domain/backtest/engine';
+import type { MarketData } from '../domain/signals';
 import type { RiskConfig } from '../domain/risk';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
 import { createStrategy, type Strategy, type StrategyConfig } from '../domain/strategies/framework';
@@ -29,6 +33,17 @@ const REPLAY_SLICE_BARS = 5000;
 
 export function createBacktestActivities(deps: BacktestDeps) {
   const marketDataOf = scopedMarketDataBars(deps.db);
+  // A scope's children share one read of the bars, and with it the order they replay them in: the
+  // event queue is built once per assets and range (~4 ms a sweep child of three coins' six years).
+  const queues = new WeakMap<MarketData, Map<string, EventQueue>>();
+  const eventQueueOf = (input: BacktestInput): EventQueue => {
+    let byRange = queues.get(input.data);
+    if (!byRange) queues.set(input.data, (byRange = new Map()));
+    const key = JSON.stringify([input.assets, input.from, input.to]);
+    let queue = byRange.get(key);
+    if (!queue) byRange.set(key, (queue = eventQueue(input)));
+    return queue;
+  };
 
   /**
    * The strategies a request replays: the named ones on the requested coins, or for the live system
@@ -92,7 +107,7 @@ export function createBacktestActivities(deps: BacktestDeps) {
         data, barMinutes: BAR_MINUTES[bar], dataByBar, assets: req.assets, strategies, aggregation: deps.signals.aggregation,
         risk: deps.risk, initialCapital: req.initialCapital, historyDays: deps.signals.historyDays, from: req.from, to: req.to, conventions,
       };
-      const bars = eventQueue(input);
+      const bars = eventQueueOf(input);
       const { db } = deps;
       const checkpoint = ctx.info.heartbeatDetails as { state: EngineCheckpoint; storedPoints: number; storedTrades: number } | undefined;
       let state: EngineState;
