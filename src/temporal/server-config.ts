@@ -14,7 +14,7 @@
  * - `matching.numTaskqueueReadPartitions` / `WritePartitions`: one partition per task queue, not
  *   four. A task written to a partition no worker was polling waited there until matching forwarded
  *   it or read its backlog: in a profiled warm sweep the one worker sat idle 150–820 ms at a time,
- *   ~40 % of the sweep, and two workers' warm sweeps took 3.4–3.9 s, 2.6–3.0 s with one partition
+ *   ~40 % of the sweep, and two workers' warm sweeps took 3.4–3.9 s, 2.5–3.0 s with one partition
  *   (BENCHMARKS.md). Partitions spread a task queue past what one matching host takes (thousands
  *   of tasks a second); MTS's queues carry tens.
  */
