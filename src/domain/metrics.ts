@@ -110,7 +110,7 @@ export interface SelectTuning {
 /**
  * By default a copy is sorted up to 4,096 returns, and a longer curve's are bracketed by a sample of
  * ~4·n^⅔ (at most 65,536): the sample's sort and the returns inside its bracket cost about the same.
- * For a sweep child's 57,000 hourly returns ~1.4 ms, where sorting them all took ~6 ms; 3 million
+ * For a sweep child's 57,000 hourly returns ~1.5 ms, where sorting them all took ~6 ms; 3 million
  * take ~36 ms either way.
  */
 const selectTuningFor = (n: number): SelectTuning => ({ sortUpTo: 4096, sampleSize: Math.min(65_536, Math.round(4 * Math.cbrt(n * n))) });
