@@ -66,7 +66,7 @@ const stop = (child: ChildProcess) => new Promise<void>((resolve) => {
  * in two fresh processes at once; the work two do per second against one. Best of two rounds of each,
  * with the stack idle.
  */
-async function replayCeiling(): Promise<{ alone: number; together: number; ceiling: number }> {
+async function freshReplayPair(): Promise<{ alone: number; together: number; ratio: number }> {
   await buildEngineRun();
   const bars = 1_000_000;
   let alone = Infinity;
@@ -76,7 +76,7 @@ async function replayCeiling(): Promise<{ alone: number; together: number; ceili
     const pair = await Promise.all([engineRun('ensemble', { bars }), engineRun('ensemble', { bars })]);
     together = Math.min(together, Math.max(...pair.map((r) => r.seconds)));
   }
-  return { alone, together, ceiling: (2 * alone) / together };
+  return { alone, together, ratio: (2 * alone) / together };
 }
 
 interface SweepRun {
@@ -106,7 +106,7 @@ async function main() {
       strategies: 'live', assets: coins, ...RANGE, initialCapital: 100_000,
       conventions: { bar: '1h' }, grid: GRID, metric: 'sharpe',
     });
-    const replay = await replayCeiling();
+    const replay = await freshReplayPair();
     const { TEMPORAL_ADDRESS: _a, DATABASE_URL: _d, ...inherited } = process.env;
     const workerEnv = { ...inherited, TEMPORAL_ADDRESS: temporal.address, DATABASE_URL: url, LOG_LEVEL: 'warn', WORKER_HEALTH_PORT: '0' };
     const runs: SweepRun[] = [];
@@ -146,7 +146,7 @@ async function main() {
       '',
       `Two processes against one, warm (best round of each): ${warmSpeedup.toFixed(2)} × (target 1.6 ×: ${warmSpeedup >= 1.6 ? 'met' : 'not met'}); the first sweeps: ${freshSpeedup.toFixed(2)} ×. Rankings ${same ? 'identical in every run' : 'DIFFERENT between runs'} (parameters, Sharpe and final equity of every combination). Best: ${JSON.stringify(best?.params)} (Sharpe ${best?.summary?.sharpe?.toFixed(3) ?? 'n/a'}).`,
       'Cores busy: CPU time over the run divided by its wall time, for the whole machine (/proc/stat) and for the worker processes (/proc/<pid>/stat, all their threads). The Temporal server and Postgres run on the same cores as the workers: a second worker process can only use what they leave.',
-      `Two fresh engine processes (same run, stack idle): the live ensemble's replay alone, engine only (the engine bench's ensemble, 10 coins × 100,000 hourly bars), took ${replay.alone.toFixed(2)} s in one fresh process and ${replay.together.toFixed(2)} s with two at once (best of two rounds each): ${replay.ceiling.toFixed(2)} × the work of one. A fresh process compiles its hot code on V8's background thread, on the other core while it runs alone; two fresh processes share both cores with their compilers. A warm worker has compiled its code.`,
+      `Two fresh engine processes (same run, stack idle): the live ensemble's replay alone, engine only (the engine bench's ensemble, 10 coins × 100,000 hourly bars), took ${replay.alone.toFixed(2)} s in one fresh process and ${replay.together.toFixed(2)} s with two at once (best of two rounds each): ${replay.ratio.toFixed(2)} × the work of one. A fresh process compiles its hot code on V8's background thread, on the other core while it runs alone; two fresh processes share both cores with their compilers. A warm worker has compiled its code.`,
     ]);
     if (!same) process.exitCode = 1;
   });

@@ -2,7 +2,7 @@
 import { and, asc, count, eq, gte, sql } from 'drizzle-orm';
 import type { TradeLog } from '../domain/backtest/logs';
 import type { Database } from './client';
-import { float8ArrayParam, float8Count, readFloat8Array } from './float8-arrays';
+import { float8Array, float8Count, readFloat8Array } from './float8-arrays';
 import { backtestCurve, backtestResults, backtestTrades } from './schema';
 
 /** A stored equity curve: its points' times and values, oldest first. */
@@ -68,7 +68,7 @@ export async function storeCurvePoints(db: Database, backtestId: string, firstPo
   await db.execute(sql`
     WITH later AS (DELETE FROM ${backtestCurve} WHERE backtest_id = ${backtestId} AND first_point > ${firstPoint}::int)
     INSERT INTO ${backtestCurve} (backtest_id, first_point, time, equity)
-    VALUES (${backtestId}, ${firstPoint}, ${float8ArrayParam(curve.time)}::double precision[]::bigint[], ${float8ArrayParam(curve.equity)}::double precision[])
+    VALUES (${backtestId}, ${firstPoint}, ${float8Array(curve.time)}::bigint[], ${float8Array(curve.equity)})
     ON CONFLICT (backtest_id, first_point) DO UPDATE SET time = excluded.time, equity = excluded.equity`);
 }
 
@@ -80,15 +80,14 @@ export async function storeCurvePoints(db: Database, backtestId: string, firstPo
 export async function insertTrades(db: Database, backtestId: string, firstSeq: number, trades: TradeLog): Promise<void> {
   if (trades.length === 0) return;
   const c = trades.storageColumns();
-  const numbers = (column: Float64Array) => sql`${float8ArrayParam(column)}::double precision[]`;
   await db.execute(sql`
     INSERT INTO ${backtestTrades}
       (backtest_id, seq, asset, direction, entry_time, entry_price, exit_time, exit_price, quantity, fees, gross_pnl, pnl, return_pct)
     SELECT ${backtestId}, ${firstSeq}::int + trade.k::int - 1, trade.asset, trade.direction, trade.entry_time::bigint, trade.entry_price,
       NULLIF(trade.exit_time, 'NaN')::bigint, NULLIF(trade.exit_price, 'NaN'), trade.quantity, trade.fees, trade.gross_pnl, trade.pnl, trade.return_pct
-    FROM unnest(${sql.param(c.asset)}::text[], ${sql.param(c.direction)}::text[], ${numbers(c.entryTime)}, ${numbers(c.entryPrice)},
-      ${numbers(c.exitTime)}, ${numbers(c.exitPrice)}, ${numbers(c.quantity)}, ${numbers(c.fees)}, ${numbers(c.grossPnl)},
-      ${numbers(c.pnl)}, ${numbers(c.returnPct)})
+    FROM unnest(${sql.param(c.asset)}::text[], ${sql.param(c.direction)}::text[], ${float8Array(c.entryTime)}, ${float8Array(c.entryPrice)},
+      ${float8Array(c.exitTime)}, ${float8Array(c.exitPrice)}, ${float8Array(c.quantity)}, ${float8Array(c.fees)}, ${float8Array(c.grossPnl)},
+      ${float8Array(c.pnl)}, ${float8Array(c.returnPct)})
       WITH ORDINALITY AS trade(asset, direction, entry_time, entry_price, exit_time, exit_price, quantity, fees, gross_pnl, pnl, return_pct, k)`);
 }
 

@@ -5,6 +5,8 @@
  * none printed or parsed on either side.
  */
 
+import { type SQL, sql } from 'drizzle-orm';
+
 /** Postgres's type OID of float8. */
 const FLOAT8_OID = 701;
 const HEADER_BYTES = 20;
@@ -33,6 +35,9 @@ export function float8ArrayParam(values: ArrayLike<number>): Buffer {
   }
   return packed;
 }
+
+/** A column as a `double precision[]` value of a statement, sent in binary. */
+export const float8Array = (values: ArrayLike<number>): SQL => sql`${float8ArrayParam(values)}::double precision[]`;
 
 /** The element count of a binary float8 array. */
 export function float8Count(packed: Buffer): number {

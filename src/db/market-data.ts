@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gte, lt, lte, sql } from 'drizzle-orm';
 import type { CandleColumns } from '../domain/market-data';
 import type { Candle, DataSourceName, MacroObservation } from '../domain/types';
 import type { Database, Queryable } from './client';
-import { float8ArrayParam } from './float8-arrays';
+import { float8Array } from './float8-arrays';
 import { cryptoOhlcv, macroIndicators } from './schema';
 
 const UPSERT_BATCH = 20_000;
@@ -21,7 +21,7 @@ export async function upsertCandles(
   let written = 0;
   for (let i = 0; i < candles.length; i += UPSERT_BATCH) {
     const batch = candles.slice(i, i + UPSERT_BATCH);
-    const numbers = (pick: (c: Candle) => number) => sql`${float8ArrayParam(Float64Array.from(batch, pick))}::double precision[]`;
+    const numbers = (pick: (c: Candle) => number) => float8Array(Float64Array.from(batch, pick));
     // Each column one array parameter, the numbers in binary (drizzle's per-row VALUES took seconds for a year of 15-minute bars);
     // a bar already stored with the same numbers is left alone, so only changes count as written.
     const result = await db.execute(sql`

@@ -159,8 +159,7 @@ export function eventQueue(input: BacktestInput): EventQueue {
       }
     }
   }
-  const queue: EventQueue = { length, steps, asset, start };
-  return queue;
+  return { length, steps, asset, start };
 }
 
 /**
