@@ -97,6 +97,13 @@ export class RingBuffer {
     return this.values[i < 0 ? i + this.capacity : i];
   }
 
+  /** How many of the held values are at or below `x` (one pass: the order they came in does not matter). */
+  countAtOrBelow(x: number): number {
+    let n = 0;
+    for (let k = 0; k < this.count; k++) if (this.values[k] <= x) n += 1;
+    return n;
+  }
+
   /** Copies the held values, oldest first, into `out` (at least `count` long); returns how many. */
   copyTo(out: Float64Array): number {
     for (let k = 0; k < this.count; k++) out[k] = this.back(this.count - 1 - k);

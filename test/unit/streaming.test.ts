@@ -61,14 +61,28 @@ describe('incremental state decides as a fresh look at the window (real data)', 
     }), { numRuns: 3000 });
   });
 
-  it('the regime tracked close by close equals detectRegime on the last 400 closes, every day of BTC 2014–2024', () => {
+  it('the regime tracked close by close equals its definition and detectRegime on the last 400 closes, every day of BTC 2014–2024', () => {
     const s = md.prices.bitcoin;
     const tracker = new RegimeTracker();
     const seen = { trending: 0, ranging: 0, high_volatility: 0 };
+    // The definition over the window: 20-day volatility of log returns ranked in the top 20 % of the
+    // last 365 such values → high volatility; else the 30-day move beyond σ·√30 → trending.
+    const defined = (closes: number[]) => {
+      if (closes.length < 40) return 'ranging';
+      const vols = Array.from(rollingVolatility(logReturns(closes).subarray(1), 20)).filter((v) => !Number.isNaN(v)).slice(-365);
+      const vol = vols[vols.length - 1];
+      if (vols.length >= 60 && vols.filter((v) => v <= vol).length / vols.length > 0.8) return 'high_volatility';
+      const n = closes.length;
+      return Math.abs(Math.log(closes[n - 1] / closes[n - 31])) > vol * Math.sqrt(30) ? 'trending' : 'ranging';
+    };
     for (let i = 0; i < s.time.length; i++) {
       tracker.push(s.close[i]);
       const regime = tracker.regime();
-      expect(regime, new Date(s.time[i]).toISOString()).toBe(detectRegime(md, 'bitcoin', s.time[i]));
+      const day = new Date(s.time[i]).toISOString();
+      expect(regime, day).toBe(defined(Array.from(s.close.slice(Math.max(0, i - 399), i + 1))));
+      expect(regime, day).toBe(detectRegime(md, 'bitcoin', s.time[i]));
+      // Asked again before the next close: the same answer.
+      expect(tracker.regime(), day).toBe(regime);
       seen[regime] += 1;
     }
     // The comparison covers every regime, not one that never changes.
