@@ -27,7 +27,7 @@ export class RegimeTracker {
    */
   private readonly volatilities = new RingBuffer(VOL_RANK_WINDOW);
   private seen = 0;
-  private known: Regime | undefined;
+  private classified: Regime | undefined;
 
   push(close: number): void {
     if (this.seen > 0) {
@@ -36,11 +36,11 @@ export class RegimeTracker {
     }
     this.closes.push(close);
     this.seen += 1;
-    this.known = undefined;
+    this.classified = undefined;
   }
 
   regime(): Regime {
-    return (this.known ??= this.classify());
+    return (this.classified ??= this.classify());
   }
 
   private classify(): Regime {
