@@ -174,6 +174,12 @@ interface Runtime {
   streams: (AssetStream | undefined)[][];
   /** [strategy][asset]: whether the stream signalled at the asset's bar being processed. */
   signalled: Uint8Array[];
+  /**
+   * Whether a stream signalled at the close being processed, or a strategy without a stream is asked
+   * at every close: the strategies' signals are gathered only then (most closes have none to gather).
+   */
+  spoke: boolean;
+  polled: boolean;
   /** Per asset: the last row fed to its tracker and streams. */
   fed: Int32Array;
   /** Per asset: the row of its next bar in the queue (set on the first `advance`, from the cursor). */
@@ -219,6 +225,8 @@ function runtimeOf(input: BacktestInput, st: EngineState): Runtime {
       regimes: input.assets.map(() => new RegimeTracker()),
       streams: input.strategies.map((s) => input.assets.map((a) => (s.openStream && s.config.assets.includes(a) ? s.openStream(input.data.macro) : undefined))),
       signalled: input.strategies.map(() => new Uint8Array(input.assets.length)),
+      spoke: false,
+      polled: input.strategies.some((s) => !s.openStream),
       fed: new Int32Array(input.assets.length).fill(-1),
       groupRow: new Int32Array(input.assets.length),
       mark: Float64Array.from(input.assets, (a) => st.marks[a] ?? Number.NaN),
@@ -266,7 +274,9 @@ function feed(rt: Runtime, a: number, index: number) {
       const stream = rt.streams[k][a];
       if (!stream) continue;
       const every = rt.decideEvery[k];
-      rt.signalled[k][a] = (every === 0 || endsBarAt(rt.decideEnd[k], a, time[i], every)) && stream.push(close[i], time[i]) ? 1 : 0;
+      const spoke = (every === 0 || endsBarAt(rt.decideEnd[k], a, time[i], every)) && stream.push(close[i], time[i]);
+      rt.signalled[k][a] = spoke ? 1 : 0;
+      if (spoke) rt.spoke = true;
     }
   }
   rt.fed[a] = index;
@@ -389,7 +399,8 @@ function processClose(input: BacktestInput, queue: EventQueue, st: EngineState, 
 
   let eq = markedEquity(rt, st);
   markToMarket(st.trading, eq, time);
-  const produced = signalsAt(input, queue, rt, first, end);
+  const produced = rt.spoke || rt.polled ? signalsAt(input, queue, rt, first, end) : undefined;
+  rt.spoke = false;
   if (produced) {
     syncMarks(input, rt, st);
     decide(input, queue, st, rt, first, end, produced);
