@@ -174,11 +174,9 @@ interface Runtime {
   streams: (AssetStream | undefined)[][];
   /** [strategy][asset]: whether the stream signalled at the asset's bar being processed. */
   signalled: Uint8Array[];
-  /**
-   * Whether a stream signalled at the close being processed, or a strategy without a stream is asked
-   * at every close: the strategies' signals are gathered only then (most closes have none to gather).
-   */
+  /** Whether a stream signalled at the close being processed: the strategies' signals are gathered only then (most closes have none). */
   spoke: boolean;
+  /** Whether a strategy has no stream: it is asked for its signals at every close it decides on. */
   polled: boolean;
   /** Per asset: the last row fed to its tracker and streams. */
   fed: Int32Array;
