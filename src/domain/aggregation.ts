@@ -1,4 +1,4 @@
-import { ExactSum, RingBuffer, RollingVolatility } from './rolling';
+import { ExactSum, RingBuffer, ReturnVolatility } from './rolling';
 import type { ScoredRecord } from './position-sizing';
 import { clamp, knownCount, knownCountNear, lastKnown, protectiveLevels, type MarketData, type RiskSettings, type SignalType, type TradingSignal } from './signals';
 
@@ -17,25 +17,17 @@ const TREND_DAYS = 30;
  * The backtest engine keeps one per asset; `detectRegime` feeds one the last 400 closes.
  */
 export class RegimeTracker {
-  private readonly closes = new RingBuffer(TREND_DAYS + 1);
-  private readonly volatility = new RollingVolatility(VOL_WINDOW);
   /**
    * The past year's volatilities as they came, not sorted: only the newest one's rank is read, and
    * only when a signal asks for the regime. Ranked by one pass then (and kept until the next close),
    * where a sorted window paid a search and a move at every close: on hourly bars with strategies
    * deciding daily, most closes are never asked about.
    */
-  private readonly volatilities = new RingBuffer(VOL_RANK_WINDOW);
-  private seen = 0;
+  private readonly history = new ReturnVolatility(VOL_WINDOW, new RingBuffer(VOL_RANK_WINDOW), TREND_DAYS + 1);
   private classified: Regime | undefined;
 
   push(close: number): void {
-    if (this.seen > 0) {
-      const vol = this.volatility.push(Math.log(close / this.closes.back(0)));
-      if (!Number.isNaN(vol)) this.volatilities.push(vol);
-    }
-    this.closes.push(close);
-    this.seen += 1;
+    this.history.push(close);
     this.classified = undefined;
   }
 
@@ -44,8 +36,8 @@ export class RegimeTracker {
   }
 
   private classify(): Regime {
-    const { closes, volatilities } = this;
-    if (this.seen < 40) return 'ranging';
+    const { closes, volatilities, seen } = this.history;
+    if (seen < 40) return 'ranging';
     const vol = volatilities.back(0);
     if (volatilities.count >= 60 && volatilities.countAtOrBelow(vol) / volatilities.count > 0.8) return 'high_volatility';
     const move = Math.abs(Math.log(closes.back(0) / closes.back(TREND_DAYS)));

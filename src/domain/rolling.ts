@@ -130,19 +130,17 @@ export class RollingVolatility {
 }
 
 /**
- * Realised volatility of log returns, close by close: keeps the last `closesKept` closes and the
- * last `volatilitiesKept` volatility values (the ones a percentile ranks against).
+ * Realised volatility of log returns, close by close: keeps the last `closesKept` closes and pushes
+ * each volatility value into `volatilities` (the window a percentile ranks against: a `SortedWindow`
+ * when a rank is read at every close, a `RingBuffer` when it is read rarely).
  */
-export class ReturnVolatility {
+export class ReturnVolatility<Kept extends { push(x: number): void } = SortedWindow> {
   readonly closes: RingBuffer;
-  /** Kept sorted as well: a percentile or a threshold is read in O(log window). */
-  readonly volatilities: SortedWindow;
   private readonly volatility: RollingVolatility;
   seen = 0;
 
-  constructor(window: number, volatilitiesKept: number, closesKept: number, annualization = 1) {
+  constructor(window: number, readonly volatilities: Kept, closesKept: number, annualization = 1) {
     this.closes = new RingBuffer(closesKept);
-    this.volatilities = new SortedWindow(volatilitiesKept);
     this.volatility = new RollingVolatility(window, annualization);
   }
 

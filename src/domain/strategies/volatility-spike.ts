@@ -1,5 +1,5 @@
 import { lastWilderRsi } from '../indicators';
-import { ReturnVolatility } from '../rolling';
+import { ReturnVolatility, SortedWindow } from '../rolling';
 import type { AssetAnalysis, AssetStream, Params, StrategyDefinition } from './framework';
 import { streamedAnalysis } from './framework';
 
@@ -26,7 +26,8 @@ class VolatilitySpikeStream implements AssetStream {
   ) {
     // RSI smooths over all history; a fixed warm-up of 10 periods keeps it stable and bounded.
     this.lookback = Math.max(rankWindow + volWindow + 1, rsiPeriod * 10 + 1);
-    this.history = new ReturnVolatility(volWindow, rankWindow, this.lookback, DAYS_PER_YEAR);
+    // Kept sorted: the rank is read at every close, the threshold when the analysis is.
+    this.history = new ReturnVolatility(volWindow, new SortedWindow(rankWindow), this.lookback, DAYS_PER_YEAR);
     this.scratch = new Float64Array(this.lookback);
   }
 
