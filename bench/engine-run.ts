@@ -12,12 +12,11 @@ import { loadSignalsConfig } from '../src/config/signals';
 import { loadStrategyConfigs } from '../src/config/strategies';
 import { advance, type BacktestConventions, type BacktestInput, drainClosedTrades, dropFills, eventQueue, finish, initialState } from '../src/domain/backtest/engine';
 import type { MacroSeries } from '../src/domain/signals';
-import { BAR_MINUTES } from '../src/domain/types';
+import { BAR_MINUTES, DAY_MS, HOUR_MS } from '../src/domain/types';
 import { STRATEGY_DEFINITIONS } from '../src/domain/strategies';
 import { createStrategy } from '../src/domain/strategies/framework';
-import { HOUR_MS, HOURLY_FILES, MARKET, readHourly, tile, tiledSeries } from './tiled-history';
+import { HOURLY_FILES, MARKET, readHourly, tile, tiledSeries } from './tiled-history';
 
-const DAY_MS = 24 * HOUR_MS;
 export const ENSEMBLE_COINS = ['bitcoin', 'ethereum', 'solana', 'cardano', 'polkadot', 'ripple', 'bittensor', 'fetch-ai', 'render-token', 'ocean-protocol'];
 
 /** FRED's daily VIXCLS tiled the same way over the days of the run, each known at the midnight after its day. */

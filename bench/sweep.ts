@@ -14,11 +14,12 @@ import { loadStrategyConfigs } from '../src/config/strategies';
 import { upsertCandles } from '../src/db/market-data';
 import { startSweep, sweepBodySchema } from '../src/services/backtests';
 import { importMacroCsv } from '../src/services/csv-import';
+import { HOUR_MS } from '../src/domain/types';
 import type { SweepResult } from '../src/workflows/types';
 import { buildEngineRun, engineRun } from './engine-process';
 import { BACKTEST_NODE_FLAGS, machineDescription, writeBenchmarkSection } from './report';
 import { withBenchStack } from './stack';
-import { HOUR_MS, HOURLY_FILES, MARKET, readHourly, tiledSeries } from './tiled-history';
+import { HOURLY_FILES, MARKET, readHourly, tiledSeries } from './tiled-history';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The sweep's range; the bars stored start early enough for the strategies' history before it. */

@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { PriceSeries } from '../src/domain/signals';
+import { HOUR_MS } from '../src/domain/types';
 import { fromRoot } from '../src/paths';
 
-export const HOUR_MS = 3_600_000;
 export const MARKET = `${fromRoot('..', 'shared', 'data', 'market')}/`;
 export const HOURLY_FILES = ['Binance_BTCUSDT_1h.normalized.csv', 'Binance_ETHUSDT_1h.normalized.csv'];
 
