@@ -1,20 +1,22 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { detectRegime, RegimeTracker } from '../../src/domain/aggregation';
-import { advance, type BacktestInput, eventQueue, finish, initialState, latestEquity, runBacktest } from '../../src/domain/backtest/engine';
-import { dailySeries, macroSeriesFrom } from '../../src/domain/market-data';
+import {
+  advance, type BacktestInput, checkpointOf, type EngineState, eventQueue, finish, initialState, latestEquity, restoreState, runBacktest,
+} from '../../src/domain/backtest/engine';
+import { barSeries, dailySeries, macroSeriesFrom } from '../../src/domain/market-data';
 import { equity } from '../../src/domain/portfolio';
 import { drawdownFromRollingHigh, logReturns, percentileRank, rollingPearson, rollingVolatility, wilderRsi } from '../../src/domain/indicators';
 import { RollingSum, SortedWindow } from '../../src/domain/rolling';
 import { knownCount, knownCountNear, type MarketData } from '../../src/domain/signals';
 import { STRATEGY_DEFINITIONS } from '../../src/domain/strategies';
 import { createStrategy, type Strategy } from '../../src/domain/strategies/framework';
-import { DAY_MS } from '../../src/domain/types';
+import { DAY_MS, HOUR_MS } from '../../src/domain/types';
 import { loadExecutionConfig } from '../../src/config/execution';
 import { loadRiskConfig } from '../../src/config/risk';
 import { loadSignalsConfig } from '../../src/config/signals';
 import { loadStrategyConfigs } from '../../src/config/strategies';
-import { binanceHourlyCloses, fredSeries, yfinanceDaily } from '../support/market-files';
+import { binanceHourly, binanceHourlyCloses, fredSeries, yfinanceDaily } from '../support/market-files';
 
 const md: MarketData = { prices: { bitcoin: dailySeries(yfinanceDaily('BTC-USD'), DAY_MS), ethereum: dailySeries(yfinanceDaily('ETH-USD'), DAY_MS) }, macro: {} };
 
@@ -303,6 +305,55 @@ describe('backtest engine: the incremental path and its invariants', () => {
     expect(streamed.fills.rows()).toEqual(analysed.fills.rows());
     expect(streamed.trades.rows()).toEqual(analysed.trades.rows());
     expect(Array.from(streamed.equity.value)).toEqual(Array.from(analysed.equity.value));
+  });
+
+  it('on hourly bars with a daily strategy, the closes passed at once (book flat, no bar ending) change nothing', () => {
+    // The streamed run passes a flat book's hourly closes inside a day in one loop; analysing at every
+    // close (a strategy without a stream) processes each of them in full. Risk sizing, shorts, stops
+    // trailed at 5 % and a cooldown after each, as the ensemble bench runs.
+    const candles = Object.entries({ bitcoin: 'BTCUSDT', ethereum: 'ETHUSDT' }).map(([asset, pair]) => {
+      const c = binanceHourly(pair);
+      const column = (k: keyof (typeof c)[number]) => c.map((x) => x[k]);
+      return [asset, { timestamp: column('timestamp'), open: column('open'), high: column('high'), low: column('low'), close: column('close'), volume: column('volume') }] as const;
+    });
+    const prices = Object.fromEntries(candles.map(([a, c]) => [a, barSeries(c, HOUR_MS, HOUR_MS)]));
+    const daily = Object.fromEntries(candles.map(([a, c]) => [a, barSeries(c, HOUR_MS)]));
+    const daySma = createStrategy(STRATEGY_DEFINITIONS.sma_crossover, { ...strategy.config, bar: '1d' });
+    const hourlyInput = (strategies: Strategy[]): BacktestInput => ({
+      ...input(strategies), data: { prices, macro: {} }, barMinutes: 60, dataByBar: { 1440: { prices: daily, macro: {} } },
+      from: Date.UTC(2018, 0, 1), to: Date.UTC(2021, 6, 1),
+      conventions: { ...input().conventions, sizing: { kind: 'risk' }, trailingStopPct: 0.05, stopCooldownMinutes: 24 * 60 },
+    });
+    const streamed = runBacktest(hourlyInput([daySma]));
+    const { openStream: _, ...withoutStream } = daySma;
+    const analysed = runBacktest(hourlyInput([withoutStream]));
+    // Flat at a good share of the closes, and trading: both paths are taken many times.
+    expect(streamed.trades.length).toBeGreaterThan(30);
+    expect(streamed.exposureTime).toBeGreaterThan(0.05);
+    expect(streamed.exposureTime).toBeLessThan(0.9);
+    expect(streamed.fills.rows()).toEqual(analysed.fills.rows());
+    expect(streamed.trades.rows()).toEqual(analysed.trades.rows());
+    expect(Array.from(streamed.equity.time)).toEqual(Array.from(analysed.equity.time));
+    expect(Array.from(streamed.equity.value)).toEqual(Array.from(analysed.equity.value));
+    expect(streamed.metrics).toEqual(analysed.metrics);
+    expect([streamed.exposureTime, streamed.rejectionsByRule]).toEqual([analysed.exposureTime, analysed.rejectionsByRule]);
+
+    // Both in chunks of 1,000 bars, each state through JSON (a resumed attempt rebuilds its streams from
+    // the history on its first full close): the same checkpoint after every chunk (marks, the day's
+    // mark, the peak, …), wherever a chunk ends, and the same run as unchunked.
+    const chunked = [[daySma], [withoutStream]].map((strategies) => {
+      const inp = hourlyInput(strategies);
+      const queue = eventQueue(inp);
+      return { inp, queue, state: initialState(inp) as EngineState };
+    });
+    while (chunked[0].state.cursor < chunked[0].queue.length) {
+      const [a, b] = chunked.map((c) => JSON.stringify(checkpointOf(advance(c.inp, c.queue, c.state, 1000))));
+      expect(a).toEqual(b);
+      for (const c of chunked) c.state = restoreState(JSON.parse(a));
+    }
+    const resumed = finish(chunked[0].inp, chunked[0].state);
+    expect(resumed.trades.rows()).toEqual(streamed.trades.rows());
+    expect(Array.from(resumed.equity.value)).toEqual(Array.from(streamed.equity.value));
   });
 
   it('after every close, equity = cash + Σ quantity × mark, and every fill is in the book once', () => {
