@@ -204,7 +204,12 @@ describe('the event queue', () => {
     const assetNames = ['zeta', 'alpha', 'mid'];
     // Each asset's close times: ascending, on grids that agree in places and not in others, a time at times repeated.
     const series = fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 25 }).map((t) => t.sort((a, b) => a - b));
-    fc.assert(fc.property(fc.tuple(series, series, series), fc.integer({ min: -2, max: 15 }), fc.integer({ min: 0, max: 20 }), (times, from, span) => {
+    // Or the same times for every asset inside the window (coins from one source), each with bars of its own before and after it.
+    const outside = fc.tuple(fc.array(fc.integer({ min: -9, max: -3 }), { maxLength: 3 }), fc.array(fc.integer({ min: 51, max: 60 }), { maxLength: 3 }));
+    const shared = fc.tuple(series, outside, outside, outside).map(([core, ...extra]) => extra.map(([before, after]) => [
+      ...before.sort((a, b) => a - b), ...core, ...after.sort((a, b) => a - b),
+    ]) as [number[], number[], number[]]);
+    fc.assert(fc.property(fc.oneof(fc.tuple(series, series, series), shared), fc.integer({ min: -2, max: 15 }), fc.integer({ min: 0, max: 20 }), (times, from, span) => {
       const to = from + span;
       const prices = Object.fromEntries(assetNames.map((a, k) => {
         const time = times[k];
