@@ -49,14 +49,14 @@ function sourceOfLine(bundle: string): (line: number) => string | undefined {
 }
 
 /**
- * Where the ensemble's time goes: a run under V8's sampling profiler, self time by function of the
+ * Where a scenario's time goes: a run under V8's sampling profiler, self time by function of the
  * project's sources (the bench's own data building and Node's start-up left out), largest first.
  */
-async function profileEnsemble(): Promise<Array<{ name: string; share: number }>> {
+async function profileOf(scenario: string): Promise<Array<{ name: string; share: number }>> {
   const dir = mkdtempSync(join(tmpdir(), 'mts-bench-profile-'));
   const sourceOf = sourceOfLine(readFileSync(ENGINE_RUN, 'utf8'));
   try {
-    await engineRun('ensemble', { nodeFlags: [...BACKTEST_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`] });
+    await engineRun(scenario, { nodeFlags: [...BACKTEST_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`] });
     const profiles = readdirSync(dir).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile);
     const self = new Map<string, number>();
     let total = 0;
@@ -103,7 +103,12 @@ async function main() {
     const run = [...rounds].sort((a, b) => rate(a) - rate(b))[Math.floor(rounds.length / 2)];
     runs.push({ ...r, rounds, run, defaultNursery: await engineRun(r.scenario, { nodeFlags: [] }) });
   }
-  const profile = await profileEnsemble();
+  const profiles = { ensemble: await profileOf('ensemble'), shipped: await profileOf('sma-shipped') };
+  const profileTable = (profile: Array<{ name: string; share: number }>) => [
+    '| function | share |',
+    '|---|---|',
+    ...profile.map((p) => `| ${p.name} | ${(p.share * 100).toFixed(1)} % |`),
+  ];
   writeBenchmarkSection('Backtest engine throughput', [
     `Command: \`npm run bench\`. Machine: ${machineDescription()}; one core (the engine is single-threaded), each run a process of its own from the esbuild bundle of the engine, as \`npm run build\` bundles the workers (plain \`node ${BACKTEST_NODE_FLAGS.join(' ')}\` as the deployed backtest workers run, no tsx).`,
     'Data: hourly bars built from the real Binance BTC and ETH hourly history in `../shared/data/market/crypto_intraday/cryptodatadownload_binance_1h/` (33,413 bars each), played forwards and backwards in turn, each coin from its own starting point; the ensemble\'s VIX is FRED\'s VIXCLS (`../shared/data/market/macro/fred/`) played the same way, one value a day.',
@@ -127,11 +132,13 @@ async function main() {
     'As the backtest activity does, the runs take closed trades out of the engine and drop fills between chunks of a million bars (counted here).',
     'Peak memory is the process\'s max RSS up to the end of the backtest, Node itself included (about 55 MiB before any data; the next column leaves that out); price columns are the six Float64Array columns of the replayed bars. The bench reads its CSV files straight into columns and counts the strategies\' signals after the peak is read. The deployed backtest workers give V8\'s young generation 4 MiB semi-spaces (`--max-semi-space-size=4`, NODE_OPTIONS in docker-compose.yml and deploy/k8s/workers.yaml); with V8\'s default (semi-spaces grown to 16 MiB under a heavy allocation rate) a second run of each peaks higher (the column before last, with its time).',
     '',
-    'Where the ensemble\'s time goes (V8\'s sampling profiler on a second ensemble run, self time of the engine\'s functions and the garbage collector, this run):',
+    'Where the time goes (V8\'s sampling profiler on one more run of each, self time of the engine\'s functions and the garbage collector, this run). The ensemble:',
     '',
-    '| function | share |',
-    '|---|---|',
-    ...profile.map((p) => `| ${p.name} | ${(p.share * 100).toFixed(1)} % |`),
+    ...profileTable(profiles.ensemble),
+    '',
+    `sma_crossover as shipped (\`passQuietCloses\`: the closes of a flat book between its daily bar ends, passed in one loop; \`performanceMetrics\`, \`drawdown\`, \`bracketedSelect\`: the metrics over its curve, a point per hourly close; \`decide\` and what it calls: its ${en(runs[0].run.signals)} signals):`,
+    '',
+    ...profileTable(profiles.shipped),
   ]);
 }
 
