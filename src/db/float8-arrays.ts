@@ -17,7 +17,7 @@ const ELEMENT_BYTES = 12;
  * statement that casts it (`$1::double precision[]`) has Postgres read it with `array_recv`.
  * Printing 57,000 doubles as array text cost the worker ~15 ms and Postgres ~30 ms to parse.
  */
-export function float8ArrayParam(values: ArrayLike<number>): Buffer {
+function float8ArrayParam(values: ArrayLike<number>): Buffer {
   const n = values.length;
   // An empty array has no dimension: its header ends after the element type.
   const packed = Buffer.allocUnsafe(n === 0 ? 12 : HEADER_BYTES + ELEMENT_BYTES * n);

@@ -27,14 +27,9 @@ export interface AssetConditions {
 export type MarketConditions = Record<string, AssetConditions>;
 
 /**
- * The close at UTC midnight `m`: the last bar closing at or before it, if that bar closed within the
- * day before. `near`: a count of bars known at a time close to `m`, where the search starts.
+ * The close at UTC midnight `m`, given `known`, the count of bars closed by then: the last of them,
+ * if it closed within the day before.
  */
-function closeAt(series: PriceSeries, m: number, near: number): number {
-  return closeOfDay(series, m, knownCountNear(series.time, m, near));
-}
-
-/** The close at midnight `m` given the count of bars known then: the last one's, if it closed during the day before. */
 function closeOfDay(series: PriceSeries, m: number, known: number): number {
   const i = known - 1;
   return i >= 0 && series.time[i] > m - DAY_MS ? series.close[i] : Number.NaN;
@@ -105,9 +100,7 @@ export class ConditionsTracker {
       const days = (midnight - this.midnight) / DAY_MS;
       if (days > 0 && days <= this.lookbackDays) {
         // Moved on a few days: drop the oldest closes and add the new midnights' (each found once).
-        const closes = this.closes.slice(days);
-        for (let k = days - 1; k >= 0; k--) closes.push(closeAt(series, midnight - k * DAY_MS, this.known));
-        this.closes = closes;
+        this.closes = [...this.closes.slice(days), ...dailyClosesTo(series, midnight, days - 1, this.known)];
       } else {
         this.closes = dailyClosesTo(series, midnight, this.lookbackDays, this.known);
       }

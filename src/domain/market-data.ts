@@ -38,11 +38,14 @@ export interface CandleColumns {
   volume: ArrayLike<number>;
 }
 
-/** Daily bars from candles as rows (a provider's or the simulated market's). */
-export const dailySeries = (candles: Candle[], intervalMs: number): PriceSeries => barSeries({
+/** Candles as rows (a provider's or the simulated market's) as columns. */
+export const candleColumns = (candles: Candle[]): CandleColumns => ({
   timestamp: candles.map((c) => c.timestamp), open: candles.map((c) => c.open), high: candles.map((c) => c.high),
   low: candles.map((c) => c.low), close: candles.map((c) => c.close), volume: candles.map((c) => c.volume),
-}, intervalMs, DAY_MS);
+});
+
+/** Daily bars from candles as rows. */
+export const dailySeries = (candles: Candle[], intervalMs: number): PriceSeries => barSeries(candleColumns(candles), intervalMs, DAY_MS);
 
 /** A daily macro observation is treated as known at the UTC midnight after its date. */
 export function macroSeriesFrom(rows: Array<{ date: string; value: number }>): MacroSeries {

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { float8ArrayParam, float8Count, readFloat8Array } from '../../src/db/float8-arrays';
+import { float8Array, float8Count, readFloat8Array } from '../../src/db/float8-arrays';
 import { testDatabase } from '../support/db';
 
 const handle = testDatabase();
@@ -10,7 +10,7 @@ afterAll(() => handle.close());
 /** What Postgres makes of a parameter: its element count, the elements as text, and the array sent back in binary. */
 async function throughPostgres(values: number[]) {
   const { rows } = await handle.db.execute<{ n: number; text: string; packed: Buffer }>(sql`
-    SELECT cardinality(a) AS n, a::text AS text, array_send(a) AS packed FROM (SELECT ${float8ArrayParam(values)}::double precision[] AS a) p`);
+    SELECT cardinality(a) AS n, a::text AS text, array_send(a) AS packed FROM (SELECT ${float8Array(values)} AS a) p`);
   return rows[0];
 }
 

@@ -4,7 +4,7 @@ import { detectRegime, RegimeTracker } from '../../src/domain/aggregation';
 import {
   advance, type BacktestInput, checkpointOf, type EngineState, eventQueue, finish, initialState, latestEquity, restoreState, runBacktest,
 } from '../../src/domain/backtest/engine';
-import { barSeries, dailySeries, macroSeriesFrom } from '../../src/domain/market-data';
+import { barSeries, candleColumns, dailySeries, macroSeriesFrom } from '../../src/domain/market-data';
 import { equity } from '../../src/domain/portfolio';
 import { drawdownFromRollingHigh, logReturns, percentileRank, rollingPearson, rollingVolatility, wilderRsi } from '../../src/domain/indicators';
 import { RollingSum, SortedWindow } from '../../src/domain/rolling';
@@ -318,9 +318,7 @@ describe('backtest engine: the incremental path and its invariants', () => {
     // trailed at 5 % and a cooldown after each, as the ensemble bench runs.
     const candles = Object.entries({ bitcoin: 'BTCUSDT', ethereum: 'ETHUSDT' }).map(([asset, pair]) => {
       const missing = (t: number, i: number) => asset === 'ethereum' && gap > 0 && i % gap === 7 && (t + HOUR_MS) % DAY_MS !== 0;
-      const c = binanceHourly(pair).filter((x, i) => !missing(x.timestamp, i));
-      const column = (k: keyof (typeof c)[number]) => c.map((x) => x[k]);
-      return [asset, { timestamp: column('timestamp'), open: column('open'), high: column('high'), low: column('low'), close: column('close'), volume: column('volume') }] as const;
+      return [asset, candleColumns(binanceHourly(pair).filter((x, i) => !missing(x.timestamp, i)))] as const;
     });
     const prices = Object.fromEntries(candles.map(([a, c]) => [a, barSeries(c, HOUR_MS, HOUR_MS)]));
     const daily = Object.fromEntries(candles.map(([a, c]) => [a, barSeries(c, HOUR_MS)]));

@@ -409,17 +409,7 @@ function processClose(input: BacktestInput, queue: EventQueue, st: EngineState, 
   const row = rt.row!;
   const first = st.cursor;
   const time = rt.series[queue.asset[first]].time[row[queue.asset[first]]];
-  // The bars closing at `time`, one per asset: each takes its asset's next row (an asset already in
-  // the group has moved on to a later bar, which ends the group).
-  let end = first;
-  while (end < queue.length) {
-    const a = queue.asset[end];
-    const i = row[a];
-    if (rt.series[a].time[i] !== time) break;
-    groupRow[end - first] = i;
-    row[a] = i + 1;
-    end++;
-  }
+  const end = takeClose(queue, rt, first, time);
   st.cursor = end;
 
   for (let k = first; k < end; k++) {
@@ -490,22 +480,14 @@ function passQuietCloses(queue: EventQueue, st: EngineState, rt: Runtime, stopAt
     st.cursor += passed * row.length;
     curve.length = from + passed;
   } else {
-    const { asset: assetOf, length } = queue;
     let k = st.cursor;
     let point = from;
     let time = first;
     while (time < until) {
-      // One close: every asset's bar at `time` (grouped as `processClose` does).
-      while (k < length) {
-        const a = assetOf[k];
-        const i = row[a];
-        if (series[a].time[i] !== time) break;
-        row[a] = i + 1;
-        k++;
-      }
+      k = takeClose(queue, rt, k, time);
       curve.time[point++] = time;
       if (k >= stopAt) break;
-      time = series[assetOf[k]].time[row[assetOf[k]]];
+      time = series[queue.asset[k]].time[row[queue.asset[k]]];
     }
     st.cursor = k;
     curve.length = point;
@@ -518,6 +500,25 @@ function passQuietCloses(queue: EventQueue, st: EngineState, rt: Runtime, stopAt
     rt.mark[a] = series[a].close[row[a] - 1];
     if (rt.fed[a] === quietFrom[a] - 1) rt.fed[a] = row[a] - 1;
   }
+}
+
+/**
+ * Takes the bars closing at `time` from queue index `first` on, one per asset: each takes its asset's
+ * next row (an asset already taken has moved on to a later bar, which ends the close), noted in
+ * `groupRow`. Returns the queue index after them.
+ */
+function takeClose(queue: EventQueue, rt: Runtime, first: number, time: number): number {
+  const row = rt.row!;
+  let end = first;
+  while (end < queue.length) {
+    const a = queue.asset[end];
+    const i = row[a];
+    if (rt.series[a].time[i] !== time) break;
+    rt.groupRow[end - first] = i;
+    row[a] = i + 1;
+    end++;
+  }
+  return end;
 }
 
 /** The close time of the group being processed, which starts at queue index `first`. */
