@@ -13,6 +13,8 @@
  *   no losses, a flat curve, fewer than two periods for a ratio) are null, never NaN or Infinity.
  */
 
+import { forEachChunk } from './chunks';
+
 export interface EquityPoint {
   timestamp: number;
   equity: number;
@@ -126,15 +128,16 @@ export function kthSmallestReturn(equity: ArrayLike<number>, start: StartPoint |
   const c: Returns = { equity, from: start ? 0 : 1, first: start ? start.equity : equity[0] };
   const n = equity.length - c.from;
   const { sortUpTo, sampleSize } = tuning ?? selectTuningFor(n);
-  if (n <= sortUpTo) {
-    const all = new Float64Array(n);
-    for (let j = 0; j < n; j++) all[j] = returnAt(c, c.from + j);
-    return all.sort()[k];
-  }
-  return (sampleSize > 0 ? bracketedSelect(c, n, k, sampleSize) : undefined) ?? radixSelect(c, k);
+  if (n <= sortUpTo) return sortedReturns(c, n)[k];
+  const bracket = sampleSize > 0 ? sampleBracket(c, n, k, sampleSize) : undefined;
+  if (bracket) forEachChunk(equity.length, (from, to) => bracket.count(c, from, to));
+  return bracket?.kth(k, n) ?? radixSelect(c, k);
 }
 
-function bracketedSelect(c: Returns, n: number, k: number, sampleSize: number): number | undefined {
+const sortedReturns = (c: Returns, n: number) => Float64Array.from({ length: n }, (_, j) => returnAt(c, c.from + j)).sort();
+
+/** The bracket a long curve's k-th return is looked for in, from a sorted sample of `sampleSize` of its returns. */
+function sampleBracket(c: Returns, n: number, k: number, sampleSize: number): ReturnBracket {
   const stride = Math.max(1, Math.floor(n / sampleSize));
   const m = Math.floor((n - 1) / stride) + 1;
   const sample = new Float64Array(m);
@@ -146,31 +149,57 @@ function bracketedSelect(c: Returns, n: number, k: number, sampleSize: number): 
   const at = Math.floor((k / n) * m);
   const lo = sample[Math.max(0, at - spread)];
   const hi = sample[Math.min(m - 1, at + spread)];
-  const inside = new Float64Array(Math.min(n, 4 * spread * stride + 1024));
-  let below = 0;
-  let atLo = 0;
-  let between = 0;
-  let atHi = 0;
-  let above = 0;
-  for (let i = c.from; i < c.equity.length; i++) {
-    const r = returnAt(c, i);
-    if (r < lo) below += 1;
-    else if (r === lo) atLo += 1;
-    else if (r < hi) {
-      if (between === inside.length) return undefined;
-      inside[between++] = r;
-    } else if (r === hi) atHi += 1;
-    else if (r > hi) above += 1;
+  return new ReturnBracket(lo, hi, new Float64Array(Math.min(n, 4 * spread * stride + 1024)));
+}
+
+/**
+ * The returns counted against a bracket [lo, hi], a chunk of the curve at a time (see `forEachChunk`):
+ * below, at either end and above are counted, the few strictly between are kept.
+ */
+class ReturnBracket {
+  /** Below, at lo, between, at hi, above. */
+  readonly counts = new Float64Array(5);
+  constructor(readonly lo: number, readonly hi: number, readonly inside: Float64Array) {}
+
+  /** Counts returns `from` to `to` (indices into the equity column). */
+  count(c: Returns, from: number, to: number) {
+    const { lo, hi, inside, counts } = this;
+    // Read one by one: destructured, the running counts lost their number type (and were boxed).
+    let below = counts[0];
+    let atLo = counts[1];
+    let between = counts[2];
+    let atHi = counts[3];
+    let above = counts[4];
+    for (let i = Math.max(from, c.from); i < to; i++) {
+      const r = returnAt(c, i);
+      if (r < lo) below += 1;
+      else if (r === lo) atLo += 1;
+      else if (r < hi) {
+        if (between < inside.length) inside[between] = r;
+        between += 1;
+      } else if (r === hi) atHi += 1;
+      else if (r > hi) above += 1;
+    }
+    counts[0] = below;
+    counts[1] = atLo;
+    counts[2] = between;
+    counts[3] = atHi;
+    counts[4] = above;
   }
-  // A NaN return (a point of zero equity) is in no count: the radix select places it.
-  if (below + atLo + between + atHi + above !== n) return undefined;
-  let rank = k - below;
-  if (rank < 0) return undefined;
-  if (rank < atLo) return lo;
-  rank -= atLo;
-  if (rank < between) return inside.subarray(0, between).sort()[rank];
-  rank -= between;
-  return rank < atHi ? hi : undefined;
+
+  /** The k-th smallest of the n returns counted, or undefined when the bracket cannot tell. */
+  kth(k: number, n: number): number | undefined {
+    const [below, atLo, between, atHi, above] = this.counts;
+    // A NaN return (a point of zero equity) is in no count: the radix select places it.
+    if (between > this.inside.length || below + atLo + between + atHi + above !== n) return undefined;
+    let rank = k - below;
+    if (rank < 0) return undefined;
+    if (rank < atLo) return this.lo;
+    rank -= atLo;
+    if (rank < between) return this.inside.subarray(0, between).sort()[rank];
+    rank -= between;
+    return rank < atHi ? this.hi : undefined;
+  }
 }
 
 /**
@@ -207,34 +236,77 @@ export interface StartPoint {
   equity: number;
 }
 
-export function drawdown(curve: EquityCurve, start?: StartPoint) {
-  // The running peak and the worst fall so far live in one typed array: written as variables the
-  // `visit` closure shares, each new value was a boxed number (an allocation a point).
-  const at = new Float64Array(5);
-  const PEAK = 0;
-  const PEAK_TIME = 1;
-  const AMOUNT = 2;
-  const PCT = 3;
-  const DURATION = 4;
-  at[PEAK] = -Infinity;
-  const visit = (equity: number, time: number) => {
-    if (equity >= at[PEAK]) {
-      at[PEAK] = equity;
-      at[PEAK_TIME] = time;
+/**
+ * A curve's first pass (the start point first), a chunk at a time: the sum of its returns, in order,
+ * and its drawdown. `run` carries the running values from one chunk to the next.
+ */
+class FirstPass {
+  readonly run = new Float64Array(6);
+  constructor(readonly curve: EquityCurve, readonly returns: Returns, start?: StartPoint) {
+    this.run[0] = start ? start.equity : -Infinity;
+    this.run[1] = start ? start.time : 0;
+  }
+
+  over(from: number, to: number) {
+    const { equity, time } = this.curve;
+    const { returns, run } = this;
+    let peak = run[0];
+    let peakTime = run[1];
+    let amountMax = run[2];
+    let pctMax = run[3];
+    let durationMax = run[4];
+    let sum = run[5];
+    for (let i = from; i < to; i++) {
+      if (i >= returns.from) sum += returnAt(returns, i);
+      const e = equity[i];
+      if (e >= peak) {
+        peak = e;
+        peakTime = time[i];
+      }
+      const amount = peak - e;
+      if (!(amount > 0)) continue;
+      if (amount > amountMax) amountMax = amount;
+      if (peak > 0 && amount / peak > pctMax) pctMax = amount / peak;
+      if (time[i] - peakTime > durationMax) durationMax = time[i] - peakTime;
     }
-    const amount = at[PEAK] - equity;
-    if (amount > at[AMOUNT]) at[AMOUNT] = amount;
-    if (at[PEAK] > 0 && amount / at[PEAK] > at[PCT]) at[PCT] = amount / at[PEAK];
-    if (amount > 0 && time - at[PEAK_TIME] > at[DURATION]) at[DURATION] = time - at[PEAK_TIME];
-  };
-  if (start) visit(start.equity, start.time);
-  for (let i = 0; i < curve.equity.length; i++) visit(curve.equity[i], curve.time[i]);
-  return { maxDrawdown: at[AMOUNT], maxDrawdownPct: at[PCT], maxDrawdownDurationMs: at[DURATION] };
+    run[0] = peak;
+    run[1] = peakTime;
+    run[2] = amountMax;
+    run[3] = pctMax;
+    run[4] = durationMax;
+    run[5] = sum;
+  }
+
+  get sumOfReturns() {
+    return this.run[5];
+  }
+
+  get drawdown() {
+    return { maxDrawdown: this.run[2], maxDrawdownPct: this.run[3], maxDrawdownDurationMs: this.run[4] };
+  }
+}
+
+/** The squared deviations of returns `from` to `to` from their mean and their squared shortfalls below the risk-free rate, added to `sums`. */
+function addSpread(c: Returns, meanReturn: number, rfPeriod: number, sums: Float64Array, from: number, to: number) {
+  let squaredDeviations = sums[0];
+  let squaredShortfalls = sums[1];
+  for (let i = Math.max(from, c.from); i < to; i++) {
+    const r = returnAt(c, i);
+    // Products, not `** 2`: V8 calls pow out of line for that.
+    const deviation = r - meanReturn;
+    const shortfall = Math.min(r - rfPeriod, 0);
+    squaredDeviations += deviation * deviation;
+    squaredShortfalls += shortfall * shortfall;
+  }
+  sums[0] = squaredDeviations;
+  sums[1] = squaredShortfalls;
 }
 
 /**
  * The metrics of an equity curve (with `start`, that point first: no copy of a long curve to put it
- * in front) and of the closed trades' net P&L.
+ * in front) and of the closed trades' net P&L. Two passes over the curve, chunk by chunk: the returns
+ * are recomputed in each rather than stored (a backtest's curve has millions of points); the drawdown
+ * rides on the first, a long curve's VaR count on the second.
  */
 export function performanceMetrics(curve: EquityCurve, tradePnl: ArrayLike<number>, opts: { periodsPerYear: number; riskFreeRate?: number; start?: StartPoint }): PerformanceMetrics {
   const rfPeriod = (opts.riskFreeRate ?? 0) / opts.periodsPerYear;
@@ -242,31 +314,28 @@ export function performanceMetrics(curve: EquityCurve, tradePnl: ArrayLike<numbe
   const { start } = opts;
   const points = equity.length + (start ? 1 : 0);
   const n = Math.max(points - 1, 0);
-  // The returns are recomputed in each pass rather than stored: a backtest's curve has millions of points.
   const first = start ? start.equity : equity.length ? equity[0] : undefined;
   const returns: Returns = { equity, from: start ? 0 : 1, first: first! };
-  // The running sums in a typed array: as local variables V8 boxed them at every point of this loop,
-  // which it optimises while it runs (90 MB of garbage over a five-million-point curve, measured).
-  const sums = new Float64Array(3);
-  for (let i = returns.from; i < equity.length; i++) sums[0] += returnAt(returns, i);
-  const meanReturn = sums[0] / n;
+  const firstPass = new FirstPass(curve, returns, start);
+  forEachChunk(equity.length, (from, to) => firstPass.over(from, to));
+  const meanReturn = firstPass.sumOfReturns / n;
   const mean = n ? meanReturn - rfPeriod : Number.NaN;
-  for (let i = returns.from; i < equity.length; i++) {
-    const r = returnAt(returns, i);
-    // Products, not `** 2`: V8 calls pow out of line for that.
-    const deviation = r - meanReturn;
-    const downside = Math.min(r - rfPeriod, 0);
-    sums[1] += deviation * deviation;
-    sums[2] += downside * downside;
-  }
-  const std = n >= 2 ? Math.sqrt(sums[1] / (n - 1)) : Number.NaN;
-  const downside = n ? Math.sqrt(sums[2] / n) : Number.NaN;
+  const varRank = Math.floor(0.05 * (n - 1));
+  const tuning = selectTuningFor(n);
+  const bracket = n > tuning.sortUpTo ? sampleBracket(returns, n, varRank, tuning.sampleSize) : undefined;
+  const spread = new Float64Array(2);
+  forEachChunk(equity.length, (from, to) => {
+    addSpread(returns, meanReturn, rfPeriod, spread, from, to);
+    bracket?.count(returns, from, to);
+  });
+  const std = n >= 2 ? Math.sqrt(spread[0] / (n - 1)) : Number.NaN;
+  const downside = n ? Math.sqrt(spread[1] / n) : Number.NaN;
   const last = equity.length ? equity[equity.length - 1] : start?.equity;
   const totalReturn = first && last !== undefined ? last / first - 1 : Number.NaN;
   const annualized = n ? (1 + totalReturn) ** (opts.periodsPerYear / n) - 1 : Number.NaN;
-  const dd = drawdown(curve, start);
-  const var95 = n ? -kthSmallestReturn(equity, start, Math.floor(0.05 * (n - 1))) : Number.NaN;
+  const fifthPercentile = !n ? Number.NaN : bracket ? bracket.kth(varRank, n) ?? radixSelect(returns, varRank) : sortedReturns(returns, n)[varRank];
   const trades = tradeStatistics(tradePnl);
+  const dd = firstPass.drawdown;
 
   return {
     periods: n,
@@ -280,7 +349,7 @@ export function performanceMetrics(curve: EquityCurve, tradePnl: ArrayLike<numbe
     sortino: downside > 0 && n >= 2 ? finite((mean / downside) * Math.sqrt(opts.periodsPerYear)) : null,
     ...dd,
     calmar: dd.maxDrawdownPct > 0 && n >= 2 ? finite(annualized / dd.maxDrawdownPct) : null,
-    var95: finite(var95),
+    var95: finite(-fifthPercentile),
     ...trades,
   };
 }

@@ -2,6 +2,7 @@ import { aggregateAssetSignals, type AggregationSettings, type PastSignal, poole
 import { conditionsOf, ConditionsTracker, type MarketConditions } from '../market-conditions';
 import type { Bar, FillModel } from '../fills';
 import { type PerformanceMetrics, performanceMetrics } from '../metrics';
+import { everyChunk } from '../chunks';
 import { equity as bookEquity, hasOpenPosition, type Side } from '../portfolio';
 import type { RiskConfig } from '../risk';
 import { knownCount, type MarketData, type PriceSeries, type TradingSignal } from '../signals';
@@ -180,12 +181,20 @@ export function eventQueue(input: BacktestInput): EventQueue {
 function sameCloseTimes(times: ArrayLike<number>[], next: Int32Array, end: Int32Array): boolean {
   const [first, ...others] = times;
   const count = end[0] - next[0];
-  for (let i = next[0] + 1; i < end[0]; i++) if (!(first[i] > first[i - 1])) return false;
-  for (const [j, t] of others.entries()) {
-    const k = j + 1;
-    if (end[k] - next[k] !== count) return false;
-    for (let i = 0; i < count; i++) if (t[next[k] + i] !== first[next[0] + i]) return false;
-  }
+  if (others.some((_, j) => end[j + 1] - next[j + 1] !== count)) return false;
+  // Chunk by chunk, each coin's times against the first's while those are still in the cache.
+  return everyChunk(count, (from, to) => rising(first, next[0], from, to) && others.every((t, j) => sameTimes(first, next[0], t, next[j + 1], from, to)));
+}
+
+/** Whether times `offset + from` to `offset + to` of `time` rise, each after the one before it (in the window). */
+function rising(time: ArrayLike<number>, offset: number, from: number, to: number): boolean {
+  for (let i = Math.max(from, 1); i < to; i++) if (!(time[offset + i] > time[offset + i - 1])) return false;
+  return true;
+}
+
+/** Whether times `from` to `to` of two windows (starting at rows `offA` and `offB`) are equal. */
+function sameTimes(a: ArrayLike<number>, offA: number, b: ArrayLike<number>, offB: number, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (a[offA + i] !== b[offB + i]) return false;
   return true;
 }
 
@@ -509,6 +518,12 @@ function passQuietCloses(queue: EventQueue, st: EngineState, rt: Runtime, stopAt
  */
 function takeClose(queue: EventQueue, rt: Runtime, first: number, time: number): number {
   const row = rt.row!;
+  if (queue.aligned) {
+    // A bar of every asset at every close: their times need no reading (a cache miss each, a close apart).
+    const end = Math.min(queue.length, first + row.length);
+    for (let k = first; k < end; k++) rt.groupRow[k - first] = row[queue.asset[k]]++;
+    return end;
+  }
   let end = first;
   while (end < queue.length) {
     const a = queue.asset[end];
