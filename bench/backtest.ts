@@ -27,6 +27,8 @@ const RUNS = [
 
 interface CpuProfile {
   nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
+  /** µs on the monotonic clock; each sample is `timeDeltas[i]` after the one before it. */
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
@@ -50,19 +52,23 @@ function sourceOfLine(bundle: string): (line: number) => string | undefined {
 
 /**
  * Where a scenario's time goes: a run under V8's sampling profiler, self time by function of the
- * project's sources (the bench's own data building and Node's start-up left out), largest first.
+ * project's sources and the garbage collector while the backtest ran (the bench's own data building
+ * before it and its count of the strategies' signals after it left out), largest first.
  */
 async function profileOf(scenario: string): Promise<Array<{ name: string; share: number }>> {
   const dir = mkdtempSync(join(tmpdir(), 'mts-bench-profile-'));
   const sourceOf = sourceOfLine(readFileSync(ENGINE_RUN, 'utf8'));
   try {
-    await engineRun(scenario, { nodeFlags: [...BACKTEST_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`] });
+    const { window } = await engineRun(scenario, { nodeFlags: [...BACKTEST_NODE_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`] });
     const profiles = readdirSync(dir).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile);
     const self = new Map<string, number>();
     let total = 0;
     for (const p of profiles) {
       const frame = new Map(p.nodes.map((n) => [n.id, n.callFrame]));
+      let at = p.startTime;
       p.samples.forEach((id, i) => {
+        at += p.timeDeltas[i];
+        if (at < window.fromMicros || at > window.toMicros) return;
         const f = frame.get(id)!;
         const source = f.url.endsWith('/engine-run.mjs') ? sourceOf(f.lineNumber) : undefined;
         const name = source?.startsWith('src/') ? `${f.functionName || '(anonymous)'} (${source})`
@@ -132,11 +138,11 @@ async function main() {
     'As the backtest activity does, the runs take closed trades out of the engine and drop fills between chunks of a million bars (counted here).',
     'Peak memory is the process\'s max RSS up to the end of the backtest, Node itself included (about 55 MiB before any data; the next column leaves that out); price columns are the six Float64Array columns of the replayed bars. The bench reads its CSV files straight into columns and counts the strategies\' signals after the peak is read. The deployed backtest workers give V8\'s young generation 4 MiB semi-spaces (`--max-semi-space-size=4`, NODE_OPTIONS in docker-compose.yml and deploy/k8s/workers.yaml); with V8\'s default (semi-spaces grown to 16 MiB under a heavy allocation rate) a second run of each peaks higher (the column before last, with its time).',
     '',
-    'Where the time goes (V8\'s sampling profiler on one more run of each, self time of the engine\'s functions and the garbage collector, this run). The ensemble:',
+    'Where the time goes (V8\'s sampling profiler on one more run of each, self time of the engine\'s functions and the garbage collector while the backtest ran, this run). The ensemble:',
     '',
     ...profileTable(profiles.ensemble),
     '',
-    `sma_crossover as shipped (\`passQuietCloses\`: the closes of a flat book between its daily bar ends, passed in one loop; \`performanceMetrics\`, \`drawdown\`, \`bracketedSelect\`: the metrics over its curve, a point per hourly close; \`decide\` and what it calls: its ${en(runs[0].run.signals)} signals):`,
+    `sma_crossover as shipped (\`passQuietCloses\`: the closes of a flat book between its daily bar ends, passed in one loop; \`over\`, \`addSpread\`, \`count\` (src/domain/metrics.ts): the metrics' two passes over its curve, a point per hourly close; \`decide\` and what it calls: its ${en(runs[0].run.signals)} signals):`,
     '',
     ...profileTable(profiles.shipped),
   ]);

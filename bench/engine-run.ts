@@ -73,6 +73,8 @@ export interface EngineRun {
   /** The process's RSS when it started, before any data: Node itself. */
   startRssMiB: number;
   columnsMiB: number;
+  /** When the backtest ran (µs on the monotonic clock V8's profiler stamps its samples with): a profile's samples outside it are the bench's own. */
+  window: { fromMicros: number; toMicros: number };
   floor: { seconds: number; bars: number; crossings: number };
   strategies: string[];
 }
@@ -128,7 +130,8 @@ function main() {
   const result = finish(input, state);
   fills += result.fills.length;
   trades += result.trades.length;
-  const seconds = Number(process.hrtime.bigint() - began) / 1e9;
+  const ended = process.hrtime.bigint();
+  const seconds = Number(ended - began) / 1e9;
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
   // How often the strategies speak on this data: counted after the run, apart from its time and peak memory.
   let spoken = 0;
@@ -147,6 +150,7 @@ function main() {
     scenario: name, bars: queue.length, assets: assets.length, seconds, trades, fills,
     rejections: result.rejections, finalEquity: result.metrics.finalEquity ?? 0, signals: spoken,
     peakRssMiB, startRssMiB, columnsMiB: (perAsset * assets.length * 6 * 8) / 2 ** 20, floor,
+    window: { fromMicros: Number(began / 1000n), toMicros: Number(ended / 1000n) },
     strategies: configs.map((c) => `${c.name} ${JSON.stringify(c.parameters)} on ${c.bar ?? 'every'} bar`),
   };
   console.log(JSON.stringify(run));
