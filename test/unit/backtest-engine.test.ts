@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { advance, checkpointOf, eventQueue, finish, initialState, restoreState, runBacktest, type BacktestConventions, type BacktestInput, type EngineState } from '../../src/domain/backtest/engine';
-import { lastKnown, type MarketData, type SignalType } from '../../src/domain/signals';
+import { lastKnown, type MarketData, type PriceSeries, type SignalType } from '../../src/domain/signals';
 import { dailySeries } from '../../src/domain/market-data';
 import { STRATEGY_DEFINITIONS } from '../../src/domain/strategies';
 import { createStrategy, type Strategy } from '../../src/domain/strategies/framework';
@@ -149,6 +149,9 @@ describe('backtest engine on real daily BTC: a classic SMA crossover', () => {
 
   it('matches an independent long-only all-in crossover computed from the raw file', () => {
     const r = runBacktest(inputFor(md, sma, from, to));
+    // A point at every close in the window.
+    const closeTimes = rows.map((x) => x.timestamp + DAY_MS).filter((t) => t >= from && t <= to);
+    expect(Array.from(r.equity.time)).toEqual(closeTimes);
 
     // Independent: SMAs over the raw closes; buy all-in on a cross up, sell on a cross down, at the close.
     const closes = rows.map((x) => x.close);
@@ -176,14 +179,22 @@ describe('backtest engine on real daily BTC: a classic SMA crossover', () => {
     expect(r.equity.value.at(-1)).toBeCloseTo(compounded, 6);
     expect(r.metrics.tradeCount).toBe(r.trades.length);
 
-    // Checkpointed in chunks of 100 bars, each state through JSON (as heartbeat details travel): the same result.
-    const input = { ...inputFor(md, sma, from, to) };
+    // Checkpointed in chunks of 100 bars, each state through JSON (as heartbeat details travel): the
+    // same result. The columns as Float64Arrays, as the backtest activity reads them: the curve's
+    // times are then a view of the coin's own, through every restored state, which stay as they were.
+    const { time, open: o, high: h, low: l, close: c, volume: v } = md.prices.bitcoin;
+    const columns: PriceSeries = { time: Float64Array.from(time), open: Float64Array.from(o), high: Float64Array.from(h), low: Float64Array.from(l), close: Float64Array.from(c), volume: Float64Array.from(v) };
+    const md64: MarketData = { prices: { bitcoin: columns }, macro: {} };
+    const timesBefore = Array.from(md64.prices.bitcoin.time);
+    const input = { ...inputFor(md64, sma, from, to) };
     const bars = eventQueue(input);
     let state: EngineState = initialState(input);
     while (state.cursor < bars.length) state = restoreState(JSON.parse(JSON.stringify(checkpointOf(advance(input, bars, state, 100)))));
     const chunked = finish(input, state);
     expect(chunked.trades.rows()).toEqual(r.trades.rows());
     expect(Array.from(chunked.equity.value)).toEqual(Array.from(r.equity.value));
+    expect(Array.from(chunked.equity.time)).toEqual(closeTimes);
+    expect(Array.from(md64.prices.bitcoin.time)).toEqual(timesBefore);
   });
 
   it('a checkpoint is a copy: the replay moving on after it was taken does not change it', () => {
