@@ -91,7 +91,11 @@ export interface EventQueue {
   start: Int32Array;
 }
 
-/** The equity curve so far, a point per close, in typed columns (sized to the queue's steps up front): `length` points are used. */
+/**
+ * The equity curve so far, a point per close, in typed columns (sized to the queue's steps up front):
+ * `length` points are used. An aligned queue's `time` may be a view of its first asset's close times
+ * (`shareAlignedTimes`): read it, never write it.
+ */
 export interface EquityColumns {
   length: number;
   time: Float64Array;
