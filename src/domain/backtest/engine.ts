@@ -253,7 +253,7 @@ interface Runtime {
   quietUntilEndOf: number[];
   /** Each asset's row when the quiet stretch being passed began. */
   quietFrom: Int32Array;
-  /** Whether the curve's time column is a view of the first asset's close times (`shareAlignedTimes`): no close writes it. */
+  /** Whether the curve's time column holds the queue's close times already (`shareAlignedTimes`): no close writes it. */
   timesShared?: boolean;
   /** The core's rules and the order policy, as the conventions set them. */
   rules: TradingRules;
@@ -489,9 +489,9 @@ function passQuietCloses(queue: EventQueue, st: EngineState, rt: Runtime, stopAt
     const { time } = series[lead];
     const start = row[lead];
     const limit = start + Math.ceil((stopAt - st.cursor) / row.length);
+    // Their curve times are there already (`shareAlignedTimes`): only the stretch's end is looked for.
     let j = start;
-    const write = !rt.timesShared;
-    for (let point = from; j < limit && time[j] < until; j++, point++) if (write) curve.time[point] = time[j];
+    while (j < limit && time[j] < until) j++;
     const passed = j - start;
     for (let a = 0; a < row.length; a++) row[a] += passed;
     st.cursor += passed * row.length;
@@ -582,17 +582,18 @@ function rowsAt(queue: EventQueue, cursor: number): Int32Array {
 }
 
 /**
- * An aligned queue's closes are its first asset's times, a curve point each: when those are a
- * Float64Array, the curve's time column becomes a view of them (the points so far, a resumed run's
- * included, are those same times), so no close writes a time and ten million bars of two coins do
- * not fault in the 40 MB a copy took (~2 µs a 4 KiB page on the machine measured). Returns whether it did.
+ * An aligned queue's closes are its first asset's times, a curve point each, so the curve's time
+ * column is those times from the start (the points so far, a resumed run's included, are the same)
+ * and no close writes one: a view of them when they are a Float64Array, as the backtest activity
+ * reads candles (ten million bars of two coins then do not fault in the 40 MB a copy took, ~2 µs a
+ * 4 KiB page on the machine measured), else one copy. Returns whether it did.
  */
 function shareAlignedTimes(queue: EventQueue, rt: Runtime, curve: EquityColumns): boolean {
   if (!queue.aligned || queue.length === 0) return false;
   const lead = queue.asset[0];
   const { time } = rt.series[lead];
-  if (!(time instanceof Float64Array)) return false;
-  curve.time = time.subarray(queue.start[lead], queue.start[lead] + queue.steps);
+  const [from, to] = [queue.start[lead], queue.start[lead] + queue.steps];
+  curve.time = time instanceof Float64Array ? time.subarray(from, to) : Float64Array.from(time.slice(from, to));
   return true;
 }
 
