@@ -16,12 +16,16 @@ export interface StoredCurve {
  * first point on; only the first `points` when a count is given. Postgres sends each segment's
  * arrays in their binary form (`array_send`: float8s as they are, none printed or parsed), read
  * straight into the curve's columns: a three-million-point curve read as array text took ~8 s and
- * over 1 GB of the API's memory.
+ * over 1 GB of the API's memory. They cross as base64 text (a bytea comes as hex, two characters a
+ * byte): that curve in 50,000-point segments took ~0.7–1.15 s to read as hex, ~0.45–0.8 s so.
  */
 export async function storedCurve(db: Database, backtestId: string, points = Infinity): Promise<StoredCurve> {
-  const { rows } = await db.execute<{ first_point: number; time: Buffer; equity: Buffer }>(sql`
-    SELECT first_point, array_send(time::float8[]) AS time, array_send(equity) AS equity FROM ${backtestCurve}
+  const { rows: sent } = await db.execute<{ first_point: number; time: string; equity: string }>(sql`
+    SELECT first_point, encode(array_send(time::float8[]), 'base64') AS time, encode(array_send(equity), 'base64') AS equity
+    FROM ${backtestCurve}
     WHERE backtest_id = ${backtestId} AND first_point < ${Number.isFinite(points) ? points : 2 ** 31 - 1}::int ORDER BY first_point`);
+  // Postgres breaks base64 into lines; Node's decoder skips the line ends.
+  const rows = sent.map((r) => ({ first_point: r.first_point, time: Buffer.from(r.time, 'base64'), equity: Buffer.from(r.equity, 'base64') }));
   // The curve ends where its last segment does: each cuts the ones before at its first point.
   let length = 0;
   for (const r of rows) {
