@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { asc, eq, sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { clearBacktest, dropAfterCheckpoint, insertTrades, loadResult, saveResult, storeCurvePoints, storedCurve } from '../../src/db/backtests';
+import {
+  clearBacktest, CURVE_SEGMENT_POINTS, dropAfterCheckpoint, insertTrades, loadResult, saveResult, storeCurvePoints, storedCurve,
+} from '../../src/db/backtests';
 import type { BacktestTrade } from '../../src/domain/backtest/engine';
 import { TradeLog } from '../../src/domain/backtest/logs';
 import { backtestCurve, backtestResults, backtestTrades } from '../../src/db/schema';
@@ -47,6 +49,42 @@ describe('a backtest curve stored from the engine\'s columns', () => {
     // Three segments: the one at point 3 stored twice is one row.
     expect(await handle.db.select({ firstPoint: backtestCurve.firstPoint }).from(backtestCurve).where(eq(backtestCurve.backtestId, id))
       .orderBy(asc(backtestCurve.firstPoint))).toEqual([{ firstPoint: 0 }, { firstPoint: 3 }, { firstPoint: 4 }]);
+  });
+
+  it('stores a long curve in rows of at most CURVE_SEGMENT_POINTS, and stores it again from any point', async () => {
+    const id = randomUUID();
+    const S = CURVE_SEGMENT_POINTS;
+    const firstPoints = async () => (await handle.db.select({ firstPoint: backtestCurve.firstPoint }).from(backtestCurve)
+      .where(eq(backtestCurve.backtestId, id)).orderBy(asc(backtestCurve.firstPoint))).map((r) => r.firstPoint);
+    // Where two columns first differ (-1: nowhere; the length when one is longer): deep equality on 130,000 points takes seconds.
+    const mismatch = (a: Float64Array, b: Float64Array) => {
+      const i = a.findIndex((v, k) => !Object.is(v, b[k]));
+      return i === -1 && a.length !== b.length ? Math.min(a.length, b.length) : i;
+    };
+    const expectCurve = async (want: { time: Float64Array; equity: Float64Array }) => {
+      const got = await storedCurve(handle.db, id);
+      expect([mismatch(got.time, want.time), mismatch(got.equity, want.equity)]).toEqual([-1, -1]);
+    };
+    const n = 2 * S + 1_000;
+    const time = Float64Array.from({ length: n }, (_, i) => i * 60_000);
+    const equity = Float64Array.from({ length: n }, (_, i) => 100_000 + Math.sin(i));
+    await storeCurvePoints(handle.db, id, 0, { time, equity });
+    expect(await firstPoints()).toEqual([0, S, 2 * S]);
+    await expectCurve({ time, equity });
+    // The same rows written again (a retried attempt from the start): each row replaced, none lost.
+    const revalued = equity.map((v) => v - 1);
+    await storeCurvePoints(handle.db, id, 0, { time, equity: revalued });
+    expect(await firstPoints()).toEqual([0, S, 2 * S]);
+    await expectCurve({ time, equity: revalued });
+    // From inside the first row (a checkpoint there), shorter: what came before it kept, the rows after it gone.
+    const from = 1_000;
+    const replayed = Float64Array.from({ length: S + 10 }, (_, i) => -i);
+    await storeCurvePoints(handle.db, id, from, { time: time.subarray(from, from + replayed.length), equity: replayed });
+    expect(await firstPoints()).toEqual([0, from, from + S]);
+    const expected = new Float64Array(from + replayed.length);
+    expected.set(revalued.subarray(0, from));
+    expected.set(replayed, from);
+    await expectCurve({ time: time.subarray(0, expected.length), equity: expected });
   });
 
   it('reads the first points across segments, and refuses a curve with a hole', async () => {
