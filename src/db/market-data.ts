@@ -144,6 +144,12 @@ export async function bestCoveredInterval(db: Queryable, asset: string, from: nu
 
 /** Bytes a candle takes in `closedCandleColumnsFor`'s packed form: six float8s. */
 const PACKED_CANDLE_BYTES = 48;
+/**
+ * Candles a packed value holds at most (a stretch of this many intervals): two million minute candles
+ * packed as one value took ~6.8–7.0 s to read, in stretches ~5.3–5.4 s (Postgres and pg handle a value
+ * of ~130 MB slowly; most of the rest is Postgres packing ~1 µs a candle).
+ */
+export const PACKED_STRETCH_CANDLES = 65_536;
 
 /** Candles of one asset from one stored interval, and the bar sizes (minutes) they serve. */
 export interface CandleRead {
@@ -157,47 +163,61 @@ export interface CandleRead {
  * The candles each asset's bars of each size are built from, in one statement: per asset and bar the
  * interval that covers [from, closedBy) best (`bestIntervalsOf`), each chosen interval's candles that
  * had closed by `closedBy` read once for all the bars it serves, oldest first, as columns. Postgres
- * packs an interval's candles into one bytea of big-endian float8s (float8send: exact, and no number
- * printed or parsed): read as rows, ~67,000 hourly candles cost the worker ~510 ms in pg's and
- * drizzle's per-row work and Postgres ~160 ms; packed, ~60 and ~160–220 ms. The packed candles cross
- * as base64 text (pg reads every value as text; a bytea comes as hex, two characters a byte): three
- * coins' six years of hourly candles took ~240–300 ms from query to buffers as hex, ~190 ms as base64.
+ * packs an interval's candles, a stretch of `PACKED_STRETCH_CANDLES` intervals at a time, into a
+ * bytea of big-endian float8s (float8send: exact, and no number printed or parsed): read as rows,
+ * ~67,000 hourly candles cost the worker ~510 ms in pg's and drizzle's per-row work and Postgres
+ * ~160 ms; packed, ~60 and ~160–220 ms. The packed candles cross as base64 text (pg reads every value
+ * as text; a bytea comes as hex, two characters a byte): three coins' six years of hourly candles took
+ * ~240–300 ms from query to buffers as hex, ~190 ms as base64.
  */
 export async function closedCandleColumnsFor(db: Queryable, assets: string[], bars: number[], from: number, closedBy: number): Promise<CandleRead[]> {
   if (assets.length === 0 || bars.length === 0) return [];
   const { rows } = await db.execute<{ asset: string; interval_minutes: number; bars: number[]; candles: string | null }>(sql`
-    SELECT p.asset, p.interval_minutes, p.bars, (
-      SELECT encode(string_agg(float8send(o.timestamp::float8) || float8send(o.open) || float8send(o.high)
-        || float8send(o.low) || float8send(o.close) || float8send(o.volume), ''::bytea ORDER BY o.timestamp), 'base64')
-      FROM ${cryptoOhlcv} o
-      WHERE o.asset = p.asset AND o.interval_minutes = p.interval_minutes
-        AND o.timestamp >= ${from}::bigint AND o.timestamp <= ${closedBy}::bigint - p.interval_minutes * 60000::bigint
-    ) AS candles
+    SELECT p.asset, p.interval_minutes, p.bars, stretch.candles
     FROM (
       SELECT asset, interval_minutes, array_agg(bar ORDER BY bar) AS bars
       FROM (${bestIntervalsOf(assets, bars, from, closedBy)}) best GROUP BY asset, interval_minutes
-    ) p`);
-  // Postgres breaks base64 into lines; Node's decoder skips the line ends.
-  const packed = (base64: string | null) => (base64 === null ? null : Buffer.from(base64, 'base64'));
-  return rows.map((r) => ({ asset: r.asset, intervalMinutes: r.interval_minutes, bars: r.bars, candles: unpackCandles(packed(r.candles)) }));
+    ) p
+    LEFT JOIN LATERAL (
+      SELECT o.timestamp / (${PACKED_STRETCH_CANDLES}::bigint * p.interval_minutes * 60000) AS k,
+        encode(string_agg(float8send(o.timestamp::float8) || float8send(o.open) || float8send(o.high)
+          || float8send(o.low) || float8send(o.close) || float8send(o.volume), ''::bytea ORDER BY o.timestamp), 'base64') AS candles
+      FROM ${cryptoOhlcv} o
+      WHERE o.asset = p.asset AND o.interval_minutes = p.interval_minutes
+        AND o.timestamp >= ${from}::bigint AND o.timestamp <= ${closedBy}::bigint - p.interval_minutes * 60000::bigint
+      GROUP BY 1
+    ) stretch ON true
+    ORDER BY p.asset, p.interval_minutes, stretch.k`);
+  // Each asset and interval's stretches in time order (none when no candle had closed).
+  const reads = new Map<string, { asset: string; intervalMinutes: number; bars: number[]; stretches: Buffer[] }>();
+  for (const r of rows) {
+    const key = JSON.stringify([r.asset, r.interval_minutes]);
+    let read = reads.get(key);
+    if (!read) reads.set(key, (read = { asset: r.asset, intervalMinutes: r.interval_minutes, bars: r.bars, stretches: [] }));
+    // Postgres breaks base64 into lines; Node's decoder skips the line ends.
+    if (r.candles !== null) read.stretches.push(Buffer.from(r.candles, 'base64'));
+  }
+  return [...reads.values()].map(({ stretches, ...read }) => ({ ...read, candles: unpackCandles(stretches) }));
 }
 
-/** `closedCandleColumnsFor`'s packed candles as columns (none when no candle had closed). */
-function unpackCandles(packed: Buffer | null): CandleColumns {
-  const n = packed ? packed.byteLength / PACKED_CANDLE_BYTES : 0;
+/** `closedCandleColumnsFor`'s packed stretches, in order, as columns. */
+function unpackCandles(stretches: Buffer[]): CandleColumns {
+  const n = stretches.reduce((sum, packed) => sum + packed.byteLength / PACKED_CANDLE_BYTES, 0);
   const c = {
     timestamp: new Float64Array(n), open: new Float64Array(n), high: new Float64Array(n),
     low: new Float64Array(n), close: new Float64Array(n), volume: new Float64Array(n),
   };
-  if (!packed) return c;
-  const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
-  for (let i = 0, at = 0; i < n; i++, at += PACKED_CANDLE_BYTES) {
-    c.timestamp[i] = view.getFloat64(at);
-    c.open[i] = view.getFloat64(at + 8);
-    c.high[i] = view.getFloat64(at + 16);
-    c.low[i] = view.getFloat64(at + 24);
-    c.close[i] = view.getFloat64(at + 32);
-    c.volume[i] = view.getFloat64(at + 40);
+  let i = 0;
+  for (const packed of stretches) {
+    const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
+    for (let at = 0; at < packed.byteLength; i++, at += PACKED_CANDLE_BYTES) {
+      c.timestamp[i] = view.getFloat64(at);
+      c.open[i] = view.getFloat64(at + 8);
+      c.high[i] = view.getFloat64(at + 16);
+      c.low[i] = view.getFloat64(at + 24);
+      c.close[i] = view.getFloat64(at + 32);
+      c.volume[i] = view.getFloat64(at + 40);
+    }
   }
   return c;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bestCoveredInterval, type CandleRead, closedCandleColumnsFor, upsertCandles } from '../../src/db/market-data';
+import { bestCoveredInterval, type CandleRead, closedCandleColumnsFor, PACKED_STRETCH_CANDLES, upsertCandles } from '../../src/db/market-data';
 import type { Candle } from '../../src/domain/types';
 import { testDatabase } from '../support/db';
 
@@ -53,6 +53,26 @@ describe('candles read from Postgres as columns', () => {
         expect(read.size).toBe([read.get(`${hourlyAsset}|60`), read.get(`${dailyAsset}|1440`)].filter(Boolean).length);
       },
     ), { numRuns: 25 });
+  });
+
+  it('reads a long history packed in stretches, joined in time order', async () => {
+    const asset = `m-${randomUUID()}`;
+    const MIN = 60_000;
+    const span = PACKED_STRETCH_CANDLES * MIN;
+    // Minute candles from 1,000 minutes before a stretch's boundary to 1,000 after the next: three stretches.
+    const start = Math.ceil(Date.UTC(2025, 0, 1) / span) * span - 1_000 * MIN;
+    const n = PACKED_STRETCH_CANDLES + 2_000;
+    const candles = Array.from({ length: n }, (_, i) => ({
+      timestamp: start + i * MIN, open: i + 0.25, high: i + 0.5, low: i - 0.5, close: Math.sqrt(i), volume: i / 3,
+    }));
+    await upsertCandles(handle.db, asset, 1, 'csv', candles);
+    const [from, closedBy] = [start + 10 * MIN, start + (n - 10) * MIN];
+    const reads = await closedCandleColumnsFor(handle.db, [asset], [1], from, closedBy);
+    expect(reads.map((r) => [r.asset, r.intervalMinutes, r.bars])).toEqual([[asset, 1, [1]]]);
+    const want = expected(candles, MIN, from, closedBy);
+    // Where each column first differs from the stored candles (-1: nowhere); deep equality on 67,000 numbers takes seconds.
+    const mismatch = (got: ArrayLike<number>, wanted: number[]) => (got.length !== wanted.length ? -2 : wanted.findIndex((v, i) => !Object.is(got[i], v)));
+    expect(FIELDS.map((f) => [f, mismatch(reads[0].candles[f], want[f])])).toEqual(FIELDS.map((f) => [f, -1]));
   });
 
   it('takes the interval that covers the most time for each bar, the longer on a tie, among those dividing it', async () => {
