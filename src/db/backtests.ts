@@ -76,13 +76,13 @@ export const CURVE_SEGMENT_POINTS = 65_536;
  * upkeep for a 57,000-point curve, the segment in array text ~30 ms (parsing it), in binary a few.
  */
 export async function storeCurvePoints(db: Database, backtestId: string, firstPoint: number, curve: { time: Float64Array; equity: Float64Array }): Promise<void> {
+  // The first statement also deletes the segments stored after `firstPoint` (not its own row, which
+  // it upserts: Postgres does not say which of two changes to one row in one statement takes place).
+  // A run that stops between two statements stores again from its checkpoint, before them.
+  const later = sql`WITH later AS (DELETE FROM ${backtestCurve} WHERE backtest_id = ${backtestId} AND first_point > ${firstPoint}::int)`;
   for (let at = 0; at < curve.time.length; at += CURVE_SEGMENT_POINTS) {
     const end = Math.min(curve.time.length, at + CURVE_SEGMENT_POINTS);
     const [time, equity] = [float8Array(curve.time.subarray(at, end)), float8Array(curve.equity.subarray(at, end))];
-    // The first statement also deletes the segments stored after `firstPoint` (not its own row, which
-    // it upserts: Postgres does not say which of two changes to one row in one statement takes place).
-    // A run that stops between two statements stores again from its checkpoint, before them.
-    const later = sql`WITH later AS (DELETE FROM ${backtestCurve} WHERE backtest_id = ${backtestId} AND first_point > ${firstPoint}::int)`;
     await db.execute(sql`
       ${at === 0 ? later : sql``}
       INSERT INTO ${backtestCurve} (backtest_id, first_point, time, equity)
