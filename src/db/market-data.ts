@@ -125,15 +125,31 @@ export async function queryMacro(db: Queryable, indicator: string, fromDate?: st
  * longer bar on a tie, among those dividing the bar (bars of it can be built from them; a null bar
  * takes any interval): a coin may hold 15-minute collection bars and a daily CSV import side by
  * side. Rows (asset, bar, interval_minutes); none for an asset or bar nothing serves.
+ *
+ * Through the (asset, interval, timestamp) index: each asset's intervals found one index descent at
+ * a time (a loose index scan), then each one's candles in the range counted by a range scan. Filtering
+ * the range over every candle of the assets scanned their whole history: with two years of minute
+ * bars for two coins, the 32 days of hourly bars a saga's risk checks read took ~230 ms, at every
+ * signal; so ~10 ms.
  */
 const bestIntervalsOf = (assets: string[], bars: Array<number | null>, from: number, to: number) => sql`
+  WITH RECURSIVE stored AS (
+    SELECT a.asset, (SELECT min(interval_minutes) FROM ${cryptoOhlcv} WHERE asset = a.asset) AS interval_minutes
+    FROM (SELECT DISTINCT unnest(${sql.param(assets)}::text[]) AS asset) a
+    UNION ALL
+    SELECT s.asset, (SELECT min(interval_minutes) FROM ${cryptoOhlcv} WHERE asset = s.asset AND interval_minutes > s.interval_minutes)
+    FROM stored s WHERE s.interval_minutes IS NOT NULL
+  ), counted AS MATERIALIZED (
+    -- Materialized: each count runs once, not once for every bar and sort key that reads it.
+    SELECT s.asset, s.interval_minutes, (
+      SELECT count(*) FROM ${cryptoOhlcv} o
+      WHERE o.asset = s.asset AND o.interval_minutes = s.interval_minutes AND o.timestamp >= ${from}::bigint AND o.timestamp < ${to}::bigint
+    ) AS n
+    FROM stored s WHERE s.interval_minutes IS NOT NULL
+  )
   SELECT DISTINCT ON (c.asset, b.bar) c.asset, b.bar, c.interval_minutes
-  FROM (
-    SELECT asset, interval_minutes, count(*) AS n FROM ${cryptoOhlcv}
-    WHERE asset = ANY(${sql.param(assets)}::text[]) AND timestamp >= ${from}::bigint AND timestamp < ${to}::bigint
-    GROUP BY asset, interval_minutes
-  ) c CROSS JOIN unnest(${sql.param(bars)}::int[]) AS b(bar)
-  WHERE b.bar IS NULL OR b.bar % c.interval_minutes = 0
+  FROM counted c CROSS JOIN unnest(${sql.param(bars)}::int[]) AS b(bar)
+  WHERE c.n > 0 AND (b.bar IS NULL OR b.bar % c.interval_minutes = 0)
   ORDER BY c.asset, b.bar, c.n * c.interval_minutes DESC, c.interval_minutes DESC`;
 
 /** The interval that covers [from, to) best for one asset (see `bestIntervalsOf`), or undefined when it has none there. */

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { connectDatabase } from '../../src/db/client';
 import { bestCoveredInterval, type CandleRead, closedCandleColumnsFor, PACKED_STRETCH_CANDLES, upsertCandles } from '../../src/db/market-data';
 import type { Candle } from '../../src/domain/types';
 import { testDatabase } from '../support/db';
@@ -105,5 +107,19 @@ describe('candles read from Postgres as columns', () => {
     expect(await bestCoveredInterval(handle.db, a, start + 60 * MIN, start + 3 * 60 * MIN)).toBe(60);
     expect(await bestCoveredInterval(handle.db, b, start, closedBy)).toBe(60);
     expect(await bestCoveredInterval(handle.db, c, start, closedBy)).toBeUndefined();
+  });
+});
+
+describe('the sessions MTS opens', () => {
+  it('run with Postgres\'s JIT compiler off, unless the URL sets options of its own', async () => {
+    expect((await handle.db.execute(sql`SHOW jit`)).rows).toEqual([{ jit: 'off' }]);
+    const url = new URL(inject('databaseUrl'));
+    url.searchParams.set('options', '-c jit=on');
+    const own = connectDatabase(url.toString(), 1);
+    try {
+      expect((await own.db.execute(sql`SHOW jit`)).rows).toEqual([{ jit: 'on' }]);
+    } finally {
+      await own.close();
+    }
   });
 });
