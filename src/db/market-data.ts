@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
 import type { CandleColumns } from '../domain/market-data';
 import type { Candle, DataSourceName, MacroObservation } from '../domain/types';
 import type { Database, Queryable } from './client';
@@ -121,31 +121,39 @@ export async function queryMacro(db: Queryable, indicator: string, fromDate?: st
 }
 
 /**
+ * Each stored interval of each asset `assets` lists (a statement giving one column), as rows (asset,
+ * interval_minutes): found through the (asset, interval, timestamp) index one descent at a time (a
+ * loose index scan), not by reading the assets' candles.
+ */
+export const storedIntervalsOf = (assets: SQL) => sql`
+  WITH RECURSIVE stored(asset, interval_minutes) AS (
+    SELECT a.asset, (SELECT min(c.interval_minutes) FROM ${cryptoOhlcv} c WHERE c.asset = a.asset)
+    FROM (${assets}) AS a(asset)
+    UNION ALL
+    SELECT s.asset, (SELECT min(c.interval_minutes) FROM ${cryptoOhlcv} c WHERE c.asset = s.asset AND c.interval_minutes > s.interval_minutes)
+    FROM stored s WHERE s.interval_minutes IS NOT NULL
+  )
+  SELECT asset, interval_minutes FROM stored WHERE interval_minutes IS NOT NULL`;
+
+/**
  * For each asset and bar size, the stored interval that covers the most time within [from, to), the
  * longer bar on a tie, among those dividing the bar (bars of it can be built from them; a null bar
  * takes any interval): a coin may hold 15-minute collection bars and a daily CSV import side by
  * side. Rows (asset, bar, interval_minutes); none for an asset or bar nothing serves.
  *
- * Through the (asset, interval, timestamp) index: each asset's intervals found one index descent at
- * a time (a loose index scan), then each one's candles in the range counted by a range scan. Filtering
- * the range over every candle of the assets scanned their whole history: with two years of minute
- * bars for two coins, the 32 days of hourly bars a saga's risk checks read took ~230 ms, at every
- * signal; so ~13 ms.
+ * Each asset's intervals (`storedIntervalsOf`), then each one's candles in the range counted by a
+ * range scan of the index. Filtering the range over every candle of the assets scanned their whole
+ * history: with two years of minute bars for two coins, the 32 days of hourly bars a saga's risk
+ * checks read took ~230 ms, at every signal; so ~13 ms.
  */
 const bestIntervalsOf = (assets: string[], bars: Array<number | null>, from: number, to: number) => sql`
-  WITH RECURSIVE stored AS (
-    SELECT a.asset, (SELECT min(interval_minutes) FROM ${cryptoOhlcv} WHERE asset = a.asset) AS interval_minutes
-    FROM (SELECT DISTINCT unnest(${sql.param(assets)}::text[]) AS asset) a
-    UNION ALL
-    SELECT s.asset, (SELECT min(interval_minutes) FROM ${cryptoOhlcv} WHERE asset = s.asset AND interval_minutes > s.interval_minutes)
-    FROM stored s WHERE s.interval_minutes IS NOT NULL
-  ), counted AS MATERIALIZED (
+  WITH counted AS MATERIALIZED (
     -- Materialized: each count runs once, not once for every bar and sort key that reads it.
     SELECT s.asset, s.interval_minutes, (
       SELECT count(*) FROM ${cryptoOhlcv} o
       WHERE o.asset = s.asset AND o.interval_minutes = s.interval_minutes AND o.timestamp >= ${from}::bigint AND o.timestamp < ${to}::bigint
     ) AS n
-    FROM stored s WHERE s.interval_minutes IS NOT NULL
+    FROM (${storedIntervalsOf(sql`SELECT DISTINCT unnest(${sql.param(assets)}::text[])`)}) s
   )
   SELECT DISTINCT ON (c.asset, b.bar) c.asset, b.bar, c.interval_minutes
   FROM counted c CROSS JOIN unnest(${sql.param(bars)}::int[]) AS b(bar)

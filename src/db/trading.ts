@@ -8,6 +8,7 @@ import type { FillEffect, Side } from '../domain/portfolio';
 import type { ProtectiveOrder, TradingState } from '../domain/trading/core';
 import { DAY_MS } from '../domain/types';
 import type { Database, Queryable, Tx } from './client';
+import { storedIntervalsOf } from './market-data';
 import { cryptoOhlcv, fills, latestPrices, orders, portfolios, portfolioSnapshots, positions, riskAssessments } from './schema';
 
 type Db = Queryable;
@@ -167,7 +168,7 @@ export interface LatestBar {
  * The newest bar of each asset that had closed by `asOf`, whatever its length: the next available
  * price for a paper fill and the marks of open positions. Time-aware, so a replay at a past clock
  * sees the market as it was. `assets` is a query of one text column (the assets, each once). Each
- * asset's stored intervals are found through the unique index (a loose index scan) and each
+ * asset's stored intervals are found through the unique index (`storedIntervalsOf`) and each
  * interval's newest closed bar by an index seek, so the cost grows with neither the history nor the
  * number of assets' round trips; of bars ending together, the longer one. A fragment, so the reads
  * of a saga's steps take the bars they need in the statement that reads the book.
@@ -175,19 +176,11 @@ export interface LatestBar {
 const newestBarsOf = (assets: SQL, asOf: number) => sql`
   SELECT DISTINCT ON (b.asset) b.asset, b.interval_minutes, b.timestamp::float8 AS timestamp, b.open, b.high, b.low, b.close
   FROM (
-    WITH RECURSIVE intervals(asset, m) AS (
-      SELECT a.asset, (SELECT min(c.interval_minutes) FROM ${cryptoOhlcv} c WHERE c.asset = a.asset)
-      FROM (${assets}) AS a(asset)
-      UNION ALL
-      SELECT i.asset, (SELECT min(c.interval_minutes) FROM ${cryptoOhlcv} c WHERE c.asset = i.asset AND c.interval_minutes > i.m)
-      FROM intervals i WHERE i.m IS NOT NULL
-    )
-    SELECT n.* FROM intervals i CROSS JOIN LATERAL (
+    SELECT n.* FROM (${storedIntervalsOf(assets)}) i CROSS JOIN LATERAL (
       SELECT c.asset, c.interval_minutes, c.timestamp, c.open, c.high, c.low, c.close FROM ${cryptoOhlcv} c
-      WHERE c.asset = i.asset AND c.interval_minutes = i.m AND c.timestamp <= ${asOf}::bigint - i.m * 60000::bigint
+      WHERE c.asset = i.asset AND c.interval_minutes = i.interval_minutes AND c.timestamp <= ${asOf}::bigint - i.interval_minutes * 60000::bigint
       ORDER BY c.timestamp DESC LIMIT 1
     ) n
-    WHERE i.m IS NOT NULL
   ) b
   ORDER BY b.asset, b.timestamp + b.interval_minutes * 60000::bigint DESC, b.interval_minutes DESC`;
 
