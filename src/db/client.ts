@@ -18,11 +18,11 @@ export interface DatabaseHandle {
 
 /**
  * MTS's sessions run with Postgres's JIT compiler off, set on each new connection (not as a startup
- * option, which a PgBouncer in front of Postgres may refuse), unless the URL sets session `options`. Its statements
- * are short or pack rows with a few function calls each; a plan the planner costs high (the bars
- * read's counts per interval) was compiled for ~300 ms before it ran for ~30: a sweep's read of three
- * coins' six years took ~0.8–0.97 s with JIT, ~0.32–0.36 s without, and two million minute candles
- * read as fast either way.
+ * option, which a PgBouncer in front of Postgres may refuse), unless the URL sets session `options`.
+ * Its statements are short or pack rows with a few function calls each; a plan the planner costs high
+ * (the bars read's counts per interval) was compiled for ~300 ms before it ran for ~30: a sweep's read
+ * of three coins' six years took ~0.8–0.97 s with JIT, ~0.32–0.36 s without, and two million minute
+ * candles read as fast either way.
  */
 export function connectDatabase(url: string, max = 10): DatabaseHandle {
   const pool = new pg.Pool({ connectionString: url, max });
