@@ -53,3 +53,13 @@ export function readFloat8Array(packed: Buffer, target: Float64Array, at: number
     target[at + i] = view.getFloat64(byte + 4);
   }
 }
+
+/**
+ * Bytes (a bytea expression) as base64 text for the trip to the worker: pg reads every value as text,
+ * and a bytea as hex takes two characters a byte. `fromBase64` turns them back into bytes.
+ */
+export const asBase64 = (bytes: SQL): SQL => sql`encode(${bytes}, 'base64')`;
+
+/** Bytes sent `asBase64`. Postgres breaks base64 into lines; Node's decoder skips the line ends. */
+export const fromBase64 = (text: string): Buffer => Buffer.from(text, 'base64');
+

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
 import type { CandleColumns } from '../domain/market-data';
 import type { Candle, DataSourceName, MacroObservation } from '../domain/types';
 import type { Database, Queryable } from './client';
-import { float8Array } from './float8-arrays';
+import { asBase64, float8Array, fromBase64 } from './float8-arrays';
 import { cryptoOhlcv, macroIndicators } from './schema';
 
 const UPSERT_BATCH = 20_000;
@@ -190,9 +190,8 @@ export interface CandleRead {
  * packs an interval's candles, a stretch of `PACKED_STRETCH_CANDLES` intervals at a time, into a
  * bytea of big-endian float8s (float8send: exact, and no number printed or parsed): read as rows,
  * ~67,000 hourly candles cost the worker ~510 ms in pg's and drizzle's per-row work and Postgres
- * ~160 ms; packed, ~60 and ~160–220 ms. The packed candles cross as base64 text (pg reads every value
- * as text; a bytea comes as hex, two characters a byte): three coins' six years of hourly candles took
- * ~240–300 ms from query to buffers as hex, ~190 ms as base64.
+ * ~160 ms; packed, ~60 and ~160–220 ms. The packed candles cross `asBase64`: three coins' six years
+ * of hourly candles took ~240–300 ms from query to buffers as a bytea's hex, ~190 ms so.
  */
 export async function closedCandleColumnsFor(db: Queryable, assets: string[], bars: number[], from: number, closedBy: number): Promise<CandleRead[]> {
   if (assets.length === 0 || bars.length === 0) return [];
@@ -204,8 +203,8 @@ export async function closedCandleColumnsFor(db: Queryable, assets: string[], ba
     ) p
     LEFT JOIN LATERAL (
       SELECT o.timestamp / (${PACKED_STRETCH_CANDLES}::bigint * p.interval_minutes * 60000) AS k,
-        encode(string_agg(float8send(o.timestamp::float8) || float8send(o.open) || float8send(o.high)
-          || float8send(o.low) || float8send(o.close) || float8send(o.volume), ''::bytea ORDER BY o.timestamp), 'base64') AS candles
+        ${asBase64(sql`string_agg(float8send(o.timestamp::float8) || float8send(o.open) || float8send(o.high)
+          || float8send(o.low) || float8send(o.close) || float8send(o.volume), ''::bytea ORDER BY o.timestamp)`)} AS candles
       FROM ${cryptoOhlcv} o
       WHERE o.asset = p.asset AND o.interval_minutes = p.interval_minutes
         AND o.timestamp >= ${from}::bigint AND o.timestamp <= ${closedBy}::bigint - p.interval_minutes * 60000::bigint
@@ -218,8 +217,7 @@ export async function closedCandleColumnsFor(db: Queryable, assets: string[], ba
     const key = JSON.stringify([r.asset, r.interval_minutes]);
     let read = reads.get(key);
     if (!read) reads.set(key, (read = { asset: r.asset, intervalMinutes: r.interval_minutes, bars: r.bars, stretches: [] }));
-    // Postgres breaks base64 into lines; Node's decoder skips the line ends.
-    if (r.candles !== null) read.stretches.push(Buffer.from(r.candles, 'base64'));
+    if (r.candles !== null) read.stretches.push(fromBase64(r.candles));
   }
   return [...reads.values()].map(({ stretches, ...read }) => ({ ...read, candles: unpackCandles(stretches) }));
 }
