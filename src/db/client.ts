@@ -25,14 +25,12 @@ export interface DatabaseHandle {
  * candles read as fast either way.
  */
 export function connectDatabase(url: string, max = 10): DatabaseHandle {
-  const pool = new pg.Pool({ connectionString: url, max });
-  if (!new URL(url).searchParams.has('options')) {
-    // Queued before the statement the connection was opened for. A server without JIT (Postgres
-    // before 11) refuses the setting: there is nothing to turn off.
-    pool.on('connect', (client) => {
-      client.query('SET jit = off').catch(() => undefined);
-    });
-  }
+  // pg-pool waits for `onConnect` before the connection runs the statement it was opened for. A
+  // server without JIT (Postgres before 11) refuses the setting: there is nothing to turn off.
+  const jitOff = async (client: pg.ClientBase) => {
+    await client.query('SET jit = off').catch(() => undefined);
+  };
+  const pool = new pg.Pool({ connectionString: url, max, ...(new URL(url).searchParams.has('options') ? {} : { onConnect: jitOff }) });
   const db = drizzle(pool, { schema });
   return { db, pool, close: () => pool.end() };
 }
