@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { Client } from '@temporalio/client';
 import { existsSync, readFileSync } from 'node:fs';
-import { bundleWorkflowCode, type NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { NativeConnection, Worker, WorkflowBundle } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from './api/app';
 import type { Role } from './services/api-keys';
@@ -17,7 +17,8 @@ import { loadExecutionConfig } from './config/execution';
 import { loadRiskConfig } from './config/risk';
 import { loadStrategyConfigs, shortestStrategyBar } from './config/strategies';
 import { createMarketDataWorkers } from './workers/market-data';
-import { createPipelineWorker, workflowsPath } from './workers/pipeline';
+import { createPipelineWorker } from './workers/pipeline';
+import { sourceWorkflowBundle } from './workers/workflow-bundle';
 import { createTradingWorker } from './workers/trading';
 import { createMarketStreamWorker } from './workers/market-stream';
 import { createTradingActivities, type TradingDeps } from './activities/trading';
@@ -34,12 +35,12 @@ export type WorkerRole = (typeof WORKER_ROLES)[number];
 
 /**
  * One workflow bundle for every worker of the process: the one `npm run build` wrote beside the built
- * CLI, or (from the sources) bundled now, quietly (webpack's report only on errors).
+ * CLI, or the sources' (`sourceWorkflowBundle`: bundled once for them, quietly).
  */
 async function processWorkflowBundle(): Promise<WorkflowBundle> {
   const prebuilt = fromRoot('dist', 'workflow-bundle.js');
   if (import.meta.url.endsWith('.js') && existsSync(prebuilt)) return { code: readFileSync(prebuilt, 'utf8') };
-  return bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error: (m) => console.error(m), log() {} } });
+  return sourceWorkflowBundle();
 }
 
 /** Builds the workers of the given roles; activities get the database, the configured sources and a client for progress signals. */

@@ -6,14 +6,14 @@
 // First: the same quiet Temporal logger as the test process (expected activity failures are not printed).
 import './quiet-temporal';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { loadEnv } from '../../src/config/env';
 import { loadRiskConfig } from '../../src/config/risk';
 import { loadSignalsConfig } from '../../src/config/signals';
 import { loadStrategyConfigs } from '../../src/config/strategies';
 import { connectDatabase } from '../../src/db/client';
 import { createBacktestWorker } from '../../src/workers/backtest';
-import { workflowsPath } from '../../src/workers/pipeline';
+import { sourceWorkflowBundle } from '../../src/workers/workflow-bundle';
 import { backtestProgressSignal } from '../../src/workflows/backtest';
 
 const address = process.env.TEMPORAL_ADDRESS!;
@@ -23,7 +23,7 @@ const worker = await createBacktestWorker({
   connection: await NativeConnection.connect({ address }),
   namespace: 'default',
   concurrency: loadEnv().BACKTESTS_PER_WORKER,
-  workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } }),
+  workflowBundle: await sourceWorkflowBundle(),
   deps: {
     db: connectDatabase(process.env.DATABASE_URL!, 2).db, risk: loadRiskConfig(), signals: loadSignalsConfig(), strategies: loadStrategyConfigs(),
     async reportProgress(workflowId, progress) {

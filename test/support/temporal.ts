@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +10,10 @@ import { buildStrategies, loadStrategyConfigs } from '../../src/config/strategie
 import type { DatabaseHandle } from '../../src/db/client';
 import type { CollectionDeps } from '../../src/activities/collection';
 import { createMarketDataWorkers } from '../../src/workers/market-data';
-import { createPipelineWorker, workflowsPath } from '../../src/workers/pipeline';
+import { createPipelineWorker } from '../../src/workers/pipeline';
 import { createTradingWorker } from '../../src/workers/trading';
 import { createBacktestWorker } from '../../src/workers/backtest';
+import { sourceWorkflowBundle } from '../../src/workers/workflow-bundle';
 import type { BacktestDeps } from '../../src/activities/backtest';
 import { backtestProgressSignal } from '../../src/workflows/backtest';
 import type { TradingDeps } from '../../src/activities/trading';
@@ -56,9 +57,9 @@ export async function connectTemporal(): Promise<TemporalKit> {
 }
 
 let bundle: Promise<WorkflowBundle> | undefined;
-/** The workflow bundle, built once per test file. */
+/** The workflow bundle of the sources, read once per test file (bundled once for the whole run: `sourceWorkflowBundle`). */
 export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } });
+  bundle ??= sourceWorkflowBundle();
   return bundle;
 }
 

@@ -4,17 +4,17 @@
  */
 // First: the same quiet Temporal logger as the test process (expected activity failures are not printed).
 import './quiet-temporal';
-import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { loadRiskConfig } from '../../src/config/risk';
 import { connectDatabase } from '../../src/db/client';
-import { workflowsPath } from '../../src/workers/pipeline';
 import { createTradingWorker } from '../../src/workers/trading';
+import { sourceWorkflowBundle } from '../../src/workers/workflow-bundle';
 
 const db = connectDatabase(process.env.DATABASE_URL!, 4);
 const worker = await createTradingWorker({
   connection: await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! }),
   namespace: 'default',
-  workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } }),
+  workflowBundle: await sourceWorkflowBundle(),
   deps: {
     // A hundred sagas queue here for four connections: the 5 s staleness rule is tested on its own, not by load.
     db: db.db, risk: { ...loadRiskConfig(), processingTimeoutMs: 60_000 }, fillModel: { fixedSlippageBps: 10, volatilitySlippageFactor: 0, takerFeeBps: 10 },
