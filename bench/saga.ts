@@ -2,6 +2,7 @@
  * `npm run bench`: saga throughput and signal-to-fill latency on the Temporal dev server and a real
  * Postgres, beside an empty workflow with the same number of activities. Writes BENCHMARKS.md.
  */
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
@@ -12,17 +13,36 @@ import { TASK_QUEUES } from '../src/temporal/task-queues';
 import { workflowsPath } from '../src/workers/pipeline';
 import { createTradingWorker } from '../src/workers/trading';
 import { riskAndExecuteWorkflow } from '../src/workflows/trading';
-import { machineDescription, writeBenchmarkSection } from './report';
+import { machineBusySeconds, machineDescription, processCpuSeconds, temporalServerPid, writeBenchmarkSection } from './report';
 import { withBenchStack } from './stack';
 
 const SAGAS = Number(process.env.BENCH_SAGAS ?? 200);
 const SEQUENTIAL = 50;
 const ASSETS = ['bitcoin', 'ethereum', 'solana', 'cardano', 'polkadot', 'ripple', 'tether', 'bittensor', 'fetch-ai', 'render-token'];
 
+/**
+ * CPU over a round, by where it ran: this process (the worker's activities and workflows, and the
+ * client starting them), the Temporal server, and the rest of the machine (Postgres, the system).
+ */
+interface CpuUse { process: number; server: number; rest: number }
+
+/** Starts counting CPU; the function returned gives what each part used since. */
+function cpuMeter(serverPid: number): () => CpuUse {
+  const read = () => ({ own: processCpuSeconds(process.pid), server: processCpuSeconds(serverPid), machine: machineBusySeconds() });
+  const before = read();
+  return () => {
+    const after = read();
+    const own = after.own - before.own;
+    const server = after.server - before.server;
+    return { process: own, server, rest: after.machine - before.machine - own - server };
+  };
+}
+
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
 async function main() {
   await withBenchStack('saga', 20, async ({ db, temporal: env }) => {
+    const serverPid = temporalServerPid(env.address);
     for (const asset of ASSETS) {
       await upsertCandles(db.db, asset, 60, 'simulated', [{ timestamp: Date.UTC(2026, 0, 1), open: 100, high: 100, low: 100, close: 100, volume: 1 }]);
     }
@@ -48,8 +68,9 @@ async function main() {
     const emptyWorker = () => Worker.create({
       connection: env.nativeConnection, namespace: 'default', taskQueue: 'mts-bench', workflowBundle: emptyBundle, activities: { async noop() {} },
     });
-    const runSagas = async (round: number) => {
+    const runSagas = async (round: number): Promise<SagaRun> => {
       const started = Date.now();
+      const cpu = cpuMeter(serverPid);
       const starts = new Map<string, number>();
       await Promise.all(Array.from({ length: SAGAS }, async (_, i) => {
         const id = `bench-${round}-${i}`;
@@ -62,19 +83,21 @@ async function main() {
         if (outcome.status !== 'filled') throw new Error(`saga ${id}: ${outcome.status}`);
       }));
       const elapsed = (Date.now() - started) / 1000;
+      const used = cpu();
       const rows = await db.db.select({ id: fills.id, createdAt: fills.createdAt }).from(fills).where(eq(fills.portfolioId, 'bench'));
       const latencies = rows.filter((r) => starts.has(r.id)).map((r) => r.createdAt.getTime() - starts.get(r.id)!);
-      return { elapsed, latencies };
+      return { elapsed, latencies, cpu: used };
     };
-    const runEmpty = async (round: number) => {
+    const runEmpty = async (round: number): Promise<EmptyRun> => {
       const started = Date.now();
+      const cpu = cpuMeter(serverPid);
       const durations: number[] = [];
       await Promise.all(Array.from({ length: SAGAS }, async (_, i) => {
         const t = Date.now();
         await env.client.workflow.execute('emptySagaWorkflow', { workflowId: `empty-${round}-${i}`, taskQueue: 'mts-bench', args: [] });
         durations.push(Date.now() - t);
       }));
-      return { elapsed: (Date.now() - started) / 1000, durations };
+      return { elapsed: (Date.now() - started) / 1000, durations, cpu: cpu() };
     };
 
     /** One signal at a time on the idle stack: start → fill row written, and start → saga result. */
@@ -119,23 +142,34 @@ async function main() {
   });
 }
 
-interface SagaRun { elapsed: number; latencies: number[] }
-interface EmptyRun { elapsed: number; durations: number[] }
+interface SagaRun { elapsed: number; latencies: number[]; cpu: CpuUse }
+interface EmptyRun { elapsed: number; durations: number[]; cpu: CpuUse }
 
 function report(sagas: SagaRun[], baselines: EmptyRun[], single: { toFill: number[]; toResult: number[]; empty: number[] }) {
   const rate = (r: { elapsed: number }) => SAGAS / r.elapsed;
   const best = <T extends { elapsed: number }>(runs: T[]) => runs.reduce((a, b) => (b.elapsed < a.elapsed ? b : a));
   const share = rate(best(sagas)) / rate(best(baselines));
+  /** CPU a workflow in ms (each part, then all of it) and the cores busy over the round. */
+  const perWorkflow = (r: { elapsed: number; cpu: CpuUse }) => {
+    const [own, server, rest] = [r.cpu.process, r.cpu.server, r.cpu.rest].map((s) => (s / SAGAS) * 1000);
+    return { own, server, rest, all: own + server + rest, cores: (r.cpu.process + r.cpu.server + r.cpu.rest) / r.elapsed };
+  };
+  const cpuCells = (r: { elapsed: number; cpu: CpuUse }) => {
+    const c = perWorkflow(r);
+    return `${c.own.toFixed(1)} | ${c.server.toFixed(1)} | ${c.rest.toFixed(1)} | ${c.cores.toFixed(2)}`;
+  };
+  const [saga, empty] = [perWorkflow(best(sagas)), perWorkflow(best(baselines))];
   writeBenchmarkSection('Paper-trading saga throughput', [
     `Command: \`npm run bench\` (BENCH_SAGAS=${SAGAS}). Machine: ${machineDescription()}. Temporal CLI dev server (SQLite), Postgres 127.0.0.1:5432, one worker process.`,
     `${SAGAS} signals started at once, one trading worker; each saga is assess → reserve → fill → book → protect (5 activities, 4 Postgres transactions). Three rounds of each run, interleaved (saga, empty, saga, empty, …).`,
     '',
-    '| run | round | total (s) | per second | p50 latency (ms) | p99 latency (ms) |',
-    '|---|---|---|---|---|---|',
-    ...sagas.map((r, k) => `| risk-and-execute saga (signal → booked fill) | ${k + 1} | ${r.elapsed.toFixed(2)} | ${rate(r).toFixed(1)} | ${quantile(r.latencies, 0.5)} | ${quantile(r.latencies, 0.99)} |`),
-    ...baselines.map((r, k) => `| empty workflow, 5 no-op activities (start → completion) | ${k + 1} | ${r.elapsed.toFixed(2)} | ${rate(r).toFixed(1)} | ${quantile(r.durations, 0.5)} | ${quantile(r.durations, 0.99)} |`),
+    `| run | round | total (s) | per second | p50 latency (ms) | p99 latency (ms) | CPU a workflow (ms): this process (worker and client) | the Temporal server | the rest (Postgres, the system) | cores busy (of ${cpus().length}) |`,
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...sagas.map((r, k) => `| risk-and-execute saga (signal → booked fill) | ${k + 1} | ${r.elapsed.toFixed(2)} | ${rate(r).toFixed(1)} | ${quantile(r.latencies, 0.5)} | ${quantile(r.latencies, 0.99)} | ${cpuCells(r)} |`),
+    ...baselines.map((r, k) => `| empty workflow, 5 no-op activities (start → completion) | ${k + 1} | ${r.elapsed.toFixed(2)} | ${rate(r).toFixed(1)} | ${quantile(r.durations, 0.5)} | ${quantile(r.durations, 0.99)} | ${cpuCells(r)} |`),
     '',
     `The saga at its best round runs ${(share * 100).toFixed(1)} % of the empty workflow's best rate (target 80 %: ${share >= 0.8 ? 'met' : 'not met'}).`,
+    `Where the time goes (CPU of each process over a round, from /proc): at their best rounds a saga cost the machine ${saga.all.toFixed(0)} ms of CPU and an empty workflow ${empty.all.toFixed(0)} ms — ${(saga.own - empty.own).toFixed(0)} ms more in this process (the activities' statements: building, sending, reading), ${(saga.server - empty.server).toFixed(0)} ms more in the Temporal server and ${(saga.rest - empty.rest).toFixed(0)} ms more in Postgres and the rest. The empty workflow's CPU over the saga's: ${((empty.all / saga.all) * 100).toFixed(0)} %, against their rates' ${(share * 100).toFixed(0)} % (cores busy: ${saga.cores.toFixed(2)} and ${empty.cores.toFixed(2)} of ${cpus().length}).`,
     'Latency is measured from the client starting the workflow: for the saga, to the moment its fill row was written; for the baseline, to the workflow result. All signals start together, so the latencies include queueing behind the others.',
     '',
     `A single signal on the idle stack, ${SEQUENTIAL} one after another: signal → fill row p50 ${quantile(single.toFill, 0.5)} ms, p99 ${quantile(single.toFill, 0.99)} ms; signal → saga result (stop and target placed) p50 ${quantile(single.toResult, 0.5)} ms, p99 ${quantile(single.toResult, 0.99)} ms. The empty workflow, ${SEQUENTIAL} one after another on the same server: start → result p50 ${quantile(single.empty, 0.5)} ms, p99 ${quantile(single.empty, 0.99)} ms.`,

@@ -5,7 +5,6 @@
  * on over the whole range) and FRED's VIX. Writes BENCHMARKS.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { loadEnv } from '../src/config/env';
@@ -17,7 +16,7 @@ import { importMacroCsv } from '../src/services/csv-import';
 import { HOUR_MS } from '../src/domain/types';
 import type { SweepResult } from '../src/workflows/types';
 import { buildEngineRun, engineRun } from './engine-process';
-import { BACKTEST_NODE_FLAGS, machineDescription, writeBenchmarkSection } from './report';
+import { BACKTEST_NODE_FLAGS, machineBusySeconds, machineDescription, processCpuSeconds, writeBenchmarkSection } from './report';
 import { withBenchStack } from './stack';
 import { HOURLY_FILES, MARKET, readHourly, tiledSeries } from './tiled-history';
 
@@ -42,19 +41,6 @@ async function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
     child.once('exit', (code) => reject(new Error(`mts worker exited early (${code}):\n${output}`)));
   });
   return child;
-}
-
-/** CPU seconds a process has used (user + system, all its threads), from /proc (Linux). */
-function processCpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** CPU seconds the whole machine has been busy (every core, idle and I/O wait left out), from /proc/stat. */
-function machineBusySeconds(): number {
-  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
-  const total = ticks.slice(0, 8).reduce((a, b) => a + b, 0);
-  return (total - ticks[3] - ticks[4]) / 100;
 }
 
 const stop = (child: ChildProcess) => new Promise<void>((resolve) => {
