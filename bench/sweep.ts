@@ -16,7 +16,7 @@ import { importMacroCsv } from '../src/services/csv-import';
 import { HOUR_MS } from '../src/domain/types';
 import type { SweepResult } from '../src/workflows/types';
 import { buildEngineRun, engineRun } from './engine-process';
-import { BACKTEST_NODE_FLAGS, machineBusySeconds, machineDescription, processCpuSeconds, writeBenchmarkSection } from './report';
+import { BACKTEST_NODE_FLAGS, machineBusySeconds, machineDescription, processCpuSeconds, temporalServerPid, writeBenchmarkSection } from './report';
 import { withBenchStack } from './stack';
 import { HOURLY_FILES, MARKET, readHourly, tiledSeries } from './tiled-history';
 
@@ -73,11 +73,13 @@ interface SweepRun {
   seconds: number;
   result: SweepResult;
   workerCores: number;
+  serverCores: number;
   machineCores: number;
 }
 
 async function main() {
   await withBenchStack('sweep', 4, async ({ url, db, temporal }) => {
+    const serverPid = temporalServerPid(temporal.address);
     // Every coin the live ensemble trades, each its own stretch of the real hourly history, hour by hour over the range.
     const coins = [...new Set(loadStrategyConfigs().filter((c) => c.enabled).flatMap((c) => c.assets))].sort();
     const sources = HOURLY_FILES.map(readHourly);
@@ -103,13 +105,14 @@ async function main() {
       const workerCpu = () => workers.reduce((sum, w) => sum + processCpuSeconds(w.pid!), 0);
       for (let round = 0; round <= WARM_ROUNDS; round++) {
         console.log(`[bench] sweep on ${processes} worker process(es), ${round === 0 ? 'fresh' : `warm (${round})`}`);
-        const [began, workerBefore, machineBefore] = [Date.now(), workerCpu(), machineBusySeconds()];
+        const [began, workerBefore, serverBefore, machineBefore] = [Date.now(), workerCpu(), processCpuSeconds(serverPid), machineBusySeconds()];
         const { workflowId } = await startSweep(temporal.client, body, loadExecutionConfig());
         const result = await temporal.client.workflow.getHandle(workflowId).result() as SweepResult;
         const seconds = (Date.now() - began) / 1000;
         runs.push({
           processes, round, seconds, result,
-          workerCores: (workerCpu() - workerBefore) / seconds, machineCores: (machineBusySeconds() - machineBefore) / seconds,
+          workerCores: (workerCpu() - workerBefore) / seconds, serverCores: (processCpuSeconds(serverPid) - serverBefore) / seconds,
+          machineCores: (machineBusySeconds() - machineBefore) / seconds,
         });
       }
       await Promise.all(workers.map(stop));
@@ -127,12 +130,12 @@ async function main() {
       `Sweep: the live ensemble (every enabled strategy on its own bar, aggregated, risk sizing) on the coins it trades (${coins.join(', ')}), hourly bars ${RANGE.from} → ${RANGE.to} (${hours.toLocaleString('en')} a coin stored, from ${new Date(BARS_FROM).toISOString().slice(0, 10)}: the real Binance BTC and ETH hourly history, each coin its own stretch, played forwards then backwards, as in the engine bench) with FRED's VIX; ${combinations} combinations of ${Object.entries(GRID).map(([k, v]) => `${k} ∈ {${v.join(', ')}}`).join(' × ')}, ranked by Sharpe. Time from starting the sweep to its result; each worker process loads the sweep's bars from Postgres once, its children replay them and store their results.`,
       `Each set of workers runs the sweep ${WARM_ROUNDS + 1} times: first as started (each process compiles its code and loads the bars), then ${WARM_ROUNDS} more times, warm (the bars loaded again, a new sweep being a new scope), as a long-lived worker runs.`,
       '',
-      `| backtest worker processes | sweep | seconds | combinations per minute | cores busy (of ${cpus().length}) | of which the workers | the rest (Postgres, Temporal server, this bench's client) |`,
-      '|---|---|---|---|---|---|---|',
-      ...runs.map((r) => `| ${r.processes} | ${r.round === 0 ? 'first' : `warm ${r.round}`} | ${r.seconds.toFixed(1)} | ${(combinations / r.seconds * 60).toFixed(1)} | ${r.machineCores.toFixed(2)} | ${r.workerCores.toFixed(2)} | ${(r.machineCores - r.workerCores).toFixed(2)} |`),
+      `| backtest worker processes | sweep | seconds | combinations per minute | cores busy (of ${cpus().length}) | of which the workers | the Temporal server | the rest (Postgres, this bench's client, the system) |`,
+      '|---|---|---|---|---|---|---|---|',
+      ...runs.map((r) => `| ${r.processes} | ${r.round === 0 ? 'first' : `warm ${r.round}`} | ${r.seconds.toFixed(1)} | ${(combinations / r.seconds * 60).toFixed(1)} | ${r.machineCores.toFixed(2)} | ${r.workerCores.toFixed(2)} | ${r.serverCores.toFixed(2)} | ${(r.machineCores - r.workerCores - r.serverCores).toFixed(2)} |`),
       '',
       `Two processes against one, warm (best round of each): ${warmSpeedup.toFixed(2)} × (target 1.6 ×: ${warmSpeedup >= 1.6 ? 'met' : 'not met'}); the first sweeps: ${freshSpeedup.toFixed(2)} ×. Rankings ${same ? 'identical in every run' : 'DIFFERENT between runs'} (parameters, Sharpe and final equity of every combination). Best: ${JSON.stringify(best?.params)} (Sharpe ${best?.summary?.sharpe?.toFixed(3) ?? 'n/a'}).`,
-      'Cores busy: CPU time over the run divided by its wall time, for the whole machine (/proc/stat) and for the worker processes (/proc/<pid>/stat, all their threads). The Temporal server and Postgres run on the same cores as the workers: a second worker process can only use what they leave.',
+      'Cores busy: CPU time over the run divided by its wall time, for the whole machine (/proc/stat), for the worker processes and for the Temporal server (/proc/<pid>/stat, all their threads). The Temporal server and Postgres run on the same cores as the workers: a second worker process can only use what they leave.',
       `Two fresh engine processes (same run, stack idle): the live ensemble's replay alone, engine only (the engine bench's ensemble, 10 coins × 100,000 hourly bars), took ${replay.alone.toFixed(2)} s in one fresh process and ${replay.together.toFixed(2)} s with two at once (best of two rounds each): ${replay.ratio.toFixed(2)} × the work of one. A fresh process compiles its hot code on V8's background thread, on the other core while it runs alone; two fresh processes share both cores with their compilers. A warm worker has compiled its code.`,
     ]);
     if (!same) process.exitCode = 1;
