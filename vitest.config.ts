@@ -4,7 +4,6 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
-    setupFiles: ['test/support/quiet-temporal.ts'],
     reporters: ['default', './test/support/summary-reporter.ts'],
     // Workflows use the fixed MTS task queues, so test files share them and run one at a time.
     fileParallelism: false,

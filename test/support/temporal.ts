@@ -1,3 +1,5 @@
+// First: the quiet Temporal logger, installed before anything here makes the SDK's runtime.
+import './quiet-temporal';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkflowBundle } from '@temporalio/worker';
 import { mkdtempSync } from 'node:fs';
