@@ -10,8 +10,8 @@ import { loadRiskConfig } from '../src/config/risk';
 import { upsertCandles } from '../src/db/market-data';
 import { fills } from '../src/db/schema';
 import { TASK_QUEUES } from '../src/temporal/task-queues';
-import { workflowsPath } from '../src/workers/pipeline';
 import { createTradingWorker } from '../src/workers/trading';
+import { sourceWorkflowBundle } from '../src/workers/workflow-bundle';
 import { riskAndExecuteWorkflow } from '../src/workflows/trading';
 import { machineBusySeconds, machineDescription, processCpuSeconds, temporalServerPid, writeBenchmarkSection } from './report';
 import { withBenchStack } from './stack';
@@ -48,7 +48,7 @@ async function main() {
     }
     const silent = { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} };
     // A worker runs once: every run gets its own, on one bundle.
-    const sagaBundle = await bundleWorkflowCode({ workflowsPath, logger: silent });
+    const sagaBundle = await sourceWorkflowBundle();
     const tradingWorker = () => createTradingWorker({
       connection: env.nativeConnection, namespace: 'default',
       workflowBundle: sagaBundle,

@@ -62,4 +62,3 @@ export const asBase64 = (bytes: SQL): SQL => sql`encode(${bytes}, 'base64')`;
 
 /** Bytes sent `asBase64`. Postgres breaks base64 into lines; Node's decoder skips the line ends. */
 export const fromBase64 = (text: string): Buffer => Buffer.from(text, 'base64');
-
