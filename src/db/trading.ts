@@ -48,9 +48,14 @@ async function loadPortfolio(db: Db, id: string, lock = false) {
   return { portfolio: rows[0].portfolios, positions: heldIn(rows.map((r) => r.positions)) };
 }
 
-/** Locks the portfolio row for the rest of the caller's transaction and returns it as it is once locked. */
+/**
+ * Locks the portfolio row for the rest of the caller's transaction and returns it as it is once locked.
+ * `FOR NO KEY UPDATE`, the lock Postgres's own UPDATE of a row's other columns takes: lockers still
+ * queue behind each other, but a row that only references the portfolio (a fill, an order) is
+ * written without waiting; its foreign-key check's `FOR KEY SHARE` waited for `FOR UPDATE`.
+ */
 async function lockPortfolio(tx: Db, id: string): Promise<PortfolioRow> {
-  const [row] = await tx.select().from(portfolios).where(eq(portfolios.id, id)).for('update');
+  const [row] = await tx.select().from(portfolios).where(eq(portfolios.id, id)).for('no key update');
   if (!row) throw new MissingPortfolioError(id);
   return row;
 }

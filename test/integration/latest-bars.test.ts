@@ -1,10 +1,13 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { upsertCandles } from '../../src/db/market-data';
-import { fills, latestPrices, orders, positions } from '../../src/db/schema';
+import { fills, latestPrices, orders, portfolios, positions } from '../../src/db/schema';
+import { eq, sql } from 'drizzle-orm';
 import {
-  ensurePortfolio, latestBars, latestCloses, loadFillAndBook, loadOrderAndBook, loadTradingState, withLockedPortfolioAndFill, withLockedPortfolioAndOrders,
+  ensurePortfolio, insertFill, latestBars, latestCloses, loadFillAndBook, loadOrderAndBook, loadTradingState, withLockedPortfolio,
+  withLockedPortfolioAndFill, withLockedPortfolioAndOrders,
 } from '../../src/db/trading';
 import { clearMarketData, testDatabase } from '../support/db';
+import { waitFor } from '../support/wait';
 
 const handle = testDatabase();
 
@@ -96,5 +99,52 @@ describe("a saga step's read: the book and the bars it needs, in one statement",
     const reserving = await withLockedPortfolioAndOrders(handle.db, 'p', 'o-new', asOf, async (_tx, loaded) => loaded);
     expect(reserving.marks).toEqual({ bitcoin: 1023 });
     expect(reserving.reserved.map((o) => o.id).sort()).toEqual(['o-eth', 'o-sol']);
+  });
+});
+
+describe("the portfolio's lock", () => {
+  it('queues the sagas that change the book, not the writes that only reference the portfolio', async () => {
+    await ensurePortfolio(handle.db, 'p', 1000, 0);
+    await handle.db.insert(orders).values({ id: 'o-1', portfolioId: 'p', asset: 'bitcoin', side: 'BUY', notional: 100, status: 'reserved' });
+    const events: string[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => { release = resolve; });
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((resolve) => { locked = resolve; });
+    const first = withLockedPortfolio(handle.db, 'p', async (tx) => {
+      events.push('first took the lock');
+      await tx.update(portfolios).set({ cash: 900 }).where(eq(portfolios.id, 'p'));
+      locked();
+      await released;
+      events.push('first done');
+    });
+    let second: Promise<void> | undefined;
+    await lockTaken;
+    // Released however the test ends: a failed expectation must not leave the first transaction open.
+    try {
+      // A fill (its foreign key checks the portfolio row) is written while the lock is held: with a
+      // lock that blocked it, this statement would fail on its lock timeout instead.
+      const fill = await handle.db.transaction(async (tx) => {
+        await tx.execute(sql`SET LOCAL lock_timeout = '2s'`);
+        return insertFill(tx, {
+          id: 'o-1-fill', orderId: 'o-1', portfolioId: 'p', asset: 'bitcoin', side: 'BUY', quantity: 0.001, price: 100_000,
+          referencePrice: 100_000, slippage: 0, fee: 0.1, timestamp: T0,
+        });
+      });
+      expect(fill.id).toBe('o-1-fill');
+
+      // Another change to the book waits for the first to commit, and then sees its work.
+      second = withLockedPortfolio(handle.db, 'p', async (_tx, { portfolio }) => { events.push(`second took the lock, cash ${portfolio.cash}`); });
+      await waitFor('the second locker to wait on the portfolio row', async () => {
+        const { rows } = await handle.db.execute<{ waiting: number }>(sql`
+          SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+        return rows[0].waiting === 1;
+      });
+      expect(events).toEqual(['first took the lock']);
+    } finally {
+      release();
+    }
+    await Promise.all([first, second]);
+    expect(events).toEqual(['first took the lock', 'first done', 'second took the lock, cash 900']);
   });
 });
