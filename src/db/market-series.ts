@@ -4,7 +4,7 @@ import type { MarketData } from '../domain/signals';
 import { VIX } from '../domain/strategies/vix-correlation';
 import { DAY_MS, MINUTE_MS } from '../domain/types';
 import type { Queryable } from './client';
-import { closedCandleColumnsFor, queryMacro } from './market-data';
+import { closedCandleColumnsFor, marketDataVersion, queryMacro } from './market-data';
 
 /**
  * Loads prices of the assets as bars of `barMinutes` (daily by default), built from the stored
@@ -15,6 +15,8 @@ export async function loadMarketData(db: Queryable, assets: string[], from: numb
   return (await loadMarketDataBars(db, assets, from, until, [barMinutes])).get(barMinutes)!;
 }
 
+const isoDate = (time: number) => new Date(time).toISOString().slice(0, 10);
+
 /**
  * The same market data at several bar sizes (minutes → data). Each bar size is built from the stored
  * interval that covers the range best among those dividing it; candles are read once per interval,
@@ -22,7 +24,7 @@ export async function loadMarketData(db: Queryable, assets: string[], from: numb
  */
 export async function loadMarketDataBars(db: Queryable, assets: string[], from: number, until: number, barMinutes: number[]): Promise<Map<number, MarketData>> {
   const prices = await loadPriceBars(db, assets, from, until, barMinutes);
-  const vixRows = await queryMacro(db, VIX, new Date(from).toISOString().slice(0, 10), new Date(until).toISOString().slice(0, 10), 100_000);
+  const vixRows = await queryMacro(db, VIX, isoDate(from), isoDate(until), 100_000);
   // Strategies count observations; a forward-filled holiday is not one.
   const macro = { [VIX]: macroSeriesFrom(vixRows.filter((r) => !r.isForwardFilled)) };
   return new Map([...prices].map(([bar, p]) => [bar, { prices: p, macro }]));
@@ -45,19 +47,41 @@ const SCOPES_KEPT = 2;
 /**
  * `loadMarketDataBars` for one process that reads the same bars for many requests of one scope (a
  * sweep's children): the first request of a scope and range reads them, the others share that read;
- * without a scope, every call reads. A failed read is not kept.
+ * without a scope, every call reads. A new scope asking for a range read before (the next sweep over
+ * the same history) first asks Postgres for the data's version (`marketDataVersion`) and shares the
+ * earlier read when nothing it holds has changed since; the version is taken before the read it is
+ * kept with, so a change landing between the two only costs a read. A failed read is not kept.
  */
 export function scopedMarketDataBars(db: Queryable) {
-  const reads = new Map<string, ReturnType<typeof loadMarketDataBars>>();
+  type Read = ReturnType<typeof loadMarketDataBars>;
+  const reads = new Map<string, Read>();
+  const versioned = new Map<string, { version: string; read: Read }>();
+  const keepNewest = <V>(map: Map<string, V>) => {
+    for (const oldest of map.keys()) if (map.size > SCOPES_KEPT) map.delete(oldest);
+  };
+  const readVersioned = async (range: string, assets: string[], from: number, until: number, barMinutes: number[]): Promise<Awaited<Read>> => {
+    const version = await marketDataVersion(db, {
+      assets, bars: [...new Set(barMinutes)], from, closedBy: until, indicator: VIX, fromDate: isoDate(from), toDate: isoDate(until),
+    });
+    const kept = versioned.get(range);
+    if (kept?.version === version) return kept.read;
+    const read = loadMarketDataBars(db, assets, from, until, barMinutes);
+    versioned.delete(range);
+    versioned.set(range, { version, read });
+    keepNewest(versioned);
+    read.catch(() => { if (versioned.get(range)?.read === read) versioned.delete(range); });
+    return read;
+  };
   return (scope: string | undefined, assets: string[], from: number, until: number, barMinutes: number[]) => {
     if (scope === undefined) return loadMarketDataBars(db, assets, from, until, barMinutes);
-    const key = JSON.stringify([scope, assets, from, until, barMinutes]);
+    const range = JSON.stringify([assets, from, until, barMinutes]);
+    const key = JSON.stringify([scope, range]);
     let read = reads.get(key);
     if (!read) {
-      read = loadMarketDataBars(db, assets, from, until, barMinutes);
+      read = readVersioned(range, assets, from, until, barMinutes);
       reads.set(key, read);
       read.catch(() => reads.delete(key));
-      for (const oldest of reads.keys()) if (reads.size > SCOPES_KEPT) reads.delete(oldest);
+      keepNewest(reads);
     }
     return read;
   };

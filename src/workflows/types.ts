@@ -202,7 +202,8 @@ export interface BacktestRequest {
   chunkBars?: number;
   /**
    * Backtests of one scope (a sweep's children) replay the market data the first of them loaded in a
-   * worker process, rather than each reading the same bars from Postgres again.
+   * worker process, rather than each reading the same bars from Postgres again; a later scope shares
+   * it too while Postgres holds the same rows (`scopedMarketDataBars`).
    */
   dataScope?: string;
   heartbeatTimeoutMs?: number;
