@@ -64,8 +64,8 @@ export function scopedMarketDataBars(db: Queryable) {
       assets, bars: [...new Set(barMinutes)], from, closedBy: until, indicator: VIX, fromDate: isoDate(from), toDate: isoDate(until),
     });
     const kept = versioned.get(range);
-    if (kept?.version === version) return kept.read;
-    const read = loadMarketDataBars(db, assets, from, until, barMinutes);
+    const read = kept?.version === version ? kept.read : loadMarketDataBars(db, assets, from, until, barMinutes);
+    // Most recently used last, so `keepNewest` drops the range used longest ago.
     versioned.delete(range);
     versioned.set(range, { version, read });
     keepNewest(versioned);
