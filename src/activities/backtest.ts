@@ -11,7 +11,7 @@ import type { RiskConfig } from '../domain/risk';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
 import { createStrategy, type Strategy, type StrategyConfig } from '../domain/strategies/framework';
 import type { TradeLog } from '../domain/backtest/logs';
-import { BAR_MINUTES, type BarSize, DAY_MS } from '../domain/types';
+import { BAR_MINUTES, type BarSize, DAY_MS, isoDate } from '../domain/types';
 import type { Database } from '../db/client';
 import { scopedMarketDataBars } from '../db/market-series';
 import { clearBacktest, dropAfterCheckpoint, insertTrades, saveResult, storeCurvePoints, storedCurve } from '../db/backtests';
@@ -172,7 +172,7 @@ export function createBacktestActivities(deps: BacktestDeps) {
       const m = result.metrics;
       await saveResult(db, {
           backtestId: req.id, strategyName: req.live ? 'live' : req.strategies.join('+'),
-          startDate: new Date(req.from).toISOString().slice(0, 10), endDate: new Date(req.to).toISOString().slice(0, 10),
+          startDate: isoDate(req.from), endDate: isoDate(req.to),
           initialCapital: req.initialCapital, finalValue: m.finalEquity ?? req.initialCapital, totalReturn: m.totalReturn ?? 0,
           sharpeRatio: m.sharpe, maxDrawdown: m.maxDrawdownPct, tradeCount: m.tradeCount, assets: req.assets,
           parameters: Object.fromEntries(strategies.map((x) => [x.name, x.config.parameters])),

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { gapRanges, missingBarTimes, validateCandles } from '../domain/candles';
 import { fillMacroGaps } from '../domain/macro';
-import { DAY_MS, MINUTE_MS } from '../domain/types';
+import { DAY_MS, isoDate, MINUTE_MS } from '../domain/types';
 import type { Database } from '../db/client';
 import { recordCollectionOutcome } from '../db/collection-runs';
 import { type CallLimit, finishProviderCall, takeProviderCall } from '../db/provider-calls';
@@ -27,8 +27,6 @@ export interface CollectionDeps {
 const CRYPTO_LOOKBACK_MS = DAY_MS;
 const MACRO_LOOKBACK_DAYS = 14;
 const MACRO_CHUNK_DAYS = 366;
-
-const isoDate = (t: number) => new Date(t).toISOString().slice(0, 10);
 
 export function createCollectionActivities(deps: CollectionDeps) {
   const { db, crypto, macro } = deps;

@@ -2,7 +2,7 @@ import { type MarketConditions, marketConditions } from '../domain/market-condit
 import { barSeries, macroSeriesFrom } from '../domain/market-data';
 import type { MarketData } from '../domain/signals';
 import { VIX } from '../domain/strategies/vix-correlation';
-import { DAY_MS, MINUTE_MS } from '../domain/types';
+import { DAY_MS, isoDate, MINUTE_MS } from '../domain/types';
 import type { Queryable } from './client';
 import { closedCandleColumnsFor, marketDataVersion, queryMacro } from './market-data';
 
@@ -14,8 +14,6 @@ import { closedCandleColumnsFor, marketDataVersion, queryMacro } from './market-
 export async function loadMarketData(db: Queryable, assets: string[], from: number, until: number, barMinutes = 1440): Promise<MarketData> {
   return (await loadMarketDataBars(db, assets, from, until, [barMinutes])).get(barMinutes)!;
 }
-
-const isoDate = (time: number) => new Date(time).toISOString().slice(0, 10);
 
 /**
  * The same market data at several bar sizes (minutes → data). Each bar size is built from the stored

@@ -33,6 +33,9 @@ export const MINUTE_MS = 60_000;
 export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
 
+/** The UTC calendar day of a time, as `YYYY-MM-DD` (how dates are stored and asked for). */
+export const isoDate = (time: number) => new Date(time).toISOString().slice(0, 10);
+
 /** The bar sizes strategies decide on and backtests replay, in minutes. Bars close on multiples of their length (UTC). */
 export const BAR_MINUTES = { '1d': 1440, '1h': 60, '15m': 15, '1m': 1 } as const;
 export type BarSize = keyof typeof BAR_MINUTES;
