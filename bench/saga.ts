@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
 import { loadRiskConfig } from '../src/config/risk';
+import { connectDatabase } from '../src/db/client';
 import { upsertCandles } from '../src/db/market-data';
 import { fills } from '../src/db/schema';
 import { TASK_QUEUES } from '../src/temporal/task-queues';
@@ -41,7 +42,9 @@ function cpuMeter(serverPid: number): () => CpuUse {
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
 async function main() {
-  await withBenchStack('saga', 20, async ({ db, temporal: env }) => {
+  await withBenchStack('saga', 20, async ({ url, db, temporal: env }) => {
+    // The trading worker's own pool, as \`mts worker\` makes it: statements prepared and planned once.
+    const tradingDb = connectDatabase(url, 20, { planOnce: true });
     const serverPid = temporalServerPid(env.address);
     for (const asset of ASSETS) {
       await upsertCandles(db.db, asset, 60, 'simulated', [{ timestamp: Date.UTC(2026, 0, 1), open: 100, high: 100, low: 100, close: 100, volume: 1 }]);
@@ -56,7 +59,7 @@ async function main() {
       // threshold lifted) so every saga of both runs fills: the bench measures the path, not the limits. One bar
       // per coin: the market checks have too little history to apply.
       deps: {
-        db: db.db,
+        db: tradingDb.db,
         risk: {
           ...loadRiskConfig(), maxSingleAssetExposure: 1, dailyLossLimit: 1, maxDrawdown: 1, drawdownWarningLevel: 1, maxSectorExposure: 1, maxPortfolioRisk: 1,
           confidenceThreshold: 0, basePositionPercent: 0.002, minPositionSize: 0.0001,
@@ -139,6 +142,7 @@ async function main() {
     const single = await (await tradingWorker()).runUntil(runSequential());
     const emptySingle = await (await emptyWorker()).runUntil(runEmptySequential());
     report(sagas, baselines, { ...single, empty: emptySingle });
+    await tradingDb.close();
   });
 }
 

@@ -136,16 +136,18 @@ program.command('worker').description('run workers on their task queues')
     const temporalMetrics = health ? `127.0.0.1:${await freeLoopbackPort()}` : undefined;
     installTemporalLogging(e.LOG_LEVEL, { metricsBindAddress: temporalMetrics });
     const db = connectDatabase(e.DATABASE_URL);
+    // Opens no connection unless a trading activity runs here.
+    const tradingDb = connectDatabase(e.DATABASE_URL, 10, { planOnce: true });
     const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
     const connection = await connectWorkerConnection(temporalAddress(e));
-    const workers = await buildWorkers({ env: e, roles, connection, db, client: t.client });
+    const workers = await buildWorkers({ env: e, roles, connection, db, tradingDb, client: t.client });
     const server = health
       ? await serveWorkerHealth(workerHealthApp({ roles, workers, temporalMetricsUrl: `http://${temporalMetrics}/metrics` }), e.WORKER_HEALTH_PORT, e.HOST)
       : undefined;
     say(`workers running (${roles.join(', ')}) against ${temporalAddress(e)}${server ? `; /health and /metrics on ${e.HOST}:${e.WORKER_HEALTH_PORT}` : ''}; Ctrl-C to stop`);
     await Promise.all(workers.map((w) => w.run()));
     server?.close();
-    await Promise.all([connection.close(), t.close(), db.close()]);
+    await Promise.all([connection.close(), t.close(), db.close(), tradingDb.close()]);
   });
 
 const keys = program.command('keys').description('API keys stored (hashed) in Postgres; MTS_API_KEYS still works for development');
@@ -218,8 +220,9 @@ program.command('dev').description('everything in one process: Temporal dev serv
     await ensureSearchAttributes(t.connection, e.TEMPORAL_NAMESPACE);
     for (const r of await syncSchedules(t.client, collection, loadExecutionConfig().snapshotIntervalMinutes)) say(`schedule ${r.scheduleId}: ${r.action}`);
     const db = connectDatabase(e.DATABASE_URL);
+    const tradingDb = connectDatabase(e.DATABASE_URL, 10, { planOnce: true });
     const connection = await connectWorkerConnection(address);
-    const workers = await buildWorkers({ env: e, roles: [...WORKER_ROLES], connection, db, client: t.client });
+    const workers = await buildWorkers({ env: e, roles: [...WORKER_ROLES], connection, db, tradingDb, client: t.client });
     if (e.MARKET_STREAM !== 'none') await ensureMarketStream(t.client, marketStreamInput(loadStreamsConfig(loadExecutionConfig().symbols)));
     // A first start on the simulated market fills the dashboard by itself: history, signals, paper trades.
     const warmUp = e.MARKET_DATA_SOURCE === 'simulated'
@@ -262,7 +265,7 @@ program.command('dev').description('everything in one process: Temporal dev serv
       // The SDK itself starts shutting workers down on SIGINT and SIGTERM; a second shutdown would throw.
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await running.catch(() => undefined);
-      await Promise.all([connection.close(), t.close(), db.close()]);
+      await Promise.all([connection.close(), t.close(), db.close(), tradingDb.close()]);
       await server?.stop();
       removeStack(e.MTS_DATA_DIR, process.pid);
       say('stopped');

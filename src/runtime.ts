@@ -43,9 +43,13 @@ async function processWorkflowBundle(): Promise<WorkflowBundle> {
   return sourceWorkflowBundle();
 }
 
-/** Builds the workers of the given roles; activities get the database, the configured sources and a client for progress signals. */
+/**
+ * Builds the workers of the given roles; activities get the database, the configured sources and a
+ * client for progress signals. The trading activities (the saga, protective checks at streamed prices)
+ * run on `tradingDb`, a pool that prepares its statements and plans them once (`planOnce`).
+ */
 export async function buildWorkers(opts: {
-  env: Env; roles: WorkerRole[]; connection: NativeConnection; db: DatabaseHandle; client: Client;
+  env: Env; roles: WorkerRole[]; connection: NativeConnection; db: DatabaseHandle; tradingDb: DatabaseHandle; client: Client;
 }): Promise<Worker[]> {
   const workers: Worker[] = [];
   const workflowBundle = opts.roles.some((r) => r !== 'market-data' && r !== 'market-stream') ? await processWorkflowBundle() : undefined;
@@ -73,7 +77,7 @@ export async function buildWorkers(opts: {
   }
   const execution = loadExecutionConfig();
   const tradingDeps: TradingDeps = {
-    db: opts.db.db, risk: loadRiskConfig(), fillModel: execution.fillModel, portfolioId: execution.portfolioId,
+    db: opts.tradingDb.db, risk: loadRiskConfig(), fillModel: execution.fillModel, portfolioId: execution.portfolioId,
     initialCapital: opts.env.INITIAL_CAPITAL, marketBarMinutes: shortestStrategyBar(loadStrategyConfigs()), streamPriceMaxAgeMs: execution.streamPriceMaxAgeMs,
   };
   if (opts.roles.includes('market-stream') && opts.env.MARKET_STREAM !== 'none') {

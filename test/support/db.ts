@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { inject } from 'vitest';
-import { connectDatabase, type DatabaseHandle } from '../../src/db/client';
+import { connectDatabase, type DatabaseHandle, type PoolOptions } from '../../src/db/client';
 
-export function testDatabase(): DatabaseHandle {
-  return connectDatabase(inject('databaseUrl'), 5);
+export function testDatabase(options: PoolOptions = {}): DatabaseHandle {
+  return connectDatabase(inject('databaseUrl'), 5, options);
 }
 
 /** Empties the data tables between tests that count rows. */

@@ -10,7 +10,7 @@ import { connectDatabase } from '../../src/db/client';
 import { createTradingWorker } from '../../src/workers/trading';
 import { sourceWorkflowBundle } from '../../src/workers/workflow-bundle';
 
-const db = connectDatabase(process.env.DATABASE_URL!, 4);
+const db = connectDatabase(process.env.DATABASE_URL!, 4, { planOnce: true });
 const worker = await createTradingWorker({
   connection: await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! }),
   namespace: 'default',

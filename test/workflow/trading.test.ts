@@ -21,7 +21,8 @@ import { startTestApi } from '../support/api';
 import { clearMarketData, testDatabase } from '../support/db';
 import { connectTemporal, type TemporalKit, tradingDeps, tradingWorker, withWorkers, workflowBundle } from '../support/temporal';
 
-const handle = testDatabase();
+// As the trading worker runs: its statements prepared and planned once.
+const handle = testDatabase({ planOnce: true });
 let kit: TemporalKit;
 beforeAll(async () => { kit = await connectTemporal(); });
 afterAll(async () => { await Promise.all([kit.close(), handle.close()]); });
