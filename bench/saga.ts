@@ -43,7 +43,7 @@ const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math
 
 async function main() {
   await withBenchStack('saga', 20, async ({ url, db, temporal: env }) => {
-    // The trading worker's own pool, as \`mts worker\` makes it: statements prepared and planned once.
+    // The trading worker's own pool, as `mts worker` makes it: statements prepared and planned once.
     const tradingDb = connectDatabase(url, 20, { planOnce: true });
     const serverPid = temporalServerPid(env.address);
     for (const asset of ASSETS) {

@@ -51,12 +51,12 @@ function statementPreparer(): (client: pg.ClientBase) => Promise<void> {
     type Query = (config: unknown, values?: unknown, callback?: unknown) => unknown;
     const query = client.query.bind(client) as Query;
     const preparing: Query = (config, values, callback) => {
-      const c = config as Partial<pg.QueryConfig> | null;
-      const parameters = c?.values ?? values;
-      if (typeof c !== 'object' || c === null || c.name !== undefined || typeof c.text !== 'string' || !Array.isArray(parameters) || parameters.length === 0) {
-        return query(config, values, callback);
-      }
-      const name = nameOf(c.text);
+      // drizzle hands over a config object ({ text, rowMode, … }) and the values beside it.
+      if (typeof config !== 'object' || config === null) return query(config, values, callback);
+      const c = config as Partial<pg.QueryConfig>;
+      const parameters = c.values ?? values;
+      const parameterised = Array.isArray(parameters) && parameters.length > 0;
+      const name = parameterised && c.name === undefined && typeof c.text === 'string' ? nameOf(c.text) : undefined;
       return query(name === undefined ? config : { ...c, name }, values, callback);
     };
     client.query = preparing as typeof client.query;
