@@ -6,7 +6,7 @@
 import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { FillEffect, Side } from '../domain/portfolio';
 import type { ProtectiveOrder, TradingState } from '../domain/trading/core';
-import { DAY_MS } from '../domain/types';
+import { DAY_MS, isoDate } from '../domain/types';
 import type { Database, Queryable, Tx } from './client';
 import { storedIntervalsOf } from './market-data';
 import { cryptoOhlcv, fills, latestPrices, orders, portfolios, portfolioSnapshots, positions, riskAssessments } from './schema';
@@ -17,7 +17,6 @@ export type PositionRow = typeof positions.$inferSelect;
 export type FillRow = typeof fills.$inferSelect;
 export type OrderRow = typeof orders.$inferSelect;
 
-const dayString = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
 const dayNumber = (date: string) => Math.floor(Date.parse(`${date}T00:00:00Z`) / DAY_MS);
 
 /** A portfolio that was never created (`ensurePortfolio` creates one on first use). */
@@ -31,7 +30,7 @@ export class MissingPortfolioError extends Error {
 /** Creates the portfolio with its starting cash the first time it is used. */
 export async function ensurePortfolio(db: Db, id: string, initialCapital: number, day: number): Promise<void> {
   await db.insert(portfolios).values({
-    id, initialCapital, cash: initialCapital, peakEquity: initialCapital, pnlDay: dayString(day), dayStartEquity: initialCapital,
+    id, initialCapital, cash: initialCapital, peakEquity: initialCapital, pnlDay: isoDate(day * DAY_MS), dayStartEquity: initialCapital,
   }).onConflictDoNothing();
 }
 
@@ -344,7 +343,7 @@ const snapshotInsert = (portfolioId: string, state: TradingState, mark: Mark) =>
 
 /** The peak and day-start equity the core marked, as SET assignments of the portfolio row. */
 const markAssignments = (state: TradingState, at: number) =>
-  sql`peak_equity = ${state.peakEquity}, pnl_day = ${dayString(state.day)}, day_start_equity = ${state.dayStartEquity}, updated_at = ${new Date(at)}`;
+  sql`peak_equity = ${state.peakEquity}, pnl_day = ${isoDate(state.day * DAY_MS)}, day_start_equity = ${state.dayStartEquity}, updated_at = ${new Date(at)}`;
 
 /**
  * Persists what the core did with a fill, marked, in one statement: the position (its protection and

@@ -1,3 +1,5 @@
+import { isoDate } from './types';
+
 /**
  * The seed's data health rules for one tier and asset: too many failures in a row, data too old, too
  * many failed attempts today. Pure: the status API, /ready and the health check all call this.
@@ -53,7 +55,7 @@ export interface CollectionRunCounts {
 export function collectionHealth<R extends CollectionRunCounts>(runs: R[], newest: Map<string, number>, opts: {
   now: number; rules: HealthRules; kindOf: (tier: string) => CollectionRecord['kind'];
 }) {
-  const today = new Date(opts.now).toISOString().slice(0, 10);
+  const today = isoDate(opts.now);
   return runs.map((run) => {
     const counted = run.callsDay === today;
     const newestDataAt = newest.get(run.asset) ?? null;

@@ -1,4 +1,4 @@
-import { DAY_MS, HOUR_MS, MINUTE_MS, type Candle, type MacroObservation } from './types';
+import { DAY_MS, HOUR_MS, isoDate, MINUTE_MS, type Candle, type MacroObservation } from './types';
 
 /**
  * A deterministic synthetic market. Every value is a pure function of (seed, asset, time), so the
@@ -193,7 +193,7 @@ export class SimulatedMarket {
   macroSeries(indicator: string, fromDate: string, toDate: string): MacroObservation[] {
     const out: MacroObservation[] = [];
     for (let t = Date.parse(`${fromDate}T00:00:00Z`); t <= Date.parse(`${toDate}T00:00:00Z`); t += DAY_MS) {
-      const date = new Date(t).toISOString().slice(0, 10);
+      const date = isoDate(t);
       const value = this.macroValue(indicator, date);
       if (value !== undefined) out.push({ date, value, isForwardFilled: false, isInterpolated: false });
     }

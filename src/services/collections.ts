@@ -4,6 +4,7 @@ import type { Database } from '../db/client';
 import { callsMadeOn, listCollectionRuns, newestDataTimes } from '../db/collection-runs';
 import { dailyBudget } from '../domain/budget';
 import { collectionHealth } from '../domain/collection-health';
+import { isoDate } from '../domain/types';
 import { MTS_ASSETS, MTS_TIER } from '../temporal/search-attributes';
 import { TASK_QUEUES } from '../temporal/task-queues';
 import { backfillWorkflow, collectTierWorkflow } from '../workflows/collection';
@@ -52,7 +53,7 @@ export async function collectionHealthNow(db: Database, config: CollectionConfig
 
 /** Per-asset collection health and the day's provider-call budget. */
 export async function collectionStatus(db: Database, config: CollectionConfig, now = Date.now()) {
-  const today = new Date(now).toISOString().slice(0, 10);
+  const today = isoDate(now);
   const [health, callsToday] = await Promise.all([collectionHealthNow(db, config, now), callsMadeOn(db, today)]);
   return {
     budget: { ...dailyBudget(config.tiers, config.baseline), callsMadeToday: callsToday, day: today },

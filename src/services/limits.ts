@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
+import { isoDate } from '../domain/types';
 
 const DAY_MS = 86_400_000;
 
@@ -35,7 +36,7 @@ export const LIMITS = {
 } as const;
 
 const inRange = (t: number) => t >= LIMITS.earliestTime && t <= LIMITS.latestTime;
-const RANGE_MESSAGE = `must lie between ${new Date(LIMITS.earliestTime).toISOString().slice(0, 10)} and ${new Date(LIMITS.latestTime).toISOString().slice(0, 10)}`;
+const RANGE_MESSAGE = `must lie between ${isoDate(LIMITS.earliestTime)} and ${isoDate(LIMITS.latestTime)}`;
 
 /** A time as epoch milliseconds (a number or a numeric query string), an ISO date or an ISO date-time, within the plausible range. */
 export const instant = z.union([

@@ -5,7 +5,7 @@ import { equityColumns, type EquityPoint, performanceMetrics } from '../domain/m
 import { portfolioRiskReport, type RiskConfig } from '../domain/risk';
 import { newTradingState, openAssets, riskView } from '../domain/trading/core';
 import { thinSeries } from '../domain/thinning';
-import { DAY_MS } from '../domain/types';
+import { DAY_MS, isoDate } from '../domain/types';
 
 /** Annualised figures from a curve shorter than this say nothing yet: they are null until it is this long. */
 export const ANNUALISE_AFTER_DAYS = 30;
@@ -54,7 +54,7 @@ export async function portfolioSummary(db: Database, id: string, initialCapital:
     feesPaid: p.feesPaid,
     peakEquity: peak,
     drawdown: peak > 0 ? 1 - equity / peak : 0,
-    dailyPnl: p.pnlDay === new Date().toISOString().slice(0, 10) ? equity - p.dayStartEquity : 0,
+    dailyPnl: p.pnlDay === isoDate(Date.now()) ? equity - p.dayStartEquity : 0,
     heat: equity > 0 ? open.reduce((s, x) => s + Math.abs(x.marketValue), 0) / equity : null,
     openPositions: open.length,
     ...(open.length === 0 && p.realizedPnl === 0 && p.feesPaid === 0 ? { note: 'no trades yet: the portfolio is its starting cash; post a signal (POST /api/v1/signals) or let the strategies trade' } : {}),
