@@ -41,24 +41,22 @@ export function conditionsOf(dailyReturns: readonly number[], tradedValue24h: nu
 }
 
 /**
- * The closes at the `lookbackDays + 1` UTC midnights ending at `lastMidnight`, oldest first. Each
- * midnight is searched from the one before (`near`, a count found for a nearby time, for the first):
- * a day's bars apart, where a search over the whole series each read its far halves (~30 ms of the
- * shipped SMA's hourly replay, rebuilding a month of closes at most of its signals).
+ * Writes the closes at the `count` UTC midnights ending at `lastMidnight`, oldest first, into `out`
+ * from index `at`. Each midnight is searched from the one before (`near`, a count found for a nearby
+ * time, for the first): a day's bars apart, where a search over the whole series each read its far
+ * halves (~30 ms of the shipped SMA's hourly replay, rebuilding a month of closes at most of its signals).
  */
-function dailyClosesTo(series: PriceSeries, lastMidnight: number, lookbackDays: number, near = series.time.length): number[] {
-  const closes: number[] = [];
+function dailyClosesInto(series: PriceSeries, out: Float64Array, at: number, lastMidnight: number, count: number, near = series.time.length): void {
   let known = near;
-  for (let k = lookbackDays; k >= 0; k--) {
-    const midnight = lastMidnight - k * DAY_MS;
+  for (let k = 0; k < count; k++) {
+    const midnight = lastMidnight - (count - 1 - k) * DAY_MS;
     known = knownCountNear(series.time, midnight, known);
-    closes.push(closeOfDay(series, midnight, known));
+    out[at + k] = closeOfDay(series, midnight, known);
   }
-  return closes;
 }
 
 /** Simple returns between consecutive daily closes. */
-function returnsOf(closes: readonly number[]): number[] {
+function returnsOf(closes: ArrayLike<number>): number[] {
   const returns: number[] = [];
   for (let k = 1; k < closes.length; k++) returns.push(closes[k] / closes[k - 1] - 1);
   return returns;
@@ -74,42 +72,46 @@ function tradedValue24h(series: PriceSeries, asOf: number, known = knownCount(se
 
 export function assetConditions(series: PriceSeries | undefined, asOf: number, lookbackDays: number): AssetConditions {
   if (!series || series.time.length === 0) return conditionsOf([], null);
-  return conditionsOf(returnsOf(dailyClosesTo(series, Math.floor(asOf / DAY_MS) * DAY_MS, lookbackDays)), tradedValue24h(series, asOf));
+  const closes = new Float64Array(lookbackDays + 1);
+  dailyClosesInto(series, closes, 0, Math.floor(asOf / DAY_MS) * DAY_MS, closes.length);
+  return conditionsOf(returnsOf(closes), tradedValue24h(series, asOf));
 }
 
 /**
  * One asset's conditions as a replay moves forwards in time: the daily returns and their volatility
- * change only at UTC midnight, so they are derived once a day, from the day before's closes and the
- * new midnight's; the 24-hour traded value at every call. The same numbers as `assetConditions`.
+ * change only at UTC midnight, so they are derived once a day, from the day before's closes (kept in
+ * one typed array, moved along in place) and the new midnights'; the 24-hour traded value at every
+ * call. The same numbers as `assetConditions`.
  */
 export class ConditionsTracker {
   private midnight = Number.NaN;
-  private closes: number[] = [];
-  private daily: { dailyReturns: readonly number[]; dailyVolatility: number | null } = { dailyReturns: [], dailyVolatility: null };
+  private readonly closes: Float64Array;
+  private dailyReturns: readonly number[] = [];
+  private dailyVolatility: number | null = null;
   /** The bars closed by the last `asOf` asked: the next search starts there. */
   private known = 0;
 
-  constructor(private readonly series: PriceSeries | undefined, private readonly lookbackDays: number) {}
+  constructor(private readonly series: PriceSeries | undefined, private readonly lookbackDays: number) {
+    this.closes = new Float64Array(lookbackDays + 1);
+  }
 
   at(asOf: number): AssetConditions {
-    const { series } = this;
+    const { series, closes } = this;
     if (!series || series.time.length === 0) return conditionsOf([], null);
     this.known = knownCountNear(series.time, asOf, this.known);
     const midnight = Math.floor(asOf / DAY_MS) * DAY_MS;
     if (midnight !== this.midnight) {
       const days = (midnight - this.midnight) / DAY_MS;
-      if (days > 0 && days <= this.lookbackDays) {
-        // Moved on a few days: drop the oldest closes and add the new midnights' (each found once).
-        this.closes = [...this.closes.slice(days), ...dailyClosesTo(series, midnight, days - 1, this.known)];
-      } else {
-        this.closes = dailyClosesTo(series, midnight, this.lookbackDays, this.known);
-      }
+      // Moved on a few days: the oldest closes drop out and the new midnights' are added (each found once).
+      const kept = days > 0 && days <= this.lookbackDays ? closes.length - days : 0;
+      closes.copyWithin(0, closes.length - kept);
+      dailyClosesInto(series, closes, kept, midnight, closes.length - kept, this.known);
       // A new array each day: the one before may be remembered (`conditionsCorrelation`) and is never changed.
-      const dailyReturns = returnsOf(this.closes);
-      this.daily = { dailyReturns, dailyVolatility: dailyVolatility(dailyReturns) };
+      this.dailyReturns = returnsOf(closes);
+      this.dailyVolatility = dailyVolatility(this.dailyReturns);
       this.midnight = midnight;
     }
-    return { dailyReturns: this.daily.dailyReturns, dailyVolatility: this.daily.dailyVolatility, tradedValue24h: tradedValue24h(series, asOf, this.known) };
+    return { dailyReturns: this.dailyReturns, dailyVolatility: this.dailyVolatility, tradedValue24h: tradedValue24h(series, asOf, this.known) };
   }
 }
 

@@ -299,6 +299,17 @@ describe('the verdict a backtest asks for is the assessment\'s outcome', () => {
       checked += 1;
     }
     expect(checked).toBeGreaterThan(4000);
+    // Decisions days apart (its closes moved along by a few days), more than the lookback apart (read
+    // afresh), and back in time.
+    const jumping = new ConditionsTracker(series, 30);
+    const hours = [7, 49, 23, 100, 5, 1000, 3, 170, -200, 30];
+    let jumps = 0;
+    for (let i = 800, k = 0; i < series.time.length; i += hours[k++ % hours.length]) {
+      const asOf = series.time[i];
+      expect(jumping.at(asOf)).toEqual(assetConditions(series, asOf, 30));
+      jumps += 1;
+    }
+    expect(jumps).toBeGreaterThan(250);
   });
 });
 

@@ -72,7 +72,6 @@ class VixCorrelationStream implements AssetStream {
     } else {
       this.price = close;
     }
-    this.signal = this.pairs < this.p.primary + 1 ? 0 : this.decide(this.pearsons[this.primaryIndex].value);
     return this.signal !== 0;
   }
 
@@ -88,6 +87,8 @@ class VixCorrelationStream implements AssetStream {
     this.pairs += 1;
     this.pairVix = vixValue;
     this.pairClose = this.price;
+    // The correlations move only here: the signal is decided once a pair, not at every close.
+    this.signal = this.pairs < this.p.primary + 1 ? 0 : this.decide(this.pearsons[this.primaryIndex].value);
   }
 
   private decide(correlation: number): number {
