@@ -130,7 +130,8 @@ export function dailyVolatility(returns: readonly number[]): number | null {
   const sum = new ExactSum();
   const squares = new ExactSum();
   let n = 0;
-  for (const r of returns) {
+  for (let i = 0; i < returns.length; i++) {
+    const r = returns[i];
     if (!Number.isFinite(r)) continue;
     sum.add(r);
     squares.add(r * r);

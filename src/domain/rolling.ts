@@ -172,23 +172,21 @@ export class ReturnVolatility<Kept extends { push(x: number): void } = SortedWin
 }
 
 /**
- * Pearson correlation of the last `window` (x, y) pairs from five exact sums, so a stream fed years
- * of pairs and a fresh one fed only the window give the same number to the bit. NaN while the window
- * is not full or a side does not vary. Values must be finite. The pairs are kept in two rings and the
- * products leaving the window computed again from them (the same doubles as when they came in): one
- * push is one call with all its arithmetic inside, where five rolling sums each took a product
- * across a call and V8 boxed it (~90 MB of garbage in the ten-coin ensemble's replay).
+ * Pearson correlation of the last `window` (x, y) pairs from five exact sums (x, y, x², y², xy), so
+ * a stream fed years of pairs and a fresh one fed only the window give the same number to the bit.
+ * NaN while the window is not full or a side does not vary. Values must be finite. The pairs are
+ * kept in two rings and the terms leaving the window computed again from them (the same doubles as
+ * when they came in). A pair's five terms go through a typed array to one loop over the sums: five
+ * rolling sums each took their term across a call, which V8 boxed (~90 MB of garbage in the ten-coin
+ * ensemble's replay), and ten calls written out did not all fit V8's inlining budget either.
  */
 export class RollingPearson {
   private readonly xs: Float64Array;
   private readonly ys: Float64Array;
   private head = 0;
   private filled = 0;
-  private readonly sx = new ExactSum();
-  private readonly sy = new ExactSum();
-  private readonly sxx = new ExactSum();
-  private readonly syy = new ExactSum();
-  private readonly sxy = new ExactSum();
+  private readonly sums = [new ExactSum(), new ExactSum(), new ExactSum(), new ExactSum(), new ExactSum()];
+  private readonly terms = new Float64Array(5);
 
   constructor(readonly window: number) {
     if (!(Number.isInteger(window) && window > 0)) throw new Error(`window must be a positive integer, got ${window}`);
@@ -199,24 +197,25 @@ export class RollingPearson {
   push(x: number, y: number): void {
     const h = this.head;
     if (this.filled === this.window) {
-      const x0 = this.xs[h];
-      const y0 = this.ys[h];
-      this.sx.add(-x0);
-      this.sy.add(-y0);
-      this.sxx.add(-(x0 * x0));
-      this.syy.add(-(y0 * y0));
-      this.sxy.add(-(x0 * y0));
+      this.setTerms(this.xs[h], this.ys[h]);
+      for (let k = 0; k < 5; k++) this.sums[k].add(-this.terms[k]);
     } else {
       this.filled += 1;
     }
-    this.sx.add(x);
-    this.sy.add(y);
-    this.sxx.add(x * x);
-    this.syy.add(y * y);
-    this.sxy.add(x * y);
+    this.setTerms(x, y);
+    for (let k = 0; k < 5; k++) this.sums[k].add(this.terms[k]);
     this.xs[h] = x;
     this.ys[h] = y;
     this.head = h + 1 === this.window ? 0 : h + 1;
+  }
+
+  private setTerms(x: number, y: number): void {
+    const t = this.terms;
+    t[0] = x;
+    t[1] = y;
+    t[2] = x * x;
+    t[3] = y * y;
+    t[4] = x * y;
   }
 
   get full(): boolean {
@@ -225,7 +224,8 @@ export class RollingPearson {
 
   get value(): number {
     if (!this.full) return Number.NaN;
-    return pearsonFromSums(this.window, this.sx.value, this.sy.value, this.sxx.value, this.syy.value, this.sxy.value);
+    const [x, y, xx, yy, xy] = this.sums;
+    return pearsonFromSums(this.window, x.value, y.value, xx.value, yy.value, xy.value);
   }
 }
 

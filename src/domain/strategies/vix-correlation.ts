@@ -77,12 +77,13 @@ class VixCorrelationStream implements AssetStream {
 
   private pair(time: number, vixValue: number): void {
     if (Number.isNaN(this.priceTime) || time - this.priceTime > MAX_PAIR_GAP_MS) return;
+    const { pearsons } = this;
     if (!this.p.returnsMode) {
-      for (const p of this.pearsons) p.push(vixValue, this.price);
+      for (let k = 0; k < pearsons.length; k++) pearsons[k].push(vixValue, this.price);
     } else if (this.pairs > 0) {
       const x = Math.log(vixValue / this.pairVix);
       const y = Math.log(this.price / this.pairClose);
-      for (const p of this.pearsons) p.push(x, y);
+      for (let k = 0; k < pearsons.length; k++) pearsons[k].push(x, y);
     }
     this.pairs += 1;
     this.pairVix = vixValue;
