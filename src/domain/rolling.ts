@@ -224,8 +224,8 @@ export class RollingPearson {
 
   get value(): number {
     if (!this.full) return Number.NaN;
-    const [x, y, xx, yy, xy] = this.sums;
-    return pearsonFromSums(this.window, x.value, y.value, xx.value, yy.value, xy.value);
+    const s = this.sums;
+    return pearsonFromSums(this.window, s[0].value, s[1].value, s[2].value, s[3].value, s[4].value);
   }
 }
 
