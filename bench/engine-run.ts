@@ -12,7 +12,7 @@ import { loadSignalsConfig } from '../src/config/signals';
 import { loadStrategyConfigs } from '../src/config/strategies';
 import { advance, type BacktestConventions, type BacktestInput, drainClosedTrades, dropFills, eventQueue, finish, initialState } from '../src/domain/backtest/engine';
 import type { MacroSeries } from '../src/domain/signals';
-import { BAR_MINUTES, DAY_MS, HOUR_MS } from '../src/domain/types';
+import { BAR_MINUTES, DAY_MS, HOUR_MS, isoDate } from '../src/domain/types';
 import { STRATEGY_DEFINITIONS } from '../src/domain/strategies';
 import { createStrategy } from '../src/domain/strategies/framework';
 import { HOURLY_FILES, MARKET, readHourly, tile, tiledSeries } from './tiled-history';
@@ -27,7 +27,7 @@ function tiledVix(start: number, days: number): MacroSeries {
   for (let d = 0; d < days; d++) {
     const day = start + d * DAY_MS;
     series.time.push(day + DAY_MS);
-    series.date.push(new Date(day).toISOString().slice(0, 10));
+    series.date.push(isoDate(day));
     series.value.push(real[tile(d, real.length).i]);
   }
   return series;

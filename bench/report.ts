@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { isoDate } from '../src/domain/types';
 
 /**
  * Node flags of a backtest worker as deployed (NODE_OPTIONS in docker-compose.yml and
@@ -46,7 +47,7 @@ export function writeBenchmarkSection(title: string, lines: string[]): void {
   const previous = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nResults of `npm run bench`, newest first.\n\n';
   const [head, ...rest] = previous.split(/\n(?=## )/);
   const kept = rest.filter((section) => !section.startsWith(`## ${title}`));
-  const section = [`## ${title} (${new Date().toISOString().slice(0, 10)})`, '', ...lines, ''];
+  const section = [`## ${title} (${isoDate(Date.now())})`, '', ...lines, ''];
   writeFileSync(file, [head.trimEnd(), '', section.join('\n'), ...kept].join('\n'));
   console.log(section.join('\n'));
 }

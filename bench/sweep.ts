@@ -13,7 +13,7 @@ import { loadStrategyConfigs } from '../src/config/strategies';
 import { upsertCandles } from '../src/db/market-data';
 import { startSweep, sweepBodySchema } from '../src/services/backtests';
 import { importMacroCsv } from '../src/services/csv-import';
-import { HOUR_MS } from '../src/domain/types';
+import { HOUR_MS, isoDate } from '../src/domain/types';
 import type { SweepResult } from '../src/workflows/types';
 import { buildEngineRun, engineRun } from './engine-process';
 import { BACKTEST_NODE_FLAGS, machineBusySeconds, machineDescription, processCpuSeconds, temporalServerPid, writeBenchmarkSection } from './report';
@@ -127,7 +127,7 @@ async function main() {
     const best = runs[0].result.ranked[0];
     writeBenchmarkSection('Sweep scale-out', [
       `Command: \`npm run bench\`. Machine: ${machineDescription()}. Temporal CLI dev server, Postgres 127.0.0.1:5432, \`mts worker --role backtest\` processes (each runs BACKTESTS_PER_WORKER backtests at once: ${loadEnv().BACKTESTS_PER_WORKER}).`,
-      `Sweep: the live ensemble (every enabled strategy on its own bar, aggregated, risk sizing) on the coins it trades (${coins.join(', ')}), hourly bars ${RANGE.from} → ${RANGE.to} (${hours.toLocaleString('en')} a coin stored, from ${new Date(BARS_FROM).toISOString().slice(0, 10)}: the real Binance BTC and ETH hourly history, each coin its own stretch, played forwards then backwards, as in the engine bench) with FRED's VIX; ${combinations} combinations of ${Object.entries(GRID).map(([k, v]) => `${k} ∈ {${v.join(', ')}}`).join(' × ')}, ranked by Sharpe. Time from starting the sweep to its result; each worker process loads the sweep's bars from Postgres once and keeps them while their version in Postgres stays the same, its children replay them and store their results.`,
+      `Sweep: the live ensemble (every enabled strategy on its own bar, aggregated, risk sizing) on the coins it trades (${coins.join(', ')}), hourly bars ${RANGE.from} → ${RANGE.to} (${hours.toLocaleString('en')} a coin stored, from ${isoDate(BARS_FROM)}: the real Binance BTC and ETH hourly history, each coin its own stretch, played forwards then backwards, as in the engine bench) with FRED's VIX; ${combinations} combinations of ${Object.entries(GRID).map(([k, v]) => `${k} ∈ {${v.join(', ')}}`).join(' × ')}, ranked by Sharpe. Time from starting the sweep to its result; each worker process loads the sweep's bars from Postgres once and keeps them while their version in Postgres stays the same, its children replay them and store their results.`,
       `Each set of workers runs the sweep ${WARM_ROUNDS + 1} times: first as started (each process compiles its code and loads the bars), then ${WARM_ROUNDS} more times, warm (a new sweep over the same stored bars: each process asks Postgres for their version and keeps its read), as a long-lived worker runs.`,
       '',
       `| backtest worker processes | sweep | seconds | combinations per minute | cores busy (of ${cpus().length}) | of which the workers | the Temporal server | the rest (Postgres, this bench's client, the system) |`,

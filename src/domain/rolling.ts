@@ -26,6 +26,12 @@ export class ExactSum {
   }
 }
 
+/** A ring of `length` values for a rolling window; `what` names the length in the error. */
+function ringOf(length: number, what: string): Float64Array {
+  if (!(Number.isInteger(length) && length > 0)) throw new Error(`${what} must be a positive integer, got ${length}`);
+  return new Float64Array(length);
+}
+
 /**
  * Sum of the last `period` values, updated in O(1), as an exact sum: `sum` is the exactly rounded
  * sum of the window whatever came before it, so a stream fed years of bars and a fresh one fed only
@@ -39,8 +45,7 @@ export class RollingSum {
   private readonly total = new ExactSum();
 
   constructor(readonly period: number) {
-    if (!(Number.isInteger(period) && period > 0)) throw new Error(`period must be a positive integer, got ${period}`);
-    this.ring = new Float64Array(period);
+    this.ring = ringOf(period, 'period');
   }
 
   push(x: number): void {
@@ -124,8 +129,7 @@ export class RollingVolatility {
   private readonly sumOfSquares = new ExactSum();
 
   constructor(readonly window: number, private readonly annualization = 1) {
-    if (!(Number.isInteger(window) && window > 0)) throw new Error(`window must be a positive integer, got ${window}`);
-    this.ring = new Float64Array(window);
+    this.ring = ringOf(window, 'window');
   }
 
   push(x: number): number {
@@ -189,9 +193,8 @@ export class RollingPearson {
   private readonly terms = new Float64Array(5);
 
   constructor(readonly window: number) {
-    if (!(Number.isInteger(window) && window > 0)) throw new Error(`window must be a positive integer, got ${window}`);
-    this.xs = new Float64Array(window);
-    this.ys = new Float64Array(window);
+    this.xs = ringOf(window, 'window');
+    this.ys = ringOf(window, 'window');
   }
 
   push(x: number, y: number): void {
