@@ -15,9 +15,7 @@ import type { MacroSeries } from '../src/domain/signals';
 import { BAR_MINUTES, DAY_MS, HOUR_MS, isoDate } from '../src/domain/types';
 import { STRATEGY_DEFINITIONS } from '../src/domain/strategies';
 import { createStrategy } from '../src/domain/strategies/framework';
-import { HOURLY_FILES, MARKET, readHourly, tile, tiledSeries } from './tiled-history';
-
-export const ENSEMBLE_COINS = ['bitcoin', 'ethereum', 'solana', 'cardano', 'polkadot', 'ripple', 'bittensor', 'fetch-ai', 'render-token', 'ocean-protocol'];
+import { ENSEMBLE_COINS, HOURLY_FILES, MARKET, readHourly, tile, tiledSeries } from './tiled-history';
 
 /** FRED's daily VIXCLS tiled the same way over the days of the run, each known at the midnight after its day. */
 function tiledVix(start: number, days: number): MacroSeries {

@@ -2,6 +2,13 @@ import { connectDatabase, type DatabaseHandle, dropDatabase, migrateDatabase } f
 import { findTemporalCli } from '../src/temporal/cli-binary';
 import { startTemporalServer } from '../test/support/temporal-server';
 
+/** A bench's database (its URL and a pool) and Temporal dev server. */
+export interface BenchStack {
+  url: string;
+  db: DatabaseHandle;
+  temporal: Awaited<ReturnType<typeof startTemporalServer>>;
+}
+
 /**
  * What a bench that needs the stack runs against: a database of its own (migrated, dropped after)
  * and a Temporal CLI dev server. `run` gets both and cleans up however it ends.
@@ -9,7 +16,7 @@ import { startTemporalServer } from '../test/support/temporal-server';
 export async function withBenchStack<T>(
   name: string,
   poolSize: number,
-  run: (stack: { url: string; db: DatabaseHandle; temporal: Awaited<ReturnType<typeof startTemporalServer>> }) => Promise<T>,
+  run: (stack: BenchStack) => Promise<T>,
 ): Promise<T> {
   const cli = findTemporalCli();
   if (!cli) throw new Error('No Temporal CLI: run `npm run setup` first');

@@ -1,8 +1,10 @@
 /**
- * `npm run bench` (last part): the same 24-combination sweep of the live ensemble on one and then on
- * two `mts worker --role backtest` processes, against the Temporal dev server and a real Postgres
- * holding hourly bars of the ensemble's coins (the real Binance BTC and ETH hourly history, played
- * on over the whole range) and FRED's VIX. Writes BENCHMARKS.md.
+ * `npm run bench` (last part): the same 24-combination ensemble sweep on one and then on two
+ * `mts worker --role backtest` processes, against the Temporal dev server and a real Postgres holding
+ * hourly bars (the real Binance BTC and ETH hourly history, played on over the whole range) and FRED's
+ * VIX — twice: the live ensemble as configured (its coins, each strategy on its own bar), and the four
+ * strategies deciding at every hourly close on ten coins over four years, where a child's replay
+ * outweighs what the stack spends on it. Writes BENCHMARKS.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -17,17 +19,27 @@ import { HOUR_MS, isoDate } from '../src/domain/types';
 import type { SweepResult } from '../src/workflows/types';
 import { buildEngineRun, engineRun } from './engine-process';
 import { BACKTEST_NODE_FLAGS, machineBusySeconds, machineDescription, processCpuSeconds, temporalServerPid, writeBenchmarkSection } from './report';
-import { withBenchStack } from './stack';
-import { HOURLY_FILES, MARKET, readHourly, tiledSeries } from './tiled-history';
+import { type BenchStack, withBenchStack } from './stack';
+import { ENSEMBLE_COINS, HOURLY_FILES, MARKET, readHourly, tiledSeries } from './tiled-history';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** The sweep's range; the bars stored start early enough for the strategies' history before it. */
-const RANGE = { from: '2018-06-01', to: '2024-12-31' };
+/** The bars stored start early enough for the strategies' history before either sweep's range. */
 const BARS_FROM = Date.UTC(2017, 7, 17);
 const BARS_TO = Date.UTC(2025, 0, 1);
 /** Sweeps on the same workers after the first: a long-lived worker's steady state, its code compiled and warm. */
 const WARM_ROUNDS = 2;
 const GRID = { 'sma_crossover.fast': [5, 8, 10, 12, 15, 20], 'vix_correlation.strongNegative': [-0.5, -0.6, -0.7, -0.8] };
+
+/** A sweep the bench runs on one and on two worker processes. */
+interface SweepCase {
+  name: string;
+  /** What it replays, for the report. */
+  description: string;
+  coins: string[];
+  range: { from: string; to: string };
+  /** 'live': every enabled strategy on its configured bar; a list: those strategies, each deciding at every hourly close. */
+  strategies: 'live' | string[];
+}
 
 /** `mts worker --role backtest` as an operator starts it; resolves once its workers run. */
 async function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
@@ -67,6 +79,7 @@ async function freshReplayPair(): Promise<{ alone: number; together: number; rat
 }
 
 interface SweepRun {
+  sweep: SweepCase;
   processes: number;
   /** 0: the first sweep on freshly started workers; then the warm ones. */
   round: number;
@@ -77,11 +90,61 @@ interface SweepRun {
   machineCores: number;
 }
 
+/** Each sweep on one and then on two fresh sets of worker processes: first as started, then warm. */
+async function runSweeps(cases: SweepCase[], temporal: BenchStack['temporal'], workerEnv: NodeJS.ProcessEnv): Promise<SweepRun[]> {
+  const serverPid = temporalServerPid(temporal.address);
+  const runs: SweepRun[] = [];
+  for (const sweep of cases) {
+    const body = sweepBodySchema.parse({
+      strategies: sweep.strategies, assets: sweep.coins, ...sweep.range, initialCapital: 100_000,
+      conventions: { bar: '1h' }, grid: GRID, metric: 'sharpe',
+    });
+    for (const processes of [1, 2]) {
+      const workers: ChildProcess[] = [];
+      for (let i = 0; i < processes; i++) workers.push(await startWorker(workerEnv));
+      const workerCpu = () => workers.reduce((sum, w) => sum + processCpuSeconds(w.pid!), 0);
+      for (let round = 0; round <= WARM_ROUNDS; round++) {
+        console.log(`[bench] sweep (${sweep.name}) on ${processes} worker process(es), ${round === 0 ? 'fresh' : `warm (${round})`}`);
+        const [began, workerBefore, serverBefore, machineBefore] = [Date.now(), workerCpu(), processCpuSeconds(serverPid), machineBusySeconds()];
+        const { workflowId } = await startSweep(temporal.client, body, loadExecutionConfig());
+        const result = await temporal.client.workflow.getHandle(workflowId).result() as SweepResult;
+        const seconds = (Date.now() - began) / 1000;
+        runs.push({
+          sweep, processes, round, seconds, result,
+          workerCores: (workerCpu() - workerBefore) / seconds, serverCores: (processCpuSeconds(serverPid) - serverBefore) / seconds,
+          machineCores: (machineBusySeconds() - machineBefore) / seconds,
+        });
+      }
+      await Promise.all(workers.map(stop));
+    }
+  }
+  return runs;
+}
+
+const ranking = (r: SweepResult) => JSON.stringify(r.ranked.map((e) => ({ params: e.params, sharpe: e.summary?.sharpe, finalEquity: e.summary?.finalEquity })));
+
+/** A sweep's rows of the table and the verdict on its two processes against one. */
+function sweepReport(sweep: SweepCase, all: SweepRun[]): { rows: string[]; verdict: string; same: boolean } {
+  const runs = all.filter((r) => r.sweep === sweep);
+  const fresh = (processes: number) => runs.find((r) => r.processes === processes && r.round === 0)!;
+  const warm = (processes: number) => runs.filter((r) => r.processes === processes && r.round > 0).reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  const warmSpeedup = warm(1).seconds / warm(2).seconds;
+  const freshSpeedup = fresh(1).seconds / fresh(2).seconds;
+  const same = runs.every((r) => ranking(r.result) === ranking(runs[0].result));
+  const combinations = runs[0].result.ranked.length;
+  const best = runs[0].result.ranked[0];
+  const rows = runs.map((r) => `| ${sweep.name} | ${r.processes} | ${r.round === 0 ? 'first' : `warm ${r.round}`} | ${r.seconds.toFixed(1)} | ${(combinations / r.seconds * 60).toFixed(1)} | ${r.machineCores.toFixed(2)} | ${r.workerCores.toFixed(2)} | ${r.serverCores.toFixed(2)} | ${(r.machineCores - r.workerCores - r.serverCores).toFixed(2)} |`);
+  const verdict = `${sweep.name}: two processes against one, warm (best round of each): ${warmSpeedup.toFixed(2)} × (target 1.6 ×: ${warmSpeedup >= 1.6 ? 'met' : 'not met'}); the first sweeps: ${freshSpeedup.toFixed(2)} ×. Rankings ${same ? 'identical in every run' : 'DIFFERENT between runs'} (parameters, Sharpe and final equity of every combination). Best: ${JSON.stringify(best?.params)} (Sharpe ${best?.summary?.sharpe?.toFixed(3) ?? 'n/a'}).`;
+  return { rows, verdict, same };
+}
+
 async function main() {
   await withBenchStack('sweep', 4, async ({ url, db, temporal }) => {
-    const serverPid = temporalServerPid(temporal.address);
-    // Every coin the live ensemble trades, each its own stretch of the real hourly history, hour by hour over the range.
-    const coins = [...new Set(loadStrategyConfigs().filter((c) => c.enabled).flatMap((c) => c.assets))].sort();
+    const enabled = loadStrategyConfigs().filter((c) => c.enabled);
+    // Each coin its own stretch of the real hourly history (picked by its place in the list), hour by
+    // hour over the whole span: the live ensemble's coins first, so they keep the stretches they had.
+    const configured = [...new Set(enabled.flatMap((c) => c.assets))].sort();
+    const coins = [...configured, ...ENSEMBLE_COINS.filter((c) => !configured.includes(c)).sort()];
     const sources = HOURLY_FILES.map(readHourly);
     const hours = Math.ceil((BARS_TO - BARS_FROM) / HOUR_MS);
     for (const [k, asset] of coins.entries()) {
@@ -91,54 +154,37 @@ async function main() {
       await upsertCandles(db.db, asset, 60, 'csv', candles);
     }
     await importMacroCsv(db.db, { indicator: 'VIXCLS', file: `${MARKET}macro/fred/VIXCLS.csv` });
-    const body = sweepBodySchema.parse({
-      strategies: 'live', assets: coins, ...RANGE, initialCapital: 100_000,
-      conventions: { bar: '1h' }, grid: GRID, metric: 'sharpe',
-    });
+    const cases: SweepCase[] = [
+      {
+        name: 'live ensemble', coins: configured, range: { from: '2018-06-01', to: '2024-12-31' }, strategies: 'live',
+        description: `as configured (every enabled strategy on its own bar, aggregated, risk sizing) on the coins it trades (${configured.join(', ')})`,
+      },
+      {
+        name: 'ten coins, hourly', coins, range: { from: '2021-01-01', to: '2024-12-31' }, strategies: enabled.map((c) => c.name),
+        description: `the same strategies (${enabled.map((c) => c.name).join(', ')}) each deciding at every hourly close, aggregated, risk sizing, on ten coins (${coins.join(', ')}): a larger sweep's load, where a child's replay outweighs what the Temporal server and Postgres spend on it`,
+      },
+    ];
     const replay = await freshReplayPair();
     const { TEMPORAL_ADDRESS: _a, DATABASE_URL: _d, ...inherited } = process.env;
     const workerEnv = { ...inherited, TEMPORAL_ADDRESS: temporal.address, DATABASE_URL: url, LOG_LEVEL: 'warn', WORKER_HEALTH_PORT: '0' };
-    const runs: SweepRun[] = [];
-    for (const processes of [1, 2]) {
-      const workers: ChildProcess[] = [];
-      for (let i = 0; i < processes; i++) workers.push(await startWorker(workerEnv));
-      const workerCpu = () => workers.reduce((sum, w) => sum + processCpuSeconds(w.pid!), 0);
-      for (let round = 0; round <= WARM_ROUNDS; round++) {
-        console.log(`[bench] sweep on ${processes} worker process(es), ${round === 0 ? 'fresh' : `warm (${round})`}`);
-        const [began, workerBefore, serverBefore, machineBefore] = [Date.now(), workerCpu(), processCpuSeconds(serverPid), machineBusySeconds()];
-        const { workflowId } = await startSweep(temporal.client, body, loadExecutionConfig());
-        const result = await temporal.client.workflow.getHandle(workflowId).result() as SweepResult;
-        const seconds = (Date.now() - began) / 1000;
-        runs.push({
-          processes, round, seconds, result,
-          workerCores: (workerCpu() - workerBefore) / seconds, serverCores: (processCpuSeconds(serverPid) - serverBefore) / seconds,
-          machineCores: (machineBusySeconds() - machineBefore) / seconds,
-        });
-      }
-      await Promise.all(workers.map(stop));
-    }
-    const ranking = (r: SweepResult) => JSON.stringify(r.ranked.map((e) => ({ params: e.params, sharpe: e.summary?.sharpe, finalEquity: e.summary?.finalEquity })));
-    const fresh = (processes: number) => runs.find((r) => r.processes === processes && r.round === 0)!;
-    const warm = (processes: number) => runs.filter((r) => r.processes === processes && r.round > 0).reduce((a, b) => (b.seconds < a.seconds ? b : a));
-    const warmSpeedup = warm(1).seconds / warm(2).seconds;
-    const freshSpeedup = fresh(1).seconds / fresh(2).seconds;
-    const same = runs.every((r) => ranking(r.result) === ranking(runs[0].result));
-    const combinations = runs[0].result.ranked.length;
-    const best = runs[0].result.ranked[0];
+    const runs = await runSweeps(cases, temporal, workerEnv);
+    const reports = cases.map((c) => sweepReport(c, runs));
     writeBenchmarkSection('Sweep scale-out', [
       `Command: \`npm run bench\`. Machine: ${machineDescription()}. Temporal CLI dev server, Postgres 127.0.0.1:5432, \`mts worker --role backtest\` processes (each runs BACKTESTS_PER_WORKER backtests at once: ${loadEnv().BACKTESTS_PER_WORKER}).`,
-      `Sweep: the live ensemble (every enabled strategy on its own bar, aggregated, risk sizing) on the coins it trades (${coins.join(', ')}), hourly bars ${RANGE.from} → ${RANGE.to} (${hours.toLocaleString('en')} a coin stored, from ${isoDate(BARS_FROM)}: the real Binance BTC and ETH hourly history, each coin its own stretch, played forwards then backwards, as in the engine bench) with FRED's VIX; ${combinations} combinations of ${Object.entries(GRID).map(([k, v]) => `${k} ∈ {${v.join(', ')}}`).join(' × ')}, ranked by Sharpe. Time from starting the sweep to its result; each worker process loads the sweep's bars from Postgres once and keeps them while their version in Postgres stays the same, its children replay them and store their results.`,
-      `Each set of workers runs the sweep ${WARM_ROUNDS + 1} times: first as started (each process compiles its code and loads the bars), then ${WARM_ROUNDS} more times, warm (a new sweep over the same stored bars: each process asks Postgres for their version and keeps its read), as a long-lived worker runs.`,
+      `Hourly bars stored from ${isoDate(BARS_FROM)} (${hours.toLocaleString('en')} a coin: the real Binance BTC and ETH hourly history, each coin its own stretch, played forwards then backwards, as in the engine bench) and FRED's VIX. Each sweep is ${runs[0].result.ranked.length} combinations of ${Object.entries(GRID).map(([k, v]) => `${k} ∈ {${v.join(', ')}}`).join(' × ')}, ranked by Sharpe:`,
+      ...cases.map((c) => `- ${c.name}: ${c.description}, ${c.range.from} → ${c.range.to}.`),
       '',
-      `| backtest worker processes | sweep | seconds | combinations per minute | cores busy (of ${cpus().length}) | of which the workers | the Temporal server | the rest (Postgres, this bench's client, the system) |`,
-      '|---|---|---|---|---|---|---|---|',
-      ...runs.map((r) => `| ${r.processes} | ${r.round === 0 ? 'first' : `warm ${r.round}`} | ${r.seconds.toFixed(1)} | ${(combinations / r.seconds * 60).toFixed(1)} | ${r.machineCores.toFixed(2)} | ${r.workerCores.toFixed(2)} | ${r.serverCores.toFixed(2)} | ${(r.machineCores - r.workerCores - r.serverCores).toFixed(2)} |`),
+      `Time from starting the sweep to its result; each worker process loads the sweep's bars from Postgres once and keeps them while their version in Postgres stays the same, its children replay them and store their results. Each set of workers runs the sweep ${WARM_ROUNDS + 1} times: first as started (each process compiles its code and loads the bars), then ${WARM_ROUNDS} more times, warm (a new sweep over the same stored bars: each process asks Postgres for their version and keeps its read), as a long-lived worker runs.`,
       '',
-      `Two processes against one, warm (best round of each): ${warmSpeedup.toFixed(2)} × (target 1.6 ×: ${warmSpeedup >= 1.6 ? 'met' : 'not met'}); the first sweeps: ${freshSpeedup.toFixed(2)} ×. Rankings ${same ? 'identical in every run' : 'DIFFERENT between runs'} (parameters, Sharpe and final equity of every combination). Best: ${JSON.stringify(best?.params)} (Sharpe ${best?.summary?.sharpe?.toFixed(3) ?? 'n/a'}).`,
+      `| sweep | backtest worker processes | round | seconds | combinations per minute | cores busy (of ${cpus().length}) | of which the workers | the Temporal server | the rest (Postgres, this bench's client, the system) |`,
+      '|---|---|---|---|---|---|---|---|---|',
+      ...reports.flatMap((r) => r.rows),
+      '',
+      ...reports.map((r) => r.verdict),
       'Cores busy: CPU time over the run divided by its wall time, for the whole machine (/proc/stat), for the worker processes and for the Temporal server (/proc/<pid>/stat, all their threads). The Temporal server and Postgres run on the same cores as the workers: a second worker process can only use what they leave.',
       `Two fresh engine processes (same run, stack idle): the live ensemble's replay alone, engine only (the engine bench's ensemble, 10 coins × 100,000 hourly bars), took ${replay.alone.toFixed(2)} s in one fresh process and ${replay.together.toFixed(2)} s with two at once (best of two rounds each): ${replay.ratio.toFixed(2)} × the work of one. A fresh process compiles its hot code on V8's background thread, on the other core while it runs alone; two fresh processes share both cores with their compilers. A warm worker has compiled its code.`,
     ]);
-    if (!same) process.exitCode = 1;
+    if (reports.some((r) => !r.same)) process.exitCode = 1;
   });
 }
 

@@ -10,6 +10,8 @@ import { fromRoot } from '../src/paths';
 
 export const MARKET = `${fromRoot('..', 'shared', 'data', 'market')}/`;
 export const HOURLY_FILES = ['Binance_BTCUSDT_1h.normalized.csv', 'Binance_ETHUSDT_1h.normalized.csv'];
+/** The ten coins of the benches' widest ensemble. */
+export const ENSEMBLE_COINS = ['bitcoin', 'ethereum', 'solana', 'cardano', 'polkadot', 'ripple', 'bittensor', 'fetch-ai', 'render-token', 'ocean-protocol'];
 
 export interface Rows { open: Float64Array; high: Float64Array; low: Float64Array; close: Float64Array; volume: Float64Array }
 
