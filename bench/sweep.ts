@@ -93,6 +93,7 @@ interface SweepRun {
 /** Each sweep on one and then on two fresh sets of worker processes: first as started, then warm. */
 async function runSweeps(cases: SweepCase[], temporal: BenchStack['temporal'], workerEnv: NodeJS.ProcessEnv): Promise<SweepRun[]> {
   const serverPid = temporalServerPid(temporal.address);
+  const execution = loadExecutionConfig();
   const runs: SweepRun[] = [];
   for (const sweep of cases) {
     const body = sweepBodySchema.parse({
@@ -106,7 +107,7 @@ async function runSweeps(cases: SweepCase[], temporal: BenchStack['temporal'], w
       for (let round = 0; round <= WARM_ROUNDS; round++) {
         console.log(`[bench] sweep (${sweep.name}) on ${processes} worker process(es), ${round === 0 ? 'fresh' : `warm (${round})`}`);
         const [began, workerBefore, serverBefore, machineBefore] = [Date.now(), workerCpu(), processCpuSeconds(serverPid), machineBusySeconds()];
-        const { workflowId } = await startSweep(temporal.client, body, loadExecutionConfig());
+        const { workflowId } = await startSweep(temporal.client, body, execution);
         const result = await temporal.client.workflow.getHandle(workflowId).result() as SweepResult;
         const seconds = (Date.now() - began) / 1000;
         runs.push({
