@@ -166,6 +166,50 @@ export async function bestCoveredInterval(db: Queryable, asset: string, from: nu
   return rows[0]?.interval_minutes;
 }
 
+/**
+ * The longest stored interval of `asset` that divides `bar` (minutes) and has a bar in [from, to]:
+ * what a chart builds bars of `bar` from when none of that length are stored (the fewest candles to
+ * read for the same span). Index probes only, one per stored interval: no count of the history.
+ */
+export async function longestDividingInterval(db: Queryable, asset: string, bar: number, range: { from?: number; to?: number }): Promise<number | undefined> {
+  const { rows } = await db.execute<{ interval_minutes: number }>(sql`
+    SELECT s.interval_minutes FROM (${storedIntervalsOf(sql`SELECT ${asset}::text`)}) s
+    WHERE ${bar}::int % s.interval_minutes = 0 AND EXISTS (
+      SELECT 1 FROM ${cryptoOhlcv} c WHERE c.asset = s.asset AND c.interval_minutes = s.interval_minutes
+        AND c.timestamp >= ${range.from ?? 0}::bigint AND c.timestamp <= ${range.to ?? Number.MAX_SAFE_INTEGER}::bigint)
+    ORDER BY s.interval_minutes DESC LIMIT 1`);
+  return rows[0]?.interval_minutes;
+}
+
+/** One stored interval of an asset: the open times of its first and last bar. */
+export interface StoredInterval {
+  asset: string;
+  intervalMinutes: number;
+  first: number;
+  last: number;
+}
+
+/**
+ * Every asset's stored intervals with their first and last bar, by asset and interval: what charts
+ * and backtests can be built from. The assets (a loose index scan, one descent each), their intervals
+ * (`storedIntervalsOf`) and each one's ends are read from the unique index, no candle scanned: the
+ * cost grows with the number of assets and intervals, not with the history.
+ */
+export async function storedCoverage(db: Queryable): Promise<StoredInterval[]> {
+  const { rows } = await db.execute<{ asset: string; interval_minutes: number; first: number; last: number }>(sql`
+    WITH RECURSIVE assets(asset) AS (
+      SELECT min(asset) FROM ${cryptoOhlcv}
+      UNION ALL
+      SELECT (SELECT min(c.asset) FROM ${cryptoOhlcv} c WHERE c.asset > a.asset) FROM assets a WHERE a.asset IS NOT NULL
+    )
+    SELECT s.asset, s.interval_minutes,
+      (SELECT min(c.timestamp) FROM ${cryptoOhlcv} c WHERE c.asset = s.asset AND c.interval_minutes = s.interval_minutes)::float8 AS first,
+      (SELECT max(c.timestamp) FROM ${cryptoOhlcv} c WHERE c.asset = s.asset AND c.interval_minutes = s.interval_minutes)::float8 AS last
+    FROM (${storedIntervalsOf(sql`SELECT asset FROM assets WHERE asset IS NOT NULL`)}) s
+    ORDER BY s.asset, s.interval_minutes`);
+  return rows.map((r) => ({ asset: r.asset, intervalMinutes: r.interval_minutes, first: r.first, last: r.last }));
+}
+
 /** Bytes a candle takes in `closedCandleColumnsFor`'s packed form: six float8s. */
 const PACKED_CANDLE_BYTES = 48;
 /**

@@ -28,6 +28,17 @@ export function barSeries(candles: CandleColumns, intervalMs: number, barMs = DA
   return s satisfies PriceSeries;
 }
 
+/**
+ * Candles of `barMs` from candles of `intervalMs` dividing it, oldest first, each at the start of its
+ * UTC period: `barSeries`'s bars as a chart draws them.
+ */
+export function candlesOfBar(candles: Candle[], intervalMs: number, barMs: number): Candle[] {
+  const s = barSeries(candleColumns(candles), intervalMs, barMs);
+  return Array.from({ length: s.time.length }, (_, i) => ({
+    timestamp: Math.floor((s.time[i] - intervalMs) / barMs) * barMs, open: s.open[i], high: s.high[i], low: s.low[i], close: s.close[i], volume: s.volume[i],
+  }));
+}
+
 /** Candles as columns, oldest first: how the database hands them over for bars. */
 export interface CandleColumns {
   timestamp: ArrayLike<number>;

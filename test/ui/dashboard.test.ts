@@ -23,6 +23,8 @@ const DAY = 24 * HOUR;
 let api: Awaited<ReturnType<typeof startTestApi>>;
 let browser: Browser;
 let seeded: { backtest: string; sweep: string; failed: string; walkForward: string };
+/** The first and last stored bar (open times) of each seeded asset. */
+let storedSpan: Record<'bitcoin' | 'ethereum', { first: number; last: number }>;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: npm run setup installs Debian's chromium (or set CHROMIUM_PATH)`);
@@ -54,6 +56,10 @@ beforeAll(async () => {
   // A year of daily ethereum bars for a walk-forward analysis.
   const days = new SimulatedMarket(5).candles('ethereum', now - 400 * DAY, now, DAY);
   await upsertCandles(ctx.handle.db, 'ethereum', 1440, 'simulated', days.map((b) => ({ ...b, volume: 1e6 })));
+  storedSpan = {
+    bitcoin: { first: bars[0].timestamp, last: bars.at(-1)!.timestamp },
+    ethereum: { first: days[0].timestamp, last: days.at(-1)!.timestamp },
+  };
   await recordCollectionOutcome(ctx.handle.db, { tier: 'hourly', asset: 'bitcoin', source: 'simulated', calls: 1, at: new Date(), rowsWritten: 300 });
   api = await startTestApi(ctx.kit.client, ctx.handle, `read:${keys.read},admin:${keys.admin}`);
   // Through the API the page uses, with a backtest worker: a finished backtest, a finished sweep, and a failed run.
@@ -200,6 +206,33 @@ describe('the dashboard in Chromium', () => {
       }
       await page.close();
     }
+  });
+
+  it('builds the candles and proposes the backtest range from what is stored; a failed start shows its reason, no result', async () => {
+    const page = await signIn(keys.admin);
+    // Only hourly bitcoin bars are stored: its daily candles are built from them.
+    await page.getByRole('link', { name: 'Market' }).click();
+    await page.getByLabel('Bar').selectOption('1d');
+    await page.getByText('1d bars built from 300 stored 1h bars').waitFor();
+    await expect.poll(() => chartsDrawn(page), { timeout: 10_000 }).toBe(true);
+    // The form: both seeded coins, the last six months of the span they share (here: all of bitcoin's 300 hours).
+    await page.getByRole('link', { name: 'Backtests' }).click();
+    const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
+    const last = Math.min(storedSpan.bitcoin.last, storedSpan.ethereum.last);
+    const first = Math.max(storedSpan.bitcoin.first, storedSpan.ethereum.first, last - 182 * DAY);
+    await expect.poll(() => page.getByLabel('From').inputValue()).toBe(isoDay(first));
+    expect(await page.getByLabel('To').inputValue()).toBe(isoDay(last));
+    expect(await page.getByLabel('Assets').inputValue()).toBe('bitcoin,ethereum');
+    // A coin with no history: the run fails with the reason beside the form, and no result is asked for.
+    await page.getByLabel('Assets').fill('ripple');
+    await withWorkers([await backtestWorker(ctx.kit, backtestDeps(ctx.handle, ctx.kit.client))], async () => {
+      await page.getByRole('button', { name: 'Start' }).click();
+      await page.getByText(/FAILED.*ripple/).waitFor({ timeout: 30_000 });
+    });
+    const results = page.getByRole('region', { name: 'Results (two side by side)' });
+    expect(await results.getByText('No backtest shown').count()).toBe(1);
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await page.close();
   });
 
   it('turns a failed run into a running one with Retry, and shows a read key no mutating buttons', async () => {

@@ -85,3 +85,8 @@ export function subscribe(path: string, onEvent: (event: string, data: unknown) 
   };
   void run();
 }
+
+/** `GET /market-data/coverage`: each asset's stored intervals with their first and last bar (epoch ms). */
+export interface Coverage {
+  assets: Array<{ asset: string; intervals: Array<{ intervalMinutes: number; first: number; last: number }> }>;
+}

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { queryCandles, queryMacro } from '../../db/market-data';
-import { chartCandles } from '../../services/market-data';
+import { chartCandles, marketCoverage } from '../../services/market-data';
 import type { ApiContext } from '../context';
 import { parseInput } from '../errors';
 import { assetName, instant, LIMITS } from '../../services/limits';
@@ -27,6 +27,9 @@ const indicatorParams = z.object({ indicator: z.string().max(LIMITS.nameLength).
 
 export function marketDataRouter(ctx: ApiContext): Router {
   const router = Router();
+  router.get('/market-data/coverage', async (_req, res) => {
+    res.json(await marketCoverage(ctx.db));
+  });
   router.get('/market-data/:asset/candles', async (req, res) => {
     const { asset } = parseInput(assetParams, req.params, 'params');
     const q = parseInput(candleQuery, req.query, 'query');

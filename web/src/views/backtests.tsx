@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api } from '../api';
+import { api, type Coverage } from '../api';
 import { LineChart } from '../charts';
 import { money, num, pct } from '../format';
 import { useApi } from '../hooks';
@@ -76,16 +76,42 @@ function ResultView({ id }: { id: string }) {
   );
 }
 
+/** Shows a run's status and progress; `onDone` once it completed (a failed run's reason stays here, it has no result). */
 function Progress({ id, onDone }: { id: string; onDone: () => void }) {
   const s = useApi<Status>(`/backtests/${encodeURIComponent(id)}`, 1000);
-  useEffect(() => { if (s.data && s.data.status !== 'RUNNING') onDone(); }, [s.data?.status]);
+  useEffect(() => { if (s.data?.status === 'COMPLETED') onDone(); }, [s.data?.status]);
   if (!s.data) return <Loading />;
   const f = s.data.progress?.fraction;
   return <p>{id}: {s.data.status}{f !== undefined ? ` — ${pct(f, 0)}` : ''}{s.data.failure && <span class="down"> {s.data.failure}</span>}</p>;
 }
 
+const DAY_MS = 86_400_000;
+/** The span the form proposes: the last six months of what the assets have stored. */
+const DEFAULT_SPAN_DAYS = 182;
+
+/**
+ * The form's assets and range from what is stored: bitcoin and ethereum when both have bars (else the
+ * first two assets that do), over the last six months of the span they all cover; none when nothing is stored.
+ */
+function storedDefaults(coverage: Coverage): { assets: string; from: string; to: string } | undefined {
+  const preferred = coverage.assets.filter((a) => a.asset === 'bitcoin' || a.asset === 'ethereum');
+  const chosen = preferred.length === 2 ? preferred : coverage.assets.slice(0, 2);
+  if (chosen.length === 0) return undefined;
+  const first = Math.max(...chosen.map((a) => Math.min(...a.intervals.map((i) => i.first))));
+  const last = Math.min(...chosen.map((a) => Math.max(...a.intervals.map((i) => i.last))));
+  if (last <= first) return undefined;
+  return { assets: chosen.map((a) => a.asset).join(','), from: day(Math.max(first, last - DEFAULT_SPAN_DAYS * DAY_MS)), to: day(last) };
+}
+
 export function Backtests({ me }: { me: Me }) {
   const [form, setForm] = useState({ strategies: 'live', assets: 'bitcoin,ethereum', from: '2024-01-01', to: '2024-06-30', bar: '1d' });
+  // Until the user changes the form, it proposes what is stored (the first hour's simulated history, or an import).
+  const [edited, setEdited] = useState(false);
+  const coverage = useApi<Coverage>('/market-data/coverage');
+  useEffect(() => {
+    const proposed = coverage.data && storedDefaults(coverage.data);
+    if (proposed && !edited) setForm((f) => ({ ...f, ...proposed }));
+  }, [coverage.data]);
   const [running, setRunning] = useState<string>();
   const [shown, setShown] = useState<string[]>([]);
   const [lookup, setLookup] = useState('');
@@ -101,7 +127,7 @@ export function Backtests({ me }: { me: Me }) {
       .then((r) => { setError(undefined); setRunning(r.id); }, (err: Error) => setError(err.message));
   };
   const input = (key: keyof typeof form, label: string, type = 'text') => (
-    <label>{label}<input type={type} value={form[key]} onInput={(e) => setForm({ ...form, [key]: (e.target as HTMLInputElement).value })} /></label>
+    <label>{label}<input type={type} value={form[key]} onInput={(e) => { setEdited(true); setForm({ ...form, [key]: (e.target as HTMLInputElement).value }); }} /></label>
   );
   return (
     <>
@@ -113,7 +139,7 @@ export function Backtests({ me }: { me: Me }) {
             {input('assets', 'Assets')}
             {input('from', 'From', 'date')}
             {input('to', 'To', 'date')}
-            <label>Bar<select value={form.bar} onChange={(e) => setForm({ ...form, bar: (e.target as HTMLSelectElement).value })}>
+            <label>Bar<select value={form.bar} onChange={(e) => { setEdited(true); setForm({ ...form, bar: (e.target as HTMLSelectElement).value }); }}>
               {['1d', '1h', '15m', '1m'].map((b) => <option value={b}>{b}</option>)}
             </select></label>
             <button class="primary" type="submit">Start</button>

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { CandleChart, LineChart, type Marker } from '../charts';
 import { money, num, Time } from '../format';
+import type { Coverage } from '../api';
 import { useApi } from '../hooks';
 import type { Me } from '../main';
 import { Empty, ErrorNote, Loading, Panel } from './shared';
@@ -8,10 +9,21 @@ import { Empty, ErrorNote, Loading, Panel } from './shared';
 const BARS = { '1m': 1, '15m': 15, '1h': 60, '1d': 1440 } as const;
 type Bar = keyof typeof BARS;
 
-interface Chart { storedBars: number; barMinutes: number; candles: Array<{ timestamp: number; open: number; high: number; low: number; close: number }> }
+interface Chart { storedBars: number; bars: number; builtFromMinutes?: number; barMinutes: number; candles: Array<{ timestamp: number; open: number; high: number; low: number; close: number }> }
 interface Signal { timestamp: number; strategy: string; signalType: 'LONG' | 'SHORT'; confidence: number; price: number }
 interface Trade { asset: string; side: 'BUY' | 'SELL'; timestamp: number; price: number; quantity: number; reason: string | null }
 interface Position { asset: string; stopLoss: number | null; takeProfit: number | null; averagePrice: number }
+
+/** A stored interval as the bar picker names it (`15m`, `1h`), else in minutes. */
+const minutesLabel = (minutes: number) => Object.entries(BARS).find(([, m]) => m === minutes)?.[0] ?? `${minutes}-minute`;
+
+/** How the candles shown came from the stored bars: built from shorter ones, merged into longer candles. */
+function chartNote(chart: Chart, bar: Bar): string {
+  const built = chart.builtFromMinutes !== undefined ? `${bar} bars built from ${chart.storedBars.toLocaleString()} stored ${minutesLabel(chart.builtFromMinutes)} bars` : '';
+  const merged = chart.barMinutes !== BARS[bar]
+    ? `${chart.bars.toLocaleString()} bars shown as ${chart.candles.length.toLocaleString()} (${chart.barMinutes}-minute candles)` : '';
+  return [built, merged].filter(Boolean).join(' · ');
+}
 
 export function Market(_: { me: Me }) {
   const assetsLoaded = useApi<{ assets: Array<{ asset: string; tier: string }> }>('/collections/status');
@@ -23,6 +35,8 @@ export function Market(_: { me: Me }) {
   const trades = useApi<{ trades: Trade[] }>('/portfolio/trades?limit=1000', 60_000);
   const positions = useApi<{ positions: Position[] }>('/portfolio/positions', 60_000);
   const vix = useApi<{ observations: Array<{ date: string; value: number }> }>('/macro/VIXCLS');
+  const coverage = useApi<Coverage>('/market-data/coverage', 60_000);
+  const storedIntervals = coverage.data?.assets.find((a) => a.asset === asset)?.intervals.map((i) => minutesLabel(i.intervalMinutes)) ?? [];
   const first = chart.data?.candles[0]?.timestamp ?? 0;
   const markers: Marker[] = [
     ...(signals.data?.signals ?? []).filter((s) => s.timestamp >= first).map((s) => ({
@@ -52,12 +66,14 @@ export function Market(_: { me: Me }) {
               {Object.keys(BARS).map((b) => <option value={b}>{b}</option>)}
             </select>
           </label>
-          {chart.data && chart.data.barMinutes !== BARS[bar] && (
-            <span class="muted">{chart.data.storedBars.toLocaleString()} bars shown as {chart.data.candles.length.toLocaleString()} ({chart.data.barMinutes}-minute candles)</span>
-          )}
+          {chart.data && chart.data.bars > 0 && <span class="muted">{chartNote(chart.data, bar)}</span>}
         </div>
         {!chart.data ? <Loading /> : chart.data.candles.length === 0
-          ? <Empty>No {bar} bars of {asset} stored — collect them (<code>mts collect --tier high_frequency</code>), let the market stream write 1-minute bars, or import a CSV.</Empty>
+          ? <Empty>
+            No {bar} bars of {asset} stored, nor shorter ones to build them from
+            {storedIntervals.length ? ` (stored: ${storedIntervals.join(', ')} bars)` : ''} — collect
+            them (<code>mts collect --tier high_frequency</code>), let the market stream write 1-minute bars, or import a CSV.
+          </Empty>
           : <CandleChart label={`${asset} ${bar} candles with signals and fills`} candles={chart.data.candles} markers={markers} levels={levels} />}
         <p class="muted">Arrows: strategy signals (up LONG, down SHORT). Circles: the portfolio's fills. Dashed lines: the open position's stop and target.</p>
       </Panel>
