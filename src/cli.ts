@@ -15,8 +15,9 @@ import { createLogger, redactSecrets } from './logger';
 import { buildWorkers, startApi, WORKER_ROLES, type WorkerRole } from './runtime';
 import { startBackfill, startCollection } from './services/collections';
 import { AlertInbox } from './services/alert-inbox';
-import { backtestBodySchema, resolveBacktest, startBacktest } from './services/backtests';
+import { backtestBodySchema, resolveBacktest, startBacktest, startSweep, sweepBodySchema } from './services/backtests';
 import { backtestProgressQuery } from './workflows/backtest';
+import { sweepProgressQuery, type sweepWorkflow } from './workflows/sweep';
 import { describeIssues } from './config/files';
 import { importCsv, importMacroCsv } from './services/csv-import';
 import { assetName } from './services/limits';
@@ -289,48 +290,75 @@ program.command('watch-alerts').description('send alert files dropped into a dir
     say(`watching ${dir}; processed files go to ${join(dir, 'processed')}, invalid ones to ${join(dir, 'rejected')}`);
   });
 
-program.command('backtest').description('run a backtest on stored history, with a progress bar and a results table')
-  .option('--strategy <name>', 'one strategy from config/strategies')
-  .option('--strategies <list>', 'several strategies, aggregated as paper trading does, or "live" for the enabled ensemble')
-  .requiredOption('--assets <list>', 'comma-separated coins with stored history')
-  .requiredOption('--from <date>', 'first decision date')
-  .requiredOption('--to <date>', 'last decision date')
-  .option('--param <k=v>', 'strategy parameter, strategy.parameter=value with several strategies (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-  .option('--capital <usd>', 'initial capital', '10000')
-  .option('--fill-at <when>', 'next_open or close', 'next_open')
-  .option('--bar <size>', 'bars to replay: 1d, 1h, 15m or 1m (built from the stored candles; the live system defaults to its shortest strategy bar)')
-  .option('--sizing <kind>', 'risk (the risk module), fixed_fraction or all_in', 'risk')
-  .option('--fraction <f>', 'share of equity per trade with --sizing fixed_fraction', '0.5')
-  .option('--fee-bps <n>', 'taker fee in basis points (default: config/execution.json)')
-  .option('--slippage-bps <n>', 'fixed slippage in basis points (default: config/execution.json)')
-  .option('--no-stops', 'no stop loss or take profit')
-  .option('--no-short', 'a SHORT only closes a long')
-  .action(async (opts: {
-    strategy?: string; strategies?: string; assets: string; from: string; to: string; param: string[]; capital: string; fillAt: string; bar?: string;
-    sizing: string; fraction: string; feeBps?: string; slippageBps?: string; stops: boolean; short: boolean;
-  }) => {
-    const e = clientEnv();
-    const params = Object.fromEntries(opts.param.map((kv) => {
-      const at = kv.indexOf('=');
-      if (at < 1) throw new UsageError(`--param: "${kv}" is not key=value`);
-      const value = kv.slice(at + 1);
-      return [kv.slice(0, at), value !== '' && Number.isFinite(Number(value)) ? Number(value) : value];
-    }));
-    const selection = opts.strategies === undefined ? { strategy: opts.strategy }
-      : { strategies: opts.strategies === 'live' ? 'live' : opts.strategies.split(',').map((x) => x.trim()) };
-    const parsed = backtestBodySchema.safeParse({
-      ...selection, params, assets: opts.assets.split(','), from: opts.from, to: opts.to,
-      initialCapital: Number(opts.capital),
-      conventions: {
-        fillAt: opts.fillAt, ...(opts.bar ? { bar: opts.bar } : {}), protective: opts.stops, allowShort: opts.short,
-        sizing: opts.sizing === 'fixed_fraction' ? { kind: 'fixed_fraction', fraction: Number(opts.fraction) } : { kind: opts.sizing },
-        fillModel: {
-          ...loadExecutionConfig().fillModel,
-          ...(opts.feeBps !== undefined ? { takerFeeBps: Number(opts.feeBps) } : {}),
-          ...(opts.slippageBps !== undefined ? { fixedSlippageBps: Number(opts.slippageBps) } : {}),
-        },
+/** Calls `tick` every `everyMs` until `done` settles, and once more then (`finished`): a long run's progress. */
+async function whileRunning(done: Promise<unknown>, everyMs: number, tick: (finished: boolean) => Promise<void>): Promise<void> {
+  for (;;) {
+    const finished = await Promise.race([done.then(() => true, () => true), new Promise<false>((r) => setTimeout(() => r(false), everyMs))]);
+    await tick(finished);
+    if (finished) return;
+  }
+}
+
+/** What `backtest` and `sweep` replay: the strategies, the coins and range, and the conventions. */
+interface ReplayOptions {
+  strategy?: string; strategies?: string; assets: string; from: string; to: string; capital: string; fillAt: string; bar?: string;
+  sizing: string; fraction: string; feeBps?: string; slippageBps?: string; stops: boolean; short: boolean;
+}
+
+function withReplayOptions(command: Command): Command {
+  return command
+    .option('--strategy <name>', 'one strategy from config/strategies')
+    .option('--strategies <list>', 'several strategies, aggregated as paper trading does, or "live" for the enabled ensemble')
+    .requiredOption('--assets <list>', 'comma-separated coins with stored history')
+    .requiredOption('--from <date>', 'first decision date')
+    .requiredOption('--to <date>', 'last decision date')
+    .option('--capital <usd>', 'initial capital', '10000')
+    .option('--fill-at <when>', 'next_open or close', 'next_open')
+    .option('--bar <size>', 'bars to replay: 1d, 1h, 15m or 1m (built from the stored candles; the live system defaults to its shortest strategy bar)')
+    .option('--sizing <kind>', 'risk (the risk module), fixed_fraction or all_in', 'risk')
+    .option('--fraction <f>', 'share of equity per trade with --sizing fixed_fraction', '0.5')
+    .option('--fee-bps <n>', 'taker fee in basis points (default: config/execution.json)')
+    .option('--slippage-bps <n>', 'fixed slippage in basis points (default: config/execution.json)')
+    .option('--no-stops', 'no stop loss or take profit')
+    .option('--no-short', 'a SHORT only closes a long');
+}
+
+/** The request fields the replay options give, for the command's schema to validate. */
+function replayBody(opts: ReplayOptions) {
+  const selection = opts.strategies === undefined ? { strategy: opts.strategy }
+    : { strategies: opts.strategies === 'live' ? 'live' : opts.strategies.split(',').map((x) => x.trim()) };
+  return {
+    ...selection, assets: opts.assets.split(','), from: opts.from, to: opts.to, initialCapital: Number(opts.capital),
+    conventions: {
+      fillAt: opts.fillAt, ...(opts.bar ? { bar: opts.bar } : {}), protective: opts.stops, allowShort: opts.short,
+      sizing: opts.sizing === 'fixed_fraction' ? { kind: 'fixed_fraction', fraction: Number(opts.fraction) } : { kind: opts.sizing },
+      fillModel: {
+        ...loadExecutionConfig().fillModel,
+        ...(opts.feeBps !== undefined ? { takerFeeBps: Number(opts.feeBps) } : {}),
+        ...(opts.slippageBps !== undefined ? { fixedSlippageBps: Number(opts.slippageBps) } : {}),
       },
-    });
+    },
+  };
+}
+
+/** `name=value` pairs of a repeatable flag, each value a number when it reads as one. */
+function namedValues(flag: string, pairs: string[]): Array<[string, string[]]> {
+  return pairs.map((kv) => {
+    const at = kv.indexOf('=');
+    if (at < 1) throw new UsageError(`${flag}: "${kv}" is not name=value`);
+    return [kv.slice(0, at), kv.slice(at + 1).split(',')];
+  });
+}
+const numberOrText = (value: string) => (value !== '' && Number.isFinite(Number(value)) ? Number(value) : value);
+const percent = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(2)} %`);
+const usd = (x: number) => `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
+withReplayOptions(program.command('backtest').description('run a backtest on stored history, with a progress bar and a results table'))
+  .option('--param <k=v>', 'strategy parameter, strategy.parameter=value with several strategies (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .action(async (opts: ReplayOptions & { param: string[] }) => {
+    const e = clientEnv();
+    const params = Object.fromEntries(namedValues('--param', opts.param).map(([k, v]) => [k, numberOrText(v.join(','))]));
+    const parsed = backtestBodySchema.safeParse({ ...replayBody(opts), params });
     if (!parsed.success) throw new UsageError(describeIssues(parsed.error));
     const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
     try {
@@ -340,28 +368,65 @@ program.command('backtest').description('run a backtest on stored history, with 
       const bar = new SingleBar({ format: 'backtest [{bar}] {percentage}% | {value}/{total} bars | equity {equity}', hideCursor: true });
       let shown = false;
       const done = handle.result();
-      for (;;) {
-        const finished = await Promise.race([done.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 1000))]);
+      await whileRunning(done, 1000, async () => {
         const p = await handle.query(backtestProgressQuery).catch(() => null);
-        if (p) {
-          if (!shown) { bar.start(p.barsTotal, 0, { equity: '' }); shown = true; }
-          bar.update(p.barsDone, { equity: p.equity.toFixed(2) });
-        }
-        if (finished) break;
-      }
+        if (!p) return;
+        if (!shown) { bar.start(p.barsTotal, 0, { equity: '' }); shown = true; }
+        bar.update(p.barsDone, { equity: p.equity.toFixed(2) });
+      });
       if (shown) bar.stop();
       const s = await done;
-      const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)} %`);
       const byRule = (counts: Record<string, number> = {}) => Object.entries(counts).map(([rule, n]) => `${n} ${rule}`).join(', ') || 'none';
       const rows: Array<[string, string]> = [
-        ['bars', s.bars.toLocaleString('en-US')], ['final equity', `$${s.finalEquity.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`],
-        ['total return', pct(s.totalReturn)], ['buy and hold', pct(s.buyAndHoldReturn)], ['exposure', pct(s.exposureTime)],
-        ['sharpe', s.sharpe === null ? '—' : s.sharpe.toFixed(2)], ['max drawdown', pct(s.maxDrawdownPct)], ['trades', String(s.tradeCount)],
+        ['bars', s.bars.toLocaleString('en-US')], ['final equity', usd(s.finalEquity)],
+        ['total return', percent(s.totalReturn)], ['buy and hold', percent(s.buyAndHoldReturn)], ['exposure', percent(s.exposureTime)],
+        ['sharpe', s.sharpe === null ? '—' : s.sharpe.toFixed(2)], ['max drawdown', percent(s.maxDrawdownPct)], ['trades', String(s.tradeCount)],
         ['rejected signals', byRule(s.rejectionsByRule)], ['shrunk by a cap', byRule(s.shrunkByRule)], ['annualised with', `${s.periodsPerYear} periods a year`],
       ];
       for (const [k, v] of rows) console.log(`  ${k.padEnd(17)} ${v}`);
       const api = `http://${e.HOST}:${e.PORT}/api/v1/backtests/${started.id}`;
       say(`details: ${api}/result   report: ${api}/report.html`);
+    } finally {
+      await t.close();
+    }
+  });
+
+withReplayOptions(program.command('sweep').description('a parameter sweep: one backtest per combination of --grid values, shared by every backtest worker, ranked'))
+  .requiredOption('--grid <name=v1,v2,…>', 'a parameter and its values, strategy.parameter with several strategies (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .option('--metric <name>', 'rank by sharpe, totalReturn, finalEquity or maxDrawdownPct (lowest first)', 'sharpe')
+  .action(async (opts: ReplayOptions & { grid: string[]; metric: string }) => {
+    const e = clientEnv();
+    const grid = Object.fromEntries(namedValues('--grid', opts.grid).map(([k, v]) => [k, v.map(numberOrText)]));
+    const parsed = sweepBodySchema.safeParse({ ...replayBody(opts), grid, metric: opts.metric });
+    if (!parsed.success) throw new UsageError(describeIssues(parsed.error));
+    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    try {
+      const started = await startSweep(t.client, parsed.data, loadExecutionConfig());
+      say(`sweep ${started.id} (workflow ${started.workflowId}): a backtest per combination, run by the workers with the backtest role (npm start runs one; more share them)`);
+      const handle = t.client.workflow.getHandle<typeof sweepWorkflow>(started.workflowId);
+      const bar = new SingleBar({ format: 'sweep [{bar}] {percentage}% | {value}/{total} combinations', hideCursor: true });
+      let shown = false;
+      const done = handle.result();
+      await whileRunning(done, 1000, async () => {
+        const p = await handle.query(sweepProgressQuery).catch(() => null);
+        if (!p) return;
+        if (!shown) { bar.start(p.total, 0); shown = true; }
+        bar.update(p.done);
+      });
+      if (shown) bar.stop();
+      const { ranked, metric } = await done;
+      const idWidth = `${started.id}-${ranked.length - 1}`.length + 2;
+      console.log(`  ${'rank'.padEnd(5)}${'sharpe'.padStart(8)}${'return'.padStart(11)}${'max dd'.padStart(10)}${'trades'.padStart(8)}${'final equity'.padStart(15)}  ${'backtest'.padEnd(idWidth)}parameters`);
+      ranked.forEach((entry, k) => {
+        const s = entry.summary;
+        const figures = s
+          ? `${(s.sharpe === null ? '—' : s.sharpe.toFixed(2)).padStart(8)}${percent(s.totalReturn).padStart(11)}${percent(s.maxDrawdownPct).padStart(10)}`
+            + `${String(s.tradeCount).padStart(8)}${usd(s.finalEquity).padStart(15)}`
+          : `  failed: ${entry.error ?? 'no result'}`.padEnd(52);
+        console.log(`  ${String(k + 1).padEnd(5)}${figures}  ${entry.backtestId.padEnd(idWidth)}${JSON.stringify(entry.params)}`);
+      });
+      const api = `http://${e.HOST}:${e.PORT}/api/v1/backtests`;
+      say(`ranked by ${metric}: ${api}/sweeps/${started.id} (the dashboard's Backtests view shows it by its id); one backtest: ${api}/<backtest>/result`);
     } finally {
       await t.close();
     }
@@ -466,12 +531,10 @@ program.command('signals').description('run the strategies now, at --as-of, or o
       say(`started ${started.workflowId} (a worker with the pipeline role runs it: npm start has one)`);
       const handle = t.client.workflow.getHandle(started.workflowId);
       const done = handle.result();
-      for (;;) {
-        const finished = await Promise.race([done.then(() => true, () => true), new Promise<false>((r) => setTimeout(() => r(false), 2000))]);
-        if (finished) break;
-        const p = await handle.query(signalsProgressQuery).catch(() => null);
+      await whileRunning(done, 2000, async (finished) => {
+        const p = finished ? null : await handle.query(signalsProgressQuery).catch(() => null);
         if (p) say(`${p.stepsDone}/${p.stepsTotal} decision times, ${p.signals} signals, ${p.aggregated} aggregated, ${p.alerts} alerts`);
-      }
+      });
       const r = await done;
       const outcomes = Object.entries(r.sagaOutcomes).map(([k, n]) => `${n} ${k}`).join(', ') || 'none';
       say(`done: ${r.stepsDone} decision times, ${r.signals} strategy signals, ${r.aggregated} aggregated, ${r.alerts} alerts ` +

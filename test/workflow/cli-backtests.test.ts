@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { backtestResult } from '../../src/services/backtests';
+import { importCsv } from '../../src/services/csv-import';
+import type { SweepResult } from '../../src/workflows/types';
+import { MARKET } from '../support/market-files';
+import { backtestDeps, backtestWorker, withWorkers, workflowTestContext } from '../support/temporal';
+
+const ctx = workflowTestContext();
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * `mts <args>` as a user runs it, against the test stack (no `mts dev` recorded in its data dir), in
+ * its own process while this one runs the backtest worker.
+ */
+function mts(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { TEMPORAL_ADDRESS: _a, DATABASE_URL: _d, ...inherited } = process.env;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...inherited, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: inject('databaseUrl'), MTS_DATA_DIR: mkdtempSync(join(tmpdir(), 'mts-cli-')) },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+const range = ['--assets', 'bitcoin', '--from', '2020-01-01', '--to', '2021-06-01'];
+
+beforeAll(async () => {
+  await importCsv(ctx.handle.db, { asset: 'bitcoin', file: `${MARKET}crypto_daily/yfinance/BTC-USD_1d.csv`, volumeIn: 'usd' });
+});
+
+describe('mts sweep and mts backtest', () => {
+  it('sweeps a grid, one backtest per combination, and prints them ranked as the sweep ranked them', async () => {
+    const run = await withWorkers([await backtestWorker(ctx.kit, backtestDeps(ctx.handle, ctx.kit.client))], () =>
+      mts(['sweep', '--strategy', 'sma_crossover', ...range, '--grid', 'fast=5,10', '--grid', 'slow=30,40']));
+    expect(run.code, run.stderr).toBe(0);
+    const id = /sweep (bt-sw\w+) \(workflow/.exec(run.stdout)?.[1];
+    expect(id, run.stdout).toBeDefined();
+    const swept: SweepResult = await ctx.kit.client.workflow.getHandle(`sweep-${id}`).result();
+    // Each printed row: rank, sharpe, return, drawdown, trades, final equity, backtest id, parameters.
+    const rows = run.stdout.split('\n').filter((l) => /^ {2}\d+ /.test(l)).map((l) => l.trim().split(/\s{2,}/));
+    expect(rows.map((r) => r[6])).toEqual(swept.ranked.map((e) => e.backtestId));
+    expect(rows.map((r) => JSON.parse(r[7]) as unknown)).toEqual(swept.ranked.map((e) => e.params));
+    // Every combination once, best Sharpe first.
+    const combos = rows.map((r) => JSON.parse(r[7]) as Record<string, number>).map((p) => `${p['sma_crossover.fast']}/${p['sma_crossover.slow']}`);
+    expect(combos.sort()).toEqual(['10/30', '10/40', '5/30', '5/40']);
+    const sharpes = rows.map((r) => Number(r[1]));
+    expect(sharpes).toEqual([...sharpes].sort((a, b) => b - a));
+    expect(sharpes[0]).toBe(Number(swept.ranked[0].summary!.sharpe!.toFixed(2)));
+  }, 120_000);
+
+  it('backtests one strategy with --param and prints the stored result', async () => {
+    const run = await withWorkers([await backtestWorker(ctx.kit, backtestDeps(ctx.handle, ctx.kit.client))], () =>
+      mts(['backtest', '--strategy', 'sma_crossover', ...range, '--param', 'fast=5', '--param', 'slow=20']));
+    expect(run.code, run.stderr).toBe(0);
+    const id = /backtest (bt-\w+) \(workflow/.exec(run.stdout)![1];
+    const stored = await backtestResult(ctx.handle.db, id);
+    expect(stored?.parameters).toEqual({ sma_crossover: expect.objectContaining({ fast: 5, slow: 20 }) });
+    const printed = /final equity +\$([\d,.]+)/.exec(run.stdout)![1];
+    expect(Number(printed.replaceAll(',', ''))).toBeCloseTo(stored!.finalValue, 2);
+  }, 120_000);
+
+  it('refuses a bad grid before starting anything, naming the flag or the field', async () => {
+    const unpaired = await mts(['sweep', '--strategy', 'sma_crossover', ...range, '--grid', 'fast']);
+    expect(unpaired.code).toBe(2);
+    expect(unpaired.stderr).toContain('--grid: "fast" is not name=value');
+    const unknown = await mts(['sweep', '--strategy', 'sma_crossover', ...range, '--grid', 'nope=1,2']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/grid\.nope\.0: sma_crossover has no parameter "nope"/);
+  }, 60_000);
+});
