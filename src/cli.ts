@@ -299,6 +299,22 @@ async function whileRunning(done: Promise<unknown>, everyMs: number, tick: (fini
   }
 }
 
+/**
+ * A progress bar of `format` (cli-progress's tokens, `payload`'s among them), read every second from
+ * `read` until `done` settles; shown from the first reading (a run not yet picked up has none).
+ */
+async function progressBar(done: Promise<unknown>, format: string, read: () => Promise<{ done: number; total: number; payload?: object } | null>) {
+  const bar = new SingleBar({ format, hideCursor: true });
+  let shown = false;
+  await whileRunning(done, 1000, async () => {
+    const p = await read();
+    if (!p) return;
+    if (!shown) { bar.start(p.total, 0, p.payload); shown = true; }
+    bar.update(p.done, p.payload);
+  });
+  if (shown) bar.stop();
+}
+
 /** What `backtest` and `sweep` replay: the strategies, the coins and range, and the conventions. */
 interface ReplayOptions {
   strategy?: string; strategies?: string; assets: string; from: string; to: string; capital: string; fillAt: string; bar?: string;
@@ -365,16 +381,11 @@ withReplayOptions(program.command('backtest').description('run a backtest on sto
       const started = await startBacktest(t.client, resolveBacktest(parsed.data, loadExecutionConfig()));
       say(`backtest ${started.id} (workflow ${started.workflowId}); needs a worker with the backtest role (npm start runs one)`);
       const handle = t.client.workflow.getHandle(started.workflowId);
-      const bar = new SingleBar({ format: 'backtest [{bar}] {percentage}% | {value}/{total} bars | equity {equity}', hideCursor: true });
-      let shown = false;
       const done = handle.result();
-      await whileRunning(done, 1000, async () => {
+      await progressBar(done, 'backtest [{bar}] {percentage}% | {value}/{total} bars | equity {equity}', async () => {
         const p = await handle.query(backtestProgressQuery).catch(() => null);
-        if (!p) return;
-        if (!shown) { bar.start(p.barsTotal, 0, { equity: '' }); shown = true; }
-        bar.update(p.barsDone, { equity: p.equity.toFixed(2) });
+        return p && { done: p.barsDone, total: p.barsTotal, payload: { equity: p.equity.toFixed(2) } };
       });
-      if (shown) bar.stop();
       const s = await done;
       const byRule = (counts: Record<string, number> = {}) => Object.entries(counts).map(([rule, n]) => `${n} ${rule}`).join(', ') || 'none';
       const rows: Array<[string, string]> = [
@@ -404,16 +415,8 @@ withReplayOptions(program.command('sweep').description('a parameter sweep: one b
       const started = await startSweep(t.client, parsed.data, loadExecutionConfig());
       say(`sweep ${started.id} (workflow ${started.workflowId}): a backtest per combination, run by the workers with the backtest role (npm start runs one; more share them)`);
       const handle = t.client.workflow.getHandle<typeof sweepWorkflow>(started.workflowId);
-      const bar = new SingleBar({ format: 'sweep [{bar}] {percentage}% | {value}/{total} combinations', hideCursor: true });
-      let shown = false;
       const done = handle.result();
-      await whileRunning(done, 1000, async () => {
-        const p = await handle.query(sweepProgressQuery).catch(() => null);
-        if (!p) return;
-        if (!shown) { bar.start(p.total, 0); shown = true; }
-        bar.update(p.done);
-      });
-      if (shown) bar.stop();
+      await progressBar(done, 'sweep [{bar}] {percentage}% | {value}/{total} combinations', () => handle.query(sweepProgressQuery).catch(() => null));
       const { ranked, metric } = await done;
       const idWidth = `${started.id}-${ranked.length - 1}`.length + 2;
       console.log(`  ${'rank'.padEnd(5)}${'sharpe'.padStart(8)}${'return'.padStart(11)}${'max dd'.padStart(10)}${'trades'.padStart(8)}${'final equity'.padStart(15)}  ${'backtest'.padEnd(idWidth)}parameters`);
