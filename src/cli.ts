@@ -15,9 +15,12 @@ import { createLogger, redactSecrets } from './logger';
 import { buildWorkers, startApi, WORKER_ROLES, type WorkerRole } from './runtime';
 import { startBackfill, startCollection } from './services/collections';
 import { AlertInbox } from './services/alert-inbox';
-import { backtestBodySchema, resolveBacktest, startBacktest, startSweep, sweepBodySchema } from './services/backtests';
+import {
+  backtestBodySchema, resolveBacktest, startBacktest, startSweep, startWalkForward, sweepBodySchema, walkForwardBodySchema,
+} from './services/backtests';
 import { backtestProgressQuery } from './workflows/backtest';
 import { sweepProgressQuery, type sweepWorkflow } from './workflows/sweep';
+import { walkForwardProgressQuery, type walkForwardWorkflow } from './workflows/walk-forward';
 import { describeIssues } from './config/files';
 import { importCsv, importMacroCsv } from './services/csv-import';
 import { assetName } from './services/limits';
@@ -25,6 +28,7 @@ import { startSignalGeneration } from './services/signals';
 import { syncSchedules } from './services/schedules';
 import { ensureMarketStream, marketStreamInput } from './services/market-stream';
 import { warmUpIfNew } from './services/warm-up';
+import { isoDate } from './domain/types';
 import { TASK_QUEUES } from './temporal/task-queues';
 import { loadStreamsConfig } from './config/streams';
 import { readLatestPrices } from './db/market-prices';
@@ -367,6 +371,7 @@ function namedValues(flag: string, pairs: string[]): Array<[string, string[]]> {
 }
 const numberOrText = (value: string) => (value !== '' && Number.isFinite(Number(value)) ? Number(value) : value);
 const percent = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(2)} %`);
+const ratio = (x: number | null | undefined) => (x === null || x === undefined ? '—' : x.toFixed(2));
 const usd = (x: number) => `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 withReplayOptions(program.command('backtest').description('run a backtest on stored history, with a progress bar and a results table'))
@@ -391,7 +396,7 @@ withReplayOptions(program.command('backtest').description('run a backtest on sto
       const rows: Array<[string, string]> = [
         ['bars', s.bars.toLocaleString('en-US')], ['final equity', usd(s.finalEquity)],
         ['total return', percent(s.totalReturn)], ['buy and hold', percent(s.buyAndHoldReturn)], ['exposure', percent(s.exposureTime)],
-        ['sharpe', s.sharpe === null ? '—' : s.sharpe.toFixed(2)], ['max drawdown', percent(s.maxDrawdownPct)], ['trades', String(s.tradeCount)],
+        ['sharpe', ratio(s.sharpe)], ['max drawdown', percent(s.maxDrawdownPct)], ['trades', String(s.tradeCount)],
         ['rejected signals', byRule(s.rejectionsByRule)], ['shrunk by a cap', byRule(s.shrunkByRule)], ['annualised with', `${s.periodsPerYear} periods a year`],
       ];
       for (const [k, v] of rows) console.log(`  ${k.padEnd(17)} ${v}`);
@@ -423,13 +428,50 @@ withReplayOptions(program.command('sweep').description('a parameter sweep: one b
       ranked.forEach((entry, k) => {
         const s = entry.summary;
         const figures = s
-          ? `${(s.sharpe === null ? '—' : s.sharpe.toFixed(2)).padStart(8)}${percent(s.totalReturn).padStart(11)}${percent(s.maxDrawdownPct).padStart(10)}`
+          ? `${ratio(s.sharpe).padStart(8)}${percent(s.totalReturn).padStart(11)}${percent(s.maxDrawdownPct).padStart(10)}`
             + `${String(s.tradeCount).padStart(8)}${usd(s.finalEquity).padStart(15)}`
           : `  failed: ${entry.error ?? 'no result'}`.padEnd(52);
         console.log(`  ${String(k + 1).padEnd(5)}${figures}  ${entry.backtestId.padEnd(idWidth)}${JSON.stringify(entry.params)}`);
       });
       const api = `http://${e.HOST}:${e.PORT}/api/v1/backtests`;
       say(`ranked by ${metric}: ${api}/sweeps/${started.id} (the dashboard's Backtests view shows it by its id); one backtest: ${api}/<backtest>/result`);
+    } finally {
+      await t.close();
+    }
+  });
+
+withReplayOptions(program.command('walk-forward').description('walk-forward analysis: each fold sweeps its in-sample window, its best parameters trade the next stretch'))
+  .requiredOption('--grid <name=v1,v2,…>', 'a parameter and its values, strategy.parameter with several strategies (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .requiredOption('--folds <n>', 'out-of-sample stretches, run in order')
+  .requiredOption('--in-sample-days <n>', 'days each fold sweeps before its out-of-sample stretch')
+  .option('--metric <name>', 'pick each fold\'s best by sharpe, totalReturn, finalEquity or maxDrawdownPct (lowest)', 'sharpe')
+  .action(async (opts: ReplayOptions & { grid: string[]; folds: string; inSampleDays: string; metric: string }) => {
+    const e = clientEnv();
+    const grid = Object.fromEntries(namedValues('--grid', opts.grid).map(([k, v]) => [k, v.map(numberOrText)]));
+    const parsed = walkForwardBodySchema.safeParse({
+      ...replayBody(opts), grid, metric: opts.metric, folds: Number(opts.folds), inSampleDays: Number(opts.inSampleDays),
+    });
+    if (!parsed.success) throw new UsageError(describeIssues(parsed.error));
+    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    try {
+      const started = await startWalkForward(t.client, parsed.data, loadExecutionConfig());
+      say(`walk-forward ${started.id} (workflow ${started.workflowId}): run by the workers with the backtest role (npm start runs one)`);
+      const handle = t.client.workflow.getHandle<typeof walkForwardWorkflow>(started.workflowId);
+      const done = handle.result();
+      await progressBar(done, 'walk-forward [{bar}] {value}/{total} folds', async () => {
+        const p = await handle.query(walkForwardProgressQuery).catch(() => null);
+        return p && { done: p.foldsDone, total: p.folds };
+      });
+      const { folds, stitched } = await done;
+      const span = (w: { from: number; to: number }) => `${isoDate(w.from)} → ${isoDate(w.to)}`;
+      console.log(`  ${'fold'.padEnd(5)}${'in sample'.padEnd(26)}${'out of sample'.padEnd(26)}${'return'.padStart(9)}${'sharpe'.padStart(8)}  best in sample`);
+      for (const f of folds) {
+        const s = f.outOfSample.summary;
+        console.log(`  ${String(f.fold).padEnd(5)}${span(f.inSample).padEnd(26)}${span(f.outOfSample).padEnd(26)}${percent(s?.totalReturn).padStart(9)}`
+          + `${ratio(s?.sharpe).padStart(8)}  ${f.inSample.best ? JSON.stringify(f.inSample.best.params) : 'none'}`);
+      }
+      say(`out of sample, folds chained: ${usd(stitched.initialCapital)} → ${usd(stitched.finalEquity)} (${percent(stitched.totalReturn)}); `
+        + `http://${e.HOST}:${e.PORT}/api/v1/backtests/walk-forward/${started.id}`);
     } finally {
       await t.close();
     }

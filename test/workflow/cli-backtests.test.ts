@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { backtestResult } from '../../src/services/backtests';
 import { importCsv } from '../../src/services/csv-import';
-import type { SweepResult } from '../../src/workflows/types';
+import type { SweepResult, WalkForwardResult } from '../../src/workflows/types';
 import { MARKET } from '../support/market-files';
 import { backtestDeps, backtestWorker, withWorkers, workflowTestContext } from '../support/temporal';
 
@@ -36,7 +36,7 @@ beforeAll(async () => {
   await importCsv(ctx.handle.db, { asset: 'bitcoin', file: `${MARKET}crypto_daily/yfinance/BTC-USD_1d.csv`, volumeIn: 'usd' });
 });
 
-describe('mts sweep and mts backtest', () => {
+describe('mts sweep, walk-forward and backtest', () => {
   it('sweeps a grid, one backtest per combination, and prints them ranked as the sweep ranked them', async () => {
     const run = await withWorkers([await backtestWorker(ctx.kit, backtestDeps(ctx.handle, ctx.kit.client))], () =>
       mts(['sweep', '--strategy', 'sma_crossover', ...range, '--grid', 'fast=5,10', '--grid', 'slow=30,40']));
@@ -65,6 +65,28 @@ describe('mts sweep and mts backtest', () => {
     expect(stored?.parameters).toEqual({ sma_crossover: expect.objectContaining({ fast: 5, slow: 20 }) });
     const printed = /final equity +\$([\d,.]+)/.exec(run.stdout)![1];
     expect(Number(printed.replaceAll(',', ''))).toBeCloseTo(stored!.finalValue, 2);
+  }, 120_000);
+
+  it('walks forward: a row per fold with the best in-sample parameters, and the folds chained', async () => {
+    const run = await withWorkers([await backtestWorker(ctx.kit, backtestDeps(ctx.handle, ctx.kit.client))], () => mts([
+      'walk-forward', '--strategy', 'sma_crossover', '--assets', 'bitcoin', '--from', '2019-01-01', '--to', '2021-06-01',
+      '--grid', 'fast=5,10', '--grid', 'slow=20,30', '--folds', '2', '--in-sample-days', '120',
+    ]));
+    expect(run.code, run.stderr).toBe(0);
+    const id = /walk-forward (bt-wf\w+) \(workflow/.exec(run.stdout)![1];
+    const result: WalkForwardResult = await ctx.kit.client.workflow.getHandle(`walkforward-${id}`).result();
+    const rows = run.stdout.split('\n').filter((l) => /^ {2}\d+ /.test(l)).map((l) => l.trim().split(/\s{2,}/));
+    expect(rows).toHaveLength(2);
+    rows.forEach((row, k) => {
+      const fold = result.folds[k];
+      const span = (w: { from: number; to: number }) => `${new Date(w.from).toISOString().slice(0, 10)} → ${new Date(w.to).toISOString().slice(0, 10)}`;
+      expect(row.slice(1, 3)).toEqual([span(fold.inSample), span(fold.outOfSample)]);
+      expect(JSON.parse(row.at(-1)!)).toEqual(fold.inSample.best!.params);
+    });
+    // The chained folds, worked out here from each fold's own return.
+    const chained = result.folds.reduce((equity, f) => equity * (1 + f.outOfSample.summary!.totalReturn!), 10_000);
+    const printed = /folds chained: \$10,000\.00 → \$([\d,.]+)/.exec(run.stdout)![1];
+    expect(Number(printed.replaceAll(',', ''))).toBeCloseTo(chained, 2);
   }, 120_000);
 
   it('refuses a bad grid before starting anything, naming the flag or the field', async () => {

@@ -175,7 +175,7 @@ export function Backtests({ me }: { me: Me }) {
           <label>Walk-forward id<input name="walk" /></label>
           <button type="submit">Show</button>
         </form>
-        {!walkId ? <Empty>Enter the id a walk-forward analysis was started with (<code>POST /api/v1/backtests/walk-forward</code>).</Empty> : !walk.data ? <Loading /> : (
+        {!walkId ? <Empty>Enter the id a walk-forward analysis was started with (<code>POST /api/v1/backtests/walk-forward</code> or <code>mts walk-forward</code>).</Empty> : !walk.data ? <Loading /> : (
           <>
             <p>{walkId}: {walk.data.status}{walk.data.result && <> — out of sample, chained: {money(walk.data.result.stitched.initialCapital)} → {money(walk.data.result.stitched.finalEquity)} ({pct(walk.data.result.stitched.totalReturn)})</>}</p>
             <Table head={['Fold', 'In sample', 'Best parameters', 'Out of sample', 'Return', 'Sharpe']} empty="No folds yet."
