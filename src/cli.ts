@@ -619,7 +619,7 @@ program.command('prices').description('the latest streamed price of each asset a
     }
   });
 
-program.command('status').description('schedules, collection health, workers on each task queue, the portfolio and the latest failures')
+program.command('status').description('schedules, collection health, the bars stored, workers on each task queue, the portfolio and the latest failures')
   .action(async () => {
     const e = clientEnv();
     const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
@@ -638,6 +638,11 @@ program.command('status').description('schedules, collection health, workers on 
       for (const a of s.collection.assets) {
         const health = a.health === 'unhealthy' ? `UNHEALTHY: ${a.reasons.join('; ')}` : 'ok';
         console.log(`  ${a.tier.padEnd(15)} ${a.asset.padEnd(16)} last success ${when(a.lastSuccessAt)}  ${health}${a.lastError ? ` (last error: ${redactSecrets(a.lastError).slice(0, 80)})` : ''}`);
+      }
+      console.log('Stored bars (first → last)');
+      if (s.stored.assets.length === 0) console.log('  none yet: `mts collect --tier high_frequency`, `mts backfill` or `mts import-csv`');
+      for (const { asset, intervals } of s.stored.assets) {
+        console.log(`  ${asset.padEnd(16)} ${intervals.map((i) => `${i.intervalMinutes} min ${when(i.firstTime)} → ${when(i.lastTime)}`).join('; ')}`);
       }
       console.log('Workers');
       for (const q of s.queues) {
