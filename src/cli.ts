@@ -319,7 +319,7 @@ async function progressBar(done: Promise<unknown>, format: string, read: () => P
   if (shown) bar.stop();
 }
 
-/** What `backtest` and `sweep` replay: the strategies, the coins and range, and the conventions. */
+/** What `backtest`, `sweep` and `walk-forward` replay: the strategies, the coins and range, and the conventions. */
 interface ReplayOptions {
   strategy?: string; strategies?: string; assets: string; from: string; to: string; capital: string; fillAt: string; bar?: string;
   sizing: string; fraction: string; feeBps?: string; slippageBps?: string; stops: boolean; short: boolean;
@@ -361,7 +361,7 @@ function replayBody(opts: ReplayOptions) {
   };
 }
 
-/** `name=value` pairs of a repeatable flag, each value a number when it reads as one. */
+/** `name=value,…` pairs of a repeatable flag, the values split at commas. */
 function namedValues(flag: string, pairs: string[]): Array<[string, string[]]> {
   return pairs.map((kv) => {
     const at = kv.indexOf('=');
@@ -369,13 +369,19 @@ function namedValues(flag: string, pairs: string[]): Array<[string, string[]]> {
     return [kv.slice(0, at), kv.slice(at + 1).split(',')];
   });
 }
+/** A flag value as a number when it reads as one. */
 const numberOrText = (value: string) => (value !== '' && Number.isFinite(Number(value)) ? Number(value) : value);
+/** A repeatable flag's values, in the order given. */
+const repeated = (value: string, earlier: string[]) => [...earlier, value];
+/** `--grid name=v1,v2,…` flags as a sweep's grid. */
+const gridOf = (flags: string[]) => Object.fromEntries(namedValues('--grid', flags).map(([name, values]) => [name, values.map(numberOrText)]));
+const GRID_FLAG = ['--grid <name=v1,v2,…>', 'a parameter and its values, strategy.parameter with several strategies (repeatable)'] as const;
 const percent = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(2)} %`);
 const ratio = (x: number | null | undefined) => (x === null || x === undefined ? '—' : x.toFixed(2));
 const usd = (x: number) => `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 withReplayOptions(program.command('backtest').description('run a backtest on stored history, with a progress bar and a results table'))
-  .option('--param <k=v>', 'strategy parameter, strategy.parameter=value with several strategies (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .option('--param <k=v>', 'strategy parameter, strategy.parameter=value with several strategies (repeatable)', repeated, [] as string[])
   .action(async (opts: ReplayOptions & { param: string[] }) => {
     const e = clientEnv();
     const params = Object.fromEntries(namedValues('--param', opts.param).map(([k, v]) => [k, numberOrText(v.join(','))]));
@@ -408,12 +414,11 @@ withReplayOptions(program.command('backtest').description('run a backtest on sto
   });
 
 withReplayOptions(program.command('sweep').description('a parameter sweep: one backtest per combination of --grid values, shared by every backtest worker, ranked'))
-  .requiredOption('--grid <name=v1,v2,…>', 'a parameter and its values, strategy.parameter with several strategies (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .requiredOption(...GRID_FLAG, repeated, [] as string[])
   .option('--metric <name>', 'rank by sharpe, totalReturn, finalEquity or maxDrawdownPct (lowest first)', 'sharpe')
   .action(async (opts: ReplayOptions & { grid: string[]; metric: string }) => {
     const e = clientEnv();
-    const grid = Object.fromEntries(namedValues('--grid', opts.grid).map(([k, v]) => [k, v.map(numberOrText)]));
-    const parsed = sweepBodySchema.safeParse({ ...replayBody(opts), grid, metric: opts.metric });
+    const parsed = sweepBodySchema.safeParse({ ...replayBody(opts), grid: gridOf(opts.grid), metric: opts.metric });
     if (!parsed.success) throw new UsageError(describeIssues(parsed.error));
     const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
     try {
@@ -441,15 +446,14 @@ withReplayOptions(program.command('sweep').description('a parameter sweep: one b
   });
 
 withReplayOptions(program.command('walk-forward').description('walk-forward analysis: each fold sweeps its in-sample window, its best parameters trade the next stretch'))
-  .requiredOption('--grid <name=v1,v2,…>', 'a parameter and its values, strategy.parameter with several strategies (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .requiredOption(...GRID_FLAG, repeated, [] as string[])
   .requiredOption('--folds <n>', 'out-of-sample stretches, run in order')
   .requiredOption('--in-sample-days <n>', 'days each fold sweeps before its out-of-sample stretch')
   .option('--metric <name>', 'pick each fold\'s best by sharpe, totalReturn, finalEquity or maxDrawdownPct (lowest)', 'sharpe')
   .action(async (opts: ReplayOptions & { grid: string[]; folds: string; inSampleDays: string; metric: string }) => {
     const e = clientEnv();
-    const grid = Object.fromEntries(namedValues('--grid', opts.grid).map(([k, v]) => [k, v.map(numberOrText)]));
     const parsed = walkForwardBodySchema.safeParse({
-      ...replayBody(opts), grid, metric: opts.metric, folds: Number(opts.folds), inSampleDays: Number(opts.inSampleDays),
+      ...replayBody(opts), grid: gridOf(opts.grid), metric: opts.metric, folds: Number(opts.folds), inSampleDays: Number(opts.inSampleDays),
     });
     if (!parsed.success) throw new UsageError(describeIssues(parsed.error));
     const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
