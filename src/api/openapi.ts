@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { backtestBodySchema, backtestResultQuery, sweepBodySchema, walkForwardBodySchema } from '../services/backtests';
+import { backtestBodySchema, backtestListQuery, backtestResultQuery, sweepBodySchema, walkForwardBodySchema } from '../services/backtests';
 import { externalSignalSchema } from '../services/external-signals';
 import { pricesQuery } from './routes/prices';
 import { alertsQuery } from './routes/alerts';
@@ -51,6 +51,7 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/v1/portfolio/equity', summary: 'Equity curve and drawdown from the snapshots, thinned', role: 'any', query: equityQuery },
   { method: 'get', path: '/api/v1/portfolio/performance', summary: 'Performance metrics and their conventions', role: 'any' },
   { method: 'get', path: '/api/v1/portfolio/report.html', summary: 'HTML report', role: 'any' },
+  { method: 'get', path: '/api/v1/backtests', summary: 'The newest stored backtests with their headline figures (sweeps\' and walk-forwards\' children with children=true)', role: 'any', query: backtestListQuery },
   { method: 'post', path: '/api/v1/backtests', summary: 'Start a backtest', role: 'operator', body: backtestBodySchema, status: 202 },
   { method: 'get', path: '/api/v1/backtests/{id}', summary: 'Backtest status and progress', role: 'any' },
   { method: 'get', path: '/api/v1/backtests/{id}/result', summary: 'Backtest metrics, a page of trades and the equity curve thinned to about `points`', role: 'any', query: backtestResultQuery },

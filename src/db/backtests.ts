@@ -1,5 +1,5 @@
 /** Every query of backtest results: the equity curve and trades stored as a run goes, and the summary row. */
-import { and, asc, count, eq, gte, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, notLike, sql } from 'drizzle-orm';
 import type { TradeLog } from '../domain/backtest/logs';
 import type { Database } from './client';
 import { asBase64, float8Array, float8Count, fromBase64, readFloat8Array } from './float8-arrays';
@@ -112,6 +112,18 @@ export async function insertTrades(db: Database, backtestId: string, firstSeq: n
 /** The run's summary row; idempotent: an attempt retried after this commit writes the same row again. */
 export async function saveResult(db: Database, row: typeof backtestResults.$inferInsert): Promise<void> {
   await db.insert(backtestResults).values(row).onConflictDoUpdate({ target: backtestResults.backtestId, set: { ...row, createdAt: sql`now()` } });
+}
+
+/**
+ * The newest stored results first (by when each id was first stored), their summary columns only: no
+ * metrics, curve or trades. Ids starting with one of `excludedPrefixes` are left out (a sweep's or a
+ * walk-forward's children). The primary key's index is read newest first: no sort of the table.
+ */
+export async function recentResults(db: Database, opts: { limit: number; excludedPrefixes: string[] }) {
+  const { backtestId, strategyName, startDate, endDate, assets, initialCapital, finalValue, totalReturn, sharpeRatio, maxDrawdown, tradeCount, createdAt } = backtestResults;
+  return db.select({ backtestId, strategyName, startDate, endDate, assets, initialCapital, finalValue, totalReturn, sharpeRatio, maxDrawdown, tradeCount, createdAt })
+    .from(backtestResults).where(and(...opts.excludedPrefixes.map((prefix) => notLike(backtestId, `${prefix}%`))))
+    .orderBy(desc(backtestResults.id)).limit(opts.limit);
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { ExecutionConfig } from '../config/execution';
 import type { Database } from '../db/client';
-import { loadResult } from '../db/backtests';
+import { loadResult, recentResults } from '../db/backtests';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
 import { thinnedIndices } from '../domain/thinning';
 import { BAR_MINUTES, BAR_SIZES } from '../domain/types';
@@ -157,6 +157,31 @@ export async function startBacktest(client: Client, req: BacktestRequest) {
   return { id: req.id, workflowId: handle.workflowId };
 }
 
+/**
+ * How a sweep's and a walk-forward's ids begin; their children's ids begin with theirs. A single
+ * backtest's id is `bt-` and hex digits, which never spell `sw` or `wf`.
+ */
+const SWEEP_ID_PREFIX = 'bt-sw';
+const WALK_FORWARD_ID_PREFIX = 'bt-wf';
+
+/** `GET /backtests`: the newest results, and whether sweeps' and walk-forwards' children are among them. */
+export const backtestListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(20),
+  children: z.enum(['true', 'false']).transform((v) => v === 'true').default(false),
+});
+
+/** The newest stored backtests, each with its headline figures: what a reader picks one to open from. */
+export async function recentBacktests(db: Database, q: z.infer<typeof backtestListQuery>) {
+  const rows = await recentResults(db, { limit: q.limit, excludedPrefixes: q.children ? [] : [SWEEP_ID_PREFIX, WALK_FORWARD_ID_PREFIX] });
+  return {
+    backtests: rows.map((r) => ({
+      id: r.backtestId, strategy: r.strategyName, assets: r.assets, from: r.startDate, to: r.endDate, initialCapital: r.initialCapital,
+      finalValue: r.finalValue, totalReturn: r.totalReturn, sharpe: r.sharpeRatio, maxDrawdownPct: r.maxDrawdown, tradeCount: r.tradeCount,
+      storedAt: r.createdAt,
+    })),
+  };
+}
+
 /** The bounds of `GET /backtests/:id/result` and its report: a six-year minute-bar run has ~3 million points. */
 export const backtestResultQuery = z.object({
   points: z.coerce.number().int().min(10).max(100_000).default(2000),
@@ -231,7 +256,7 @@ export const walkForwardBodySchema = z.object({
 export const sweepWorkflowId = (id: string) => `sweep-${id}`;
 
 export async function startSweep(client: Client, body: z.infer<typeof sweepBodySchema>, execution: ExecutionConfig) {
-  const id = `bt-sw${randomUUID().slice(0, 6)}`;
+  const id = `${SWEEP_ID_PREFIX}${randomUUID().slice(0, 6)}`;
   const handle = await client.workflow.start(sweepWorkflow, {
     workflowId: sweepWorkflowId(id),
     taskQueue: TASK_QUEUES.backtest,
@@ -247,7 +272,7 @@ export async function startSweep(client: Client, body: z.infer<typeof sweepBodyS
 export const walkForwardWorkflowId = (id: string) => `walkforward-${id}`;
 
 export async function startWalkForward(client: Client, body: z.infer<typeof walkForwardBodySchema>, execution: ExecutionConfig) {
-  const id = `bt-wf${randomUUID().slice(0, 6)}`;
+  const id = `${WALK_FORWARD_ID_PREFIX}${randomUUID().slice(0, 6)}`;
   const handle = await client.workflow.start(walkForwardWorkflow, {
     workflowId: walkForwardWorkflowId(id),
     taskQueue: TASK_QUEUES.backtest,

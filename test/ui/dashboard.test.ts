@@ -235,6 +235,35 @@ describe('the dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('lists the newest backtests (children only when asked) and opens them, sweeps and walk-forwards from the list', async () => {
+    const list = async (query: string) => {
+      const res = await fetch(`${api.base}/api/v1/backtests${query}`, { headers: { authorization: `Bearer ${keys.read}` } });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { backtests: Array<{ id: string; totalReturn: number }> }).backtests.map((b) => b.id);
+    };
+    // The seeded runs: one backtest stored on its own; a sweep's four children and a walk-forward's (each fold's sweep and test).
+    expect(await list('')).toEqual([seeded.backtest]);
+    const all = await list('?children=true&limit=200');
+    expect(all).toContain(seeded.backtest);
+    expect([0, 1, 2, 3].every((k) => all.includes(`${seeded.sweep}-${k}`))).toBe(true);
+    expect(all.some((id) => id.startsWith(`${seeded.walkForward}-oos`))).toBe(true);
+    expect(all.filter((id) => id !== seeded.backtest).every((id) => id.startsWith(seeded.sweep) || id.startsWith(seeded.walkForward))).toBe(true);
+    expect((await fetch(`${api.base}/api/v1/backtests?limit=0`, { headers: { authorization: `Bearer ${keys.read}` } })).status).toBe(400);
+
+    const page = await signIn(keys.read);
+    await page.getByRole('link', { name: 'Backtests' }).click();
+    const recent = page.getByRole('region', { name: 'Recent' });
+    await recent.getByRole('button', { name: `Open ${seeded.backtest}` }).click();
+    await page.getByRole('region', { name: 'Results (two side by side)' }).getByRole('cell', { name: 'totalReturn' }).waitFor();
+    await recent.getByRole('button', { name: `Open ${seeded.sweep}` }).click();
+    await page.getByRole('table', { name: /sharpe by sma_crossover.fast and sma_crossover.slow/ }).waitFor();
+    await recent.getByRole('button', { name: `Open ${seeded.walkForward}` }).click();
+    await page.getByRole('region', { name: 'Walk-forward folds' }).getByText('COMPLETED').waitFor();
+    // A walk-forward's own sweeps are not listed beside the sweeps started on their own.
+    expect(await recent.getByRole('button', { name: /Open bt-wf\w+-is/ }).count()).toBe(0);
+    await page.close();
+  });
+
   it('turns a failed run into a running one with Retry, and shows a read key no mutating buttons', async () => {
     const workflowId = seeded.failed;
     const page = await signIn(keys.admin);

@@ -1,8 +1,8 @@
 import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import {
-  backtestBodySchema, backtestResult, backtestResultQuery, backtestWorkflowId, resolveBacktest, startBacktest, startSweep, startWalkForward, sweepBodySchema,
-  sweepWorkflowId, walkForwardBodySchema, walkForwardWorkflowId,
+  backtestBodySchema, backtestListQuery, backtestResult, backtestResultQuery, backtestWorkflowId, recentBacktests, resolveBacktest, startBacktest,
+  startSweep, startWalkForward, sweepBodySchema, sweepWorkflowId, walkForwardBodySchema, walkForwardWorkflowId,
 } from '../../services/backtests';
 import { describeRun, RunNotFoundError } from '../../services/runs';
 import { operator } from '../auth';
@@ -14,6 +14,10 @@ const params = z.object({ id: z.string().regex(/^bt-[\w-]+$/, 'a backtest id suc
 
 export function backtestsRouter(ctx: ApiContext): Router {
   const router = Router();
+  router.get('/', async (req, res) => {
+    res.json(await recentBacktests(ctx.db, parseInput(backtestListQuery, req.query, 'query')));
+  });
+
   router.post('/', operator, async (req, res) => {
     const body = parseInput(backtestBodySchema, req.body, 'body');
     res.status(202).json(await startBacktest(ctx.temporal, resolveBacktest(body, ctx.execution)));

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Coverage } from '../api';
 import { LineChart } from '../charts';
-import { money, num, pct } from '../format';
+import { money, num, pct, Time } from '../format';
 import { useApi } from '../hooks';
 import { canOperate, type Me } from '../main';
 import { Empty, ErrorNote, Loading, Panel, Table } from './shared';
@@ -76,6 +76,39 @@ function ResultView({ id }: { id: string }) {
   );
 }
 
+/** A stored backtest as `GET /backtests` lists it. */
+interface Listed { id: string; strategy: string; assets: string[]; from: string; to: string; totalReturn: number; sharpe: number | null; storedAt: string }
+interface Runs { runs: Array<{ workflowId: string; status: string; startTime: string }> }
+
+/** The top-level runs of a workflow type, by the id their workflow id carries (a walk-forward's inner sweeps left out). */
+const idsOf = (runs: Runs | undefined, pattern: RegExp) =>
+  (runs?.runs ?? []).flatMap((r) => { const id = pattern.exec(r.workflowId)?.[1]; return id ? [{ ...r, id }] : []; });
+
+/** The newest backtests, sweeps and walk-forwards, each a button away from its view below. */
+function Recent({ open }: { open: { backtest: (id: string) => void; sweep: (id: string) => void; walkForward: (id: string) => void } }) {
+  const backtests = useApi<{ backtests: Listed[] }>('/backtests?limit=10', 10_000);
+  const sweeps = useApi<Runs>('/runs?type=sweepWorkflow&limit=30', 10_000);
+  const walks = useApi<Runs>('/runs?type=walkForwardWorkflow&limit=10', 10_000);
+  const openButton = (id: string, onOpen: (id: string) => void) => <button type="button" aria-label={`Open ${id}`} onClick={() => onOpen(id)}>Open</button>;
+  const analyses = [
+    ...idsOf(sweeps.data, /^sweep-(bt-sw[0-9a-f]+)$/).map((r) => ({ ...r, kind: 'sweep', onOpen: open.sweep })),
+    ...idsOf(walks.data, /^walkforward-(bt-wf[0-9a-f]+)$/).map((r) => ({ ...r, kind: 'walk-forward', onOpen: open.walkForward })),
+  ].sort((a, b) => b.startTime.localeCompare(a.startTime)).slice(0, 8);
+  return (
+    <Panel title="Recent">
+      <ErrorNote error={backtests.error ?? sweeps.error ?? walks.error} />
+      <div class="grid2">
+        <Table head={['Backtest', 'Strategy', 'Assets', 'Period', 'Return', 'Sharpe', '']}
+          empty={<>No backtest stored yet — start one above, or <code>mts backtest</code>.</>}
+          rows={(backtests.data?.backtests ?? []).map((b) => [b.id, b.strategy, b.assets.join(', '), `${b.from} → ${b.to}`, pct(b.totalReturn), num(b.sharpe, 2), openButton(b.id, open.backtest)])} />
+        <Table head={['Started', 'Sweep or walk-forward', 'Status', '']}
+          empty={<>No sweep or walk-forward yet — <code>mts sweep</code>, <code>mts walk-forward</code> or the API start one.</>}
+          rows={analyses.map((r) => [<Time at={r.startTime} />, `${r.kind} ${r.id}`, r.status, openButton(r.id, r.onOpen)])} />
+      </div>
+    </Panel>
+  );
+}
+
 /** Shows a run's status and progress; `onDone` once it completed (a failed run's reason stays here, it has no result). */
 function Progress({ id, onDone }: { id: string; onDone: () => void }) {
   const s = useApi<Status>(`/backtests/${encodeURIComponent(id)}`, 1000);
@@ -114,6 +147,8 @@ export function Backtests({ me }: { me: Me }) {
   }, [coverage.data]);
   const [running, setRunning] = useState<string>();
   const [shown, setShown] = useState<string[]>([]);
+  /** Puts a backtest first among the two shown side by side. */
+  const show = (id: string) => setShown((s) => [id, ...s.filter((x) => x !== id)].slice(0, 2));
   const [lookup, setLookup] = useState('');
   const [sweepId, setSweepId] = useState('');
   const [error, setError] = useState<string>();
@@ -144,11 +179,16 @@ export function Backtests({ me }: { me: Me }) {
             </select></label>
             <button class="primary" type="submit">Start</button>
           </form>
-          {running && <Progress id={running} onDone={() => setShown((s) => [running, ...s.filter((x) => x !== running)].slice(0, 2))} />}
+          {running && <Progress id={running} onDone={() => show(running)} />}
         </Panel>
       )}
+      <Recent open={{
+        backtest: show,
+        sweep: setSweepId,
+        walkForward: setWalkId,
+      }} />
       <Panel title="Results (two side by side)">
-        <form class="controls" onSubmit={(e) => { e.preventDefault(); if (lookup) setShown((s) => [lookup, ...s.filter((x) => x !== lookup)].slice(0, 2)); }}>
+        <form class="controls" onSubmit={(e) => { e.preventDefault(); if (lookup) show(lookup); }}>
           <label>Backtest id<input value={lookup} onInput={(e) => setLookup((e.target as HTMLInputElement).value.trim())} /></label>
           <button type="submit">Show</button>
         </form>
