@@ -186,6 +186,7 @@ describe('the dashboard in Chromium', () => {
           await row.getByText('filled').waitFor();
         }
         if (view === 'collection') await page.getByRole('cell', { name: 'hourly' }).first().waitFor();
+        if (view === 'runs') await page.getByRole('cell', { name: seeded.failed }).waitFor();
         if (view === 'backtests') {
           await page.getByLabel('Backtest id').fill(seeded.backtest);
           await page.getByRole('button', { name: 'Show' }).first().click();
@@ -261,6 +262,21 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('region', { name: 'Walk-forward folds' }).getByText('COMPLETED').waitFor();
     // A walk-forward's own sweeps are not listed beside the sweeps started on their own.
     expect(await recent.getByRole('button', { name: /Open bt-wf\w+-is/ }).count()).toBe(0);
+    await page.close();
+  });
+
+  it('says Loading… while a table\'s data is on its way, not that there is none', async () => {
+    const page = await signIn(keys.read);
+    // The runs list held back until the page has been looked at.
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    await page.route('**/api/v1/runs?*', async (route) => { await held; await route.continue(); });
+    await page.getByRole('link', { name: 'Runs' }).click();
+    const panel = page.getByRole('region', { name: 'Workflow runs' });
+    await panel.getByText('Loading…').waitFor();
+    expect(await panel.getByText('No runs match').count()).toBe(0);
+    release();
+    await panel.getByRole('cell', { name: seeded.failed }).waitFor();
     await page.close();
   });
 

@@ -99,10 +99,11 @@ function Recent({ open }: { open: { backtest: (id: string) => void; sweep: (id: 
       <ErrorNote error={backtests.error ?? sweeps.error ?? walks.error} />
       <div class="grid2">
         <Table head={['Backtest', 'Strategy', 'Assets', 'Period', 'Return', 'Sharpe', '']}
-          empty={<>No backtest stored yet — start one above, or <code>mts backtest</code>.</>}
+          empty={<>No backtest stored yet — start one above, or <code>mts backtest</code>.</>} loading={!backtests.data && !backtests.error}
           rows={(backtests.data?.backtests ?? []).map((b) => [b.id, b.strategy, b.assets.join(', '), `${b.from} → ${b.to}`, pct(b.totalReturn), num(b.sharpe, 2), openButton(b.id, open.backtest)])} />
         <Table head={['Started', 'Sweep or walk-forward', 'Status', '']}
           empty={<>No sweep or walk-forward yet — <code>mts sweep</code>, <code>mts walk-forward</code> or the API start one.</>}
+          loading={(!sweeps.data && !sweeps.error) || (!walks.data && !walks.error)}
           rows={analyses.map((r) => [<Time at={r.startTime} />, `${r.kind} ${r.id}`, r.status, openButton(r.id, r.onOpen)])} />
       </div>
     </Panel>

@@ -8,8 +8,9 @@ export const ErrorNote = ({ error }: { error?: string }) => (error ? <p class="e
 export const Empty = ({ children }: { children: ComponentChildren }) => <p class="empty">{children}</p>;
 export const Loading = () => <p class="empty">Loading…</p>;
 
-export function Table({ head, rows, empty }: { head: string[]; rows: ComponentChildren[][]; empty: ComponentChildren }) {
-  if (rows.length === 0) return <Empty>{empty}</Empty>;
+/** A table of `rows`; with none, `Loading…` while `loading` (its data not yet here), else what `empty` says to do. */
+export function Table({ head, rows, empty, loading = false }: { head: string[]; rows: ComponentChildren[][]; empty: ComponentChildren; loading?: boolean }) {
+  if (rows.length === 0) return loading ? <Loading /> : <Empty>{empty}</Empty>;
   return (
     <div class="table-wrap">
       <table>
