@@ -35,9 +35,9 @@ import { readLatestPrices } from './db/market-prices';
 import { listRuns, retryRun, RUN_STATUSES, RunNotFoundError, type RunStatus } from './services/runs';
 import { innermostMessage } from './temporal/failures';
 import { signalsProgressQuery } from './workflows/signals';
-import { systemStatus } from './services/status';
+import { queuePollers, systemStatus } from './services/status';
 import { ensureTemporalCli } from './temporal/cli-binary';
-import { connectClient, connectWorkerConnection, ensureSearchAttributes } from './temporal/connection';
+import { connectClient, connectWorkerConnection, ensureSearchAttributes, type TemporalHandles } from './temporal/connection';
 import { readLiveStack, removeStack, withoutPassword, withStack, writeStack } from './config/stack';
 import { startDevServer } from './temporal/dev-server';
 import { installTemporalLogging } from './temporal/logging';
@@ -319,6 +319,16 @@ async function progressBar(done: Promise<unknown>, format: string, read: () => P
   if (shown) bar.stop();
 }
 
+/**
+ * What a run on the backtest queue needs of the cluster before it starts: MTS's search attributes
+ * (registered when missing, as on a new cluster), and a worker, or a word that the run will wait for one.
+ */
+async function prepareBacktestRun(t: TemporalHandles, namespace: string) {
+  await ensureSearchAttributes(t.connection, namespace);
+  if ((await queuePollers(t.client, namespace, TASK_QUEUES.backtest)).length > 0) return;
+  say(`no worker polls ${TASK_QUEUES.backtest}: the run waits until one does (npm start, or mts worker --role backtest)`);
+}
+
 /** What `backtest`, `sweep` and `walk-forward` replay: the strategies, the coins and range, and the conventions. */
 interface ReplayOptions {
   strategy?: string; strategies?: string; assets: string; from: string; to: string; capital: string; fillAt: string; bar?: string;
@@ -389,6 +399,7 @@ withReplayOptions(program.command('backtest').description('run a backtest on sto
     if (!parsed.success) throw new UsageError(describeIssues(parsed.error));
     const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
     try {
+      await prepareBacktestRun(t, e.TEMPORAL_NAMESPACE);
       const started = await startBacktest(t.client, resolveBacktest(parsed.data, loadExecutionConfig()));
       say(`backtest ${started.id} (workflow ${started.workflowId}); needs a worker with the backtest role (npm start runs one)`);
       const handle = t.client.workflow.getHandle(started.workflowId);
@@ -422,6 +433,7 @@ withReplayOptions(program.command('sweep').description('a parameter sweep: one b
     if (!parsed.success) throw new UsageError(describeIssues(parsed.error));
     const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
     try {
+      await prepareBacktestRun(t, e.TEMPORAL_NAMESPACE);
       const started = await startSweep(t.client, parsed.data, loadExecutionConfig());
       say(`sweep ${started.id} (workflow ${started.workflowId}): a backtest per combination, run by the workers with the backtest role (npm start runs one; more share them)`);
       const handle = t.client.workflow.getHandle<typeof sweepWorkflow>(started.workflowId);
@@ -458,6 +470,7 @@ withReplayOptions(program.command('walk-forward').description('walk-forward anal
     if (!parsed.success) throw new UsageError(describeIssues(parsed.error));
     const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
     try {
+      await prepareBacktestRun(t, e.TEMPORAL_NAMESPACE);
       const started = await startWalkForward(t.client, parsed.data, loadExecutionConfig());
       say(`walk-forward ${started.id} (workflow ${started.workflowId}): run by the workers with the backtest role (npm start runs one)`);
       const handle = t.client.workflow.getHandle<typeof walkForwardWorkflow>(started.workflowId);
@@ -704,6 +717,8 @@ program.parseAsync().catch((err: Error) => {
     console.error(`mts: the run failed: ${redactSecrets(innermostMessage(err))}`);
     process.exit(3);
   }
-  console.error(`mts: ${redactSecrets(err.message)}`);
+  // A client error often wraps the reason (a start refused by the server): both, when they differ.
+  const reason = innermostMessage(err);
+  console.error(`mts: ${redactSecrets(reason === err.message ? err.message : `${err.message}: ${reason}`)}`);
   process.exit(err instanceof UsageError || err instanceof ConfigError || err instanceof RunNotFoundError ? 2 : 1);
 });

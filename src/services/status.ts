@@ -14,7 +14,7 @@ import { describeRun, listRuns } from './runs';
 import { listSchedules } from './schedules';
 
 /** Workers polling a task queue (workflow or activity tasks) in the last minutes, by identity. */
-async function pollers(client: Client, namespace: string, taskQueue: string): Promise<string[]> {
+export async function queuePollers(client: Client, namespace: string, taskQueue: string): Promise<string[]> {
   const identities = new Set<string>();
   const { TaskQueueType } = proto.temporal.api.enums.v1;
   for (const type of [TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY]) {
@@ -34,7 +34,7 @@ export async function systemStatus(opts: {
     portfolioSummary(opts.db, opts.portfolioId, opts.initialCapital),
     listRuns(opts.client, { status: 'FAILED', limit: 5 }),
   ]);
-  const queues = await Promise.all(Object.values(TASK_QUEUES).map(async (q) => ({ taskQueue: q, pollers: await pollers(opts.client, opts.namespace, q) })));
+  const queues = await Promise.all(Object.values(TASK_QUEUES).map(async (q) => ({ taskQueue: q, pollers: await queuePollers(opts.client, opts.namespace, q) })));
   const failures = await Promise.all(failedRuns.map(async (r) => ({ ...r, failure: (await describeRun(opts.client, r.workflowId).catch(() => undefined))?.failure ?? null })));
   return { schedules, collection, stored, queues, portfolio, failures };
 }

@@ -3,9 +3,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { backtestResult } from '../../src/services/backtests';
 import { importCsv } from '../../src/services/csv-import';
+import { findTemporalCli } from '../../src/temporal/cli-binary';
 import type { SweepResult, WalkForwardResult } from '../../src/workflows/types';
 import { MARKET } from '../support/market-files';
 import { backtestDeps, backtestWorker, withWorkers, workflowTestContext } from '../support/temporal';
@@ -17,15 +19,19 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
  * `mts <args>` as a user runs it, against the test stack (no `mts dev` recorded in its data dir), in
  * its own process while this one runs the backtest worker.
  */
-function mts(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function mts(args: string[], opts: { temporalAddress?: string; until?: RegExp } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const { TEMPORAL_ADDRESS: _a, DATABASE_URL: _d, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
     cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...inherited, TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: inject('databaseUrl'), MTS_DATA_DIR: mkdtempSync(join(tmpdir(), 'mts-cli-')) },
+    env: {
+      ...inherited, TEMPORAL_ADDRESS: opts.temporalAddress ?? inject('temporalAddress'), DATABASE_URL: inject('databaseUrl'),
+      MTS_DATA_DIR: mkdtempSync(join(tmpdir(), 'mts-cli-')),
+    },
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+  // With `until`, the command is stopped once its output says that (a run left waiting).
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); if (opts.until?.test(stdout)) child.kill('SIGTERM'); });
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
@@ -87,6 +93,23 @@ describe('mts sweep, walk-forward and backtest', () => {
     const chained = result.folds.reduce((equity, f) => equity * (1 + f.outOfSample.summary!.totalReturn!), 10_000);
     const printed = /folds chained: \$10,000\.00 → \$([\d,.]+)/.exec(run.stdout)![1];
     expect(Number(printed.replaceAll(',', ''))).toBeCloseTo(chained, 2);
+  }, 120_000);
+
+  it('on a new cluster registers the search attributes it starts runs with, and says when no backtest worker polls', async () => {
+    // A Temporal server of its own: no MTS search attributes, no worker ever.
+    const cli = findTemporalCli()!;
+    const bare = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: cli }, ip: '127.0.0.1', log: { format: 'pretty', level: 'never' } } });
+    try {
+      const run = await mts(['sweep', '--strategy', 'sma_crossover', ...range, '--grid', 'fast=5,10'], { temporalAddress: bare.address, until: /sweep bt-sw\w+ \(workflow/ });
+      expect(run.stderr).not.toMatch(/mts:/);
+      expect(run.stdout).toContain('[mts] no worker polls mts-backtest: the run waits until one does (npm start, or mts worker --role backtest)');
+      const id = /sweep (bt-sw\w+) \(workflow/.exec(run.stdout)![1];
+      const waiting = bare.client.workflow.getHandle(`sweep-${id}`);
+      expect((await waiting.describe()).status.name).toBe('RUNNING');
+      await waiting.terminate('test over');
+    } finally {
+      await bare.teardown();
+    }
   }, 120_000);
 
   it('refuses a bad grid before starting anything, naming the flag or the field', async () => {
