@@ -9,7 +9,10 @@ import { Empty, ErrorNote, Loading, Panel } from './shared';
 const BARS = { '1m': 1, '15m': 15, '1h': 60, '1d': 1440 } as const;
 type Bar = keyof typeof BARS;
 
-interface Chart { storedBars: number; bars: number; builtFromMinutes?: number; barMinutes: number; candles: Array<{ timestamp: number; open: number; high: number; low: number; close: number }> }
+interface Chart {
+  storedBars: number; bars: number; builtFromMinutes?: number; barMinutes: number;
+  candles: Array<{ timestamp: number; open: number; high: number; low: number; close: number }>;
+}
 interface Signal { timestamp: number; strategy: string; signalType: 'LONG' | 'SHORT'; confidence: number; price: number }
 interface Trade { asset: string; side: 'BUY' | 'SELL'; timestamp: number; price: number; quantity: number; reason: string | null }
 interface Position { asset: string; stopLoss: number | null; takeProfit: number | null; averagePrice: number }
