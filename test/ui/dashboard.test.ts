@@ -216,6 +216,11 @@ describe('the dashboard in Chromium', () => {
     await page.getByLabel('Bar').selectOption('1d');
     await page.getByText('1d bars built from 300 stored 1h bars').waitFor();
     await expect.poll(() => chartsDrawn(page), { timeout: 10_000 }).toBe(true);
+    // Ethereum is collected by no tier here, only stored: it is offered too, with its daily candles.
+    await page.getByLabel('Asset').selectOption('ethereum');
+    const ethereum = page.getByRole('region', { name: 'ethereum candles' });
+    await ethereum.locator('.chart canvas').first().waitFor();
+    expect(await ethereum.getByText(/No 1d bars/).count()).toBe(0);
     // The form: both seeded coins, the last six months of the span they share (here: all of bitcoin's 300 hours).
     await page.getByRole('link', { name: 'Backtests' }).click();
     const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);

@@ -30,7 +30,6 @@ function chartNote(chart: Chart, bar: Bar): string {
 
 export function Market(_: { me: Me }) {
   const assetsLoaded = useApi<{ assets: Array<{ asset: string; tier: string }> }>('/collections/status');
-  const crypto = [...new Set((assetsLoaded.data?.assets ?? []).filter((a) => a.tier !== 'macro').map((a) => a.asset))];
   const [asset, setAsset] = useState('bitcoin');
   const [bar, setBar] = useState<Bar>('1h');
   const chart = useApi<Chart>(`/market-data/${encodeURIComponent(asset)}/chart?interval=${BARS[bar]}&maxBars=2000`, 60_000);
@@ -39,6 +38,10 @@ export function Market(_: { me: Me }) {
   const positions = useApi<{ positions: Position[] }>('/portfolio/positions', 60_000);
   const vix = useApi<{ observations: Array<{ date: string; value: number }> }>('/macro/VIXCLS');
   const coverage = useApi<Coverage>('/market-data/coverage', 60_000);
+  // The coins collected and any other with bars stored (a CSV import), each once.
+  const crypto = [...new Set([
+    ...(assetsLoaded.data?.assets ?? []).filter((a) => a.tier !== 'macro').map((a) => a.asset), ...(coverage.data?.assets ?? []).map((a) => a.asset),
+  ])].sort();
   const storedIntervals = coverage.data?.assets.find((a) => a.asset === asset)?.intervals.map((i) => minutesLabel(i.intervalMinutes)) ?? [];
   const first = chart.data?.candles[0]?.timestamp ?? 0;
   const markers: Marker[] = [
