@@ -270,6 +270,14 @@ describe('the dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('says beside the backtest form that nothing is stored yet, when nothing is', async () => {
+    const page = await signIn(keys.admin);
+    await page.route('**/api/v1/market-data/coverage', (route) => route.fulfill({ json: { assets: [] } }));
+    await page.getByRole('link', { name: 'Backtests' }).click();
+    await page.getByRole('region', { name: 'Start a backtest' }).getByText(/No bars stored yet: a backtest replays stored history/).waitFor();
+    await page.close();
+  });
+
   it('says Loading… while a table\'s data is on its way, not that there is none', async () => {
     const page = await signIn(keys.read);
     // The runs list held back until the page has been looked at.

@@ -181,6 +181,9 @@ export function Backtests({ me }: { me: Me }) {
             </select></label>
             <button class="primary" type="submit">Start</button>
           </form>
+          {coverage.data?.assets.length === 0 && (
+            <p class="muted">No bars stored yet: a backtest replays stored history — import it (<code>mts import-csv</code>) or collect it (<code>mts collect</code>, <code>mts backfill</code>) first.</p>
+          )}
           {running && <Progress id={running} onDone={() => show(running)} />}
         </Panel>
       )}
