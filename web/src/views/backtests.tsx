@@ -77,7 +77,7 @@ function ResultView({ id }: { id: string }) {
 }
 
 /** A stored backtest as `GET /backtests` lists it. */
-interface Listed { id: string; strategy: string; assets: string[]; from: string; to: string; totalReturn: number; sharpe: number | null; storedAt: string }
+interface Listed { id: string; strategy: string; assets: string[]; from: string; to: string; totalReturn: number; sharpe: number | null }
 interface Runs { runs: Array<{ workflowId: string; status: string; startTime: string }> }
 
 /** The top-level runs of a workflow type, by the id their workflow id carries (a walk-forward's inner sweeps left out). */
