@@ -16,7 +16,8 @@ import { buildWorkers, startApi, WORKER_ROLES, type WorkerRole } from './runtime
 import { startBackfill, startCollection } from './services/collections';
 import { AlertInbox } from './services/alert-inbox';
 import {
-  backtestBodySchema, resolveBacktest, startBacktest, startSweep, startWalkForward, sweepBodySchema, walkForwardBodySchema,
+  backtestBodySchema, backtestListQuery, recentBacktests, resolveBacktest, startBacktest, startSweep, startWalkForward, sweepBodySchema,
+  walkForwardBodySchema,
 } from './services/backtests';
 import { backtestProgressQuery } from './workflows/backtest';
 import { sweepProgressQuery, type sweepWorkflow } from './workflows/sweep';
@@ -491,6 +492,25 @@ withReplayOptions(program.command('walk-forward').description('walk-forward anal
         + `http://${e.HOST}:${e.PORT}/api/v1/backtests/walk-forward/${started.id}`);
     } finally {
       await t.close();
+    }
+  });
+
+program.command('backtests').description('the newest stored backtests with their figures (ids to open: /api/v1/backtests/<id>/result)')
+  .option('--limit <n>', 'how many, 1 to 200', '20')
+  .option('--children', 'include the backtests of sweeps and walk-forwards')
+  .action(async (opts: { limit: string; children?: boolean }) => {
+    const e = clientEnv();
+    const parsed = backtestListQuery.safeParse({ limit: opts.limit, children: opts.children ? 'true' : 'false' });
+    if (!parsed.success) throw new UsageError(describeIssues(parsed.error).replace(/^limit/, '--limit'));
+    const db = connectDatabase(e.DATABASE_URL);
+    try {
+      const { backtests } = await recentBacktests(db.db, parsed.data);
+      if (backtests.length === 0) say('no backtest stored yet: `mts backtest --strategies live --assets bitcoin,ethereum --from … --to …`');
+      for (const b of backtests) {
+        console.log(`  ${b.id.padEnd(16)} ${percent(b.totalReturn).padStart(10)} ${`sharpe ${ratio(b.sharpe)}`.padEnd(13)} ${b.from} → ${b.to}  ${b.strategy} on ${b.assets.join(', ')}`);
+      }
+    } finally {
+      await db.close();
     }
   });
 

@@ -37,6 +37,8 @@ function mts(args: string[], opts: { temporalAddress?: string; until?: RegExp } 
 }
 
 const range = ['--assets', 'bitcoin', '--from', '2020-01-01', '--to', '2021-06-01'];
+/** The runs the tests below started, for the listing at the end. */
+const started: { sweep?: string; backtest?: string } = {};
 
 beforeAll(async () => {
   await importCsv(ctx.handle.db, { asset: 'bitcoin', file: `${MARKET}crypto_daily/yfinance/BTC-USD_1d.csv`, volumeIn: 'usd' });
@@ -49,6 +51,7 @@ describe('mts sweep, walk-forward and backtest', () => {
     expect(run.code, run.stderr).toBe(0);
     const id = /sweep (bt-sw\w+) \(workflow/.exec(run.stdout)?.[1];
     expect(id, run.stdout).toBeDefined();
+    started.sweep = id;
     const swept: SweepResult = await ctx.kit.client.workflow.getHandle(`sweep-${id}`).result();
     // Each printed row: rank, sharpe, return, drawdown, trades, final equity, backtest id, parameters.
     const rows = run.stdout.split('\n').filter((l) => /^ {2}\d+ /.test(l)).map((l) => l.trim().split(/\s{2,}/));
@@ -67,6 +70,7 @@ describe('mts sweep, walk-forward and backtest', () => {
       mts(['backtest', '--strategy', 'sma_crossover', ...range, '--param', 'fast=5', '--param', 'slow=20']));
     expect(run.code, run.stderr).toBe(0);
     const id = /backtest (bt-\w+) \(workflow/.exec(run.stdout)![1];
+    started.backtest = id;
     const stored = await backtestResult(ctx.handle.db, id);
     expect(stored?.parameters).toEqual({ sma_crossover: expect.objectContaining({ fast: 5, slow: 20 }) });
     const printed = /final equity +\$([\d,.]+)/.exec(run.stdout)![1];
@@ -94,6 +98,19 @@ describe('mts sweep, walk-forward and backtest', () => {
     const printed = /folds chained: \$10,000\.00 → \$([\d,.]+)/.exec(run.stdout)![1];
     expect(Number(printed.replaceAll(',', ''))).toBeCloseTo(chained, 2);
   }, 120_000);
+
+  it('lists the stored backtests, a sweep\'s children only with --children', async () => {
+    const ids = (out: string) => out.split('\n').filter((l) => /^ {2}bt-/.test(l)).map((l) => l.trim().split(/\s+/)[0]);
+    const own = await mts(['backtests', '--limit', '200']);
+    expect(own.code, own.stderr).toBe(0);
+    expect(ids(own.stdout)).toContain(started.backtest);
+    expect(ids(own.stdout).some((id) => id.startsWith('bt-sw') || id.startsWith('bt-wf'))).toBe(false);
+    const all = await mts(['backtests', '--limit', '200', '--children']);
+    expect(ids(all.stdout)).toEqual(expect.arrayContaining([started.backtest, `${started.sweep}-0`, `${started.sweep}-3`]));
+    const refused = await mts(['backtests', '--limit', '0']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--limit: /);
+  }, 60_000);
 
   it('on a new cluster registers the search attributes it starts runs with, and says when no backtest worker polls', async () => {
     // A Temporal server of its own: no MTS search attributes, no worker ever.
