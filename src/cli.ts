@@ -81,6 +81,16 @@ function temporalAddress(e: Env): string {
   return e.TEMPORAL_ADDRESS ?? `127.0.0.1:${e.TEMPORAL_PORT}`;
 }
 
+/**
+ * A command's Temporal client, with MTS's search attributes registered on the namespace when missing
+ * (a new cluster): every run MTS starts carries them, and a server without them refuses the start.
+ */
+async function connectTemporal(e: Env): Promise<TemporalHandles> {
+  const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+  await ensureSearchAttributes(t.connection, e.TEMPORAL_NAMESPACE);
+  return t;
+}
+
 /** MTS_API_KEYS, or in dev a generated admin key kept under the data dir so it survives restarts. */
 function devApiKeys(e: Env): { keys: ReturnType<typeof parseApiKeys>; generated?: string } {
   if (e.MTS_API_KEYS) return { keys: parseApiKeys(e.MTS_API_KEYS) };
@@ -118,9 +128,8 @@ program.command('migrate').description('create the database if needed and apply 
 program.command('schedules').description('Temporal Schedules of the collection tiers')
   .command('sync').description('create or update one Schedule per tier from config/collection.json').action(async () => {
     const e = clientEnv();
-    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    const t = await connectTemporal(e);
     try {
-      await ensureSearchAttributes(t.connection, e.TEMPORAL_NAMESPACE);
       for (const r of await syncSchedules(t.client, loadCollectionConfig(), loadExecutionConfig().snapshotIntervalMinutes)) say(`${r.scheduleId}: ${r.action}`);
       if (e.MARKET_STREAM !== 'none') {
         await ensureMarketStream(t.client, marketStreamInput(loadStreamsConfig(loadExecutionConfig().symbols)));
@@ -144,7 +153,7 @@ program.command('worker').description('run workers on their task queues')
     const db = connectDatabase(e.DATABASE_URL);
     // Opens no connection unless a trading activity runs here.
     const tradingDb = connectDatabase(e.DATABASE_URL, 10, { planOnce: true });
-    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    const t = await connectTemporal(e);
     const connection = await connectWorkerConnection(temporalAddress(e));
     const workers = await buildWorkers({ env: e, roles, connection, db, tradingDb, client: t.client });
     const server = health
@@ -203,7 +212,7 @@ program.command('api').description('serve the HTTP API').action(async () => {
   const logger = createLogger(e.LOG_LEVEL);
   if (!e.MTS_API_KEYS) throw new UsageError('MTS_API_KEYS: required for `mts api` (role:key pairs, comma-separated)');
   const db = connectDatabase(e.DATABASE_URL);
-  const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+  const t = await connectTemporal(e);
   await startApi({ env: e, db, client: t.client, collection: loadCollectionConfig(), apiKeys: parseApiKeys(e.MTS_API_KEYS), logger });
   say(`API on http://${e.HOST}:${e.PORT}`);
 });
@@ -222,8 +231,7 @@ program.command('dev').description('everything in one process: Temporal dev serv
         cli: ensureTemporalCli(say), dataDir: e.MTS_DATA_DIR, port: e.TEMPORAL_PORT, uiPort: e.TEMPORAL_UI_PORT, namespace: e.TEMPORAL_NAMESPACE, log: say,
       });
     const address = temporalAddress(e);
-    const t = await connectClient(address, e.TEMPORAL_NAMESPACE);
-    await ensureSearchAttributes(t.connection, e.TEMPORAL_NAMESPACE);
+    const t = await connectTemporal(e);
     for (const r of await syncSchedules(t.client, collection, loadExecutionConfig().snapshotIntervalMinutes)) say(`schedule ${r.scheduleId}: ${r.action}`);
     const db = connectDatabase(e.DATABASE_URL);
     const tradingDb = connectDatabase(e.DATABASE_URL, 10, { planOnce: true });
@@ -289,7 +297,7 @@ program.command('watch-alerts').description('send alert files dropped into a dir
     const seconds = Number(opts.interval);
     if (!(seconds > 0)) throw new UsageError(`--interval: "${opts.interval}" is not a positive number of seconds`);
     const dir = opts.dir ?? e.ALERTS_INBOX_DIR ?? join(e.MTS_DATA_DIR, 'inbox');
-    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    const t = await connectTemporal(e);
     const logger = createLogger(e.LOG_LEVEL);
     new AlertInbox(t.client, dir).start(seconds * 1000, (err) => logger.error({ err }, 'alert inbox scan failed'));
     say(`watching ${dir}; processed files go to ${join(dir, 'processed')}, invalid ones to ${join(dir, 'rejected')}`);
@@ -320,12 +328,8 @@ async function progressBar(done: Promise<unknown>, format: string, read: () => P
   if (shown) bar.stop();
 }
 
-/**
- * What a run on the backtest queue needs of the cluster before it starts: MTS's search attributes
- * (registered when missing, as on a new cluster), and a worker, or a word that the run will wait for one.
- */
-async function prepareBacktestRun(t: TemporalHandles, namespace: string) {
-  await ensureSearchAttributes(t.connection, namespace);
+/** Says so when no worker has polled the backtest queue lately: a run started there waits for one. */
+async function warnWithoutBacktestWorker(t: TemporalHandles, namespace: string) {
   if ((await queuePollers(t.client, namespace, TASK_QUEUES.backtest)).length > 0) return;
   say(`no worker polls ${TASK_QUEUES.backtest}: the run waits until one does (npm start, or mts worker --role backtest)`);
 }
@@ -372,12 +376,12 @@ function replayBody(opts: ReplayOptions) {
   };
 }
 
-/** `name=value,…` pairs of a repeatable flag, the values split at commas. */
-function namedValues(flag: string, pairs: string[]): Array<[string, string[]]> {
+/** `name=value` pairs of a repeatable flag. */
+function namedValues(flag: string, pairs: string[]): Array<[string, string]> {
   return pairs.map((kv) => {
     const at = kv.indexOf('=');
     if (at < 1) throw new UsageError(`${flag}: "${kv}" is not name=value`);
-    return [kv.slice(0, at), kv.slice(at + 1).split(',')];
+    return [kv.slice(0, at), kv.slice(at + 1)];
   });
 }
 /** A flag value as a number when it reads as one. */
@@ -385,7 +389,7 @@ const numberOrText = (value: string) => (value !== '' && Number.isFinite(Number(
 /** A repeatable flag's values, in the order given. */
 const repeated = (value: string, earlier: string[]) => [...earlier, value];
 /** `--grid name=v1,v2,…` flags as a sweep's grid. */
-const gridOf = (flags: string[]) => Object.fromEntries(namedValues('--grid', flags).map(([name, values]) => [name, values.map(numberOrText)]));
+const gridOf = (flags: string[]) => Object.fromEntries(namedValues('--grid', flags).map(([name, values]) => [name, values.split(',').map(numberOrText)]));
 const GRID_FLAG = ['--grid <name=v1,v2,…>', 'a parameter and its values, strategy.parameter with several strategies (repeatable)'] as const;
 const percent = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(2)} %`);
 const ratio = (x: number | null | undefined) => (x === null || x === undefined ? '—' : x.toFixed(2));
@@ -395,12 +399,12 @@ withReplayOptions(program.command('backtest').description('run a backtest on sto
   .option('--param <k=v>', 'strategy parameter, strategy.parameter=value with several strategies (repeatable)', repeated, [] as string[])
   .action(async (opts: ReplayOptions & { param: string[] }) => {
     const e = clientEnv();
-    const params = Object.fromEntries(namedValues('--param', opts.param).map(([k, v]) => [k, numberOrText(v.join(','))]));
+    const params = Object.fromEntries(namedValues('--param', opts.param).map(([k, v]) => [k, numberOrText(v)]));
     const parsed = backtestBodySchema.safeParse({ ...replayBody(opts), params });
     if (!parsed.success) throw new UsageError(describeIssues(parsed.error));
-    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    const t = await connectTemporal(e);
     try {
-      await prepareBacktestRun(t, e.TEMPORAL_NAMESPACE);
+      await warnWithoutBacktestWorker(t, e.TEMPORAL_NAMESPACE);
       const started = await startBacktest(t.client, resolveBacktest(parsed.data, loadExecutionConfig()));
       say(`backtest ${started.id} (workflow ${started.workflowId}); needs a worker with the backtest role (npm start runs one)`);
       const handle = t.client.workflow.getHandle(started.workflowId);
@@ -432,9 +436,9 @@ withReplayOptions(program.command('sweep').description('a parameter sweep: one b
     const e = clientEnv();
     const parsed = sweepBodySchema.safeParse({ ...replayBody(opts), grid: gridOf(opts.grid), metric: opts.metric });
     if (!parsed.success) throw new UsageError(describeIssues(parsed.error));
-    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    const t = await connectTemporal(e);
     try {
-      await prepareBacktestRun(t, e.TEMPORAL_NAMESPACE);
+      await warnWithoutBacktestWorker(t, e.TEMPORAL_NAMESPACE);
       const started = await startSweep(t.client, parsed.data, loadExecutionConfig());
       say(`sweep ${started.id} (workflow ${started.workflowId}): a backtest per combination, run by the workers with the backtest role (npm start runs one; more share them)`);
       const handle = t.client.workflow.getHandle<typeof sweepWorkflow>(started.workflowId);
@@ -469,9 +473,9 @@ withReplayOptions(program.command('walk-forward').description('walk-forward anal
       ...replayBody(opts), grid: gridOf(opts.grid), metric: opts.metric, folds: Number(opts.folds), inSampleDays: Number(opts.inSampleDays),
     });
     if (!parsed.success) throw new UsageError(describeIssues(parsed.error));
-    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    const t = await connectTemporal(e);
     try {
-      await prepareBacktestRun(t, e.TEMPORAL_NAMESPACE);
+      await warnWithoutBacktestWorker(t, e.TEMPORAL_NAMESPACE);
       const started = await startWalkForward(t.client, parsed.data, loadExecutionConfig());
       say(`walk-forward ${started.id} (workflow ${started.workflowId}): run by the workers with the backtest role (npm start runs one)`);
       const handle = t.client.workflow.getHandle<typeof walkForwardWorkflow>(started.workflowId);
@@ -520,7 +524,7 @@ program.command('collect').description('start a collection now')
   .action(async (opts: { tier?: string; assets?: string }) => {
     if (!opts.tier === !opts.assets) throw new UsageError('give exactly one of --tier or --assets');
     const e = clientEnv();
-    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    const t = await connectTemporal(e);
     const request = opts.tier ? { tier: opts.tier } : { assets: opts.assets!.split(',') };
     const started = await startCollection(t.client, loadCollectionConfig(), request);
     say(`started ${started.workflowId}`);
@@ -537,7 +541,7 @@ program.command('backfill').description('fill gaps for assets over a date range 
     const to = Date.parse(opts.to);
     if (Number.isNaN(from)) throw new UsageError(`--from: "${opts.from}" is not a date`);
     if (Number.isNaN(to) || to <= from) throw new UsageError(`--to: "${opts.to}" is not a date after --from`);
-    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    const t = await connectTemporal(e);
     const started = await startBackfill(t.client, loadCollectionConfig(), { assets: opts.assets.split(','), from, to });
     say(`started ${started.workflowId}; progress: GET /api/v1/runs/${encodeURIComponent(started.workflowId)}`);
     await t.close();
@@ -604,7 +608,7 @@ program.command('signals').description('run the strategies now, at --as-of, or o
       if (Number.isNaN(t)) throw new UsageError(`${flag}: "${v}" is not a date`);
       return t;
     };
-    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    const t = await connectTemporal(e);
     try {
       const started = await startSignalGeneration(t.client, {
         asOf: time('--as-of', opts.asOf), from: time('--from', opts.from), to: time('--to', opts.to),
@@ -659,7 +663,7 @@ program.command('prices').description('the latest streamed price of each asset a
 program.command('status').description('schedules, collection health, the bars stored, workers on each task queue, the portfolio and the latest failures')
   .action(async () => {
     const e = clientEnv();
-    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    const t = await connectTemporal(e);
     const db = connectDatabase(e.DATABASE_URL);
     try {
       const s = await systemStatus({
@@ -706,7 +710,7 @@ program.command('runs').description('workflow runs, newest first (the Temporal W
     if (status !== undefined && !(RUN_STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status: one of ${RUN_STATUSES.join(', ').toLowerCase()}`);
     const limit = Number(opts.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit: "${opts.limit}" is not a whole number from 1 to 1000`);
-    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    const t = await connectTemporal(e);
     try {
       const runs = await listRuns(t.client, { type: opts.type, status: status as RunStatus | undefined, limit });
       if (runs.length === 0) say('no runs yet: `npm start` schedules collections every 15 minutes, or run `mts collect --tier high_frequency`');
@@ -719,7 +723,7 @@ program.command('runs').description('workflow runs, newest first (the Temporal W
 program.command('retry <workflowId>').description('retry a failed, cancelled, terminated or timed-out run (reset to its first workflow task, or start its input again)')
   .action(async (workflowId: string) => {
     const e = clientEnv();
-    const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+    const t = await connectTemporal(e);
     try {
       const r = await retryRun(t.client, workflowId);
       say(`${r.workflowId}: ${r.method === 'reset' ? 'reset to its first workflow task' : 'started again with the same input'} (run ${r.runId})`);

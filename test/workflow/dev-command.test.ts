@@ -135,12 +135,6 @@ describe('mts dev (what npm start runs)', () => {
     const yearAgo = Math.floor(Date.now() / day) * day - 399 * day;
     const oldest = await get<{ candles: unknown[] }>(`/market-data/bitcoin/candles?interval=15&from=${yearAgo}&to=${yearAgo + day - 1}&limit=200`);
     expect(oldest.candles).toHaveLength(96);
-    // `mts status` lists what is stored: bitcoin's 15-minute bars from at least that day on.
-    const stored = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'status'], { env: { ...inherited, MTS_DATA_DIR: dir }, encoding: 'utf8' });
-    expect(stored.status, stored.stderr).toBe(0);
-    const firstStored = /^ {2}bitcoin +.*\b15 min (\d{4}-\d\d-\d\d) \d\d:\d\d → /m.exec(stored.stdout)?.[1];
-    expect(firstStored, stored.stdout).toBeDefined();
-    expect(firstStored! <= new Date(yearAgo).toISOString().slice(0, 10)).toBe(true);
     type Signals = { signals: Array<{ id: number; outcome?: { status: string } }> };
     const aggregates = (await get<Signals>('/signals?strategy=aggregate&limit=500')).signals;
     expect(aggregates.length).toBeGreaterThan(0);
@@ -153,6 +147,14 @@ describe('mts dev (what npm start runs)', () => {
     const failing = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'retry', 'no-such-run'], { env: { ...inherited, MTS_DATA_DIR: dir }, encoding: 'utf8' });
     expect(failing.status).toBe(2);
     expect(failing.stderr).toMatch(/mts: no workflow run with id "no-such-run"/);
+    // `mts status` lists what is stored: bitcoin's 15-minute bars from at least that day on. (After the
+    // last request: spawnSync holds the event loop, and a kept-alive socket the server closed meanwhile
+    // would be reused.)
+    const stored = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'status'], { env: { ...inherited, MTS_DATA_DIR: dir }, encoding: 'utf8' });
+    expect(stored.status, stored.stderr).toBe(0);
+    const firstStored = /^ {2}bitcoin +.*\b15 min (\d{4}-\d\d-\d\d) \d\d:\d\d → /m.exec(stored.stdout)?.[1];
+    expect(firstStored, stored.stdout).toBeDefined();
+    expect(firstStored! <= new Date(yearAgo).toISOString().slice(0, 10)).toBe(true);
 
     const stoppedAt = Date.now();
     child.kill('SIGTERM');

@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from './api';
 
-/** Loads `path` (again when it changes or every `refreshMs`); the API's error message when it fails. */
-export function useApi<T>(path: string | null, refreshMs = 0): { data?: T; error?: string; reload: () => void } {
+/** Loads `path` (again when it changes or every `refreshMs`); the API's error message when it fails; `loading` until either. */
+export function useApi<T>(path: string | null, refreshMs = 0): { data?: T; error?: string; loading: boolean; reload: () => void } {
   const [state, setState] = useState<{ data?: T; error?: string }>({});
   const [tick, setTick] = useState(0);
   useEffect(() => {
@@ -15,5 +15,5 @@ export function useApi<T>(path: string | null, refreshMs = 0): { data?: T; error
       clearInterval(timer);
     };
   }, [path, tick]);
-  return { ...state, reload: () => setTick((t) => t + 1) };
+  return { ...state, loading: path !== null && state.data === undefined && state.error === undefined, reload: () => setTick((t) => t + 1) };
 }

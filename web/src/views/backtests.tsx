@@ -99,12 +99,12 @@ function Recent({ open }: { open: { backtest: (id: string) => void; sweep: (id: 
       <ErrorNote error={backtests.error ?? sweeps.error ?? walks.error} />
       <div class="grid2">
         <Table head={['', 'Backtest', 'Strategy on assets', 'Period', 'Return', 'Sharpe']}
-          empty={<>No backtest stored yet — start one above, or <code>mts backtest</code>.</>} loading={!backtests.data && !backtests.error}
+          empty={<>No backtest stored yet — start one above, or <code>mts backtest</code>.</>} loading={backtests.loading}
           rows={(backtests.data?.backtests ?? []).map((b) => [
             openButton(b.id, open.backtest), b.id, `${b.strategy} on ${b.assets.join(', ')}`, `${b.from} → ${b.to}`, pct(b.totalReturn), num(b.sharpe, 2)])} />
         <Table head={['', 'Sweep or walk-forward', 'Status', 'Started']}
           empty={<>No sweep or walk-forward yet — <code>mts sweep</code>, <code>mts walk-forward</code> or the API start one.</>}
-          loading={(!sweeps.data && !sweeps.error) || (!walks.data && !walks.error)}
+          loading={sweeps.loading || walks.loading}
           rows={analyses.map((r) => [openButton(r.id, r.onOpen), `${r.kind} ${r.id}`, r.status, <Time at={r.startTime} />])} />
       </div>
     </Panel>

@@ -26,7 +26,7 @@ export function Collection({ me }: { me: Me }) {
       <ErrorNote error={error ?? status.error ?? schedules.error} />
       <Panel title="Schedules">
         <Table head={['Schedule', 'State', 'Next run', 'Last run', ...(canOperate(me) ? ['Actions'] : [])]}
-          empty={<>No Schedules — <code>npm start</code> (or <code>mts schedules sync</code>) creates them.</>} loading={!schedules.data && !schedules.error}
+          empty={<>No Schedules — <code>npm start</code> (or <code>mts schedules sync</code>) creates them.</>} loading={schedules.loading}
           rows={(schedules.data?.schedules ?? []).map((x) => [x.id, x.paused ? `paused${x.note ? `: ${x.note}` : ''}` : 'active', <Time at={x.nextActionTimes[0]} />,
             <Time at={x.recentActions.at(-1)?.scheduledAt} />,
             ...(canOperate(me) ? [<span>

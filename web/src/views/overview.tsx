@@ -70,13 +70,13 @@ export function Overview(_: { me: Me }) {
       </div>
       <Panel title="Open positions (marked to the latest price)">
         <Table head={['Asset', 'Side', 'Quantity', 'Average', 'Mark', 'Value', 'Unrealised P&L', 'Stop', 'Target']}
-          empty="No open positions." loading={!positions.data && !positions.error}
+          empty="No open positions." loading={positions.loading}
           rows={(positions.data?.positions ?? []).map((p) => [p.asset, p.side, num(p.quantity, 6), money(p.averagePrice), money(prices[p.asset]?.price ?? p.mark),
             money(p.marketValue), <span class={signed(p.unrealizedPnl)}>{money(p.unrealizedPnl)}</span>, money(p.stopLoss), money(p.takeProfit)])} />
       </Panel>
       <div class="grid2">
         <Panel title="Risk limits">
-          <Table head={['Limit', 'Used', 'Limit', 'Usage']} empty="No limits configured." loading={!risk.data && !risk.error}
+          <Table head={['Limit', 'Used', 'Limit', 'Usage']} empty="No limits configured." loading={risk.loading}
             rows={Object.entries(risk.data?.limits ?? {}).map(([name, u]) => [LIMIT_NAMES[name] ?? name, shown(u), u.unit === 'usd' ? money(u.limit) : pct(u.limit), <Usage utilization={u.utilization} />])} />
         </Panel>
         <Panel title="Live prices">

@@ -36,7 +36,7 @@ export function Runs({ me }: { me: Me }) {
           <label>Type<input value={type} placeholder="any, e.g. collectTierWorkflow" onChange={(e) => setType((e.target as HTMLInputElement).value.trim())} /></label>
         </div>
         <Table head={['Started', 'Type', 'Workflow id', 'Status', 'Closed', 'Failure', 'Temporal UI', ...(canOperate(me) ? ['Actions'] : [])]}
-          empty="No runs match — start `npm start`; collections run on their Schedules." loading={!runs.data && !runs.error}
+          empty="No runs match — start `npm start`; collections run on their Schedules." loading={runs.loading}
           rows={(runs.data?.runs ?? []).map((r) => [<Time at={r.startTime} />, r.type, r.workflowId, <span class={r.status === 'FAILED' ? 'down' : r.status === 'COMPLETED' ? 'up' : ''}>{r.status}</span>,
             <Time at={r.closeTime} />,
             r.status === 'FAILED' ? (details[r.workflowId] ?? <button type="button" onClick={() => why(r.workflowId)}>Why?</button>) : '',

@@ -61,7 +61,7 @@ export function Signals(_: { me: Me }) {
         </div>
         <Table head={['Time', 'Asset', 'Strategy', 'Type', 'Confidence', 'Price', 'Behind it', 'Outcome']}
           empty={<>No signals yet — <code>npm start</code> generates them after each collection, or run <code>mts signals</code>.</>}
-          loading={!signals.data && !signals.error}
+          loading={signals.loading}
           rows={shown.map((s) => [<>{arrived.includes(s) ? <span class="badge">new</span> : null}<Time at={s.timestamp} /></>, s.asset, s.strategy, s.signalType, pct(s.confidence, 0), money(s.price),
             <details><summary>{s.strategies?.join(', ') ?? 'numbers'}</summary><code>{JSON.stringify(s.analysis)}</code></details>, outcome(s)])} />
       </Panel>
