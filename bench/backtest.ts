@@ -99,6 +99,21 @@ function medianAndRange(values: number[], format: (x: number) => string, unit: s
   return { median, text: `${format(median)} ${unit}${range}` };
 }
 
+/**
+ * Why the shipped SMA's quiet stretches cost what they do: its curve is written into memory the
+ * process has just been given, and the first write of each page is the page fault.
+ */
+function freshMemoryNote(rounds: EngineRun[]) {
+  const first = medianAndRange(rounds.map((r) => r.freshMemory.firstMs), (x) => x.toFixed(0), 'ms');
+  const again = medianAndRange(rounds.map((r) => r.freshMemory.againMs), (x) => x.toFixed(1), 'ms');
+  const { points } = rounds[0].freshMemory;
+  const pages = (points * 8) / 4096;
+  return `Fresh memory, in the same processes: the shipped SMA's curve has ${en(points)} points, one per close (its value column ${((points * 8) / 2 ** 20).toFixed(0)} MiB, `
+    + 'given to the process when the run starts). Filling a fresh column of that size after the run took '
+    + `${first.text}, filling it again ${again.text}: the first write of each 4 KiB page is a page fault, ~${((first.median - again.median) * 1000 / pages).toFixed(0)} µs `
+    + 'a page on this machine, and the quiet stretches\' share of the profile is mostly those faults (the floor reads columns already in memory).';
+}
+
 async function main() {
   await buildEngineRun();
   const runs = [];
@@ -145,6 +160,8 @@ async function main() {
     `sma_crossover as shipped (\`passQuietCloses\`: the closes of a flat book between its daily bar ends, passed in one loop; \`over\`, \`addSpread\`, \`count\` (src/domain/metrics.ts): the metrics' two passes over its curve, a point per hourly close; \`decide\` and what it calls: its ${en(runs[0].run.signals)} signals):`,
     '',
     ...profileTable(profiles.shipped),
+    '',
+    freshMemoryNote(runs[0].rounds),
   ]);
 }
 

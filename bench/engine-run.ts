@@ -57,6 +57,21 @@ function bareCrossoverLoop(closes: Float64Array[], fast: number, slow: number) {
   return { seconds: Number(process.hrtime.bigint() - began) / 1e9, bars, crossings };
 }
 
+/**
+ * What writing memory the process has just been given costs here, against writing it again: a column
+ * of `points` doubles (the size of the run's equity curve) filled twice. The first pass takes each
+ * 4 KiB page's fault; a run's curve is such a column, written once.
+ */
+function freshColumnWrites(points: number) {
+  const column = new Float64Array(points);
+  const timed = (value: number) => {
+    const began = process.hrtime.bigint();
+    column.fill(value);
+    return Number(process.hrtime.bigint() - began) / 1e6;
+  };
+  return { points, firstMs: timed(1), againMs: timed(2) };
+}
+
 export interface EngineRun {
   scenario: string;
   bars: number;
@@ -74,6 +89,8 @@ export interface EngineRun {
   /** When the backtest ran (µs on the monotonic clock V8's profiler stamps its samples with): a profile's samples outside it are the bench's own. */
   window: { fromMicros: number; toMicros: number };
   floor: { seconds: number; bars: number; crossings: number };
+  /** Filling a fresh column the size of the equity curve, then filling it again (ms), after the run. */
+  freshMemory: { points: number; firstMs: number; againMs: number };
   strategies: string[];
 }
 
@@ -147,7 +164,7 @@ function main() {
   const run: EngineRun = {
     scenario: name, bars: queue.length, assets: assets.length, seconds, trades, fills,
     rejections: result.rejections, finalEquity: result.metrics.finalEquity ?? 0, signals: spoken,
-    peakRssMiB, startRssMiB, columnsMiB: (perAsset * assets.length * 6 * 8) / 2 ** 20, floor,
+    peakRssMiB, startRssMiB, columnsMiB: (perAsset * assets.length * 6 * 8) / 2 ** 20, floor, freshMemory: freshColumnWrites(queue.steps),
     window: { fromMicros: Number(began / 1000n), toMicros: Number(ended / 1000n) },
     strategies: configs.map((c) => `${c.name} ${JSON.stringify(c.parameters)} on ${c.bar ?? 'every'} bar`),
   };
