@@ -455,6 +455,9 @@ withReplayOptions(program.command('sweep').description('a parameter sweep: one b
           : `  failed: ${entry.error ?? 'no result'}`.padEnd(52);
         console.log(`  ${String(k + 1).padEnd(5)}${figures}  ${entry.backtestId.padEnd(idWidth)}${JSON.stringify(entry.params)}`);
       });
+      // Every combination replays the same coins and range, so the same buy and hold.
+      const held = ranked.find((entry) => entry.summary)?.summary;
+      if (held) console.log(`  buy and hold over the same coins and range: ${percent(held.buyAndHoldReturn)}`);
       const api = `http://${e.HOST}:${e.PORT}/api/v1/backtests`;
       say(`ranked by ${metric}: ${api}/sweeps/${started.id} (the dashboard's Backtests view shows it by its id); one backtest: ${api}/<backtest>/result`);
     } finally {
@@ -486,11 +489,12 @@ withReplayOptions(program.command('walk-forward').description('walk-forward anal
       });
       const { folds, stitched } = await done;
       const span = (w: { from: number; to: number }) => `${isoDate(w.from)} → ${isoDate(w.to)}`;
-      console.log(`  ${'fold'.padEnd(5)}${'in sample'.padEnd(26)}${'out of sample'.padEnd(26)}${'return'.padStart(9)}${'sharpe'.padStart(8)}  best in sample`);
+      console.log(`  ${'fold'.padEnd(5)}${'in sample'.padEnd(26)}${'out of sample'.padEnd(26)}${'return'.padStart(11)}${'buy & hold'.padStart(12)}`
+        + `${'sharpe'.padStart(8)}  best in sample`);
       for (const f of folds) {
         const s = f.outOfSample.summary;
-        console.log(`  ${String(f.fold).padEnd(5)}${span(f.inSample).padEnd(26)}${span(f.outOfSample).padEnd(26)}${percent(s?.totalReturn).padStart(9)}`
-          + `${ratio(s?.sharpe).padStart(8)}  ${f.inSample.best ? JSON.stringify(f.inSample.best.params) : 'none'}`);
+        console.log(`  ${String(f.fold).padEnd(5)}${span(f.inSample).padEnd(26)}${span(f.outOfSample).padEnd(26)}${percent(s?.totalReturn).padStart(11)}`
+          + `${percent(s?.buyAndHoldReturn).padStart(12)}${ratio(s?.sharpe).padStart(8)}  ${f.inSample.best ? JSON.stringify(f.inSample.best.params) : 'none'}`);
       }
       say(`out of sample, folds chained: ${usd(stitched.initialCapital)} → ${usd(stitched.finalEquity)} (${percent(stitched.totalReturn)}); `
         + `http://${e.HOST}:${e.PORT}/api/v1/backtests/walk-forward/${started.id}`);

@@ -28,3 +28,13 @@ export function fredSeries(id: string): Array<{ date: string; value: number }> {
   return readFileSync(`${MARKET}macro/fred/${id}.csv`, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','))
     .filter((r) => r[1] !== '' && r[1] !== '.').map((r) => ({ date: r[0], value: Number(r[1]) }));
 }
+
+/**
+ * Buy and hold worked out from candles (open times, `barMs` long), as a backtest states it: bought at
+ * the close of the first bar ending at or after `from`, marked at the close of the last ending by `to`.
+ */
+export function heldReturn(candles: Candle[], barMs: number, from: number, to: number): number {
+  const first = candles.find((c) => c.timestamp + barMs >= from)!;
+  const last = candles.filter((c) => c.timestamp + barMs <= to).at(-1)!;
+  return last.close / first.close - 1;
+}

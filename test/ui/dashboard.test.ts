@@ -9,7 +9,9 @@ import { writeLatestPrices } from '../../src/db/market-prices';
 import { NOTIFY_CHANNELS, notify } from '../../src/db/notify';
 import { insertSignals } from '../../src/db/signals';
 import { SimulatedMarket } from '../../src/domain/simulated-market';
+import type { Candle } from '../../src/domain/types';
 import { startTestApi } from '../support/api';
+import { heldReturn } from '../support/market-files';
 import { backtestDeps, backtestWorker, tradingDeps, withWorkers, workflowTestContext } from '../support/temporal';
 import { recordCollectionOutcome } from '../../src/db/collection-runs';
 
@@ -25,6 +27,9 @@ let browser: Browser;
 let seeded: { backtest: string; sweep: string; failed: string; walkForward: string };
 /** The first and last stored bar (open times) of each seeded asset. */
 let storedSpan: Record<'bitcoin' | 'ethereum', { first: number; last: number }>;
+/** The seeded candles (bitcoin hourly, ethereum daily) and the backtests' and sweep's range. */
+let seededCandles: Record<'bitcoin' | 'ethereum', Candle[]>;
+let backtestRange: { from: number; to: number };
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: npm run setup installs Debian's chromium (or set CHROMIUM_PATH)`);
@@ -56,6 +61,7 @@ beforeAll(async () => {
   // A year of daily ethereum bars for a walk-forward analysis.
   const days = new SimulatedMarket(5).candles('ethereum', now - 400 * DAY, now, DAY);
   await upsertCandles(ctx.handle.db, 'ethereum', 1440, 'simulated', days.map((b) => ({ ...b, volume: 1e6 })));
+  seededCandles = { bitcoin: bars, ethereum: days };
   storedSpan = {
     bitcoin: { first: bars[0].timestamp, last: bars.at(-1)!.timestamp },
     ethereum: { first: days[0].timestamp, last: days.at(-1)!.timestamp },
@@ -66,7 +72,8 @@ beforeAll(async () => {
   const post = (path: string, body: unknown) => fetch(`${api.base}/api/v1${path}`, {
     method: 'POST', headers: { authorization: `Bearer ${keys.admin}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
   }).then(async (r) => { expect(r.status, await r.clone().text()).toBe(202); return r.json() as Promise<{ id: string; workflowId: string }>; });
-  const range = { assets: ['bitcoin'], from: now - 200 * HOUR, to: now, conventions: { bar: '1h' } };
+  backtestRange = { from: now - 200 * HOUR, to: now };
+  const range = { assets: ['bitcoin'], ...backtestRange, conventions: { bar: '1h' } };
   await withWorkers([await backtestWorker(ctx.kit, backtestDeps(ctx.handle, ctx.kit.client))], async () => {
     const bt = await post('/backtests', { strategy: 'sma_crossover', params: { fast: 5, slow: 20 }, ...range });
     const sweep = await post('/backtests/sweeps', { strategy: 'sma_crossover', grid: { fast: [3, 5], slow: [15, 20] }, metric: 'sharpe', ...range });
@@ -207,6 +214,29 @@ describe('the dashboard in Chromium', () => {
       }
       await page.close();
     }
+  });
+
+  it('sets each backtest, the sweep and every walk-forward fold beside buy and hold', async () => {
+    const page = await signIn(keys.admin);
+    await page.getByRole('link', { name: 'Backtests' }).click();
+    // Worked out here from the seeded candles: bought at the first close at or after the start, held to the last.
+    const percent = (x: number) => `${(x * 100).toFixed(2)} %`;
+    const held = percent(heldReturn(seededCandles.bitcoin, HOUR, backtestRange.from, backtestRange.to));
+    await page.getByLabel('Backtest id').fill(seeded.backtest);
+    await page.getByRole('button', { name: 'Show' }).first().click();
+    await page.getByRole('row', { name: `buyAndHold ${held}` }).waitFor();
+    await page.locator('input[name=sweep]').fill(seeded.sweep);
+    await page.getByRole('button', { name: 'Show' }).nth(1).click();
+    await page.getByText(`buy and hold over the same coins and range: ${held}`).waitFor();
+    await page.locator('input[name=walk]').fill(seeded.walkForward);
+    await page.getByRole('button', { name: 'Show' }).nth(2).click();
+    const folds = page.getByRole('region', { name: 'Walk-forward folds' });
+    await folds.getByText('COMPLETED').waitFor();
+    const walk = await fetch(`${api.base}/api/v1/backtests/walk-forward/${seeded.walkForward}`, { headers: { authorization: `Bearer ${keys.admin}` } })
+      .then((r) => r.json() as Promise<{ result: { folds: Array<{ outOfSample: { from: number; to: number } }> } }>);
+    const cells = await folds.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.querySelectorAll('td')[5]?.textContent));
+    expect(cells).toEqual(walk.result.folds.map((f) => percent(heldReturn(seededCandles.ethereum, DAY, f.outOfSample.from, f.outOfSample.to))));
+    await page.close();
   });
 
   it('builds the candles and proposes the backtest range from what is stored; a failed start shows its reason, no result', async () => {

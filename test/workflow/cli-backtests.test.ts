@@ -9,10 +9,11 @@ import { backtestResult } from '../../src/services/backtests';
 import { importCsv } from '../../src/services/csv-import';
 import { findTemporalCli } from '../../src/temporal/cli-binary';
 import type { SweepResult, WalkForwardResult } from '../../src/workflows/types';
-import { MARKET } from '../support/market-files';
+import { heldReturn, MARKET, yfinanceDaily } from '../support/market-files';
 import { backtestDeps, backtestWorker, withWorkers, workflowTestContext } from '../support/temporal';
 
 const ctx = workflowTestContext();
+const DAY = 86_400_000;
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
@@ -63,6 +64,9 @@ describe('mts sweep, walk-forward and backtest', () => {
     const sharpes = rows.map((r) => Number(r[1]));
     expect(sharpes).toEqual([...sharpes].sort((a, b) => b - a));
     expect(sharpes[0]).toBe(Number(swept.ranked[0].summary!.sharpe!.toFixed(2)));
+    // Buy and hold over the range, worked out here from the file the test imported.
+    const held = heldReturn(yfinanceDaily('BTC-USD'), DAY, Date.parse('2020-01-01T00:00:00Z'), Date.parse('2021-06-01T00:00:00Z'));
+    expect(run.stdout).toContain(`buy and hold over the same coins and range: ${(held * 100).toFixed(2)} %\n`);
   }, 120_000);
 
   it('backtests one strategy with --param and prints the stored result', async () => {
@@ -92,6 +96,8 @@ describe('mts sweep, walk-forward and backtest', () => {
       const span = (w: { from: number; to: number }) => `${new Date(w.from).toISOString().slice(0, 10)} → ${new Date(w.to).toISOString().slice(0, 10)}`;
       expect(row.slice(1, 3)).toEqual([span(fold.inSample), span(fold.outOfSample)]);
       expect(JSON.parse(row.at(-1)!)).toEqual(fold.inSample.best!.params);
+      // Each stretch's buy and hold beside its return, worked out here from the file.
+      expect(row[4]).toBe(`${(heldReturn(yfinanceDaily('BTC-USD'), DAY, fold.outOfSample.from, fold.outOfSample.to) * 100).toFixed(2)} %`);
     });
     // The chained folds, worked out here from each fold's own return.
     const chained = result.folds.reduce((equity, f) => equity * (1 + f.outOfSample.summary!.totalReturn!), 10_000);

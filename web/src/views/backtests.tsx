@@ -9,7 +9,7 @@ import { Empty, ErrorNote, Loading, Panel, Table } from './shared';
 interface Status { id: string; status: string; failure: string | null; progress?: { fraction?: number; barsDone?: number; barsTotal?: number } | null; summary?: Record<string, number> | null }
 interface Result {
   id: string; strategy: string; assets: string[]; from: string; to: string; initialCapital: number; finalValue: number; conventions: Record<string, unknown>;
-  metrics: Record<string, number | null>; trades: Array<{ asset: string; side?: string; entryTime: number; exitTime: number | null; pnl?: number; returnPct?: number }>;
+  metrics: Record<string, number | null>; buyAndHoldReturn: number | null; exposureTime: number; trades: Array<{ asset: string; side?: string; entryTime: number; exitTime: number | null; pnl?: number; returnPct?: number }>;
   equity: Array<{ time: number; equity: number }>;
   tradesPage: { returned: number; stored: number };
 }
@@ -50,6 +50,9 @@ function HeatMap({ ranked, metric }: { ranked: Entry[]; metric: string }) {
 
 const day = (t: number) => new Date(t).toISOString().slice(0, 10);
 
+/** A sweep's combinations share their coins and range, so their buy and hold: the first stored one's. */
+const buyAndHoldOf = (ranked: Entry[]) => ranked.find((e) => e.summary)?.summary?.buyAndHoldReturn ?? null;
+
 const METRICS: Array<[string, (v: number | null) => string]> = [
   ['totalReturn', pct], ['annualizedReturn', pct], ['sharpe', (v) => num(v, 2)], ['sortino', (v) => num(v, 2)], ['maxDrawdownPct', pct],
   ['winRate', pct], ['profitFactor', (v) => num(v, 2)], ['tradeCount', (v) => num(v, 0)],
@@ -67,7 +70,8 @@ function ResultView({ id }: { id: string }) {
       <p>{d.strategy} on {d.assets.join(', ')} · {d.from} → {d.to} · {money(d.initialCapital)} → <strong>{money(d.finalValue)}</strong></p>
       <LineChart label={`Equity of backtest ${id}`} color="#4c9aff" format={money} points={d.equity.map((p) => ({ timestamp: p.time, value: p.equity }))} />
       <LineChart label={`Drawdown of backtest ${id}`} color="#ef5350" format={(v) => pct(v)} points={drawdown} />
-      <Table head={['Metric', 'Value']} empty="—" rows={METRICS.map(([k, f]) => [k, f(d.metrics[k] ?? null)])} />
+      <Table head={['Metric', 'Value']} empty="—"
+        rows={[...METRICS.map(([k, f]) => [k, f(d.metrics[k] ?? null)]), ['buyAndHold', pct(d.buyAndHoldReturn)], ['exposure', pct(d.exposureTime)]]} />
       <details><summary>Conventions</summary><code>{JSON.stringify(d.conventions)}</code></details>
       <details><summary>{d.tradesPage.stored} trades{d.tradesPage.returned < d.tradesPage.stored ? ` (the first ${d.tradesPage.returned} shown)` : ''}</summary>
         <Table head={['Asset', 'Entry', 'Exit', 'P&L']} empty="No trades." rows={d.trades.map((t) => [t.asset, new Date(t.entryTime).toLocaleString(), t.exitTime ? new Date(t.exitTime).toLocaleString() : 'open', money(t.pnl)])} />
@@ -207,7 +211,8 @@ export function Backtests({ me }: { me: Me }) {
         </form>
         {!sweepId ? <Empty>Enter the id a sweep was started with (<code>POST /api/v1/backtests/sweeps</code> or <code>mts sweep</code>).</Empty> : !sweep.data ? <Loading /> : (
           <>
-            <p>{sweepId}: {sweep.data.status}{sweep.data.failure && <span class="down"> {sweep.data.failure}</span>}</p>
+            <p>{sweepId}: {sweep.data.status}{sweep.data.failure && <span class="down"> {sweep.data.failure}</span>}
+              {sweep.data.result && <> — buy and hold over the same coins and range: {pct(buyAndHoldOf(sweep.data.result.ranked))}</>}</p>
             {sweep.data.result && <HeatMap ranked={sweep.data.result.ranked} metric={sweep.data.result.metric === 'return' ? 'totalReturn' : sweep.data.result.metric} />}
             <Table head={['#', 'Parameters', 'Sharpe', 'Return', 'Max drawdown', 'Trades']} empty="No results yet."
               rows={(sweep.data.result?.ranked ?? []).map((r, i) => [i + 1, Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' '), num(r.summary?.sharpe ?? null, 2),
@@ -223,10 +228,11 @@ export function Backtests({ me }: { me: Me }) {
         {!walkId ? <Empty>Enter the id a walk-forward analysis was started with (<code>POST /api/v1/backtests/walk-forward</code> or <code>mts walk-forward</code>).</Empty> : !walk.data ? <Loading /> : (
           <>
             <p>{walkId}: {walk.data.status}{walk.data.result && <> — out of sample, chained: {money(walk.data.result.stitched.initialCapital)} → {money(walk.data.result.stitched.finalEquity)} ({pct(walk.data.result.stitched.totalReturn)})</>}</p>
-            <Table head={['Fold', 'In sample', 'Best parameters', 'Out of sample', 'Return', 'Sharpe']} empty="No folds yet."
+            <Table head={['Fold', 'In sample', 'Best parameters', 'Out of sample', 'Return', 'Buy and hold', 'Sharpe']} empty="No folds yet."
               rows={(walk.data.result?.folds ?? []).map((f) => [f.fold, `${day(f.inSample.from)} → ${day(f.inSample.to)}`,
                 f.inSample.best ? Object.entries(f.inSample.best.params).map(([k, v]) => `${k}=${v}`).join(' ') : '—',
-                `${day(f.outOfSample.from)} → ${day(f.outOfSample.to)}`, pct(f.outOfSample.summary?.totalReturn ?? null), num(f.outOfSample.summary?.sharpe ?? null, 2)])} />
+                `${day(f.outOfSample.from)} → ${day(f.outOfSample.to)}`, pct(f.outOfSample.summary?.totalReturn ?? null),
+                pct(f.outOfSample.summary?.buyAndHoldReturn ?? null), num(f.outOfSample.summary?.sharpe ?? null, 2)])} />
           </>
         )}
       </Panel>
