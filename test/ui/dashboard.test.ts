@@ -234,8 +234,33 @@ describe('the dashboard in Chromium', () => {
     await folds.getByText('COMPLETED').waitFor();
     const walk = await fetch(`${api.base}/api/v1/backtests/walk-forward/${seeded.walkForward}`, { headers: { authorization: `Bearer ${keys.admin}` } })
       .then((r) => r.json() as Promise<{ result: { folds: Array<{ outOfSample: { from: number; to: number } }> } }>);
-    const cells = await folds.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.querySelectorAll('td')[5]?.textContent));
+    const cells = await folds.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.querySelectorAll('td')[6]?.textContent));
     expect(cells).toEqual(walk.result.folds.map((f) => percent(heldReturn(seededCandles.ethereum, DAY, f.outOfSample.from, f.outOfSample.to))));
+    await page.close();
+  });
+
+  it('opens a sweep\'s combination and a walk-forward fold\'s out-of-sample backtest beside the others', async () => {
+    const page = await signIn(keys.admin);
+    await page.getByRole('link', { name: 'Backtests' }).click();
+    const results = page.getByRole('region', { name: 'Results (two side by side)' });
+    const swept = await fetch(`${api.base}/api/v1/backtests/sweeps/${seeded.sweep}`, { headers: { authorization: `Bearer ${keys.admin}` } })
+      .then((r) => r.json() as Promise<{ result: { ranked: Array<{ backtestId: string }> } }>);
+    await page.locator('input[name=sweep]').fill(seeded.sweep);
+    await page.getByRole('button', { name: 'Show' }).nth(1).click();
+    // The ranking's last row: the combination ranked worst, opened among the results.
+    const worst = swept.result.ranked.at(-1)!.backtestId;
+    await page.getByRole('region', { name: 'Sweep: ranking and heat map' }).getByRole('button', { name: `Open ${worst}` }).click();
+    await results.getByRole('img', { name: `Equity of backtest ${worst}` }).waitFor();
+    const walk = await fetch(`${api.base}/api/v1/backtests/walk-forward/${seeded.walkForward}`, { headers: { authorization: `Bearer ${keys.admin}` } })
+      .then((r) => r.json() as Promise<{ result: { folds: Array<{ outOfSample: { backtestId: string } }> } }>);
+    await page.locator('input[name=walk]').fill(seeded.walkForward);
+    await page.getByRole('button', { name: 'Show' }).nth(2).click();
+    const second = walk.result.folds[1].outOfSample.backtestId;
+    await page.getByRole('region', { name: 'Walk-forward folds' }).getByRole('button', { name: `Open ${second}` }).click();
+    // Two side by side: the fold's first, the sweep's combination beside it.
+    await results.getByRole('img', { name: `Equity of backtest ${second}` }).waitFor();
+    expect(await results.getByRole('img', { name: /^Equity of backtest / }).evaluateAll((charts) => charts.map((c) => c.getAttribute('aria-label'))))
+      .toEqual([`Equity of backtest ${second}`, `Equity of backtest ${worst}`]);
     await page.close();
   });
 

@@ -88,12 +88,14 @@ interface Runs { runs: Array<{ workflowId: string; status: string; startTime: st
 const idsOf = (runs: Runs | undefined, pattern: RegExp) =>
   (runs?.runs ?? []).flatMap((r) => { const id = pattern.exec(r.workflowId)?.[1]; return id ? [{ ...r, id }] : []; });
 
+/** A button that opens run `id` in its view. */
+const openButton = (id: string, onOpen: (id: string) => void) => <button type="button" aria-label={`Open ${id}`} onClick={() => onOpen(id)}>Open</button>;
+
 /** The newest backtests, sweeps and walk-forwards, each a button away from its view below. */
 function Recent({ open }: { open: { backtest: (id: string) => void; sweep: (id: string) => void; walkForward: (id: string) => void } }) {
   const backtests = useApi<{ backtests: Listed[] }>('/backtests?limit=10', 10_000);
   const sweeps = useApi<Runs>('/runs?type=sweepWorkflow&limit=30', 10_000);
   const walks = useApi<Runs>('/runs?type=walkForwardWorkflow&limit=10', 10_000);
-  const openButton = (id: string, onOpen: (id: string) => void) => <button type="button" aria-label={`Open ${id}`} onClick={() => onOpen(id)}>Open</button>;
   const analyses = [
     ...idsOf(sweeps.data, /^sweep-(bt-sw[0-9a-f]+)$/).map((r) => ({ ...r, kind: 'sweep', onOpen: open.sweep })),
     ...idsOf(walks.data, /^walkforward-(bt-wf[0-9a-f]+)$/).map((r) => ({ ...r, kind: 'walk-forward', onOpen: open.walkForward })),
@@ -155,6 +157,11 @@ export function Backtests({ me }: { me: Me }) {
   const [shown, setShown] = useState<string[]>([]);
   /** Puts a backtest first among the two shown side by side. */
   const show = (id: string) => setShown((s) => [id, ...s.filter((x) => x !== id)].slice(0, 2));
+  /** `show`, from below the results: scrolled up to them. */
+  const showAbove = (id: string) => {
+    show(id);
+    document.querySelector('section[aria-label="Results (two side by side)"]')?.scrollIntoView();
+  };
   const [lookup, setLookup] = useState('');
   const [sweepId, setSweepId] = useState('');
   const [error, setError] = useState<string>();
@@ -214,8 +221,9 @@ export function Backtests({ me }: { me: Me }) {
             <p>{sweepId}: {sweep.data.status}{sweep.data.failure && <span class="down"> {sweep.data.failure}</span>}
               {sweep.data.result && <> — buy and hold over the same coins and range: {pct(buyAndHoldOf(sweep.data.result.ranked))}</>}</p>
             {sweep.data.result && <HeatMap ranked={sweep.data.result.ranked} metric={sweep.data.result.metric === 'return' ? 'totalReturn' : sweep.data.result.metric} />}
-            <Table head={['#', 'Parameters', 'Sharpe', 'Return', 'Max drawdown', 'Trades']} empty="No results yet."
-              rows={(sweep.data.result?.ranked ?? []).map((r, i) => [i + 1, Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' '), num(r.summary?.sharpe ?? null, 2),
+            <Table head={['', '#', 'Parameters', 'Sharpe', 'Return', 'Max drawdown', 'Trades']} empty="No results yet."
+              rows={(sweep.data.result?.ranked ?? []).map((r, i) => [r.summary ? openButton(r.backtestId, showAbove) : '', i + 1,
+                Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' '), num(r.summary?.sharpe ?? null, 2),
                 pct(r.summary?.totalReturn ?? null), pct(r.summary?.maxDrawdownPct ?? null), r.error ?? num(r.summary?.tradeCount ?? null, 0)])} />
           </>
         )}
@@ -228,8 +236,9 @@ export function Backtests({ me }: { me: Me }) {
         {!walkId ? <Empty>Enter the id a walk-forward analysis was started with (<code>POST /api/v1/backtests/walk-forward</code> or <code>mts walk-forward</code>).</Empty> : !walk.data ? <Loading /> : (
           <>
             <p>{walkId}: {walk.data.status}{walk.data.result && <> — out of sample, chained: {money(walk.data.result.stitched.initialCapital)} → {money(walk.data.result.stitched.finalEquity)} ({pct(walk.data.result.stitched.totalReturn)})</>}</p>
-            <Table head={['Fold', 'In sample', 'Best parameters', 'Out of sample', 'Return', 'Buy and hold', 'Sharpe']} empty="No folds yet."
-              rows={(walk.data.result?.folds ?? []).map((f) => [f.fold, `${day(f.inSample.from)} → ${day(f.inSample.to)}`,
+            <Table head={['', 'Fold', 'In sample', 'Best parameters', 'Out of sample', 'Return', 'Buy and hold', 'Sharpe']} empty="No folds yet."
+              rows={(walk.data.result?.folds ?? []).map((f) => [f.outOfSample.summary ? openButton(f.outOfSample.backtestId, showAbove) : '',
+                f.fold, `${day(f.inSample.from)} → ${day(f.inSample.to)}`,
                 f.inSample.best ? Object.entries(f.inSample.best.params).map(([k, v]) => `${k}=${v}`).join(' ') : '—',
                 `${day(f.outOfSample.from)} → ${day(f.outOfSample.to)}`, pct(f.outOfSample.summary?.totalReturn ?? null),
                 pct(f.outOfSample.summary?.buyAndHoldReturn ?? null), num(f.outOfSample.summary?.sharpe ?? null, 2)])} />
