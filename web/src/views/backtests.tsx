@@ -9,7 +9,8 @@ import { Empty, ErrorNote, Loading, Panel, Table } from './shared';
 interface Status { id: string; status: string; failure: string | null; progress?: { fraction?: number; barsDone?: number; barsTotal?: number } | null; summary?: Record<string, number> | null }
 interface Result {
   id: string; strategy: string; assets: string[]; from: string; to: string; initialCapital: number; finalValue: number; conventions: Record<string, unknown>;
-  metrics: Record<string, number | null>; buyAndHoldReturn: number | null; exposureTime: number; trades: Array<{ asset: string; side?: string; entryTime: number; exitTime: number | null; pnl?: number; returnPct?: number }>;
+  metrics: Record<string, number | null>; buyAndHoldReturn: number | null; exposureTime: number;
+  trades: Array<{ asset: string; side?: string; entryTime: number; exitTime: number | null; pnl?: number; returnPct?: number }>;
   equity: Array<{ time: number; equity: number }>;
   tradesPage: { returned: number; stored: number };
 }
