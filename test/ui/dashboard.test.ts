@@ -239,6 +239,25 @@ describe('the dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('lists a backtest\'s trades with their direction, prices and return', async () => {
+    const page = await signIn(keys.admin);
+    await page.getByRole('link', { name: 'Backtests' }).click();
+    await page.getByLabel('Backtest id').fill(seeded.backtest);
+    await page.getByRole('button', { name: 'Show' }).first().click();
+    const result = await fetch(`${api.base}/api/v1/backtests/${seeded.backtest}/result`, { headers: { authorization: `Bearer ${keys.admin}` } })
+      .then((r) => r.json() as Promise<{ trades: Array<{ direction: string; entryPrice: number; exitPrice: number; quantity: number; pnl: number }> }>);
+    expect(result.trades.length).toBeGreaterThan(0);
+    await page.getByText(`${result.trades.length} trades`).click();
+    const rows = page.getByRole('region', { name: 'Results (two side by side)' }).locator('details[open] tbody tr');
+    await rows.first().waitFor();
+    const cells = await rows.evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    expect(cells.map((c) => c[1])).toEqual(result.trades.map((t) => t.direction));
+    // Each trade's return: its net P&L over what it put in, worked out here.
+    expect(cells.map((c) => c[6])).toEqual(result.trades.map((t) => `${((t.pnl / (t.entryPrice * t.quantity)) * 100).toFixed(2)} %`));
+    expect(cells.every((c) => / at \$[\d,.]+$/.test(c[3]) && / at \$[\d,.]+$/.test(c[4]))).toBe(true);
+    await page.close();
+  });
+
   it('opens a sweep\'s combination and a walk-forward fold\'s out-of-sample backtest beside the others', async () => {
     const page = await signIn(keys.admin);
     await page.getByRole('link', { name: 'Backtests' }).click();

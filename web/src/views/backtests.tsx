@@ -10,7 +10,9 @@ interface Status { id: string; status: string; failure: string | null; progress?
 interface Result {
   id: string; strategy: string; assets: string[]; from: string; to: string; initialCapital: number; finalValue: number; conventions: Record<string, unknown>;
   metrics: Record<string, number | null>; buyAndHoldReturn: number | null; exposureTime: number;
-  trades: Array<{ asset: string; side?: string; entryTime: number; exitTime: number | null; pnl?: number; returnPct?: number }>;
+  trades: Array<{
+    asset: string; direction: string; entryTime: number; entryPrice: number; exitTime: number | null; exitPrice: number | null; quantity: number; pnl: number; returnPct: number;
+  }>;
   equity: Array<{ time: number; equity: number }>;
   tradesPage: { returned: number; stored: number };
 }
@@ -75,7 +77,9 @@ function ResultView({ id }: { id: string }) {
         rows={[...METRICS.map(([k, f]) => [k, f(d.metrics[k] ?? null)]), ['buyAndHold', pct(d.buyAndHoldReturn)], ['exposure', pct(d.exposureTime)]]} />
       <details><summary>Conventions</summary><code>{JSON.stringify(d.conventions)}</code></details>
       <details><summary>{d.tradesPage.stored} trades{d.tradesPage.returned < d.tradesPage.stored ? ` (the first ${d.tradesPage.returned} shown)` : ''}</summary>
-        <Table head={['Asset', 'Entry', 'Exit', 'P&L']} empty="No trades." rows={d.trades.map((t) => [t.asset, new Date(t.entryTime).toLocaleString(), t.exitTime ? new Date(t.exitTime).toLocaleString() : 'open', money(t.pnl)])} />
+        <Table head={['Asset', 'Direction', 'Quantity', 'Entry', 'Exit', 'P&L', 'Return']} empty="No trades."
+          rows={d.trades.map((t) => [t.asset, t.direction, num(t.quantity), `${new Date(t.entryTime).toLocaleString()} at ${money(t.entryPrice)}`,
+            t.exitTime === null ? 'open' : `${new Date(t.exitTime).toLocaleString()} at ${money(t.exitPrice)}`, money(t.pnl), pct(t.returnPct)])} />
       </details>
     </div>
   );
