@@ -352,6 +352,21 @@ describe('the dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('shows a running backtest\'s progress beside the form: its share of bars, the counts and the equity so far', async () => {
+    const page = await signIn(keys.admin);
+    // A run answered by the page's routes alone (nothing started on the server), 250 of its 1,000 bars replayed.
+    const id = 'bt-00c0ffee';
+    await page.route('**/api/v1/backtests', (route) => (route.request().method() === 'POST'
+      ? route.fulfill({ status: 202, json: { id, workflowId: `backtest-${id}` } }) : route.continue()));
+    await page.route(`**/api/v1/backtests/${id}`, (route) => route.fulfill({
+      json: { id, status: 'RUNNING', failure: null, progress: { barsDone: 250, barsTotal: 1000, equity: 10_250, resumedFromCheckpoint: false }, summary: null },
+    }));
+    await page.getByRole('link', { name: 'Backtests' }).click();
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.getByRole('region', { name: 'Start a backtest' }).getByText(`${id}: RUNNING — 25 % (250 of 1,000 bars, equity $10,250.00)`).waitFor();
+    await page.close();
+  });
+
   it('says Loading… while a table\'s data is on its way, not that there is none', async () => {
     const page = await signIn(keys.read);
     // The runs list held back until the page has been looked at.

@@ -6,7 +6,12 @@ import { useApi } from '../hooks';
 import { canOperate, type Me } from '../main';
 import { Empty, ErrorNote, Loading, Panel, Table } from './shared';
 
-interface Status { id: string; status: string; failure: string | null; progress?: { fraction?: number; barsDone?: number; barsTotal?: number } | null; summary?: Record<string, number> | null }
+interface Status {
+  id: string; status: string; failure: string | null;
+  /** While it runs (the workflow's progress query): bars replayed of all, the equity so far. */
+  progress?: { barsDone: number; barsTotal: number; equity: number } | null;
+  summary?: Record<string, number> | null;
+}
 interface Result {
   id: string; strategy: string; assets: string[]; from: string; to: string; initialCapital: number; finalValue: number; conventions: Record<string, unknown>;
   metrics: Record<string, number | null>; buyAndHoldReturn: number | null; exposureTime: number;
@@ -127,8 +132,10 @@ function Progress({ id, onDone }: { id: string; onDone: () => void }) {
   const s = useApi<Status>(`/backtests/${encodeURIComponent(id)}`, 1000);
   useEffect(() => { if (s.data?.status === 'COMPLETED') onDone(); }, [s.data?.status]);
   if (!s.data) return <Loading />;
-  const f = s.data.progress?.fraction;
-  return <p>{id}: {s.data.status}{f !== undefined ? ` — ${pct(f, 0)}` : ''}{s.data.failure && <span class="down"> {s.data.failure}</span>}</p>;
+  const p = s.data.status === 'RUNNING' ? s.data.progress : null;
+  const done = p && p.barsTotal > 0
+    ? ` — ${pct(p.barsDone / p.barsTotal, 0)} (${num(p.barsDone, 0)} of ${num(p.barsTotal, 0)} bars, equity ${money(p.equity)})` : '';
+  return <p>{id}: {s.data.status}{done}{s.data.failure && <span class="down"> {s.data.failure}</span>}</p>;
 }
 
 const DAY_MS = 86_400_000;
