@@ -352,7 +352,7 @@ describe('the dashboard in Chromium', () => {
     await page.close();
   });
 
-  it('shows a running backtest\'s progress beside the form: its share of bars, the counts and the equity so far', async () => {
+  it('shows progress while runs go: a backtest\'s share of bars, counts and equity beside the form, a sweep\'s combinations, a walk-forward\'s folds', async () => {
     const page = await signIn(keys.admin);
     // A run answered by the page's routes alone (nothing started on the server), 250 of its 1,000 bars replayed.
     const id = 'bt-00c0ffee';
@@ -364,6 +364,26 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('link', { name: 'Backtests' }).click();
     await page.getByRole('button', { name: 'Start' }).click();
     await page.getByRole('region', { name: 'Start a backtest' }).getByText(`${id}: RUNNING — 25 % (250 of 1,000 bars, equity $10,250.00)`).waitFor();
+    // A sweep and a walk-forward on their way, and a walk-forward that failed.
+    await page.route('**/api/v1/backtests/sweeps/bt-swfeed', (route) => route.fulfill({
+      json: { id: 'bt-swfeed', status: 'RUNNING', progress: { done: 3, total: 24 }, failure: null, result: null },
+    }));
+    await page.route('**/api/v1/backtests/walk-forward/bt-wffeed', (route) => route.fulfill({
+      json: { id: 'bt-wffeed', status: 'RUNNING', progress: { foldsDone: 1, folds: 3 }, failure: null, result: null },
+    }));
+    await page.route('**/api/v1/backtests/walk-forward/bt-wfdead', (route) => route.fulfill({
+      json: { id: 'bt-wfdead', status: 'FAILED', progress: null, failure: 'no stored history of ripple', result: null },
+    }));
+    await page.locator('input[name=sweep]').fill('bt-swfeed');
+    await page.getByRole('button', { name: 'Show' }).nth(1).click();
+    await page.getByRole('region', { name: 'Sweep: ranking and heat map' }).getByText('bt-swfeed: RUNNING — 3 of 24 combinations').waitFor();
+    const folds = page.getByRole('region', { name: 'Walk-forward folds' });
+    await page.locator('input[name=walk]').fill('bt-wffeed');
+    await page.getByRole('button', { name: 'Show' }).nth(2).click();
+    await folds.getByText('bt-wffeed: RUNNING — 1 of 3 folds').waitFor();
+    await page.locator('input[name=walk]').fill('bt-wfdead');
+    await page.getByRole('button', { name: 'Show' }).nth(2).click();
+    await folds.getByText('no stored history of ripple').waitFor();
     await page.close();
   });
 

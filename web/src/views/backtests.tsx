@@ -22,9 +22,9 @@ interface Result {
   tradesPage: { returned: number; stored: number };
 }
 interface Entry { params: Record<string, number | string>; summary?: Record<string, number | null> | null; backtestId: string; error?: string }
-interface Sweep { status: string; failure?: string | null; result?: { metric: string; ranked: Entry[] } | null }
+interface Sweep { status: string; failure?: string | null; progress?: { done: number; total: number } | null; result?: { metric: string; ranked: Entry[] } | null }
 interface WalkForward {
-  status: string; failure?: string | null;
+  status: string; failure?: string | null; progress?: { foldsDone: number; folds: number } | null;
   result?: {
     folds: Array<{ fold: number; inSample: { from: number; to: number; best: Entry | null }; outOfSample: { from: number; to: number; backtestId: string; summary: Record<string, number | null> | null } }>;
     stitched: { initialCapital: number; finalEquity: number; totalReturn: number };
@@ -230,7 +230,8 @@ export function Backtests({ me }: { me: Me }) {
         </form>
         {!sweepId ? <Empty>Enter the id a sweep was started with (<code>POST /api/v1/backtests/sweeps</code> or <code>mts sweep</code>).</Empty> : !sweep.data ? <Loading /> : (
           <>
-            <p>{sweepId}: {sweep.data.status}{sweep.data.failure && <span class="down"> {sweep.data.failure}</span>}
+            <p>{sweepId}: {sweep.data.status}{sweep.data.status === 'RUNNING' && sweep.data.progress && ` — ${sweep.data.progress.done} of ${sweep.data.progress.total} combinations`}
+              {sweep.data.failure && <span class="down"> {sweep.data.failure}</span>}
               {sweep.data.result && <> — buy and hold over the same coins and range: {pct(buyAndHoldOf(sweep.data.result.ranked))}</>}</p>
             {sweep.data.result && <HeatMap ranked={sweep.data.result.ranked} metric={sweep.data.result.metric === 'return' ? 'totalReturn' : sweep.data.result.metric} />}
             <Table head={['', '#', 'Parameters', 'Sharpe', 'Return', 'Max drawdown', 'Trades']} empty="No results yet."
@@ -247,7 +248,8 @@ export function Backtests({ me }: { me: Me }) {
         </form>
         {!walkId ? <Empty>Enter the id a walk-forward analysis was started with (<code>POST /api/v1/backtests/walk-forward</code> or <code>mts walk-forward</code>).</Empty> : !walk.data ? <Loading /> : (
           <>
-            <p>{walkId}: {walk.data.status}{walk.data.result && <> — out of sample, chained: {money(walk.data.result.stitched.initialCapital)} → {money(walk.data.result.stitched.finalEquity)} ({pct(walk.data.result.stitched.totalReturn)})</>}</p>
+            <p>{walkId}: {walk.data.status}{walk.data.status === 'RUNNING' && walk.data.progress && ` — ${walk.data.progress.foldsDone} of ${walk.data.progress.folds} folds`}
+              {walk.data.failure && <span class="down"> {walk.data.failure}</span>}{walk.data.result && <> — out of sample, chained: {money(walk.data.result.stitched.initialCapital)} → {money(walk.data.result.stitched.finalEquity)} ({pct(walk.data.result.stitched.totalReturn)})</>}</p>
             <Table head={['', 'Fold', 'In sample', 'Best parameters', 'Out of sample', 'Return', 'Buy and hold', 'Sharpe']} empty="No folds yet."
               rows={(walk.data.result?.folds ?? []).map((f) => [f.outOfSample.summary ? openButton(f.outOfSample.backtestId, showAbove) : '',
                 f.fold, `${day(f.inSample.from)} → ${day(f.inSample.to)}`,
