@@ -387,6 +387,32 @@ describe('the dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('shows a running workflow\'s progress in the Runs view when asked, and again when asked again', async () => {
+    const page = await signIn(keys.read);
+    // Two long runs on their way, answered by the page's routes (no such runs on the server).
+    const running = (workflowId: string, type: string) => ({ workflowId, runId: 'r1', type, status: 'RUNNING', startTime: new Date().toISOString(), closeTime: null });
+    await page.route('**/api/v1/runs?*', (route) => route.fulfill({
+      json: { runs: [running('backfill-demo', 'backfillWorkflow'), running('signals-demo', 'generateSignalsWorkflow')], temporalUiUrl: null, namespace: 'default' },
+    }));
+    let chunksDone = 21;
+    await page.route('**/api/v1/runs/backfill-demo', (route) => route.fulfill({
+      json: { workflowId: 'backfill-demo', status: 'RUNNING', failure: null, progress: { chunksDone, chunksTotal: 50, rowsWritten: 1234, assets: [] } },
+    }));
+    await page.route('**/api/v1/runs/signals-demo', (route) => route.fulfill({
+      json: { workflowId: 'signals-demo', status: 'RUNNING', failure: null, progress: { stepsDone: 30, stepsTotal: 120, signals: 4, aggregated: 2, alerts: 2 } },
+    }));
+    await page.getByRole('link', { name: 'Runs' }).click();
+    const row = (id: string) => page.getByRole('row').filter({ hasText: id });
+    await row('backfill-demo').getByRole('button', { name: 'Progress of backfill-demo' }).click();
+    await row('backfill-demo').getByText('42 % (21 of 50 chunks)').waitFor();
+    await row('signals-demo').getByRole('button', { name: 'Progress of signals-demo' }).click();
+    await row('signals-demo').getByText('25 % (30 of 120 decision times)').waitFor();
+    chunksDone = 50;
+    await row('backfill-demo').getByRole('button', { name: 'Progress of backfill-demo' }).click();
+    await row('backfill-demo').getByText('100 % (50 of 50 chunks)').waitFor();
+    await page.close();
+  });
+
   it('says Loading… while a table\'s data is on its way, not that there is none', async () => {
     const page = await signIn(keys.read);
     // The runs list held back until the page has been looked at.

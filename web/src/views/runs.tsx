@@ -1,12 +1,28 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api';
-import { Time } from '../format';
+import { num, pct, Time } from '../format';
 import { useApi } from '../hooks';
 import { canOperate, type Me } from '../main';
 import { ErrorNote, Panel, Table } from './shared';
 
 interface Run { workflowId: string; runId: string; type: string; status: string; startTime: string; closeTime: string | null }
-interface Detail { failure?: string | null }
+interface Detail { failure?: string | null; progress?: Record<string, unknown> | null }
+
+/** The done/total pairs the long workflows' progress queries answer with, and what they count. */
+const PROGRESS_UNITS: Array<[done: string, total: string, unit: string]> = [
+  ['chunksDone', 'chunksTotal', 'chunks'], ['stepsDone', 'stepsTotal', 'decision times'], ['barsDone', 'barsTotal', 'bars'],
+  ['done', 'total', 'combinations'], ['foldsDone', 'folds', 'folds'],
+];
+
+/** A running workflow's progress in words ("42 % (21 of 50 chunks)"), whichever long workflow it is. */
+function progressText(progress: Record<string, unknown> | null | undefined): string {
+  for (const [doneKey, totalKey, unit] of PROGRESS_UNITS) {
+    const done = progress?.[doneKey];
+    const total = progress?.[totalKey];
+    if (typeof done === 'number' && typeof total === 'number' && total > 0) return `${pct(done / total, 0)} (${num(done, 0)} of ${num(total, 0)} ${unit})`;
+  }
+  return 'no progress reported yet';
+}
 
 const STATUSES = ['', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'];
 
@@ -23,6 +39,10 @@ export function Runs({ me }: { me: Me }) {
   const why = (id: string) => {
     api<Detail>(`/runs/${encodeURIComponent(id)}`).then((d) => setDetails((x) => ({ ...x, [id]: d.failure ?? 'no failure recorded' })), (e: Error) => setError(e.message));
   };
+  const [progress, setProgress] = useState<Record<string, string>>({});
+  const askProgress = (id: string) => {
+    api<Detail>(`/runs/${encodeURIComponent(id)}`).then((d) => setProgress((x) => ({ ...x, [id]: progressText(d.progress) })), (e: Error) => setError(e.message));
+  };
   const base = runs.data?.temporalUiUrl?.replace(/\/$/, '');
   const ui = (r: Run) => `${base}/namespaces/${encodeURIComponent(runs.data!.namespace)}/workflows/${encodeURIComponent(r.workflowId)}/${r.runId}/history`;
   return (
@@ -35,11 +55,13 @@ export function Runs({ me }: { me: Me }) {
           </select></label>
           <label>Type<input value={type} placeholder="any, e.g. collectTierWorkflow" onChange={(e) => setType((e.target as HTMLInputElement).value.trim())} /></label>
         </div>
-        <Table head={['Started', 'Type', 'Workflow id', 'Status', 'Closed', 'Failure', 'Temporal UI', ...(canOperate(me) ? ['Actions'] : [])]}
+        <Table head={['Started', 'Type', 'Workflow id', 'Status', 'Closed', 'Failure or progress', 'Temporal UI', ...(canOperate(me) ? ['Actions'] : [])]}
           empty="No runs match — start `npm start`; collections run on their Schedules." loading={runs.loading}
           rows={(runs.data?.runs ?? []).map((r) => [<Time at={r.startTime} />, r.type, r.workflowId, <span class={r.status === 'FAILED' ? 'down' : r.status === 'COMPLETED' ? 'up' : ''}>{r.status}</span>,
             <Time at={r.closeTime} />,
-            r.status === 'FAILED' ? (details[r.workflowId] ?? <button type="button" onClick={() => why(r.workflowId)}>Why?</button>) : '',
+            r.status === 'FAILED' ? (details[r.workflowId] ?? <button type="button" onClick={() => why(r.workflowId)}>Why?</button>)
+              : r.status === 'RUNNING' ? <span>{progress[r.workflowId]} <button type="button" aria-label={`Progress of ${r.workflowId}`}
+                onClick={() => askProgress(r.workflowId)}>{progress[r.workflowId] === undefined ? 'Progress' : 'Again'}</button></span> : '',
             base ? <a href={ui(r)} target="_blank" rel="noreferrer">open</a> : <span class="muted" title="set TEMPORAL_UI_URL">—</span>,
             ...(canOperate(me) ? [<span>
               {['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'].includes(r.status) && <button type="button" onClick={() => act(r.workflowId, 'retry')}>Retry</button>}
