@@ -4,13 +4,15 @@ import { LineChart } from '../charts';
 import { money, num, pct, Time } from '../format';
 import { useApi } from '../hooks';
 import { canOperate, type Me } from '../main';
+// The workflows' own result types (types only, nothing of the server's code in the bundle): a field renamed there fails here.
+import type { BacktestProgress, BacktestSummary, SweepEntry, SweepResult, WalkForwardResult } from '../../../src/workflows/types';
 import { Empty, ErrorNote, Loading, Panel, Table } from './shared';
 
 interface Status {
   id: string; status: string; failure: string | null;
   /** While it runs (the workflow's progress query): bars replayed of all, the equity so far. */
-  progress?: { barsDone: number; barsTotal: number; equity: number } | null;
-  summary?: Record<string, number> | null;
+  progress?: BacktestProgress | null;
+  summary?: BacktestSummary | null;
 }
 interface Result {
   id: string; strategy: string; assets: string[]; from: string; to: string; initialCapital: number; finalValue: number; conventions: Record<string, unknown>;
@@ -21,18 +23,11 @@ interface Result {
   equity: Array<{ time: number; equity: number }>;
   tradesPage: { returned: number; stored: number };
 }
-interface Entry { params: Record<string, number | string>; summary?: Record<string, number | null> | null; backtestId: string; error?: string }
-interface Sweep { status: string; failure?: string | null; progress?: { done: number; total: number } | null; result?: { metric: string; ranked: Entry[] } | null }
-interface WalkForward {
-  status: string; failure?: string | null; progress?: { foldsDone: number; folds: number } | null;
-  result?: {
-    folds: Array<{ fold: number; inSample: { from: number; to: number; best: Entry | null }; outOfSample: { from: number; to: number; backtestId: string; summary: Record<string, number | null> | null } }>;
-    stitched: { initialCapital: number; finalEquity: number; totalReturn: number };
-  } | null;
-}
+interface Sweep { status: string; failure?: string | null; progress?: { done: number; total: number } | null; result?: SweepResult | null }
+interface WalkForward { status: string; failure?: string | null; progress?: { foldsDone: number; folds: number } | null; result?: WalkForwardResult | null }
 
 /** Two swept parameters as a grid of the ranking metric: rows one parameter, columns the other, colour by value. */
-function HeatMap({ ranked, metric }: { ranked: Entry[]; metric: string }) {
+function HeatMap({ ranked, metric }: { ranked: SweepEntry[]; metric: SweepResult['metric'] }) {
   const keys = Object.keys(ranked[0]?.params ?? {});
   if (keys.length < 2) return null;
   const [rowKey, colKey] = keys;
@@ -59,7 +54,7 @@ function HeatMap({ ranked, metric }: { ranked: Entry[]; metric: string }) {
 const day = (t: number) => new Date(t).toISOString().slice(0, 10);
 
 /** A sweep's combinations share their coins and range, so their buy and hold: the first stored one's. */
-const buyAndHoldOf = (ranked: Entry[]) => ranked.find((e) => e.summary)?.summary?.buyAndHoldReturn ?? null;
+const buyAndHoldOf = (ranked: SweepEntry[]) => ranked.find((e) => e.summary)?.summary?.buyAndHoldReturn ?? null;
 
 const METRICS: Array<[string, (v: number | null) => string]> = [
   ['totalReturn', pct], ['annualizedReturn', pct], ['sharpe', (v) => num(v, 2)], ['sortino', (v) => num(v, 2)], ['maxDrawdownPct', pct],
@@ -233,7 +228,7 @@ export function Backtests({ me }: { me: Me }) {
             <p>{sweepId}: {sweep.data.status}{sweep.data.status === 'RUNNING' && sweep.data.progress && ` — ${sweep.data.progress.done} of ${sweep.data.progress.total} combinations`}
               {sweep.data.failure && <span class="down"> {sweep.data.failure}</span>}
               {sweep.data.result && <> — buy and hold over the same coins and range: {pct(buyAndHoldOf(sweep.data.result.ranked))}</>}</p>
-            {sweep.data.result && <HeatMap ranked={sweep.data.result.ranked} metric={sweep.data.result.metric === 'return' ? 'totalReturn' : sweep.data.result.metric} />}
+            {sweep.data.result && <HeatMap ranked={sweep.data.result.ranked} metric={sweep.data.result.metric} />}
             <Table head={['', '#', 'Parameters', 'Sharpe', 'Return', 'Max drawdown', 'Trades']} empty="No results yet."
               rows={(sweep.data.result?.ranked ?? []).map((r, i) => [r.summary ? openButton(r.backtestId, showAbove) : '', i + 1,
                 Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' '), num(r.summary?.sharpe ?? null, 2),
