@@ -258,6 +258,33 @@ describe('the dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('colours the sweep\'s heat map by another metric when picked, the better end green: for drawdown the lower', async () => {
+    const page = await signIn(keys.admin);
+    await page.getByRole('link', { name: 'Backtests' }).click();
+    const swept = await fetch(`${api.base}/api/v1/backtests/sweeps/${seeded.sweep}`, { headers: { authorization: `Bearer ${keys.admin}` } })
+      .then((r) => r.json() as Promise<{ result: { ranked: Array<{ params: Record<string, number>; summary: { maxDrawdownPct: number } }> } }>);
+    await page.locator('input[name=sweep]').fill(seeded.sweep);
+    await page.getByRole('button', { name: 'Show' }).nth(1).click();
+    await page.getByLabel('Heat map of').selectOption('maxDrawdownPct');
+    const map = page.getByRole('table', { name: 'maxDrawdownPct by sma_crossover.fast and sma_crossover.slow' });
+    // Rows fast 3, 5; columns slow 15, 20: each cell the combination's drawdown as a percentage.
+    const cells = await map.locator('tbody td').evaluateAll((tds) => tds.map((td) => {
+      const [red, green] = (getComputedStyle(td).backgroundColor.match(/\d+/g) ?? []).map(Number);
+      return { text: td.textContent, greenness: green - red };
+    }));
+    const drawdown = (fast: number, slow: number) => swept.result.ranked.find((e) => e.params['sma_crossover.fast'] === fast && e.params['sma_crossover.slow'] === slow)!.summary.maxDrawdownPct;
+    const expected = [[3, 15], [3, 20], [5, 15], [5, 20]].map(([f, sl]) => drawdown(f, sl));
+    expect(cells.map((c) => c.text)).toEqual(expected.map((d) => `${(d * 100).toFixed(2)} %`));
+    // Lower drawdown, greener: the lowest green and greener than the highest, none less green than a higher one (close values share a hue).
+    const [lowest, highest] = [expected.indexOf(Math.min(...expected)), expected.indexOf(Math.max(...expected))];
+    expect(cells[lowest].greenness).toBeGreaterThan(0);
+    expect(cells[lowest].greenness).toBeGreaterThan(cells[highest].greenness);
+    for (const [i, a] of expected.entries()) {
+      for (const [j, b] of expected.entries()) if (a < b) expect(cells[i].greenness, `${a} against ${b}`).toBeGreaterThanOrEqual(cells[j].greenness);
+    }
+    await page.close();
+  });
+
   it('opens a sweep\'s combination and a walk-forward fold\'s out-of-sample backtest beside the others', async () => {
     const page = await signIn(keys.admin);
     await page.getByRole('link', { name: 'Backtests' }).click();

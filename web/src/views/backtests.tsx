@@ -26,28 +26,49 @@ interface Result {
 interface Sweep { status: string; failure?: string | null; progress?: { done: number; total: number } | null; result?: SweepResult | null }
 interface WalkForward { status: string; failure?: string | null; progress?: { foldsDone: number; folds: number } | null; result?: WalkForwardResult | null }
 
-/** Two swept parameters as a grid of the ranking metric: rows one parameter, columns the other, colour by value. */
-function HeatMap({ ranked, metric }: { ranked: SweepEntry[]; metric: SweepResult['metric'] }) {
+type SweepMetric = SweepResult['metric'];
+
+/** What the heat map can colour by, how each reads, and which way is better (drawdown: lower). */
+const HEAT_METRICS: Record<SweepMetric, { label: string; format: (v: number | null) => string; lowerIsBetter?: boolean }> = {
+  sharpe: { label: 'Sharpe', format: (v) => num(v, 2) },
+  totalReturn: { label: 'Return', format: pct },
+  maxDrawdownPct: { label: 'Max drawdown', format: pct, lowerIsBetter: true },
+  finalEquity: { label: 'Final equity', format: money },
+};
+
+/**
+ * Two swept parameters as a grid of one metric (the ranking's unless another is picked): rows one
+ * parameter, columns the other, green the better end of the sweep's values, red the worse.
+ */
+function HeatMap({ ranked, ranking }: { ranked: SweepEntry[]; ranking: SweepMetric }) {
+  const [metric, setMetric] = useState<SweepMetric>(ranking);
   const keys = Object.keys(ranked[0]?.params ?? {});
   if (keys.length < 2) return null;
   const [rowKey, colKey] = keys;
+  const { format, lowerIsBetter } = HEAT_METRICS[metric];
   const rows = [...new Set(ranked.map((e) => e.params[rowKey]))].sort((a, b) => Number(a) - Number(b));
   const cols = [...new Set(ranked.map((e) => e.params[colKey]))].sort((a, b) => Number(a) - Number(b));
   const value = (r: unknown, c: unknown) => ranked.find((e) => e.params[rowKey] === r && e.params[colKey] === c)?.summary?.[metric] ?? null;
   const values = ranked.map((e) => e.summary?.[metric]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   const lo = Math.min(...values);
   const hi = Math.max(...values);
-  const colour = (v: number | null) => (v === null ? 'transparent' : `hsl(${(120 * (hi === lo ? 1 : (v - lo) / (hi - lo))).toFixed(0)}, 55%, 30%)`);
+  const goodness = (v: number) => { const x = hi === lo ? 1 : (v - lo) / (hi - lo); return lowerIsBetter && hi !== lo ? 1 - x : x; };
+  const colour = (v: number | null) => (v === null ? 'transparent' : `hsl(${(120 * goodness(v)).toFixed(0)}, 55%, 30%)`);
   return (
-    <div class="table-wrap">
-      <table aria-label={`${metric} by ${rowKey} and ${colKey}`}>
-        <thead><tr><th scope="col">{rowKey} ↓ · {colKey} →</th>{cols.map((c) => <th scope="col">{String(c)}</th>)}</tr></thead>
-        <tbody>{rows.map((r) => <tr><th scope="row">{String(r)}</th>{cols.map((c) => {
-          const v = value(r, c);
-          return <td style={{ background: colour(v) }}>{num(v, 2)}</td>;
-        })}</tr>)}</tbody>
-      </table>
-    </div>
+    <>
+      <label>Heat map of<select value={metric} onChange={(e) => setMetric((e.target as HTMLSelectElement).value as SweepMetric)}>
+        {Object.entries(HEAT_METRICS).map(([k, m]) => <option value={k}>{m.label}</option>)}
+      </select></label>
+      <div class="table-wrap">
+        <table aria-label={`${metric} by ${rowKey} and ${colKey}`}>
+          <thead><tr><th scope="col">{rowKey} ↓ · {colKey} →</th>{cols.map((c) => <th scope="col">{String(c)}</th>)}</tr></thead>
+          <tbody>{rows.map((r) => <tr><th scope="row">{String(r)}</th>{cols.map((c) => {
+            const v = value(r, c);
+            return <td style={{ background: colour(v) }}>{format(v)}</td>;
+          })}</tr>)}</tbody>
+        </table>
+      </div>
+    </>
   );
 }
 
@@ -228,7 +249,7 @@ export function Backtests({ me }: { me: Me }) {
             <p>{sweepId}: {sweep.data.status}{sweep.data.status === 'RUNNING' && sweep.data.progress && ` — ${sweep.data.progress.done} of ${sweep.data.progress.total} combinations`}
               {sweep.data.failure && <span class="down"> {sweep.data.failure}</span>}
               {sweep.data.result && <> — buy and hold over the same coins and range: {pct(buyAndHoldOf(sweep.data.result.ranked))}</>}</p>
-            {sweep.data.result && <HeatMap ranked={sweep.data.result.ranked} metric={sweep.data.result.metric} />}
+            {sweep.data.result && <HeatMap key={sweepId} ranked={sweep.data.result.ranked} ranking={sweep.data.result.metric} />}
             <Table head={['', '#', 'Parameters', 'Sharpe', 'Return', 'Max drawdown', 'Trades']} empty="No results yet."
               rows={(sweep.data.result?.ranked ?? []).map((r, i) => [r.summary ? openButton(r.backtestId, showAbove) : '', i + 1,
                 Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' '), num(r.summary?.sharpe ?? null, 2),
