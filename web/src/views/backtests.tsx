@@ -56,9 +56,11 @@ function HeatMap({ ranked, ranking }: { ranked: SweepEntry[]; ranking: SweepMetr
   const colour = (v: number | null) => (v === null ? 'transparent' : `hsl(${(120 * goodness(v)).toFixed(0)}, 55%, 30%)`);
   return (
     <>
-      <label>Heat map of<select value={metric} onChange={(e) => setMetric((e.target as HTMLSelectElement).value as SweepMetric)}>
-        {Object.entries(HEAT_METRICS).map(([k, m]) => <option value={k}>{m.label}</option>)}
-      </select></label>
+      <div class="controls">
+        <label>Heat map of<select value={metric} onChange={(e) => setMetric((e.target as HTMLSelectElement).value as SweepMetric)}>
+          {Object.entries(HEAT_METRICS).map(([k, m]) => <option value={k}>{m.label}</option>)}
+        </select></label>
+      </div>
       <div class="table-wrap">
         <table aria-label={`${metric} by ${rowKey} and ${colKey}`}>
           <thead><tr><th scope="col">{rowKey} ↓ · {colKey} →</th>{cols.map((c) => <th scope="col">{String(c)}</th>)}</tr></thead>
