@@ -414,12 +414,15 @@ describe('the dashboard in Chromium', () => {
     await page.close();
   });
 
-  it('shows a running workflow\'s progress in the Runs view when asked, and again when asked again', async () => {
+  it('shows a running long workflow\'s progress in the Runs view when asked, and again when asked again', async () => {
     const page = await signIn(keys.read);
     // Two long runs on their way, answered by the page's routes (no such runs on the server).
     const running = (workflowId: string, type: string) => ({ workflowId, runId: 'r1', type, status: 'RUNNING', startTime: new Date().toISOString(), closeTime: null });
     await page.route('**/api/v1/runs?*', (route) => route.fulfill({
-      json: { runs: [running('backfill-demo', 'backfillWorkflow'), running('signals-demo', 'generateSignalsWorkflow')], temporalUiUrl: null, namespace: 'default' },
+      json: {
+        runs: [running('backfill-demo', 'backfillWorkflow'), running('signals-demo', 'generateSignalsWorkflow'), running('market-stream', 'marketStreamWorkflow')],
+        temporalUiUrl: null, namespace: 'default',
+      },
     }));
     let chunksDone = 21;
     await page.route('**/api/v1/runs/backfill-demo', (route) => route.fulfill({
@@ -437,6 +440,8 @@ describe('the dashboard in Chromium', () => {
     chunksDone = 50;
     await row('backfill-demo').getByRole('button', { name: 'Progress of backfill-demo' }).click();
     await row('backfill-demo').getByText('100 % (50 of 50 chunks)').waitFor();
+    // The market stream runs for good and counts nothing: no progress to ask for.
+    expect(await row('market-stream').getByRole('button').count()).toBe(0);
     await page.close();
   });
 

@@ -8,6 +8,9 @@ import { ErrorNote, Panel, Table } from './shared';
 interface Run { workflowId: string; runId: string; type: string; status: string; startTime: string; closeTime: string | null }
 interface Detail { failure?: string | null; progress?: Record<string, unknown> | null }
 
+/** The long workflows, which answer a progress query (as `PROGRESS_QUERIES` in src/services/runs.ts lists them). */
+const REPORTS_PROGRESS = new Set(['backfillWorkflow', 'generateSignalsWorkflow', 'backtestWorkflow', 'sweepWorkflow', 'walkForwardWorkflow']);
+
 /** The done/total pairs the long workflows' progress queries answer with, and what they count. */
 const PROGRESS_UNITS: Array<[done: string, total: string, unit: string]> = [
   ['chunksDone', 'chunksTotal', 'chunks'], ['stepsDone', 'stepsTotal', 'decision times'], ['barsDone', 'barsTotal', 'bars'],
@@ -60,7 +63,7 @@ export function Runs({ me }: { me: Me }) {
           rows={(runs.data?.runs ?? []).map((r) => [<Time at={r.startTime} />, r.type, r.workflowId, <span class={r.status === 'FAILED' ? 'down' : r.status === 'COMPLETED' ? 'up' : ''}>{r.status}</span>,
             <Time at={r.closeTime} />,
             r.status === 'FAILED' ? (details[r.workflowId] ?? <button type="button" onClick={() => why(r.workflowId)}>Why?</button>)
-              : r.status === 'RUNNING' ? <span>{progress[r.workflowId]} <button type="button" aria-label={`Progress of ${r.workflowId}`}
+              : r.status === 'RUNNING' && REPORTS_PROGRESS.has(r.type) ? <span>{progress[r.workflowId]} <button type="button" aria-label={`Progress of ${r.workflowId}`}
                 onClick={() => askProgress(r.workflowId)}>{progress[r.workflowId] === undefined ? 'Progress' : 'Again'}</button></span> : '',
             base ? <a href={ui(r)} target="_blank" rel="noreferrer">open</a> : <span class="muted" title="set TEMPORAL_UI_URL">—</span>,
             ...(canOperate(me) ? [<span>
