@@ -1,6 +1,7 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { innermostMessage } from '../temporal/failures';
+import { PROGRESS_QUERIES } from '../temporal/progress';
 
 const { EventType } = proto.temporal.api.enums.v1;
 
@@ -14,8 +15,6 @@ export const RUN_STATUSES = STATUSES;
 /** How visibility queries spell a status: TIMED_OUT → TimedOut. */
 const queryStatus = (s: RunStatus) => s.toLowerCase().replace(/(^|_)(\w)/g, (_m, _u, c: string) => c.toUpperCase());
 
-/** Queries that answer progress, by workflow type. */
-const PROGRESS_QUERIES: Record<string, string> = { backfillWorkflow: 'progress', generateSignalsWorkflow: 'progress', backtestWorkflow: 'progress', sweepWorkflow: 'progress', walkForwardWorkflow: 'progress' };
 
 export async function listRuns(client: Client, filter: { type?: string; status?: RunStatus; limit: number }) {
   const clauses: string[] = [];
@@ -46,6 +45,9 @@ async function describeOrThrow(client: Client, workflowId: string) {
   }
 }
 
+/** How long a progress query may take before the run is described without it. */
+const PROGRESS_QUERY_DEADLINE_MS = 3000;
+
 /** Status, times, failure message or result, and (for long work while it runs) progress of the latest run of a workflow id. */
 export async function describeRun(client: Client, workflowId: string) {
   const d = await describeOrThrow(client, workflowId);
@@ -66,9 +68,10 @@ export async function describeRun(client: Client, workflowId: string) {
   // A closed run would need a worker to replay it to answer; its result says how it ended.
   if (query && d.status.name === 'RUNNING') {
     try {
-      progress = await handle.query(query);
+      // A worker answers in milliseconds; with none polling, the server holds a query ~30 s before failing it.
+      progress = await client.connection.withDeadline(Date.now() + PROGRESS_QUERY_DEADLINE_MS, () => handle.query(query));
     } catch {
-      // A run whose worker is gone cannot answer; status still says what is known.
+      // A run whose worker is gone (or busy past the deadline) cannot answer; status still says what is known.
       progress = null;
     }
   }

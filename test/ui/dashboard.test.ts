@@ -269,7 +269,7 @@ describe('the dashboard in Chromium', () => {
     const map = page.getByRole('table', { name: 'maxDrawdownPct by sma_crossover.fast and sma_crossover.slow' });
     // Rows fast 3, 5; columns slow 15, 20: each cell the combination's drawdown as a percentage.
     const cells = await map.locator('tbody td').evaluateAll((tds) => tds.map((td) => {
-      const [red, green] = (getComputedStyle(td).backgroundColor.match(/\d+/g) ?? []).map(Number);
+      const [red, green] = (td.ownerDocument.defaultView!.getComputedStyle(td).backgroundColor.match(/\d+/g) ?? []).map(Number);
       return { text: td.textContent, greenness: green - red };
     }));
     const drawdown = (fast: number, slow: number) => swept.result.ranked.find((e) => e.params['sma_crossover.fast'] === fast && e.params['sma_crossover.slow'] === slow)!.summary.maxDrawdownPct;

@@ -129,6 +129,10 @@ describe('mts sweep, walk-forward and backtest', () => {
       const id = /sweep (bt-sw\w+) \(workflow/.exec(run.stdout)![1];
       const waiting = bare.client.workflow.getHandle(`sweep-${id}`);
       expect((await waiting.describe()).status.name).toBe('RUNNING');
+      // `mts runs` lists it running; with no worker to answer its progress query, it says so rather than waiting.
+      const listed = await mts(['runs', '--limit', '5'], { temporalAddress: bare.address });
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(listed.stdout).toMatch(new RegExp(`^RUNNING .* sweepWorkflow +sweep-${id} +no progress reported yet$`, 'm'));
       await waiting.terminate('test over');
     } finally {
       await bare.teardown();

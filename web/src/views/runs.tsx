@@ -3,28 +3,17 @@ import { api } from '../api';
 import { num, pct, Time } from '../format';
 import { useApi } from '../hooks';
 import { canOperate, type Me } from '../main';
+// Which workflows report progress and how it counts: the server's own rules (a module without imports).
+import { PROGRESS_QUERIES, progressCount } from '../../../src/temporal/progress';
 import { ErrorNote, Panel, Table } from './shared';
 
 interface Run { workflowId: string; runId: string; type: string; status: string; startTime: string; closeTime: string | null }
-interface Detail { failure?: string | null; progress?: Record<string, unknown> | null }
+interface Detail { failure?: string | null; progress?: unknown }
 
-/** The long workflows, which answer a progress query (as `PROGRESS_QUERIES` in src/services/runs.ts lists them). */
-const REPORTS_PROGRESS = new Set(['backfillWorkflow', 'generateSignalsWorkflow', 'backtestWorkflow', 'sweepWorkflow', 'walkForwardWorkflow']);
-
-/** The done/total pairs the long workflows' progress queries answer with, and what they count. */
-const PROGRESS_UNITS: Array<[done: string, total: string, unit: string]> = [
-  ['chunksDone', 'chunksTotal', 'chunks'], ['stepsDone', 'stepsTotal', 'decision times'], ['barsDone', 'barsTotal', 'bars'],
-  ['done', 'total', 'combinations'], ['foldsDone', 'folds', 'folds'],
-];
-
-/** A running workflow's progress in words ("42 % (21 of 50 chunks)"), whichever long workflow it is. */
-function progressText(progress: Record<string, unknown> | null | undefined): string {
-  for (const [doneKey, totalKey, unit] of PROGRESS_UNITS) {
-    const done = progress?.[doneKey];
-    const total = progress?.[totalKey];
-    if (typeof done === 'number' && typeof total === 'number' && total > 0) return `${pct(done / total, 0)} (${num(done, 0)} of ${num(total, 0)} ${unit})`;
-  }
-  return 'no progress reported yet';
+/** A running long workflow's progress in words ("42 % (21 of 50 chunks)"). */
+function progressText(progress: unknown): string {
+  const count = progressCount(progress);
+  return count ? `${pct(count.done / count.total, 0)} (${num(count.done, 0)} of ${num(count.total, 0)} ${count.unit})` : 'no progress reported yet';
 }
 
 const STATUSES = ['', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'];
@@ -63,7 +52,7 @@ export function Runs({ me }: { me: Me }) {
           rows={(runs.data?.runs ?? []).map((r) => [<Time at={r.startTime} />, r.type, r.workflowId, <span class={r.status === 'FAILED' ? 'down' : r.status === 'COMPLETED' ? 'up' : ''}>{r.status}</span>,
             <Time at={r.closeTime} />,
             r.status === 'FAILED' ? (details[r.workflowId] ?? <button type="button" onClick={() => why(r.workflowId)}>Why?</button>)
-              : r.status === 'RUNNING' && REPORTS_PROGRESS.has(r.type) ? <span>{progress[r.workflowId]} <button type="button" aria-label={`Progress of ${r.workflowId}`}
+              : r.status === 'RUNNING' && r.type in PROGRESS_QUERIES ? <span>{progress[r.workflowId]} <button type="button" aria-label={`Progress of ${r.workflowId}`}
                 onClick={() => askProgress(r.workflowId)}>{progress[r.workflowId] === undefined ? 'Progress' : 'Again'}</button></span> : '',
             base ? <a href={ui(r)} target="_blank" rel="noreferrer">open</a> : <span class="muted" title="set TEMPORAL_UI_URL">—</span>,
             ...(canOperate(me) ? [<span>
