@@ -33,7 +33,7 @@ import { isoDate } from './domain/types';
 import { TASK_QUEUES } from './temporal/task-queues';
 import { loadStreamsConfig } from './config/streams';
 import { readLatestPrices } from './db/market-prices';
-import { describeRun, listRuns, retryRun, RUN_STATUSES, RunNotFoundError, type RunStatus } from './services/runs';
+import { listRuns, retryRun, RUN_STATUSES, RunNotFoundError, type RunStatus, runProgress } from './services/runs';
 import { innermostMessage } from './temporal/failures';
 import { PROGRESS_QUERIES, progressCount } from './temporal/progress';
 import { signalsProgressQuery } from './workflows/signals';
@@ -722,7 +722,7 @@ program.command('runs').description('workflow runs, newest first (the Temporal W
       // The long ones still running say how far they are (a query each, answered by their workers).
       const progress = await Promise.all(runs.map(async (r) => {
         if (r.status !== 'RUNNING' || !(r.type in PROGRESS_QUERIES)) return '';
-        const count = progressCount((await describeRun(t.client, r.workflowId).catch(() => null))?.progress);
+        const count = progressCount(await runProgress(t.client, r));
         return count ? `  ${Math.round((count.done / count.total) * 100)} % (${count.done} of ${count.total} ${count.unit})` : '  no progress reported yet';
       }));
       runs.forEach((r, k) => console.log(`${r.status.padEnd(10)} ${r.startTime.slice(0, 19).replace('T', ' ')}  ${r.type.padEnd(26)} ${r.workflowId}${progress[k]}`));

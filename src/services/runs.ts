@@ -15,7 +15,6 @@ export const RUN_STATUSES = STATUSES;
 /** How visibility queries spell a status: TIMED_OUT → TimedOut. */
 const queryStatus = (s: RunStatus) => s.toLowerCase().replace(/(^|_)(\w)/g, (_m, _u, c: string) => c.toUpperCase());
 
-
 export async function listRuns(client: Client, filter: { type?: string; status?: RunStatus; limit: number }) {
   const clauses: string[] = [];
   if (filter.type) clauses.push(`WorkflowType = '${filter.type.replace(/'/g, '')}'`);
@@ -48,6 +47,22 @@ async function describeOrThrow(client: Client, workflowId: string) {
 /** How long a progress query may take before the run is described without it. */
 const PROGRESS_QUERY_DEADLINE_MS = 3000;
 
+/**
+ * What a running long workflow's progress query answers (`src/temporal/progress.ts` reads it); null
+ * for a workflow type that reports none, or when no worker answers within the deadline (a worker
+ * answers in milliseconds; with none polling, the server holds a query ~30 s before failing it).
+ */
+export async function runProgress(client: Client, run: { workflowId: string; runId?: string; type: string }): Promise<unknown> {
+  const query = PROGRESS_QUERIES[run.type];
+  if (!query) return null;
+  try {
+    return await client.connection.withDeadline(Date.now() + PROGRESS_QUERY_DEADLINE_MS, () => client.workflow.getHandle(run.workflowId, run.runId).query(query));
+  } catch {
+    // A run whose worker is gone (or busy past the deadline) cannot answer; status still says what is known.
+    return null;
+  }
+}
+
 /** Status, times, failure message or result, and (for long work while it runs) progress of the latest run of a workflow id. */
 export async function describeRun(client: Client, workflowId: string) {
   const d = await describeOrThrow(client, workflowId);
@@ -63,18 +78,8 @@ export async function describeRun(client: Client, workflowId: string) {
       failure = innermostMessage(err);
     }
   }
-  let progress: unknown = null;
-  const query = PROGRESS_QUERIES[d.type];
   // A closed run would need a worker to replay it to answer; its result says how it ended.
-  if (query && d.status.name === 'RUNNING') {
-    try {
-      // A worker answers in milliseconds; with none polling, the server holds a query ~30 s before failing it.
-      progress = await client.connection.withDeadline(Date.now() + PROGRESS_QUERY_DEADLINE_MS, () => handle.query(query));
-    } catch {
-      // A run whose worker is gone (or busy past the deadline) cannot answer; status still says what is known.
-      progress = null;
-    }
-  }
+  const progress = d.status.name === 'RUNNING' ? await runProgress(client, { workflowId, runId: d.runId, type: d.type }) : null;
   return {
     workflowId: d.workflowId,
     runId: d.runId,

@@ -104,6 +104,16 @@ async function signIn(key: string, width = 1366): Promise<Page> {
   return page;
 }
 
+/** Enters `id` in one of the Backtests view's lookups (the results, a sweep, a walk-forward) and shows it. */
+async function showIn(page: Page, lookup: 'backtest' | 'sweep' | 'walkForward', id: string) {
+  const input = { backtest: page.getByLabel('Backtest id'), sweep: page.locator('input[name=sweep]'), walkForward: page.locator('input[name=walk]') }[lookup];
+  await input.fill(id);
+  await page.getByRole('button', { name: 'Show' }).nth({ backtest: 0, sweep: 1, walkForward: 2 }[lookup]).click();
+}
+
+/** A GET of the API with the admin key, its JSON body. */
+const readApi = <T>(path: string) => fetch(`${api.base}/api/v1${path}`, { headers: { authorization: `Bearer ${keys.admin}` } }).then((r) => r.json() as Promise<T>);
+
 // What runs in the page, as source text: the browser has the DOM this Node program's types do not.
 const COUNT_DRAWN_PIXELS = `async (b64) => {
   const img = new Image();
@@ -195,16 +205,13 @@ describe('the dashboard in Chromium', () => {
         if (view === 'collection') await page.getByRole('cell', { name: 'hourly' }).first().waitFor();
         if (view === 'runs') await page.getByRole('cell', { name: seeded.failed }).waitFor();
         if (view === 'backtests') {
-          await page.getByLabel('Backtest id').fill(seeded.backtest);
-          await page.getByRole('button', { name: 'Show' }).first().click();
+          await showIn(page, 'backtest', seeded.backtest);
           await page.getByRole('cell', { name: 'totalReturn' }).waitFor();
-          await page.locator('input[name=sweep]').fill(seeded.sweep);
-          await page.getByRole('button', { name: 'Show' }).nth(1).click();
+          await showIn(page, 'sweep', seeded.sweep);
           // Two swept parameters: a 2 × 2 heat map and four ranked rows.
           await page.getByRole('table', { name: /sharpe by sma_crossover.fast and sma_crossover.slow/ }).waitFor();
           expect(await page.getByRole('table', { name: /sharpe by/ }).locator('tbody tr').count()).toBe(2);
-          await page.locator('input[name=walk]').fill(seeded.walkForward);
-          await page.getByRole('button', { name: 'Show' }).nth(2).click();
+          await showIn(page, 'walkForward', seeded.walkForward);
           const folds = page.getByRole('region', { name: 'Walk-forward folds' });
           await folds.getByText('COMPLETED').waitFor();
           expect(await folds.locator('tbody tr').count()).toBe(2);
@@ -222,18 +229,14 @@ describe('the dashboard in Chromium', () => {
     // Worked out here from the seeded candles: bought at the first close at or after the start, held to the last.
     const percent = (x: number) => `${(x * 100).toFixed(2)} %`;
     const held = percent(heldReturn(seededCandles.bitcoin, HOUR, backtestRange.from, backtestRange.to));
-    await page.getByLabel('Backtest id').fill(seeded.backtest);
-    await page.getByRole('button', { name: 'Show' }).first().click();
+    await showIn(page, 'backtest', seeded.backtest);
     await page.getByRole('row', { name: `buyAndHold ${held}` }).waitFor();
-    await page.locator('input[name=sweep]').fill(seeded.sweep);
-    await page.getByRole('button', { name: 'Show' }).nth(1).click();
+    await showIn(page, 'sweep', seeded.sweep);
     await page.getByText(`buy and hold over the same coins and range: ${held}`).waitFor();
-    await page.locator('input[name=walk]').fill(seeded.walkForward);
-    await page.getByRole('button', { name: 'Show' }).nth(2).click();
+    await showIn(page, 'walkForward', seeded.walkForward);
     const folds = page.getByRole('region', { name: 'Walk-forward folds' });
     await folds.getByText('COMPLETED').waitFor();
-    const walk = await fetch(`${api.base}/api/v1/backtests/walk-forward/${seeded.walkForward}`, { headers: { authorization: `Bearer ${keys.admin}` } })
-      .then((r) => r.json() as Promise<{ result: { folds: Array<{ outOfSample: { from: number; to: number } }> } }>);
+    const walk = await readApi<{ result: { folds: Array<{ outOfSample: { from: number; to: number } }> } }>(`/backtests/walk-forward/${seeded.walkForward}`);
     const cells = await folds.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.querySelectorAll('td')[6]?.textContent));
     expect(cells).toEqual(walk.result.folds.map((f) => percent(heldReturn(seededCandles.ethereum, DAY, f.outOfSample.from, f.outOfSample.to))));
     await page.close();
@@ -242,10 +245,8 @@ describe('the dashboard in Chromium', () => {
   it('lists a backtest\'s trades with their direction, prices and return', async () => {
     const page = await signIn(keys.admin);
     await page.getByRole('link', { name: 'Backtests' }).click();
-    await page.getByLabel('Backtest id').fill(seeded.backtest);
-    await page.getByRole('button', { name: 'Show' }).first().click();
-    const result = await fetch(`${api.base}/api/v1/backtests/${seeded.backtest}/result`, { headers: { authorization: `Bearer ${keys.admin}` } })
-      .then((r) => r.json() as Promise<{ trades: Array<{ direction: string; entryPrice: number; exitPrice: number; quantity: number; pnl: number }> }>);
+    await showIn(page, 'backtest', seeded.backtest);
+    const result = await readApi<{ trades: Array<{ direction: string; entryPrice: number; exitPrice: number; quantity: number; pnl: number }> }>(`/backtests/${seeded.backtest}/result`);
     expect(result.trades.length).toBeGreaterThan(0);
     await page.getByText(`${result.trades.length} trades`).click();
     const rows = page.getByRole('region', { name: 'Results (two side by side)' }).locator('details[open] tbody tr');
@@ -261,10 +262,8 @@ describe('the dashboard in Chromium', () => {
   it('colours the sweep\'s heat map by another metric when picked, the better end green: for drawdown the lower', async () => {
     const page = await signIn(keys.admin);
     await page.getByRole('link', { name: 'Backtests' }).click();
-    const swept = await fetch(`${api.base}/api/v1/backtests/sweeps/${seeded.sweep}`, { headers: { authorization: `Bearer ${keys.admin}` } })
-      .then((r) => r.json() as Promise<{ result: { ranked: Array<{ params: Record<string, number>; summary: { maxDrawdownPct: number } }> } }>);
-    await page.locator('input[name=sweep]').fill(seeded.sweep);
-    await page.getByRole('button', { name: 'Show' }).nth(1).click();
+    const swept = await readApi<{ result: { ranked: Array<{ params: Record<string, number>; summary: { maxDrawdownPct: number } }> } }>(`/backtests/sweeps/${seeded.sweep}`);
+    await showIn(page, 'sweep', seeded.sweep);
     await page.getByLabel('Heat map of').selectOption('maxDrawdownPct');
     const map = page.getByRole('table', { name: 'maxDrawdownPct by sma_crossover.fast and sma_crossover.slow' });
     // Rows fast 3, 5; columns slow 15, 20: each cell the combination's drawdown as a percentage.
@@ -289,18 +288,14 @@ describe('the dashboard in Chromium', () => {
     const page = await signIn(keys.admin);
     await page.getByRole('link', { name: 'Backtests' }).click();
     const results = page.getByRole('region', { name: 'Results (two side by side)' });
-    const swept = await fetch(`${api.base}/api/v1/backtests/sweeps/${seeded.sweep}`, { headers: { authorization: `Bearer ${keys.admin}` } })
-      .then((r) => r.json() as Promise<{ result: { ranked: Array<{ backtestId: string }> } }>);
-    await page.locator('input[name=sweep]').fill(seeded.sweep);
-    await page.getByRole('button', { name: 'Show' }).nth(1).click();
+    const swept = await readApi<{ result: { ranked: Array<{ backtestId: string }> } }>(`/backtests/sweeps/${seeded.sweep}`);
+    await showIn(page, 'sweep', seeded.sweep);
     // The ranking's last row: the combination ranked worst, opened among the results.
     const worst = swept.result.ranked.at(-1)!.backtestId;
     await page.getByRole('region', { name: 'Sweep: ranking and heat map' }).getByRole('button', { name: `Open ${worst}` }).click();
     await results.getByRole('img', { name: `Equity of backtest ${worst}` }).waitFor();
-    const walk = await fetch(`${api.base}/api/v1/backtests/walk-forward/${seeded.walkForward}`, { headers: { authorization: `Bearer ${keys.admin}` } })
-      .then((r) => r.json() as Promise<{ result: { folds: Array<{ outOfSample: { backtestId: string } }> } }>);
-    await page.locator('input[name=walk]').fill(seeded.walkForward);
-    await page.getByRole('button', { name: 'Show' }).nth(2).click();
+    const walk = await readApi<{ result: { folds: Array<{ outOfSample: { backtestId: string } }> } }>(`/backtests/walk-forward/${seeded.walkForward}`);
+    await showIn(page, 'walkForward', seeded.walkForward);
     const second = walk.result.folds[1].outOfSample.backtestId;
     await page.getByRole('region', { name: 'Walk-forward folds' }).getByRole('button', { name: `Open ${second}` }).click();
     // Two side by side: the fold's first, the sweep's combination beside it.
@@ -401,15 +396,12 @@ describe('the dashboard in Chromium', () => {
     await page.route('**/api/v1/backtests/walk-forward/bt-wfdead', (route) => route.fulfill({
       json: { id: 'bt-wfdead', status: 'FAILED', progress: null, failure: 'no stored history of ripple', result: null },
     }));
-    await page.locator('input[name=sweep]').fill('bt-swfeed');
-    await page.getByRole('button', { name: 'Show' }).nth(1).click();
+    await showIn(page, 'sweep', 'bt-swfeed');
     await page.getByRole('region', { name: 'Sweep: ranking and heat map' }).getByText('bt-swfeed: RUNNING — 3 of 24 combinations').waitFor();
     const folds = page.getByRole('region', { name: 'Walk-forward folds' });
-    await page.locator('input[name=walk]').fill('bt-wffeed');
-    await page.getByRole('button', { name: 'Show' }).nth(2).click();
+    await showIn(page, 'walkForward', 'bt-wffeed');
     await folds.getByText('bt-wffeed: RUNNING — 1 of 3 folds').waitFor();
-    await page.locator('input[name=walk]').fill('bt-wfdead');
-    await page.getByRole('button', { name: 'Show' }).nth(2).click();
+    await showIn(page, 'walkForward', 'bt-wfdead');
     await folds.getByText('no stored history of ripple').waitFor();
     await page.close();
   });

@@ -28,13 +28,13 @@ export function Runs({ me }: { me: Me }) {
   const act = (id: string, action: 'retry' | 'cancel') => {
     api(`/runs/${encodeURIComponent(id)}/${action}`, { method: 'POST', body: {} }).then(() => { setError(undefined); runs.reload(); }, (e: Error) => setError(e.message));
   };
-  const why = (id: string) => {
-    api<Detail>(`/runs/${encodeURIComponent(id)}`).then((d) => setDetails((x) => ({ ...x, [id]: d.failure ?? 'no failure recorded' })), (e: Error) => setError(e.message));
-  };
   const [progress, setProgress] = useState<Record<string, string>>({});
-  const askProgress = (id: string) => {
-    api<Detail>(`/runs/${encodeURIComponent(id)}`).then((d) => setProgress((x) => ({ ...x, [id]: progressText(d.progress) })), (e: Error) => setError(e.message));
+  /** Reads run `id`'s detail into `into` as `text` words it. */
+  const ask = (id: string, into: typeof setDetails, text: (d: Detail) => string) => {
+    api<Detail>(`/runs/${encodeURIComponent(id)}`).then((d) => into((x) => ({ ...x, [id]: text(d) })), (e: Error) => setError(e.message));
   };
+  const why = (id: string) => ask(id, setDetails, (d) => d.failure ?? 'no failure recorded');
+  const askProgress = (id: string) => ask(id, setProgress, (d) => progressText(d.progress));
   const base = runs.data?.temporalUiUrl?.replace(/\/$/, '');
   const ui = (r: Run) => `${base}/namespaces/${encodeURIComponent(runs.data!.namespace)}/workflows/${encodeURIComponent(r.workflowId)}/${r.runId}/history`;
   return (
