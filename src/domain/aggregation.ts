@@ -145,7 +145,9 @@ export interface AggregatedSignal extends TradingSignal {
 export class TrackRecordWindow {
   private next = 0;
   private head = 0;
-  private readonly scored: Array<{ strategyName: string; timestamp: number; move: number }> = [];
+  /** The past signals scored and still in the window, oldest first, each with its move in `moves`: no object a signal. */
+  private readonly scored: PastSignal[] = [];
+  private readonly moves: number[] = [];
   private readonly records: TrackRecords = {};
   /** Asset → the count of its closes found for the last outcome scored: the next one is near it. */
   private readonly known: Record<string, number> = {};
@@ -158,15 +160,17 @@ export class TrackRecordWindow {
       const s = past[this.next++];
       const move = s.timestamp < from ? undefined : this.outcomeOf(s, data);
       if (move === undefined) continue;
-      this.scored.push({ strategyName: s.strategyName, timestamp: s.timestamp, move });
+      this.scored.push(s);
+      this.moves.push(move);
       countOutcome(this.records, s.strategyName, move, 1);
     }
     while (this.head < this.scored.length && this.scored[this.head].timestamp < from) {
-      const s = this.scored[this.head++];
-      countOutcome(this.records, s.strategyName, s.move, -1);
+      countOutcome(this.records, this.scored[this.head].strategyName, this.moves[this.head], -1);
+      this.head += 1;
     }
     if (this.head * 2 > this.scored.length) {
       this.scored.splice(0, this.head);
+      this.moves.splice(0, this.head);
       this.head = 0;
     }
     return this.records;

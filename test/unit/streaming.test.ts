@@ -40,6 +40,33 @@ describe('incremental state decides as a fresh look at the window (real data)', 
     }
   });
 
+  it('a rolling sum is its window\'s sum exactly rounded, a new value near the one it replaces or far from it', () => {
+    // Prices to the cent, a walk that now and then jumps ×3 or ÷3: a value more than twice or less than
+    // half the one leaving the window (summed in two steps, not as their difference).
+    const values: number[] = [];
+    let price = 100;
+    for (let i = 0; i < 20_000; i++) {
+      price = i % 997 === 0 ? (i % 2 ? price * 3 : price / 3) : price * (1 + Math.sin(i * 0.7) * 0.02);
+      values.push(Math.round(price * 100) / 100);
+    }
+    // Every value here is a whole number of 2⁻⁶⁰: scaled by 2⁶⁰ each is an exact integer, their sum too,
+    // and Number() rounds that sum to the nearest double.
+    const scale = 2 ** 60;
+    const exactSum = (window: number[]) => Number(window.reduce((sum, v) => sum + BigInt(v * scale), 0n)) / scale;
+    for (const period of [10, 30]) {
+      const rolling = new RollingSum(period);
+      let far = 0;
+      let mismatches = 0;
+      values.forEach((v, i) => {
+        rolling.push(v);
+        if (i >= period && !(values[i - period] / 2 <= v && v <= 2 * values[i - period])) far += 1;
+        if (i >= period - 1 && rolling.sum !== exactSum(values.slice(i - period + 1, i + 1))) mismatches += 1;
+      });
+      expect(far, `period ${period}`).toBeGreaterThan(100);
+      expect(mismatches, `period ${period}`).toBe(0);
+    }
+  });
+
   it('a search for the known points started from any guess counts what a pass over the whole series counts', () => {
     const sortedTimes = fc.array(fc.integer({ min: 0, max: 60 }), { maxLength: 80 }).map((t) => t.sort((x, y) => x - y));
     fc.assert(fc.property(sortedTimes, fc.integer({ min: -5, max: 65 }), fc.integer({ min: -3, max: 90 }), (time, asOf, near) => {
