@@ -52,7 +52,7 @@ export class RollingSum {
     if (this.filled === this.period) {
       const old = this.ring[this.head];
       // Within a factor of two of each other, as neighbouring prices are, x − old is exact (Sterbenz's
-      // lemma): one exact step for the same sum, where two steps of a dependent chain cost ~20 % more.
+      // lemma): one exact step for the same sum, where two steps of a dependent chain took ~25 % longer.
       if (old / 2 <= x && x <= 2 * old) this.total.add(x - old);
       else {
         this.total.add(-old);

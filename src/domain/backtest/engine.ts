@@ -478,9 +478,9 @@ function passQuietCloses(queue: EventQueue, st: EngineState, rt: Runtime, stopAt
   const lead = queue.asset[st.cursor];
   const first = series[lead].time[row[lead]];
   let until = Infinity;
-  for (let k = 0; k < rt.quietUntilEndOf.length; k++) until = Math.min(until, Math.ceil(first / rt.quietUntilEndOf[k]) * rt.quietUntilEndOf[k]);
+  for (const every of rt.quietUntilEndOf) until = Math.min(until, Math.ceil(first / every) * every);
   if (first >= until) return;
-  // By a loop: \`set\`'s call cost a few assets' copy many times over (this runs once a stretch).
+  // By a loop: `set`'s call cost a few assets' copy many times over (this runs once a stretch).
   for (let a = 0; a < row.length; a++) quietFrom[a] = row[a];
   const curve = st.equity;
   const from = curve.length;
