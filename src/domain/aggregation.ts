@@ -39,7 +39,7 @@ export class RegimeTracker {
     const { closes, volatilities, seen } = this.history;
     if (seen < 40) return 'ranging';
     const vol = volatilities.back(0);
-    if (volatilities.count >= 60 && volatilities.countAtOrBelow(vol) / volatilities.count > 0.8) return 'high_volatility';
+    if (volatilities.count >= 60 && volatilities.mostAtOrBelow(vol, 0.8)) return 'high_volatility';
     const move = Math.abs(Math.log(closes.back(0) / closes.back(TREND_DAYS)));
     return move > vol * Math.sqrt(TREND_DAYS) ? 'trending' : 'ranging';
   }

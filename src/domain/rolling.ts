@@ -112,13 +112,21 @@ export class RingBuffer {
     return this.values[i < 0 ? i + this.capacity : i];
   }
 
-  /** How many of the held values are at or below `x` (one pass: the order they came in does not matter). */
-  countAtOrBelow(x: number): number {
-    let n = 0;
-    // The comparison added as a number, not branched on: over values in no order a branch is a coin
-    // toss the CPU mispredicts half the time (twice as slow, measured on 365 volatilities).
-    for (let k = 0; k < this.count; k++) n += Number(this.values[k] <= x);
-    return n;
+  /**
+   * Whether more than `share` of the held values are at or below `x` (in any order), read 32 at a
+   * time and given up once too many are not: ranking a middling value among a year of them reads
+   * about half.
+   */
+  mostAtOrBelow(x: number, share: number): boolean {
+    let notBelow = 0;
+    for (let from = 0; from < this.count; from += 32) {
+      const to = Math.min(this.count, from + 32);
+      // The comparison added as a number, not branched on: over values in no order a branch is a
+      // coin toss the CPU mispredicts half the time (twice as slow, measured on 365 volatilities).
+      for (let k = from; k < to; k++) notBelow += Number(!(this.values[k] <= x));
+      if (!((this.count - notBelow) / this.count > share)) return false;
+    }
+    return (this.count - notBelow) / this.count > share;
   }
 
   /** Copies the held values, oldest first, into `out` (at least `count` long); returns how many. */

@@ -7,7 +7,7 @@ import {
 import { barSeries, candleColumns, dailySeries, macroSeriesFrom } from '../../src/domain/market-data';
 import { equity } from '../../src/domain/portfolio';
 import { drawdownFromRollingHigh, logReturns, percentileRank, rollingPearson, rollingVolatility, wilderRsi } from '../../src/domain/indicators';
-import { RollingSum, SortedWindow } from '../../src/domain/rolling';
+import { RingBuffer, RollingSum, SortedWindow } from '../../src/domain/rolling';
 import { knownCount, knownCountNear, type MarketData } from '../../src/domain/signals';
 import { STRATEGY_DEFINITIONS } from '../../src/domain/strategies';
 import { createStrategy, type Strategy } from '../../src/domain/strategies/framework';
@@ -87,6 +87,18 @@ describe('incremental state decides as a fresh look at the window (real data)', 
         expect(Array.from({ length: kept.length }, (_, k) => sorted.nth(k))).toEqual(kept);
         expect(sorted.countAtOrBelow(x)).toBe(kept.filter((y) => y <= x).length);
       });
+    }), { numRuns: 3000 });
+  });
+
+  it('a ring tells whether more than a share of its values are at or below a value, as counting them all does', () => {
+    // Rings of up to 200 (blocks of 32 and a part), values with ties and NaNs (never at or below anything).
+    const value = fc.oneof(fc.integer({ min: -6, max: 6 }).map((x) => x / 2), fc.constant(Number.NaN));
+    const share = fc.constantFrom(0, 0.2, 0.5, 0.8, 0.95);
+    fc.assert(fc.property(fc.integer({ min: 1, max: 200 }), fc.array(value, { maxLength: 260 }), value, share, (capacity, pushed, x, s) => {
+      const ring = new RingBuffer(capacity);
+      for (const v of pushed) ring.push(v);
+      const held = pushed.slice(-capacity);
+      expect(ring.mostAtOrBelow(x, s)).toBe(held.filter((v) => v <= x).length / held.length > s);
     }), { numRuns: 3000 });
   });
 
