@@ -18,10 +18,10 @@ const TREND_DAYS = 30;
  */
 export class RegimeTracker {
   /**
-   * The past year's volatilities as they came, not sorted: only the newest one's rank is read, and
-   * only when a signal asks for the regime. Ranked by one pass then (and kept until the next close),
-   * where a sorted window paid a search and a move at every close: on hourly bars with strategies
-   * deciding daily, most closes are never asked about.
+   * The past year's volatilities as they came, not sorted: only whether the newest ranks in the top
+   * fifth is read, and only when a signal asks for the regime. Told by one pass then, stopped once it
+   * cannot (the regime kept until the next close), where a sorted window paid a search and a move at
+   * every close: on hourly bars with strategies deciding daily, most closes are never asked about.
    */
   private readonly history = new ReturnVolatility(VOL_WINDOW, new RingBuffer(VOL_RANK_WINDOW), TREND_DAYS + 1);
   private classified: Regime | undefined;
