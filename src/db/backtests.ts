@@ -119,7 +119,7 @@ export async function saveResult(db: Database, row: typeof backtestResults.$infe
  * metrics, curve or trades. Ids starting with one of `excludedPrefixes` are left out (a sweep's or a
  * walk-forward's children). The primary key's index is read newest first: no sort of the table.
  */
-export async function recentResults(db: Database, opts: { limit: number; excludedPrefixes: string[] }) {
+export async function recentResults(db: Database, opts: { limit: number; excludedPrefixes: readonly string[] }) {
   const { backtestId, strategyName, startDate, endDate, assets, initialCapital, finalValue, totalReturn, sharpeRatio, maxDrawdown, tradeCount, createdAt } = backtestResults;
   return db.select({ backtestId, strategyName, startDate, endDate, assets, initialCapital, finalValue, totalReturn, sharpeRatio, maxDrawdown, tradeCount, createdAt })
     .from(backtestResults).where(and(...opts.excludedPrefixes.map((prefix) => notLike(backtestId, `${prefix}%`))))

@@ -9,6 +9,7 @@ import { thinnedIndices } from '../domain/thinning';
 import { BAR_MINUTES, BAR_SIZES } from '../domain/types';
 import { assetList, instant, LIMITS, strategyName } from './limits';
 import { parametersSchema } from '../domain/strategies/framework';
+import { ANALYSIS_ID_PREFIXES, newSweepId, newWalkForwardId, sweepWorkflowId, walkForwardWorkflowId } from '../temporal/analysis-ids';
 import { MTS_ASSETS, MTS_STRATEGIES } from '../temporal/search-attributes';
 import { TASK_QUEUES } from '../temporal/task-queues';
 import { backtestWorkflow } from '../workflows/backtest';
@@ -157,13 +158,6 @@ export async function startBacktest(client: Client, req: BacktestRequest) {
   return { id: req.id, workflowId: handle.workflowId };
 }
 
-/**
- * How a sweep's and a walk-forward's ids begin; their children's ids begin with theirs. A single
- * backtest's id is `bt-` and hex digits, which never spell `sw` or `wf`.
- */
-const SWEEP_ID_PREFIX = 'bt-sw';
-const WALK_FORWARD_ID_PREFIX = 'bt-wf';
-
 /** `GET /backtests`: the newest results, and whether sweeps' and walk-forwards' children are among them. */
 export const backtestListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(20),
@@ -172,7 +166,7 @@ export const backtestListQuery = z.object({
 
 /** The newest stored backtests, each with its headline figures: what a reader picks one to open from. */
 export async function recentBacktests(db: Database, q: z.infer<typeof backtestListQuery>) {
-  const rows = await recentResults(db, { limit: q.limit, excludedPrefixes: q.children ? [] : [SWEEP_ID_PREFIX, WALK_FORWARD_ID_PREFIX] });
+  const rows = await recentResults(db, { limit: q.limit, excludedPrefixes: q.children ? [] : ANALYSIS_ID_PREFIXES });
   return {
     backtests: rows.map((r) => ({
       id: r.backtestId, strategy: r.strategyName, assets: r.assets, from: r.startDate, to: r.endDate, initialCapital: r.initialCapital,
@@ -253,10 +247,8 @@ export const walkForwardBodySchema = z.object({
   .refine((b) => b.from < b.to, { message: 'must be after from', path: ['to'] })
   .superRefine(checkGrid);
 
-export const sweepWorkflowId = (id: string) => `sweep-${id}`;
-
 export async function startSweep(client: Client, body: z.infer<typeof sweepBodySchema>, execution: ExecutionConfig) {
-  const id = `${SWEEP_ID_PREFIX}${randomUUID().slice(0, 6)}`;
+  const id = newSweepId(randomUUID().slice(0, 6));
   const handle = await client.workflow.start(sweepWorkflow, {
     workflowId: sweepWorkflowId(id),
     taskQueue: TASK_QUEUES.backtest,
@@ -269,10 +261,8 @@ export async function startSweep(client: Client, body: z.infer<typeof sweepBodyS
   return { id, workflowId: handle.workflowId };
 }
 
-export const walkForwardWorkflowId = (id: string) => `walkforward-${id}`;
-
 export async function startWalkForward(client: Client, body: z.infer<typeof walkForwardBodySchema>, execution: ExecutionConfig) {
-  const id = `${WALK_FORWARD_ID_PREFIX}${randomUUID().slice(0, 6)}`;
+  const id = newWalkForwardId(randomUUID().slice(0, 6));
   const handle = await client.workflow.start(walkForwardWorkflow, {
     workflowId: walkForwardWorkflowId(id),
     taskQueue: TASK_QUEUES.backtest,

@@ -1,4 +1,5 @@
 import { ApplicationFailure, defineQuery, executeChild, setHandler } from '@temporalio/workflow';
+import { foldSweepId, sweepWorkflowId } from '../temporal/analysis-ids';
 import { TASK_QUEUES } from '../temporal/task-queues';
 import { backtestWorkflow } from './backtest';
 import { sweepWorkflow } from './sweep';
@@ -34,9 +35,9 @@ export async function walkForwardWorkflow(req: WalkForwardRequest): Promise<Walk
   let foldsDone = 0;
   setHandler(walkForwardProgressQuery, () => ({ foldsDone, folds: windows.length }));
   const sweeps = await Promise.all(windows.map((w) => executeChild(sweepWorkflow, {
-    workflowId: `sweep-${req.id}-is${w.fold}`,
+    workflowId: sweepWorkflowId(foldSweepId(req.id, w.fold)),
     taskQueue: TASK_QUEUES.backtest,
-    args: [{ id: `${req.id}-is${w.fold}`, base: { ...req.base, from: w.isFrom, to: w.isTo, initialCapital: req.initialCapital }, grid: req.grid, metric: req.metric }],
+    args: [{ id: foldSweepId(req.id, w.fold), base: { ...req.base, from: w.isFrom, to: w.isTo, initialCapital: req.initialCapital }, grid: req.grid, metric: req.metric }],
   })));
   const folds: WalkForwardFold[] = [];
   let capital = req.initialCapital;

@@ -2,8 +2,9 @@ import { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import {
   backtestBodySchema, backtestListQuery, backtestResult, backtestResultQuery, backtestWorkflowId, recentBacktests, resolveBacktest, startBacktest,
-  startSweep, startWalkForward, sweepBodySchema, sweepWorkflowId, walkForwardBodySchema, walkForwardWorkflowId,
+  startSweep, startWalkForward, sweepBodySchema, walkForwardBodySchema,
 } from '../../services/backtests';
+import { sweepWorkflowId, walkForwardWorkflowId } from '../../temporal/analysis-ids';
 import { describeRun, RunNotFoundError } from '../../services/runs';
 import { operator } from '../auth';
 import type { ApiContext } from '../context';

@@ -4,6 +4,8 @@ import { LineChart } from '../charts';
 import { money, num, pct, Time } from '../format';
 import { useApi } from '../hooks';
 import { canOperate, type Me } from '../main';
+// How sweep and walk-forward ids are formed (an import-free module).
+import { startedAnalysisId } from '../../../src/temporal/analysis-ids';
 // The workflows' own result types (types only, nothing of the server's code in the bundle): a field renamed there fails here.
 import type { BacktestProgress, BacktestSummary, SweepEntry, SweepResult, WalkForwardResult } from '../../../src/workflows/types';
 import { Empty, ErrorNote, Loading, Panel, Table } from './shared';
@@ -112,9 +114,9 @@ function ResultView({ id }: { id: string }) {
 interface Listed { id: string; strategy: string; assets: string[]; from: string; to: string; totalReturn: number; sharpe: number | null }
 interface Runs { runs: Array<{ workflowId: string; status: string; startTime: string }> }
 
-/** The top-level runs of a workflow type, by the id their workflow id carries (a walk-forward's inner sweeps left out). */
-const idsOf = (runs: Runs | undefined, pattern: RegExp) =>
-  (runs?.runs ?? []).flatMap((r) => { const id = pattern.exec(r.workflowId)?.[1]; return id ? [{ ...r, id }] : []; });
+/** The sweeps or walk-forwards among runs, by the id their workflow id carries (a walk-forward's in-sample sweeps left out). */
+const idsOf = (runs: Runs | undefined, kind: 'sweep' | 'walkForward') =>
+  (runs?.runs ?? []).flatMap((r) => { const id = startedAnalysisId(r.workflowId, kind); return id ? [{ ...r, id }] : []; });
 
 /** A button that opens run `id` in its view. */
 const openButton = (id: string, onOpen: (id: string) => void) => <button type="button" aria-label={`Open ${id}`} onClick={() => onOpen(id)}>Open</button>;
@@ -125,8 +127,8 @@ function Recent({ open }: { open: { backtest: (id: string) => void; sweep: (id: 
   const sweeps = useApi<Runs>('/runs?type=sweepWorkflow&limit=30', 10_000);
   const walks = useApi<Runs>('/runs?type=walkForwardWorkflow&limit=10', 10_000);
   const analyses = [
-    ...idsOf(sweeps.data, /^sweep-(bt-sw[0-9a-f]+)$/).map((r) => ({ ...r, kind: 'sweep', onOpen: open.sweep })),
-    ...idsOf(walks.data, /^walkforward-(bt-wf[0-9a-f]+)$/).map((r) => ({ ...r, kind: 'walk-forward', onOpen: open.walkForward })),
+    ...idsOf(sweeps.data, 'sweep').map((r) => ({ ...r, kind: 'sweep', onOpen: open.sweep })),
+    ...idsOf(walks.data, 'walkForward').map((r) => ({ ...r, kind: 'walk-forward', onOpen: open.walkForward })),
   ].sort((a, b) => b.startTime.localeCompare(a.startTime)).slice(0, 8);
   return (
     <Panel title="Recent">
