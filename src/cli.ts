@@ -35,7 +35,7 @@ import { loadStreamsConfig } from './config/streams';
 import { readLatestPrices } from './db/market-prices';
 import { listRuns, retryRun, RUN_STATUSES, RunNotFoundError, type RunStatus, runProgress } from './services/runs';
 import { innermostMessage } from './temporal/failures';
-import { PROGRESS_QUERIES, progressCount } from './temporal/progress';
+import { PROGRESS_QUERIES, progressText } from './temporal/progress';
 import { signalsProgressQuery } from './workflows/signals';
 import { queuePollers, systemStatus } from './services/status';
 import { ensureTemporalCli } from './temporal/cli-binary';
@@ -720,11 +720,8 @@ program.command('runs').description('workflow runs, newest first (the Temporal W
       const runs = await listRuns(t.client, { type: opts.type, status: status as RunStatus | undefined, limit });
       if (runs.length === 0) say('no runs yet: `npm start` schedules collections every 15 minutes, or run `mts collect --tier high_frequency`');
       // The long ones still running say how far they are (a query each, answered by their workers).
-      const progress = await Promise.all(runs.map(async (r) => {
-        if (r.status !== 'RUNNING' || !(r.type in PROGRESS_QUERIES)) return '';
-        const count = progressCount(await runProgress(t.client, r));
-        return count ? `  ${Math.round((count.done / count.total) * 100)} % (${count.done} of ${count.total} ${count.unit})` : '  no progress reported yet';
-      }));
+      const progress = await Promise.all(runs.map(async (r) =>
+        (r.status === 'RUNNING' && r.type in PROGRESS_QUERIES ? `  ${progressText(await runProgress(t.client, r))}` : '')));
       runs.forEach((r, k) => console.log(`${r.status.padEnd(10)} ${r.startTime.slice(0, 19).replace('T', ' ')}  ${r.type.padEnd(26)} ${r.workflowId}${progress[k]}`));
     } finally {
       await t.close();

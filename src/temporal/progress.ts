@@ -1,6 +1,6 @@
 /**
  * The long workflows' progress, as every reader shows it (the API, the dashboard, `mts runs`): which
- * workflow types answer a progress query, and the count of done against total in what they answer.
+ * workflow types answer a progress query, the count of done against total in what they answer, and its wording.
  * No imports: the dashboard's bundle takes it as it is.
  */
 
@@ -32,4 +32,12 @@ export function progressCount(progress: unknown): ProgressCount | undefined {
     if (typeof done === 'number' && typeof total === 'number' && total > 0) return { done, total, unit };
   }
   return undefined;
+}
+
+/** A running long workflow's progress in words ("42 % (21 of 50 chunks)"), as the dashboard and `mts runs` print it. */
+export function progressText(progress: unknown): string {
+  const count = progressCount(progress);
+  if (!count) return 'no progress reported yet';
+  const en = (x: number) => x.toLocaleString('en');
+  return `${Math.round((count.done / count.total) * 100)} % (${en(count.done)} of ${en(count.total)} ${count.unit})`;
 }

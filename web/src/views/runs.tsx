@@ -1,20 +1,14 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api';
-import { num, pct, Time } from '../format';
+import { Time } from '../format';
 import { useApi } from '../hooks';
 import { canOperate, type Me } from '../main';
 // Which workflows report progress and how it counts: the server's own rules (a module without imports).
-import { PROGRESS_QUERIES, progressCount } from '../../../src/temporal/progress';
+import { PROGRESS_QUERIES, progressText } from '../../../src/temporal/progress';
 import { ErrorNote, Panel, Table } from './shared';
 
 interface Run { workflowId: string; runId: string; type: string; status: string; startTime: string; closeTime: string | null }
 interface Detail { failure?: string | null; progress?: unknown }
-
-/** A running long workflow's progress in words ("42 % (21 of 50 chunks)"). */
-function progressText(progress: unknown): string {
-  const count = progressCount(progress);
-  return count ? `${pct(count.done / count.total, 0)} (${num(count.done, 0)} of ${num(count.total, 0)} ${count.unit})` : 'no progress reported yet';
-}
 
 const STATUSES = ['', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'];
 
