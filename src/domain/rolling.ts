@@ -24,6 +24,15 @@ export class ExactSum {
     this.hi = s + e;
     this.lo = e - (this.hi - s);
   }
+
+  /** The value after `add(x)`, the sum left as it is. */
+  plus(x: number): number {
+    const s = this.hi + x;
+    const v = s - this.hi;
+    const e = (this.hi - (s - v)) + (x - v) + this.lo;
+    const hi = s + e;
+    return hi + (e - (hi - s));
+  }
 }
 
 /** A ring of `length` values for a rolling window; `what` names the length in the error. */

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { detectRegime, RegimeTracker } from '../../src/domain/aggregation';
@@ -144,7 +145,68 @@ describe('incremental state decides as a fresh look at the window (real data)', 
     }
     expect(signals).toBeGreaterThan(50);
   });
+
+  it('the sma_crossover stream is its definition at every one of 33,413 hourly BTC and ETH closes: exact means, crossings', () => {
+    for (const pair of ['BTCUSDT', 'ETHUSDT']) {
+      const closes = binanceHourlyCloses(pair);
+      const mismatches = smaMismatches(closes, { fast: 10, slow: 30 });
+      expect(mismatches.checked).toBe(closes.length);
+      expect(mismatches.signals, pair).toBeGreaterThan(1000);
+      expect(mismatches.list, pair).toEqual([]);
+    }
+  });
+
+  it('the sma_crossover stream is its definition on closes to the cent with long flat runs (equal averages) and NaNs', () => {
+    // Flat runs make the two averages exactly equal (a plain running sum drifts off that by its
+    // roundings); a NaN makes them unordered until it leaves both windows.
+    const run = fc.tuple(fc.oneof(fc.integer({ min: 1, max: 60 }).map((c) => c / 100), fc.constant(Number.NaN)), fc.integer({ min: 1, max: 45 }));
+    const lengths = fc.integer({ min: 2, max: 8 }).chain((fast) => fc.tuple(fc.constant(fast), fc.integer({ min: fast + 1, max: 20 })));
+    fc.assert(fc.property(lengths, fc.array(run, { minLength: 1, maxLength: 40 }), ([fast, slow], runs) => {
+      const closes = runs.flatMap(([close, times]) => Array<number>(times).fill(close));
+      expect(smaMismatches(closes, { fast, slow }).list).toEqual([]);
+    }), { numRuns: 2000 });
+  });
 });
+
+/**
+ * Feeds `closes` to an sma_crossover stream and lists where its signal or analysis differs from the
+ * definition, written here: each average is its window's sum exactly rounded over its length (every
+ * close a whole number of 2⁻⁶⁰, so the sum is a BigInt, kept as the window moves), a crossing is the
+ * fast average moving from at or below the slow one to above it (LONG), or from at or above to below.
+ */
+function smaMismatches(closes: number[], p: { fast: number; slow: number }) {
+  const stream = STRATEGY_DEFINITIONS.sma_crossover.stream!({ ...p, confidence: 0.65 }, {});
+  const scale = 2 ** 60;
+  const sums = { fast: 0n, slow: 0n };
+  const nans = { fast: 0, slow: 0 };
+  const mean = (w: 'fast' | 'slow') => (nans[w] ? Number.NaN : Number(sums[w]) / scale / p[w]);
+  const list: string[] = [];
+  let previous = { fast: Number.NaN, slow: Number.NaN };
+  let signals = 0;
+  closes.forEach((close, i) => {
+    for (const w of ['fast', 'slow'] as const) {
+      for (const [x, sign] of [[close, 1n], [i >= p[w] ? closes[i - p[w]] : 0, -1n]] as const) {
+        if (Number.isNaN(x)) nans[w] += sign === 1n ? 1 : -1;
+        else sums[w] += sign * BigInt(x * scale);
+      }
+    }
+    const now = { fast: mean('fast'), slow: mean('slow') };
+    const cross = i < p.slow ? undefined
+      : previous.fast <= previous.slow && now.fast > now.slow ? 'LONG'
+        : previous.fast >= previous.slow && now.fast < now.slow ? 'SHORT' : undefined;
+    const signalled = stream.push(close, i);
+    const expected = i < p.slow ? { asset: 'x', price: null, values: { reason: 'not enough history' } } : {
+      asset: 'x', price: close,
+      values: { fastSma: now.fast, slowSma: now.slow, previousFastSma: previous.fast, previousSlowSma: previous.slow },
+      ...(cross ? { signal: { signalType: cross, confidence: 0.65, sizeScale: 1 } } : {}),
+    };
+    const analysis = stream.analysis('x');
+    if (signalled !== (cross !== undefined) || !isDeepStrictEqual(analysis, expected)) list.push(`close ${i}: ${JSON.stringify(analysis)} ≠ ${JSON.stringify(expected)}`);
+    if (cross) signals += 1;
+    previous = now;
+  });
+  return { list: list.slice(0, 5), checked: closes.length, signals };
+}
 
 /** volatility_spike as a fresh look at the window (the definition before it had a stream): the reference. */
 function windowedVolatilitySpike(closesKnown: number[], p: { volatilityWindow: number; percentileWindow: number; thresholdPercentile: number; rsiPeriod: number; rsiOversold: number }) {
