@@ -291,14 +291,35 @@ describe('the verdict a backtest asks for is the assessment\'s outcome', () => {
     const hourly = binanceHourly('BTCUSDT');
     const series = { time: hourly.map((c) => c.timestamp + HOUR_MS), open: hourly.map((c) => c.open), high: hourly.map((c) => c.high),
       low: hourly.map((c) => c.low), close: hourly.map((c) => c.close), volume: hourly.map((c) => c.volume) };
+    // The daily returns by their definition, here: a midnight's close is the last bar's closing in the
+    // day up to it (bars close on the hour, some hours missing), looked up hour by hour.
+    const rowAt = new Map(series.time.map((t, i) => [t, i]));
+    let midnightsMissing = 0;
+    const closeAt = (midnight: number) => {
+      for (let h = 0; h < 24; h++) {
+        const i = rowAt.get(midnight - h * HOUR_MS);
+        if (h > 0) midnightsMissing += 1;
+        if (i !== undefined) return series.close[i];
+      }
+      return Number.NaN;
+    };
+    const definedReturns = (asOf: number) => {
+      const last = Math.floor(asOf / DAY_MS) * DAY_MS;
+      const closes = Array.from({ length: 31 }, (_, d) => closeAt(last - (30 - d) * DAY_MS));
+      return closes.slice(1).map((c, d) => c / closes[d] - 1);
+    };
     const tracker = new ConditionsTracker(series, 30);
     let checked = 0;
     for (let i = 800; i < series.time.length; i += 7) {
       const asOf = series.time[i];
-      expect(tracker.at(asOf)).toEqual(assetConditions(series, asOf, 30));
+      const tracked = tracker.at(asOf);
+      expect(tracked).toEqual(assetConditions(series, asOf, 30));
+      expect(tracked.dailyReturns).toEqual(definedReturns(asOf));
       checked += 1;
     }
     expect(checked).toBeGreaterThan(4000);
+    // Some midnights had no bar (the close an hour or more before): a day of another length.
+    expect(midnightsMissing).toBeGreaterThan(100);
     // Decisions days apart (its closes moved along by a few days), more than the lookback apart (read
     // afresh), and back in time.
     const jumping = new ConditionsTracker(series, 30);
