@@ -5,7 +5,7 @@
  * running double (an allocation a point) or, kept in a typed array, sent it through memory at
  * every point: about twice as slow either way, measured on the metrics' passes.
  */
-const CHUNK = 4096;
+export const CHUNK = 4096;
 
 /** Calls `pass` on [from, to) chunks covering [0, length), in order. */
 export function forEachChunk(length: number, pass: (from: number, to: number) => void) {

@@ -13,7 +13,7 @@
  *   no losses, a flat curve, fewer than two periods for a ratio) are null, never NaN or Infinity.
  */
 
-import { forEachChunk } from './chunks';
+import { CHUNK, forEachChunk } from './chunks';
 
 export interface EquityPoint {
   timestamp: number;
@@ -101,6 +101,16 @@ interface Returns {
 const returnAt = (c: Returns, i: number) => c.equity[i] / (i === c.from ? c.first : c.equity[i - 1]) - 1;
 
 /**
+ * Returns `from` to `to` (indices into the equity column, a chunk at most) into `out` from its start;
+ * returns how many. The passes that read each return twice read it here, computed once (a division).
+ */
+function returnsInto(c: Returns, out: Float64Array, from: number, to: number): number {
+  let count = 0;
+  for (let i = Math.max(from, c.from); i < to; i++) out[count++] = returnAt(c, i);
+  return count;
+}
+
+/**
  * How the k-th smallest return is found: sorted in a copy up to `sortUpTo` returns, else bracketed by
  * a sample of `sampleSize` (0: straight to the radix select).
  */
@@ -130,7 +140,8 @@ export function kthSmallestReturn(equity: ArrayLike<number>, start: StartPoint |
   const { sortUpTo, sampleSize } = tuning ?? selectTuningFor(n);
   if (n <= sortUpTo) return sortedReturns(c, n)[k];
   const bracket = sampleSize > 0 ? sampleBracket(c, n, k, sampleSize) : undefined;
-  if (bracket) forEachChunk(equity.length, (from, to) => bracket.count(c, from, to));
+  const chunk = new Float64Array(CHUNK);
+  if (bracket) forEachChunk(equity.length, (from, to) => bracket.count(chunk, returnsInto(c, chunk, from, to)));
   return bracket?.kth(k, n) ?? radixSelect(c, k);
 }
 
@@ -161,8 +172,8 @@ class ReturnBracket {
   readonly counts = new Float64Array(5);
   constructor(readonly lo: number, readonly hi: number, readonly inside: Float64Array) {}
 
-  /** Counts returns `from` to `to` (indices into the equity column). */
-  count(c: Returns, from: number, to: number) {
+  /** Counts the first `length` of `returns`. */
+  count(returns: Float64Array, length: number) {
     const { lo, hi, inside, counts } = this;
     // Read one by one: destructured, the running counts lost their number type (and were boxed).
     let below = counts[0];
@@ -170,8 +181,8 @@ class ReturnBracket {
     let between = counts[2];
     let atHi = counts[3];
     let above = counts[4];
-    for (let i = Math.max(from, c.from); i < to; i++) {
-      const r = returnAt(c, i);
+    for (let i = 0; i < length; i++) {
+      const r = returns[i];
       if (r < lo) below += 1;
       else if (r === lo) atLo += 1;
       else if (r < hi) {
@@ -286,12 +297,12 @@ class FirstPass {
   }
 }
 
-/** The squared deviations of returns `from` to `to` from their mean and their squared shortfalls below the risk-free rate, added to `sums`. */
-function addSpread(c: Returns, meanReturn: number, rfPeriod: number, sums: Float64Array, from: number, to: number) {
+/** The squared deviations of the first `length` of `returns` from their mean and their squared shortfalls below the risk-free rate, added to `sums`. */
+function addSpread(returns: Float64Array, length: number, meanReturn: number, rfPeriod: number, sums: Float64Array) {
   let squaredDeviations = sums[0];
   let squaredShortfalls = sums[1];
-  for (let i = Math.max(from, c.from); i < to; i++) {
-    const r = returnAt(c, i);
+  for (let i = 0; i < length; i++) {
+    const r = returns[i];
     // Products, not `** 2`: V8 calls pow out of line for that.
     const deviation = r - meanReturn;
     const shortfall = Math.min(r - rfPeriod, 0);
@@ -324,9 +335,11 @@ export function performanceMetrics(curve: EquityCurve, tradePnl: ArrayLike<numbe
   const tuning = selectTuningFor(n);
   const bracket = n > tuning.sortUpTo ? sampleBracket(returns, n, varRank, tuning.sampleSize) : undefined;
   const spread = new Float64Array(2);
+  const chunk = new Float64Array(CHUNK);
   forEachChunk(equity.length, (from, to) => {
-    addSpread(returns, meanReturn, rfPeriod, spread, from, to);
-    bracket?.count(returns, from, to);
+    const length = returnsInto(returns, chunk, from, to);
+    addSpread(chunk, length, meanReturn, rfPeriod, spread);
+    bracket?.count(chunk, length);
   });
   const std = n >= 2 ? Math.sqrt(spread[0] / (n - 1)) : Number.NaN;
   const downside = n ? Math.sqrt(spread[1] / n) : Number.NaN;
