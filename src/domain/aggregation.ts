@@ -244,10 +244,11 @@ export function aggregateAssetSignals(
   if (share >= settings.consensusThreshold) {
     const confidence = (agreeing.reduce((s, x) => s + x.confidence * x.confidence, 0) / agreeingWeight) * share;
     const positionSize = agreeing.reduce((s, x) => s + x.positionSize * x.confidence, 0) / agreeingWeight;
+    // The levels by name: spread between other fields, they were copied in property by property at run time.
+    const { stopLoss, takeProfit } = protectiveLevels(direction, price, settings.risk);
     return {
       asset: signals[0].asset, signalType: direction, timestamp, price, strategyName: 'aggregate',
-      confidence, positionSize: clamp(positionSize, 0, settings.risk.maxPositionSize),
-      ...protectiveLevels(direction, price, settings.risk),
+      confidence, positionSize: clamp(positionSize, 0, settings.risk.maxPositionSize), stopLoss, takeProfit,
       strategies: agreeing.map((s) => s.strategyName), method: 'consensus',
       analysis: { method: 'consensus', agreeingShare: share, regime: context.regime, members: signals.map(member) },
     };
@@ -261,11 +262,13 @@ export function aggregateAssetSignals(
   });
   const best = scored.reduce((a, b) => (b.score > a.score ? b : a));
   if (best.score < settings.minResolvedConfidence) return undefined;
+  const { stopLoss, takeProfit } = protectiveLevels(best.s.signalType, price, settings.risk);
   return {
     ...best.s,
     strategyName: 'aggregate',
     confidence: Math.min(best.score, 1),
-    ...protectiveLevels(best.s.signalType, price, settings.risk),
+    stopLoss,
+    takeProfit,
     strategies: [best.s.strategyName],
     method: 'conflict_resolution',
     analysis: {

@@ -61,6 +61,9 @@ export function signalsFromAnalysis(analysis: Analysis, config: StrategyConfig):
   for (const a of analysis.assets) {
     if (!a.signal || a.price === null) continue;
     const positionSize = clamp(config.risk.positionSize * a.signal.confidence * a.signal.sizeScale, 0, config.risk.maxPositionSize);
+    // The levels by name, not spread into the literal: a spread between other fields builds the
+    // object property by property at run time (a backtest makes one of these at every signal).
+    const { stopLoss, takeProfit } = protectiveLevels(a.signal.signalType, a.price, config.risk);
     out.push({
       asset: a.asset,
       signalType: a.signal.signalType,
@@ -69,7 +72,8 @@ export function signalsFromAnalysis(analysis: Analysis, config: StrategyConfig):
       strategyName: config.name,
       confidence: a.signal.confidence,
       positionSize,
-      ...protectiveLevels(a.signal.signalType, a.price, config.risk),
+      stopLoss,
+      takeProfit,
       analysis: a.values,
     });
   }
