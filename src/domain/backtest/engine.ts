@@ -445,7 +445,10 @@ function processClose(input: BacktestInput, queue: EventQueue, st: EngineState, 
   }
 
   let eq = markedEquity(rt, st);
-  markToMarket(st.trading, eq, time);
+  // The day's mark moves at its first close and the peak only upwards: otherwise marking changes
+  // nothing (times only grow, so a time up to the marked day's end is in that day), and the day's
+  // division at every close is saved.
+  if (time > (st.trading.day + 1) * DAY_MS || eq > st.trading.peakEquity) markToMarket(st.trading, eq, time);
   const produced = rt.spoke || rt.polled ? signalsAt(input, queue, rt, first, end) : undefined;
   rt.spoke = false;
   if (produced) {
@@ -693,6 +696,7 @@ export function restoreState(checkpoint: EngineCheckpoint, earlier: { time: Arra
 /** Cash + Σ quantity × mark, as `equity` in the portfolio module, over the runtime's typed arrays. */
 function markedEquity(rt: Runtime, st: EngineState): number {
   let value = st.trading.book.cash;
+  if (!rt.exposed) return value;
   for (let a = 0; a < rt.quantity.length; a++) if (rt.quantity[a] !== 0) value += rt.quantity[a] * rt.mark[a];
   return value;
 }
