@@ -409,21 +409,24 @@ describe('backtest engine: the incremental path and its invariants', () => {
   });
 
   // BTC and ETH as stored (the same hours: the replay takes every close's bars in one step), and with
-  // ETH missing one hour in 50 inside its days (its bars merged by time, close by close).
+  // ETH missing one hour in 50 inside its days (its bars merged by time, close by close); the SMA on
+  // its daily bar, and deciding at every hourly close on the same hours.
   it.each([
-    { hours: 'the same hours', gap: 0 },
-    { hours: 'ETH missing hours', gap: 50 },
-  ])('on hourly bars ($hours) with a daily strategy, the closes passed at once (book flat, no bar ending) change nothing', ({ gap }) => {
-    // The streamed run passes a flat book's hourly closes inside a day in one loop; analysing at every
-    // close (a strategy without a stream) processes each of them in full. Risk sizing, shorts, stops
-    // trailed at 5 % and a cooldown after each, as the ensemble bench runs.
+    { hours: 'the same hours', gap: 0, bar: '1d' },
+    { hours: 'ETH missing hours', gap: 50, bar: '1d' },
+    { hours: 'the same hours', gap: 0, bar: '1h' },
+  ] as const)('on hourly bars ($hours) with a strategy on the $bar bar, the closes passed in one loop (book flat) change nothing', ({ gap, bar }) => {
+    // The streamed run passes a flat book's hourly closes in one loop: inside a day with no close to
+    // decide at (daily bar), or fed close by close until a stream speaks (hourly bar, the same hours);
+    // analysing at every close (a strategy without a stream) processes each of them in full. Risk
+    // sizing, shorts, stops trailed at 5 % and a cooldown after each, as the ensemble bench runs.
     const candles = Object.entries({ bitcoin: 'BTCUSDT', ethereum: 'ETHUSDT' }).map(([asset, pair]) => {
       const missing = (t: number, i: number) => asset === 'ethereum' && gap > 0 && i % gap === 7 && (t + HOUR_MS) % DAY_MS !== 0;
       return [asset, candleColumns(binanceHourly(pair).filter((x, i) => !missing(x.timestamp, i)))] as const;
     });
     const prices = Object.fromEntries(candles.map(([a, c]) => [a, barSeries(c, HOUR_MS, HOUR_MS)]));
     const daily = Object.fromEntries(candles.map(([a, c]) => [a, barSeries(c, HOUR_MS)]));
-    const daySma = createStrategy(STRATEGY_DEFINITIONS.sma_crossover, { ...strategy.config, bar: '1d' });
+    const daySma = createStrategy(STRATEGY_DEFINITIONS.sma_crossover, { ...strategy.config, bar });
     const hourlyInput = (strategies: Strategy[]): BacktestInput => ({
       ...input(strategies), data: { prices, macro: {} }, barMinutes: 60, dataByBar: { 1440: { prices: daily, macro: {} } },
       from: Date.UTC(2018, 0, 1), to: Date.UTC(2021, 6, 1),

@@ -316,9 +316,13 @@ function endsBarAt(ends: Float64Array, j: number, time: number, every: number): 
   return time === ends[j];
 }
 
-/** Feeds an asset's closes up to row `index` to its tracker and streams, noting which streams signal there. */
+/**
+ * Feeds an asset's closes up to row `index` to its tracker and streams, noting which streams signal
+ * there; the close at `index` becomes its mark.
+ */
 function feed(rt: Runtime, a: number, index: number) {
   const { close, time } = rt.series[a];
+  rt.mark[a] = close[index];
   for (let i = rt.fed[a] + 1; i <= index; i++) {
     // A longer bar's close is the close of the last replayed bar inside it: fed when that bar closes.
     if (rt.regimeEvery === 0 || endsBarAt(rt.regimeEnd, a, time[i], rt.regimeEvery)) rt.regimes[a].push(close[i]);
@@ -405,8 +409,10 @@ export function advance(input: BacktestInput, queue: EventQueue, st: EngineState
   // compiled while it ran (on-stack replacement), which V8 re-entered on every chunk and threw out
   // again at a path it had not seen when compiling it (--trace-deopt: the same code, every chunk).
   const quiet = rt.quietUntilEndOf.length > 0;
+  const flat = queue.aligned && !rt.polled && rt.timesShared;
   while (st.cursor < stopAt) {
     if (quiet && !rt.exposed && st.pending.length === 0) passQuietCloses(queue, st, rt, stopAt);
+    else if (flat && !rt.exposed && st.pending.length === 0) passFlatCloses(input, queue, st, rt, stopAt);
     if (st.cursor < stopAt) processClose(input, queue, st, rt);
   }
   syncMarks(input, rt, st);
@@ -440,15 +446,20 @@ function processClose(input: BacktestInput, queue: EventQueue, st: EngineState, 
       const exit = onBarClose(st.trading, input.assets[a], bar, rules);
       if (exit) fillExit(input, rt, st, a, i, exit);
     }
-    rt.mark[a] = s.close[i];
     feed(rt, a, i);
   }
+  closeTail(input, queue, st, rt, first, end);
+}
 
+/**
+ * A close's end once its bars (queue indices `first` to `end`) are taken: the equity marked, the
+ * decisions if a stream spoke, the curve's point. Its time is read again here, not handed over (see
+ * `processClose`).
+ */
+function closeTail(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Runtime, first: number, end: number) {
+  const time = groupTime(queue, rt, first);
   let eq = markedEquity(rt, st);
-  // The day's mark moves at its first close and the peak only upwards: otherwise marking changes
-  // nothing (times only grow, so a time up to the marked day's end is in that day), and the day's
-  // division at every close is saved.
-  if (time > (st.trading.day + 1) * DAY_MS || eq > st.trading.peakEquity) markToMarket(st.trading, eq, time);
+  markClose(st, eq, time);
   const produced = rt.spoke || rt.polled ? signalsAt(input, queue, rt, first, end) : undefined;
   rt.spoke = false;
   if (produced) {
@@ -463,6 +474,41 @@ function processClose(input: BacktestInput, queue: EventQueue, st: EngineState, 
   if (!rt.timesShared) curve.time[curve.length] = time;
   curve.value[curve.length] = eq;
   curve.length += 1;
+}
+
+/**
+ * The closes from the cursor on while the book is flat and no order waits, on an aligned queue whose
+ * curve times are shared, every strategy streamed: as `processClose` runs them, without what a flat
+ * book skips (stops, pending fills, marking positions): each close's bars fed, and its curve point
+ * the cash, until a stream speaks — that close ends as `processClose` ends one. For strategies that
+ * decide at every close, where no close is quiet: the SMA deciding at every hourly close took ~9 %
+ * less time with its flat closes here (a loop V8 compiles as a whole) than close by close.
+ */
+function passFlatCloses(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Runtime, stopAt: number) {
+  const row = rt.row!;
+  const curve = st.equity;
+  const cash = st.trading.book.cash;
+  const lead = queue.asset[st.cursor];
+  const leadTimes = rt.series[lead].time;
+  while (st.cursor < stopAt) {
+    const first = st.cursor;
+    const time = leadTimes[row[lead]];
+    // `takeClose` on an aligned queue, with each bar fed as it is taken (one loop, not two: ~4 % of the run).
+    const end = Math.min(queue.length, first + row.length);
+    for (let k = first; k < end; k++) {
+      const a = queue.asset[k];
+      const i = row[a]++;
+      rt.groupRow[k - first] = i;
+      feed(rt, a, i);
+    }
+    st.cursor = end;
+    if (rt.spoke) {
+      closeTail(input, queue, st, rt, first, end);
+      return;
+    }
+    markClose(st, cash, time);
+    curve.value[curve.length++] = cash;
+  }
 }
 
 /**
@@ -691,6 +737,15 @@ export function restoreState(checkpoint: EngineCheckpoint, earlier: { time: Arra
   equity.value.set(earlier.value);
   equity.value.set(checkpoint.equity.value, earlier.time.length);
   return { ...checkpoint, equity, fills: new FillLog(checkpoint.fills), trades: new TradeLog(checkpoint.trades) };
+}
+
+/**
+ * The core's mark at a close, made only when it opens a new day or passes the peak: otherwise marking
+ * changes nothing (times only grow, so a time up to the marked day's end is in that day), and the
+ * day's division at every close is saved.
+ */
+function markClose(st: EngineState, equity: number, time: number) {
+  if (time > (st.trading.day + 1) * DAY_MS || equity > st.trading.peakEquity) markToMarket(st.trading, equity, time);
 }
 
 /** Cash + Σ quantity × mark, as `equity` in the portfolio module, over the runtime's typed arrays. */
