@@ -126,7 +126,7 @@ async function main() {
     const run = [...rounds].sort((a, b) => rate(a) - rate(b))[Math.floor(rounds.length / 2)];
     runs.push({ ...r, rounds, run, defaultNursery: await engineRun(r.scenario, { nodeFlags: [] }) });
   }
-  const profiles = { ensemble: await profileOf('ensemble'), shipped: await profileOf('sma-shipped') };
+  const profiles = { ensemble: await profileOf('ensemble'), shipped: await profileOf('sma-shipped'), hourly: await profileOf('sma-risk') };
   const profileTable = (profile: Array<{ name: string; share: number }>) => [
     '| function | share |',
     '|---|---|',
@@ -161,9 +161,13 @@ async function main() {
     '',
     ...profileTable(profiles.ensemble),
     '',
-    `sma_crossover as shipped (\`passQuietCloses\`: the closes of a flat book between its daily bar ends, passed in one loop; \`faultedIn\`: its curve's column made and its pages faulted in; \`over\`, \`addSpread\`, \`count\` (src/domain/metrics.ts): the metrics' two passes over its curve, a point per hourly close; \`decide\` and what it calls: its ${en(runs[0].run.signals)} signals):`,
+    `sma_crossover as shipped (\`passQuietCloses\`: the closes of a flat book between its daily bar ends, passed in one loop; \`faultedIn\`: its curve's column made and its pages faulted in; \`over\`, \`returnsInto\`, \`addSpread\`, \`count\` (src/domain/metrics.ts): the metrics' two passes over its curve, a point per hourly close; \`decide\` and what it calls: its ${en(runs[0].run.signals)} signals):`,
     '',
     ...profileTable(profiles.shipped),
+    '',
+    `sma_crossover deciding at every hourly close, risk-module sizing (\`passFlatCloses\`: a flat book's closes fed one by one in one loop until a stream speaks, the SMA stream's push compiled into it; \`decide\` and what it calls, \`closeTail\`, \`signalsAt\`: its ${en(runs[1].run.signals)} signals, each aggregated, sized against the asset's market conditions, regime and track record, and assessed):`,
+    '',
+    ...profileTable(profiles.hourly),
     '',
     freshMemoryNote(runs[0].rounds),
   ]);
