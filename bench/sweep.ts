@@ -52,6 +52,8 @@ async function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
     child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
     child.once('exit', (code) => reject(new Error(`mts worker exited early (${code}):\n${output}`)));
   });
+  // Once running, what a worker says (it logs at warn: a failed or retried child, a lost connection) goes to the bench's stderr.
+  for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (d: Buffer) => process.stderr.write(`[bench] worker ${child.pid}: ${d.toString()}`));
   return child;
 }
 
@@ -122,7 +124,18 @@ async function runSweeps(cases: SweepCase[], temporal: BenchStack['temporal'], w
   return runs;
 }
 
-const ranking = (r: SweepResult) => JSON.stringify(r.ranked.map((e) => ({ params: e.params, sharpe: e.summary?.sharpe, finalEquity: e.summary?.finalEquity })));
+/** What a run's ranking is judged by: each combination's place, Sharpe and final equity, or the error its child ended with. */
+const outcomes = (r: SweepResult) => r.ranked.map((e) => JSON.stringify({ params: e.params, sharpe: e.summary?.sharpe, finalEquity: e.summary?.finalEquity, error: e.error }));
+const ranking = (r: SweepResult) => outcomes(r).join('\n');
+
+/** Where a run's ranking departs from the first run's: its first three combinations that differ, as each run has them. */
+function rankingDifference(first: SweepRun, other: SweepRun): string {
+  const a = outcomes(first.result);
+  const b = outcomes(other.result);
+  const differing = a.map((x, k) => [x, b[k]]).filter(([x, y]) => x !== y).slice(0, 3);
+  const name = (r: SweepRun) => `${r.processes} process(es), ${r.round === 0 ? 'first' : `warm ${r.round}`}`;
+  return `${name(other)} against ${name(first)}: ${differing.map(([x, y]) => `${x} → ${y}`).join('; ')}`;
+}
 
 /** A sweep's rows of the table and the verdict on its two processes against one. */
 function sweepReport(sweep: SweepCase, all: SweepRun[]): { rows: string[]; verdict: string; same: boolean } {
@@ -131,11 +144,12 @@ function sweepReport(sweep: SweepCase, all: SweepRun[]): { rows: string[]; verdi
   const warm = (processes: number) => runs.filter((r) => r.processes === processes && r.round > 0).reduce((a, b) => (b.seconds < a.seconds ? b : a));
   const warmSpeedup = warm(1).seconds / warm(2).seconds;
   const freshSpeedup = fresh(1).seconds / fresh(2).seconds;
-  const same = runs.every((r) => ranking(r.result) === ranking(runs[0].result));
+  const differing = runs.find((r) => ranking(r.result) !== ranking(runs[0].result));
+  const same = differing === undefined;
   const combinations = runs[0].result.ranked.length;
   const best = runs[0].result.ranked[0];
   const rows = runs.map((r) => `| ${sweep.name} | ${r.processes} | ${r.round === 0 ? 'first' : `warm ${r.round}`} | ${r.seconds.toFixed(1)} | ${(combinations / r.seconds * 60).toFixed(1)} | ${r.machineCores.toFixed(2)} | ${r.workerCores.toFixed(2)} | ${r.serverCores.toFixed(2)} | ${(r.machineCores - r.workerCores - r.serverCores).toFixed(2)} |`);
-  const verdict = `${sweep.name}: two processes against one, warm (best round of each): ${warmSpeedup.toFixed(2)} × (target 1.6 ×: ${warmSpeedup >= 1.6 ? 'met' : 'not met'}); the first sweeps: ${freshSpeedup.toFixed(2)} ×. Rankings ${same ? 'identical in every run' : 'DIFFERENT between runs'} (parameters, Sharpe and final equity of every combination). Best: ${JSON.stringify(best?.params)} (Sharpe ${best?.summary?.sharpe?.toFixed(3) ?? 'n/a'}).`;
+  const verdict = `${sweep.name}: two processes against one, warm (best round of each): ${warmSpeedup.toFixed(2)} × (target 1.6 ×: ${warmSpeedup >= 1.6 ? 'met' : 'not met'}); the first sweeps: ${freshSpeedup.toFixed(2)} ×. Rankings ${same ? 'identical in every run' : `DIFFERENT between runs (${rankingDifference(runs[0], differing)})`} (parameters, Sharpe and final equity of every combination). Best: ${JSON.stringify(best?.params)} (Sharpe ${best?.summary?.sharpe?.toFixed(3) ?? 'n/a'}).`;
   return { rows, verdict, same };
 }
 
