@@ -24,6 +24,24 @@ export interface BacktestDeps {
   /** The strategy configs on disk: their risk settings and default parameters. */
   strategies: StrategyConfig[];
   reportProgress?: (workflowId: string, progress: BacktestProgress) => Promise<void>;
+  /** The largest checkpoint (characters of JSON) a heartbeat carries; `CHECKPOINT_LIMIT` unless a test sets it. */
+  checkpointLimit?: number;
+}
+
+/**
+ * Heartbeat details past ~2 MB are refused (the server's blob limit, gRPC's 4 MiB message): the
+ * heartbeat fails, and a replay longer than the heartbeat timeout is timed out and retried from the
+ * start, again and again. A checkpoint over this size is left out of the heartbeat (a retry then
+ * replays from the start, once): an ensemble deciding at every hourly close keeps 800 days of past
+ * signals for its track records, ~100,000 of them on ten coins, 10–16 MB as JSON.
+ */
+const CHECKPOINT_LIMIT = 1_000_000;
+
+/** What a backtest heartbeats: its checkpoint (when it is small enough) and how much of it is stored. */
+interface BacktestHeartbeat {
+  state?: EngineCheckpoint;
+  storedPoints: number;
+  storedTrades: number;
 }
 
 /** A checkpoint and a progress report about every second of replay by default. */
@@ -109,7 +127,9 @@ export function createBacktestActivities(deps: BacktestDeps) {
       };
       const bars = eventQueueOf(input);
       const { db } = deps;
-      const checkpoint = ctx.info.heartbeatDetails as { state: EngineCheckpoint; storedPoints: number; storedTrades: number } | undefined;
+      const heartbeat = ctx.info.heartbeatDetails as BacktestHeartbeat | undefined;
+      // A heartbeat without a state (its checkpoint was too large to carry): the replay starts again.
+      const checkpoint = heartbeat?.state ? (heartbeat as Required<BacktestHeartbeat>) : undefined;
       let state: EngineState;
       if (checkpoint) {
         // The curve up to the checkpoint is in backtest_curve; points stored after it are replayed again.
@@ -143,7 +163,8 @@ export function createBacktestActivities(deps: BacktestDeps) {
         const progress: BacktestProgress = {
           barsDone: state.cursor, barsTotal: bars.length, equity: latestEquity(state) ?? req.initialCapital, resumedFromCheckpoint: checkpoint !== undefined,
         };
-        ctx.heartbeat({ state: checkpointOf(state, storedPoints), storedPoints, storedTrades });
+        const details: BacktestHeartbeat = { state: checkpointOf(state, storedPoints), storedPoints, storedTrades };
+        ctx.heartbeat(JSON.stringify(details).length <= (deps.checkpointLimit ?? CHECKPOINT_LIMIT) ? details : { storedPoints, storedTrades });
         const workflowId = ctx.info.workflowExecution?.workflowId;
         if (workflowId) await deps.reportProgress?.(workflowId, progress);
       };

@@ -16,7 +16,9 @@ import { clearMarketData, testDatabase } from '../support/db';
 
 const btc = fileURLToPath(new URL('../../../shared/data/market/crypto_daily/yfinance/BTC-USD_1d.csv', import.meta.url));
 const handle = testDatabase();
-const activities = () => createBacktestActivities({ db: handle.db, risk: loadRiskConfig(), signals: loadSignalsConfig(), strategies: loadStrategyConfigs() });
+const activities = (checkpointLimit?: number) => createBacktestActivities({
+  db: handle.db, risk: loadRiskConfig(), signals: loadSignalsConfig(), strategies: loadStrategyConfigs(), checkpointLimit,
+});
 
 beforeAll(async () => {
   await clearMarketData(handle);
@@ -54,6 +56,34 @@ describe('runBacktest checkpoints', () => {
     const retry = new MockActivityEnvironment({ heartbeatDetails: early, attempt: 2 });
     const resumed: BacktestSummary = await retry.run(() => activities().runBacktest(req));
     expect(resumed).toEqual(summary);
+    expect(await backtestResult(handle.db, req.id)).toEqual(expected);
+  });
+
+  it('too large for a heartbeat, are left out of it (the heartbeat still beats), and a retry replays from the start to the same result', async () => {
+    const req = { ...resolveBacktest({
+      strategy: 'sma_crossover', params: { fast: 10, slow: 30 }, assets: ['bitcoin'], from: Date.UTC(2019, 0, 1), to: Date.UTC(2023, 0, 1), initialCapital: 10_000, conventions: {},
+    }, loadExecutionConfig()), chunkBars: 100 };
+    type Beat = { state?: unknown; storedPoints: number; storedTrades: number };
+    const beatsOf = (env: MockActivityEnvironment) => {
+      const beats: Beat[] = [];
+      env.on('heartbeat', (d: Beat) => beats.push(JSON.parse(JSON.stringify(d)) as Beat));
+      return beats;
+    };
+    const clean = new MockActivityEnvironment();
+    const beats = beatsOf(clean);
+    // A limit below any checkpoint's size: every heartbeat goes without its state.
+    const summary: BacktestSummary = await clean.run(() => activities(200).runBacktest(req));
+    const expected = await backtestResult(handle.db, req.id);
+    expect(beats.length).toBeGreaterThan(10);
+    expect(beats.filter((b) => b.state !== undefined)).toEqual([]);
+    expect(beats.at(-1)!.storedPoints).toBeGreaterThan(1000);
+
+    // Retried after its last heartbeat: nothing to resume from, so it clears what was stored and replays from the start.
+    const retry = new MockActivityEnvironment({ heartbeatDetails: beats.at(-1), attempt: 2 });
+    const retried = beatsOf(retry);
+    const again: BacktestSummary = await retry.run(() => activities(200).runBacktest(req));
+    expect(retried[0].storedPoints).toBeLessThan(beats.at(-1)!.storedPoints);
+    expect(again).toEqual(summary);
     expect(await backtestResult(handle.db, req.id)).toEqual(expected);
   });
 });
