@@ -165,7 +165,7 @@ async function main() {
     '',
     ...profileTable(profiles.shipped),
     '',
-    `sma_crossover deciding at every hourly close, risk-module sizing (\`passFlatCloses\`: a flat book's closes fed one by one in one loop until a stream speaks, the SMA stream's push compiled into it; \`decide\` and what it calls, \`closeTail\`, \`signalsAt\`: its ${en(runs[1].run.signals)} signals, each aggregated, sized against the asset's market conditions, regime and track record, and assessed):`,
+    `sma_crossover deciding at every hourly close, risk-module sizing (\`passFlatCloses\`: a flat book's closes fed one by one in one loop until a stream speaks; \`decide\` and what it calls, \`closeTail\`, \`signalsAt\`: its ${en(runs[1].run.signals)} signals, each aggregated, sized against the asset's market conditions, regime and track record, and assessed):`,
     '',
     ...profileTable(profiles.hourly),
     '',
