@@ -140,8 +140,10 @@ export function kthSmallestReturn(equity: ArrayLike<number>, start: StartPoint |
   const { sortUpTo, sampleSize } = tuning ?? selectTuningFor(n);
   if (n <= sortUpTo) return sortedReturns(c, n)[k];
   const bracket = sampleSize > 0 ? sampleBracket(c, n, k, sampleSize) : undefined;
-  const chunk = new Float64Array(CHUNK);
-  if (bracket) forEachChunk(equity.length, (from, to) => bracket.count(chunk, returnsInto(c, chunk, from, to)));
+  if (bracket) {
+    const chunk = new Float64Array(CHUNK);
+    forEachChunk(equity.length, (from, to) => bracket.count(chunk, returnsInto(c, chunk, from, to)));
+  }
   return bracket?.kth(k, n) ?? radixSelect(c, k);
 }
 

@@ -23,23 +23,28 @@ const SLOW_BEFORE = 3;
  * only the window (as live analysis is) agree to the bit. Which side of the slow average the fast one
  * is on is read at every close from plain running sums and a bound on their rounding error: only
  * when the bound cannot tell (the averages within ~10⁻¹⁵ of each other, a NaN) are the windows summed
- * exactly, and the averages themselves only when the analysis is asked for. Two error-free additions
- * a close took ~3× the time of everything else here.
+ * exactly, and the averages themselves only when the analysis is asked for: the two error-free
+ * additions a close took about half of the stream's time (33 → 16 ns a close, measured alone).
  * A class, not a closure: V8 keeps numeric fields unboxed, while a closure's captured numbers cost an
  * allocation per write.
  */
 class SmaCrossoverStream implements AssetStream {
   readonly lookback: number;
-  /** The last slow + 1 closes (the close before's slow window too), oldest overwritten; zeros before they are fed. */
+  /**
+   * At least the last slow + 1 closes (the close before's slow window too), a power of two of them
+   * so that a place is a mask away; zeros before they are fed.
+   */
   private readonly closes: Float64Array;
-  /** Where the next close goes, and the oldest close of each window (the one the next close pushes out). */
+  /** Where the next close goes. */
   private head = 0;
   /** Plain running sums of the windows and bounds on how far each is from the exact sum. */
   private fastSum = 0;
   private slowSum = 0;
   private fastError = 0;
   private slowError = 0;
+  /** Closes since the plain sums last started again from exact ones. */
   private sinceExact = 0;
+  /** `exactSums`' answer, reused. */
   private readonly sums = new Float64Array(4);
   /** 1 / the window lengths: the plain sums' averages by a multiplication (its rounding is inside the margin). */
   private readonly fastScale: number;
