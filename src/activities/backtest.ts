@@ -14,7 +14,9 @@ import type { TradeLog } from '../domain/backtest/logs';
 import { BAR_MINUTES, type BarSize, DAY_MS, isoDate } from '../domain/types';
 import type { Database } from '../db/client';
 import { scopedMarketDataBars } from '../db/market-series';
-import { clearBacktest, dropAfterCheckpoint, insertTrades, saveResult, storeCurvePoints, storedCurve } from '../db/backtests';
+import {
+  clearBacktest, dropAfterCheckpoint, dropPastSignals, insertTrades, saveResult, storeCurvePoints, storedCurve, storedPastSignals, storePastSignals,
+} from '../db/backtests';
 import { type BacktestProgress, type BacktestRequest, type BacktestSummary } from '../workflows/types';
 
 export interface BacktestDeps {
@@ -31,9 +33,9 @@ export interface BacktestDeps {
 /**
  * Heartbeat details past ~2 MB are refused (the server's blob limit, gRPC's 4 MiB message): the
  * heartbeat fails, and a replay longer than the heartbeat timeout is timed out and retried from the
- * start, again and again. A checkpoint over this size is left out of the heartbeat (a retry then
- * replays from the start, once): an ensemble deciding at every hourly close keeps 800 days of past
- * signals for its track records, ~100,000 of them on ten coins, 10–16 MB as JSON.
+ * start, again and again. The curve, the closed trades and the past signals are stored as the run
+ * goes and left out of the checkpoint; one still over this size (a run of millions of trades keeps
+ * each one's P&L for its statistics) is left out of the heartbeat, and a retry replays from the start.
  */
 const CHECKPOINT_LIMIT = 1_000_000;
 
@@ -128,14 +130,19 @@ export function createBacktestActivities(deps: BacktestDeps) {
       const bars = eventQueueOf(input);
       const { db } = deps;
       const heartbeat = ctx.info.heartbeatDetails as BacktestHeartbeat | undefined;
-      // A heartbeat without a state (its checkpoint was too large to carry): the replay starts again.
-      const checkpoint = heartbeat?.state ? (heartbeat as Required<BacktestHeartbeat>) : undefined;
+      // A heartbeat without a state (its checkpoint was too large to carry), or with one from a version
+      // that carried its past signals (no `pastFirst`): the replay starts again.
+      const beat = heartbeat?.state?.pastFirst !== undefined ? (heartbeat as Required<BacktestHeartbeat>) : undefined;
+      // Its past signals are in backtest_past_signals, unless the run ended since (its completion was
+      // lost, its working state dropped): then too the replay starts again.
+      const earlierPast = beat && await storedPastSignals(db, req.id, beat.state.pastFirst, beat.state.pastTotal - beat.state.past.length);
+      const checkpoint = earlierPast ? beat : undefined;
       let state: EngineState;
-      if (checkpoint) {
-        // The curve up to the checkpoint is in backtest_curve; points stored after it are replayed again.
+      if (checkpoint && earlierPast) {
+        // The curve up to the checkpoint is in backtest_curve; what was stored after it is replayed again.
         const stored = await storedCurve(db, req.id, checkpoint.storedPoints);
-        await dropAfterCheckpoint(db, req.id, stored.time.length, checkpoint.storedTrades);
-        state = restoreState(checkpoint.state, { time: stored.time, value: stored.equity });
+        await dropAfterCheckpoint(db, req.id, { points: stored.time.length, tradeSeq: checkpoint.storedTrades, pastTotal: checkpoint.state.pastTotal });
+        state = restoreState(checkpoint.state, { curve: { time: stored.time, value: stored.equity }, past: earlierPast });
       } else {
         // A fresh attempt of this id starts from nothing, whatever an earlier run left.
         await clearBacktest(db, req.id);
@@ -143,6 +150,7 @@ export function createBacktestActivities(deps: BacktestDeps) {
       }
       let storedPoints = state.equity.length;
       let storedTrades = checkpoint?.storedTrades ?? 0;
+      let storedPast = state.pastTotal;
       /** Stores the curve points since the last call (replacing a point that `finish` revalued), so checkpoints stay small. */
       const storeCurve = async () => {
         const { time, value, length } = state.equity;
@@ -155,15 +163,23 @@ export function createBacktestActivities(deps: BacktestDeps) {
         await insertTrades(db, req.id, storedTrades, trades);
         storedTrades += trades.length;
       };
+      /** Stores the past signals made since the last call that still count towards track records. */
+      const storePast = async () => {
+        const first = state.pastTotal - state.past.length;
+        const from = Math.max(storedPast, first);
+        await storePastSignals(db, req.id, from, state.past.slice(from - first));
+        storedPast = state.pastTotal;
+      };
       let reported = false;
       const report = async () => {
         reported = true;
         await storeCurve();
         await storeTrades(drainClosedTrades(state));
+        await storePast();
         const progress: BacktestProgress = {
           barsDone: state.cursor, barsTotal: bars.length, equity: latestEquity(state) ?? req.initialCapital, resumedFromCheckpoint: checkpoint !== undefined,
         };
-        const details: BacktestHeartbeat = { state: checkpointOf(state, storedPoints), storedPoints, storedTrades };
+        const details: BacktestHeartbeat = { state: checkpointOf(state, { curveFrom: storedPoints, pastFrom: storedPast }), storedPoints, storedTrades };
         ctx.heartbeat(JSON.stringify(details).length <= (deps.checkpointLimit ?? CHECKPOINT_LIMIT) ? details : { storedPoints, storedTrades });
         const workflowId = ctx.info.workflowExecution?.workflowId;
         if (workflowId) await deps.reportProgress?.(workflowId, progress);
@@ -200,6 +216,8 @@ export function createBacktestActivities(deps: BacktestDeps) {
           conventions, metrics: m, buyAndHoldReturn: result.buyAndHoldReturn, exposureTime: result.exposureTime,
           ruleCounts: { rejected: result.rejectionsByRule, shrunk: result.shrunkByRule },
       });
+      // Working state of a run that reported (a fresh attempt's first statement cleared an earlier one's).
+      if (reported) await dropPastSignals(db, req.id);
       return {
         id: req.id, bars: result.bars, finalEquity: m.finalEquity ?? req.initialCapital, totalReturn: m.totalReturn,
         sharpe: m.sharpe, maxDrawdownPct: m.maxDrawdownPct, tradeCount: m.tradeCount, periodsPerYear: result.periodsPerYear,

@@ -1,9 +1,10 @@
 /** Every query of backtest results: the equity curve and trades stored as a run goes, and the summary row. */
 import { and, asc, count, desc, eq, gte, notLike, sql } from 'drizzle-orm';
+import type { PastSignal } from '../domain/aggregation';
 import type { TradeLog } from '../domain/backtest/logs';
 import type { Database } from './client';
 import { asBase64, float8Array, float8Count, fromBase64, readFloat8Array } from './float8-arrays';
-import { backtestCurve, backtestResults, backtestTrades } from './schema';
+import { backtestCurve, backtestPastSignals, backtestResults, backtestTrades } from './schema';
 
 /** A stored equity curve: its points' times and values, oldest first. */
 export interface StoredCurve {
@@ -39,15 +40,21 @@ export async function storedCurve(db: Database, backtestId: string, points = Inf
   return curve;
 }
 
-/** Drops what a run stored after its checkpoint: curve points from point `storedPoints` on and trades from `tradeSeq` on. */
-export async function dropAfterCheckpoint(db: Database, backtestId: string, storedPoints: number, tradeSeq: number): Promise<void> {
+/**
+ * Drops what a run stored after its checkpoint: curve points from point `storedPoints` on, trades
+ * from `tradeSeq` on and the past-signal segments from signal `pastTotal` on (one that reaches past
+ * it is cut when read: `storedPastSignals` reads up to a number, and the next segment replaces it).
+ */
+export async function dropAfterCheckpoint(db: Database, backtestId: string, stored: { points: number; tradeSeq: number; pastTotal: number }): Promise<void> {
+  const { points, tradeSeq, pastTotal } = stored;
   await db.transaction(async (tx) => {
-    await tx.delete(backtestCurve).where(and(eq(backtestCurve.backtestId, backtestId), gte(backtestCurve.firstPoint, storedPoints)));
+    await tx.delete(backtestCurve).where(and(eq(backtestCurve.backtestId, backtestId), gte(backtestCurve.firstPoint, points)));
     // A segment from before the checkpoint that reaches past it keeps its points up to it.
     await tx.execute(sql`
-      UPDATE ${backtestCurve} SET time = time[1:${storedPoints}::int - first_point], equity = equity[1:${storedPoints}::int - first_point]
-      WHERE backtest_id = ${backtestId} AND first_point + cardinality(time) > ${storedPoints}::int`);
+      UPDATE ${backtestCurve} SET time = time[1:${points}::int - first_point], equity = equity[1:${points}::int - first_point]
+      WHERE backtest_id = ${backtestId} AND first_point + cardinality(time) > ${points}::int`);
     await tx.delete(backtestTrades).where(and(eq(backtestTrades.backtestId, backtestId), gte(backtestTrades.seq, tradeSeq)));
+    await tx.delete(backtestPastSignals).where(and(eq(backtestPastSignals.backtestId, backtestId), gte(backtestPastSignals.firstSeq, pastTotal)));
   });
 }
 
@@ -55,7 +62,8 @@ export async function dropAfterCheckpoint(db: Database, backtestId: string, stor
 export async function clearBacktest(db: Database, backtestId: string): Promise<void> {
   await db.execute(sql`
     WITH trades AS (DELETE FROM ${backtestTrades} WHERE backtest_id = ${backtestId}),
-      curve AS (DELETE FROM ${backtestCurve} WHERE backtest_id = ${backtestId})
+      curve AS (DELETE FROM ${backtestCurve} WHERE backtest_id = ${backtestId}),
+      past AS (DELETE FROM ${backtestPastSignals} WHERE backtest_id = ${backtestId})
     DELETE FROM ${backtestResults} WHERE backtest_id = ${backtestId}`);
 }
 
@@ -107,6 +115,58 @@ export async function insertTrades(db: Database, backtestId: string, firstSeq: n
       ${float8Array(c.exitTime)}, ${float8Array(c.exitPrice)}, ${float8Array(c.quantity)}, ${float8Array(c.fees)}, ${float8Array(c.grossPnl)},
       ${float8Array(c.pnl)}, ${float8Array(c.returnPct)})
       WITH ORDINALITY AS trade(asset, direction, entry_time, entry_price, exit_time, exit_price, quantity, fees, gross_pnl, pnl, return_pct, k)`);
+}
+
+/**
+ * Stores a running backtest's past signals numbered `firstSeq` on as one segment, replacing what was
+ * stored from there on (a crashed attempt's): one statement, a few arrays, however many signals.
+ * Segments that left the track-record window stay until the run ends: the checkpoint a retry gets is
+ * the last heartbeat the server recorded, which may be older than the last one sent.
+ */
+export async function storePastSignals(db: Database, backtestId: string, firstSeq: number, signals: PastSignal[]): Promise<void> {
+  if (signals.length === 0) return;
+  const column = <K extends keyof PastSignal>(key: K) => signals.map((x) => x[key]);
+  // The deletion does not touch the row the insert upserts (see `storeCurvePoints`).
+  await db.execute(sql`
+    WITH later AS (DELETE FROM ${backtestPastSignals} WHERE backtest_id = ${backtestId} AND first_seq > ${firstSeq}::int)
+    INSERT INTO ${backtestPastSignals} (backtest_id, first_seq, timestamp, price, asset, strategy_name, signal_type)
+    VALUES (${backtestId}, ${firstSeq}::int, ${float8Array(column('timestamp'))}::bigint[], ${float8Array(column('price'))},
+      ${sql.param(column('asset'))}::text[], ${sql.param(column('strategyName'))}::text[], ${sql.param(column('signalType'))}::text[])
+    ON CONFLICT (backtest_id, first_seq) DO UPDATE
+      SET timestamp = excluded.timestamp, price = excluded.price, asset = excluded.asset, strategy_name = excluded.strategy_name, signal_type = excluded.signal_type`);
+}
+
+/**
+ * A running backtest's stored past signals numbered `from` up to `to` (not included), oldest first;
+ * undefined when any of them is missing (the run ended and dropped them, or it never stored them).
+ * Prices and times cross in binary, as the curve's do.
+ */
+export async function storedPastSignals(db: Database, backtestId: string, from: number, to: number): Promise<PastSignal[] | undefined> {
+  if (to <= from) return [];
+  const { rows: sent } = await db.execute<{ first_seq: number; timestamp: string; price: string; asset: string[]; strategy_name: string[]; signal_type: PastSignal['signalType'][] }>(sql`
+    SELECT first_seq, ${asBase64(sql`array_send(timestamp::float8[])`)} AS timestamp, ${asBase64(sql`array_send(price)`)} AS price, asset, strategy_name, signal_type
+    FROM ${backtestPastSignals}
+    WHERE backtest_id = ${backtestId} AND first_seq < ${to}::int AND first_seq + cardinality(price) > ${from}::int ORDER BY first_seq`);
+  const past: PastSignal[] = [];
+  // As the curve's segments: each replaces what the ones before held from its first signal on.
+  for (const r of sent) {
+    if (r.first_seq > from + past.length) break;
+    past.length = Math.max(0, r.first_seq - from);
+    const n = float8Count(fromBase64(r.price));
+    const timestamp = new Float64Array(n);
+    const price = new Float64Array(n);
+    readFloat8Array(fromBase64(r.timestamp), timestamp, 0);
+    readFloat8Array(fromBase64(r.price), price, 0);
+    for (let k = Math.max(0, from - r.first_seq); k < n && from + past.length < to; k++) {
+      past.push({ strategyName: r.strategy_name[k], signalType: r.signal_type[k], timestamp: timestamp[k], price: price[k], asset: r.asset[k] });
+    }
+  }
+  return past.length === to - from ? past : undefined;
+}
+
+/** A run's past signals, once it has ended: they were working state. */
+export async function dropPastSignals(db: Database, backtestId: string): Promise<void> {
+  await db.delete(backtestPastSignals).where(eq(backtestPastSignals.backtestId, backtestId));
 }
 
 /** The run's summary row; idempotent: an attempt retried after this commit writes the same row again. */

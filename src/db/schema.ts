@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { STREAM_SOURCES } from '../domain/market-stream';
 import type { RiskAssessment } from '../domain/risk';
+import type { SignalType } from '../domain/signals';
 import {
   bigint, bigserial, boolean, date, doublePrecision, index, integer, json, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
@@ -129,6 +130,24 @@ export const backtestCurve = pgTable('backtest_curve', {
   time: bigint('time', { mode: 'number' }).array().notNull(),
   equity: doublePrecision('equity').array().notNull(),
 }, (t) => [primaryKey({ columns: [t.backtestId, t.firstPoint] })]);
+
+/**
+ * A running backtest's past signals (what its track records score) in segments, one per progress
+ * report: numbers `firstSeq` on of the signals the replay made (the engine's `pastTotal`), as
+ * parallel arrays. Working state, not a result: the heartbeat checkpoint counts them instead of
+ * carrying them (an ensemble deciding at every hourly close keeps ~100,000, 10–16 MB of JSON), a
+ * retry reads back those its checkpoint counts, and the run's rows are dropped when it ends. A
+ * segment replaces what earlier ones held from its first on.
+ */
+export const backtestPastSignals = pgTable('backtest_past_signals', {
+  backtestId: text('backtest_id').notNull(),
+  firstSeq: integer('first_seq').notNull(),
+  timestamp: bigint('timestamp', { mode: 'number' }).array().notNull(),
+  price: doublePrecision('price').array().notNull(),
+  asset: text('asset').array().notNull(),
+  strategyName: text('strategy_name').array().notNull(),
+  signalType: text('signal_type').array().$type<SignalType[]>().notNull(),
+}, (t) => [primaryKey({ columns: [t.backtestId, t.firstSeq] })]);
 
 export const alertHistory = pgTable('alert_history', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),

@@ -7,18 +7,28 @@ import { loadExecutionConfig } from '../../src/config/execution';
 import { loadRiskConfig } from '../../src/config/risk';
 import { loadSignalsConfig } from '../../src/config/signals';
 import { loadStrategyConfigs } from '../../src/config/strategies';
-import { storedCurve } from '../../src/db/backtests';
-import { backtestResults, backtestTrades } from '../../src/db/schema';
+import { storedCurve, storedPastSignals } from '../../src/db/backtests';
+import type { EngineCheckpoint } from '../../src/domain/backtest/engine';
+import { backtestTrades } from '../../src/db/schema';
 import { backtestResult, resolveBacktest } from '../../src/services/backtests';
 import { importCsv } from '../../src/services/csv-import';
-import type { BacktestSummary } from '../../src/workflows/types';
+import type { BacktestProgress, BacktestSummary } from '../../src/workflows/types';
 import { clearMarketData, testDatabase } from '../support/db';
 
 const btc = fileURLToPath(new URL('../../../shared/data/market/crypto_daily/yfinance/BTC-USD_1d.csv', import.meta.url));
 const handle = testDatabase();
-const activities = (checkpointLimit?: number) => createBacktestActivities({
+const activities = (checkpointLimit?: number, progress: BacktestProgress[] = []) => createBacktestActivities({
   db: handle.db, risk: loadRiskConfig(), signals: loadSignalsConfig(), strategies: loadStrategyConfigs(), checkpointLimit,
+  reportProgress: async (_, p) => { progress.push(p); },
 });
+
+type Beat = { state?: EngineCheckpoint; storedPoints: number; storedTrades: number };
+/** The heartbeats an environment's activity sends, as they would cross the wire. */
+const beatsOf = (env: MockActivityEnvironment) => {
+  const beats: Beat[] = [];
+  env.on('heartbeat', (d: Beat) => beats.push(JSON.parse(JSON.stringify(d)) as Beat));
+  return beats;
+};
 
 beforeAll(async () => {
   await clearMarketData(handle);
@@ -27,35 +37,57 @@ beforeAll(async () => {
 afterAll(() => handle.close());
 
 describe('runBacktest checkpoints', () => {
-  it('carry no curve, fills or closed trades, and a retry from one resumes to the same result even when more was stored after it', async () => {
+  it('carry no curve, fills, closed trades or past signals, and a retry from one resumes to the same result even when more was stored after it', async () => {
     const req = { ...resolveBacktest({
       strategy: 'sma_crossover', params: { fast: 10, slow: 30 }, assets: ['bitcoin'], from: Date.UTC(2019, 0, 1), to: Date.UTC(2023, 0, 1), initialCapital: 10_000, conventions: {},
     }, loadExecutionConfig()), chunkBars: 100 };
-    const heartbeats: Array<{ state: { cursor: number; equity: { time: number[] }; fills: unknown[]; trades: unknown[] }; storedPoints: number; storedTrades: number }> = [];
     const clean = new MockActivityEnvironment();
-    clean.on('heartbeat', (d) => heartbeats.push(JSON.parse(JSON.stringify(d))));
+    const heartbeats = beatsOf(clean);
     const summary: BacktestSummary = await clean.run(() => activities().runBacktest(req));
     const expected = await backtestResult(handle.db, req.id);
     expect(expected!.equity.length).toBe(summary.bars);
     expect(heartbeats.length).toBeGreaterThan(10);
-    // The curve and the closed trades are in the database, not in the checkpoints; fills are not kept.
-    expect(Math.max(...heartbeats.map((h) => h.state.equity.time.length))).toBe(0);
-    expect(Math.max(...heartbeats.map((h) => h.state.fills.length))).toBe(0);
-    expect(Math.max(...heartbeats.map((h) => h.state.trades.length))).toBeLessThanOrEqual(1);
+    // The curve, the closed trades and the past signals are in the database, not in the checkpoints; fills are not kept.
+    const states = heartbeats.map((h) => h.state!);
+    expect(Math.max(...states.map((s) => s.equity.time.length))).toBe(0);
+    expect(Math.max(...states.map((s) => s.fills.length))).toBe(0);
+    expect(Math.max(...states.map((s) => s.trades.length))).toBeLessThanOrEqual(1);
+    expect(Math.max(...states.map((s) => s.past.length))).toBe(0);
     expect(heartbeats.at(-1)!.storedTrades).toBeGreaterThan(5);
+    // The past signals a checkpoint counts were stored, and went when the run ended.
+    const last = states.at(-1)!;
+    expect(last.pastTotal - last.pastFirst).toBeGreaterThan(5);
+    expect(await storedPastSignals(handle.db, req.id, last.pastFirst, last.pastTotal)).toBeUndefined();
 
-    // As if the worker died after storing the whole curve and every trade, with an early checkpoint last heartbeated.
-    const early = heartbeats[8];
+    // As if the worker died after storing more than its last recorded heartbeat counts: a run of the
+    // same id stopped at its 12th heartbeat (of 15), retried from its 6th.
+    const dying = new MockActivityEnvironment();
+    const dyingBeats = beatsOf(dying);
+    dying.on('heartbeat', () => { if (dyingBeats.length === 12) dying.cancel(); });
+    await expect(dying.run(() => activities().runBacktest(req))).rejects.toThrow();
+    expect(await backtestResult(handle.db, req.id)).toBeUndefined();
+    expect(dyingBeats.length).toBe(12);
+    const early = dyingBeats[5];
     expect(early.storedPoints).toBeGreaterThan(0);
     expect(early.storedTrades).toBeGreaterThan(0);
-    await handle.db.delete(backtestResults).where(eq(backtestResults.backtestId, req.id));
+    expect(early.state!.pastTotal - early.state!.pastFirst).toBeGreaterThan(0);
     expect((await storedCurve(handle.db, req.id)).time.length).toBeGreaterThan(early.storedPoints);
     const [{ t }] = await handle.db.select({ t: count() }).from(backtestTrades).where(eq(backtestTrades.backtestId, req.id));
     expect(t).toBeGreaterThan(early.storedTrades);
 
+    const progress: BacktestProgress[] = [];
     const retry = new MockActivityEnvironment({ heartbeatDetails: early, attempt: 2 });
-    const resumed: BacktestSummary = await retry.run(() => activities().runBacktest(req));
+    const resumed: BacktestSummary = await retry.run(() => activities(undefined, progress).runBacktest(req));
+    expect(progress[0]).toMatchObject({ resumedFromCheckpoint: true, barsDone: early.state!.cursor });
     expect(resumed).toEqual(summary);
+    expect(await backtestResult(handle.db, req.id)).toEqual(expected);
+
+    // Retried from the same checkpoint once it has ended (its completion lost): its past signals went
+    // with its end, so it replays from the start, to the same result.
+    progress.length = 0;
+    const late = new MockActivityEnvironment({ heartbeatDetails: early, attempt: 3 });
+    expect(await late.run(() => activities(undefined, progress).runBacktest(req))).toEqual(summary);
+    expect(progress[0].resumedFromCheckpoint).toBe(false);
     expect(await backtestResult(handle.db, req.id)).toEqual(expected);
   });
 
@@ -63,12 +95,6 @@ describe('runBacktest checkpoints', () => {
     const req = { ...resolveBacktest({
       strategy: 'sma_crossover', params: { fast: 10, slow: 30 }, assets: ['bitcoin'], from: Date.UTC(2019, 0, 1), to: Date.UTC(2023, 0, 1), initialCapital: 10_000, conventions: {},
     }, loadExecutionConfig()), chunkBars: 100 };
-    type Beat = { state?: unknown; storedPoints: number; storedTrades: number };
-    const beatsOf = (env: MockActivityEnvironment) => {
-      const beats: Beat[] = [];
-      env.on('heartbeat', (d: Beat) => beats.push(JSON.parse(JSON.stringify(d)) as Beat));
-      return beats;
-    };
     const clean = new MockActivityEnvironment();
     const beats = beatsOf(clean);
     // A limit below any checkpoint's size: every heartbeat goes without its state.

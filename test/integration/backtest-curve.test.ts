@@ -3,8 +3,10 @@ import { asc, eq, sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  clearBacktest, CURVE_SEGMENT_POINTS, dropAfterCheckpoint, insertTrades, loadResult, saveResult, storeCurvePoints, storedCurve,
+  clearBacktest, CURVE_SEGMENT_POINTS, dropAfterCheckpoint, dropPastSignals, insertTrades, loadResult, saveResult, storeCurvePoints, storedCurve,
+  storedPastSignals, storePastSignals,
 } from '../../src/db/backtests';
+import type { PastSignal } from '../../src/domain/aggregation';
 import type { BacktestTrade } from '../../src/domain/backtest/engine';
 import { TradeLog } from '../../src/domain/backtest/logs';
 import { backtestCurve, backtestResults, backtestTrades } from '../../src/db/schema';
@@ -104,15 +106,53 @@ describe('a backtest curve stored from the engine\'s columns', () => {
     await storeCurvePoints(handle.db, id, 0, { time: Float64Array.of(0, 1, 2, 3), equity: Float64Array.of(10, 11, 12, 13) });
     await storeCurvePoints(handle.db, id, 4, { time: Float64Array.of(4, 5, 6), equity: Float64Array.of(14, 15, 16) });
     await storeCurvePoints(handle.db, id, 6, { time: Float64Array.of(6), equity: Float64Array.of(15.5) });
-    await dropAfterCheckpoint(handle.db, id, 5, 0);
+    await dropAfterCheckpoint(handle.db, id, { points: 5, tradeSeq: 0, pastTotal: 0 });
     expect(await stored(id)).toEqual(points([0, 10], [1, 11], [2, 12], [3, 13], [4, 14]));
     // The replay goes on from the checkpoint.
     await storeCurvePoints(handle.db, id, 5, { time: Float64Array.of(5, 6), equity: Float64Array.of(25, 26) });
     expect(await stored(id)).toEqual(points([0, 10], [1, 11], [2, 12], [3, 13], [4, 14], [5, 25], [6, 26]));
-    await dropAfterCheckpoint(handle.db, id, 2, 0);
+    await dropAfterCheckpoint(handle.db, id, { points: 2, tradeSeq: 0, pastTotal: 0 });
     expect(await stored(id)).toEqual(points([0, 10], [1, 11]));
-    await dropAfterCheckpoint(handle.db, id, 0, 0);
+    await dropAfterCheckpoint(handle.db, id, { points: 0, tradeSeq: 0, pastTotal: 0 });
     expect(await stored(id)).toEqual([]);
+  });
+});
+
+describe('a running backtest\'s past signals', () => {
+  // Signal k: its time, price and names from k, so any one out of place shows.
+  const signal = (k: number): PastSignal => ({
+    strategyName: ['mean_reversion', 'sma_crossover'][k % 2], signalType: k % 3 === 0 ? 'SHORT' : 'LONG', timestamp: 1_700_000_000_000 + k * 3_600_000,
+    price: 100 + k / 7, asset: ['bitcoin', 'ethereum', 'solana'][k % 3],
+  });
+  const signals = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => signal(from + i));
+
+  it('are read by number across segments, exactly, and not at all when one is missing', async () => {
+    const id = randomUUID();
+    await storePastSignals(handle.db, id, 0, signals(0, 4));
+    await storePastSignals(handle.db, id, 4, signals(4, 9));
+    expect(await storedPastSignals(handle.db, id, 2, 7)).toEqual(signals(2, 7));
+    expect(await storedPastSignals(handle.db, id, 0, 9)).toEqual(signals(0, 9));
+    expect(await storedPastSignals(handle.db, id, 5, 5)).toEqual([]);
+    // Signals 9–11 left the window before they were stored: none asks for them.
+    await storePastSignals(handle.db, id, 12, signals(12, 14));
+    expect(await storedPastSignals(handle.db, id, 12, 14)).toEqual(signals(12, 14));
+    expect(await storedPastSignals(handle.db, id, 8, 13)).toBeUndefined();
+  });
+
+  it('after a checkpoint are dropped or cut at it, the replay\'s own replacing them, and all go when the run ends', async () => {
+    const id = randomUUID();
+    await storePastSignals(handle.db, id, 0, signals(0, 4));
+    await storePastSignals(handle.db, id, 4, signals(4, 9));
+    await storePastSignals(handle.db, id, 9, signals(9, 12));
+    await dropAfterCheckpoint(handle.db, id, { points: 0, tradeSeq: 0, pastTotal: 6 });
+    expect(await storedPastSignals(handle.db, id, 0, 6)).toEqual(signals(0, 6));
+    expect(await storedPastSignals(handle.db, id, 0, 10)).toBeUndefined();
+    // The replay from the checkpoint makes signals 6 on again, as they now are.
+    const replayed = signals(6, 10).map((x) => ({ ...x, price: x.price * 2 }));
+    await storePastSignals(handle.db, id, 6, replayed);
+    expect(await storedPastSignals(handle.db, id, 3, 10)).toEqual([...signals(3, 6), ...replayed]);
+    await dropPastSignals(handle.db, id);
+    expect(await storedPastSignals(handle.db, id, 0, 1)).toBeUndefined();
   });
 });
 
@@ -158,13 +198,17 @@ describe('a backtest\'s summary row', () => {
 
     await storeCurvePoints(handle.db, id, 0, { time: Float64Array.of(0, 1), equity: Float64Array.of(1, 2) });
     await insertTrades(handle.db, id, 0, new TradeLog([{ asset: 'bitcoin', direction: 'LONG', entryTime: 0, entryPrice: 1, exitTime: 1, exitPrice: 2, quantity: 1, fees: 0, grossPnl: 1, pnl: 1, returnPct: 1 }]));
+    await storePastSignals(handle.db, id, 0, [{ strategyName: 'sma_crossover', signalType: 'LONG', timestamp: 0, price: 1, asset: 'bitcoin' }]);
     const other = randomUUID();
     await saveResult(handle.db, { ...row(9_000), backtestId: other });
+    await storePastSignals(handle.db, other, 0, [{ strategyName: 'sma_crossover', signalType: 'SHORT', timestamp: 0, price: 2, asset: 'bitcoin' }]);
     await clearBacktest(handle.db, id);
     expect(await loadResult(handle.db, id)).toBeUndefined();
     expect(await stored(id)).toEqual([]);
     expect(await handle.db.select().from(backtestTrades).where(eq(backtestTrades.backtestId, id))).toEqual([]);
-    // Another id's result stays.
+    expect(await storedPastSignals(handle.db, id, 0, 1)).toBeUndefined();
+    // Another id's result and working state stay.
     expect((await loadResult(handle.db, other))?.row.finalValue).toBe(9_000);
+    expect((await storedPastSignals(handle.db, other, 0, 1))?.[0].price).toBe(2);
   });
 });

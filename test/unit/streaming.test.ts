@@ -1,9 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { detectRegime, RegimeTracker } from '../../src/domain/aggregation';
+import { detectRegime, type PastSignal, RegimeTracker } from '../../src/domain/aggregation';
 import {
-  advance, type BacktestInput, checkpointOf, type EngineState, eventQueue, finish, initialState, latestEquity, restoreState, runBacktest,
+  advance, type BacktestInput, checkpointOf, type EngineCheckpoint, type EngineState, eventQueue, finish, initialState, latestEquity, restoreState, runBacktest,
 } from '../../src/domain/backtest/engine';
 import { barSeries, candleColumns, dailySeries, macroSeriesFrom } from '../../src/domain/market-data';
 import { equity } from '../../src/domain/portfolio';
@@ -462,6 +462,26 @@ describe('backtest engine: the incremental path and its invariants', () => {
     const resumed = finish(chunked[0].inp, chunked[0].state);
     expect(resumed.trades.rows()).toEqual(streamed.trades.rows());
     expect(Array.from(resumed.equity.value)).toEqual(Array.from(streamed.equity.value));
+
+    // As the backtest activity checkpoints: the past signals left out (stored beside them by number,
+    // here in an array) and handed back at each restore. Their track records size the trades.
+    const inp = hourlyInput([daySma]);
+    const queue = eventQueue(inp);
+    let st: EngineState = initialState(inp);
+    const stored: PastSignal[] = [];
+    let widest = 0;
+    while (st.cursor < queue.length) {
+      advance(inp, queue, st, 1000);
+      st.past.forEach((x, k) => { stored[st.pastTotal - st.past.length + k] = { ...x }; });
+      const checkpoint = JSON.parse(JSON.stringify(checkpointOf(st, { pastFrom: st.pastTotal }))) as EngineCheckpoint;
+      expect(checkpoint.past).toEqual([]);
+      widest = Math.max(widest, checkpoint.pastTotal - checkpoint.pastFirst);
+      st = restoreState(checkpoint, { past: stored.slice(checkpoint.pastFirst, checkpoint.pastTotal) });
+    }
+    expect(widest).toBeGreaterThan(10);
+    const resumedFromStore = finish(inp, st);
+    expect(resumedFromStore.trades.rows()).toEqual(streamed.trades.rows());
+    expect(Array.from(resumedFromStore.equity.value)).toEqual(Array.from(streamed.equity.value));
   });
 
   it('after every close, equity = cash + Σ quantity × mark, and every fill is in the book once', () => {

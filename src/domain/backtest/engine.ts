@@ -122,7 +122,10 @@ export interface EngineState {
   openTrade: Record<string, number>;
   /** Orders decided at a close, waiting for the next bar's open. */
   pending: Order[];
+  /** The signals still counting towards track records (oldest first): the last of the `pastTotal` made so far. */
   past: PastSignal[];
+  /** How many signals the replay has made: `past[0]` is number `pastTotal − past.length` of them (from 0). */
+  pastTotal: number;
   equity: EquityColumns;
   exposedSteps: number;
   rejections: Partial<Record<RejectionRule, number>>;
@@ -340,7 +343,7 @@ function feed(rt: Runtime, a: number, index: number) {
 
 export function initialState(input: BacktestInput): EngineState {
   return {
-    cursor: 0, trading: newTradingState(input.initialCapital), fillSeq: 0, marks: {}, fills: new FillLog(), trades: new TradeLog(), closedPnl: [], openTrade: {}, pending: [], past: [],
+    cursor: 0, trading: newTradingState(input.initialCapital), fillSeq: 0, marks: {}, fills: new FillLog(), trades: new TradeLog(), closedPnl: [], openTrade: {}, pending: [], past: [], pastTotal: 0,
     equity: { length: 0, time: new Float64Array(1024), value: new Float64Array(1024) }, exposedSteps: 0, rejections: {}, shrunk: {},
   };
 }
@@ -713,30 +716,59 @@ export type EngineCheckpoint = Omit<EngineState, 'equity' | 'fills' | 'trades'> 
   equity: { time: number[]; value: number[] };
   fills: BacktestFill[];
   trades: BacktestTrade[];
+  /** The number (`pastTotal` counting) of the state's first past signal: `past` may start later (`pastFrom`). */
+  pastFirst: number;
 };
 
-/**
- * The state as plain JSON (typed columns as arrays), for a heartbeat checkpoint. With `curveFrom`,
- * only the equity points from that index on: a caller that stores the curve as it goes keeps the
- * checkpoint small, and hands the stored points back to `restoreState`. A copy that shares nothing
- * with the state: Temporal may encode a heartbeat's details later, after the replay has moved on.
- */
-export function checkpointOf(st: EngineState, curveFrom = 0): EngineCheckpoint {
-  const points = (c: Float64Array) => Array.from(c.subarray(curveFrom, st.equity.length));
-  const { equity, fills, trades, ...rest } = st;
-  return { ...structuredClone(rest), equity: { time: points(equity.time), value: points(equity.value) }, fills: fills.rows(), trades: trades.rows() };
+/** What `checkpointOf` leaves out because the caller stores it as the run goes. */
+export interface StoredParts {
+  /** The equity points before this index. */
+  curveFrom?: number;
+  /** The past signals numbered before this (see `pastTotal`). */
+  pastFrom?: number;
 }
 
-/** The state a checkpoint was taken of; `earlier` are the equity points left out of it (`curveFrom`). */
-export function restoreState(checkpoint: EngineCheckpoint, earlier: { time: ArrayLike<number>; value: ArrayLike<number> } = { time: [], value: [] }): EngineState {
-  const n = earlier.time.length + checkpoint.equity.time.length;
+/**
+ * The state as plain JSON (typed columns as arrays), for a heartbeat checkpoint, without the equity
+ * points and past signals the caller stored (`stored`): the checkpoint stays small however long the
+ * curve and the track-record window grow, and the caller hands them back to `restoreState`. A copy
+ * that shares nothing with the state: Temporal may encode a heartbeat's details later, after the
+ * replay has moved on.
+ */
+export function checkpointOf(st: EngineState, stored: StoredParts = {}): EngineCheckpoint {
+  const curveFrom = stored.curveFrom ?? 0;
+  const points = (c: Float64Array) => Array.from(c.subarray(curveFrom, st.equity.length));
+  const pastFirst = st.pastTotal - st.past.length;
+  const { equity, fills, trades, past, ...rest } = st;
+  return {
+    ...structuredClone(rest), past: structuredClone(past.slice(Math.max(0, (stored.pastFrom ?? 0) - pastFirst))), pastFirst,
+    equity: { time: points(equity.time), value: points(equity.value) }, fills: fills.rows(), trades: trades.rows(),
+  };
+}
+
+/** What `restoreState` needs besides a checkpoint: the equity points and the past signals left out of it. */
+export interface EarlierParts {
+  curve?: { time: ArrayLike<number>; value: ArrayLike<number> };
+  /** The past signals numbered from the checkpoint's `pastFirst` to where its `past` starts. */
+  past?: PastSignal[];
+}
+
+/** The state a checkpoint was taken of, with the parts left out of it (`earlier`). */
+export function restoreState(checkpoint: EngineCheckpoint, earlier: EarlierParts = {}): EngineState {
+  const before = earlier.curve ?? { time: [], value: [] };
+  const n = before.time.length + checkpoint.equity.time.length;
   const capacity = Math.max(1024, 2 * n);
   const equity = { length: n, time: new Float64Array(capacity), value: new Float64Array(capacity) };
-  equity.time.set(earlier.time);
-  equity.time.set(checkpoint.equity.time, earlier.time.length);
-  equity.value.set(earlier.value);
-  equity.value.set(checkpoint.equity.value, earlier.time.length);
-  return { ...checkpoint, equity, fills: new FillLog(checkpoint.fills), trades: new TradeLog(checkpoint.trades) };
+  equity.time.set(before.time);
+  equity.time.set(checkpoint.equity.time, before.time.length);
+  equity.value.set(before.value);
+  equity.value.set(checkpoint.equity.value, before.time.length);
+  const past = [...(earlier.past ?? []), ...checkpoint.past];
+  if (past.length !== checkpoint.pastTotal - checkpoint.pastFirst) {
+    throw new Error(`the checkpoint's past signals are ${checkpoint.pastFirst}–${checkpoint.pastTotal - 1}: ${past.length} given`);
+  }
+  const { pastFirst: _first, ...state } = checkpoint;
+  return { ...state, past, equity, fills: new FillLog(checkpoint.fills), trades: new TradeLog(checkpoint.trades) };
 }
 
 /**
@@ -853,6 +885,7 @@ function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Ru
     rt.pastExpired = 0;
   }
   for (const x of produced) st.past.push({ strategyName: x.strategyName, signalType: x.signalType, timestamp: x.timestamp, price: x.price, asset: x.asset });
+  st.pastTotal += produced.length;
 }
 
 /** Closes what is open (when the conventions say so) and computes the results. */
