@@ -56,16 +56,15 @@ function wilderRun(closes: ArrayLike<number>, period: number, out?: Float64Array
   }
   gain /= period;
   loss /= period;
-  let rsi = loss === 0 ? 100 : 100 - 100 / (1 + gain / loss);
-  if (out) out[period] = rsi;
+  if (out) out[period] = loss === 0 ? 100 : 100 - 100 / (1 + gain / loss);
   for (let i = period + 1; i < closes.length; i++) {
     const d = closes[i] - closes[i - 1];
     gain = (gain * (period - 1) + Math.max(d, 0)) / period;
     loss = (loss * (period - 1) + Math.max(-d, 0)) / period;
-    rsi = loss === 0 ? 100 : 100 - 100 / (1 + gain / loss);
-    if (out) out[i] = rsi;
+    // The RSI of every close only when asked for: at the last alone, two divisions a close are saved.
+    if (out) out[i] = loss === 0 ? 100 : 100 - 100 / (1 + gain / loss);
   }
-  return rsi;
+  return loss === 0 ? 100 : 100 - 100 / (1 + gain / loss);
 }
 
 /** Log returns; element 0 is NaN. */
