@@ -143,8 +143,10 @@ export async function storePastSignals(db: Database, backtestId: string, firstSe
  */
 export async function storedPastSignals(db: Database, backtestId: string, from: number, to: number): Promise<PastSignal[] | undefined> {
   if (to <= from) return [];
-  const { rows: sent } = await db.execute<{ first_seq: number; timestamp: string; price: string; asset: string[]; strategy_name: string[]; signal_type: PastSignal['signalType'][] }>(sql`
-    SELECT first_seq, ${asBase64(sql`array_send(timestamp::float8[])`)} AS timestamp, ${asBase64(sql`array_send(price)`)} AS price, asset, strategy_name, signal_type
+  type Segment = { first_seq: number; timestamp: string; price: string; asset: string[]; strategy_name: string[]; signal_type: PastSignal['signalType'][] };
+  const { rows: sent } = await db.execute<Segment>(sql`
+    SELECT first_seq, ${asBase64(sql`array_send(timestamp::float8[])`)} AS timestamp, ${asBase64(sql`array_send(price)`)} AS price,
+      asset, strategy_name, signal_type
     FROM ${backtestPastSignals}
     WHERE backtest_id = ${backtestId} AND first_seq < ${to}::int AND first_seq + cardinality(price) > ${from}::int ORDER BY first_seq`);
   const past: PastSignal[] = [];
@@ -152,11 +154,11 @@ export async function storedPastSignals(db: Database, backtestId: string, from: 
   for (const r of sent) {
     if (r.first_seq > from + past.length) break;
     past.length = Math.max(0, r.first_seq - from);
-    const n = float8Count(fromBase64(r.price));
-    const timestamp = new Float64Array(n);
-    const price = new Float64Array(n);
+    const packedPrice = fromBase64(r.price);
+    const n = float8Count(packedPrice);
+    const [timestamp, price] = [new Float64Array(n), new Float64Array(n)];
     readFloat8Array(fromBase64(r.timestamp), timestamp, 0);
-    readFloat8Array(fromBase64(r.price), price, 0);
+    readFloat8Array(packedPrice, price, 0);
     for (let k = Math.max(0, from - r.first_seq); k < n && from + past.length < to; k++) {
       past.push({ strategyName: r.strategy_name[k], signalType: r.signal_type[k], timestamp: timestamp[k], price: price[k], asset: r.asset[k] });
     }
