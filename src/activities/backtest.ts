@@ -136,13 +136,13 @@ export function createBacktestActivities(deps: BacktestDeps) {
       // Its past signals are in backtest_past_signals, unless the run ended since (its completion was
       // lost, its working state dropped): then too the replay starts again.
       const earlierPast = beat && await storedPastSignals(db, req.id, beat.state.pastFirst, beat.state.pastTotal - beat.state.past.length);
-      const checkpoint = earlierPast ? beat : undefined;
+      const checkpoint = beat && earlierPast ? { ...beat, earlierPast } : undefined;
       let state: EngineState;
-      if (checkpoint && earlierPast) {
+      if (checkpoint) {
         // The curve up to the checkpoint is in backtest_curve; what was stored after it is replayed again.
         const stored = await storedCurve(db, req.id, checkpoint.storedPoints);
         await dropAfterCheckpoint(db, req.id, { points: stored.time.length, tradeSeq: checkpoint.storedTrades, pastTotal: checkpoint.state.pastTotal });
-        state = restoreState(checkpoint.state, { curve: { time: stored.time, value: stored.equity }, past: earlierPast });
+        state = restoreState(checkpoint.state, { curve: { time: stored.time, value: stored.equity }, past: checkpoint.earlierPast });
       } else {
         // A fresh attempt of this id starts from nothing, whatever an earlier run left.
         await clearBacktest(db, req.id);

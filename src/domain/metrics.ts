@@ -100,14 +100,21 @@ interface Returns {
 
 const returnAt = (c: Returns, i: number) => c.equity[i] / (i === c.from ? c.first : c.equity[i - 1]) - 1;
 
-/**
- * Returns `from` to `to` (indices into the equity column, a chunk at most) into `out` from its start;
- * returns how many. The passes that read each return twice read it here, computed once (a division).
- */
+/** Returns `from` to `to` (indices into the equity column, a chunk at most) into `out` from its start; returns how many. */
 function returnsInto(c: Returns, out: Float64Array, from: number, to: number): number {
   let count = 0;
   for (let i = Math.max(from, c.from); i < to; i++) out[count++] = returnAt(c, i);
   return count;
+}
+
+/**
+ * Calls `pass` with the curve's returns a chunk at a time (`count` of them from the start of
+ * `returns`, a scratch reused): the passes that read each return more than once read it computed once
+ * (a division).
+ */
+function forEachReturnChunk(c: Returns, length: number, pass: (returns: Float64Array, count: number) => void) {
+  const returns = new Float64Array(CHUNK);
+  forEachChunk(length, (from, to) => pass(returns, returnsInto(c, returns, from, to)));
 }
 
 /**
@@ -140,10 +147,7 @@ export function kthSmallestReturn(equity: ArrayLike<number>, start: StartPoint |
   const { sortUpTo, sampleSize } = tuning ?? selectTuningFor(n);
   if (n <= sortUpTo) return sortedReturns(c, n)[k];
   const bracket = sampleSize > 0 ? sampleBracket(c, n, k, sampleSize) : undefined;
-  if (bracket) {
-    const chunk = new Float64Array(CHUNK);
-    forEachChunk(equity.length, (from, to) => bracket.count(chunk, returnsInto(c, chunk, from, to)));
-  }
+  if (bracket) forEachReturnChunk(c, equity.length, (chunk, count) => bracket.count(chunk, count));
   return bracket?.kth(k, n) ?? radixSelect(c, k);
 }
 
@@ -337,11 +341,9 @@ export function performanceMetrics(curve: EquityCurve, tradePnl: ArrayLike<numbe
   const tuning = selectTuningFor(n);
   const bracket = n > tuning.sortUpTo ? sampleBracket(returns, n, varRank, tuning.sampleSize) : undefined;
   const spread = new Float64Array(2);
-  const chunk = new Float64Array(CHUNK);
-  forEachChunk(equity.length, (from, to) => {
-    const length = returnsInto(returns, chunk, from, to);
-    addSpread(chunk, length, meanReturn, rfPeriod, spread);
-    bracket?.count(chunk, length);
+  forEachReturnChunk(returns, equity.length, (chunk, count) => {
+    addSpread(chunk, count, meanReturn, rfPeriod, spread);
+    bracket?.count(chunk, count);
   });
   const std = n >= 2 ? Math.sqrt(spread[0] / (n - 1)) : Number.NaN;
   const downside = n ? Math.sqrt(spread[1] / n) : Number.NaN;

@@ -22,6 +22,14 @@ const activities = (checkpointLimit?: number, progress: BacktestProgress[] = [])
   reportProgress: async (_, p) => { progress.push(p); },
 });
 
+/** Four years of daily BTC for the SMA crossover, a checkpoint every 100 bars (~15 in all); a new id each call. */
+const request = () => ({
+  ...resolveBacktest({
+    strategy: 'sma_crossover', params: { fast: 10, slow: 30 }, assets: ['bitcoin'], from: Date.UTC(2019, 0, 1), to: Date.UTC(2023, 0, 1), initialCapital: 10_000, conventions: {},
+  }, loadExecutionConfig()),
+  chunkBars: 100,
+});
+
 type Beat = { state?: EngineCheckpoint; storedPoints: number; storedTrades: number };
 /** The heartbeats an environment's activity sends, as they would cross the wire. */
 const beatsOf = (env: MockActivityEnvironment) => {
@@ -38,9 +46,7 @@ afterAll(() => handle.close());
 
 describe('runBacktest checkpoints', () => {
   it('carry no curve, fills, closed trades or past signals, and a retry from one resumes to the same result even when more was stored after it', async () => {
-    const req = { ...resolveBacktest({
-      strategy: 'sma_crossover', params: { fast: 10, slow: 30 }, assets: ['bitcoin'], from: Date.UTC(2019, 0, 1), to: Date.UTC(2023, 0, 1), initialCapital: 10_000, conventions: {},
-    }, loadExecutionConfig()), chunkBars: 100 };
+    const req = request();
     const clean = new MockActivityEnvironment();
     const heartbeats = beatsOf(clean);
     const summary: BacktestSummary = await clean.run(() => activities().runBacktest(req));
@@ -92,9 +98,7 @@ describe('runBacktest checkpoints', () => {
   });
 
   it('too large for a heartbeat, are left out of it (the heartbeat still beats), and a retry replays from the start to the same result', async () => {
-    const req = { ...resolveBacktest({
-      strategy: 'sma_crossover', params: { fast: 10, slow: 30 }, assets: ['bitcoin'], from: Date.UTC(2019, 0, 1), to: Date.UTC(2023, 0, 1), initialCapital: 10_000, conventions: {},
-    }, loadExecutionConfig()), chunkBars: 100 };
+    const req = request();
     const clean = new MockActivityEnvironment();
     const beats = beatsOf(clean);
     // A limit below any checkpoint's size: every heartbeat goes without its state.

@@ -294,11 +294,11 @@ describe('the verdict a backtest asks for is the assessment\'s outcome', () => {
     // The daily returns by their definition, here: a midnight's close is the last bar's closing in the
     // day up to it (bars close on the hour, some hours missing), looked up hour by hour.
     const rowAt = new Map(series.time.map((t, i) => [t, i]));
-    let midnightsMissing = 0;
+    let hoursSearchedBack = 0;
     const closeAt = (midnight: number) => {
       for (let h = 0; h < 24; h++) {
         const i = rowAt.get(midnight - h * HOUR_MS);
-        if (h > 0) midnightsMissing += 1;
+        if (h > 0) hoursSearchedBack += 1;
         if (i !== undefined) return series.close[i];
       }
       return Number.NaN;
@@ -318,8 +318,9 @@ describe('the verdict a backtest asks for is the assessment\'s outcome', () => {
       checked += 1;
     }
     expect(checked).toBeGreaterThan(4000);
-    // Some midnights had no bar (the close an hour or more before): a day of another length.
-    expect(midnightsMissing).toBeGreaterThan(100);
+    // A midnight without a bar (the close an hour or more before: a day of another length) was looked
+    // up from, hour by hour: this history has one, met by every window over it.
+    expect(hoursSearchedBack).toBeGreaterThan(100);
     // Decisions days apart (its closes moved along by a few days), more than the lookback apart (read
     // afresh), and back in time.
     const jumping = new ConditionsTracker(series, 30);
