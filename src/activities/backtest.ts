@@ -225,6 +225,11 @@ export function createBacktestActivities(deps: BacktestDeps) {
         shrunkByRule: result.shrunkByRule,
       };
     },
+
+    /** What a cancelled run stored (its curve, trades and past signals so far): it has no result to go with them. */
+    async discardBacktest(id: string): Promise<void> {
+      await clearBacktest(deps.db, id);
+    },
   };
 }
 

@@ -4,6 +4,14 @@ import { TASK_QUEUES } from '../temporal/task-queues';
 import { workflowsPath } from './pipeline';
 
 /**
+ * How often a running backtest's heartbeat reaches the server at most (each report heartbeats, about
+ * once a second). The SDK's default holds them back for 0.8 × the heartbeat timeout (48 s): a cancel,
+ * which comes back with a heartbeat's answer, went unseen that long, and a retry resumed from a
+ * checkpoint that old.
+ */
+const HEARTBEAT_THROTTLE = '1s';
+
+/**
  * Backtests on `mts-backtest`, `concurrency` at once. A replay is CPU-bound on the process's one
  * thread: more backtests at once only overlap one's database and Temporal waits with another's work
  * (two did best on a 24-combination sweep: BENCHMARKS.md). More cores take more processes, on this
@@ -19,6 +27,7 @@ export function createBacktestWorker(opts: {
     taskQueue: TASK_QUEUES.backtest,
     activities: createBacktestActivities(opts.deps),
     maxConcurrentActivityTaskExecutions: opts.concurrency,
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
   });
 }

@@ -1,4 +1,6 @@
-import { defineQuery, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import {
+  ActivityCancellationType, CancellationScope, defineQuery, defineSignal, isCancellation, patched, proxyActivities, setHandler,
+} from '@temporalio/workflow';
 import type { BacktestActivities } from '../activities/backtest';
 import { TASK_QUEUES } from '../temporal/task-queues';
 import type { BacktestProgress, BacktestRequest, BacktestSummary } from './types';
@@ -7,19 +9,42 @@ export const backtestProgressQuery = defineQuery<BacktestProgress | null>('progr
 export const backtestProgressSignal = defineSignal<[BacktestProgress]>('backtestProgress');
 
 /**
+ * Runs started before cancelled runs discarded what they stored ended at once when cancelled (their
+ * replay was left to fail on its next report); their histories replay that way.
+ */
+const DISCARDS_WHEN_CANCELLED = 'backtest-discards-when-cancelled';
+
+/**
  * One backtest: the engine runs in a long activity that checkpoints its state through heartbeats;
- * progress (bars done, total, equity so far) is the `progress` query; cancelling the workflow
- * cancels the activity at its next checkpoint.
+ * progress (bars done, total, equity so far) is the `progress` query. Cancelling the workflow cancels
+ * the replay at its next checkpoint; once it has stopped, what it stored (curve, trades, past signals)
+ * is discarded and the workflow ends cancelled.
  */
 export async function backtestWorkflow(req: BacktestRequest): Promise<BacktestSummary> {
   let progress: BacktestProgress | null = null;
   setHandler(backtestProgressSignal, (p) => { progress = p; });
   setHandler(backtestProgressQuery, () => progress);
+  const discards = patched(DISCARDS_WHEN_CANCELLED);
   const { runBacktest } = proxyActivities<BacktestActivities>({
     taskQueue: TASK_QUEUES.backtest,
     startToCloseTimeout: '24h',
     heartbeatTimeout: req.heartbeatTimeoutMs ?? 60_000,
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 5 },
+    // The replay stops at its next checkpoint, still able to report, before anything is discarded.
+    cancellationType: discards ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED : ActivityCancellationType.TRY_CANCEL,
   });
-  return runBacktest(req);
+  const { discardBacktest } = proxyActivities<BacktestActivities>({
+    taskQueue: TASK_QUEUES.backtest,
+    startToCloseTimeout: '1m',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+  });
+  try {
+    return await runBacktest(req);
+  } catch (err) {
+    // Cancelled, whether the replay acknowledged it or its worker was lost meanwhile (a timeout).
+    if (discards && (isCancellation(err) || CancellationScope.current().consideredCancelled)) {
+      await CancellationScope.nonCancellable(() => discardBacktest(req.id));
+    }
+    throw err;
+  }
 }

@@ -1,4 +1,4 @@
-import { defineQuery, executeChild, setHandler } from '@temporalio/workflow';
+import { defineQuery, executeChild, isCancellation, patched, setHandler } from '@temporalio/workflow';
 import { innermostMessage } from '../temporal/failures';
 import { TASK_QUEUES } from '../temporal/task-queues';
 import { backtestWorkflow } from './backtest';
@@ -23,6 +23,9 @@ export async function sweepWorkflow(req: SweepRequest): Promise<SweepResult> {
   const entries: SweepEntry[] = combos.map((params, k) => ({ backtestId: `${req.id}-${k}`, params, summary: null }));
   let done = 0;
   setHandler(sweepProgressQuery, () => ({ done, total: entries.length }));
+  // Sweeps started before this ran on when cancelled: every child left failed at once as cancelled,
+  // and the sweep completed with their errors; their histories replay that way.
+  const endsWhenCancelled = patched('sweep-ends-when-cancelled');
   let next = 0;
   const lane = async () => {
     while (next < entries.length) {
@@ -34,6 +37,8 @@ export async function sweepWorkflow(req: SweepRequest): Promise<SweepResult> {
           args: [{ ...req.base, id: entry.backtestId, params: entry.params, dataScope: req.id }],
         });
       } catch (err) {
+        // A cancelled sweep ends cancelled (its running children cancelled with it), starting no more.
+        if (endsWhenCancelled && isCancellation(err)) throw err;
         entry.error = innermostMessage(err);
       }
       done += 1;

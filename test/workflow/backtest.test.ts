@@ -1,7 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { eq } from 'drizzle-orm';
+import type { WorkflowHandle } from '@temporalio/client';
+import { count, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadExecutionConfig } from '../../src/config/execution';
 import { loadRiskConfig } from '../../src/config/risk';
@@ -14,7 +15,11 @@ import { createStrategy } from '../../src/domain/strategies/framework';
 import { backtestResult, backtestWorkflowId, resolveBacktest, startBacktest } from '../../src/services/backtests';
 import { importCsv, importMacroCsv } from '../../src/services/csv-import';
 import { loadMarketData } from '../../src/db/market-series';
-import { backtestCurve } from '../../src/db/schema';
+import { backtestCurve, backtestPastSignals, backtestTrades } from '../../src/db/schema';
+import { newSweepId, sweepWorkflowId } from '../../src/temporal/analysis-ids';
+import { TASK_QUEUES } from '../../src/temporal/task-queues';
+import { sweepWorkflow } from '../../src/workflows/sweep';
+import type { SweepRequest } from '../../src/workflows/types';
 import { MARKET } from '../support/market-files';
 import { backtestProgressQuery } from '../../src/workflows/backtest';
 import { startTestApi } from '../support/api';
@@ -28,6 +33,19 @@ const ctx = workflowTestContext();
 const { handle } = ctx;
 beforeAll(() => importCsv(handle.db, { asset: 'bitcoin', file: btc, volumeIn: 'usd' }));
 
+/** Rows a backtest of this id has stored as it ran: curve segments, closed trades, past-signal segments. */
+async function storedRows(backtestId: string) {
+  const rows = (table: typeof backtestCurve | typeof backtestTrades | typeof backtestPastSignals) =>
+    handle.db.select({ n: count() }).from(table).where(eq(table.backtestId, backtestId)).then(([r]) => r.n);
+  return { curve: await rows(backtestCurve), trades: await rows(backtestTrades), past: await rows(backtestPastSignals) };
+}
+
+/** Waits until the backtest has reported at least `bars` bars replayed. */
+async function waitForBars(run: WorkflowHandle, bars: number) {
+  const progress = () => run.query(backtestProgressQuery).catch(() => null);
+  for (let p = await progress(); !p || p.barsDone < bars; p = await progress()) await new Promise((r) => setTimeout(r, 100));
+}
+
 const classic = {
   strategy: 'sma_crossover', params: { fast: 10, slow: 30 }, assets: ['bitcoin'], from: '2018-01-01', to: '2024-12-31',
   conventions: { fillAt: 'close', fillModel: { fixedSlippageBps: 0, volatilitySlippageFactor: 0, takerFeeBps: 0 }, sizing: { kind: 'all_in' }, allowShort: false, protective: false },
@@ -36,6 +54,12 @@ const request = () => resolveBacktest({
   strategy: 'sma_crossover', params: { fast: 10, slow: 30 }, assets: ['bitcoin'], from: Date.UTC(2018, 0, 1), to: Date.UTC(2024, 11, 31), initialCapital: 10_000,
   conventions: { fillAt: 'close', fillModel: { fixedSlippageBps: 0, volatilitySlippageFactor: 0, takerFeeBps: 0 }, sizing: { kind: 'all_in' }, allowShort: false, protective: false },
 }, loadExecutionConfig());
+
+/** Four slow children (a report every 50 bars, each paused by the worker), two at a time. */
+const sweepRequest: SweepRequest = (() => {
+  const { id: _id, params: _params, ...base } = { ...request(), chunkBars: 50 };
+  return { id: newSweepId('cancelled'), base, grid: { 'sma_crossover.fast': [5, 10, 15, 20] }, metric: 'sharpe', concurrency: 2 };
+})();
 
 describe('backtestWorkflow', () => {
   it('runs a classic SMA crossover on real daily BTC through the API, with numbers that follow from its trades', async () => {
@@ -107,17 +131,41 @@ describe('backtestWorkflow', () => {
     expect(resumed!.finalValue).toBe(reference!.finalValue);
   });
 
-  it('can be cancelled while it runs', async () => {
+  it('can be cancelled while it runs; what it stored goes with it', async () => {
     const req = { ...request(), chunkBars: 50 };
     const child = await spawnWorkerProcess('backtest-worker.ts', { PROGRESS_PAUSE_MS: '200' });
     try {
       await startBacktest(ctx.kit.client, req);
       const run = ctx.kit.client.workflow.getHandle(backtestWorkflowId(req.id));
-      while (!(await run.query(backtestProgressQuery))) await new Promise((r) => setTimeout(r, 100));
+      await waitForBars(run, 600);
+      // By then it has stored curve points, closed trades and the signals its track records score.
+      expect(Math.min(...Object.values(await storedRows(req.id)))).toBeGreaterThan(0);
       await run.cancel();
-      await expect(run.result()).rejects.toThrow();
+      await expect(run.result()).rejects.toMatchObject({ cause: { name: 'CancelledFailure' } });
       expect((await run.describe()).status.name).toBe('CANCELLED');
+      expect(await storedRows(req.id)).toEqual({ curve: 0, trades: 0, past: 0 });
       expect(await backtestResult(handle.db, req.id)).toBeUndefined();
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('ends a cancelled sweep CANCELLED, its children too, leaving nothing of theirs stored', async () => {
+    const { id } = sweepRequest;
+    const child = await spawnWorkerProcess('backtest-worker.ts', { PROGRESS_PAUSE_MS: '200' });
+    try {
+      const run = await ctx.kit.client.workflow.start(sweepWorkflow, { workflowId: sweepWorkflowId(id), taskQueue: TASK_QUEUES.backtest, args: [sweepRequest] });
+      // Its first two children are under way (the worker runs two at once); two wait their turn.
+      await waitForBars(ctx.kit.client.workflow.getHandle(backtestWorkflowId(`${id}-1`)), 300);
+      await run.cancel();
+      await expect(run.result()).rejects.toMatchObject({ cause: { name: 'CancelledFailure' } });
+      expect((await run.describe()).status.name).toBe('CANCELLED');
+      for (const k of [0, 1]) {
+        expect((await ctx.kit.client.workflow.getHandle(backtestWorkflowId(`${id}-${k}`)).describe()).status.name).toBe('CANCELLED');
+        expect(await storedRows(`${id}-${k}`)).toEqual({ curve: 0, trades: 0, past: 0 });
+      }
+      // The children not yet started never are.
+      await expect(ctx.kit.client.workflow.getHandle(backtestWorkflowId(`${id}-3`)).describe()).rejects.toThrow(/not found/);
     } finally {
       child.kill('SIGKILL');
     }
