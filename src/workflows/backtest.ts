@@ -1,5 +1,5 @@
 import {
-  ActivityCancellationType, CancellationScope, defineQuery, defineSignal, isCancellation, patched, proxyActivities, setHandler,
+  ActivityCancellationType, CancellationScope, defineQuery, defineSignal, patched, proxyActivities, setHandler,
 } from '@temporalio/workflow';
 import type { BacktestActivities } from '../activities/backtest';
 import { TASK_QUEUES } from '../temporal/task-queues';
@@ -42,7 +42,7 @@ export async function backtestWorkflow(req: BacktestRequest): Promise<BacktestSu
     return await runBacktest(req);
   } catch (err) {
     // Cancelled, whether the replay acknowledged it or its worker was lost meanwhile (a timeout).
-    if (discards && (isCancellation(err) || CancellationScope.current().consideredCancelled)) {
+    if (discards && CancellationScope.current().consideredCancelled) {
       await CancellationScope.nonCancellable(() => discardBacktest(req.id));
     }
     throw err;

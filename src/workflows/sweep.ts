@@ -1,7 +1,8 @@
-import { defineQuery, executeChild, isCancellation, patched, setHandler } from '@temporalio/workflow';
+import { CancellationScope, defineQuery, executeChild, patched, setHandler } from '@temporalio/workflow';
 import { innermostMessage } from '../temporal/failures';
 import { TASK_QUEUES } from '../temporal/task-queues';
 import { backtestWorkflow } from './backtest';
+import { settleAll } from './settle';
 import type { SweepEntry, SweepRequest, SweepResult } from './types';
 
 export const sweepProgressQuery = defineQuery<{ done: number; total: number }>('progress');
@@ -37,14 +38,16 @@ export async function sweepWorkflow(req: SweepRequest): Promise<SweepResult> {
           args: [{ ...req.base, id: entry.backtestId, params: entry.params, dataScope: req.id }],
         });
       } catch (err) {
-        // A cancelled sweep ends cancelled (its running children cancelled with it), starting no more.
-        if (endsWhenCancelled && isCancellation(err)) throw err;
+        // A cancelled sweep ends cancelled (its running children cancelled with it), starting no more;
+        // a child cancelled on its own is one combination without a result.
+        if (endsWhenCancelled && CancellationScope.current().consideredCancelled) throw err;
         entry.error = innermostMessage(err);
       }
       done += 1;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(req.concurrency ?? 8, entries.length) }, lane));
+  // Only a cancellation rejects a lane (a sweep from before `endsWhenCancelled` never saw one).
+  await settleAll(Array.from({ length: Math.min(req.concurrency ?? 8, entries.length) }, lane));
   const score = (e: SweepEntry) => {
     const v = e.summary?.[req.metric];
     if (v === null || v === undefined) return -Infinity;

@@ -1,7 +1,8 @@
-import { ApplicationFailure, defineQuery, executeChild, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, executeChild, patched, setHandler } from '@temporalio/workflow';
 import { foldSweepId, sweepWorkflowId } from '../temporal/analysis-ids';
 import { TASK_QUEUES } from '../temporal/task-queues';
 import { backtestWorkflow } from './backtest';
+import { settleAll } from './settle';
 import { sweepWorkflow } from './sweep';
 import type { WalkForwardFold, WalkForwardRequest, WalkForwardResult } from './types';
 
@@ -34,7 +35,10 @@ export async function walkForwardWorkflow(req: WalkForwardRequest): Promise<Walk
   }
   let foldsDone = 0;
   setHandler(walkForwardProgressQuery, () => ({ foldsDone, folds: windows.length }));
-  const sweeps = await Promise.all(windows.map((w) => executeChild(sweepWorkflow, {
+  // Walk-forwards started before this closed as soon as one fold's sweep failed or was cancelled,
+  // terminating the others' running children; their histories replay that way.
+  const all = patched('walk-forward-settles-sweeps') ? settleAll : <T>(ps: Array<Promise<T>>) => Promise.all(ps);
+  const sweeps = await all(windows.map((w) => executeChild(sweepWorkflow, {
     workflowId: sweepWorkflowId(foldSweepId(req.id, w.fold)),
     taskQueue: TASK_QUEUES.backtest,
     args: [{ id: foldSweepId(req.id, w.fold), base: { ...req.base, from: w.isFrom, to: w.isTo, initialCapital: req.initialCapital }, grid: req.grid, metric: req.metric }],

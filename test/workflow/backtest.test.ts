@@ -16,10 +16,11 @@ import { backtestResult, backtestWorkflowId, resolveBacktest, startBacktest } fr
 import { importCsv, importMacroCsv } from '../../src/services/csv-import';
 import { loadMarketData } from '../../src/db/market-series';
 import { backtestCurve, backtestPastSignals, backtestTrades } from '../../src/db/schema';
-import { newSweepId, sweepWorkflowId } from '../../src/temporal/analysis-ids';
+import { foldSweepId, newSweepId, newWalkForwardId, sweepWorkflowId, walkForwardWorkflowId } from '../../src/temporal/analysis-ids';
 import { TASK_QUEUES } from '../../src/temporal/task-queues';
 import { sweepWorkflow } from '../../src/workflows/sweep';
-import type { SweepRequest } from '../../src/workflows/types';
+import { walkForwardWorkflow } from '../../src/workflows/walk-forward';
+import type { SweepRequest, WalkForwardRequest } from '../../src/workflows/types';
 import { MARKET } from '../support/market-files';
 import { backtestProgressQuery } from '../../src/workflows/backtest';
 import { startTestApi } from '../support/api';
@@ -40,10 +41,11 @@ async function storedRows(backtestId: string) {
   return { curve: await rows(backtestCurve), trades: await rows(backtestTrades), past: await rows(backtestPastSignals) };
 }
 
-/** Waits until the backtest has reported at least `bars` bars replayed. */
-async function waitForBars(run: WorkflowHandle, bars: number) {
-  const progress = () => run.query(backtestProgressQuery).catch(() => null);
-  for (let p = await progress(); !p || p.barsDone < bars; p = await progress()) await new Promise((r) => setTimeout(r, 100));
+/** Waits until one of the backtests has reported at least `bars` bars replayed. */
+async function waitForBars(runs: WorkflowHandle[], bars: number) {
+  const progress = (run: WorkflowHandle) => run.query(backtestProgressQuery).catch(() => null);
+  const reached = async () => (await Promise.all(runs.map(progress))).some((p) => p !== null && p.barsDone >= bars);
+  while (!(await reached())) await new Promise((r) => setTimeout(r, 100));
 }
 
 const classic = {
@@ -137,7 +139,7 @@ describe('backtestWorkflow', () => {
     try {
       await startBacktest(ctx.kit.client, req);
       const run = ctx.kit.client.workflow.getHandle(backtestWorkflowId(req.id));
-      await waitForBars(run, 600);
+      await waitForBars([run], 600);
       // By then it has stored curve points, closed trades and the signals its track records score.
       expect(Math.min(...Object.values(await storedRows(req.id)))).toBeGreaterThan(0);
       await run.cancel();
@@ -150,22 +152,54 @@ describe('backtestWorkflow', () => {
     }
   });
 
-  it('ends a cancelled sweep CANCELLED, its children too, leaving nothing of theirs stored', async () => {
+  it('goes on past a child cancelled on its own; cancelled itself, ends CANCELLED with its children, leaving nothing of theirs stored', async () => {
     const { id } = sweepRequest;
+    const childRun = (k: number) => ctx.kit.client.workflow.getHandle(backtestWorkflowId(`${id}-${k}`));
     const child = await spawnWorkerProcess('backtest-worker.ts', { PROGRESS_PAUSE_MS: '200' });
     try {
       const run = await ctx.kit.client.workflow.start(sweepWorkflow, { workflowId: sweepWorkflowId(id), taskQueue: TASK_QUEUES.backtest, args: [sweepRequest] });
       // Its first two children are under way (the worker runs two at once); two wait their turn.
-      await waitForBars(ctx.kit.client.workflow.getHandle(backtestWorkflowId(`${id}-1`)), 300);
+      await waitForBars([childRun(0)], 300);
+      // An operator cancels one combination: its lane takes the next.
+      await childRun(0).cancel();
+      await waitForBars([childRun(2)], 300);
       await run.cancel();
       await expect(run.result()).rejects.toMatchObject({ cause: { name: 'CancelledFailure' } });
       expect((await run.describe()).status.name).toBe('CANCELLED');
-      for (const k of [0, 1]) {
-        expect((await ctx.kit.client.workflow.getHandle(backtestWorkflowId(`${id}-${k}`)).describe()).status.name).toBe('CANCELLED');
+      for (const k of [0, 1, 2]) {
+        expect((await childRun(k).describe()).status.name).toBe('CANCELLED');
         expect(await storedRows(`${id}-${k}`)).toEqual({ curve: 0, trades: 0, past: 0 });
       }
-      // The children not yet started never are.
-      await expect(ctx.kit.client.workflow.getHandle(backtestWorkflowId(`${id}-3`)).describe()).rejects.toThrow(/not found/);
+      // The one not yet started never is.
+      await expect(childRun(3).describe()).rejects.toThrow(/not found/);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('ends a cancelled walk-forward CANCELLED once every fold\'s sweep and child has, leaving nothing of theirs stored', async () => {
+    const { id: _id, grid, metric, base } = sweepRequest;
+    const id = newWalkForwardId('cancelled');
+    const request: WalkForwardRequest = {
+      id, base, grid: { 'sma_crossover.fast': grid['sma_crossover.fast'].slice(0, 2) }, metric,
+      from: Date.UTC(2018, 0, 1), to: Date.UTC(2024, 11, 31), initialCapital: 10_000, folds: 2, inSampleDays: 2000,
+    };
+    const children = [0, 1].flatMap((fold) => [0, 1].map((k) => `${foldSweepId(id, fold)}-${k}`));
+    const child = await spawnWorkerProcess('backtest-worker.ts', { PROGRESS_PAUSE_MS: '200' });
+    try {
+      const run = await ctx.kit.client.workflow.start(walkForwardWorkflow, { workflowId: walkForwardWorkflowId(id), taskQueue: TASK_QUEUES.backtest, args: [request] });
+      // Two of the four children under way (the worker runs two at once), two waiting their turn; none near
+      // its end (2,000 bars, a report every 50, each paused).
+      await waitForBars(children.map((c) => ctx.kit.client.workflow.getHandle(backtestWorkflowId(c))), 100);
+      await run.cancel();
+      await expect(run.result()).rejects.toMatchObject({ cause: { name: 'CancelledFailure' } });
+      for (const fold of [0, 1]) {
+        expect((await ctx.kit.client.workflow.getHandle(sweepWorkflowId(foldSweepId(id, fold))).describe()).status.name).toBe('CANCELLED');
+      }
+      for (const backtestId of children) {
+        expect((await ctx.kit.client.workflow.getHandle(backtestWorkflowId(backtestId)).describe()).status.name).toBe('CANCELLED');
+        expect(await storedRows(backtestId)).toEqual({ curve: 0, trades: 0, past: 0 });
+      }
     } finally {
       child.kill('SIGKILL');
     }
