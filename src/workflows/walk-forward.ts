@@ -1,4 +1,4 @@
-import { ApplicationFailure, defineQuery, executeChild, patched, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, executeChild, setHandler } from '@temporalio/workflow';
 import { foldSweepId, sweepWorkflowId } from '../temporal/analysis-ids';
 import { TASK_QUEUES } from '../temporal/task-queues';
 import { backtestWorkflow } from './backtest';
@@ -35,10 +35,9 @@ export async function walkForwardWorkflow(req: WalkForwardRequest): Promise<Walk
   }
   let foldsDone = 0;
   setHandler(walkForwardProgressQuery, () => ({ foldsDone, folds: windows.length }));
-  // Walk-forwards started before this closed as soon as one fold's sweep failed or was cancelled,
-  // terminating the others' running children; their histories replay that way.
-  const all = patched('walk-forward-settles-sweeps') ? settleAll : <T>(ps: Array<Promise<T>>) => Promise.all(ps);
-  const sweeps = await all(windows.map((w) => executeChild(sweepWorkflow, {
+  // Every fold's sweep settles before a failed or cancelled walk-forward closes. (Sweeps from before
+  // `sweep-ends-when-cancelled` never reject, so for their walk-forwards this is `Promise.all`.)
+  const sweeps = await settleAll(windows.map((w) => executeChild(sweepWorkflow, {
     workflowId: sweepWorkflowId(foldSweepId(req.id, w.fold)),
     taskQueue: TASK_QUEUES.backtest,
     args: [{ id: foldSweepId(req.id, w.fold), base: { ...req.base, from: w.isFrom, to: w.isTo, initialCapital: req.initialCapital }, grid: req.grid, metric: req.metric }],

@@ -15,6 +15,9 @@ const HISTORIES = [
   'backtest-cancelled-before-discarding.json',
   // Cancelled with two children running, before a cancelled sweep ended cancelled: it completed.
   'sweep-cancelled-before-ending-cancelled.json',
+  // Cancelled with its folds' children running, before a walk-forward waited for every fold's sweep:
+  // its sweeps completed (every child cancelled), and so did it, its folds without a choice.
+  'walk-forward-cancelled-before-settling.json',
 ];
 
 describe('workflow histories of earlier versions', () => {
