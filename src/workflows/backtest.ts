@@ -9,8 +9,8 @@ export const backtestProgressQuery = defineQuery<BacktestProgress | null>('progr
 export const backtestProgressSignal = defineSignal<[BacktestProgress]>('backtestProgress');
 
 /**
- * Runs started before cancelled runs discarded what they stored ended at once when cancelled (their
- * replay was left to fail on its next report); their histories replay that way.
+ * A run started before this patch ended at once when cancelled, its replay left to fail at its next
+ * report and what it had stored left behind; its history replays that way.
  */
 const DISCARDS_WHEN_CANCELLED = 'backtest-discards-when-cancelled';
 

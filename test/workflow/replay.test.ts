@@ -5,10 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { workflowBundle } from '../support/temporal';
 
 /**
- * Histories recorded by earlier versions of the workflows (the protobuf's own object form, 64-bit
- * numbers as strings: the SDK's reader of the proto3 JSON the CLI prints fails on the two copies of
- * protobufjs this install holds, "type must be a Type"). Today's code replays each to the same commands (its `patched` branches), so a worker
- * of this version can answer queries on those runs and carry on the ones still open.
+ * Histories recorded by earlier versions of the workflows. Today's code replays each to the same
+ * commands (its `patched` branches), so a worker of this version can answer queries on those runs and
+ * carry on the ones still open. Stored in the protobuf's own object form (64-bit numbers as strings):
+ * the SDK's reader of the proto3 JSON that `temporal workflow show` prints fails here with "type must
+ * be a Type", as it meets the several copies of protobufjs this install holds.
  */
 const HISTORIES = [
   // Cancelled while it ran, before cancelled backtests waited for their replay and discarded what it stored.
