@@ -46,6 +46,9 @@ export function wilderRsi(closes: ArrayLike<number>, period = 14): Float64Array 
 /** Wilder's RSI at the last close (what `wilderRsi` gives there) with no array allocated: NaN with `period` closes or fewer. */
 export const lastWilderRsi = (closes: ArrayLike<number>, period = 14): number => wilderRun(closes, period);
 
+/** The RSI of Wilder's smoothed average gain and loss. */
+const rsiOf = (gain: number, loss: number): number => (loss === 0 ? 100 : 100 - 100 / (1 + gain / loss));
+
 function wilderRun(closes: ArrayLike<number>, period: number, out?: Float64Array): number {
   if (closes.length <= period) return Number.NaN;
   let gain = 0;
@@ -56,15 +59,15 @@ function wilderRun(closes: ArrayLike<number>, period: number, out?: Float64Array
   }
   gain /= period;
   loss /= period;
-  if (out) out[period] = loss === 0 ? 100 : 100 - 100 / (1 + gain / loss);
+  if (out) out[period] = rsiOf(gain, loss);
   for (let i = period + 1; i < closes.length; i++) {
     const d = closes[i] - closes[i - 1];
     gain = (gain * (period - 1) + Math.max(d, 0)) / period;
     loss = (loss * (period - 1) + Math.max(-d, 0)) / period;
     // The RSI of every close only when asked for: at the last alone, two divisions a close are saved.
-    if (out) out[i] = loss === 0 ? 100 : 100 - 100 / (1 + gain / loss);
+    if (out) out[i] = rsiOf(gain, loss);
   }
-  return loss === 0 ? 100 : 100 - 100 / (1 + gain / loss);
+  return rsiOf(gain, loss);
 }
 
 /** Log returns; element 0 is NaN. */
