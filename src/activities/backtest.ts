@@ -226,7 +226,7 @@ export function createBacktestActivities(deps: BacktestDeps) {
       };
     },
 
-    /** What a cancelled run stored (its curve, trades and past signals so far): it has no result to go with them. */
+    /** What a cancelled or failed run stored (its curve, trades and past signals so far): it has no result to go with them. */
     async discardBacktest(id: string): Promise<void> {
       await clearBacktest(deps.db, id);
     },

@@ -13,12 +13,15 @@ export const backtestProgressSignal = defineSignal<[BacktestProgress]>('backtest
  * report and what it had stored left behind; its history replays that way.
  */
 const DISCARDS_WHEN_CANCELLED = 'backtest-discards-when-cancelled';
+/** A run started before this patch left what it stored when its replay failed for good; its history replays that way. */
+const DISCARDS_WHEN_FAILED = 'backtest-discards-when-failed';
 
 /**
  * One backtest: the engine runs in a long activity that checkpoints its state through heartbeats;
  * progress (bars done, total, equity so far) is the `progress` query. Cancelling the workflow cancels
  * the replay at its next checkpoint; once it has stopped, what it stored (curve, trades, past signals)
- * is discarded and the workflow ends cancelled.
+ * is discarded and the workflow ends cancelled. A replay that fails for good (after its retries) is
+ * discarded the same way: a run without a result keeps nothing.
  */
 export async function backtestWorkflow(req: BacktestRequest): Promise<BacktestSummary> {
   let progress: BacktestProgress | null = null;
@@ -41,8 +44,9 @@ export async function backtestWorkflow(req: BacktestRequest): Promise<BacktestSu
   try {
     return await runBacktest(req);
   } catch (err) {
-    // Cancelled, whether the replay acknowledged it or its worker was lost meanwhile (a timeout).
-    if (discards && CancellationScope.current().consideredCancelled) {
+    // Cancelled (whether the replay acknowledged it or its worker was lost meanwhile: a timeout), or failed.
+    const cancelled = CancellationScope.current().consideredCancelled;
+    if (cancelled ? discards : patched(DISCARDS_WHEN_FAILED)) {
       await CancellationScope.nonCancellable(() => discardBacktest(req.id));
     }
     throw err;

@@ -2,8 +2,10 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { count, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { BacktestDeps } from '../../src/activities/backtest';
 import { loadExecutionConfig } from '../../src/config/execution';
 import { loadRiskConfig } from '../../src/config/risk';
 import { loadSignalsConfig } from '../../src/config/signals';
@@ -150,6 +152,31 @@ describe('backtestWorkflow', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+
+  it('fails when its replay fails for good, and what it stored goes with it', async () => {
+    const req = { ...request(), chunkBars: 50 };
+    let storedWhenFailing: Awaited<ReturnType<typeof storedRows>> | undefined;
+    const deps: BacktestDeps = {
+      ...backtestDeps(handle, ctx.kit.client),
+      // A replay that fails for good half-way, after reporting (and storing) what it had replayed so far.
+      async reportProgress(_workflowId, progress) {
+        if (progress.barsDone < 600) return;
+        storedWhenFailing = await storedRows(req.id);
+        throw ApplicationFailure.nonRetryable('the replay broke half-way', 'ReplayBroke');
+      },
+    };
+    const run = await withWorkers([await backtestWorker(ctx.kit, deps)], async () => {
+      await startBacktest(ctx.kit.client, req);
+      const started = ctx.kit.client.workflow.getHandle(backtestWorkflowId(req.id));
+      await expect(started.result()).rejects.toMatchObject({ cause: { cause: { message: 'the replay broke half-way' } } });
+      return started;
+    });
+    expect((await run.describe()).status.name).toBe('FAILED');
+    // It had stored curve points, closed trades and the signals its track records score; none are left.
+    expect(Math.min(...Object.values(storedWhenFailing!))).toBeGreaterThan(0);
+    expect(await storedRows(req.id)).toEqual({ curve: 0, trades: 0, past: 0 });
+    expect(await backtestResult(handle.db, req.id)).toBeUndefined();
   });
 
   it('goes on past a child cancelled on its own; cancelled itself, ends CANCELLED with its children, leaving nothing of theirs stored', async () => {

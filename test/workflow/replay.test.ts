@@ -14,6 +14,8 @@ import { workflowBundle } from '../support/temporal';
 const HISTORIES = [
   // Cancelled while it ran, before cancelled backtests waited for their replay and discarded what it stored.
   'backtest-cancelled-before-discarding.json',
+  // Failed for good half-way (its replay's error not retryable), before failed backtests discarded what they stored.
+  'backtest-failed-before-discarding.json',
   // Cancelled with two children running, before a cancelled sweep ended cancelled: it completed.
   'sweep-cancelled-before-ending-cancelled.json',
   // Cancelled with its folds' children running, before a walk-forward waited for every fold's sweep:
