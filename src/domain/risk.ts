@@ -57,6 +57,7 @@ export interface RiskSignal {
   signalId: string;
   asset: string;
   signalType: SignalType;
+  /** The price the signal quotes: used for the assessment's indicative levels, never for the fill. */
   price: number;
   confidence: number;
   /** The scored past signals of the strategies behind it (for Kelly sizing); absent for an external signal. */

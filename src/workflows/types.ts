@@ -1,4 +1,5 @@
 import type { Sinks } from '@temporalio/workflow';
+import type { BacktestConventions } from '../domain/backtest/engine';
 import type { BarSize, TierKind } from '../domain/types';
 
 /** One asset to collect, with what the collector needs to know about it (resolved from config/collection.json). */
@@ -166,22 +167,10 @@ export interface ProtectiveExit {
 /** Bar sizes a backtest can replay, in minutes: built from the stored candles that divide them. */
 export { BAR_MINUTES } from '../domain/types';
 
-export interface BacktestConventionsInput {
+/** The engine's conventions as a request carries them, with the bar to replay. */
+export interface BacktestConventionsInput extends BacktestConventions {
   /** The bar the history is replayed in (default 1d); strategy lengths count these bars. */
   bar?: BarSize;
-  fillAt: 'next_open' | 'close';
-  fillModel: { fixedSlippageBps: number; volatilitySlippageFactor: number; takerFeeBps: number };
-  sizing: { kind: 'risk' } | { kind: 'fixed_fraction'; fraction: number } | { kind: 'all_in' };
-  units: 'fractional' | 'whole';
-  allowShort: boolean;
-  protective: boolean;
-  closeAtEnd: boolean;
-  /** Trailing stop distance (fraction), or null for fixed stops; default: config/execution.json. */
-  trailingStopPct?: number | null;
-  /** Re-entry cooldown after a stop-out; default: config/execution.json. */
-  stopCooldownMinutes?: number;
-  /** Annualise metrics with this many periods a year; default: from the calendar of the data. */
-  periodsPerYear?: number;
 }
 
 /** A fully resolved backtest: every default already filled in, so the run is reproducible from its input. */

@@ -16,9 +16,10 @@ import type { Bar, FillModel, MarketFill } from '../fills';
 import { marketFill, protectiveTrigger, trailStop } from '../fills';
 import { applyFill, equity as bookEquity, type Book, type Fill, type FillEffect, newBook, type Side } from '../portfolio';
 import type { MarketConditions } from '../market-conditions';
-import type { PositionSizing, ScoredRecord } from '../position-sizing';
-import { assessRisk, type PortfolioState, riskVerdict, type RiskAssessment, type RiskConfig, stopLossPrice, takeProfitPrice } from '../risk';
-import type { SignalType } from '../signals';
+import type { PositionSizing } from '../position-sizing';
+import {
+  assessRisk, type PortfolioState, riskVerdict, type RiskAssessment, type RiskConfig, type RiskSignal, stopLossPrice, takeProfitPrice,
+} from '../risk';
 import { DAY_MS } from '../types';
 
 /**
@@ -101,16 +102,8 @@ export function riskView(state: TradingState, marks: Record<string, number>, tim
   return { totalEquity: equity, currentDrawdown: peak > 0 ? 1 - equity / peak : 0, dailyPnl: equity - dayStart, positions };
 }
 
-export interface TradeSignal {
-  signalId: string;
-  asset: string;
-  signalType: SignalType;
-  /** The price the signal quotes: used for the assessment's indicative levels, never for the fill. */
-  price: number;
-  confidence: number;
-  /** The pooled scored signals of the strategies behind it (Kelly sizing); absent for an external signal. */
-  trackRecord?: ScoredRecord;
-}
+/** A signal as the core decides on it: the risk module's. */
+export type TradeSignal = RiskSignal;
 
 /** An order to fill at the next price: `notional` of new exposure, plus whatever opposite position it closes first. */
 export interface Order {
