@@ -1,6 +1,6 @@
 import { conditionsCorrelation, type MarketConditions } from './market-conditions';
 import { positionSize, type PositionSizing, positionSizing, type ScoredRecord, type SizingInput, type SizingWeights } from './position-sizing';
-import type { RiskSettings, SignalType } from './signals';
+import { type RiskSettings, type SignalType, stopLossPrice, takeProfitPrice } from './signals';
 
 /** The seed's risk configuration (config/risk.json); fractions of equity unless named otherwise. */
 export interface RiskConfig {
@@ -85,15 +85,6 @@ export interface PortfolioState {
 
 export type RiskLevel = 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
 
-/** Stop at `perTradeStopLoss` against the position; take profit at stop distance × reward ratio in its favour. */
-export function stopLossPrice(signalType: SignalType, price: number, config: RiskConfig): number {
-  return signalType === 'LONG' ? price * (1 - config.perTradeStopLoss) : price * (1 + config.perTradeStopLoss);
-}
-
-export function takeProfitPrice(signalType: SignalType, price: number, stopLoss: number, config: RiskConfig): number {
-  const distance = Math.abs(price - stopLoss) * config.riskRewardRatio;
-  return signalType === 'LONG' ? price + distance : price - distance;
-}
 
 /** The checks, in the order they run; the first rejection wins. */
 export const CHECK_ORDER = [
@@ -455,8 +446,8 @@ export function assessRisk(signal: RiskSignal, state: PortfolioState, config: Ri
   const equity = state.totalEquity;
   const sizing = positionSizing(sizingInput(signal, state, ctx.market), config);
   const size = sizing.size;
-  const stop = stopLossPrice(signal.signalType, signal.price, config);
-  const target = takeProfitPrice(signal.signalType, signal.price, stop, config);
+  const stop = stopLossPrice(signal.signalType, signal.price, config.perTradeStopLoss);
+  const target = takeProfitPrice(signal.signalType, signal.price, stop, config.riskRewardRatio);
   const positionRisk = size / equity;
   const exposureBefore = state.positions.reduce((s, p) => s + p.exposure, 0);
   const heat = (exposureBefore + size) / equity;

@@ -50,13 +50,21 @@ export interface RiskSettings {
   riskRewardRatio: number;
 }
 
-/** Stop 2% (by default) against the position; take profit at risk × reward ratio in its favour. */
+/** The stop of a position entered at `price`: `stopLossPct` (2% by default) against it. */
+export function stopLossPrice(signalType: SignalType, price: number, stopLossPct: number): number {
+  return signalType === 'LONG' ? price * (1 - stopLossPct) : price * (1 + stopLossPct);
+}
+
+/** The target of a position entered at `price`: the stop's distance × the reward ratio in its favour. */
+export function takeProfitPrice(signalType: SignalType, price: number, stopLoss: number, riskRewardRatio: number): number {
+  const distance = Math.abs(price - stopLoss) * riskRewardRatio;
+  return signalType === 'LONG' ? price + distance : price - distance;
+}
+
+/** The stop and target a signal advertises: the levels the core sets on a fill at its price (`protect`). */
 export function protectiveLevels(signalType: SignalType, price: number, risk: Pick<RiskSettings, 'stopLossPct' | 'riskRewardRatio'>) {
-  const stop = risk.stopLossPct;
-  const reward = stop * risk.riskRewardRatio;
-  return signalType === 'LONG'
-    ? { stopLoss: price * (1 - stop), takeProfit: price * (1 + reward) }
-    : { stopLoss: price * (1 + stop), takeProfit: price * (1 - reward) };
+  const stopLoss = stopLossPrice(signalType, price, risk.stopLossPct);
+  return { stopLoss, takeProfit: takeProfitPrice(signalType, price, stopLoss, risk.riskRewardRatio) };
 }
 
 /** How many points of a series are known at `asOf` (times are sorted ascending). */

@@ -1,6 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadRiskConfig } from '../../src/config/risk';
-import { assessRisk, riskLevel, validateTrade, type PortfolioState, type RiskSignal } from '../../src/domain/risk';
+import { assessRisk, riskLevel, riskSettingsOf, validateTrade, type PortfolioState, type RiskSignal } from '../../src/domain/risk';
+import { protectiveLevels, type SignalType } from '../../src/domain/signals';
+import { newTradingState, protect } from '../../src/domain/trading/core';
 
 const config = loadRiskConfig();
 const signal = (over: Partial<RiskSignal> = {}): RiskSignal => ({ signalId: 's1', asset: 'bitcoin', signalType: 'LONG', price: 50_000, confidence: 1, ...over });
@@ -133,5 +136,25 @@ describe('risk module, hand-worked', () => {
     expect(riskLevel(0, 0.3, 0.3).level).toBe('HIGH');
     expect(riskLevel(10_000, 0, 0).level).toBe('CRITICAL');
     expect(riskLevel(50_000, 3, 3).score).toBeCloseTo(1, 12);
+  });
+});
+
+describe('the stop and target a signal advertises', () => {
+  it('are those the core sets on a fill at its price, and those its assessment reports, to the bit', () => {
+    fc.assert(fc.property(
+      fc.constantFrom<SignalType>('LONG', 'SHORT'), fc.double({ min: 1e-6, max: 1e6, noNaN: true }),
+      fc.double({ min: 0.001, max: 0.5, noNaN: true }), fc.double({ min: 0.5, max: 5, noNaN: true }),
+      (signalType, price, stopLossPct, riskRewardRatio) => {
+        const risk = { ...config, perTradeStopLoss: stopLossPct, riskRewardRatio };
+        const advertised = protectiveLevels(signalType, price, riskSettingsOf(risk));
+        // The book after a fill at the signal's price.
+        const filled = newTradingState(10_000);
+        filled.book.positions.x = { asset: 'x', quantity: signalType === 'LONG' ? 1 : -1, averagePrice: price, realizedPnl: 0 };
+        const rules = { risk, fillModel: { fixedSlippageBps: 0, volatilitySlippageFactor: 0, takerFeeBps: 0 } };
+        expect(protect(filled, 'x', price, rules)).toEqual(advertised);
+        const assessed = assessRisk(signal({ asset: 'x', signalType, price }), state({ totalEquity: 10_000 }), risk);
+        expect({ stopLoss: assessed.stopLossPrice, takeProfit: assessed.takeProfitPrice }).toEqual(advertised);
+      },
+    ), { numRuns: 2000 });
   });
 });

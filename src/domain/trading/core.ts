@@ -18,8 +18,9 @@ import { applyFill, equity as bookEquity, type Book, type Fill, type FillEffect,
 import type { MarketConditions } from '../market-conditions';
 import type { PositionSizing } from '../position-sizing';
 import {
-  assessRisk, type PortfolioState, riskVerdict, type RiskAssessment, type RiskConfig, type RiskSignal, stopLossPrice, takeProfitPrice,
+  assessRisk, type PortfolioState, riskVerdict, type RiskAssessment, type RiskConfig, type RiskSignal,
 } from '../risk';
+import { stopLossPrice, takeProfitPrice } from '../signals';
 import { DAY_MS } from '../types';
 
 /**
@@ -244,8 +245,8 @@ export function protect(state: TradingState, asset: string, fillPrice: number, r
     return undefined;
   }
   const direction = held > 0 ? 'LONG' : 'SHORT';
-  const stopLoss = stopLossPrice(direction, fillPrice, rules.risk);
-  const levels = { stopLoss, takeProfit: takeProfitPrice(direction, fillPrice, stopLoss, rules.risk) };
+  const stopLoss = stopLossPrice(direction, fillPrice, rules.risk.perTradeStopLoss);
+  const levels = { stopLoss, takeProfit: takeProfitPrice(direction, fillPrice, stopLoss, rules.risk.riskRewardRatio) };
   state.protection[asset] = levels;
   return levels;
 }
