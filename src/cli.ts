@@ -193,7 +193,7 @@ keys.command('list').description('the stored keys (names, roles, state; never th
     await db.close();
   }
 });
-keys.command('revoke <name>').description('revoke a key (the API refuses it within a minute)').action(async (name: string) => {
+keys.command('revoke <name>').description('revoke a key (running APIs refuse it at once)').action(async (name: string) => {
   const e = clientEnv();
   const db = connectDatabase(e.DATABASE_URL);
   try {

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { NativeConnection, Worker, WorkflowBundle } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createApp } from './api/app';
-import type { Role } from './services/api-keys';
+import { KeyRevocations, type Role } from './services/api-keys';
 import { type CollectionConfig, loadCollectionConfig } from './config/collection';
 import type { Env } from './config/env';
 import type { DatabaseHandle } from './db/client';
@@ -118,8 +118,9 @@ export async function startApi(opts: {
 }): Promise<Server> {
   const alertStream = new AlertStream(opts.env.DATABASE_URL, (err) => opts.logger.warn({ err }, 'alert stream connection'));
   const priceStream = new PriceStream(opts.env.DATABASE_URL, (err) => opts.logger.warn({ err }, 'price stream connection'));
+  const keyRevocations = new KeyRevocations(opts.env.DATABASE_URL, (err) => opts.logger.warn({ err }, 'key revocations connection'));
   const app = createApp(
-    { db: opts.db.db, temporal: opts.client, collection: opts.collection, strategies: loadStrategyConfigs(), alertStream, priceStream, risk: loadRiskConfig(), execution: loadExecutionConfig(), initialCapital: opts.env.INITIAL_CAPITAL,
+    { db: opts.db.db, temporal: opts.client, collection: opts.collection, strategies: loadStrategyConfigs(), alertStream, priceStream, keyRevocations, risk: loadRiskConfig(), execution: loadExecutionConfig(), initialCapital: opts.env.INITIAL_CAPITAL,
       temporalUiUrl: opts.temporalUiUrl ?? opts.env.TEMPORAL_UI_URL },
     {
       apiKeys: opts.apiKeys, logger: opts.logger, metricsKey: opts.env.METRICS_KEY,
@@ -132,6 +133,6 @@ export async function startApi(opts: {
   return new Promise((resolve, reject) => {
     const server = app.listen(opts.env.PORT, opts.env.HOST, () => resolve(server));
     server.on('error', reject);
-    server.on('close', () => void Promise.all([alertStream.close(), priceStream.close()]));
+    server.on('close', () => void Promise.all([alertStream.close(), priceStream.close(), keyRevocations.close()]));
   });
 }

@@ -96,6 +96,9 @@ export function createApp(ctx: ApiContext, opts: AppOptions): express.Express {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry],
   });
   const verifier = new KeyVerifier(opts.apiKeys, ctx.db);
+  ctx.keyRevocations.subscribe((id) => verifier.forget(id)).catch((err: unknown) => {
+    opts.logger.warn({ err }, 'not listening for key revocations: a revoked key is refused within 30 s');
+  });
 
   const app = express();
   app.disable('x-powered-by');

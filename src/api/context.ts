@@ -5,6 +5,7 @@ import type { Database } from '../db/client';
 import type { RiskConfig } from '../domain/risk';
 import type { StrategyConfig } from '../domain/strategies/framework';
 import type { AlertStream } from '../services/alert-stream';
+import type { KeyRevocations } from '../services/api-keys';
 import type { PriceStream } from '../services/price-stream';
 
 /** What the routers need; built once by the process that serves the API. */
@@ -16,6 +17,8 @@ export interface ApiContext {
   alertStream: AlertStream;
   /** Streamed prices as they are written (MARKET_STREAM). */
   priceStream: PriceStream;
+  /** Keys as they are revoked: the API forgets each at once. */
+  keyRevocations: KeyRevocations;
   risk: RiskConfig;
   /** config/execution.json: the paper portfolio's id, symbols, and the fill model backtests default to. */
   execution: ExecutionConfig;

@@ -1,6 +1,7 @@
 /** API keys and the audit log. */
-import { desc, eq, isNull } from 'drizzle-orm';
+import { desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from './client';
+import { NOTIFY_CHANNELS } from './notify';
 import { apiKeys, auditLog } from './schema';
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
@@ -19,9 +20,14 @@ export async function listApiKeys(db: Database): Promise<ApiKeyRow[]> {
   return db.select().from(apiKeys).orderBy(apiKeys.createdAt);
 }
 
-/** Revokes the active key of that name; false when there is none. */
+/**
+ * Revokes the active key of that name and announces its id to every API process (which forgets it at
+ * once), in one statement; false when there is no such active key.
+ */
 export async function revokeApiKey(db: Database, name: string): Promise<boolean> {
-  const rows = await db.update(apiKeys).set({ revokedAt: new Date() }).where(eq(apiKeys.name, name)).returning({ id: apiKeys.id, revokedAt: apiKeys.revokedAt });
+  const { rows } = await db.execute(sql`
+    WITH revoked AS (UPDATE ${apiKeys} SET revoked_at = now() WHERE name = ${name} AND revoked_at IS NULL RETURNING id)
+    SELECT pg_notify(${NOTIFY_CHANNELS.keyRevocations}, to_json(id)::text) FROM revoked`);
   return rows.length > 0;
 }
 

@@ -4,8 +4,8 @@
  */
 import type pg from 'pg';
 
-/** The channels: alerts as they are stored, streamed prices as they are written. */
-export const NOTIFY_CHANNELS = { alerts: 'mts_alerts', prices: 'mts_prices' } as const;
+/** The channels: alerts as they are stored, streamed prices as they are written, the ids of API keys as they are revoked. */
+export const NOTIFY_CHANNELS = { alerts: 'mts_alerts', prices: 'mts_prices', keyRevocations: 'mts_key_revocations' } as const;
 export type NotifyChannel = (typeof NOTIFY_CHANNELS)[keyof typeof NOTIFY_CHANNELS];
 
 /** An alert as it is announced: its stored id, type and seed-format body. */

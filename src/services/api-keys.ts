@@ -1,14 +1,16 @@
 /**
  * API keys: `MTS_API_KEYS` (role:key pairs, for development and CI) and keys made with
  * `mts keys create`, stored as a scrypt hash in Postgres. A verified key is remembered for a
- * minute (by the SHA-256 of the key), so the deliberately slow hash is paid once, not per request,
- * and a revocation takes effect within that minute.
+ * minute (by the SHA-256 of the key), so the deliberately slow hash is paid once, not per request;
+ * a revocation is announced to every API process (`KeyRevocations`), which forgets the key at once.
  */
 import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { activeApiKeyIds, findApiKey, insertApiKey } from '../db/api-keys';
 import type { Database } from '../db/client';
+import { NOTIFY_CHANNELS } from '../db/notify';
 import { API_ROLES, type ApiRole } from '../db/schema';
+import { NotifyStream } from './notify-stream';
 
 const scrypt = promisify(scryptCallback) as (secret: string, salt: string, length: number) => Promise<Buffer>;
 const KEY_LENGTH = 32;
@@ -58,6 +60,8 @@ export class KeyVerifier {
   /** SHA-256 of each MTS_API_KEYS key → role: compared digest to digest. */
   private readonly envKeys: Array<{ digest: Buffer; role: Role }>;
   private readonly cache = new Map<string, { identity: ApiKeyIdentity; until: number; id: string }>();
+  /** Keys announced revoked: a verification that read its key before the revocation is not remembered. */
+  private readonly revoked = new Set<string>();
 
   constructor(envKeys: Map<string, Role>, private readonly db?: Database, private readonly clock: () => number = Date.now) {
     this.envKeys = [...envKeys].map(([key, role]) => ({ digest: digest(key), role }));
@@ -77,16 +81,29 @@ export class KeyVerifier {
     const row = await findApiKey(this.db, match[1]);
     if (!row || row.revokedAt) return undefined;
     const hash = await scrypt(match[2], row.salt, KEY_LENGTH);
-    if (!timingSafeEqual(hash, Buffer.from(row.hash, 'hex'))) return undefined;
+    if (!timingSafeEqual(hash, Buffer.from(row.hash, 'hex')) || this.revoked.has(row.id)) return undefined;
     const identity = { name: row.name, role: row.role };
     this.cache.set(cacheKey, { identity, until: this.clock() + CACHE_MS, id: row.id });
     return identity;
   }
 
-  /** Drops remembered keys that were revoked since (called on a timer by the API). */
+  /** Forgets key `id`, revoked: announced by `revokeApiKey`. */
+  forget(id: string): void {
+    this.revoked.add(id);
+    for (const [k, v] of this.cache) if (v.id === id) this.cache.delete(k);
+  }
+
+  /** Drops remembered keys that were revoked since: on a timer, for announcements missed while the API was not listening. */
   async refresh(): Promise<void> {
     if (!this.db || this.cache.size === 0) return;
     const active = new Set(await activeApiKeyIds(this.db));
     for (const [k, v] of this.cache) if (!active.has(v.id) || v.until <= this.clock()) this.cache.delete(k);
+  }
+}
+
+/** The ids of keys as they are revoked (`revokeApiKey`), to every API process. */
+export class KeyRevocations extends NotifyStream<string> {
+  constructor(databaseUrl: string, onError?: (err: Error) => void) {
+    super(databaseUrl, NOTIFY_CHANNELS.keyRevocations, onError);
   }
 }

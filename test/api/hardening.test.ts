@@ -205,12 +205,34 @@ describe('keys you can manage, and the audit log', () => {
     expect(bot.bodyDigest).toMatch(/^[a-f0-9]{64}$/);
     await expect(createApiKey(handle.db, 'ops-bot', 'read')).rejects.toThrow(/exists already/);
 
-    // Revoked: a verifier (the API keeps one, refreshed every 30 s) no longer knows it.
+    // Revoked: the API, which remembers a verified key for a minute, refuses it as soon as the
+    // revocation is announced (its 30 s refresh is only the fallback); a new verifier does not know it.
     expect(await new KeyVerifier(new Map(), handle.db).verify(key)).toEqual({ name: 'ops-bot', role: 'operator' });
+    expect((await call('GET', '/api/v1/portfolio', key)).status).toBe(200);
     expect(await revokeApiKey(handle.db, 'ops-bot')).toBe(true);
+    const refusedWithin = async (ms: number) => {
+      for (const until = Date.now() + ms; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
+        // 429 once this file's tests have spent the address's budget of refused requests: only a refused key meets that limit.
+        if ([401, 429].includes((await call('GET', '/api/v1/portfolio', key)).status)) return true;
+      }
+      return false;
+    };
+    expect(await refusedWithin(5000)).toBe(true);
     expect(await new KeyVerifier(new Map(), handle.db).verify(key)).toBeUndefined();
+    // Once revoked it stays so: revoking it again finds no active key of that name.
+    expect(await revokeApiKey(handle.db, 'ops-bot')).toBe(false);
     // A wrong secret with the right id is refused too.
     expect(await new KeyVerifier(new Map(), handle.db).verify(`${key.slice(0, -4)}AAAA`)).toBeUndefined();
+  });
+
+  it('does not remember a key whose revocation is announced while it is being verified', async () => {
+    const key = await createApiKey(handle.db, 'late-bot', 'read');
+    const verifier = new KeyVerifier(new Map(), handle.db);
+    // The verification reads the key, still active, then hashes the secret; the announcement comes meanwhile.
+    const verifying = verifier.verify(key);
+    verifier.forget(key.slice('mts_'.length, 'mts_'.length + 12));
+    expect(await verifying).toBeUndefined();
+    expect(await verifier.verify(key)).toBeUndefined();
   });
 });
 
