@@ -28,6 +28,11 @@ export function errorHandler(log: { error: (obj: object, msg: string) => void })
       res.status(err.status).json({ error: { code: err.code, message: err.message, details: err.details ?? null } });
       return;
     }
+    // A path parameter that is not valid percent-encoding (`%E0%A4%A`): Express's router fails to decode it.
+    if (err instanceof URIError && (err as { status?: number }).status === 400) {
+      res.status(400).json({ error: { code: 'invalid_path', message: 'path: a parameter is not valid percent-encoding', details: null } });
+      return;
+    }
     // Malformed JSON bodies come from express.json() as a 400 with type entity.parse.failed.
     if ((err as { type?: string }).type === 'entity.parse.failed') {
       res.status(400).json({ error: { code: 'invalid_json', message: `body: ${(err as Error).message}`, details: null } });

@@ -111,6 +111,18 @@ describe('validation', () => {
     expect((await call('GET', '/api/v1/runs/no-such-run', keys.read)).status).toBe(404);
     expect((await call('POST', '/api/v1/schedules/mts-tier-none/pause', keys.operator, {})).status).toBe(404);
   });
+
+  it('400 for a path parameter that is not valid percent-encoding, on every route that takes one', async () => {
+    const routes = [
+      'runs/%E0%A4%A', 'market-data/%E0%A4%A/candles', 'market-data/%E0%A4%A/chart', 'macro/%E0%A4%A', 'backtests/%E0%A4%A',
+      'backtests/%E0%A4%A/result', 'backtests/%E0%A4%A/report.html', 'backtests/sweeps/%E0%A4%A', 'backtests/walk-forward/%E0%A4%A',
+    ];
+    for (const route of routes) {
+      const res = await call('GET', `/api/v1/${route}`, keys.read);
+      expect({ route, status: res.status, code: res.body?.error?.code }).toEqual({ route, status: 400, code: 'invalid_path' });
+    }
+    expect((await call('POST', '/api/v1/runs/%zz/cancel', keys.operator, {})).body.error).toMatchObject({ code: 'invalid_path', message: /percent-encoding/ });
+  });
 });
 
 describe('schedules', () => {
