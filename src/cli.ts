@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { WorkflowFailedError } from '@temporalio/client';
 import { Command } from 'commander';
 import { listApiKeys, revokeApiKey } from './db/api-keys';
-import { createApiKey, parseApiKeys, type Role } from './services/api-keys';
+import { createApiKey, keyRequestProblem, parseApiKeys, type Role } from './services/api-keys';
 import { loadCollectionConfig } from './config/collection';
 import { loadExecutionConfig } from './config/execution';
 import { ConfigError, type Env, loadEnv } from './config/env';
@@ -87,7 +87,10 @@ function temporalAddress(e: Env): string {
  * (a new cluster): every run MTS starts carries them, and a server without them refuses the start.
  */
 async function connectTemporal(e: Env): Promise<TemporalHandles> {
-  const t = await connectClient(temporalAddress(e), e.TEMPORAL_NAMESPACE);
+  const address = temporalAddress(e);
+  const t = await connectClient(address, e.TEMPORAL_NAMESPACE).catch((err: Error) => {
+    throw new Error(`cannot reach Temporal at ${address} (${err.message}): start the stack with \`npm start\`, or point TEMPORAL_ADDRESS at yours`);
+  });
   await ensureSearchAttributes(t.connection, e.TEMPORAL_NAMESPACE);
   return t;
 }
@@ -171,6 +174,8 @@ keys.command('create').description('make a key and print it once')
   .requiredOption('--role <role>', 'read, operator, trader or admin')
   .requiredOption('--name <name>', 'who or what uses it (shown in the audit log)')
   .action(async (opts: { role: string; name: string }) => {
+    const problem = keyRequestProblem(opts.name, opts.role);
+    if (problem) throw new UsageError(problem);
     const e = clientEnv();
     await migrateDatabase(e.DATABASE_URL);
     const db = connectDatabase(e.DATABASE_URL);
@@ -565,6 +570,7 @@ program.command('import-csv').description('load a CSV: OHLCV bars into crypto_oh
     // The same name rule as the API's, so an imported coin can be asked for there.
     if (opts.asset !== undefined && !assetName.safeParse(opts.asset).success) throw new UsageError(`--asset: "${opts.asset.slice(0, 64)}" must be 1–64 letters, digits, ".", "_" or "-"`);
     if (opts.indicator !== undefined && !/^[A-Za-z0-9_]{1,64}$/.test(opts.indicator)) throw new UsageError(`--indicator: "${opts.indicator.slice(0, 64)}" must be 1–64 letters, digits or "_"`);
+    if (!statSync(opts.file, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`--file: "${opts.file}" is not a file`);
     const e = clientEnv();
     const intervalMinutes = opts.interval === undefined ? undefined : Number(opts.interval);
     if (intervalMinutes !== undefined && !(Number.isInteger(intervalMinutes) && intervalMinutes > 0)) {
@@ -613,12 +619,12 @@ program.command('signals').description('run the strategies now, at --as-of, or o
       if (Number.isNaN(t)) throw new UsageError(`${flag}: "${v}" is not a date`);
       return t;
     };
+    const request = {
+      asOf: time('--as-of', opts.asOf), from: time('--from', opts.from), to: time('--to', opts.to), assets: opts.assets?.split(','), distribute: opts.distribute,
+    };
     const t = await connectTemporal(e);
     try {
-      const started = await startSignalGeneration(t.client, {
-        asOf: time('--as-of', opts.asOf), from: time('--from', opts.from), to: time('--to', opts.to),
-        assets: opts.assets?.split(','), distribute: opts.distribute,
-      });
+      const started = await startSignalGeneration(t.client, request);
       say(`started ${started.workflowId} (a worker with the pipeline role runs it: npm start has one)`);
       const handle = t.client.workflow.getHandle(started.workflowId);
       const done = handle.result();

@@ -43,10 +43,17 @@ export function parseApiKeys(spec: string | undefined): Map<string, Role> {
   return keys;
 }
 
+/** What is wrong with a new key's name or role, if anything. */
+export function keyRequestProblem(name: string, role: string): string | undefined {
+  if (!/^[\w.-]{1,64}$/.test(name)) return `--name: "${name.slice(0, 64)}" must be 1–64 letters, digits, ".", "_" or "-"`;
+  if (!(ROLES as readonly string[]).includes(role)) return `--role: must be one of ${ROLES.join(', ')}`;
+  return undefined;
+}
+
 /** Makes a key: returns it (shown once) and stores only its salt and hash. */
 export async function createApiKey(db: Database, name: string, role: Role): Promise<string> {
-  if (!/^[\w.-]{1,64}$/.test(name)) throw new Error(`--name: "${name.slice(0, 64)}" must be 1–64 letters, digits, ".", "_" or "-"`);
-  if (!ROLES.includes(role)) throw new Error(`--role: must be one of ${ROLES.join(', ')}`);
+  const problem = keyRequestProblem(name, role);
+  if (problem) throw new Error(problem);
   const id = randomBytes(6).toString('hex');
   const secret = randomBytes(32).toString('base64url');
   const salt = randomBytes(16).toString('hex');

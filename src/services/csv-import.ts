@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream';
 import { parse } from 'csv-parse';
 import { InvalidMarketDataError } from '../domain/candles';
 import { candleFromRecord, type CsvColumns, detectColumns, inferIntervalMs } from '../domain/csv';
@@ -21,6 +22,14 @@ export interface CsvImportResult {
 const BATCH = 2000;
 
 /**
+ * The records of a CSV file. Through `pipeline`, so a file that cannot be read (missing, a directory)
+ * fails the read with its reason; `pipe` left the file stream's error unhandled and the process died.
+ */
+function csvRecords(file: string): AsyncIterable<string[]> {
+  return pipeline(createReadStream(file), parse({ relax_column_count: true, skip_empty_lines: true, trim: true }), () => undefined);
+}
+
+/**
  * Loads a timestamp,open,high,low,close,volume CSV (any of the common exporters' headers, newest or
  * oldest first) into crypto_ohlcv with source 'csv'. Rows that fail validation are reported, not stored;
  * a repeated timestamp keeps its first row. The bar length is inferred unless given.
@@ -33,14 +42,14 @@ export async function importCsv(
     volumeIn?: 'coin' | 'usd';
   },
 ): Promise<CsvImportResult> {
-  const parser = createReadStream(opts.file).pipe(parse({ relax_column_count: true, skip_empty_lines: true, trim: true }));
+  const records = csvRecords(opts.file);
   let cols: CsvColumns | undefined;
   let line = 0;
   const byTime = new Map<number, Candle>();
   const rejected: CsvImportResult['rejected'] = [];
   let rowsRead = 0;
   let duplicates = 0;
-  for await (const record of parser as AsyncIterable<string[]>) {
+  for await (const record of records) {
     line += 1;
     if (!cols) {
       // Some exporters put a banner line above the header.
@@ -101,11 +110,11 @@ export async function importMacroCsv(
   db: Database,
   opts: { indicator: string; file: string; column?: string },
 ): Promise<MacroCsvImportResult> {
-  const parser = createReadStream(opts.file).pipe(parse({ relax_column_count: true, skip_empty_lines: true, trim: true }));
+  const records = csvRecords(opts.file);
   let dateCol = -1;
   let valueCol = -1;
   const raw: Array<{ date: string; value: string }> = [];
-  for await (const record of parser as AsyncIterable<string[]>) {
+  for await (const record of records) {
     if (dateCol < 0) {
       const names = record.map((h) => h.trim().toLowerCase());
       dateCol = names.findIndex((n) => n === 'observation_date' || n === 'date' || n === 'datetime');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { queryCandles } from '../../src/db/market-data';
-import { importCsv } from '../../src/services/csv-import';
+import { importCsv, importMacroCsv } from '../../src/services/csv-import';
 import { clearMarketData, testDatabase } from '../support/db';
 import { MARKET as market } from '../support/market-files';
 
@@ -37,6 +37,13 @@ describe('CSV import of the real files in shared/data/market', () => {
     expect(normalized).toMatchObject({ intervalMinutes: 60, rowsWritten: 33413 });
     expect(raw.first).toBe(normalized.first);
     expect(raw.last).toBe(normalized.last);
+  });
+
+  it('fails an import of a file it cannot read with the reason, bars and macro series alike', async () => {
+    const missing = join(tmpdir(), `mts-missing-${process.pid}.csv`);
+    await expect(importCsv(handle.db, { asset: 'testcoin', file: missing })).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(importMacroCsv(handle.db, { indicator: 'VIXCLS', file: missing })).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(importCsv(handle.db, { asset: 'testcoin', file: tmpdir() })).rejects.toMatchObject({ code: 'EISDIR' });
   });
 
   it('reports bad rows by line and stores the good ones', async () => {

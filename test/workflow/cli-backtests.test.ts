@@ -147,4 +147,23 @@ describe('mts sweep, walk-forward and backtest', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/grid\.nope\.0: sma_crossover has no parameter "nope"/);
   }, 60_000);
+
+  it('says what is wrong before it connects to anything, and what to do when Temporal is not there', async () => {
+    // Refused with exit code 2 even where nothing listens: the input is checked first.
+    const nowhere = '127.0.0.1:1';
+    const cases: Array<[string[], string]> = [
+      [['import-csv', '--asset', 'bitcoin', '--file', join(root, 'no-such-file.csv')], '--file: '],
+      [['import-csv', '--asset', 'bitcoin', '--file', root], '--file: '],
+      [['keys', 'create', '--role', 'god', '--name', 'x'], '--role: must be one of read, operator, trader, admin'],
+      [['signals', '--as-of', 'nope'], '--as-of: "nope" is not a date'],
+    ];
+    for (const [args, message] of cases) {
+      const run = await mts(args, { temporalAddress: nowhere });
+      expect({ args, code: run.code, stderr: run.stderr }).toEqual({ args, code: 2, stderr: expect.stringContaining(message) });
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    }
+    const unreachable = await mts(['runs'], { temporalAddress: nowhere });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/^mts: cannot reach Temporal at 127\.0\.0\.1:1 \(.+\): start the stack with `npm start`/m);
+  }, 60_000);
 });
