@@ -13,7 +13,8 @@ import { ConfigError, type Env, loadEnv } from './config/env';
 import { connectDatabase, migrateDatabase } from './db/client';
 import { createLogger, redactSecrets } from './logger';
 import { buildWorkers, startApi, WORKER_ROLES, type WorkerRole } from './runtime';
-import { startBackfill, startCollection } from './services/collections';
+import { backfillBody, collectBody, collectionTargets, startBackfill, startCollection } from './services/collections';
+import { assetTargets, UnknownTargetError } from './services/targets';
 import { AlertInbox } from './services/alert-inbox';
 import {
   backtestBodySchema, backtestListQuery, recentBacktests, resolveBacktest, startBacktest, startSweep, startWalkForward, sweepBodySchema,
@@ -528,15 +529,28 @@ program.command('backtests').description('the newest stored backtests with their
     }
   });
 
+/** Runs `resolve` (a lookup in config/collection.json); a tier or asset it does not have is bad usage of `flag`. */
+function knownTargets(flag: string, resolve: () => unknown): void {
+  try {
+    resolve();
+  } catch (err) {
+    if (err instanceof UnknownTargetError) throw new UsageError(`${flag}: ${err.message}`);
+    throw err;
+  }
+}
+
 program.command('collect').description('start a collection now')
   .option('--tier <tier>', 'a tier from config/collection.json')
   .option('--assets <list>', 'comma-separated configured assets')
   .action(async (opts: { tier?: string; assets?: string }) => {
     if (!opts.tier === !opts.assets) throw new UsageError('give exactly one of --tier or --assets');
+    const parsed = collectBody.safeParse(opts.tier ? { tier: opts.tier } : { assets: opts.assets!.split(',') });
+    if (!parsed.success) throw new UsageError(describeIssues(parsed.error));
+    const config = loadCollectionConfig();
+    knownTargets(opts.tier ? '--tier' : '--assets', () => collectionTargets(config, parsed.data));
     const e = clientEnv();
     const t = await connectTemporal(e);
-    const request = opts.tier ? { tier: opts.tier } : { assets: opts.assets!.split(',') };
-    const started = await startCollection(t.client, loadCollectionConfig(), request);
+    const started = await startCollection(t.client, config, parsed.data);
     say(`started ${started.workflowId}`);
     await t.close();
   });
@@ -546,13 +560,13 @@ program.command('backfill').description('fill gaps for assets over a date range 
   .requiredOption('--from <date>', 'start, ISO date or time')
   .option('--to <date>', 'end (exclusive), ISO date or time', new Date().toISOString())
   .action(async (opts: { assets: string; from: string; to: string }) => {
+    const parsed = backfillBody.safeParse({ assets: opts.assets.split(','), from: opts.from, to: opts.to });
+    if (!parsed.success) throw new UsageError(describeIssues(parsed.error));
+    const config = loadCollectionConfig();
+    knownTargets('--assets', () => assetTargets(config, parsed.data.assets));
     const e = clientEnv();
-    const from = Date.parse(opts.from);
-    const to = Date.parse(opts.to);
-    if (Number.isNaN(from)) throw new UsageError(`--from: "${opts.from}" is not a date`);
-    if (Number.isNaN(to) || to <= from) throw new UsageError(`--to: "${opts.to}" is not a date after --from`);
     const t = await connectTemporal(e);
-    const started = await startBackfill(t.client, loadCollectionConfig(), { assets: opts.assets.split(','), from, to });
+    const started = await startBackfill(t.client, config, parsed.data);
     say(`started ${started.workflowId}; progress: GET /api/v1/runs/${encodeURIComponent(started.workflowId)}`);
     await t.close();
   });

@@ -4,7 +4,7 @@ import { externalSignalSchema } from '../services/external-signals';
 import { pricesQuery } from './routes/prices';
 import { alertsQuery } from './routes/alerts';
 import { auditQuery } from './routes/audit';
-import { backfillBody, collectBody } from './routes/collections';
+import { backfillBody, collectBody } from '../services/collections';
 import { candleQuery, chartQuery, macroQuery } from './routes/market-data';
 import { assessmentsQuery, equityQuery, tradesQuery } from './routes/portfolio';
 import { assessBody } from './routes/risk';

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { z } from 'zod';
 import { type CollectionConfig, tierKindOf } from '../config/collection';
 import type { Database } from '../db/client';
 import { callsMadeOn, listCollectionRuns, newestDataTimes } from '../db/collection-runs';
@@ -9,14 +10,36 @@ import { MTS_ASSETS, MTS_TIER } from '../temporal/search-attributes';
 import { TASK_QUEUES } from '../temporal/task-queues';
 import { backfillWorkflow, collectTierWorkflow } from '../workflows/collection';
 import type { CollectionTarget } from '../workflows/types';
+import { assetList, days, instant, LIMITS } from './limits';
 import { assetTargets, tierTargets } from './targets';
 
 const stamp = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
+/** `POST /api/v1/collections` and `mts collect`: a tier, or configured assets. */
+export const collectBody = z.union([
+  z.object({ tier: z.string().min(1).max(LIMITS.nameLength) }).strict(),
+  z.object({ assets: assetList }).strict(),
+], { error: 'give either "tier" (a tier name) or "assets" (a list of configured assets)' });
+
+/** `POST /api/v1/backfills` and `mts backfill`: configured assets over a bounded range. */
+export const backfillBody = z.object({
+  assets: assetList,
+  from: instant,
+  to: instant,
+  heartbeatTimeoutMs: z.number().int().min(1000).max(600_000).optional(),
+}).strict()
+  .refine((b) => b.from < b.to, { message: 'must be after from', path: ['to'] })
+  .refine((b) => days(b.to - b.from) <= LIMITS.backfillDays, { message: `a backfill may cover at most ${LIMITS.backfillDays} days; split it`, path: ['from'] });
+
+/** The targets of a collection: UnknownTargetError for a tier or an asset that config/collection.json lacks. */
+export function collectionTargets(config: CollectionConfig, request: { tier: string } | { assets: string[] }): CollectionTarget[] {
+  return 'tier' in request ? tierTargets(config, request.tier) : assetTargets(config, request.assets);
+}
+
 /** Starts a collection now, for a whole tier or a list of configured assets. */
 export async function startCollection(client: Client, config: CollectionConfig, request: { tier: string } | { assets: string[] }, now = Date.now()) {
   const tier = 'tier' in request ? request.tier : 'manual';
-  const targets = 'tier' in request ? tierTargets(config, request.tier) : assetTargets(config, request.assets);
+  const targets = collectionTargets(config, request);
   const handle = await client.workflow.start(collectTierWorkflow, {
     workflowId: `collect-${tier}-${stamp(now)}`,
     taskQueue: TASK_QUEUES.pipeline,

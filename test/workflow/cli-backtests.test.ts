@@ -156,13 +156,17 @@ describe('mts sweep, walk-forward and backtest', () => {
       [['import-csv', '--asset', 'bitcoin', '--file', root], '--file: '],
       [['keys', 'create', '--role', 'god', '--name', 'x'], '--role: must be one of read, operator, trader, admin'],
       [['signals', '--as-of', 'nope'], '--as-of: "nope" is not a date'],
+      [['collect', '--tier', 'nope'], '--tier: unknown tier "nope" (known: high_frequency, hourly, macro)'],
+      [['backfill', '--assets', 'dogecoin', '--from', '2024-01-01'], '--assets: asset "dogecoin" is in no tier of config/collection.json'],
+      [['backfill', '--assets', 'bitcoin', '--from', '2010-01-01', '--to', '2024-01-01'], 'from: a backfill may cover at most 3660 days; split it'],
     ];
-    for (const [args, message] of cases) {
-      const run = await mts(args, { temporalAddress: nowhere });
-      expect({ args, code: run.code, stderr: run.stderr }).toEqual({ args, code: 2, stderr: expect.stringContaining(message) });
-      expect(run.stderr).not.toMatch(/\n\s+at /);
-    }
-    const unreachable = await mts(['runs'], { temporalAddress: nowhere });
+    const [unreachable, ...refused] = await Promise.all([
+      mts(['runs'], { temporalAddress: nowhere }), ...cases.map(([args]) => mts(args, { temporalAddress: nowhere })),
+    ]);
+    cases.forEach(([args, message], k) => {
+      expect({ args, code: refused[k].code, stderr: refused[k].stderr }).toEqual({ args, code: 2, stderr: expect.stringContaining(message) });
+      expect(refused[k].stderr).not.toMatch(/\n\s+at /);
+    });
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/^mts: cannot reach Temporal at 127\.0\.0\.1:1 \(.+\): start the stack with `npm start`/m);
   }, 60_000);

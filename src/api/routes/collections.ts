@@ -1,26 +1,9 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import { collectionStatus, startBackfill, startCollection } from '../../services/collections';
+import { backfillBody, collectBody, collectionStatus, startBackfill, startCollection } from '../../services/collections';
 import { UnknownTargetError } from '../../services/targets';
 import { operator } from '../auth';
 import type { ApiContext } from '../context';
 import { HttpError, parseInput } from '../errors';
-import { assetList, days, instant, LIMITS } from '../../services/limits';
-
-export const collectBody = z.union([
-  z.object({ tier: z.string().min(1).max(LIMITS.nameLength) }).strict(),
-  z.object({ assets: assetList }).strict(),
-], { error: 'give either "tier" (a tier name) or "assets" (a list of configured assets)' });
-
-
-export const backfillBody = z.object({
-  assets: assetList,
-  from: instant,
-  to: instant,
-  heartbeatTimeoutMs: z.number().int().min(1000).max(600_000).optional(),
-}).strict()
-  .refine((b) => b.from < b.to, { message: 'must be after from', path: ['to'] })
-  .refine((b) => days(b.to - b.from) <= LIMITS.backfillDays, { message: `a backfill may cover at most ${LIMITS.backfillDays} days; split it`, path: ['from'] });
 
 /** Unknown tiers and assets are the caller's mistake: a 400 naming the field. */
 function asBadRequest(field: string, err: unknown): never {
