@@ -6,6 +6,7 @@ import { SingleBar } from 'cli-progress';
 import { WorkflowFailedError } from '@temporalio/client';
 import { Command } from 'commander';
 import { listApiKeys, revokeApiKey } from './db/api-keys';
+import { briefQueryError, unreachableAddress } from './db/errors';
 import { createApiKey, keyRequestProblem, parseApiKeys, type Role } from './services/api-keys';
 import { loadCollectionConfig } from './config/collection';
 import { loadExecutionConfig } from './config/execution';
@@ -764,11 +765,18 @@ program.command('retry <workflowId>').description('retry a failed, cancelled, te
  * Exit codes: 0 done; 1 an error (a service unreachable, a refused request); 2 bad usage or
  * configuration; 3 the run itself failed (its reason is printed).
  */
-program.parseAsync().catch((err: Error) => {
-  if (err instanceof WorkflowFailedError) {
-    console.error(`mts: the run failed: ${redactSecrets(innermostMessage(err))}`);
+program.parseAsync().catch((thrown: Error) => {
+  if (thrown instanceof WorkflowFailedError) {
+    console.error(`mts: the run failed: ${redactSecrets(innermostMessage(thrown))}`);
     process.exit(3);
   }
+  // The one socket the CLI opens itself is Postgres's (Temporal's client says so in its own words).
+  const unreachable = unreachableAddress(thrown);
+  if (unreachable) {
+    console.error(`mts: cannot reach Postgres at ${unreachable.address} (${unreachable.reason}): start it, or point DATABASE_URL at yours`);
+    process.exit(1);
+  }
+  const err = briefQueryError(thrown) as Error;
   // A client error often wraps the reason (a start refused by the server): both, when they differ.
   const reason = innermostMessage(err);
   console.error(`mts: ${redactSecrets(reason === err.message ? err.message : `${err.message}: ${reason}`)}`);

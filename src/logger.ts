@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { briefQueryError } from './db/errors';
 
 /**
  * Every path a secret can take into a log line: request headers (bearer keys, cookies, API-key
@@ -37,7 +38,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     },
     serializers: {
       err: (err: Error) => {
-        const out = pino.stdSerializers.err(err);
+        const out = pino.stdSerializers.err(briefQueryError(err) as Error);
         if (out.message) out.message = redactSecrets(out.message);
         if (out.stack) out.stack = redactSecrets(out.stack);
         return out;

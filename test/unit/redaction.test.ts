@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { DrizzleQueryError } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { createLogger, redactSecrets } from '../../src/logger';
 
@@ -27,5 +28,24 @@ describe('secret redaction', () => {
     for (const secret of ['k-1', 'k-2', 'k-3', 'k-4', 'k-5', 'k-6', 'k-7']) expect(out).not.toContain(secret);
     expect(out.match(/\[Redacted\]/g)?.length).toBeGreaterThanOrEqual(7);
     expect(out).toContain('https://example.test/hook');
+  });
+
+  it('logs a failed statement by its beginning and its reason, never its parameters', () => {
+    const { logger, text } = capture();
+    const statement = 'insert into "api_keys" ("id", "name", "role", "salt", "hash") values ($1, $2, $3, $4, $5)';
+    const reason = new Error('duplicate key value violates unique constraint "api_keys_name_unique"');
+    logger.error({ err: new DrizzleQueryError(statement, ['a1', 'ops-bot', 'read', 'salt-k-8', 'hash-k-9'], reason) }, 'key not stored');
+    // A batch of candles: thousands of parameters.
+    const batch = new DrizzleQueryError(`insert into "crypto_ohlcv" values ${'($1, $2), '.repeat(2000)}`, Array.from({ length: 14_000 }, (_, i) => i * 1.5), reason);
+    logger.error({ err: batch }, 'candles not stored');
+    const [keyLine, batchLine] = text().trim().split('\n').map((l) => JSON.parse(l) as { err: { message: string; stack: string; params?: unknown } });
+    for (const line of [keyLine, batchLine]) {
+      expect(line.err.params).toBeUndefined();
+      expect(line.err.message).toMatch(/^failed statement: insert into "\w+".*: duplicate key value violates unique constraint/);
+      expect(JSON.stringify(line).length).toBeLessThan(4000);
+    }
+    expect(keyLine.err.message).toContain(statement);
+    expect(JSON.stringify(keyLine)).not.toMatch(/k-8|k-9/);
+    expect(keyLine.err.stack).toMatch(/^Error: failed statement: insert into "api_keys"[^\n]*\n\s+at /);
   });
 });

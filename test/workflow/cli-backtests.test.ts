@@ -20,12 +20,12 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
  * `mts <args>` as a user runs it, against the test stack (no `mts dev` recorded in its data dir), in
  * its own process while this one runs the backtest worker.
  */
-function mts(args: string[], opts: { temporalAddress?: string; until?: RegExp } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function mts(args: string[], opts: { temporalAddress?: string; databaseUrl?: string; until?: RegExp } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const { TEMPORAL_ADDRESS: _a, DATABASE_URL: _d, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
     cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
     env: {
-      ...inherited, TEMPORAL_ADDRESS: opts.temporalAddress ?? inject('temporalAddress'), DATABASE_URL: inject('databaseUrl'),
+      ...inherited, TEMPORAL_ADDRESS: opts.temporalAddress ?? inject('temporalAddress'), DATABASE_URL: opts.databaseUrl ?? inject('databaseUrl'),
       MTS_DATA_DIR: mkdtempSync(join(tmpdir(), 'mts-cli-')),
     },
   });
@@ -148,7 +148,7 @@ describe('mts sweep, walk-forward and backtest', () => {
     expect(unknown.stderr).toMatch(/grid\.nope\.0: sma_crossover has no parameter "nope"/);
   }, 60_000);
 
-  it('says what is wrong before it connects to anything, and what to do when Temporal is not there', async () => {
+  it('says what is wrong before it connects to anything, and what to do when Temporal or Postgres is not there', async () => {
     // Refused with exit code 2 even where nothing listens: the input is checked first.
     const nowhere = '127.0.0.1:1';
     const cases: Array<[string[], string]> = [
@@ -160,8 +160,9 @@ describe('mts sweep, walk-forward and backtest', () => {
       [['backfill', '--assets', 'dogecoin', '--from', '2024-01-01'], '--assets: asset "dogecoin" is in no tier of config/collection.json'],
       [['backfill', '--assets', 'bitcoin', '--from', '2010-01-01', '--to', '2024-01-01'], 'from: a backfill may cover at most 3660 days; split it'],
     ];
-    const [unreachable, ...refused] = await Promise.all([
-      mts(['runs'], { temporalAddress: nowhere }), ...cases.map(([args]) => mts(args, { temporalAddress: nowhere })),
+    const [unreachable, noDatabase, ...refused] = await Promise.all([
+      mts(['runs'], { temporalAddress: nowhere }), mts(['backtests'], { databaseUrl: `postgres://postgres@${nowhere}/mts` }),
+      ...cases.map(([args]) => mts(args, { temporalAddress: nowhere })),
     ]);
     cases.forEach(([args, message], k) => {
       expect({ args, code: refused[k].code, stderr: refused[k].stderr }).toEqual({ args, code: 2, stderr: expect.stringContaining(message) });
@@ -169,5 +170,7 @@ describe('mts sweep, walk-forward and backtest', () => {
     });
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/^mts: cannot reach Temporal at 127\.0\.0\.1:1 \(.+\): start the stack with `npm start`/m);
+    expect(noDatabase.code).toBe(1);
+    expect(noDatabase.stderr).toMatch(/^mts: cannot reach Postgres at 127\.0\.0\.1:1 \(ECONNREFUSED\): start it, or point DATABASE_URL at yours$/m);
   }, 60_000);
 });
