@@ -2,6 +2,7 @@ import { type NativeConnection, Worker, type WorkflowBundle } from '@temporalio/
 import { type BacktestDeps, createBacktestActivities } from '../activities/backtest';
 import { TASK_QUEUES } from '../temporal/task-queues';
 import { workflowsPath } from './pipeline';
+import { workerInterceptors } from './interceptors';
 
 /**
  * How often a running backtest's heartbeat reaches the server at most (each report heartbeats, about
@@ -22,6 +23,7 @@ export function createBacktestWorker(opts: {
   connection: NativeConnection; namespace: string; deps: BacktestDeps; concurrency: number; workflowBundle?: WorkflowBundle;
 }) {
   return Worker.create({
+    interceptors: workerInterceptors,
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: TASK_QUEUES.backtest,

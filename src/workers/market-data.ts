@@ -1,6 +1,7 @@
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { type CollectionDeps, createCollectionActivities } from '../activities/collection';
 import { TASK_QUEUES } from '../temporal/task-queues';
+import { workerInterceptors } from './interceptors';
 
 export interface MarketDataWorkerOptions {
   connection: NativeConnection;
@@ -19,6 +20,7 @@ export async function createMarketDataWorkers(opts: MarketDataWorkerOptions): Pr
   const activities = createCollectionActivities(opts.deps);
   return Promise.all([
     Worker.create({
+      interceptors: workerInterceptors,
       connection: opts.connection,
       namespace: opts.namespace,
       taskQueue: TASK_QUEUES.marketData,
@@ -26,6 +28,7 @@ export async function createMarketDataWorkers(opts: MarketDataWorkerOptions): Pr
       maxTaskQueueActivitiesPerSecond: opts.cryptoCallsPerSecond,
     }),
     Worker.create({
+      interceptors: workerInterceptors,
       connection: opts.connection,
       namespace: opts.namespace,
       taskQueue: TASK_QUEUES.macroData,

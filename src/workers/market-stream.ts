@@ -1,6 +1,7 @@
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createMarketStreamActivities, type MarketStreamDeps } from '../activities/market-stream';
 import { TASK_QUEUES } from '../temporal/task-queues';
+import { workerInterceptors } from './interceptors';
 
 /**
  * The market stream consumer on `mts-market-stream`. Run it on two machines and the stream survives
@@ -8,6 +9,7 @@ import { TASK_QUEUES } from '../temporal/task-queues';
  */
 export function createMarketStreamWorker(opts: { connection: NativeConnection; namespace: string; deps: MarketStreamDeps }) {
   return Worker.create({
+    interceptors: workerInterceptors,
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: TASK_QUEUES.marketStream,

@@ -4,6 +4,7 @@ import { createSignalActivities, type SignalDeps } from '../activities/signals';
 import type { CollectionConfig } from '../config/collection';
 import { fromRoot } from '../paths';
 import { TASK_QUEUES } from '../temporal/task-queues';
+import { workerInterceptors } from './interceptors';
 
 export const workflowsPath = fromRoot('src', 'workflows', 'index.ts');
 
@@ -17,6 +18,7 @@ export function createPipelineWorker(opts: {
   collection?: CollectionConfig;
 }) {
   return Worker.create({
+    interceptors: workerInterceptors,
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: TASK_QUEUES.pipeline,

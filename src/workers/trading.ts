@@ -4,6 +4,7 @@ import { sagaOutcomes } from '../metrics';
 import { TASK_QUEUES } from '../temporal/task-queues';
 import type { MetricSinks } from '../workflows/types';
 import { workflowsPath } from './pipeline';
+import { workerInterceptors } from './interceptors';
 
 /** What the sagas report through the worker: their outcomes, counted once (not on replay). */
 export const tradingSinks: InjectedSinks<MetricSinks> = {
@@ -13,6 +14,7 @@ export const tradingSinks: InjectedSinks<MetricSinks> = {
 /** The per-signal sagas and their risk and execution activities, on `mts-trading`. */
 export function createTradingWorker(opts: { connection: NativeConnection; namespace: string; deps: TradingDeps; workflowBundle?: WorkflowBundle }) {
   return Worker.create({
+    interceptors: workerInterceptors,
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: TASK_QUEUES.trading,
