@@ -2,6 +2,7 @@ import Coingecko, { APIConnectionError, APIError } from '@coingecko/coingecko-ty
 import { z } from 'zod';
 import { barsFromPoints, validateCandles } from '../domain/candles';
 import { DAY_MS, HOUR_MS } from '../domain/types';
+import { boundedFetch, tooLarge } from './bounded-fetch';
 import { errorForStatus, ProviderError } from './errors';
 import type { CryptoDataSource } from './types';
 
@@ -11,6 +12,8 @@ export interface CoingeckoOptions {
   baseURL?: string;
   timeoutMs?: number;
   clock?: () => number;
+  /** The most a response body may take (MAX_RESPONSE_BYTES unless a test sets it). */
+  maxResponseBytes?: number;
 }
 
 const point = z.tuple([z.number(), z.number()]);
@@ -33,6 +36,7 @@ export function coingeckoSource(opts: CoingeckoOptions): CryptoDataSource {
     // Temporal's retry policy is the only retry layer.
     maxRetries: 0,
     timeout: opts.timeoutMs ?? 30_000,
+    fetch: boundedFetch(opts.maxResponseBytes),
   });
 
   return {
@@ -73,6 +77,8 @@ export function coingeckoSource(opts: CoingeckoOptions): CryptoDataSource {
 
 function translateError(asset: string, err: unknown): ProviderError {
   if (err instanceof ProviderError) return err;
+  const refused = tooLarge(err);
+  if (refused) return new ProviderError('coingecko', 'invalid_data', `${asset}: ${refused.message}`);
   if (err instanceof APIConnectionError) return new ProviderError('coingecko', 'unavailable', `${asset}: network error: ${err.message}`);
   if (err instanceof APIError && typeof err.status === 'number') {
     return errorForStatus('coingecko', err.status, `${asset}: ${err.message}`, err.headers?.get('retry-after'));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedFetch, tooLarge } from './bounded-fetch';
 import { errorForStatus, ProviderError } from './errors';
 import type { MacroDataSource } from './types';
 
@@ -6,6 +7,8 @@ export interface FredOptions {
   apiKey: string;
   baseURL: string;
   timeoutMs?: number;
+  /** The most a response body may take (MAX_RESPONSE_BYTES unless a test sets it). */
+  maxResponseBytes?: number;
 }
 
 const observationsSchema = z.object({
@@ -14,6 +17,7 @@ const observationsSchema = z.object({
 
 /** FRED's /fred/series/observations (JSON). Values stay text: "." marks a missing observation. */
 export function fredSource(opts: FredOptions): MacroDataSource {
+  const fetchBounded = boundedFetch(opts.maxResponseBytes);
   return {
     name: 'fred',
     async fetchObservations(indicator, fromDate, toDate) {
@@ -23,11 +27,15 @@ export function fredSource(opts: FredOptions): MacroDataSource {
       }).toString();
       let response: Response;
       try {
-        response = await fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000) });
+        response = await fetchBounded(url, { signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000) });
       } catch (err) {
         throw new ProviderError('fred', 'unavailable', `${indicator}: network error: ${(err as Error).message}`);
       }
-      const text = await response.text();
+      const text = await response.text().catch((err: unknown) => {
+        const refused = tooLarge(err);
+        if (refused) throw new ProviderError('fred', 'invalid_data', `${indicator}: ${refused.message}`);
+        throw new ProviderError('fred', 'unavailable', `${indicator}: network error: ${(err as Error).message}`);
+      });
       if (!response.ok) {
         throw errorForStatus('fred', response.status, `${indicator}: ${fredMessage(text)}`, response.headers.get('retry-after'));
       }

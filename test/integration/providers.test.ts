@@ -79,6 +79,17 @@ describe('CoinGecko source (official client against a local server)', () => {
     expect(err.retryable).toBe(false);
   });
 
+  it('refuses a body past its size bound without retry', async () => {
+    const bounded = coingeckoSource({ apiKey: 'demo-key', plan: 'demo', baseURL: `${base}/api/v3`, clock: () => NOW, maxResponseBytes: 4096 });
+    // 25 five-minute points: about 1.6 kB, under the bound.
+    server.once(/market_chart/, marketChartBody(from, NOW, () => 10));
+    expect((await bounded.fetchCandles('bitcoin', M15, from, NOW)).candles).toHaveLength(8);
+    // The same answer padded past it.
+    server.once(/market_chart/, { body: { ...(marketChartBody(from, NOW, () => 10).body as object), padding: 'x'.repeat(5000) } });
+    const err = await failure(bounded.fetchCandles('bitcoin', M15, from, NOW));
+    expect([err.kind, err.retryable, err.message]).toEqual(['invalid_data', false, 'coingecko: bitcoin: response body over 4,096 bytes']);
+  });
+
   it('refuses sub-hourly history older than a day, since CoinGecko only serves hourly points there', async () => {
     const err = await failure(source().fetchCandles('bitcoin', M15, NOW - 3 * 86_400_000, NOW - 2 * 86_400_000));
     expect(err.kind).toBe('rejected');
@@ -95,6 +106,15 @@ describe('FRED source (local server in FRED\'s JSON format)', () => {
     expect(observations).toEqual([{ date: '2025-01-02', value: '17.93' }, { date: '2025-01-03', value: '.' }]);
     const q = server.requests[0].url.searchParams;
     expect([q.get('series_id'), q.get('api_key'), q.get('file_type'), q.get('observation_start')]).toEqual(['VIXCLS', 'fred-key', 'json', '2025-01-01']);
+  });
+
+  it('refuses a body past its size bound without retry', async () => {
+    const bounded = fredSource({ apiKey: 'fred-key', baseURL: base, maxResponseBytes: 4096 });
+    server.once(/observations/, fredBody([['2025-01-02', '17.93']]));
+    expect((await bounded.fetchObservations('VIXCLS', '2025-01-01', '2025-01-05')).observations).toHaveLength(1);
+    server.once(/observations/, fredBody(Array.from({ length: 200 }, (_, k): [string, string] => [`2025-01-${k}`, '17.93'])));
+    const err = await failure(bounded.fetchObservations('VIXCLS', '2025-01-01', '2025-01-05'));
+    expect([err.kind, err.retryable, err.message]).toEqual(['invalid_data', false, 'fred: VIXCLS: response body over 4,096 bytes']);
   });
 
   it('classifies 429, 5xx, 400 and malformed bodies', async () => {
