@@ -4,6 +4,8 @@
  * a call may take.
  */
 
+import { ProviderError } from './errors';
+
 /** The most a provider's body may take. The largest real answers: CoinGecko's 90 days of hourly points ~150 kB, FRED's decade of a series ~200 kB. */
 export const MAX_RESPONSE_BYTES = 32 * 2 ** 20;
 
@@ -35,4 +37,13 @@ export function boundedFetch(maxBytes = MAX_RESPONSE_BYTES): typeof fetch {
 export function tooLarge(err: unknown): ResponseTooLargeError | undefined {
   for (let e = err; e instanceof Error; e = e.cause) if (e instanceof ResponseTooLargeError) return e;
   return undefined;
+}
+
+/** A bounded response's body as text: past the bound it is invalid data; a connection lost while reading, an outage. */
+export async function boundedText(response: Response, provider: string, what: string): Promise<string> {
+  return response.text().catch((err: unknown) => {
+    const refused = tooLarge(err);
+    if (refused) throw new ProviderError(provider, 'invalid_data', `${what}: ${refused.message}`);
+    throw new ProviderError(provider, 'unavailable', `${what}: network error: ${(err as Error).message}`);
+  });
 }

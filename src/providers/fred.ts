@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boundedFetch, tooLarge } from './bounded-fetch';
+import { boundedFetch, boundedText } from './bounded-fetch';
 import { errorForStatus, ProviderError } from './errors';
 import type { MacroDataSource } from './types';
 
@@ -31,11 +31,7 @@ export function fredSource(opts: FredOptions): MacroDataSource {
       } catch (err) {
         throw new ProviderError('fred', 'unavailable', `${indicator}: network error: ${(err as Error).message}`);
       }
-      const text = await response.text().catch((err: unknown) => {
-        const refused = tooLarge(err);
-        if (refused) throw new ProviderError('fred', 'invalid_data', `${indicator}: ${refused.message}`);
-        throw new ProviderError('fred', 'unavailable', `${indicator}: network error: ${(err as Error).message}`);
-      });
+      const text = await boundedText(response, 'fred', indicator);
       if (!response.ok) {
         throw errorForStatus('fred', response.status, `${indicator}: ${fredMessage(text)}`, response.headers.get('retry-after'));
       }

@@ -4,13 +4,14 @@ import { DefaultLogger } from '@temporalio/worker';
 import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMarketStreamActivities, type MarketStreamDeps } from '../../src/activities/market-stream';
-import type { StreamPosition } from '../../src/domain/market-stream';
+import type { ParsedFrame, StreamPosition } from '../../src/domain/market-stream';
 import { readLatestPrices } from '../../src/db/market-prices';
 import { cryptoOhlcv } from '../../src/db/schema';
 import { processMetrics } from '../../src/metrics';
 import { binanceStream } from '../../src/providers/streams/binance';
 import { bybitStream } from '../../src/providers/streams/bybit';
 import { SymbolMap } from '../../src/providers/streams/types';
+import { openWebSocketStream } from '../../src/providers/streams/websocket';
 import { clearMarketData, testDatabase } from '../support/db';
 import {
   binanceKline, binanceKlineRow, binanceTrade, bybitKline, bybitKlineResponse, bybitTicker, FakeExchange, minuteBar,
@@ -229,5 +230,27 @@ describe('the market stream consumer on Bybit', () => {
     expect(rows.map((r) => (r.timestamp - Date.UTC(2026, 0, 6, 9, 25)) / MIN)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
     expect(rows.every((r) => r.source === 'bybit')).toBe(true);
     await second.stop();
+  });
+});
+
+describe('an exchange frame past its size bound', () => {
+  it('closes the connection (the consumer reconnects) instead of taking it in', async () => {
+    const ex = new FakeExchange('binance');
+    const { streamUrl } = await ex.start();
+    const frames: ParsedFrame[] = [];
+    const connection = openWebSocketStream(
+      { url: streamUrl, staleAfterMs: 10_000, parse: () => ({ kind: 'control' }) },
+      { onOpen: () => undefined, onFrame: (f) => frames.push(f) },
+    );
+    try {
+      await ex.connections(1);
+      await waitFor('the socket open on both ends', () => ex.open().length === 1);
+      ex.send('x'.repeat(2 ** 20 + 1));
+      expect(await connection.closed).toMatchObject({ reason: 'error', detail: expect.stringMatching(/max payload size exceeded/i) });
+      expect(frames).toEqual([]);
+    } finally {
+      connection.close();
+      await ex.stop();
+    }
   });
 });

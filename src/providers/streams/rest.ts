@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { boundedFetch, boundedText } from '../bounded-fetch';
 import { errorForStatus, parseRetryAfter, ProviderError } from '../errors';
+
+const fetchBounded = boundedFetch();
 
 /** A price or quantity as exchanges send them: a decimal string. */
 export const decimal = z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal string').transform(Number);
@@ -12,11 +15,11 @@ export const positiveDecimal = decimal.refine((x) => x > 0, 'must be positive');
 export async function getJson(provider: string, url: URL, opts: { timeoutMs: number; rateLimitStatuses?: number[] }): Promise<unknown> {
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs) });
+    res = await fetchBounded(url, { signal: AbortSignal.timeout(opts.timeoutMs) });
   } catch (err) {
     throw new ProviderError(provider, 'unavailable', `${url.pathname}: ${(err as Error).message}`);
   }
-  const text = await res.text();
+  const text = await boundedText(res, provider, url.pathname);
   if (!res.ok) {
     const detail = `${url.pathname}: ${text.slice(0, 200)}`;
     if ((opts.rateLimitStatuses ?? []).includes(res.status)) {

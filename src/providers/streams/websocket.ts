@@ -20,7 +20,8 @@ export interface WebSocketStreamOptions {
  * (pings alone do not count: a subscription that stopped delivering is as good as gone).
  */
 export function openWebSocketStream(opts: WebSocketStreamOptions, handlers: StreamHandlers): StreamConnection {
-  const socket = new WebSocket(opts.url, { handshakeTimeout: opts.staleAfterMs });
+  // A ticker frame is well under a kilobyte: a frame past a mebibyte closes the connection (1009) and the consumer reconnects.
+  const socket = new WebSocket(opts.url, { handshakeTimeout: opts.staleAfterMs, maxPayload: 2 ** 20 });
   let settle!: (c: StreamClosed) => void;
   let ended: StreamClosed | undefined;
   const closed = new Promise<StreamClosed>((resolve) => { settle = resolve; });
