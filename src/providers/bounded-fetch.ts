@@ -33,7 +33,7 @@ export function boundedFetch(maxBytes = MAX_RESPONSE_BYTES): typeof fetch {
   };
 }
 
-/** Whether `err`, or an error it wraps, is a body refused for its size. */
+/** The refusal of a body for its size in `err` or the errors it wraps, if there is one. */
 export function tooLarge(err: unknown): ResponseTooLargeError | undefined {
   for (let e = err; e instanceof Error; e = e.cause) if (e instanceof ResponseTooLargeError) return e;
   return undefined;
