@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import { NOTIFY_CHANNELS, notify } from '../db/notify';
 import { alertFileName, type AlertType, webhookSignature } from '../domain/alerts';
+import { boundedFetch } from '../providers/bounded-fetch';
 import { errorForStatus, ProviderError } from '../providers/errors';
+
+/** A webhook's or Discord's refusal is read for its reason, and no more than a provider's answer would be. */
+const fetchBounded = boundedFetch();
 
 export const ALERT_CHANNELS = ['file', 'sse', 'webhook', 'discord'] as const;
 export type AlertChannel = (typeof ALERT_CHANNELS)[number];
@@ -36,7 +40,7 @@ export async function writeAlertFile(directory: string, alert: StoredAlert): Pro
 async function post(channel: string, url: string, body: string, headers: Record<string, string>): Promise<void> {
   let res: Response;
   try {
-    res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, signal: AbortSignal.timeout(15_000) });
+    res = await fetchBounded(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, signal: AbortSignal.timeout(15_000) });
   } catch (err) {
     throw new ProviderError(channel, 'unavailable', `network error: ${(err as Error).message}`);
   }
