@@ -8,14 +8,14 @@ import { Command } from 'commander';
 import { listApiKeys, revokeApiKey } from './db/api-keys';
 import { briefQueryError, unreachableAddress } from './db/errors';
 import { createApiKey, keyRequestProblem, parseApiKeys, type Role } from './services/api-keys';
-import { loadCollectionConfig } from './config/collection';
+import { type CollectionConfig, loadCollectionConfig } from './config/collection';
 import { loadExecutionConfig } from './config/execution';
 import { ConfigError, type Env, loadEnv } from './config/env';
 import { connectDatabase, migrateDatabase } from './db/client';
 import { createLogger, redactSecrets } from './logger';
 import { buildWorkers, startApi, WORKER_ROLES, type WorkerRole } from './runtime';
 import { backfillBody, collectBody, collectionTargets, startBackfill, startCollection } from './services/collections';
-import { assetTargets, UnknownTargetError } from './services/targets';
+import { UnknownTargetError } from './services/targets';
 import { AlertInbox } from './services/alert-inbox';
 import {
   backtestBodySchema, backtestListQuery, recentBacktests, resolveBacktest, startBacktest, startSweep, startWalkForward, sweepBodySchema,
@@ -530,10 +530,10 @@ program.command('backtests').description('the newest stored backtests with their
     }
   });
 
-/** Runs `resolve` (a lookup in config/collection.json); a tier or asset it does not have is bad usage of `flag`. */
-function knownTargets(flag: string, resolve: () => unknown): void {
+/** Refuses, as bad usage of `flag`, a tier or an asset that config/collection.json does not have. */
+function knownTargets(flag: string, config: CollectionConfig, request: { tier: string } | { assets: string[] }): void {
   try {
-    resolve();
+    collectionTargets(config, request);
   } catch (err) {
     if (err instanceof UnknownTargetError) throw new UsageError(`${flag}: ${err.message}`);
     throw err;
@@ -548,7 +548,7 @@ program.command('collect').description('start a collection now')
     const parsed = collectBody.safeParse(opts.tier ? { tier: opts.tier } : { assets: opts.assets!.split(',') });
     if (!parsed.success) throw new UsageError(describeIssues(parsed.error));
     const config = loadCollectionConfig();
-    knownTargets(opts.tier ? '--tier' : '--assets', () => collectionTargets(config, parsed.data));
+    knownTargets(opts.tier ? '--tier' : '--assets', config, parsed.data);
     const e = clientEnv();
     const t = await connectTemporal(e);
     const started = await startCollection(t.client, config, parsed.data);
@@ -564,7 +564,7 @@ program.command('backfill').description('fill gaps for assets over a date range 
     const parsed = backfillBody.safeParse({ assets: opts.assets.split(','), from: opts.from, to: opts.to });
     if (!parsed.success) throw new UsageError(describeIssues(parsed.error));
     const config = loadCollectionConfig();
-    knownTargets('--assets', () => assetTargets(config, parsed.data.assets));
+    knownTargets('--assets', config, { assets: parsed.data.assets });
     const e = clientEnv();
     const t = await connectTemporal(e);
     const started = await startBackfill(t.client, config, parsed.data);

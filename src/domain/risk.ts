@@ -85,7 +85,6 @@ export interface PortfolioState {
 
 export type RiskLevel = 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
 
-
 /** The checks, in the order they run; the first rejection wins. */
 export const CHECK_ORDER = [
   'drawdown', 'dailyLoss', 'positionSize', 'singleAssetExposure', 'portfolioRisk', 'sectorExposure', 'correlation', 'volatility', 'liquidity',

@@ -17,9 +17,7 @@ import { marketFill, protectiveTrigger, trailStop } from '../fills';
 import { applyFill, equity as bookEquity, type Book, type Fill, type FillEffect, newBook, type Side } from '../portfolio';
 import type { MarketConditions } from '../market-conditions';
 import type { PositionSizing } from '../position-sizing';
-import {
-  assessRisk, type PortfolioState, riskVerdict, type RiskAssessment, type RiskConfig, type RiskSignal,
-} from '../risk';
+import { assessRisk, type PortfolioState, riskVerdict, type RiskAssessment, type RiskConfig, type RiskSignal } from '../risk';
 import { stopLossPrice, takeProfitPrice } from '../signals';
 import { DAY_MS } from '../types';
 
