@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { loadExecutionConfig } from '../../src/config/execution';
@@ -10,16 +9,11 @@ import { TASK_QUEUES } from '../../src/temporal/task-queues';
 import { sweepWorkflow } from '../../src/workflows/sweep';
 import type { SweepRequest, SweepResult } from '../../src/workflows/types';
 import { MARKET } from '../support/market-files';
+import { freePort } from '../support/ports';
 import { backtestDeps, backtestWorker, withWorkers, workflowTestContext } from '../support/temporal';
 
 const ctx = workflowTestContext();
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const freePort = () => new Promise<number>((resolve) => {
-  const server = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as { port: number };
-    server.close(() => resolve(port));
-  });
-});
 
 interface WorkerProcess { child: ChildProcess; port: number; exited: Promise<number | null> }
 const running: WorkerProcess[] = [];
