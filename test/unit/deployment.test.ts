@@ -95,9 +95,9 @@ describe('the deployment files, checked offline', () => {
       const node = service === 'worker-backtest' ? ['NODE_OPTIONS'] : [];
       expect(Object.keys(compose.services[service].environment ?? {}).sort(), service).toEqual([...deployed, ...node].sort());
     }
-    expect(compose.services['worker-backtest'].environment!.NODE_OPTIONS).toBe('--max-semi-space-size=4');
+    expect(compose.services['worker-backtest'].environment!.NODE_OPTIONS).toBe('--max-semi-space-size=8');
     const backtestWorker = containerOf(deployments.find((d) => d.metadata.name === 'mts-worker-backtest')!) as { env?: unknown };
-    expect(backtestWorker.env).toEqual([{ name: 'NODE_OPTIONS', value: '--max-semi-space-size=4' }]);
+    expect(backtestWorker.env).toEqual([{ name: 'NODE_OPTIONS', value: '--max-semi-space-size=8' }]);
     expect([...deployedEnv.config, ...deployedEnv.secret].sort()).toEqual([...deployed].sort());
     // Keys and tokens only in the Secret, and every pod reads both.
     expect(deployedEnv.secret.sort()).toEqual([...SECRET_ENV].sort());
