@@ -247,6 +247,43 @@ describe('volatility_spike streamed', () => {
   });
 });
 
+describe('volatility_spike on its bar', () => {
+  it('annualises the volatility by the bars in a year of its bar (8,760 hourly, 365 daily); the decision is the same on either', () => {
+    const params = { volatilityWindow: 20, percentileWindow: 365, thresholdPercentile: 0.9, rsiPeriod: 14, rsiOversold: 30 };
+    const prices = barSeries(candleColumns(binanceHourly('BTCUSDT')), HOUR_MS, HOUR_MS);
+    const data: MarketData = { prices: { bitcoin: prices }, macro: {} };
+    const config = { ...loadStrategyConfigs().find((c) => c.name === 'volatility_spike')!, assets: ['bitcoin'], parameters: params };
+    const hourly = createStrategy(STRATEGY_DEFINITIONS.volatility_spike, { ...config, bar: '1h' });
+    const daily = createStrategy(STRATEGY_DEFINITIONS.volatility_spike, { ...config, bar: '1d' });
+    const [hourStream, dayStream] = [hourly.openStream!({}), daily.openStream!({})];
+    // The sample deviation of the last 20 log returns, written out here.
+    const deviation = (end: number) => {
+      const r = Array.from({ length: 20 }, (_, k) => Math.log(prices.close[end - k] / prices.close[end - k - 1]));
+      const mean = r.reduce((a, b) => a + b, 0) / r.length;
+      return Math.sqrt(r.reduce((a, x) => a + (x - mean) ** 2, 0) / (r.length - 1));
+    };
+    let checked = 0;
+    let spikes = 0;
+    for (let i = 0; i < prices.close.length; i++) {
+      const spoke = hourStream.push(prices.close[i], prices.time[i]);
+      expect(dayStream.push(prices.close[i], prices.time[i])).toBe(spoke);
+      if (i < 400 || i % 1000 !== 0) continue;
+      const [h, d] = [hourStream.analysis('bitcoin'), dayStream.analysis('bitcoin')];
+      expect(h.values.volatility as number).toBeCloseTo(deviation(i) * Math.sqrt(8760), 10);
+      expect(d.values.volatility as number).toBeCloseTo(deviation(i) * Math.sqrt(365), 10);
+      expect((h.values.volatilityThreshold as number) / (d.values.volatilityThreshold as number)).toBeCloseTo(Math.sqrt(24), 12);
+      expect({ ...h.values, volatility: 0, volatilityThreshold: 0 }).toEqual({ ...d.values, volatility: 0, volatilityThreshold: 0 });
+      expect(h.signal).toEqual(d.signal);
+      // The live path (a fresh look at the closes known then) annualises by the configured bar too.
+      expect(hourly.analyze(data, prices.time[i]).assets[0]).toEqual(h);
+      checked += 1;
+      if (h.signal) spikes += 1;
+    }
+    expect(checked).toBeGreaterThan(30);
+    expect(spikes).toBeGreaterThan(0);
+  });
+});
+
 /** VIXCLS from FRED beside BTC and ETH: the data the VIX strategies stream over. */
 const withVix: MarketData = { prices: md.prices, macro: { VIXCLS: macroSeriesFrom(fredSeries('VIXCLS')) } };
 const MAX_PAIR_GAP = 3 * DAY_MS;

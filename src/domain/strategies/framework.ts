@@ -102,10 +102,10 @@ export interface StrategyDefinition {
   name: string;
   description: string;
   parameters: ParameterSpec[];
-  /** Builds the per-asset analysis at asOf from data known then. */
-  analyzeAsset(data: MarketData, asset: string, asOf: number, params: Params): AssetAnalysis;
+  /** Builds the per-asset analysis at asOf from data known then, on bars of size `bar` (absent: daily, as live decides then). */
+  analyzeAsset(data: MarketData, asset: string, asOf: number, params: Params, bar?: BarSize): AssetAnalysis;
   /** The same decision, incremental (every shipped strategy has one; one without is analysed at every close, slower). */
-  stream?(params: Params, macro: MarketData['macro']): AssetStream;
+  stream?(params: Params, macro: MarketData['macro'], bar?: BarSize): AssetStream;
 }
 
 /** The analysis at asOf through a fresh stream fed the closes known then. */
@@ -120,7 +120,7 @@ export function analyzeByStream(stream: AssetStream, data: MarketData, asset: st
 
 /** A definition whose analysis is its stream's. */
 export const streamedAnalysis = (stream: NonNullable<StrategyDefinition['stream']>): StrategyDefinition['analyzeAsset'] =>
-  (data, asset, asOf, params) => analyzeByStream(stream(params, data.macro), data, asset, asOf);
+  (data, asset, asOf, params, bar) => analyzeByStream(stream(params, data.macro, bar), data, asset, asOf);
 
 export function createStrategy(def: StrategyDefinition, config: StrategyConfig): Strategy {
   return {
@@ -130,9 +130,9 @@ export function createStrategy(def: StrategyDefinition, config: StrategyConfig):
     analyze: (data, asOf) => ({
       strategy: def.name,
       asOf,
-      assets: config.assets.map((asset) => def.analyzeAsset(data, asset, asOf, config.parameters)),
+      assets: config.assets.map((asset) => def.analyzeAsset(data, asset, asOf, config.parameters, config.bar)),
     }),
     generateSignals: (analysis) => signalsFromAnalysis(analysis, config),
-    openStream: def.stream && ((macro) => def.stream!(config.parameters, macro)),
+    openStream: def.stream && ((macro) => def.stream!(config.parameters, macro, config.bar)),
   };
 }

@@ -1,10 +1,15 @@
 import { lastWilderRsi } from '../indicators';
 import { ReturnVolatility, SortedWindow } from '../rolling';
+import { BAR_MINUTES, type BarSize } from '../types';
 import type { AssetAnalysis, AssetStream, Params, StrategyDefinition } from './framework';
 import { streamedAnalysis } from './framework';
 
-/** Daily crypto trades every day: annualise daily volatility with √365. */
-const DAYS_PER_YEAR = 365;
+/**
+ * Bars of `bar` in a year, what the volatility of their returns is annualised by (its square root):
+ * crypto trades every hour of every day, so 365 daily bars and 8,760 hourly ones. Only the reported
+ * volatility and threshold scale with it; the percentile a decision reads is the same on any bar.
+ */
+const barsPerYear = (bar: BarSize) => (365 * BAR_MINUTES['1d']) / BAR_MINUTES[bar];
 
 /**
  * Realised volatility of log returns and its percentile among the last `percentileWindow` values,
@@ -23,11 +28,12 @@ class VolatilitySpikeStream implements AssetStream {
     private readonly thresholdPercentile: number,
     private readonly rsiPeriod: number,
     private readonly rsiOversold: number,
+    bar: BarSize,
   ) {
     // RSI smooths over all history; a fixed warm-up of 10 periods keeps it stable and bounded.
     this.lookback = Math.max(rankWindow + volWindow + 1, rsiPeriod * 10 + 1);
     // Kept sorted: the rank is read at every close, the threshold when the analysis is.
-    this.history = new ReturnVolatility(volWindow, new SortedWindow(rankWindow), this.lookback, DAYS_PER_YEAR);
+    this.history = new ReturnVolatility(volWindow, new SortedWindow(rankWindow), this.lookback, barsPerYear(bar));
     this.scratch = new Float64Array(this.lookback);
   }
 
@@ -57,8 +63,8 @@ class VolatilitySpikeStream implements AssetStream {
   }
 }
 
-const volatilitySpikeStream = (p: Params): AssetStream => new VolatilitySpikeStream(
-  p.volatilityWindow as number, p.percentileWindow as number, p.thresholdPercentile as number, p.rsiPeriod as number, p.rsiOversold as number,
+const volatilitySpikeStream = (p: Params, _macro: unknown, bar: BarSize = '1d'): AssetStream => new VolatilitySpikeStream(
+  p.volatilityWindow as number, p.percentileWindow as number, p.thresholdPercentile as number, p.rsiPeriod as number, p.rsiOversold as number, bar,
 );
 
 export const volatilitySpike: StrategyDefinition = {
