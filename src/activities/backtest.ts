@@ -11,7 +11,7 @@ import type { RiskConfig } from '../domain/risk';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
 import { createStrategy, type Strategy, type StrategyConfig } from '../domain/strategies/framework';
 import type { TradeLog } from '../domain/backtest/logs';
-import { BAR_MINUTES, type BarSize, DAY_MS, isoDate } from '../domain/types';
+import { BAR_MINUTES, type BarSize, DAY_MS, DEFAULT_BAR, isoDate } from '../domain/types';
 import type { Database } from '../db/client';
 import { scopedMarketDataBars } from '../db/market-series';
 import {
@@ -79,14 +79,14 @@ export function createBacktestActivities(deps: BacktestDeps) {
     });
     // The live system: each strategy on its own bar, replayed on the shortest of them unless a bar is asked for.
     // Named strategies decide on the replayed bar.
-    const finest = bases.map((b) => b.bar ?? '1d').reduce<BarSize>((a, b) => (BAR_MINUTES[b] < BAR_MINUTES[a] ? b : a), '1d');
-    const bar: BarSize = req.conventions.bar ?? (req.live ? finest : '1d');
+    const finest = bases.map((b) => b.bar ?? DEFAULT_BAR).reduce<BarSize>((a, b) => (BAR_MINUTES[b] < BAR_MINUTES[a] ? b : a), DEFAULT_BAR);
+    const bar: BarSize = req.conventions.bar ?? (req.live ? finest : DEFAULT_BAR);
     const built: Strategy[] = [];
     for (const base of bases) {
       const { name } = base;
       const assets = req.live ? base.assets.filter((a) => req.assets.includes(a)) : req.assets;
       if (assets.length === 0) continue;
-      const own = req.live ? base.bar ?? '1d' : bar;
+      const own = req.live ? base.bar ?? DEFAULT_BAR : bar;
       if (BAR_MINUTES[own] < BAR_MINUTES[bar]) {
         throw ApplicationFailure.nonRetryable(`${name} decides on ${own} bars: replay ${own} bars or shorter (conventions.bar)`, 'BarTooLong');
       }

@@ -6,7 +6,7 @@ import { aggregateAssetSignals, detectRegime, type PastSignal, pooledRecord, typ
 import { type MarketAlert, signalAlert, volatilityAlert } from '../domain/alerts';
 import type { TradingSignal } from '../domain/signals';
 import type { Strategy } from '../domain/strategies/framework';
-import { BAR_MINUTES, DAY_MS, HOUR_MS, MINUTE_MS } from '../domain/types';
+import { BAR_MINUTES, DAY_MS, DEFAULT_BAR, HOUR_MS, MINUTE_MS } from '../domain/types';
 import type { Database } from '../db/client';
 import { loadMarketDataBars } from '../db/market-series';
 import { getAlert, insertAlert, insertSignals, lastAlertTime, markDelivered, pastStrategySignals } from '../db/signals';
@@ -46,7 +46,7 @@ export function createSignalActivities(deps: SignalDeps) {
       // Sorted by name: the order the backtest engine decides assets closing at the same time in.
       const assets = [...new Set(strategies.flatMap((s) => s.config.assets))].filter((a) => !input.assets || input.assets.includes(a))
         .sort((a, b) => a.localeCompare(b));
-      const minutesOf = (s: Strategy) => BAR_MINUTES[s.config.bar ?? '1d'];
+      const minutesOf = (s: Strategy) => BAR_MINUTES[s.config.bar ?? DEFAULT_BAR];
       const first = Math.min(...input.asOfs);
       const last = Math.max(...input.asOfs);
       const historyFrom = first - config.historyDays * DAY_MS;

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
-import { BAR_MINUTES, BAR_SIZES } from '../domain/types';
+import { BAR_MINUTES, BAR_SIZES, DEFAULT_BAR } from '../domain/types';
 import { createStrategy, parametersSchema, type Strategy, type StrategyConfig, type StrategyDefinition } from '../domain/strategies/framework';
 import { type RiskConfig, riskSettingsOf } from '../domain/risk';
 import { parseConfig, readJsonFile } from './files';
@@ -16,7 +16,7 @@ function configSchemaOf(def: StrategyDefinition) {
     name: z.literal(def.name),
     enabled: z.boolean().default(true),
     assets: z.array(z.string().min(1)).min(1),
-    bar: z.enum(BAR_SIZES).default('1d'),
+    bar: z.enum(BAR_SIZES).default(DEFAULT_BAR),
     parameters: parametersSchema(def.parameters).default({} as never),
     risk: z.never({ error: 'sizing, stop distance and reward ratio are set once, in config/risk.json' }).optional(),
   }).strict();
@@ -55,5 +55,5 @@ export function buildStrategies(configs: StrategyConfig[]): Strategy[] {
 
 /** The shortest bar (minutes) an enabled strategy decides on: what the live system's market conditions are read from. */
 export function shortestStrategyBar(configs: StrategyConfig[]): number {
-  return Math.min(BAR_MINUTES['1d'], ...configs.filter((c) => c.enabled).map((c) => BAR_MINUTES[c.bar ?? '1d']));
+  return Math.min(BAR_MINUTES['1d'], ...configs.filter((c) => c.enabled).map((c) => BAR_MINUTES[c.bar ?? DEFAULT_BAR]));
 }

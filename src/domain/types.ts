@@ -40,3 +40,5 @@ export const isoDate = (time: number) => new Date(time).toISOString().slice(0, 1
 export const BAR_MINUTES = { '1d': 1440, '1h': 60, '15m': 15, '1m': 1 } as const;
 export type BarSize = keyof typeof BAR_MINUTES;
 export const BAR_SIZES = Object.keys(BAR_MINUTES) as [BarSize, ...BarSize[]];
+/** The bar a strategy decides on when its config names none (as the live system decides), and a backtest replays unless asked. */
+export const DEFAULT_BAR: BarSize = '1d';

@@ -6,7 +6,7 @@ import type { Database } from '../db/client';
 import { loadResult, recentResults } from '../db/backtests';
 import { STRATEGY_DEFINITIONS } from '../domain/strategies';
 import { thinnedIndices } from '../domain/thinning';
-import { BAR_MINUTES, BAR_SIZES } from '../domain/types';
+import { BAR_MINUTES, BAR_SIZES, DEFAULT_BAR } from '../domain/types';
 import { assetList, instant, LIMITS, strategyName } from './limits';
 import { parametersSchema } from '../domain/strategies/framework';
 import { ANALYSIS_ID_PREFIXES, newSweepId, newWalkForwardId, sweepWorkflowId, walkForwardWorkflowId } from '../temporal/analysis-ids';
@@ -125,7 +125,7 @@ export const backtestBodySchema = z.object({
 /** Paper trading's conventions: the default, so a backtest behaves like the live portfolio unless told otherwise. */
 export function defaultConventions(execution: ExecutionConfig): BacktestConventionsInput {
   return {
-    bar: '1d', fillAt: 'next_open', fillModel: execution.fillModel, sizing: { kind: 'risk' }, units: 'fractional', allowShort: true, protective: true, closeAtEnd: true,
+    bar: DEFAULT_BAR, fillAt: 'next_open', fillModel: execution.fillModel, sizing: { kind: 'risk' }, units: 'fractional', allowShort: true, protective: true, closeAtEnd: true,
   };
 }
 
@@ -217,7 +217,9 @@ const sweepFields = {
   to: time,
   initialCapital: capital,
   conventions: conventionsSchema.partial().default({}),
-  grid: z.record(z.string().max(128), z.array(z.union([z.number(), z.string().max(64)])).min(1).max(50)),
+  // An empty grid would run one backtest at the defaults and call it a sweep.
+  grid: z.record(z.string().max(128), z.array(z.union([z.number(), z.string().max(64)])).min(1).max(50))
+    .refine((g) => Object.keys(g).length > 0, 'names no parameter: give at least one with its values'),
   metric: z.enum(['sharpe', 'totalReturn', 'maxDrawdownPct', 'finalEquity']).default('sharpe'),
 };
 

@@ -1,8 +1,8 @@
-import { type NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { NativeConnection, WorkflowBundle } from '@temporalio/worker';
 import { type BacktestDeps, createBacktestActivities } from '../activities/backtest';
 import { TASK_QUEUES } from '../temporal/task-queues';
 import { workflowsPath } from './pipeline';
-import { workerInterceptors } from './interceptors';
+import { createWorker } from './interceptors';
 
 /**
  * How often a running backtest's heartbeat reaches the server at most (each report heartbeats, about
@@ -22,8 +22,7 @@ const HEARTBEAT_THROTTLE = '1s';
 export function createBacktestWorker(opts: {
   connection: NativeConnection; namespace: string; deps: BacktestDeps; concurrency: number; workflowBundle?: WorkflowBundle;
 }) {
-  return Worker.create({
-    interceptors: workerInterceptors,
+  return createWorker({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: TASK_QUEUES.backtest,

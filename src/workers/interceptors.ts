@@ -1,4 +1,4 @@
-import type { WorkerInterceptors } from '@temporalio/worker';
+import { Worker, type WorkerInterceptors, type WorkerOptions } from '@temporalio/worker';
 import { briefQueryError } from '../db/errors';
 
 /**
@@ -20,3 +20,6 @@ export const workerInterceptors: WorkerInterceptors = {
     },
   })],
 };
+
+/** `Worker.create` for every MTS worker: with `workerInterceptors`. */
+export const createWorker = (options: WorkerOptions): Promise<Worker> => Worker.create({ ...options, interceptors: workerInterceptors });

@@ -1,7 +1,7 @@
-import { type NativeConnection, Worker } from '@temporalio/worker';
+import type { NativeConnection, Worker } from '@temporalio/worker';
 import { type CollectionDeps, createCollectionActivities } from '../activities/collection';
 import { TASK_QUEUES } from '../temporal/task-queues';
-import { workerInterceptors } from './interceptors';
+import { createWorker } from './interceptors';
 
 export interface MarketDataWorkerOptions {
   connection: NativeConnection;
@@ -19,16 +19,14 @@ export interface MarketDataWorkerOptions {
 export async function createMarketDataWorkers(opts: MarketDataWorkerOptions): Promise<Worker[]> {
   const activities = createCollectionActivities(opts.deps);
   return Promise.all([
-    Worker.create({
-      interceptors: workerInterceptors,
+    createWorker({
       connection: opts.connection,
       namespace: opts.namespace,
       taskQueue: TASK_QUEUES.marketData,
       activities,
       maxTaskQueueActivitiesPerSecond: opts.cryptoCallsPerSecond,
     }),
-    Worker.create({
-      interceptors: workerInterceptors,
+    createWorker({
       connection: opts.connection,
       namespace: opts.namespace,
       taskQueue: TASK_QUEUES.macroData,

@@ -1,15 +1,14 @@
-import { type NativeConnection, Worker } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import { createMarketStreamActivities, type MarketStreamDeps } from '../activities/market-stream';
 import { TASK_QUEUES } from '../temporal/task-queues';
-import { workerInterceptors } from './interceptors';
+import { createWorker } from './interceptors';
 
 /**
  * The market stream consumer on `mts-market-stream`. Run it on two machines and the stream survives
  * either: Temporal moves the consumer to the other one after its heartbeat timeout.
  */
 export function createMarketStreamWorker(opts: { connection: NativeConnection; namespace: string; deps: MarketStreamDeps }) {
-  return Worker.create({
-    interceptors: workerInterceptors,
+  return createWorker({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: TASK_QUEUES.marketStream,

@@ -1,10 +1,10 @@
-import { type NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { NativeConnection, WorkflowBundle } from '@temporalio/worker';
 import { createHealthActivities } from '../activities/health';
 import { createSignalActivities, type SignalDeps } from '../activities/signals';
 import type { CollectionConfig } from '../config/collection';
 import { fromRoot } from '../paths';
 import { TASK_QUEUES } from '../temporal/task-queues';
-import { workerInterceptors } from './interceptors';
+import { createWorker } from './interceptors';
 
 export const workflowsPath = fromRoot('src', 'workflows', 'index.ts');
 
@@ -17,8 +17,7 @@ export function createPipelineWorker(opts: {
   /** The collection config for the data health check; the signals' channels carry its alerts. */
   collection?: CollectionConfig;
 }) {
-  return Worker.create({
-    interceptors: workerInterceptors,
+  return createWorker({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: TASK_QUEUES.pipeline,

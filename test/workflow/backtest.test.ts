@@ -243,6 +243,9 @@ describe('backtestWorkflow', () => {
       const bad = await call('POST', '/backtests/sweeps', { ...sweep, grid: { fast: [5, 0] } });
       expect(bad.status).toBe(400);
       expect(bad.body.error.details[0].field).toBe('body.grid.fast.1');
+      const empty = await call('POST', '/backtests/sweeps', { ...sweep, grid: {} });
+      expect(empty.status).toBe(400);
+      expect(empty.body.error.details).toEqual([expect.objectContaining({ field: 'body.grid', message: expect.stringContaining('no parameter') })]);
       const started = await call('POST', '/backtests/sweeps', sweep);
       expect(started.status).toBe(202);
       await withWorkers([await backtestWorker(ctx.kit, backtestDeps(handle, ctx.kit.client))], () => ctx.kit.client.workflow.getHandle(started.body.workflowId).result());

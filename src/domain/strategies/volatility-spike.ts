@@ -1,7 +1,7 @@
 import { lastWilderRsi } from '../indicators';
 import { ReturnVolatility, SortedWindow } from '../rolling';
-import { BAR_MINUTES, type BarSize } from '../types';
-import type { AssetAnalysis, AssetStream, Params, StrategyDefinition } from './framework';
+import { BAR_MINUTES, type BarSize, DEFAULT_BAR } from '../types';
+import type { AssetAnalysis, AssetStream, StrategyDefinition } from './framework';
 import { streamedAnalysis } from './framework';
 
 /**
@@ -63,7 +63,7 @@ class VolatilitySpikeStream implements AssetStream {
   }
 }
 
-const volatilitySpikeStream = (p: Params, _macro: unknown, bar: BarSize = '1d'): AssetStream => new VolatilitySpikeStream(
+const volatilitySpikeStream: NonNullable<StrategyDefinition['stream']> = (p, _macro, bar = DEFAULT_BAR) => new VolatilitySpikeStream(
   p.volatilityWindow as number, p.percentileWindow as number, p.thresholdPercentile as number, p.rsiPeriod as number, p.rsiOversold as number, bar,
 );
 
