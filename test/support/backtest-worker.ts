@@ -1,7 +1,8 @@
 /**
  * A backtest worker in its own process, so a test can kill it mid-run. Progress reports are slowed
- * by PROGRESS_PAUSE_MS so the run lasts long enough to be interrupted.
- * Env: TEMPORAL_ADDRESS, DATABASE_URL, PROGRESS_PAUSE_MS.
+ * by PROGRESS_PAUSE_MS so the run lasts long enough to be interrupted; the runs whose workflow id
+ * contains SLOW_RUNS pause SLOW_PAUSE_MS instead (they notice a cancellation that much later).
+ * Env: TEMPORAL_ADDRESS, DATABASE_URL, PROGRESS_PAUSE_MS, SLOW_RUNS, SLOW_PAUSE_MS, BACKTESTS_PER_WORKER.
  */
 // First: the same quiet Temporal logger as the test process (expected activity failures are not printed).
 import './quiet-temporal';
@@ -17,7 +18,9 @@ import { sourceWorkflowBundle } from '../../src/workers/workflow-bundle';
 import { backtestProgressSignal } from '../../src/workflows/backtest';
 
 const address = process.env.TEMPORAL_ADDRESS!;
-const pause = Number(process.env.PROGRESS_PAUSE_MS ?? 0);
+const pauseOf = (workflowId: string) => Number(
+  (process.env.SLOW_RUNS && workflowId.includes(process.env.SLOW_RUNS) ? process.env.SLOW_PAUSE_MS : process.env.PROGRESS_PAUSE_MS) ?? 0,
+);
 const client = new Client({ connection: await Connection.connect({ address }) });
 const worker = await createBacktestWorker({
   connection: await NativeConnection.connect({ address }),
@@ -28,7 +31,7 @@ const worker = await createBacktestWorker({
     db: connectDatabase(process.env.DATABASE_URL!, 2).db, risk: loadRiskConfig(), signals: loadSignalsConfig(), strategies: loadStrategyConfigs(),
     async reportProgress(workflowId, progress) {
       await client.workflow.getHandle(workflowId).signal(backtestProgressSignal, progress);
-      await new Promise((r) => setTimeout(r, pause));
+      await new Promise((r) => setTimeout(r, pauseOf(workflowId)));
     },
   },
 });

@@ -212,16 +212,27 @@ describe('backtestWorkflow', () => {
       from: Date.UTC(2018, 0, 1), to: Date.UTC(2024, 11, 31), initialCapital: 10_000, folds: 2, inSampleDays: 2000,
     };
     const children = [0, 1].flatMap((fold) => [0, 1].map((k) => `${foldSweepId(id, fold)}-${k}`));
-    const child = await spawnWorkerProcess('backtest-worker.ts', { PROGRESS_PAUSE_MS: '200' });
+    // All four children at once; the second fold's notice the cancellation ~2 s after the first's, so
+    // its sweep is still cancelling when the first fold's has ended.
+    const child = await spawnWorkerProcess('backtest-worker.ts', {
+      BACKTESTS_PER_WORKER: '4', PROGRESS_PAUSE_MS: '100', SLOW_RUNS: foldSweepId(id, 1), SLOW_PAUSE_MS: '2000',
+    });
     try {
       const run = await ctx.kit.client.workflow.start(walkForwardWorkflow, { workflowId: walkForwardWorkflowId(id), taskQueue: TASK_QUEUES.backtest, args: [request] });
-      // Two of the four children under way (the worker runs two at once), two waiting their turn; none near
-      // its end (2,000 bars, a report every 50, each paused).
-      await waitForBars(children.map((c) => ctx.kit.client.workflow.getHandle(backtestWorkflowId(c))), 100);
+      // Every child under way, none near its end (2,000 bars, a report every 50, each paused).
+      for (const c of children) await waitForBars([ctx.kit.client.workflow.getHandle(backtestWorkflowId(c))], 50);
       await run.cancel();
       await expect(run.result()).rejects.toMatchObject({ cause: { name: 'CancelledFailure' } });
+      const closed = async (workflowId: string) => {
+        const { status, closeTime } = await ctx.kit.client.workflow.getHandle(workflowId).describe();
+        return { status: status.name, closeTime: closeTime!.getTime() };
+      };
+      const walkForward = await closed(walkForwardWorkflowId(id));
       for (const fold of [0, 1]) {
-        expect((await ctx.kit.client.workflow.getHandle(sweepWorkflowId(foldSweepId(id, fold))).describe()).status.name).toBe('CANCELLED');
+        const sweep = await closed(sweepWorkflowId(foldSweepId(id, fold)));
+        // Cancelled, not terminated by the walk-forward closing before it: the walk-forward waited for it.
+        expect(sweep.status).toBe('CANCELLED');
+        expect(sweep.closeTime).toBeLessThanOrEqual(walkForward.closeTime);
       }
       for (const backtestId of children) {
         expect((await ctx.kit.client.workflow.getHandle(backtestWorkflowId(backtestId)).describe()).status.name).toBe('CANCELLED');
