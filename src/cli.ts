@@ -386,11 +386,15 @@ function replayBody(opts: ReplayOptions) {
 
 /** `name=value` pairs of a repeatable flag. */
 function namedValues(flag: string, pairs: string[]): Array<[string, string]> {
-  return pairs.map((kv) => {
+  const named = pairs.map((kv): [string, string] => {
     const at = kv.indexOf('=');
     if (at < 1) throw new UsageError(`${flag}: "${kv}" is not name=value`);
     return [kv.slice(0, at), kv.slice(at + 1)];
   });
+  // Taken as an object, a name given twice would keep its last value without a word.
+  const repeatedName = named.find(([name], k) => named.findIndex(([other]) => other === name) < k);
+  if (repeatedName) throw new UsageError(`${flag}: "${repeatedName[0]}" is given twice`);
+  return named;
 }
 /** A flag value as a number when it reads as one. */
 const numberOrText = (value: string) => (value !== '' && Number.isFinite(Number(value)) ? Number(value) : value);

@@ -233,7 +233,19 @@ function checkGrid(b: Selection & { grid: Record<string, Array<number | string>>
     const what = b.folds === undefined ? `${combos} combinations` : `${combos} combinations × ${b.folds} folds + ${b.folds} = ${children} backtests`;
     ctx.addIssue({ code: 'custom', message: `${what}; at most ${LIMITS.childBacktests}`, path: [b.folds === undefined ? 'grid' : 'folds'] });
   }
-  for (const [name, values] of Object.entries(b.grid)) values.forEach((v, k) => checkParameter(name, v, b, ['grid', name, k], ctx));
+  const namedAs = new Map<string, string>();
+  for (const [name, values] of Object.entries(b.grid)) {
+    values.forEach((v, k) => checkParameter(name, v, b, ['grid', name, k], ctx));
+    // A repeated value or parameter would run the same backtest twice (or drop one list for the other).
+    values.forEach((v, k) => {
+      if (values.indexOf(v) < k) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is already value ${values.indexOf(v)}`, path: ['grid', name, k] });
+    });
+    const q = qualify(name, b);
+    if (typeof q === 'string') continue;
+    const earlier = namedAs.get(q.name);
+    if (earlier !== undefined) ctx.addIssue({ code: 'custom', message: `the same parameter as "${earlier}" (${q.name})`, path: ['grid', name] });
+    else namedAs.set(q.name, name);
+  }
 }
 
 export const sweepBodySchema = z.object(sweepFields).strict()

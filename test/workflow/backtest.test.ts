@@ -257,6 +257,12 @@ describe('backtestWorkflow', () => {
       const empty = await call('POST', '/backtests/sweeps', { ...sweep, grid: {} });
       expect(empty.status).toBe(400);
       expect(empty.body.error.details).toEqual([expect.objectContaining({ field: 'body.grid', message: expect.stringContaining('no parameter') })]);
+      const repeated = await call('POST', '/backtests/sweeps', { ...sweep, grid: { fast: [5, 10, 5], 'sma_crossover.fast': [15], slow: [20] } });
+      expect(repeated.status).toBe(400);
+      expect(repeated.body.error.details).toEqual([
+        expect.objectContaining({ field: 'body.grid.fast.2', message: '5 is already value 0' }),
+        expect.objectContaining({ field: 'body.grid.sma_crossover.fast', message: 'the same parameter as "fast" (sma_crossover.fast)' }),
+      ]);
       const started = await call('POST', '/backtests/sweeps', sweep);
       expect(started.status).toBe(202);
       await withWorkers([await backtestWorker(ctx.kit, backtestDeps(handle, ctx.kit.client))], () => ctx.kit.client.workflow.getHandle(started.body.workflowId).result());

@@ -146,6 +146,12 @@ describe('mts sweep, walk-forward and backtest', () => {
     const unknown = await mts(['sweep', '--strategy', 'sma_crossover', ...range, '--grid', 'nope=1,2']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/grid\.nope\.0: sma_crossover has no parameter "nope"/);
+    const twice = await mts(['sweep', '--strategy', 'sma_crossover', ...range, '--grid', 'fast=5', '--grid', 'fast=10']);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('--grid: "fast" is given twice');
+    const repeated = await mts(['sweep', '--strategy', 'sma_crossover', ...range, '--grid', 'fast=5,10,5']);
+    expect(repeated.code).toBe(2);
+    expect(repeated.stderr).toMatch(/grid\.fast\.2: 5 is already value 0/);
   }, 60_000);
 
   it('says what is wrong before it connects to anything, and what to do when Temporal or Postgres is not there', async () => {
