@@ -96,6 +96,18 @@ function checkParameter(key: string, value: number | string, b: Selection, path:
   if (!parsed.success) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)}: ${parsed.error.issues[0].message}`, path });
 }
 
+/** A parameter named twice (`fast` beside `sma_crossover.fast`) in params or a grid: an issue at the second name. */
+function checkNamedOnce(names: string[], b: Selection, field: 'params' | 'grid', ctx: z.RefinementCtx) {
+  const namedAs = new Map<string, string>();
+  for (const name of names) {
+    const q = qualify(name, b);
+    if (typeof q === 'string') continue;
+    const earlier = namedAs.get(q.name);
+    if (earlier !== undefined) ctx.addIssue({ code: 'custom', message: `the same parameter as "${earlier}" (${q.name})`, path: [field, name] });
+    else namedAs.set(q.name, name);
+  }
+}
+
 /** Parameter names (of params or a grid) qualified as `strategy.parameter`: what requests carry from the edge on. */
 function qualified<V>(byName: Record<string, V>, b: Selection): Record<string, V> {
   return Object.fromEntries(Object.entries(byName).map(([k, v]) => {
@@ -120,6 +132,7 @@ export const backtestBodySchema = z.object({
     checkSelection(b, ctx);
     checkBars(b, ctx);
     for (const [k, v] of Object.entries(b.params)) checkParameter(k, v, b, ['params', k], ctx);
+    checkNamedOnce(Object.keys(b.params), b, 'params', ctx);
   });
 
 /** Paper trading's conventions: the default, so a backtest behaves like the live portfolio unless told otherwise. */
@@ -233,19 +246,15 @@ function checkGrid(b: Selection & { grid: Record<string, Array<number | string>>
     const what = b.folds === undefined ? `${combos} combinations` : `${combos} combinations × ${b.folds} folds + ${b.folds} = ${children} backtests`;
     ctx.addIssue({ code: 'custom', message: `${what}; at most ${LIMITS.childBacktests}`, path: [b.folds === undefined ? 'grid' : 'folds'] });
   }
-  const namedAs = new Map<string, string>();
   for (const [name, values] of Object.entries(b.grid)) {
     values.forEach((v, k) => checkParameter(name, v, b, ['grid', name, k], ctx));
-    // A repeated value or parameter would run the same backtest twice (or drop one list for the other).
+    // A repeated value would run the same backtest twice.
     values.forEach((v, k) => {
       if (values.indexOf(v) < k) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is already value ${values.indexOf(v)}`, path: ['grid', name, k] });
     });
-    const q = qualify(name, b);
-    if (typeof q === 'string') continue;
-    const earlier = namedAs.get(q.name);
-    if (earlier !== undefined) ctx.addIssue({ code: 'custom', message: `the same parameter as "${earlier}" (${q.name})`, path: ['grid', name] });
-    else namedAs.set(q.name, name);
   }
+  // One list would be dropped for the other.
+  checkNamedOnce(Object.keys(b.grid), b, 'grid', ctx);
 }
 
 export const sweepBodySchema = z.object(sweepFields).strict()

@@ -77,6 +77,11 @@ describe('backtestWorkflow', () => {
       const bad = await call('POST', '/backtests', { ...classic, params: { fast: 0 } });
       expect(bad.status).toBe(400);
       expect(bad.body.error.details[0].field).toBe('body.params.fast');
+      const twice = await call('POST', '/backtests', { ...classic, params: { fast: 10, 'sma_crossover.fast': 12 } });
+      expect(twice.status).toBe(400);
+      expect(twice.body.error.details).toEqual([
+        expect.objectContaining({ field: 'body.params.sma_crossover.fast', message: 'the same parameter as "fast" (sma_crossover.fast)' }),
+      ]);
       const started = await call('POST', '/backtests', classic);
       expect(started.status).toBe(202);
       const { id } = started.body;
