@@ -247,10 +247,11 @@ function checkGrid(b: Selection & { grid: Record<string, Array<number | string>>
     ctx.addIssue({ code: 'custom', message: `${what}; at most ${LIMITS.childBacktests}`, path: [b.folds === undefined ? 'grid' : 'folds'] });
   }
   for (const [name, values] of Object.entries(b.grid)) {
-    values.forEach((v, k) => checkParameter(name, v, b, ['grid', name, k], ctx));
-    // A repeated value would run the same backtest twice.
     values.forEach((v, k) => {
-      if (values.indexOf(v) < k) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is already value ${values.indexOf(v)}`, path: ['grid', name, k] });
+      checkParameter(name, v, b, ['grid', name, k], ctx);
+      // A repeated value would run the same backtest twice.
+      const first = values.indexOf(v);
+      if (first < k) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is already value ${first}`, path: ['grid', name, k] });
     });
   }
   // One list would be dropped for the other.
