@@ -5,10 +5,45 @@ import pg from 'pg';
 import * as schema from './schema';
 import { fromRoot } from '../paths';
 
-export type Database = NodePgDatabase<typeof schema>;
-/** A transaction on the database; repository reads take either, so they can run under a lock. */
-export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+export type Database = NodePgDatabase<typeof schema> & { $client: pg.Pool };
+/**
+ * A transaction on the database: drizzle's (`Database['transaction']`) or one begun with its first
+ * statement (`beginWith`), a session on the transaction's connection. Repository reads take either, so
+ * they can run under a lock.
+ */
+export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0] | NodePgDatabase<typeof schema>;
 export type Queryable = Database | Tx;
+
+/** A drizzle session on each pooled connection a transaction ran on, made once (the connection outlives it). */
+const sessions = new WeakMap<pg.PoolClient, NodePgDatabase<typeof schema>>();
+
+/**
+ * Runs `work` in a transaction on one of `db`'s connections whose BEGIN reaches Postgres with its first
+ * statement, `first`, as one simple query: one round trip where drizzle's `transaction` takes two
+ * (node-postgres sends a connection's queries one at a time, each after the last one's answer). `first`
+ * is plain SQL (no parameters: values in it are literals, `pg.escapeLiteral`); its rows are not read.
+ * Each of `work`'s statements takes its own snapshot, so it sees what committed before `first` ended
+ * (a lock `first` waited for included). `work` gets the connection's own session, the same object at
+ * each transaction on that connection, so statements prepared on it (`preparedOn`) are built once.
+ */
+export async function beginWith<T>(db: Database, first: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+  const client = await db.$client.connect();
+  let session = sessions.get(client);
+  if (!session) sessions.set(client, (session = drizzle(client, { schema })));
+  let broken: Error | undefined;
+  try {
+    await client.query(`BEGIN; ${first}`);
+    const result = await work(session);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    // A connection that cannot even roll back is closed rather than handed to the next caller.
+    await client.query('ROLLBACK').catch((e: Error) => { broken = e; });
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
 
 export interface DatabaseHandle {
   db: Database;

@@ -3,6 +3,7 @@ import type { CandleColumns } from '../domain/market-data';
 import type { Candle, DataSourceName, MacroObservation } from '../domain/types';
 import type { Database, Queryable } from './client';
 import { asBase64, float8Array, fromBase64 } from './float8-arrays';
+import { asParam, type Bound, bound, preparedSql } from './prepared';
 import { cryptoOhlcv, macroIndicators } from './schema';
 
 const UPSERT_BATCH = 20_000;
@@ -146,17 +147,17 @@ export const storedIntervalsOf = (assets: SQL) => sql`
  * history: with two years of minute bars for two coins, the 32 days of hourly bars a saga's risk
  * checks read took ~230 ms, at every signal; so ~13 ms.
  */
-const bestIntervalsOf = (assets: string[], bars: Array<number | null>, from: number, to: number) => sql`
+const bestIntervalsOf = (assets: Bound<string[]>, bars: Bound<Array<number | null>>, from: Bound<number>, to: Bound<number>) => sql`
   WITH counted AS MATERIALIZED (
     -- Materialized: each count runs once, not once for every bar and sort key that reads it.
     SELECT s.asset, s.interval_minutes, (
       SELECT count(*) FROM ${cryptoOhlcv} o
       WHERE o.asset = s.asset AND o.interval_minutes = s.interval_minutes AND o.timestamp >= ${from}::bigint AND o.timestamp < ${to}::bigint
     ) AS n
-    FROM (${storedIntervalsOf(sql`SELECT DISTINCT unnest(${sql.param(assets)}::text[])`)}) s
+    FROM (${storedIntervalsOf(sql`SELECT DISTINCT unnest(${asParam(assets)}::text[])`)}) s
   )
   SELECT DISTINCT ON (c.asset, b.bar) c.asset, b.bar, c.interval_minutes
-  FROM counted c CROSS JOIN unnest(${sql.param(bars)}::int[]) AS b(bar)
+  FROM counted c CROSS JOIN unnest(${asParam(bars)}::int[]) AS b(bar)
   WHERE c.n > 0 AND (b.bar IS NULL OR b.bar % c.interval_minutes = 0)
   ORDER BY c.asset, b.bar, c.n * c.interval_minutes DESC, c.interval_minutes DESC`;
 
@@ -239,11 +240,12 @@ export interface CandleRead {
  */
 export async function closedCandleColumnsFor(db: Queryable, assets: string[], bars: number[], from: number, closedBy: number): Promise<CandleRead[]> {
   if (assets.length === 0 || bars.length === 0) return [];
-  const { rows } = await db.execute<{ asset: string; interval_minutes: number; bars: number[]; candles: string | null }>(sql`
+  // Built once: the saga's risk checks read a few days of candles at every signal.
+  const { rows } = await preparedSql<{ asset: string; interval_minutes: number; bars: number[]; candles: string | null }>(db, 'mts_closed_candles', () => sql`
     SELECT p.asset, p.interval_minutes, p.bars, stretch.candles
     FROM (
       SELECT asset, interval_minutes, array_agg(bar ORDER BY bar) AS bars
-      FROM (${bestIntervalsOf(assets, bars, from, closedBy)}) best GROUP BY asset, interval_minutes
+      FROM (${bestIntervalsOf(bound('assets'), bound('bars'), bound('from'), bound('closedBy'))}) best GROUP BY asset, interval_minutes
     ) p
     LEFT JOIN LATERAL (
       SELECT o.timestamp / (${PACKED_STRETCH_CANDLES}::bigint * p.interval_minutes * 60000) AS k,
@@ -251,10 +253,10 @@ export async function closedCandleColumnsFor(db: Queryable, assets: string[], ba
           || float8send(o.low) || float8send(o.close) || float8send(o.volume), ''::bytea ORDER BY o.timestamp)`)} AS candles
       FROM ${cryptoOhlcv} o
       WHERE o.asset = p.asset AND o.interval_minutes = p.interval_minutes
-        AND o.timestamp >= ${from}::bigint AND o.timestamp <= ${closedBy}::bigint - p.interval_minutes * 60000::bigint
+        AND o.timestamp >= ${bound('from')}::bigint AND o.timestamp <= ${bound('closedBy')}::bigint - p.interval_minutes * 60000::bigint
       GROUP BY 1
     ) stretch ON true
-    ORDER BY p.asset, p.interval_minutes, stretch.k`);
+    ORDER BY p.asset, p.interval_minutes, stretch.k`, { named: false }).execute({ assets, bars, from, closedBy });
   // Each asset and interval's stretches in time order (none when no candle had closed).
   const reads = new Map<string, { asset: string; intervalMinutes: number; bars: number[]; stretches: Buffer[] }>();
   for (const r of rows) {

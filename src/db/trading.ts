@@ -4,10 +4,12 @@
  * changed through these functions; no trading SQL lives anywhere else.
  */
 import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { escapeLiteral } from 'pg';
 import type { FillEffect, Side } from '../domain/portfolio';
 import type { ProtectiveOrder, TradingState } from '../domain/trading/core';
 import { DAY_MS, isoDate } from '../domain/types';
-import type { Database, Queryable, Tx } from './client';
+import { beginWith, type Database, type Queryable, type Tx } from './client';
+import { type Bound, bound, boundEach, preparedOn, preparedSql } from './prepared';
 import { storedIntervalsOf } from './market-data';
 import { cryptoOhlcv, fills, latestPrices, orders, portfolios, portfolioSnapshots, positions, riskAssessments } from './schema';
 
@@ -34,29 +36,23 @@ export async function ensurePortfolio(db: Db, id: string, initialCapital: number
   }).onConflictDoNothing();
 }
 
-/**
- * The portfolio row and its positions. Unlocked, in one statement (a consistent read without a
- * transaction of its own). With `lock`, the portfolio row is locked for the rest of the caller's
- * transaction first and the positions read after: a statement that waited for the lock would see
- * the positions as they were before the transaction it waited for committed.
- */
-async function loadPortfolio(db: Db, id: string, lock = false) {
-  if (lock) return { portfolio: await lockPortfolio(db, id), positions: await db.select().from(positions).where(eq(positions.portfolioId, id)) };
+/** The portfolio row and its positions, in one statement (a consistent read without a transaction of its own). */
+async function loadPortfolio(db: Db, id: string) {
   const rows = await db.select().from(portfolios).leftJoin(positions, eq(positions.portfolioId, portfolios.id)).where(eq(portfolios.id, id));
   if (rows.length === 0) throw new MissingPortfolioError(id);
   return { portfolio: rows[0].portfolios, positions: heldIn(rows.map((r) => r.positions)) };
 }
 
 /**
- * Locks the portfolio row for the rest of the caller's transaction and returns it as it is once locked.
- * `FOR NO KEY UPDATE`, the lock Postgres's own UPDATE of a row's other columns takes: lockers still
- * queue behind each other, but a row that only references the portfolio (a fill, an order) is
- * written without waiting; its foreign-key check's `FOR KEY SHARE` waited for `FOR UPDATE`.
+ * Runs `work` in a transaction that begins holding the portfolio's row lock: BEGIN and the lock in one
+ * round trip (`beginWith`), so `work`'s first read (a statement of its own, with its own snapshot) sees
+ * what the transaction it waited for committed. `FOR NO KEY UPDATE`, the lock Postgres's own UPDATE of
+ * a row's other columns takes: lockers still queue behind each other, but a row that only references
+ * the portfolio (a fill, an order) is written without waiting; its foreign-key check's `FOR KEY SHARE`
+ * waited for `FOR UPDATE`. A missing portfolio locks nothing; the first read finds no row.
  */
-async function lockPortfolio(tx: Db, id: string): Promise<PortfolioRow> {
-  const [row] = await tx.select().from(portfolios).where(eq(portfolios.id, id)).for('no key update');
-  if (!row) throw new MissingPortfolioError(id);
-  return row;
+function portfolioTransaction<T>(db: Database, portfolioId: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return beginWith(db, `SELECT 1 FROM portfolios WHERE id = ${escapeLiteral(portfolioId)} FOR NO KEY UPDATE`, work);
 }
 
 /** The position rows of a read that left-joined them (null where there was none). */
@@ -88,15 +84,17 @@ export function tradingStateOf(portfolio: PortfolioRow, rows: PositionRow[]): Tr
 }
 
 /** The core's state from the stored rows (no prices: what a change to the book needs). */
-export async function loadBook(db: Db, portfolioId: string, lock = false) {
-  const { portfolio, positions: rows } = await loadPortfolio(db, portfolioId, lock);
+export async function loadBook(db: Db, portfolioId: string) {
+  const { portfolio, positions: rows } = await loadPortfolio(db, portfolioId);
   return bookOf(portfolio, rows);
 }
 
 /** The core's state with the marks of the open positions at `asOf` (what a decision needs), in one statement. */
 export async function loadTradingState(db: Db, portfolioId: string, asOf: number) {
-  const rows = await db.select({ portfolio: portfolios, position: positions, marks: newestClosesOf(heldAssets(portfolioId), asOf) })
-    .from(portfolios).leftJoin(positions, eq(positions.portfolioId, portfolios.id)).where(eq(portfolios.id, portfolioId));
+  const rows = await preparedOn(db, 'mts_trading_state', (name) => db
+    .select({ portfolio: portfolios, position: positions, marks: newestClosesOf(heldAssets(bound('portfolioId')), bound('asOf')) })
+    .from(portfolios).leftJoin(positions, eq(positions.portfolioId, portfolios.id)).where(eq(portfolios.id, bound('portfolioId')))
+    .prepare(name)).execute({ portfolioId, asOf });
   if (rows.length === 0) throw new MissingPortfolioError(portfolioId);
   return { ...bookOf(rows[0].portfolio, heldIn(rows.map((r) => r.position))), marks: rows[0].marks };
 }
@@ -106,7 +104,7 @@ export async function loadTradingState(db: Db, portfolioId: string, asOf: number
  * under it: every change to the book goes through here, so concurrent sagas serialise.
  */
 export function withLockedPortfolio<T>(db: Database, portfolioId: string, work: (tx: Tx, loaded: Awaited<ReturnType<typeof loadBook>>) => Promise<T>): Promise<T> {
-  return db.transaction(async (tx) => work(tx, await loadBook(tx, portfolioId, true)));
+  return portfolioTransaction(db, portfolioId, async (tx) => work(tx, await loadBook(tx, portfolioId)));
 }
 
 /**
@@ -118,13 +116,17 @@ export function withLockedPortfolioAndFill<T>(
   db: Database, portfolioId: string, fillId: string, asOf: number,
   work: (tx: Tx, loaded?: ReturnType<typeof bookOf> & { fill: FillRow; marks: Record<string, number> }) => Promise<T>,
 ): Promise<T> {
-  return db.transaction(async (tx) => {
-    const portfolio = await lockPortfolio(tx, portfolioId);
-    const rows = await tx.select({ fill: fills, position: positions, marks: newestClosesOf(heldAssets(portfolioId, assetOfFill(fillId)), asOf) }).from(fills)
+  return portfolioTransaction(db, portfolioId, async (tx) => {
+    const rows = await preparedOn(tx, 'mts_fill_to_book', (name) => tx.select({
+      fill: fills, portfolio: portfolios, position: positions,
+      marks: newestClosesOf(heldAssets(bound('portfolioId'), assetOfFill(bound('fillId'))), bound('asOf')),
+    }).from(fills)
+      .innerJoin(portfolios, eq(portfolios.id, fills.portfolioId))
       .leftJoin(positions, eq(positions.portfolioId, fills.portfolioId))
-      .where(and(eq(fills.id, fillId), eq(fills.portfolioId, portfolioId)));
+      .where(and(eq(fills.id, bound('fillId')), eq(fills.portfolioId, bound('portfolioId'))))
+      .prepare(name)).execute({ portfolioId, fillId, asOf });
     if (rows.length === 0) return work(tx);
-    return work(tx, { ...bookOf(portfolio, heldIn(rows.map((r) => r.position))), fill: rows[0].fill, marks: rows[0].marks });
+    return work(tx, { ...bookOf(rows[0].portfolio, heldIn(rows.map((r) => r.position))), fill: rows[0].fill, marks: rows[0].marks });
   });
 }
 
@@ -140,18 +142,20 @@ export function withLockedPortfolioAndOrders<T>(
   db: Database, portfolioId: string, orderId: string, asOf: number,
   work: (tx: Tx, loaded: ReturnType<typeof bookOf> & { marks: Record<string, number>; order?: OrderSummary; reserved: OrderSummary[] }) => Promise<T>,
 ): Promise<T> {
-  return db.transaction(async (tx) => {
-    const portfolio = await lockPortfolio(tx, portfolioId);
-    const rows = await tx.select({
+  return portfolioTransaction(db, portfolioId, async (tx) => {
+    const rows = await preparedOn(tx, 'mts_book_and_orders', (name) => tx.select({
+      portfolio: portfolios,
       position: positions,
       orders: sql<OrderSummary[]>`(
         SELECT coalesce(json_agg(json_build_object('id', o.id, 'asset', o.asset, 'side', o.side, 'notional', o.notional, 'status', o.status)), '[]'::json)
-        FROM ${orders} o WHERE o.portfolio_id = ${portfolioId} AND (o.status = 'reserved' OR o.id = ${orderId}))`,
-      marks: newestClosesOf(heldAssets(portfolioId), asOf),
-    }).from(portfolios).leftJoin(positions, eq(positions.portfolioId, portfolios.id)).where(eq(portfolios.id, portfolioId));
+        FROM ${orders} o WHERE o.portfolio_id = ${bound('portfolioId')} AND (o.status = 'reserved' OR o.id = ${bound('orderId')}))`,
+      marks: newestClosesOf(heldAssets(bound('portfolioId')), bound('asOf')),
+    }).from(portfolios).leftJoin(positions, eq(positions.portfolioId, portfolios.id)).where(eq(portfolios.id, bound('portfolioId')))
+      .prepare(name)).execute({ portfolioId, orderId, asOf });
+    if (rows.length === 0) throw new MissingPortfolioError(portfolioId);
     const listed = rows[0].orders;
     return work(tx, {
-      ...bookOf(portfolio, heldIn(rows.map((r) => r.position))), marks: rows[0].marks,
+      ...bookOf(rows[0].portfolio, heldIn(rows.map((r) => r.position))), marks: rows[0].marks,
       order: listed.find((o) => o.id === orderId), reserved: listed.filter((o) => o.status === 'reserved'),
     });
   });
@@ -177,7 +181,7 @@ export interface LatestBar {
  * number of assets' round trips; of bars ending together, the longer one. A fragment, so the reads
  * of a saga's steps take the bars they need in the statement that reads the book.
  */
-const newestBarsOf = (assets: SQL, asOf: number) => sql`
+const newestBarsOf = (assets: SQL, asOf: Bound<number>) => sql`
   SELECT DISTINCT ON (b.asset) b.asset, b.interval_minutes, b.timestamp::float8 AS timestamp, b.open, b.high, b.low, b.close
   FROM (
     SELECT n.* FROM (${storedIntervalsOf(assets)}) i CROSS JOIN LATERAL (
@@ -189,11 +193,11 @@ const newestBarsOf = (assets: SQL, asOf: number) => sql`
   ORDER BY b.asset, b.timestamp + b.interval_minutes * 60000::bigint DESC, b.interval_minutes DESC`;
 
 /** `newestBarsOf` as one JSON value: the closes by asset (`latestCloses`), an empty object when none. */
-const newestClosesOf = (assets: SQL, asOf: number) =>
+const newestClosesOf = (assets: SQL, asOf: Bound<number>) =>
   sql<Record<string, number>>`(SELECT coalesce(json_object_agg(n.asset, n.close), '{}'::json) FROM (${newestBarsOf(assets, asOf)}) n)`;
 
 /** `newestBarsOf` one asset as one JSON value (`LatestBar`, null when it has none). */
-const newestBarOf = (asset: SQL, asOf: number) => sql<LatestBarRow | null>`(SELECT row_to_json(n) FROM (${newestBarsOf(asset, asOf)}) n)`;
+const newestBarOf = (asset: SQL, asOf: Bound<number>) => sql<LatestBarRow | null>`(SELECT row_to_json(n) FROM (${newestBarsOf(asset, asOf)}) n)`;
 
 /** A bar as `newestBarsOf` returns it. */
 type LatestBarRow = Omit<LatestBar, 'intervalMinutes'> & { interval_minutes: number };
@@ -204,10 +208,10 @@ const latestBarOf = ({ interval_minutes: intervalMinutes, ...rest }: LatestBarRo
 const barOrNone = (row: LatestBarRow | null) => (row ? latestBarOf(row) : undefined);
 
 /** The asset of fill `fillId`, as a query for `newestBarsOf`. */
-const assetOfFill = (fillId: string) => sql`SELECT f.asset FROM ${fills} f WHERE f.id = ${fillId}`;
+const assetOfFill = (fillId: Bound<string>) => sql`SELECT f.asset FROM ${fills} f WHERE f.id = ${fillId}`;
 
 /** The assets a portfolio holds a position in, as a query for `newestBarsOf` (the open ones and, optionally, one more). */
-const heldAssets = (portfolioId: string, also?: SQL) => sql`
+const heldAssets = (portfolioId: Bound<string>, also?: SQL) => sql`
   SELECT p.asset FROM ${positions} p WHERE p.portfolio_id = ${portfolioId} AND p.quantity <> 0
   ${also ? sql`UNION ${also}` : sql``}`;
 
@@ -240,8 +244,13 @@ export async function recentAssessments(db: Db, portfolioId: string, opts: { lim
 }
 
 /** Records a decision once per signal; a repeated call keeps the first. Returns the stored row. */
-export async function insertAssessment(db: Db, row: typeof riskAssessments.$inferInsert): Promise<typeof riskAssessments.$inferSelect> {
-  const [inserted] = await db.insert(riskAssessments).values(row).onConflictDoNothing().returning();
+export async function insertAssessment(
+  db: Db, row: Omit<typeof riskAssessments.$inferInsert, 'id' | 'createdAt'>,
+): Promise<typeof riskAssessments.$inferSelect> {
+  const { signalId, portfolioId, asset, approved, riskLevel, assessment } = row;
+  const [inserted] = await preparedOn(db, 'mts_insert_assessment', (name) => db.insert(riskAssessments)
+    .values(boundEach('signalId', 'portfolioId', 'asset', 'approved', 'riskLevel', 'assessment')).onConflictDoNothing().returning()
+    .prepare(name)).execute({ signalId, portfolioId, asset, approved, riskLevel, assessment });
   return inserted ?? (await storedAssessment(db, row.signalId, row.portfolioId))!;
 }
 
@@ -252,18 +261,19 @@ async function findOrder(db: Db, id: string): Promise<OrderRow | undefined> {
 
 /** A new order with its notional set aside from free cash, in one statement. */
 export async function reserveOrderRow(tx: Tx, order: { id: string; portfolioId: string; signalId: string; asset: string; side: Side; notional: number }) {
-  await tx.execute(sql`
+  const { id, portfolioId, signalId, asset, side, notional } = order;
+  await preparedSql(tx, 'mts_reserve_order', () => sql`
     WITH placed AS (
       INSERT INTO ${orders} (id, portfolio_id, signal_id, asset, side, notional, status)
-      VALUES (${order.id}, ${order.portfolioId}, ${order.signalId}, ${order.asset}, ${order.side}, ${order.notional}, 'reserved')
+      VALUES (${bound('id')}, ${bound('portfolioId')}, ${bound('signalId')}, ${bound('asset')}, ${bound('side')}, ${bound('notional')}::float8, 'reserved')
     )
-    UPDATE ${portfolios} SET reserved_cash = reserved_cash + ${order.notional} WHERE id = ${order.portfolioId}`);
+    UPDATE ${portfolios} SET reserved_cash = reserved_cash + ${bound('notional')}::float8 WHERE id = ${bound('portfolioId')}`)
+    .execute({ id, portfolioId, signalId, asset, side, notional });
 }
 
 /** Cancels a reserved order and releases its cash, under the portfolio lock; anything else is left as it is. */
 export async function cancelReservedOrder(db: Database, portfolioId: string, orderId: string, reason: string, at: number): Promise<void> {
-  await db.transaction(async (tx) => {
-    await loadPortfolio(tx, portfolioId, true);
+  await portfolioTransaction(db, portfolioId, async (tx) => {
     const order = await findOrder(tx, orderId);
     if (!order || order.status !== 'reserved') return;
     await tx.update(orders).set({ status: 'cancelled', reason, updatedAt: new Date(at) }).where(eq(orders.id, order.id));
@@ -277,16 +287,16 @@ export async function cancelReservedOrder(db: Database, portfolioId: string, ord
  * undefined when the portfolio has no such order.
  */
 export async function loadOrderAndBook(db: Db, portfolioId: string, orderId: string, asOf: number) {
-  const orderAsset = sql`SELECT o.asset FROM ${orders} o WHERE o.id = ${orderId}`;
-  const rows = await db.select({
-    order: orders, fill: fills, portfolio: portfolios, position: positions,
-    streamed: { price: latestPrices.price, time: latestPrices.time }, bar: newestBarOf(orderAsset, asOf),
+  const rows = await preparedOn(db, 'mts_order_and_book', (name) => db.select({
+    order: orders, fill: fills, portfolio: portfolios, position: positions, streamed: { price: latestPrices.price, time: latestPrices.time },
+    bar: newestBarOf(sql`SELECT o.asset FROM ${orders} o WHERE o.id = ${bound('orderId')}`, bound('asOf')),
   }).from(orders)
     .leftJoin(fills, eq(fills.orderId, orders.id))
     .innerJoin(portfolios, eq(portfolios.id, orders.portfolioId))
     .leftJoin(positions, eq(positions.portfolioId, portfolios.id))
     .leftJoin(latestPrices, eq(latestPrices.asset, orders.asset))
-    .where(and(eq(orders.id, orderId), eq(orders.portfolioId, portfolioId)));
+    .where(and(eq(orders.id, bound('orderId')), eq(orders.portfolioId, bound('portfolioId'))))
+    .prepare(name)).execute({ portfolioId, orderId, asOf });
   if (rows.length === 0) return undefined;
   const [first] = rows;
   return {
@@ -300,10 +310,12 @@ export async function loadOrderAndBook(db: Db, portfolioId: string, orderId: str
  * which the fill's stop and target are checked), in one read; undefined when the portfolio has no such fill.
  */
 export async function loadFillAndBook(db: Db, portfolioId: string, fillId: string, asOf: number) {
-  const rows = await db.select({ fill: fills, portfolio: portfolios, position: positions, bar: newestBarOf(assetOfFill(fillId), asOf) }).from(fills)
+  const rows = await preparedOn(db, 'mts_fill_and_book', (name) => db
+    .select({ fill: fills, portfolio: portfolios, position: positions, bar: newestBarOf(assetOfFill(bound('fillId')), bound('asOf')) }).from(fills)
     .innerJoin(portfolios, eq(portfolios.id, fills.portfolioId))
     .leftJoin(positions, eq(positions.portfolioId, portfolios.id))
-    .where(and(eq(fills.id, fillId), eq(fills.portfolioId, portfolioId)));
+    .where(and(eq(fills.id, bound('fillId')), eq(fills.portfolioId, bound('portfolioId'))))
+    .prepare(name)).execute({ portfolioId, fillId, asOf });
   if (rows.length === 0) return undefined;
   return { fill: rows[0].fill, book: bookOf(rows[0].portfolio, heldIn(rows.map((r) => r.position))), bar: barOrNone(rows[0].bar) };
 }
@@ -314,15 +326,20 @@ async function storedFill(db: Db, id: string): Promise<FillRow | undefined> {
   return row;
 }
 
+/** A fill as it is first stored: not yet applied to the book, so no realised P&L. */
+export type NewFill = Omit<typeof fills.$inferInsert, 'realizedPnl' | 'applied' | 'createdAt'>;
+
 /** Stores a fill once (its id carries the order's); returns the stored row. */
-export async function insertFill(db: Db, fill: typeof fills.$inferInsert): Promise<FillRow> {
-  const [inserted] = await db.insert(fills).values(fill).onConflictDoNothing().returning();
+export async function insertFill(db: Db, fill: NewFill): Promise<FillRow> {
+  const [inserted] = await preparedOn(db, 'mts_insert_fill', (name) => db.insert(fills).values(boundEach(
+    'id', 'orderId', 'portfolioId', 'asset', 'side', 'quantity', 'price', 'referencePrice', 'slippage', 'fee', 'timestamp', 'priceSource', 'priceTime',
+  )).onConflictDoNothing().returning().prepare(name)).execute({ ...fill, priceSource: fill.priceSource ?? null, priceTime: fill.priceTime ?? null });
   return inserted ?? (await storedFill(db, fill.id))!;
 }
 
 /** An exit order (stop or target) with its fill, once per triggering bar. */
 export async function insertExit(tx: Tx, order: { id: string; portfolioId: string; asset: string; side: Side; notional: number; reason: string },
-  fill: Omit<typeof fills.$inferInsert, 'orderId' | 'portfolioId' | 'asset' | 'side'>): Promise<FillRow> {
+  fill: Omit<NewFill, 'orderId' | 'portfolioId' | 'asset' | 'side'>): Promise<FillRow> {
   await tx.insert(orders).values({ ...order, status: 'submitted' }).onConflictDoNothing();
   return insertFill(tx, { ...fill, orderId: order.id, portfolioId: order.portfolioId, asset: order.asset, side: order.side });
 }
@@ -335,15 +352,48 @@ export interface Mark {
   reason: string;
 }
 
-/** A snapshot row for the equity curve, as a data-modifying CTE of the statement that updates the portfolio. */
-const snapshotInsert = (portfolioId: string, state: TradingState, mark: Mark) => sql`
+/** A snapshot row for the equity curve, as a data-modifying CTE of the statement that updates the portfolio (values: `markValues`). */
+const snapshotInsert = sql`
   INSERT INTO ${portfolioSnapshots} (portfolio_id, timestamp, cash, positions_value, equity, drawdown, reason)
-  VALUES (${portfolioId}, ${mark.at}, ${state.book.cash}, ${mark.positionsValue}, ${mark.equity},
-    ${state.peakEquity > 0 ? 1 - mark.equity / state.peakEquity : 0}, ${mark.reason})`;
+  VALUES (${bound('portfolioId')}, ${bound('at')}, ${bound('cash')}, ${bound('positionsValue')}, ${bound('equity')}, ${bound('drawdown')}, ${bound('reason')})`;
 
-/** The peak and day-start equity the core marked, as SET assignments of the portfolio row. */
-const markAssignments = (state: TradingState, at: number) =>
-  sql`peak_equity = ${state.peakEquity}, pnl_day = ${isoDate(state.day * DAY_MS)}, day_start_equity = ${state.dayStartEquity}, updated_at = ${new Date(at)}`;
+/** The peak and day-start equity the core marked, as SET assignments of the portfolio row (values: `markValues`). */
+const markAssignments = sql`peak_equity = ${bound('peakEquity')}, pnl_day = ${bound('pnlDay')}, day_start_equity = ${bound('dayStartEquity')},
+  updated_at = ${bound('markedAt')}`;
+
+/** The values of `snapshotInsert` and `markAssignments`. */
+const markValues = (portfolioId: string, state: TradingState, mark: Mark) => ({
+  portfolioId, at: mark.at, cash: state.book.cash, positionsValue: mark.positionsValue, equity: mark.equity,
+  drawdown: state.peakEquity > 0 ? 1 - mark.equity / state.peakEquity : 0, reason: mark.reason,
+  peakEquity: state.peakEquity, pnlDay: isoDate(state.day * DAY_MS), dayStartEquity: state.dayStartEquity, markedAt: new Date(mark.at),
+});
+
+/**
+ * The statement `persistBooking` runs: the position as the core now holds it (its protection and
+ * cooldown included; a flat or flipped one starts over, `restarted`; an exit records how far bars were
+ * checked, `checked`), then every other change.
+ */
+const bookingStatement = (restarted: boolean, checked: boolean) => {
+  const position = sql`
+    INSERT INTO ${positions} (portfolio_id, asset, quantity, average_price, realized_pnl, stop_loss, take_profit, cooldown_until, protection_checked_until, opened_at)
+    VALUES (${bound('portfolioId')}, ${bound('asset')}, ${bound('quantity')}, ${bound('averagePrice')}, ${bound('positionPnl')}, ${bound('stopLoss')}::float8,
+      ${bound('takeProfit')}::float8, ${bound('cooldownUntil')}::bigint, ${bound('checkedUntil')}::bigint, ${bound('bookedAt')})
+    ON CONFLICT (portfolio_id, asset) DO UPDATE SET quantity = excluded.quantity, average_price = excluded.average_price,
+      realized_pnl = excluded.realized_pnl, stop_loss = excluded.stop_loss, take_profit = excluded.take_profit, cooldown_until = excluded.cooldown_until,
+      ${checked ? sql`protection_checked_until = excluded.protection_checked_until,` : sql``}
+      ${restarted ? sql`opened_at = excluded.opened_at,` : sql``} updated_at = ${bound('bookedAt')}`;
+  // Every statement of one query sees the rows as they were before it: `prior` is the order before it is filled.
+  return sql`
+    WITH position AS (${position}),
+      prior AS (SELECT status, notional FROM ${orders} WHERE id = ${bound('orderId')}),
+      filled AS (UPDATE ${orders} SET status = 'filled', updated_at = ${bound('bookedAt')} WHERE id = ${bound('orderId')}),
+      applied AS (UPDATE ${fills} SET applied = true, realized_pnl = ${bound('realized')} WHERE id = ${bound('fillId')}),
+      snapshot AS (${snapshotInsert})
+    UPDATE ${portfolios} SET cash = ${bound('cash')}, realized_pnl = ${bound('realizedPnl')}, fees_paid = ${bound('feesPaid')},
+      reserved_cash = greatest(reserved_cash - coalesce((SELECT notional FROM prior WHERE status = 'reserved'), 0), 0),
+      ${markAssignments}
+    WHERE id = ${bound('portfolioId')}`;
+};
 
 /**
  * Persists what the core did with a fill, marked, in one statement: the position (its protection and
@@ -354,46 +404,33 @@ export async function persistBooking(tx: Tx, input: {
   portfolioId: string; fill: FillRow; effect: FillEffect; state: TradingState; mark: Mark; checkedUntil?: number;
 }): Promise<void> {
   const { portfolioId, fill, effect, state, mark } = input;
-  const at = new Date(mark.at);
   const levels: ProtectiveOrder | undefined = state.protection[fill.asset];
   const restarted = Math.sign(effect.after.quantity) !== Math.sign(effect.before.quantity);
-  const stopLoss = levels?.stopLoss ?? null;
-  const takeProfit = levels?.takeProfit ?? null;
-  const cooldownUntil = state.cooldownUntil[fill.asset] ?? null;
-  const checkedUntil = input.checkedUntil ?? null;
-  // The position as the core now holds it (its protection and cooldown included); a flat or flipped one starts over.
-  const position = sql`
-    INSERT INTO ${positions} (portfolio_id, asset, quantity, average_price, realized_pnl, stop_loss, take_profit, cooldown_until, protection_checked_until, opened_at)
-    VALUES (${portfolioId}, ${fill.asset}, ${effect.after.quantity}, ${effect.after.averagePrice}, ${effect.after.realizedPnl}, ${stopLoss}::float8,
-      ${takeProfit}::float8, ${cooldownUntil}::bigint, ${checkedUntil}::bigint, ${at})
-    ON CONFLICT (portfolio_id, asset) DO UPDATE SET quantity = excluded.quantity, average_price = excluded.average_price,
-      realized_pnl = excluded.realized_pnl, stop_loss = excluded.stop_loss, take_profit = excluded.take_profit, cooldown_until = excluded.cooldown_until,
-      ${input.checkedUntil !== undefined ? sql`protection_checked_until = excluded.protection_checked_until,` : sql``}
-      ${restarted ? sql`opened_at = excluded.opened_at,` : sql``} updated_at = ${at}`;
-  // Every statement of one query sees the rows as they were before it: `prior` is the order before it is filled.
-  await tx.execute(sql`
-    WITH position AS (${position}),
-      prior AS (SELECT status, notional FROM ${orders} WHERE id = ${fill.orderId}),
-      filled AS (UPDATE ${orders} SET status = 'filled', updated_at = ${at} WHERE id = ${fill.orderId}),
-      applied AS (UPDATE ${fills} SET applied = true, realized_pnl = ${effect.realized} WHERE id = ${fill.id}),
-      snapshot AS (${snapshotInsert(portfolioId, state, mark)})
-    UPDATE ${portfolios} SET cash = ${state.book.cash}, realized_pnl = ${state.book.realizedPnl}, fees_paid = ${state.book.feesPaid},
-      reserved_cash = greatest(reserved_cash - coalesce((SELECT notional FROM prior WHERE status = 'reserved'), 0), 0),
-      ${markAssignments(state, mark.at)}
-    WHERE id = ${portfolioId}`);
+  const checked = input.checkedUntil !== undefined;
+  await preparedSql(tx, `mts_book_fill_${Number(restarted)}${Number(checked)}`, () => bookingStatement(restarted, checked)).execute({
+    ...markValues(portfolioId, state, mark),
+    asset: fill.asset, quantity: effect.after.quantity, averagePrice: effect.after.averagePrice, positionPnl: effect.after.realizedPnl,
+    stopLoss: levels?.stopLoss ?? null, takeProfit: levels?.takeProfit ?? null, cooldownUntil: state.cooldownUntil[fill.asset] ?? null,
+    checkedUntil: input.checkedUntil ?? null, bookedAt: new Date(mark.at), orderId: fill.orderId, fillId: fill.id, realized: effect.realized,
+    realizedPnl: state.book.realizedPnl, feesPaid: state.book.feesPaid,
+  });
 }
 
 /** The stop and target of a position and, after a check of bars, how far bars have been checked against them. */
 export async function saveProtection(db: Db, portfolioId: string, asset: string, levels: ProtectiveOrder, checkedUntil?: number): Promise<void> {
-  await db.update(positions).set({ stopLoss: levels.stopLoss, takeProfit: levels.takeProfit, ...(checkedUntil === undefined ? {} : { protectionCheckedUntil: checkedUntil }) })
-    .where(and(eq(positions.portfolioId, portfolioId), eq(positions.asset, asset)));
+  const checked = checkedUntil !== undefined;
+  await preparedSql(db, `mts_save_protection_${Number(checked)}`, () => sql`
+    UPDATE ${positions} SET stop_loss = ${bound('stopLoss')}::float8, take_profit = ${bound('takeProfit')}::float8
+      ${checked ? sql`, protection_checked_until = ${bound('checkedUntil')}::bigint` : sql``}
+    WHERE portfolio_id = ${bound('portfolioId')} AND asset = ${bound('asset')}`)
+    .execute({ portfolioId, asset, stopLoss: levels.stopLoss, takeProfit: levels.takeProfit, ...(checked ? { checkedUntil } : {}) });
 }
 
 /** The peak and day-start equity the core marked, and a snapshot row for the equity curve, in one statement. */
 export async function saveMark(tx: Tx, portfolioId: string, state: TradingState, mark: Mark): Promise<void> {
-  await tx.execute(sql`
-    WITH snapshot AS (${snapshotInsert(portfolioId, state, mark)})
-    UPDATE ${portfolios} SET ${markAssignments(state, mark.at)} WHERE id = ${portfolioId}`);
+  await preparedSql(tx, 'mts_save_mark', () => sql`
+    WITH snapshot AS (${snapshotInsert})
+    UPDATE ${portfolios} SET ${markAssignments} WHERE id = ${bound('portfolioId')}`).execute(markValues(portfolioId, state, mark));
 }
 
 /** Read-side: the portfolio row, or undefined before its first use. */

@@ -1,7 +1,12 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
+import { escapeLiteral } from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type DatabaseHandle, PREPARED_STATEMENTS_KEPT } from '../../src/db/client';
+import { beginWith, type DatabaseHandle, PREPARED_STATEMENTS_KEPT, type Queryable } from '../../src/db/client';
+import { bound, preparedSql } from '../../src/db/prepared';
+import { orders } from '../../src/db/schema';
+import { ensurePortfolio, findPortfolio } from '../../src/db/trading';
 import { testDatabase } from '../support/db';
+import { waitFor } from '../support/wait';
 
 /** The statements this pool's one connection has prepared, with how often each was planned which way. */
 async function prepared(handle: DatabaseHandle) {
@@ -47,5 +52,71 @@ describe('a pool that plans its statements once (planOnce)', () => {
     handle = testDatabase();
     for (const n of [1, 2, 3]) await handle.db.execute(sql`select ${n}::int * 10 as v`);
     expect(await prepared(handle)).toEqual([]);
+  });
+});
+
+describe('statements built once (preparedSql) and transactions begun with their first statement (beginWith)', () => {
+  let handle: DatabaseHandle | undefined;
+  afterEach(async () => { await handle?.close(); });
+  const lockSql = (id: string) => `SELECT 1 FROM portfolios WHERE id = ${escapeLiteral(id)} FOR NO KEY UPDATE`;
+
+  it('builds a statement once for the pool and once for each connection a transaction runs on', async () => {
+    handle = testDatabase();
+    let builds = 0;
+    const timesTen = (q: Queryable, n: number) => preparedSql<{ v: number }>(q, 'test_times_ten', () => {
+      builds += 1;
+      return sql`select ${bound('n')}::int * 10 as v`;
+    }).execute({ n });
+    expect([(await timesTen(handle.db, 1)).rows[0].v, (await timesTen(handle.db, 2)).rows[0].v]).toEqual([10, 20]);
+    expect(builds).toBe(1);
+    // One transaction after the other: the pool's one idle connection, and the same session on it.
+    for (const n of [3, 4]) expect(await beginWith(handle.db, 'SELECT 1', async (tx) => (await timesTen(tx, n)).rows[0].v)).toBe(n * 10);
+    expect(builds).toBe(2);
+    // Named: the connection parsed it once for both sessions.
+    expect((await prepared(handle)).filter((s) => s.statement === 'select $1::int * 10 as v')).toHaveLength(1);
+  });
+
+  it('rolls back what a failed transaction wrote and hands back a connection that works', async () => {
+    handle = testDatabase();
+    const { db } = handle;
+    const attempt = beginWith(db, 'SELECT 1', async (tx) => {
+      await ensurePortfolio(tx, 'begin-with-rolled-back', 1000, 0);
+      throw new Error('refused after the write');
+    });
+    await expect(attempt).rejects.toThrow('refused after the write');
+    expect(await findPortfolio(db, 'begin-with-rolled-back')).toBeUndefined();
+    await beginWith(db, 'SELECT 1', (tx) => ensurePortfolio(tx, 'begin-with-committed', 1000, 0));
+    expect((await findPortfolio(db, 'begin-with-committed'))?.cash).toBe(1000);
+  });
+
+  it('a transaction that waited for the lock in its first statement reads what the holder committed', async () => {
+    handle = testDatabase();
+    const { db } = handle;
+    const id = 'begin-with-lock';
+    await ensurePortfolio(db, id, 1000, 0);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => { release = resolve; });
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => { holding = resolve; });
+    // The holder writes a row that only references the portfolio: nothing but the lock keeps the waiter waiting.
+    const holder = beginWith(db, lockSql(id), async (tx) => {
+      await tx.insert(orders).values({ id: 'begin-with-order', portfolioId: id, asset: 'bitcoin', side: 'BUY', notional: 10, status: 'reserved' });
+      holding();
+      await released;
+    });
+    await held;
+    const waiter = beginWith(db, lockSql(id), async (tx) => (await tx.select().from(orders).where(eq(orders.portfolioId, id))).map((o) => o.id));
+    // Only once the waiter is queued on the row lock does the holder commit (and it commits however the wait ends).
+    try {
+      await waitFor('the second transaction to wait for the lock', async () => {
+        const { rows } = await handle!.pool.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+        return rows[0].n === 1;
+      }, 5_000);
+    } finally {
+      release();
+    }
+    await holder;
+    expect(await waiter).toEqual(['begin-with-order']);
   });
 });
