@@ -28,9 +28,9 @@ export const boundEach = <Name extends string>(...names: Name[]) =>
 const preparedBySession = new WeakMap<Queryable, Map<string, unknown>>();
 
 /**
- * The statement `name` prepared on `db` (built by `build`, which names it, the first time): a prepared query runs on the
- * session it was made on, so each pool and each pooled connection keeps its own. `name` is also the
- * statement's name in Postgres: one name, one text.
+ * The statement `name` prepared on `db`, built by `build` (which names it) the first time. A prepared
+ * query runs on the session it was made on, so each pool and each pooled connection keeps its own.
+ * `name` is also the statement's name in Postgres: one name, one text.
  */
 export function preparedOn<Q>(db: Queryable, name: string, build: (name: string) => Q): Q {
   let statements = preparedBySession.get(db);
