@@ -7,11 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
 import { loadRiskConfig } from '../src/config/risk';
-import { connectDatabase } from '../src/db/client';
 import { upsertCandles } from '../src/db/market-data';
 import { fills } from '../src/db/schema';
 import { TASK_QUEUES } from '../src/temporal/task-queues';
-import { createTradingWorker } from '../src/workers/trading';
+import { connectTradingDatabase, createTradingWorker } from '../src/workers/trading';
 import { sourceWorkflowBundle } from '../src/workers/workflow-bundle';
 import { riskAndExecuteWorkflow } from '../src/workflows/trading';
 import { machineBusySeconds, machineDescription, processCpuSeconds, temporalServerPid, writeBenchmarkSection } from './report';
@@ -48,8 +47,8 @@ const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math
 
 async function main() {
   await withBenchStack('saga', 20, async ({ url, db, temporal: env }) => {
-    // The trading worker's own pool, as `mts worker` makes it: statements prepared and planned once.
-    const tradingDb = connectDatabase(url, 20, { planOnce: true });
+    // The trading worker's own pool, as `mts worker` makes it.
+    const tradingDb = connectTradingDatabase(url);
     const serverPid = temporalServerPid(env.address);
     for (const asset of ASSETS) {
       await upsertCandles(db.db, asset, 60, 'simulated', [{ timestamp: Date.UTC(2026, 0, 1), open: 100, high: 100, low: 100, close: 100, volume: 1 }]);

@@ -46,6 +46,7 @@ import { readLiveStack, removeStack, withoutPassword, withStack, writeStack } fr
 import { startDevServer } from './temporal/dev-server';
 import { installTemporalLogging } from './temporal/logging';
 import { freeLoopbackPort, serveWorkerHealth, workerHealthApp } from './workers/health';
+import { connectTradingDatabase } from './workers/trading';
 
 const say = (line: string) => console.log(`[mts] ${line}`);
 
@@ -158,7 +159,7 @@ program.command('worker').description('run workers on their task queues')
     installTemporalLogging(e.LOG_LEVEL, { metricsBindAddress: temporalMetrics });
     const db = connectDatabase(e.DATABASE_URL);
     // Opens no connection unless a trading activity runs here.
-    const tradingDb = connectDatabase(e.DATABASE_URL, 10, { planOnce: true });
+    const tradingDb = connectTradingDatabase(e.DATABASE_URL);
     const t = await connectTemporal(e);
     const connection = await connectWorkerConnection(temporalAddress(e));
     const workers = await buildWorkers({ env: e, roles, connection, db, tradingDb, client: t.client });
@@ -242,7 +243,7 @@ program.command('dev').description('everything in one process: Temporal dev serv
     const t = await connectTemporal(e);
     for (const r of await syncSchedules(t.client, collection, loadExecutionConfig().snapshotIntervalMinutes)) say(`schedule ${r.scheduleId}: ${r.action}`);
     const db = connectDatabase(e.DATABASE_URL);
-    const tradingDb = connectDatabase(e.DATABASE_URL, 10, { planOnce: true });
+    const tradingDb = connectTradingDatabase(e.DATABASE_URL);
     const connection = await connectWorkerConnection(address);
     const workers = await buildWorkers({ env: e, roles: [...WORKER_ROLES], connection, db, tradingDb, client: t.client });
     if (e.MARKET_STREAM !== 'none') await ensureMarketStream(t.client, marketStreamInput(loadStreamsConfig(loadExecutionConfig().symbols)));
