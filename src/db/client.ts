@@ -7,11 +7,11 @@ import { fromRoot } from '../paths';
 
 export type Database = NodePgDatabase<typeof schema> & { $client: pg.Pool };
 /**
- * A transaction on the database: drizzle's (`Database['transaction']`) or one begun with its first
- * statement (`beginWith`), a session on the transaction's connection. Repository reads take either, so
- * they can run under a lock.
+ * A session inside a transaction: one begun with its first statement (`beginWith`), a session on the
+ * transaction's connection, or drizzle's (`Database['transaction']`, the same shape). Repository reads
+ * take it or the database, so they can run under a lock.
  */
-export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0] | NodePgDatabase<typeof schema>;
+export type Tx = NodePgDatabase<typeof schema>;
 export type Queryable = Database | Tx;
 
 /** A drizzle session on each pooled connection a transaction ran on, made once (the connection outlives it). */
