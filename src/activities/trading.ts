@@ -218,7 +218,7 @@ export function createTradingActivities(deps: TradingDeps) {
       const { fill, book: { state }, bar } = loaded;
       const levels = protect(state, fill.asset, fill.price, rules);
       if (!levels) return null;
-      await saveProtection(db, portfolioId, fill.asset, levels, bar ? bar.timestamp + bar.intervalMinutes * 60_000 : t);
+      await saveProtection(db, { portfolioId, asset: fill.asset, levels, at: t, checkedUntil: bar ? bar.timestamp + bar.intervalMinutes * 60_000 : t });
       return levels;
     },
 
@@ -264,7 +264,9 @@ export function createTradingActivities(deps: TradingDeps) {
           break;
         }
         // No exit: the bars were checked, and a trailing stop may have moved.
-        if (!exited && checkedUntil > from) await saveProtection(db, portfolioId, p.asset, state.protection[p.asset], checkedUntil);
+        if (!exited && checkedUntil > from) {
+          await saveProtection(db, { portfolioId, asset: p.asset, levels: state.protection[p.asset], at: t, checkedUntil });
+        }
       }
       return exits;
     },
@@ -291,7 +293,7 @@ export function createTradingActivities(deps: TradingDeps) {
           const done = await exitUnderLock({ decidedOn: state, exit, orderId: `exit-${p.id}-tick-${quote.time}`, at: quote.time, volatility: 0, priceSource: 'protective_tick' });
           if (done) exits.push(done);
         } else if (state.protection[quote.asset].stopLoss !== trailed) {
-          await saveProtection(db, portfolioId, quote.asset, state.protection[quote.asset]);
+          await saveProtection(db, { portfolioId, asset: quote.asset, levels: state.protection[quote.asset], at: quote.time });
         }
       }
       return exits;

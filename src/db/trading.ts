@@ -416,14 +416,23 @@ export async function persistBooking(tx: Tx, input: {
   });
 }
 
-/** The stop and target of a position and, after a check of bars, how far bars have been checked against them. */
-export async function saveProtection(db: Db, portfolioId: string, asset: string, levels: ProtectiveOrder, checkedUntil?: number): Promise<void> {
+/**
+ * The stop and target of a position as of `at` (ms: when they were placed or moved, its `updated_at`)
+ * and, after a check of bars, how far bars have been checked against them.
+ */
+export async function saveProtection(db: Db, input: {
+  portfolioId: string; asset: string; levels: ProtectiveOrder; at: number; checkedUntil?: number;
+}): Promise<void> {
+  const { levels, checkedUntil } = input;
   const checked = checkedUntil !== undefined;
   await preparedSql(db, `mts_save_protection_${Number(checked)}`, () => sql`
-    UPDATE ${positions} SET stop_loss = ${bound('stopLoss')}::float8, take_profit = ${bound('takeProfit')}::float8
-      ${checked ? sql`, protection_checked_until = ${bound('checkedUntil')}::bigint` : sql``}
+    UPDATE ${positions} SET stop_loss = ${bound('stopLoss')}::float8, take_profit = ${bound('takeProfit')}::float8,
+      updated_at = ${bound('updatedAt')} ${checked ? sql`, protection_checked_until = ${bound('checkedUntil')}::bigint` : sql``}
     WHERE portfolio_id = ${bound('portfolioId')} AND asset = ${bound('asset')}`)
-    .execute({ portfolioId, asset, stopLoss: levels.stopLoss, takeProfit: levels.takeProfit, ...(checked ? { checkedUntil } : {}) });
+    .execute({
+      portfolioId: input.portfolioId, asset: input.asset, stopLoss: levels.stopLoss, takeProfit: levels.takeProfit, updatedAt: new Date(input.at),
+      ...(checked ? { checkedUntil } : {}),
+    });
 }
 
 /** The peak and day-start equity the core marked, and a snapshot row for the equity curve, in one statement. */

@@ -282,6 +282,27 @@ describe('protectPositionsWorkflow', () => {
     expect(p.realizedPnl).toBeCloseTo(allFills.reduce((s, f) => s + (f.realizedPnl ?? 0), 0), 9);
   });
 
+  it('moves a trailing stop on a bar and on a streamed price, recording when and how far bars were checked', async () => {
+    const entry = await withWorkers([await tradingWorker(kit, tradingDeps(handle))], () => runSaga(signal()));
+    expect(entry).toMatchObject({ status: 'filled', stopLoss: expect.closeTo(49_049, 9), takeProfit: expect.closeTo(52_052, 9) });
+    // A 5 % trail: the next bar's high of 51,800 lifts the stop to 49,210; nothing trades through either level.
+    const t = Date.UTC(2026, 0, 1, 0, 15);
+    await upsertCandles(handle.db, 'bitcoin', 15, 'simulated', [{ timestamp: t, open: 50_400, high: 51_800, low: 50_400, close: 51_500, volume: 100 }]);
+    const checkedAt = Date.UTC(2026, 0, 1, 1, 0);
+    const trailing = tradingDeps(handle, { risk: { ...loadRiskConfig(), trailingStopPct: 0.05 }, clock: () => checkedAt });
+    const activities = createTradingActivities(trailing);
+    expect(await activities.checkProtectiveOrders({})).toEqual([]);
+    const [afterBar] = await handle.db.select().from(positions);
+    expect(afterBar.stopLoss).toBeCloseTo(51_800 * 0.95, 9);
+    expect(afterBar).toMatchObject({ takeProfit: expect.closeTo(52_052, 9), protectionCheckedUntil: t + 15 * 60_000, updatedAt: new Date(checkedAt) });
+    // A streamed 52,000 lifts it to 49,400, as of the price's time.
+    const quoted = checkedAt + 5_000;
+    expect(await activities.checkProtectionAtPrices({ prices: [{ asset: 'bitcoin', price: 52_000, time: quoted }] })).toEqual([]);
+    const [afterPrice] = await handle.db.select().from(positions);
+    expect(afterPrice.stopLoss).toBeCloseTo(52_000 * 0.95, 9);
+    expect(afterPrice).toMatchObject({ protectionCheckedUntil: t + 15 * 60_000, updatedAt: new Date(quoted) });
+  });
+
   it('takes profit on a short when a bar trades through the target', async () => {
     await withWorkers([await tradingWorker(kit, tradingDeps(handle))], async () => {
       const entry = await runSaga(signal({ signalType: 'SHORT' }));
