@@ -14,10 +14,11 @@ const HEARTBEAT_THROTTLE = '1s';
 
 /**
  * Backtests on `mts-backtest`, `concurrency` at once. A replay is CPU-bound on the process's one
- * thread: more backtests at once only overlap one's database and Temporal waits with another's work
- * (two did best on a 24-combination sweep: BENCHMARKS.md). More cores take more processes, on this
- * machine or others, all polling the same queue. Not the machine's core count: in a container that
- * is the host's, and each running backtest holds its bars in memory.
+ * thread: more backtests at once only overlap one's database and Temporal waits with another's
+ * work (on the bench's sweeps two did better than one and about as well as four: README,
+ * BACKTESTS_PER_WORKER). More cores take more processes, on this machine or others, all polling
+ * the same queue. Not the machine's core count: in a container that is the host's, and each
+ * running backtest holds its bars in memory.
  */
 export function createBacktestWorker(opts: {
   connection: NativeConnection; namespace: string; deps: BacktestDeps; concurrency: number; workflowBundle?: WorkflowBundle;
