@@ -13,7 +13,7 @@ import { loadEnv } from '../src/config/env';
 import { loadExecutionConfig } from '../src/config/execution';
 import { loadStrategyConfigs } from '../src/config/strategies';
 import { upsertCandles } from '../src/db/market-data';
-import { startSweep, sweepBodySchema } from '../src/services/backtests';
+import { backtestWorkflowId, startSweep, sweepBodySchema } from '../src/services/backtests';
 import { importMacroCsv } from '../src/services/csv-import';
 import { HOUR_MS, isoDate } from '../src/domain/types';
 import type { SweepResult } from '../src/workflows/types';
@@ -80,6 +80,27 @@ async function freshReplayPair(): Promise<{ alone: number; together: number; rat
   return { alone, together, ratio: (2 * alone) / together };
 }
 
+/**
+ * When each worker process completed its last replay of a sweep, in ms: from its children's histories
+ * (the worker that started each one's activity, and when it completed). A process that ran none has
+ * no entry.
+ */
+async function lastReplayEnds(client: BenchStack['temporal']['client'], result: SweepResult): Promise<number[]> {
+  const last = new Map<string, number>();
+  for (const entry of result.ranked) {
+    const { events } = await client.workflow.getHandle(backtestWorkflowId(entry.backtestId)).fetchHistory();
+    let worker = '';
+    for (const event of events ?? []) {
+      if (event.activityTaskStartedEventAttributes) worker = event.activityTaskStartedEventAttributes.identity ?? '';
+      if (event.activityTaskCompletedEventAttributes && event.eventTime) {
+        const at = Number(event.eventTime.seconds) * 1000 + (event.eventTime.nanos ?? 0) / 1e6;
+        last.set(worker, Math.max(last.get(worker) ?? 0, at));
+      }
+    }
+  }
+  return [...last.values()];
+}
+
 interface SweepRun {
   sweep: SweepCase;
   processes: number;
@@ -90,6 +111,8 @@ interface SweepRun {
   workerCores: number;
   serverCores: number;
   machineCores: number;
+  /** Two processes: how long before the sweep's last replay ended the other process ended its own (s). */
+  tailSeconds?: number;
 }
 
 /** Each sweep on one and then on two fresh sets of worker processes: first as started, then warm. */
@@ -112,11 +135,13 @@ async function runSweeps(cases: SweepCase[], temporal: BenchStack['temporal'], w
         const { workflowId } = await startSweep(temporal.client, body, execution);
         const result = await temporal.client.workflow.getHandle(workflowId).result() as SweepResult;
         const seconds = (Date.now() - began) / 1000;
-        runs.push({
-          sweep, processes, round, seconds, result,
-          workerCores: (workerCpu() - workerBefore) / seconds, serverCores: (processCpuSeconds(serverPid) - serverBefore) / seconds,
-          machineCores: (machineBusySeconds() - machineBefore) / seconds,
-        });
+        const [workerCores, serverCores, machineCores] = [
+          (workerCpu() - workerBefore) / seconds, (processCpuSeconds(serverPid) - serverBefore) / seconds, (machineBusySeconds() - machineBefore) / seconds,
+        ];
+        // Read after the timing: the histories' reads are not the sweep's work. A process without a replay idled all along.
+        const ends = processes === 2 ? await lastReplayEnds(temporal.client, result) : [];
+        const tailSeconds = processes === 2 ? (ends.length === 2 ? Math.abs(ends[0] - ends[1]) / 1000 : seconds) : undefined;
+        runs.push({ sweep, processes, round, seconds, result, workerCores, serverCores, machineCores, tailSeconds });
       }
       await Promise.all(workers.map(stop));
     }
@@ -148,7 +173,7 @@ function sweepReport(sweep: SweepCase, all: SweepRun[]): { rows: string[]; verdi
   const same = differing === undefined;
   const combinations = runs[0].result.ranked.length;
   const best = runs[0].result.ranked[0];
-  const rows = runs.map((r) => `| ${sweep.name} | ${r.processes} | ${r.round === 0 ? 'first' : `warm ${r.round}`} | ${r.seconds.toFixed(1)} | ${(combinations / r.seconds * 60).toFixed(1)} | ${r.machineCores.toFixed(2)} | ${r.workerCores.toFixed(2)} | ${r.serverCores.toFixed(2)} | ${(r.machineCores - r.workerCores - r.serverCores).toFixed(2)} |`);
+  const rows = runs.map((r) => `| ${sweep.name} | ${r.processes} | ${r.round === 0 ? 'first' : `warm ${r.round}`} | ${r.seconds.toFixed(1)} | ${(combinations / r.seconds * 60).toFixed(1)} | ${r.machineCores.toFixed(2)} | ${r.workerCores.toFixed(2)} | ${r.serverCores.toFixed(2)} | ${(r.machineCores - r.workerCores - r.serverCores).toFixed(2)} | ${r.tailSeconds?.toFixed(1) ?? '—'} |`);
   const verdict = `${sweep.name}: two processes against one, warm (best round of each): ${warmSpeedup.toFixed(2)} × (target 1.6 ×: ${warmSpeedup >= 1.6 ? 'met' : 'not met'}); the first sweeps: ${freshSpeedup.toFixed(2)} ×. Rankings ${same ? 'identical in every run' : `DIFFERENT between runs (${rankingDifference(runs[0], differing)})`} (parameters, Sharpe and final equity of every combination). Best: ${JSON.stringify(best?.params)} (Sharpe ${best?.summary?.sharpe?.toFixed(3) ?? 'n/a'}).`;
   return { rows, verdict, same };
 }
@@ -191,12 +216,13 @@ async function main() {
       '',
       `Time from starting the sweep to its result; each worker process loads the sweep's bars from Postgres once and keeps them while their version in Postgres stays the same, its children replay them and store their results. Each set of workers runs the sweep ${WARM_ROUNDS + 1} times: first as started (each process compiles its code and loads the bars), then ${WARM_ROUNDS} more times, warm (a new sweep over the same stored bars: each process asks Postgres for their version and keeps its read), as a long-lived worker runs.`,
       '',
-      `| sweep | backtest worker processes | round | seconds | combinations per minute | cores busy (of ${cpus().length}) | of which the workers | the Temporal server | the rest (Postgres, this bench's client, the system) |`,
-      '|---|---|---|---|---|---|---|---|---|',
+      `| sweep | backtest worker processes | round | seconds | combinations per minute | cores busy (of ${cpus().length}) | of which the workers | the Temporal server | the rest (Postgres, this bench's client, the system) | one process done before the other (s) |`,
+      '|---|---|---|---|---|---|---|---|---|---|',
       ...reports.flatMap((r) => r.rows),
       '',
       ...reports.map((r) => r.verdict),
       'Cores busy: CPU time over the run divided by its wall time, for the whole machine (/proc/stat), for the worker processes and for the Temporal server (/proc/<pid>/stat, all their threads). The Temporal server and Postgres run on the same cores as the workers: a second worker process can only use what they leave.',
+      'One process done before the other: on two processes, how long before the sweep\'s last replay ended the other process ended its own (from each child\'s history: the worker that ran its replay and when it completed). A process takes its second child while its first replays (two at once, on its one thread), so the last two children can end up on one process while the other has none left: for that long one core works for the sweep, not two.',
       `Two fresh engine processes (same run, stack idle): the live ensemble's replay alone, engine only (the engine bench's ensemble, 10 coins × 100,000 hourly bars), took ${replay.alone.toFixed(2)} s in one fresh process and ${replay.together.toFixed(2)} s with two at once (best of two rounds each): ${replay.ratio.toFixed(2)} × the work of one. A fresh process compiles its hot code on V8's background thread, on the other core while it runs alone; two fresh processes share both cores with their compilers. A warm worker has compiled its code.`,
     ]);
     if (reports.some((r) => !r.same)) process.exitCode = 1;
