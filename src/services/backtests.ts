@@ -8,7 +8,7 @@ import { STRATEGY_DEFINITIONS } from '../domain/strategies';
 import { thinnedIndices } from '../domain/thinning';
 import { BAR_MINUTES, BAR_SIZES, DEFAULT_BAR } from '../domain/types';
 import { assetList, instant, LIMITS, strategyName } from './limits';
-import { parametersSchema } from '../domain/strategies/framework';
+import { type ParameterSpec, parametersSchema } from '../domain/strategies/framework';
 import { ANALYSIS_ID_PREFIXES, newSweepId, newWalkForwardId, sweepWorkflowId, walkForwardWorkflowId } from '../temporal/analysis-ids';
 import { MTS_ASSETS, MTS_STRATEGIES } from '../temporal/search-attributes';
 import { TASK_QUEUES } from '../temporal/task-queues';
@@ -82,17 +82,25 @@ function qualify(key: string, b: Selection): { name: string; strategy: string; p
   return { name: key, strategy, parameter: key.slice(dot + 1) };
 }
 
-/** Checks a parameter value against the strategy's spec; an issue at `path` when it does not fit. */
-function checkParameter(key: string, value: number | string, b: Selection, path: (string | number)[], ctx: z.RefinementCtx) {
+/** A parameter of a selected strategy, with its strategy's specs to check values against. */
+interface NamedParameter { parameter: string; specs: ParameterSpec[] }
+
+/** The parameter a name stands for among the selected strategies; an issue at `path` when it stands for none. */
+function parameterNamed(key: string, b: Selection, path: (string | number)[], ctx: z.RefinementCtx): NamedParameter | undefined {
   const q = qualify(key, b);
-  if (typeof q === 'string') { ctx.addIssue({ code: 'custom', message: q, path }); return; }
-  if (!Object.hasOwn(STRATEGY_DEFINITIONS, q.strategy)) { ctx.addIssue({ code: 'custom', message: `"${q.strategy}" is not a strategy`, path }); return; }
+  if (typeof q === 'string') { ctx.addIssue({ code: 'custom', message: q, path }); return undefined; }
+  if (!Object.hasOwn(STRATEGY_DEFINITIONS, q.strategy)) { ctx.addIssue({ code: 'custom', message: `"${q.strategy}" is not a strategy`, path }); return undefined; }
   const specs = STRATEGY_DEFINITIONS[q.strategy].parameters;
   if (!specs.some((spec) => spec.name === q.parameter)) {
     ctx.addIssue({ code: 'custom', message: `${q.strategy} has no parameter "${q.parameter}" (it has ${specs.map((spec) => spec.name).join(', ')})`, path });
-    return;
+    return undefined;
   }
-  const parsed = parametersSchema(specs).partial().safeParse({ [q.parameter]: value });
+  return { parameter: q.parameter, specs };
+}
+
+/** Checks a value against its parameter's spec; an issue at `path` when it does not fit. */
+function checkValue({ parameter, specs }: NamedParameter, value: number | string, path: (string | number)[], ctx: z.RefinementCtx) {
+  const parsed = parametersSchema(specs).partial().safeParse({ [parameter]: value });
   if (!parsed.success) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)}: ${parsed.error.issues[0].message}`, path });
 }
 
@@ -131,7 +139,10 @@ export const backtestBodySchema = z.object({
   .superRefine((b, ctx) => {
     checkSelection(b, ctx);
     checkBars(b, ctx);
-    for (const [k, v] of Object.entries(b.params)) checkParameter(k, v, b, ['params', k], ctx);
+    for (const [k, v] of Object.entries(b.params)) {
+      const named = parameterNamed(k, b, ['params', k], ctx);
+      if (named) checkValue(named, v, ['params', k], ctx);
+    }
     checkNamedOnce(Object.keys(b.params), b, 'params', ctx);
   });
 
@@ -247,8 +258,10 @@ function checkGrid(b: Selection & { grid: Record<string, Array<number | string>>
     ctx.addIssue({ code: 'custom', message: `${what}; at most ${LIMITS.childBacktests}`, path: [b.folds === undefined ? 'grid' : 'folds'] });
   }
   for (const [name, values] of Object.entries(b.grid)) {
+    // The name once, then each value.
+    const named = parameterNamed(name, b, ['grid', name], ctx);
     values.forEach((v, k) => {
-      checkParameter(name, v, b, ['grid', name, k], ctx);
+      if (named) checkValue(named, v, ['grid', name, k], ctx);
       // A repeated value would run the same backtest twice.
       const first = values.indexOf(v);
       if (first < k) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is already value ${first}`, path: ['grid', name, k] });
