@@ -172,11 +172,11 @@ function rankingDifference(first: SweepRun, other: SweepRun): string {
 /** A sweep's rows of the table and the verdict on its two processes against one. */
 function sweepReport(sweep: SweepCase, all: SweepRun[]): { rows: string[]; verdict: string; same: boolean } {
   const runs = all.filter((r) => r.sweep === sweep);
-  const fastest = (processes: number, warmed: boolean) => runs.filter((r) => r.processes === processes && (r.round > 0) === warmed)
-    .reduce((a, b) => (b.seconds < a.seconds ? b : a));
-  const [fresh, warm] = [(processes: number) => fastest(processes, false), (processes: number) => fastest(processes, true)];
-  const warmSpeedup = warm(1).seconds / warm(2).seconds;
-  const freshSpeedup = fresh(1).seconds / fresh(2).seconds;
+  /** The fastest of a size's warm rounds, or of its first ones, over its turns (seconds). */
+  const fastest = (processes: number, warmed: boolean) => Math.min(...runs
+    .filter((r) => r.processes === processes && (r.round > 0) === warmed).map((r) => r.seconds));
+  const warmSpeedup = fastest(1, true) / fastest(2, true);
+  const freshSpeedup = fastest(1, false) / fastest(2, false);
   const differing = runs.find((r) => ranking(r.result) !== ranking(runs[0].result));
   const same = differing === undefined;
   const combinations = runs[0].result.ranked.length;

@@ -423,15 +423,14 @@ export async function persistBooking(tx: Tx, input: {
 export async function saveProtection(db: Db, input: {
   portfolioId: string; asset: string; levels: ProtectiveOrder; at: number; checkedUntil?: number;
 }): Promise<void> {
-  const { levels, checkedUntil } = input;
+  const { portfolioId, asset, levels, at, checkedUntil } = input;
   const checked = checkedUntil !== undefined;
   await preparedSql(db, `mts_save_protection_${Number(checked)}`, () => sql`
     UPDATE ${positions} SET stop_loss = ${bound('stopLoss')}::float8, take_profit = ${bound('takeProfit')}::float8,
       updated_at = ${bound('updatedAt')} ${checked ? sql`, protection_checked_until = ${bound('checkedUntil')}::bigint` : sql``}
     WHERE portfolio_id = ${bound('portfolioId')} AND asset = ${bound('asset')}`)
     .execute({
-      portfolioId: input.portfolioId, asset: input.asset, stopLoss: levels.stopLoss, takeProfit: levels.takeProfit, updatedAt: new Date(input.at),
-      ...(checked ? { checkedUntil } : {}),
+      portfolioId, asset, stopLoss: levels.stopLoss, takeProfit: levels.takeProfit, updatedAt: new Date(at), ...(checked ? { checkedUntil } : {}),
     });
 }
 
