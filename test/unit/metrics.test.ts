@@ -140,20 +140,39 @@ describe('performanceMetrics over a curve of many chunks', () => {
     expect(m.sharpe).toBeCloseTo(((mean - rf) / std) * Math.sqrt(365), 9);
     expect(m.sortino).toBeCloseTo(((mean - rf) / downside) * Math.sqrt(365), 9);
     expect(m.var95).toBe(-[...returns].sort((a, b) => a - b)[Math.floor(0.05 * (n - 1))]);
-    let peak = -Infinity;
-    let peakAt = 0;
-    let worst = 0;
-    let worstPct = 0;
-    let longest = 0;
-    all.forEach((v, i) => {
-      const t = (i - 1) * DAY;
-      if (v >= peak) [peak, peakAt] = [v, t];
-      worst = Math.max(worst, peak - v);
-      worstPct = Math.max(worstPct, (peak - v) / peak);
-      if (peak > v) longest = Math.max(longest, t - peakAt);
-    });
-    expect(worst).toBeGreaterThan(0);
-    expect(m).toMatchObject({ maxDrawdown: worst, maxDrawdownPct: worstPct, maxDrawdownDurationMs: longest });
+    const drawdown = plainDrawdown(all, (i) => (i - 1) * DAY);
+    expect(drawdown.maxDrawdown).toBeGreaterThan(0);
+    expect(m).toMatchObject(drawdown);
+  });
+});
+
+/** The drawdown by its definition, point by point: `all` is the curve with its start point first. */
+function plainDrawdown(all: number[], timeOf: (i: number) => number) {
+  let peak = -Infinity;
+  let peakAt = 0;
+  let worst = 0;
+  let worstPct = 0;
+  let longest = 0;
+  all.forEach((v, i) => {
+    const t = timeOf(i);
+    if (v >= peak) [peak, peakAt] = [v, t];
+    worst = Math.max(worst, peak - v);
+    if (peak > 0) worstPct = Math.max(worstPct, (peak - v) / peak);
+    if (peak > v) longest = Math.max(longest, t - peakAt);
+  });
+  return { maxDrawdown: worst, maxDrawdownPct: worstPct, maxDrawdownDurationMs: longest };
+}
+
+describe('the drawdown', () => {
+  it('equals the largest fall and the longest time under a peak, point by point (property)', () => {
+    // Few distinct levels: ties with the peak, flat stretches, falls still open at the end.
+    const level = fc.integer({ min: 1, max: 6 }).map((x) => x * 25);
+    fc.assert(fc.property(fc.array(level, { maxLength: 60 }), fc.option(level, { nil: undefined }), (values, capital) => {
+      const start = capital === undefined ? undefined : { time: -DAY, equity: capital };
+      const m = performanceMetrics(curve(values), [], { periodsPerYear: 365, start });
+      const all = start ? [start.equity, ...values] : values;
+      expect(m).toMatchObject(plainDrawdown(all, (i) => (i - (start ? 1 : 0)) * DAY));
+    }));
   });
 });
 

@@ -78,18 +78,26 @@ export interface BacktestResult {
 
 /**
  * The event queue: the bars of the traded assets inside the window in time order (then asset name).
- * `asset[k]` indexes `input.assets` (a byte per bar up to 256 assets); an asset's bars come in the
- * order of its series from row `start[asset]`, so the replay counts its rows instead of storing them.
- * `steps` counts the distinct close times: the curve's points.
+ * Its `length` entries each name an asset (an index into `input.assets`, a byte up to 256 assets)
+ * and stand for that asset's next bar: an asset's bars come in the order of its series from row
+ * `start[asset]`, so the replay counts its rows instead of storing them. `steps` counts the
+ * distinct close times: the curve's points.
  */
 export interface EventQueue {
   length: number;
   steps: number;
-  /** Every close has a bar of every asset (`sameCloseTimes`): the queue is the name order, close after close. */
+  /**
+   * Every close has a bar of every asset (`sameCloseTimes`): the queue is the name order, close after
+   * close, and `asset` holds that order once (one close's entries), not once per close.
+   */
   aligned: boolean;
+  /** The entries' assets; an aligned queue's one close's. */
   asset: Uint8Array | Uint16Array;
   start: Int32Array;
 }
+
+/** The asset of queue entry `k` in the close whose entries start at `first` (no division for an aligned queue). */
+const closeAsset = (queue: EventQueue, first: number, k: number) => queue.asset[queue.aligned ? k - first : k];
 
 /**
  * The equity curve so far, a point per close, in typed columns (sized to the queue's steps up front):
@@ -146,14 +154,15 @@ export function eventQueue(input: BacktestInput): EventQueue {
   const length = next.reduce((sum, n, k) => sum + end[k] - n, 0);
   const start = new Int32Array(input.assets.length);
   byName.forEach((a, k) => (start[a] = next[k]));
-  const asset = input.assets.length <= 256 ? new Uint8Array(length) : new Uint16Array(length);
+  const entries = (count: number) => (input.assets.length <= 256 ? new Uint8Array(count) : new Uint16Array(count));
   if (byName.length > 0 && sameCloseTimes(times, next, end)) {
-    // Every close has a bar of every asset: the queue is the name order, close after close, written
-    // once and then doubled by block copies (a loop writing its ten million entries took ~28 ms more).
-    asset.set(byName.subarray(0, Math.min(byName.length, length)));
-    for (let filled = byName.length; filled < length; filled *= 2) asset.copyWithin(filled, 0, Math.min(filled, length - filled));
+    // Every close has a bar of every asset: the queue is the name order, close after close, kept once
+    // (ten million entries of two coins written out were 10 MB of fresh pages, ~30 ms of the run).
+    const asset = entries(byName.length);
+    asset.set(byName);
     return { length, steps: length / byName.length, aligned: true, asset, start };
   }
+  const asset = entries(length);
   // Each asset's next bar time in one typed array (Infinity once it has none left). One scan for the
   // earliest time per close, not per bar: every asset with a bar then is taken, in name order (an
   // asset with two bars at one time gives both before the next asset, as a scan per bar would). The
@@ -433,12 +442,13 @@ function processClose(input: BacktestInput, queue: EventQueue, st: EngineState, 
   const { rules, groupRow } = rt;
   const row = rt.row!;
   const first = st.cursor;
-  const time = rt.series[queue.asset[first]].time[row[queue.asset[first]]];
+  const lead = closeAsset(queue, first, first);
+  const time = rt.series[lead].time[row[lead]];
   const end = takeClose(queue, rt, first, time);
   st.cursor = end;
 
   for (let k = first; k < end; k++) {
-    const a = queue.asset[k];
+    const a = closeAsset(queue, first, k);
     const i = groupRow[k - first];
     const s = rt.series[a];
     if (st.pending.length) fillPending(input, rt, st, a, i);
@@ -491,7 +501,7 @@ function passFlatCloses(input: BacktestInput, queue: EventQueue, st: EngineState
   const row = rt.row!;
   const curve = st.equity;
   const cash = st.trading.book.cash;
-  const lead = queue.asset[st.cursor];
+  const lead = queue.asset[0];
   const leadTimes = rt.series[lead].time;
   while (st.cursor < stopAt) {
     const first = st.cursor;
@@ -499,7 +509,7 @@ function passFlatCloses(input: BacktestInput, queue: EventQueue, st: EngineState
     // `takeClose` on an aligned queue, with each bar fed as it is taken (one loop, not two: ~4 % of the run).
     const end = Math.min(queue.length, first + row.length);
     for (let k = first; k < end; k++) {
-      const a = queue.asset[k];
+      const a = queue.asset[k - first];
       const i = row[a]++;
       rt.groupRow[k - first] = i;
       feed(rt, a, i);
@@ -527,7 +537,7 @@ function passFlatCloses(input: BacktestInput, queue: EventQueue, st: EngineState
 function passQuietCloses(queue: EventQueue, st: EngineState, rt: Runtime, stopAt: number) {
   const row = rt.row!;
   const { series, quietFrom } = rt;
-  const lead = queue.asset[st.cursor];
+  const lead = closeAsset(queue, st.cursor, st.cursor);
   const first = series[lead].time[row[lead]];
   let until = Infinity;
   for (const every of rt.quietUntilEndOf) until = Math.min(until, Math.ceil(first / every) * every);
@@ -602,7 +612,7 @@ function takeClose(queue: EventQueue, rt: Runtime, first: number, time: number):
   if (queue.aligned) {
     // A bar of every asset at every close: their times need no reading (a cache miss each, a close apart).
     const end = Math.min(queue.length, first + row.length);
-    for (let k = first; k < end; k++) rt.groupRow[k - first] = row[queue.asset[k]]++;
+    for (let k = first; k < end; k++) rt.groupRow[k - first] = row[queue.asset[k - first]]++;
     return end;
   }
   let end = first;
@@ -618,7 +628,7 @@ function takeClose(queue: EventQueue, rt: Runtime, first: number, time: number):
 }
 
 /** The close time of the group being processed, which starts at queue index `first`. */
-const groupTime = (queue: EventQueue, rt: Runtime, first: number) => rt.series[queue.asset[first]].time[rt.groupRow[0]];
+const groupTime = (queue: EventQueue, rt: Runtime, first: number) => rt.series[closeAsset(queue, first, first)].time[rt.groupRow[0]];
 
 /** A bar's range relative to its close: the volatility the fill model charges slippage on. */
 const rangeAt = (s: PriceSeries, i: number) => (s.high[i] - s.low[i]) / s.close[i];
@@ -638,7 +648,7 @@ function signalsAt(input: BacktestInput, queue: EventQueue, rt: Runtime, first: 
       continue;
     }
     for (let g = first; g < end; g++) {
-      const a = queue.asset[g];
+      const a = closeAsset(queue, first, g);
       const stream = rt.streams[k][a];
       if (!stream || !rt.signalled[k][a]) continue;
       (produced ??= []).push(...strategy.generateSignals({ strategy: strategy.name, asOf: time, assets: [stream.analysis(input.assets[a])] }));
@@ -650,6 +660,11 @@ function signalsAt(input: BacktestInput, queue: EventQueue, rt: Runtime, first: 
 /** Each asset's next row once the queue's first `cursor` bars are done. */
 function rowsAt(queue: EventQueue, cursor: number): Int32Array {
   const row = Int32Array.from(queue.start);
+  if (queue.aligned) {
+    // The cursor is at a close's first entry: each asset has had cursor / assets bars.
+    for (const a of queue.asset) row[a] += cursor / queue.asset.length;
+    return row;
+  }
   for (let q = 0; q < cursor; q++) row[queue.asset[q]] += 1;
   return row;
 }
@@ -824,7 +839,7 @@ function fillExit(input: BacktestInput, rt: Runtime, st: EngineState, a: number,
 }
 
 function groupHas(input: BacktestInput, queue: EventQueue, first: number, end: number, asset: string): boolean {
-  for (let g = first; g < end; g++) if (input.assets[queue.asset[g]] === asset) return true;
+  for (let g = first; g < end; g++) if (input.assets[closeAsset(queue, first, g)] === asset) return true;
   return false;
 }
 
@@ -847,7 +862,7 @@ function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Ru
   const sized = policy.sizing.kind === 'risk';
   const records = () => rt.records.advance(st.past, input.data, time);
   for (let g = first; g < end; g++) {
-    const a = queue.asset[g];
+    const a = closeAsset(queue, first, g);
     const asset = input.assets[a];
     // An array only for an asset with signals (most of a close's assets have none).
     let own: TradingSignal[] | undefined;
