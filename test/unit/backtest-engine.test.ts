@@ -129,6 +129,41 @@ describe('backtest engine, hand-worked', () => {
   });
 });
 
+describe('backtest engine, two coins at the next open', () => {
+  // y trades at twice x's prices, on the same days.
+  const twice = (xs: number[]) => xs.map((v) => v * 2);
+  const pair: MarketData = { prices: { x: data.prices.x, y: { ...data.prices.x, open: twice(open), high: twice(high), low: twice(low), close: twice(close) } }, macro: {} };
+  /** Says what it is told to for each coin at given times. */
+  const told = (plan: Record<number, Record<string, SignalType>>): Strategy => ({
+    ...scripted({}),
+    analyze: (d, asOf) => ({
+      strategy: 'scripted', asOf,
+      assets: ['x', 'y'].map((asset) => ({
+        asset, price: lastKnown(d.prices[asset].close, d.prices[asset].time, asOf, 1)[0], values: {},
+        ...(plan[asOf]?.[asset] ? { signal: { signalType: plan[asOf][asset], confidence: 0.9, sizeScale: 1 } } : {}),
+      })),
+    }),
+    generateSignals: (a) => a.assets.filter((x) => x.signal).map((x) => ({
+      asset: x.asset, signalType: x.signal!.signalType, timestamp: a.asOf, price: x.price!, strategyName: 'scripted', confidence: 0.9,
+      positionSize: 0.02, stopLoss: 0, takeProfit: 0, analysis: {},
+    })),
+  });
+
+  it('fills each coin\'s orders at its own open, the other coin\'s still waiting', () => {
+    const r = runBacktest({
+      data: pair, assets: ['y', 'x'], strategies: [told({ [D(1)]: { x: 'LONG', y: 'LONG' }, [D(3)]: { y: 'SHORT' } })], initialCapital: 10_000,
+      historyDays: 800, from: D(1), to: D(5), risk: loadRiskConfig(),
+      aggregation: { consensusThreshold: 0.6, minResolvedConfidence: 0.5, minTrackRecord: 5, trackRecordHorizonDays: 5, regimeWeights: {}, risk: { positionSize: 0.02, maxPositionSize: 1, stopLossPct: 0.02, riskRewardRatio: 2 } },
+      conventions: { ...base, sizing: { kind: 'fixed_fraction', fraction: 0.25 } },
+    });
+    // Both longs decided at D1's close fill at D2's open (x 102, y 204); y's exit decided at D3 fills
+    // at D4's open (214); x is sold at the last close (102) when the run ends.
+    expect(r.fills.rows().map((f) => [f.time, f.asset, f.side, f.price, f.reason])).toEqual([
+      [D(2), 'x', 'BUY', 102, 'signal'], [D(2), 'y', 'BUY', 204, 'signal'], [D(4), 'y', 'SELL', 214, 'signal'], [D(5), 'x', 'SELL', 102, 'end'],
+    ]);
+  });
+});
+
 function inputFor(md: MarketData, strategy: Strategy, from: number, to: number): BacktestInput {
   return {
     data: md, assets: ['bitcoin'], strategies: [strategy], initialCapital: 10_000, historyDays: 800, from, to, risk: loadRiskConfig(),
