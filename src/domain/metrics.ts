@@ -261,7 +261,10 @@ export interface StartPoint {
  * and a division and a time read at each of its points took half of this pass.
  */
 class FirstPass {
-  /** Peak, its time, largest fall, its fraction, longest time under a peak, sum of returns, lowest point since the peak, the last point under it (-1: none). */
+  /**
+   * Peak, its time, largest fall, its fraction, longest time under a peak, sum of returns, lowest
+   * point since the peak, the last point under it (-1: none).
+   */
   readonly run = new Float64Array(8);
   constructor(readonly curve: EquityCurve, readonly returns: Returns, start?: StartPoint) {
     this.run[0] = start ? start.equity : -Infinity;

@@ -267,7 +267,9 @@ describe('the event queue', () => {
       const expected = assetNames.flatMap((a, k) => times[k].map((t, row) => ({ t, a, k, row })).filter((b) => b.t >= from && b.t <= to))
         .sort((x, y) => x.t - y.t || x.a.localeCompare(y.a) || x.row - y.row);
       // An aligned queue keeps one close's order, which every close repeats.
-      const entries = queue.aligned ? Array.from({ length: queue.length }, (_, k) => queue.asset[k % queue.asset.length]) : Array.from(queue.asset.subarray(0, queue.length));
+      const entries = queue.aligned
+        ? Array.from({ length: queue.length }, (_, k) => queue.asset[k % queue.asset.length])
+        : Array.from(queue.asset.subarray(0, queue.length));
       expect(entries).toEqual(expected.map((b) => b.k));
       expect(queue.steps).toBe(new Set(expected.map((b) => b.t)).size);
       expect(Array.from(queue.start)).toEqual(assetNames.map((_, k) => times[k].filter((t) => t < from).length));
