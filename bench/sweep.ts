@@ -146,8 +146,11 @@ async function runSweeps(cases: SweepCase[], temporal: BenchStack['temporal'], w
           (workerCpu() - workerBefore) / seconds, (processCpuSeconds(serverPid) - serverBefore) / seconds, (machineBusySeconds() - machineBefore) / seconds,
         ];
         // Read after the timing: the histories' reads are not the sweep's work. A process without a replay idled all along.
-        const ends = processes === 2 ? await lastReplayEnds(temporal.client, result) : [];
-        const tailSeconds = processes === 2 ? (ends.length === 2 ? Math.abs(ends[0] - ends[1]) / 1000 : seconds) : undefined;
+        let tailSeconds: number | undefined;
+        if (processes === 2) {
+          const ends = await lastReplayEnds(temporal.client, result);
+          tailSeconds = ends.length === 2 ? Math.abs(ends[0] - ends[1]) / 1000 : seconds;
+        }
         runs.push({ sweep, processes, turn, round, seconds, result, workerCores, serverCores, machineCores, tailSeconds });
       }
       await Promise.all(workers.map(stop));

@@ -258,7 +258,7 @@ export interface StartPoint {
  * and its drawdown. `run` carries the running values from one chunk to the next. Below a peak the
  * fall is deepest at the lowest point and longest at the last point before the recovery, so the
  * drawdown is measured there, not at every point: a long backtest's curve is mostly under its peak,
- * and a division and a time read at each of its points took half of this pass.
+ * and a division and a time read at each of its points took most of this pass.
  */
 class FirstPass {
   /**
