@@ -14,6 +14,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EngineRun } from './engine-run';
+import { CHUNK } from '../src/domain/chunks';
 import { buildEngineRun, ENGINE_RUN, engineRun } from './engine-process';
 import { BACKTEST_NODE_FLAGS, machineDescription, writeBenchmarkSection } from './report';
 
@@ -101,19 +102,22 @@ function medianAndRange(values: number[], format: (x: number) => string, unit: s
 }
 
 /**
- * What the shipped SMA's curve costs before a value is written: its column is memory the process has
- * just been given, and the first write of each page is a page fault (taken in one sweep, `faultedIn`).
+ * What the shipped SMA's curve would cost as one column, before a value is written: memory the
+ * process has just been given, whose first write of each page is a page fault; and how much of it
+ * the engine's curve keeps as columns (`CurveValues`).
  */
 function freshMemoryNote(rounds: EngineRun[]) {
   const first = medianAndRange(rounds.map((r) => r.freshMemory.firstMs), (x) => x.toFixed(0), 'ms');
   const again = medianAndRange(rounds.map((r) => r.freshMemory.againMs), (x) => x.toFixed(1), 'ms');
   const { points } = rounds[0].freshMemory;
+  const { blocks, flat } = rounds[0].curveBlocks;
+  const mib = (n: number) => ((n * 8) / 2 ** 20).toFixed(0);
   const pages = (points * 8) / 4096;
-  return `Fresh memory, in the same processes: the shipped SMA's curve has ${en(points)} points, one per close (its value column ${((points * 8) / 2 ** 20).toFixed(0)} MiB, `
-    + 'given to the process when the run starts). Filling a fresh column of that size after the run took '
-    + `${first.text}, filling it again ${again.text}: the first write of each 4 KiB page is a page fault, ~${((first.median - again.median) * 1000 / pages).toFixed(1)} µs `
-    + 'a page on this machine. The engine takes those faults in one sweep when it makes the column (`faultedIn`), ~40 % less time than they took spread over '
-    + 'the quiet stretches\' writes (this profile before and after that change). The floor reads columns already in memory.';
+  return `Fresh memory, in the same processes: the shipped SMA's curve has ${en(points)} points, one per close (${mib(points)} MiB as one column of values). `
+    + `Filling a fresh column of that size after the run took ${first.text}, filling it again ${again.text}: the first write of each 4 KiB page is a page fault, `
+    + `~${((first.median - again.median) * 1000 / pages).toFixed(1)} µs a page on this machine. The engine keeps the curve's values in blocks of ${en(CHUNK)} points `
+    + `and a block whose points all hold one value (a flat book's stretch) as that value alone (\`CurveValues\`, src/domain/curve-values.ts): ${en(flat)} of this run's `
+    + `${en(blocks)} blocks, so its values took ${mib((blocks - flat) * CHUNK)} MiB of columns. The floor reads columns already in memory.`;
 }
 
 async function main() {
@@ -161,7 +165,7 @@ async function main() {
     '',
     ...profileTable(profiles.ensemble),
     '',
-    `sma_crossover as shipped (\`passQuietCloses\`: the closes of a flat book between its daily bar ends, passed in one loop; \`faultedIn\`: its curve's column made and its pages faulted in; \`over\`, \`returnsInto\`, \`addSpread\`, \`count\` (src/domain/metrics.ts): the metrics' two passes over its curve, a point per hourly close; \`decide\` and what it calls: its ${en(runs[0].run.signals)} signals):`,
+    `sma_crossover as shipped (\`passQuietCloses\`: the closes of a flat book between its daily bar ends, passed in one loop; \`over\`, \`returnsInto\`, \`addSpread\`, \`count\` (src/domain/metrics.ts): the metrics' two passes over its curve, a point per hourly close; \`decide\` and what it calls: its ${en(runs[0].run.signals)} signals):`,
     '',
     ...profileTable(profiles.shipped),
     '',

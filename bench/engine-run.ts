@@ -11,6 +11,8 @@ import { loadRiskConfig } from '../src/config/risk';
 import { loadSignalsConfig } from '../src/config/signals';
 import { loadStrategyConfigs } from '../src/config/strategies';
 import { advance, type BacktestConventions, type BacktestInput, drainClosedTrades, dropFills, eventQueue, finish, initialState } from '../src/domain/backtest/engine';
+import { CHUNK } from '../src/domain/chunks';
+import type { CurveValues } from '../src/domain/curve-values';
 import type { MacroSeries } from '../src/domain/signals';
 import { BAR_MINUTES, DAY_MS, HOUR_MS, isoDate } from '../src/domain/types';
 import { STRATEGY_DEFINITIONS } from '../src/domain/strategies';
@@ -57,6 +59,17 @@ function bareCrossoverLoop(closes: Float64Array[], fast: number, slow: number) {
   return { seconds: Number(process.hrtime.bigint() - began) / 1e9, bars, crossings };
 }
 
+/** The curve's full blocks of CHUNK points and how many hold one value throughout: the ones it keeps as that value. */
+function curveBlocks(values: CurveValues) {
+  const blocks = Math.floor(values.length / CHUNK);
+  let flat = 0;
+  for (let b = 0; b < blocks; b++) {
+    const points = values.chunk(b * CHUNK);
+    if (points.every((x) => x === points[0])) flat += 1;
+  }
+  return { blocks, flat };
+}
+
 /**
  * What writing memory the process has just been given costs here, against writing it again: a column
  * of `points` doubles (the size of the run's equity curve) filled twice. The first pass takes each
@@ -91,6 +104,8 @@ export interface EngineRun {
   floor: { seconds: number; bars: number; crossings: number };
   /** Filling a fresh column the size of the equity curve, then filling it again (ms), after the run. */
   freshMemory: { points: number; firstMs: number; againMs: number };
+  /** The curve's full blocks, and how many of them hold one value throughout (kept as that value alone). */
+  curveBlocks: { blocks: number; flat: number };
   strategies: string[];
 }
 
@@ -165,6 +180,7 @@ function main() {
     scenario: name, bars: queue.length, assets: assets.length, seconds, trades, fills,
     rejections: result.rejections, finalEquity: result.metrics.finalEquity ?? 0, signals: spoken,
     peakRssMiB, startRssMiB, columnsMiB: (perAsset * assets.length * 6 * 8) / 2 ** 20, floor, freshMemory: freshColumnWrites(queue.steps),
+    curveBlocks: curveBlocks(result.equity.value),
     window: { fromMicros: Number(began / 1000n), toMicros: Number(ended / 1000n) },
     strategies: configs.map((c) => `${c.name} ${JSON.stringify(c.parameters)} on ${c.bar ?? 'every'} bar`),
   };

@@ -148,14 +148,15 @@ export function createBacktestActivities(deps: BacktestDeps) {
         await clearBacktest(db, req.id);
         state = initialState(input);
       }
-      let storedPoints = state.equity.length;
+      let storedPoints = state.equity.value.length;
       let storedTrades = checkpoint?.storedTrades ?? 0;
       let storedPast = state.pastTotal;
       /** Stores the curve points since the last call (replacing a point that `finish` revalued), so checkpoints stay small. */
       const storeCurve = async () => {
-        const { time, value, length } = state.equity;
-        await storeCurvePoints(db, req.id, storedPoints, { time: time.subarray(storedPoints, length), equity: value.subarray(storedPoints, length) });
-        storedPoints = state.equity.length;
+        const { time, value } = state.equity;
+        const { length } = value;
+        await storeCurvePoints(db, req.id, storedPoints, { time: time.subarray(storedPoints, length), equity: value.slice(storedPoints, length) });
+        storedPoints = length;
       };
       /** Stores the trades closed since the last call (all of them at the end); fills are not kept. */
       const storeTrades = async (trades: TradeLog) => {

@@ -14,16 +14,31 @@
  */
 
 import { CHUNK, forEachChunk } from './chunks';
+import { CurveValues } from './curve-values';
 
 export interface EquityPoint {
   timestamp: number;
   equity: number;
 }
 
+/** A curve's equity values: a plain column, or a backtest's blocks (most of them flat). */
+export type EquityValues = ArrayLike<number> | CurveValues;
+
 /** An equity curve as columns: a backtest's curve has a point per bar, millions of them. */
 export interface EquityCurve {
   time: ArrayLike<number>;
-  equity: ArrayLike<number>;
+  equity: EquityValues;
+}
+
+const valueAt = (values: EquityValues, i: number): number => (values instanceof CurveValues ? values.at(i)! : values[i]);
+
+/**
+ * The chunk of `values` starting at `from` (a multiple of CHUNK, as `forEachChunk` hands them out):
+ * its point `i` is `points[i - offset]`. A flat block's points are laid out in one reused array:
+ * read them before the next chunk is asked for.
+ */
+function chunkOf(values: EquityValues, from: number): [points: ArrayLike<number>, offset: number] {
+  return values instanceof CurveValues ? [values.chunk(from), from] : [values, 0];
 }
 
 export function equityColumns(points: EquityPoint[]): EquityCurve {
@@ -93,28 +108,49 @@ function valueOfKey(hi: number, lo: number): number {
  * V8 boxes a double carried by a loop it optimises while running (one allocation a point).
  */
 interface Returns {
-  equity: ArrayLike<number>;
+  equity: EquityValues;
   from: number;
   first: number;
 }
 
-const returnAt = (c: Returns, i: number) => c.equity[i] / (i === c.from ? c.first : c.equity[i - 1]) - 1;
+const returnAt = (c: Returns, i: number) => valueAt(c.equity, i) / (i === c.from ? c.first : valueAt(c.equity, i - 1)) - 1;
 
-/** Returns `from` to `to` (indices into the equity column, a chunk at most) into `out` from its start; returns how many. */
-function returnsInto(c: Returns, out: Float64Array, from: number, to: number): number {
-  let count = 0;
-  for (let i = Math.max(from, c.from); i < to; i++) out[count++] = returnAt(c, i);
+/** A chunk of a curve, `from` to `to`: point `i` is `points[i - offset]`, the one before it `previous`. */
+interface CurveChunk {
+  points: ArrayLike<number>;
+  offset: number;
+  from: number;
+  to: number;
+  previous: number;
+}
+
+/** A chunk's returns into `out` from its start; returns how many. */
+function returnsInto(c: Returns, chunk: CurveChunk, out: Float64Array): number {
+  const { points, offset, from, to } = chunk;
+  const start = Math.max(from, c.from);
+  if (start >= to) return 0;
+  out[0] = points[start - offset] / (start === from ? chunk.previous : points[start - 1 - offset]) - 1;
+  let count = 1;
+  for (let i = start + 1; i < to; i++) out[count++] = points[i - offset] / points[i - 1 - offset] - 1;
   return count;
 }
 
 /**
  * Calls `pass` with the curve's returns a chunk at a time (`count` of them from the start of
  * `returns`, a scratch reused): the passes that read each return more than once read it computed once
- * (a division).
+ * (a division). Each chunk's first return is measured from the last point of the chunk before, kept
+ * as the chunks go.
  */
-function forEachReturnChunk(c: Returns, length: number, pass: (returns: Float64Array, count: number) => void) {
+function forEachReturnChunk(c: Returns, pass: (returns: Float64Array, count: number) => void) {
   const returns = new Float64Array(CHUNK);
-  forEachChunk(length, (from, to) => pass(returns, returnsInto(c, returns, from, to)));
+  // Before the first chunk, the point its first return is measured from (with a start point, that).
+  let previous = c.first;
+  forEachChunk(c.equity.length, (from, to) => {
+    const [points, offset] = chunkOf(c.equity, from);
+    const count = returnsInto(c, { points, offset, from, to, previous }, returns);
+    previous = points[to - 1 - offset];
+    pass(returns, count);
+  });
 }
 
 /**
@@ -141,17 +177,25 @@ const selectTuningFor = (n: number): SelectTuning => ({ sortUpTo: 4096, sampleSi
  * and those are sorted. When the sample misleads (the k-th outside the bracket, too many inside),
  * a radix select that needs no sample decides.
  */
-export function kthSmallestReturn(equity: ArrayLike<number>, start: StartPoint | undefined, k: number, tuning?: SelectTuning): number {
-  const c: Returns = { equity, from: start ? 0 : 1, first: start ? start.equity : equity[0] };
+export function kthSmallestReturn(equity: EquityValues, start: StartPoint | undefined, k: number, tuning?: SelectTuning): number {
+  const c: Returns = { equity, from: start ? 0 : 1, first: start ? start.equity : valueAt(equity, 0) };
   const n = equity.length - c.from;
   const { sortUpTo, sampleSize } = tuning ?? selectTuningFor(n);
   if (n <= sortUpTo) return sortedReturns(c, n)[k];
   const bracket = sampleSize > 0 ? sampleBracket(c, n, k, sampleSize) : undefined;
-  if (bracket) forEachReturnChunk(c, equity.length, (chunk, count) => bracket.count(chunk, count));
+  if (bracket) forEachReturnChunk(c, (chunk, count) => bracket.count(chunk, count));
   return bracket?.kth(k, n) ?? radixSelect(c, k);
 }
 
-const sortedReturns = (c: Returns, n: number) => Float64Array.from({ length: n }, (_, j) => returnAt(c, c.from + j)).sort();
+function sortedReturns(c: Returns, n: number): Float64Array {
+  const all = new Float64Array(n);
+  let at = 0;
+  forEachReturnChunk(c, (chunk, count) => {
+    all.set(chunk.subarray(0, count), at);
+    at += count;
+  });
+  return all.sort();
+}
 
 /** The bracket a long curve's k-th return is looked for in, from a sorted sample of `sampleSize` of its returns. */
 function sampleBracket(c: Returns, n: number, k: number, sampleSize: number): ReturnBracket {
@@ -230,15 +274,17 @@ function radixSelect(c: Returns, k: number): number {
   let rank = k;
   for (let pass = 0; pass < 4; pass++) {
     counts.fill(0);
-    for (let i = c.from; i < c.equity.length; i++) {
-      keyOf(returnAt(c, i), key);
-      // Only the returns that share the digits found in the earlier passes.
-      const word = key[pass >> 1];
-      if (pass >= 1 && (key[0] >>> 16) !== known[0] >>> 16) continue;
-      if (pass >= 2 && key[0] !== known[0]) continue;
-      if (pass === 3 && (key[1] >>> 16) !== known[1] >>> 16) continue;
-      counts[pass % 2 === 0 ? word >>> 16 : word & 0xffff] += 1;
-    }
+    forEachReturnChunk(c, (returns, length) => {
+      for (let j = 0; j < length; j++) {
+        keyOf(returns[j], key);
+        // Only the returns that share the digits found in the earlier passes.
+        const word = key[pass >> 1];
+        if (pass >= 1 && (key[0] >>> 16) !== known[0] >>> 16) continue;
+        if (pass >= 2 && key[0] !== known[0]) continue;
+        if (pass === 3 && (key[1] >>> 16) !== known[1] >>> 16) continue;
+        counts[pass % 2 === 0 ? word >>> 16 : word & 0xffff] += 1;
+      }
+    });
     let digit = 0;
     while (rank >= counts[digit]) rank -= counts[digit++];
     const w = pass >> 1;
@@ -263,20 +309,23 @@ export interface StartPoint {
 class FirstPass {
   /**
    * Peak, its time, largest fall, its fraction, longest time under a peak, sum of returns, lowest
-   * point since the peak, the last point under it (-1: none).
+   * point since the peak, the last point under it (-1: none), the last point passed (a chunk's first
+   * return is measured from it; before the first chunk, the start point).
    */
-  readonly run = new Float64Array(8);
+  readonly run = new Float64Array(9);
   constructor(readonly curve: EquityCurve, readonly returns: Returns, start?: StartPoint) {
     this.run[0] = start ? start.equity : -Infinity;
     this.run[1] = start ? start.time : 0;
     this.run[6] = this.run[0];
     this.run[7] = -1;
+    this.run[8] = start ? start.equity : Number.NaN;
   }
 
   over(from: number, to: number) {
     const { equity, time } = this.curve;
+    const [points, offset] = chunkOf(equity, from);
     const { run } = this;
-    const { from: returnsFrom, first } = this.returns;
+    const { from: returnsFrom } = this.returns;
     let peak = run[0];
     let peakTime = run[1];
     let amountMax = run[2];
@@ -285,9 +334,10 @@ class FirstPass {
     let sum = run[5];
     let trough = run[6];
     let under = run[7];
+    const previous = run[8];
     for (let i = from; i < to; i++) {
-      const e = equity[i];
-      if (i >= returnsFrom) sum += e / (i === returnsFrom ? first : equity[i - 1]) - 1;
+      const e = points[i - offset];
+      if (i >= returnsFrom) sum += e / (i === from ? previous : points[i - 1 - offset]) - 1;
       if (e >= peak) {
         if (under >= 0 && time[under] - peakTime > durationMax) durationMax = time[under] - peakTime;
         under = -1;
@@ -312,6 +362,7 @@ class FirstPass {
     run[5] = sum;
     run[6] = trough;
     run[7] = under;
+    run[8] = points[to - 1 - offset];
   }
 
   get sumOfReturns() {
@@ -354,7 +405,7 @@ export function performanceMetrics(curve: EquityCurve, tradePnl: ArrayLike<numbe
   const { start } = opts;
   const points = equity.length + (start ? 1 : 0);
   const n = Math.max(points - 1, 0);
-  const first = start ? start.equity : equity.length ? equity[0] : undefined;
+  const first = start ? start.equity : equity.length ? valueAt(equity, 0) : undefined;
   const returns: Returns = { equity, from: start ? 0 : 1, first: first! };
   const firstPass = new FirstPass(curve, returns, start);
   forEachChunk(equity.length, (from, to) => firstPass.over(from, to));
@@ -364,13 +415,13 @@ export function performanceMetrics(curve: EquityCurve, tradePnl: ArrayLike<numbe
   const tuning = selectTuningFor(n);
   const bracket = n > tuning.sortUpTo ? sampleBracket(returns, n, varRank, tuning.sampleSize) : undefined;
   const spread = new Float64Array(2);
-  forEachReturnChunk(returns, equity.length, (chunk, count) => {
+  forEachReturnChunk(returns, (chunk, count) => {
     addSpread(chunk, count, meanReturn, rfPeriod, spread);
     bracket?.count(chunk, count);
   });
   const std = n >= 2 ? Math.sqrt(spread[0] / (n - 1)) : Number.NaN;
   const downside = n ? Math.sqrt(spread[1] / n) : Number.NaN;
-  const last = equity.length ? equity[equity.length - 1] : start?.equity;
+  const last = equity.length ? valueAt(equity, equity.length - 1) : start?.equity;
   const totalReturn = first && last !== undefined ? last / first - 1 : Number.NaN;
   const annualized = n ? (1 + totalReturn) ** (opts.periodsPerYear / n) - 1 : Number.NaN;
   const fifthPercentile = !n ? Number.NaN : bracket ? bracket.kth(varRank, n) ?? radixSelect(returns, varRank) : sortedReturns(returns, n)[varRank];

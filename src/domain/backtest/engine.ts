@@ -3,6 +3,7 @@ import { conditionsOf, ConditionsTracker, type MarketConditions } from '../marke
 import type { Bar, FillModel } from '../fills';
 import { type PerformanceMetrics, performanceMetrics } from '../metrics';
 import { everyChunk } from '../chunks';
+import { CurveValues } from '../curve-values';
 import { equity as bookEquity, hasOpenPosition, type Side } from '../portfolio';
 import type { RiskConfig } from '../risk';
 import { knownCount, type MarketData, type PriceSeries, type TradingSignal } from '../signals';
@@ -59,7 +60,7 @@ export interface BacktestInput {
 }
 
 export interface BacktestResult {
-  equity: { time: Float64Array; value: Float64Array };
+  equity: { time: Float64Array; value: CurveValues };
   fills: FillLog;
   trades: TradeLog;
   metrics: PerformanceMetrics;
@@ -100,14 +101,14 @@ export interface EventQueue {
 const closeAsset = (queue: EventQueue, first: number, k: number) => queue.asset[queue.aligned ? k - first : k];
 
 /**
- * The equity curve so far, a point per close, in typed columns (sized to the queue's steps up front):
- * `length` points are used. An aligned queue's `time` may be a view of its first asset's close times
- * (`shareAlignedTimes`): read it, never write it.
+ * The equity curve so far, a point per close: its values in blocks, a flat stretch's kept as one
+ * value (`CurveValues`), and its times in a column sized to the queue's steps up front, whose first
+ * `value.length` are the points'. An aligned queue's `time` may be a view of its first asset's close
+ * times (`shareAlignedTimes`): read it, never write it.
  */
 export interface EquityColumns {
-  length: number;
   time: Float64Array;
-  value: Float64Array;
+  value: CurveValues;
 }
 
 /**
@@ -353,7 +354,7 @@ function feed(rt: Runtime, a: number, index: number) {
 export function initialState(input: BacktestInput): EngineState {
   return {
     cursor: 0, trading: newTradingState(input.initialCapital), fillSeq: 0, marks: {}, fills: new FillLog(), trades: new TradeLog(), closedPnl: [], openTrade: {}, pending: [], past: [], pastTotal: 0,
-    equity: { length: 0, time: new Float64Array(1024), value: new Float64Array(1024) }, exposedSteps: 0, rejections: {}, shrunk: {},
+    equity: { time: new Float64Array(1024), value: new CurveValues() }, exposedSteps: 0, rejections: {}, shrunk: {},
   };
 }
 
@@ -414,7 +415,7 @@ export function advance(input: BacktestInput, queue: EventQueue, st: EngineState
   const rt = runtimeOf(input, st);
   const stopAt = Math.min(queue.length, st.cursor + maxBars);
   rt.timesShared ??= shareAlignedTimes(queue, rt, st.equity);
-  reserveEquity(st.equity, queue.steps, rt.timesShared);
+  if (!rt.timesShared) reserveTimes(st.equity, queue.steps);
   rt.row ??= rowsAt(queue, st.cursor);
   // One call per close, not one long loop here: V8 optimises a function called this often as a whole
   // and re-optimises it with fresh feedback after a deoptimisation. A long loop here ran on code
@@ -482,11 +483,10 @@ function closeTail(input: BacktestInput, queue: EventQueue, st: EngineState, rt:
     eq = markedEquity(rt, st);
   }
   if (rt.exposed) st.exposedSteps += 1;
-  // The curve has room for every close of the queue (reserved by `advance`).
+  // The time column has room for every close of the queue (reserved by `advance`).
   const curve = st.equity;
-  if (!rt.timesShared) curve.time[curve.length] = time;
-  curve.value[curve.length] = eq;
-  curve.length += 1;
+  if (!rt.timesShared) curve.time[curve.value.length] = time;
+  curve.value.push(eq);
 }
 
 /**
@@ -499,7 +499,7 @@ function closeTail(input: BacktestInput, queue: EventQueue, st: EngineState, rt:
  */
 function passFlatCloses(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Runtime, stopAt: number) {
   const row = rt.row!;
-  const curve = st.equity;
+  const values = st.equity.value;
   const cash = st.trading.book.cash;
   const lead = queue.asset[0];
   const leadTimes = rt.series[lead].time;
@@ -520,7 +520,7 @@ function passFlatCloses(input: BacktestInput, queue: EventQueue, st: EngineState
       return;
     }
     markClose(st, cash, time);
-    curve.value[curve.length++] = cash;
+    values.push(cash);
   }
 }
 
@@ -545,8 +545,9 @@ function passQuietCloses(queue: EventQueue, st: EngineState, rt: Runtime, stopAt
   // By a loop: `set`'s call cost a few assets' copy many times over (this runs once a stretch).
   for (let a = 0; a < row.length; a++) quietFrom[a] = row[a];
   const curve = st.equity;
-  const from = curve.length;
+  const from = curve.value.length;
   const cash = st.trading.book.cash;
+  let to: number;
   if (queue.aligned) {
     // Every close has every asset's bar: the closes are the first asset's times, each taking one bar of each.
     const { time } = series[lead];
@@ -556,7 +557,7 @@ function passQuietCloses(queue: EventQueue, st: EngineState, rt: Runtime, stopAt
     const passed = closesBefore(time, start, limit, until) - start;
     for (let a = 0; a < row.length; a++) row[a] += passed;
     st.cursor += passed * row.length;
-    curve.length = from + passed;
+    to = from + passed;
   } else {
     let k = st.cursor;
     let point = from;
@@ -568,10 +569,10 @@ function passQuietCloses(queue: EventQueue, st: EngineState, rt: Runtime, stopAt
       time = series[queue.asset[k]].time[row[queue.asset[k]]];
     }
     st.cursor = k;
-    curve.length = point;
+    to = point;
   }
-  curve.value.fill(cash, from, curve.length);
-  markToMarket(st.trading, cash, curve.time[curve.length - 1]);
+  curve.value.pushRepeated(cash, to - from);
+  markToMarket(st.trading, cash, curve.time[to - 1]);
   // Each asset's mark is its last close passed; its feed moves on unless it still owes its history.
   for (let a = 0; a < row.length; a++) {
     if (row[a] === quietFrom[a]) continue;
@@ -685,29 +686,24 @@ function shareAlignedTimes(queue: EventQueue, rt: Runtime, curve: EquityColumns)
   return true;
 }
 
-/** Room for `points` in the curve's columns, made once (a run knows its steps): no doubling, no copies on the way. */
-function reserveEquity(curve: EquityColumns, points: number, timesShared: boolean) {
-  if (curve.value.length >= points) return;
-  curve.value = faultedIn(points, curve.value.subarray(0, curve.length));
-  if (timesShared) return;
-  curve.time = faultedIn(points, curve.time.subarray(0, curve.length));
-}
-
 /**
- * A column of `points` starting with `head`, its memory touched at once: a fresh column's pages are
- * mapped by the kernel at their first write, and those faults cost ~40 % less taken in one sweep
- * than spread over the replay's writes (measured on the shipped SMA run's 38 MiB curve).
+ * Room for `points` in the curve's time column, made once (a run knows its steps): no doubling, no
+ * copies on the way. Its memory is touched at once: a fresh column's pages are mapped by the kernel
+ * at their first write, and those faults cost ~40 % less taken in one sweep than spread over the
+ * replay's writes (measured on a 38 MiB column).
  */
-function faultedIn(points: number, head: Float64Array): Float64Array {
+function reserveTimes(curve: EquityColumns, points: number) {
+  if (curve.time.length >= points) return;
   const column = new Float64Array(points);
-  column.set(head);
-  column.fill(0, head.length);
-  return column;
+  const { length } = curve.value;
+  column.set(curve.time.subarray(0, length));
+  column.fill(0, length);
+  curve.time = column;
 }
 
 /** The last marked equity, or undefined before the first close. */
 export function latestEquity(st: EngineState): number | undefined {
-  return st.equity.length ? st.equity.value[st.equity.length - 1] : undefined;
+  return st.equity.value.at(-1);
 }
 
 /**
@@ -752,12 +748,12 @@ export interface StoredParts {
  */
 export function checkpointOf(st: EngineState, stored: StoredParts = {}): EngineCheckpoint {
   const curveFrom = stored.curveFrom ?? 0;
-  const points = (c: Float64Array) => Array.from(c.subarray(curveFrom, st.equity.length));
+  const { length } = st.equity.value;
   const pastFirst = st.pastTotal - st.past.length;
   const { equity, fills, trades, past, ...rest } = st;
   return {
     ...structuredClone(rest), past: structuredClone(past.slice(Math.max(0, (stored.pastFrom ?? 0) - pastFirst))), pastFirst,
-    equity: { time: points(equity.time), value: points(equity.value) }, fills: fills.rows(), trades: trades.rows(),
+    equity: { time: Array.from(equity.time.subarray(curveFrom, length)), value: Array.from(equity.value.slice(curveFrom, length)) }, fills: fills.rows(), trades: trades.rows(),
   };
 }
 
@@ -772,12 +768,10 @@ export interface EarlierParts {
 export function restoreState(checkpoint: EngineCheckpoint, earlier: EarlierParts = {}): EngineState {
   const before = earlier.curve ?? { time: [], value: [] };
   const n = before.time.length + checkpoint.equity.time.length;
-  const capacity = Math.max(1024, 2 * n);
-  const equity = { length: n, time: new Float64Array(capacity), value: new Float64Array(capacity) };
+  const equity = { time: new Float64Array(Math.max(1024, 2 * n)), value: CurveValues.of(before.value) };
   equity.time.set(before.time);
   equity.time.set(checkpoint.equity.time, before.time.length);
-  equity.value.set(before.value);
-  equity.value.set(checkpoint.equity.value, before.time.length);
+  equity.value.append(checkpoint.equity.value);
   const past = [...(earlier.past ?? []), ...checkpoint.past];
   if (past.length !== checkpoint.pastTotal - checkpoint.pastFirst) {
     throw new Error(`the checkpoint's past signals are ${checkpoint.pastFirst}–${checkpoint.pastTotal - 1}: ${past.length} given`);
@@ -915,15 +909,15 @@ function decide(input: BacktestInput, queue: EventQueue, st: EngineState, rt: Ru
 
 /** Closes what is open (when the conventions say so) and computes the results. */
 export function finish(input: BacktestInput, st: EngineState): BacktestResult {
-  const n = st.equity.length;
+  const n = st.equity.value.length;
   if (input.conventions.closeAtEnd) {
     for (const p of Object.values(st.trading.book.positions)) {
       if (p.quantity === 0) continue;
       fillInto(st, input, p.asset, p.quantity > 0 ? 'SELL' : 'BUY', Math.abs(p.quantity), st.marks[p.asset], 0, n ? st.equity.time[n - 1] : input.to, 'end');
     }
-    if (n) st.equity.value[n - 1] = bookEquity(st.trading.book, st.marks);
+    if (n) st.equity.value.setLast(bookEquity(st.trading.book, st.marks));
   }
-  const curve = { time: st.equity.time.subarray(0, n), equity: st.equity.value.subarray(0, n) };
+  const curve = { time: st.equity.time.subarray(0, n), equity: st.equity.value };
   // The curve starts at the capital just before the first close.
   const start = { time: (n ? curve.time[0] : input.from) - 1, equity: input.initialCapital };
   const periodsPerYear = input.conventions.periodsPerYear ?? periodsPerYearOf(curve.time);
