@@ -104,6 +104,13 @@ export class CurveValues implements Iterable<number> {
     return typeof block === 'number' ? this.flatView.fill(block) : block;
   }
 
+  /** The one value of the chunk starting at `from` (a multiple of CHUNK) when it is a flat block, none of it written. */
+  flatAt(from: number): number | undefined {
+    const b = from >> SHIFT;
+    const block = b === this.blocks.length ? (this.unwritten ? this.flatValue : this.open) : this.blocks[b];
+    return typeof block === 'number' ? block : undefined;
+  }
+
   /** Points `from` to `to` (not included) in a new array. */
   slice(from = 0, to = this.length): Float64Array {
     const [start, end] = [Math.max(0, from), Math.min(this.length, to)];

@@ -34,11 +34,15 @@ const valueAt = (values: EquityValues, i: number): number => (values instanceof 
 
 /**
  * The chunk of `values` starting at `from` (a multiple of CHUNK, as `forEachChunk` hands them out):
- * its point `i` is `points[i - offset]`. A flat block's points are laid out in one reused array:
- * read them before the next chunk is asked for.
+ * its point `i` is `points[i - offset]`. A flat block of a finite value is `flat`, and `points` holds
+ * its first point only: every later return in it is v / v - 1 = 0, and the passes take it so. Another
+ * flat block's points are laid out in one reused array: read them before the next chunk is asked for.
  */
-function chunkOf(values: EquityValues, from: number): [points: ArrayLike<number>, offset: number] {
-  return values instanceof CurveValues ? [values.chunk(from), from] : [values, 0];
+function chunkOf(values: EquityValues, from: number): { points: ArrayLike<number>; offset: number; flat?: number } {
+  if (!(values instanceof CurveValues)) return { points: values, offset: 0 };
+  const flat = values.flatAt(from);
+  if (flat !== undefined && Number.isFinite(flat)) return { points: Float64Array.of(flat), offset: from, flat };
+  return { points: values.chunk(from), offset: from };
 }
 
 export function equityColumns(points: EquityPoint[]): EquityCurve {
@@ -115,10 +119,8 @@ interface Returns {
 
 const returnAt = (c: Returns, i: number) => valueAt(c.equity, i) / (i === c.from ? c.first : valueAt(c.equity, i - 1)) - 1;
 
-/** A chunk of a curve, `from` to `to`: point `i` is `points[i - offset]`, the one before it `previous`. */
-interface CurveChunk {
-  points: ArrayLike<number>;
-  offset: number;
+/** A chunk of a curve, `from` to `to` (see `chunkOf`), and the point before it, `previous`. */
+interface CurveChunk extends ReturnType<typeof chunkOf> {
   from: number;
   to: number;
   previous: number;
@@ -126,9 +128,14 @@ interface CurveChunk {
 
 /** A chunk's returns into `out` from its start; returns how many. */
 function returnsInto(c: Returns, chunk: CurveChunk, out: Float64Array): number {
-  const { points, offset, from, to } = chunk;
+  const { points, offset, from, to, flat } = chunk;
   const start = Math.max(from, c.from);
   if (start >= to) return 0;
+  if (flat !== undefined) {
+    out[0] = start === from ? flat / chunk.previous - 1 : 0;
+    out.fill(0, 1, to - start);
+    return to - start;
+  }
   out[0] = points[start - offset] / (start === from ? chunk.previous : points[start - 1 - offset]) - 1;
   let count = 1;
   for (let i = start + 1; i < to; i++) out[count++] = points[i - offset] / points[i - 1 - offset] - 1;
@@ -146,9 +153,9 @@ function forEachReturnChunk(c: Returns, pass: (returns: Float64Array, count: num
   // Before the first chunk, the point its first return is measured from (with a start point, that).
   let previous = c.first;
   forEachChunk(c.equity.length, (from, to) => {
-    const [points, offset] = chunkOf(c.equity, from);
-    const count = returnsInto(c, { points, offset, from, to, previous }, returns);
-    previous = points[to - 1 - offset];
+    const chunk = { ...chunkOf(c.equity, from), from, to, previous };
+    const count = returnsInto(c, chunk, returns);
+    previous = chunk.flat ?? chunk.points[to - 1 - chunk.offset];
     pass(returns, count);
   });
 }
@@ -322,8 +329,22 @@ class FirstPass {
   }
 
   over(from: number, to: number) {
-    const { equity, time } = this.curve;
-    const [points, offset] = chunkOf(equity, from);
+    const { points, offset, flat } = chunkOf(this.curve.equity, from);
+    if (flat === undefined) {
+      this.pass(points, offset, from, to);
+      return;
+    }
+    // A flat block: its first point as any; at each later one (a return of 0) the peak's time moves
+    // to it when the block is at the peak, else the last point under the peak does.
+    this.pass(points, offset, from, from + 1);
+    const { run } = this;
+    if (to - from > 1 && flat >= run[0]) run[1] = this.curve.time[to - 1];
+    else if (to - from > 1 && flat < run[0]) run[7] = to - 1;
+  }
+
+  /** Points `from` to `to`, point `i` at `points[i - offset]`. */
+  private pass(points: ArrayLike<number>, offset: number, from: number, to: number) {
+    const { time } = this.curve;
     const { run } = this;
     const { from: returnsFrom } = this.returns;
     let peak = run[0];

@@ -85,6 +85,25 @@ describe('the metrics of a curve kept in blocks', () => {
     fc.record({ flat: fc.constant(0), level: fc.double({ min: 50, max: 200, noNaN: true }) }),
   ), { minLength: 1, maxLength: 12 });
 
+  it('date a fall from the last point at the peak when flat blocks meet at a block end, by hand', () => {
+    // Block 0 at 100 (the peak), block 1 at 90, then back to 100: under the peak from point CHUNK
+    // to 2·CHUNK − 1, i.e. from the peak's last point, CHUNK − 1, for CHUNK hours; a fall of 10 %.
+    const curve = new CurveValues();
+    curve.pushRepeated(100, CHUNK);
+    curve.pushRepeated(90, CHUNK);
+    curve.pushRepeated(100, CHUNK);
+    const hour = 3_600_000;
+    const time = Array.from({ length: 3 * CHUNK }, (_, i) => i * hour);
+    const m = performanceMetrics({ time, equity: curve }, [], { periodsPerYear: 8760 });
+    expect(m.maxDrawdownDurationMs).toBe(CHUNK * hour);
+    expect(m.maxDrawdown).toBe(10);
+    expect(m.maxDrawdownPct).toBe(0.1);
+    // Two returns are not zero: −10 % and back, +1/9.
+    expect(m.periods).toBe(3 * CHUNK - 1);
+    expect(m.totalReturn).toBe(0);
+    expect(m.var95).toBeCloseTo(0, 15);
+  });
+
   it('are those of the same points in one column, to the bit, with or without a start point (property)', () => {
     fc.assert(fc.property(moves, fc.boolean(), (stretches, withStart) => {
       const curve = new CurveValues();
