@@ -165,7 +165,7 @@ async function main() {
     '',
     ...profileTable(profiles.ensemble),
     '',
-    `sma_crossover as shipped (\`passQuietCloses\`: the closes of a flat book between its daily bar ends, passed in one loop; \`over\`, \`returnsInto\`, \`addSpread\`, \`count\` (src/domain/metrics.ts): the metrics' two passes over its curve, a point per hourly close; \`decide\` and what it calls: its ${en(runs[0].run.signals)} signals):`,
+    `sma_crossover as shipped (\`passQuietCloses\`: the closes of a flat book between its daily bar ends, passed in one loop; \`pushRepeated\`, \`seal\` (src/domain/curve-values.ts): its curve's points, a flat block's counted and never written, the others' blocks made (fresh memory: each page faults at its first write); \`over\`, \`returnsInto\`, \`addSpread\`, \`count\` (src/domain/metrics.ts): the metrics' two passes over its curve, a point per hourly close; \`decide\` and what it calls: its ${en(runs[0].run.signals)} signals):`,
     '',
     ...profileTable(profiles.shipped),
     '',
