@@ -337,9 +337,10 @@ class FirstPass {
     // A flat block: its first point as any; at each later one (a return of 0) the peak's time moves
     // to it when the block is at the peak, else the last point under the peak does.
     this.pass(points, offset, from, from + 1);
+    if (to - from === 1) return;
     const { run } = this;
-    if (to - from > 1 && flat >= run[0]) run[1] = this.curve.time[to - 1];
-    else if (to - from > 1 && flat < run[0]) run[7] = to - 1;
+    if (flat >= run[0]) run[1] = this.curve.time[to - 1];
+    else if (flat < run[0]) run[7] = to - 1;
   }
 
   /** Points `from` to `to`, point `i` at `points[i - offset]`. */
