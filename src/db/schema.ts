@@ -1,10 +1,12 @@
 import { sql } from 'drizzle-orm';
 import { STREAM_SOURCES } from '../domain/market-stream';
 import type { RiskAssessment } from '../domain/risk';
-import type { SignalType } from '../domain/signals';
 import {
-  bigint, bigserial, boolean, date, doublePrecision, index, integer, json, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex,
+  bigint, bigserial, boolean, customType, date, doublePrecision, index, integer, json, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
+
+/** Bytes as they are (node-postgres sends and reads a Buffer). */
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 
 /** Order and fill sides, order states and risk levels: typed columns, stored as text. */
 const SIDES = ['BUY', 'SELL'] as const;
@@ -134,7 +136,7 @@ export const backtestCurve = pgTable('backtest_curve', {
 /**
  * A running backtest's past signals (what its track records score) in segments, one per progress
  * report: numbers `firstSeq` on of the signals the replay made (the engine's `pastTotal`), as
- * parallel arrays. Working state, not a result: the heartbeat checkpoint counts them instead of
+ * parallel arrays, their names coded. Working state, not a result: the heartbeat checkpoint counts them instead of
  * carrying them (an ensemble deciding at every hourly close keeps ~100,000, 10–16 MB of JSON), a
  * retry reads back those its checkpoint counts, and the run's rows are dropped when it ends. A
  * segment replaces what earlier ones held from its first on.
@@ -144,9 +146,10 @@ export const backtestPastSignals = pgTable('backtest_past_signals', {
   firstSeq: integer('first_seq').notNull(),
   timestamp: bigint('timestamp', { mode: 'number' }).array().notNull(),
   price: doublePrecision('price').array().notNull(),
-  asset: text('asset').array().notNull(),
-  strategyName: text('strategy_name').array().notNull(),
-  signalType: text('signal_type').array().$type<SignalType[]>().notNull(),
+  /** The segment's asset, strategy and signal-type names, each once. */
+  names: text('names').array().notNull(),
+  /** Per signal its asset, strategy and signal type as indices into `names` (three uint16, little-endian). */
+  codes: bytea('codes').notNull(),
 }, (t) => [primaryKey({ columns: [t.backtestId, t.firstSeq] })]);
 
 export const alertHistory = pgTable('alert_history', {
