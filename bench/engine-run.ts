@@ -59,14 +59,11 @@ function bareCrossoverLoop(closes: Float64Array[], fast: number, slow: number) {
   return { seconds: Number(process.hrtime.bigint() - began) / 1e9, bars, crossings };
 }
 
-/** The curve's full blocks of CHUNK points and how many hold one value throughout: the ones it keeps as that value. */
+/** The curve's full blocks of CHUNK points and how many of them it keeps as their one value. */
 function curveBlocks(values: CurveValues) {
   const blocks = Math.floor(values.length / CHUNK);
   let flat = 0;
-  for (let b = 0; b < blocks; b++) {
-    const points = values.chunk(b * CHUNK);
-    if (points.every((x) => x === points[0])) flat += 1;
-  }
+  for (let b = 0; b < blocks; b++) if (values.flatAt(b * CHUNK) !== undefined) flat += 1;
   return { blocks, flat };
 }
 
@@ -104,7 +101,7 @@ export interface EngineRun {
   floor: { seconds: number; bars: number; crossings: number };
   /** Filling a fresh column the size of the equity curve, then filling it again (ms), after the run. */
   freshMemory: { points: number; firstMs: number; againMs: number };
-  /** The curve's full blocks, and how many of them hold one value throughout (kept as that value alone). */
+  /** The curve's full blocks, and how many of them it keeps as their one value. */
   curveBlocks: { blocks: number; flat: number };
   strategies: string[];
 }

@@ -136,10 +136,10 @@ export const backtestCurve = pgTable('backtest_curve', {
 /**
  * A running backtest's past signals (what its track records score) in segments, one per progress
  * report: numbers `firstSeq` on of the signals the replay made (the engine's `pastTotal`), as
- * parallel arrays, their names coded. Working state, not a result: the heartbeat checkpoint counts them instead of
- * carrying them (an ensemble deciding at every hourly close keeps ~100,000, 10–16 MB of JSON), a
- * retry reads back those its checkpoint counts, and the run's rows are dropped when it ends. A
- * segment replaces what earlier ones held from its first on.
+ * parallel arrays, their names coded. Working state, not a result: the heartbeat checkpoint counts
+ * them instead of carrying them (an ensemble deciding at every hourly close keeps ~100,000, 10–16 MB
+ * of JSON), a retry reads back those its checkpoint counts, and the run's rows are dropped when it
+ * ends. A segment replaces what earlier ones held from its first on.
  */
 export const backtestPastSignals = pgTable('backtest_past_signals', {
   backtestId: text('backtest_id').notNull(),

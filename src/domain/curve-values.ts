@@ -70,8 +70,7 @@ export class CurveValues implements Iterable<number> {
   at(i: number): number | undefined {
     const k = i < 0 ? this.length + i : i;
     if (!(k >= 0 && k < this.length)) return undefined;
-    if ((k >> SHIFT) === this.blocks.length) return this.unwritten ? this.flatValue : this.open[k & MASK];
-    const block = this.blocks[k >> SHIFT];
+    const block = this.blockAt(k >> SHIFT);
     return typeof block === 'number' ? block : block[k & MASK];
   }
 
@@ -99,15 +98,13 @@ export class CurveValues implements Iterable<number> {
    * array the curve reuses: read them before asking for another chunk.
    */
   chunk(from: number): Float64Array {
-    const b = from >> SHIFT;
-    const block = b === this.blocks.length ? (this.unwritten ? this.flatValue : this.open) : this.blocks[b];
+    const block = this.blockAt(from >> SHIFT);
     return typeof block === 'number' ? this.flatView.fill(block) : block;
   }
 
   /** The one value of the chunk starting at `from` (a multiple of CHUNK) when it is a flat block, none of it written. */
   flatAt(from: number): number | undefined {
-    const b = from >> SHIFT;
-    const block = b === this.blocks.length ? (this.unwritten ? this.flatValue : this.open) : this.blocks[b];
+    const block = this.blockAt(from >> SHIFT);
     return typeof block === 'number' ? block : undefined;
   }
 
@@ -118,8 +115,7 @@ export class CurveValues implements Iterable<number> {
     for (let at = start; at < end; at = ((at >> SHIFT) + 1) << SHIFT) {
       const chunkFrom = at & ~MASK;
       const stop = Math.min(end, chunkFrom + CHUNK);
-      const b = at >> SHIFT;
-      const block = b === this.blocks.length ? (this.unwritten ? this.flatValue : this.open) : this.blocks[b];
+      const block = this.blockAt(at >> SHIFT);
       if (typeof block === 'number') out.fill(block, at - start, stop - start);
       else out.set(block.subarray(at - chunkFrom, stop - chunkFrom), at - start);
     }
@@ -128,6 +124,12 @@ export class CurveValues implements Iterable<number> {
 
   *[Symbol.iterator](): Iterator<number> {
     for (let i = 0; i < this.length; i++) yield this.at(i)!;
+  }
+
+  /** Block `b`, the open one included: its one value while it is flat so far, else its column. */
+  private blockAt(b: number): Float64Array | number {
+    if (b < this.blocks.length) return this.blocks[b];
+    return this.unwritten ? this.flatValue : this.open;
   }
 
   /** Writes the open block's flat points, before one that differs is written: it is not flat any more. */
