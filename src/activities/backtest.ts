@@ -18,6 +18,7 @@ import {
   clearBacktest, dropAfterCheckpoint, dropPastSignals, insertTrades, saveResult, storeCurvePoints, storedCurve, storedPastSignals, storePastSignals,
 } from '../db/backtests';
 import { type BacktestProgress, type BacktestRequest, type BacktestSummary } from '../workflows/types';
+import { replayPacing } from './replay-pacing';
 
 export interface BacktestDeps {
   db: Database;
@@ -45,11 +46,6 @@ interface BacktestHeartbeat {
   storedPoints: number;
   storedTrades: number;
 }
-
-/** A checkpoint and a progress report about every second of replay by default. */
-const REPORT_EVERY_MS = 1000;
-/** Bars replayed between looks at the clock: a few milliseconds of work. */
-const REPLAY_SLICE_BARS = 5000;
 
 export function createBacktestActivities(deps: BacktestDeps) {
   const marketDataOf = scopedMarketDataBars(deps.db);
@@ -171,6 +167,9 @@ export function createBacktestActivities(deps: BacktestDeps) {
         await storePastSignals(db, req.id, from, state.past.slice(from - first));
         storedPast = state.pastTotal;
       };
+      const pacing = replayPacing({
+        totalBars: bars.length, doneBars: state.cursor, chunkBars: req.chunkBars, reported: checkpoint !== undefined,
+      });
       let reported = false;
       const report = async () => {
         reported = true;
@@ -185,18 +184,14 @@ export function createBacktestActivities(deps: BacktestDeps) {
         const workflowId = ctx.info.workflowExecution?.workflowId;
         if (workflowId) await deps.reportProgress?.(workflowId, progress);
       };
-      // A resumed run says so at once; a fresh one first reports after its first chunk of replay (about
-      // a second in). A run that ends within its first chunk (a sweep's child) never reports: its result
-      // follows at once, and a report would cost it a signal (a workflow task), a heartbeat and a second
-      // write. A longer one reports its last chunk too, so its progress reads complete.
+      // A resumed run says so at once; a fresh one reports as `replayPacing` says.
       if (checkpoint) await report();
       while (state.cursor < bars.length) {
-        // Each report is a database write, a heartbeat and a signal: a time-based chunk keeps them to
-        // about one a second on fast bars, while slow ones (a wide ensemble) still report as often.
-        const chunkStarted = Date.now();
-        do state = advance(input, bars, state, req.chunkBars ?? REPLAY_SLICE_BARS);
-        while (req.chunkBars === undefined && state.cursor < bars.length && Date.now() - chunkStarted < REPORT_EVERY_MS);
-        if (state.cursor === bars.length && !reported) break;
+        const due = pacing.chunk(() => {
+          state = advance(input, bars, state, pacing.sliceBars);
+          return state.cursor;
+        });
+        if (!due) continue;
         await report();
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
       }

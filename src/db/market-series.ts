@@ -59,7 +59,7 @@ export function scopedMarketDataBars(db: Queryable) {
   };
   const readVersioned = async (range: string, assets: string[], from: number, until: number, barMinutes: number[]): Promise<Awaited<Read>> => {
     const version = await marketDataVersion(db, {
-      assets, bars: [...new Set(barMinutes)], from, closedBy: until, indicator: VIX, fromDate: isoDate(from), toDate: isoDate(until),
+      assets, from, closedBy: until, indicator: VIX, fromDate: isoDate(from), toDate: isoDate(until),
     });
     const kept = versioned.get(range);
     const read = kept?.version === version ? kept.read : loadMarketDataBars(db, assets, from, until, barMinutes);

@@ -51,6 +51,27 @@ export const macroIndicators = pgTable('macro_indicators', {
 }, (t) => [uniqueIndex('macro_indicators_indicator_date_key').on(t.indicator, t.date)]);
 
 /**
+ * How often the candles of an asset and interval on one UTC day (days since 1970-01-01) have changed:
+ * statement triggers on `crypto_ohlcv` (migration 0013) add one for each statement that inserts,
+ * updates or deletes candles of that day, and to every day on a TRUNCATE. Rows are never removed,
+ * so a day's revision only grows: a range's count of days and sum of revisions (`marketDataVersion`)
+ * changes with any write to it, read from a few thousand rows instead of hashing every candle.
+ */
+export const candleRevisions = pgTable('candle_revisions', {
+  asset: text('asset').notNull(),
+  intervalMinutes: integer('interval_minutes').notNull(),
+  day: integer('day').notNull(),
+  revision: bigint('revision', { mode: 'number' }).notNull(),
+}, (t) => [primaryKey({ columns: [t.asset, t.intervalMinutes, t.day] })]);
+
+/** `candleRevisions` for `macro_indicators`: an indicator's observations of one day. */
+export const macroRevisions = pgTable('macro_revisions', {
+  indicator: text('indicator').notNull(),
+  day: integer('day').notNull(),
+  revision: bigint('revision', { mode: 'number' }).notNull(),
+}, (t) => [primaryKey({ columns: [t.indicator, t.day] })]);
+
+/**
  * One row per strategy signal and per aggregated signal (`strategy_name = 'aggregate'`), keyed by
  * (asset, strategy, decision time) so re-running the same asOf writes nothing twice.
  */

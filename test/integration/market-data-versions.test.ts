@@ -83,5 +83,25 @@ describe("a sweep's market data, kept from one scope to the next while Postgres 
     expect(daily).not.toBe(revised);
     expect(daily.get(1440)!.prices.ethereum.close[0]).toBe(7);
     expect(daily.get(60)!.prices.ethereum.close[0]).toBe(2_000);
+
+    // A candle moved out of the range (its day in the range has lost it).
+    await handle.db.execute(sql`UPDATE crypto_ohlcv SET timestamp = timestamp + ${30 * DAY}::bigint
+      WHERE asset = 'ethereum' AND interval_minutes = 60 AND timestamp = ${T0 + 2 * HOUR}::bigint`);
+    const moved = await read('sweep-9');
+    expect(moved).not.toBe(daily);
+    expect(moved.get(60)!.prices.ethereum.close.length).toBe(10 * 24 - 1);
+
+    // The candles emptied, then the observations; everything stored again: the same values, read
+    // again (the rows are new).
+    await handle.db.execute(sql`TRUNCATE crypto_ohlcv`);
+    const noCandles = await read('sweep-10');
+    expect(noCandles.get(60)!.prices.bitcoin).toBeUndefined();
+    expect(noCandles.get(60)!.macro.VIXCLS.value.length).toBe(10);
+    await handle.db.execute(sql`TRUNCATE macro_indicators`);
+    expect((await read('sweep-10b')).get(60)!.macro.VIXCLS.value.length).toBe(0);
+    await store();
+    const restored = await read('sweep-11');
+    expect(restored.get(60)!.prices.bitcoin.close.length).toBe(10 * 24);
+    expect(await read('sweep-12')).toBe(restored);
   });
 });
