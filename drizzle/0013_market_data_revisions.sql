@@ -13,9 +13,9 @@ CREATE TABLE "macro_revisions" (
 	CONSTRAINT "macro_revisions_indicator_day_pk" PRIMARY KEY("indicator","day")
 );
 --> statement-breakpoint
--- One more revision for each day of candles a statement wrote (an update: for the days before and
--- after it, by two triggers), for every day on a TRUNCATE. Days in key order: concurrent writers take
--- their locks alike.
+-- One more revision for each day of candles a statement wrote (an update: for the days before
+-- and after it, by two triggers), for every day on a TRUNCATE. Days in key order: concurrent
+-- writers take their locks alike.
 CREATE FUNCTION bump_candle_revisions() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'TRUNCATE' THEN

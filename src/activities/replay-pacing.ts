@@ -14,13 +14,14 @@ export interface ReplayPacing {
 }
 
 /**
- * When a replay of `totalBars` reports (a database write, a heartbeat and a signal, a workflow task):
- * after each chunk of about `REPORT_EVERY_MS` of replay whatever the bars cost, or of `chunkBars` bars
- * when a request sets them. A run that ends within its first chunk never reports: its result follows
- * at once. Nor does one whose first chunk shows the rest will take less than another chunk (a sweep's
- * child of a second or two: a report cost it ~70 ms of Postgres and ~30 ms of the Temporal server, on
- * the cores the other children replay on); if it has not ended after its next chunk, it reports then.
- * A run that has reported reports its last chunk too, so its progress reads complete.
+ * When a replay of `totalBars` reports (a database write, a heartbeat and a signal, a workflow
+ * task): after each chunk of about `REPORT_EVERY_MS` of replay whatever the bars cost, or of
+ * `chunkBars` bars when a request sets them. A run that ends within its first chunk never reports:
+ * its result follows at once. Nor does one whose first chunk shows the rest will take less than
+ * another chunk (a sweep's child of a second or two: a report cost it ~70 ms of Postgres and ~30 ms
+ * of the Temporal server, on the cores the other children replay on); if it has not ended after its
+ * next chunk, it reports then. A run that has reported reports its last chunk too, so its progress
+ * reads complete.
  */
 export function replayPacing(opts: {
   totalBars: number;
@@ -42,7 +43,8 @@ export function replayPacing(opts: {
       do doneBars = replaySlice();
       while (chunkBars === undefined && doneBars < totalBars && now() - started < REPORT_EVERY_MS);
       const restMs = ((totalBars - doneBars) * (now() - started)) / (doneBars - before);
-      const skipped = firstChunk && !reported && chunkBars === undefined && restMs < REPORT_EVERY_MS;
+      const skipped =
+        firstChunk && !reported && chunkBars === undefined && restMs < REPORT_EVERY_MS;
       firstChunk = false;
       if (doneBars === totalBars ? !reported : skipped) return false;
       reported = true;

@@ -275,7 +275,8 @@ export async function closedCandleColumnsFor(db: Queryable, assets: string[], ba
  * of their revisions (`candleRevisions`, `macroRevisions`: kept by triggers, only ever growing). A write
  * just outside the range but on one of its first or last days changes it too: a read, not a wrong one.
  * Ten coins' six years of hourly candles: hashing every candle's key and `xmin` took 200–550 ms of
- * Postgres (730–800 ms with two workers asking at once), their days' revisions a few milliseconds.
+ * Postgres (730–800 ms with two workers asking at once); reading their 27,000 days' revisions
+ * ~15 ms.
  */
 export async function marketDataVersion(db: Queryable, q: {
   assets: string[]; from: number; closedBy: number; indicator: string; fromDate: string; toDate: string;

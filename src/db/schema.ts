@@ -51,11 +51,12 @@ export const macroIndicators = pgTable('macro_indicators', {
 }, (t) => [uniqueIndex('macro_indicators_indicator_date_key').on(t.indicator, t.date)]);
 
 /**
- * How often the candles of an asset and interval on one UTC day (days since 1970-01-01) have changed:
- * statement triggers on `crypto_ohlcv` (migration 0013) add one for each statement that inserts,
- * updates or deletes candles of that day, and to every day on a TRUNCATE. Rows are never removed,
- * so a day's revision only grows: a range's count of days and sum of revisions (`marketDataVersion`)
- * changes with any write to it, read from a few thousand rows instead of hashing every candle.
+ * How often the candles of an asset and interval on one UTC day (days since 1970-01-01) have
+ * changed: statement triggers on `crypto_ohlcv` (migration 0013) add one for each statement that
+ * inserts, updates or deletes candles of that day, and to every day on a TRUNCATE. Rows are never
+ * removed, so a day's revision only grows: a range's count of days and sum of revisions
+ * (`marketDataVersion`) changes with any write to it, read from a few thousand rows instead of
+ * hashing every candle.
  */
 export const candleRevisions = pgTable('candle_revisions', {
   asset: text('asset').notNull(),

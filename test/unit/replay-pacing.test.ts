@@ -5,7 +5,13 @@ import { REPLAY_SLICE_BARS, replayPacing } from '../../src/activities/replay-pac
  * A replay of `slices` slices on a clock that moves `msOf(k)` while slice k replays; which chunks
  * end in a report, by the number of slices done when each chunk ended.
  */
-function reportsOf(opts: { slices: number; msOf: (slice: number) => number; doneSlices?: number; reported?: boolean; chunkBars?: number }) {
+function reportsOf(opts: {
+  slices: number;
+  msOf: (slice: number) => number;
+  doneSlices?: number;
+  reported?: boolean;
+  chunkBars?: number;
+}) {
   const sliceBars = opts.chunkBars ?? REPLAY_SLICE_BARS;
   const totalBars = opts.slices * sliceBars;
   let clock = 0;
