@@ -170,9 +170,7 @@ export function createBacktestActivities(deps: BacktestDeps) {
       const pacing = replayPacing({
         totalBars: bars.length, doneBars: state.cursor, chunkBars: req.chunkBars, reported: checkpoint !== undefined,
       });
-      let reported = false;
       const report = async () => {
-        reported = true;
         await storeCurve();
         await storeTrades(drainClosedTrades(state));
         await storePast();
@@ -213,7 +211,7 @@ export function createBacktestActivities(deps: BacktestDeps) {
           ruleCounts: { rejected: result.rejectionsByRule, shrunk: result.shrunkByRule },
       });
       // Working state of a run that reported (a fresh attempt's first statement cleared an earlier one's).
-      if (reported) await dropPastSignals(db, req.id);
+      if (pacing.reported) await dropPastSignals(db, req.id);
       return {
         id: req.id, bars: result.bars, finalEquity: m.finalEquity ?? req.initialCapital, totalReturn: m.totalReturn,
         sharpe: m.sharpe, maxDrawdownPct: m.maxDrawdownPct, tradeCount: m.tradeCount, periodsPerYear: result.periodsPerYear,

@@ -1,11 +1,13 @@
 /** A checkpoint and a progress report about every second of replay by default. */
-export const REPORT_EVERY_MS = 1000;
+const REPORT_EVERY_MS = 1000;
 /** Bars replayed between looks at the clock: a few milliseconds of work. */
 export const REPLAY_SLICE_BARS = 5000;
 
 export interface ReplayPacing {
   /** Bars a slice of replay takes. */
   readonly sliceBars: number;
+  /** Whether the run has reported (a resumed run before its first chunk). */
+  readonly reported: boolean;
   /**
    * Replays the next chunk, a slice at a time with `replaySlice` (which returns the bars done so
    * far), and says whether the run reports after it.
@@ -38,6 +40,9 @@ export function replayPacing(opts: {
   let firstChunk = true;
   return {
     sliceBars: chunkBars ?? REPLAY_SLICE_BARS,
+    get reported() {
+      return reported;
+    },
     chunk(replaySlice) {
       const [started, before] = [now(), doneBars];
       do doneBars = replaySlice();
