@@ -6,11 +6,14 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { eq } from 'drizzle-orm';
+import type pg from 'pg';
+import type { AssessmentOutcome, TradingActivities } from '../src/activities/trading';
 import { loadRiskConfig } from '../src/config/risk';
 import { upsertCandles } from '../src/db/market-data';
 import { fills } from '../src/db/schema';
 import { TASK_QUEUES } from '../src/temporal/task-queues';
-import { connectTradingDatabase, createTradingWorker } from '../src/workers/trading';
+import { createWorker } from '../src/workers/interceptors';
+import { connectTradingDatabase, createTradingWorker, tradingSinks } from '../src/workers/trading';
 import { sourceWorkflowBundle } from '../src/workers/workflow-bundle';
 import { riskAndExecuteWorkflow } from '../src/workflows/trading';
 import { machineBusySeconds, machineDescription, processCpuSeconds, temporalServerPid, writeBenchmarkSection } from './report';
@@ -43,12 +46,55 @@ function cpuMeter(serverPid: number): () => CpuUse {
   };
 }
 
+/**
+ * Counts the statements sent on a pool's connections from now on: each is one round trip (BEGIN goes
+ * with the portfolio's lock). Counted on each connection's `query`, whatever wraps it.
+ */
+function statementCounter(pool: pg.Pool): () => number {
+  let sent = 0;
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    client.query = ((...args: unknown[]) => {
+      sent += 1;
+      return query(...args);
+    }) as typeof client.query;
+  });
+  return () => sent;
+}
+
+type SagaSteps = Pick<TradingActivities, 'assessSignalRisk' | 'reserveOrder' | 'executeOrder' | 'applyFillToPortfolio' | 'registerProtection'>;
+
+/**
+ * The saga's five steps answered at once with what the real ones return for a fill, after `roundTrips`
+ * bare round trips (`SELECT 1`) in all, spread over the steps: the saga's orchestration without its
+ * Postgres work, and with only the round trips of it.
+ */
+function answeredSteps(pool: pg.Pool, roundTrips: number): SagaSteps {
+  const tripsOf = (step: number) => Math.floor((roundTrips * (step + 1)) / 5) - Math.floor((roundTrips * step) / 5);
+  const travel = async (step: number) => {
+    for (let k = tripsOf(step); k > 0; k--) await pool.query('SELECT 1');
+  };
+  const approved: AssessmentOutcome = { isApproved: true, rejectionReason: null, recommendedPositionSize: 40 };
+  return {
+    async assessSignalRisk() { await travel(0); return approved; },
+    async reserveOrder(input) { await travel(1); return input.orderId; },
+    async executeOrder(input) { await travel(2); return { fillId: `${input.orderId}-fill`, price: 100.05, quantity: 0.4, fee: 0.04, slippage: 0.02 }; },
+    async applyFillToPortfolio() { await travel(3); return { realized: 0, quantity: 0.4 }; },
+    async registerProtection() { await travel(4); return { stopLoss: 95.05, takeProfit: 110.06 }; },
+  };
+}
+
+/** The `i`th signal of a run: a small long on one of the coins, in turn. */
+const signalOf = (id: string, i: number) =>
+  ({ signalId: id, asset: ASSETS[i % ASSETS.length], signalType: 'LONG' as const, price: 100, confidence: 0.2, timestamp: Date.now() });
+
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
 async function main() {
   await withBenchStack('saga', 20, async ({ url, db, temporal: env }) => {
     // The trading worker's own pool, as `mts worker` makes it.
     const tradingDb = connectTradingDatabase(url);
+    const statementsSent = statementCounter(tradingDb.pool);
     const serverPid = temporalServerPid(env.address);
     for (const asset of ASSETS) {
       await upsertCandles(db.db, asset, 60, 'simulated', [{ timestamp: Date.UTC(2026, 0, 1), open: 100, high: 100, low: 100, close: 100, volume: 1 }]);
@@ -75,8 +121,14 @@ async function main() {
     const emptyWorker = () => Worker.create({
       connection: env.nativeConnection, namespace: 'default', taskQueue: 'mts-bench', workflowBundle: emptyBundle, activities: { async noop() {} },
     });
+    /** The saga's workflow on a trading worker whose steps are answered at once, after `roundTrips` a saga. */
+    const answeringWorker = (roundTrips: number) => createWorker({
+      connection: env.nativeConnection, namespace: 'default', taskQueue: TASK_QUEUES.trading,
+      workflowBundle: sagaBundle, sinks: tradingSinks, activities: answeredSteps(tradingDb.pool, roundTrips),
+    });
     const runSagas = async (round: number): Promise<SagaRun> => {
       const started = Date.now();
+      const sentBefore = statementsSent();
       const cpu = cpuMeter(serverPid);
       const starts = new Map<string, number>();
       await Promise.all(Array.from({ length: SAGAS }, async (_, i) => {
@@ -84,7 +136,7 @@ async function main() {
         starts.set(`signal-${id}-fill`, Date.now());
         const h = await env.client.workflow.start(riskAndExecuteWorkflow, {
           workflowId: `signal-${id}`, taskQueue: TASK_QUEUES.trading,
-          args: [{ signalId: id, asset: ASSETS[i % ASSETS.length], signalType: 'LONG', price: 100, confidence: 0.2, timestamp: Date.now() }],
+          args: [signalOf(id, i)],
         });
         const outcome = await h.result();
         if (outcome.status !== 'filled') throw new Error(`saga ${id}: ${outcome.status}`);
@@ -93,19 +145,29 @@ async function main() {
       const used = cpu();
       const rows = await db.db.select({ id: fills.id, createdAt: fills.createdAt }).from(fills).where(eq(fills.portfolioId, 'bench'));
       const latencies = rows.filter((r) => starts.has(r.id)).map((r) => r.createdAt.getTime() - starts.get(r.id)!);
-      return { elapsed, latencies, cpu: used };
+      return { elapsed, latencies, cpu: used, roundTrips: (statementsSent() - sentBefore) / SAGAS };
     };
-    const runEmpty = async (round: number): Promise<EmptyRun> => {
+    /** `SAGAS` workflows started at once, each `execute(i)` timed from its start to its result. */
+    const runAtOnce = async (execute: (i: number) => Promise<void>): Promise<TimedRun> => {
       const started = Date.now();
       const cpu = cpuMeter(serverPid);
       const durations: number[] = [];
       await Promise.all(Array.from({ length: SAGAS }, async (_, i) => {
         const t = Date.now();
-        await env.client.workflow.execute('emptySagaWorkflow', { workflowId: `empty-${round}-${i}`, taskQueue: 'mts-bench', args: [] });
+        await execute(i);
         durations.push(Date.now() - t);
       }));
       return { elapsed: (Date.now() - started) / 1000, durations, cpu: cpu() };
     };
+    const runEmpty = (round: number) => runAtOnce(async (i) => {
+      await env.client.workflow.execute('emptySagaWorkflow', { workflowId: `empty-${round}-${i}`, taskQueue: 'mts-bench', args: [] });
+    });
+    /** The saga's workflow on `answeringWorker`. */
+    const runAnswered = (name: string, round: number) => runAtOnce(async (i) => {
+      const id = `${name}-${round}-${i}`;
+      const outcome = await env.client.workflow.execute(riskAndExecuteWorkflow, { workflowId: id, taskQueue: TASK_QUEUES.trading, args: [signalOf(id, i)] });
+      if (outcome.status !== 'filled') throw new Error(`${id}: ${outcome.status}`);
+    });
 
     /** One signal at a time on the idle stack: start → fill row written, and start → saga result. */
     const runSequential = async () => {
@@ -116,7 +178,7 @@ async function main() {
         const t = Date.now();
         const outcome = await env.client.workflow.execute(riskAndExecuteWorkflow, {
           workflowId: `signal-${id}`, taskQueue: TASK_QUEUES.trading,
-          args: [{ signalId: id, asset: ASSETS[i % ASSETS.length], signalType: 'LONG', price: 100, confidence: 0.2, timestamp: Date.now() }],
+          args: [signalOf(id, i)],
         });
         toResult.push(Date.now() - t);
         if (outcome.status !== 'filled') throw new Error(`saga ${id}: ${outcome.status}`);
@@ -137,23 +199,40 @@ async function main() {
     };
 
     // Rounds of each, interleaved, so a slow spell of this shared machine does not fall on one side only.
+    // The answered sagas make as many round trips as the round's sagas did, counted.
     const sagas: SagaRun[] = [];
-    const baselines: EmptyRun[] = [];
+    const baselines: TimedRun[] = [];
+    const answered: TimedRun[] = [];
+    const travelled: TimedRun[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
-      sagas.push(await (await tradingWorker()).runUntil(runSagas(round)));
+      const saga = await (await tradingWorker()).runUntil(runSagas(round));
+      sagas.push(saga);
       baselines.push(await (await emptyWorker()).runUntil(runEmpty(round)));
+      answered.push(await (await answeringWorker(0)).runUntil(runAnswered('answered', round)));
+      travelled.push(await (await answeringWorker(Math.round(saga.roundTrips))).runUntil(runAnswered('travelled', round)));
     }
     const single = await (await tradingWorker()).runUntil(runSequential());
     const emptySingle = await (await emptyWorker()).runUntil(runEmptySequential());
-    report(sagas, baselines, { ...single, empty: emptySingle });
+    report({ sagas, baselines, answered, travelled }, { ...single, empty: emptySingle });
     await tradingDb.close();
   });
 }
 
-interface SagaRun { elapsed: number; latencies: number[]; cpu: CpuUse }
-interface EmptyRun { elapsed: number; durations: number[]; cpu: CpuUse }
+interface SagaRun { elapsed: number; latencies: number[]; cpu: CpuUse; roundTrips: number }
+/** Workflows started at once, each timed from its start to its result. */
+interface TimedRun { elapsed: number; durations: number[]; cpu: CpuUse }
 
-function report(sagas: SagaRun[], baselines: EmptyRun[], single: { toFill: number[]; toResult: number[]; empty: number[] }) {
+interface SagaRuns {
+  sagas: SagaRun[];
+  baselines: TimedRun[];
+  /** The saga's workflow, its steps answered at once. */
+  answered: TimedRun[];
+  /** The same, its steps making the saga's round trips first. */
+  travelled: TimedRun[];
+}
+
+function report(runs: SagaRuns, single: { toFill: number[]; toResult: number[]; empty: number[] }) {
+  const { sagas, baselines, answered, travelled } = runs;
   const rate = (r: { elapsed: number }) => SAGAS / r.elapsed;
   const best = <T extends { elapsed: number }>(runs: T[]) => runs.reduce((a, b) => (b.elapsed < a.elapsed ? b : a));
   const share = rate(best(sagas)) / rate(best(baselines));
@@ -170,22 +249,30 @@ function report(sagas: SagaRun[], baselines: EmptyRun[], single: { toFill: numbe
     return `${c.own.toFixed(1)} | ${c.server.toFixed(1)} | ${c.rest.toFixed(1)} | ${c.cores.toFixed(2)}`;
   };
   const [saga, empty] = [perWorkflow(best(sagas)), perWorkflow(best(baselines))];
+  const ofEmpty = (r: TimedRun[]) => percent(rate(best(r)) / rate(best(baselines)));
+  const roundTrips = Math.round(quantile(sagas.map((r) => r.roundTrips), 0.5));
+  const controlRows = (label: string, r: TimedRun[]) => r.map((x, k) =>
+    `| ${label} | ${k + 1} | ${x.elapsed.toFixed(2)} | ${rate(x).toFixed(1)} | ${quantile(x.durations, 0.5)} | ${quantile(x.durations, 0.99)} | ${cpuCells(x)} |`);
   writeBenchmarkSection('Paper-trading saga throughput', [
     `Command: \`npm run bench\` (BENCH_SAGAS=${SAGAS}). Machine: ${machineDescription()}. Temporal CLI dev server (SQLite), Postgres 127.0.0.1:5432, one worker process.`,
-    `${SAGAS} signals started at once, one trading worker; each saga is assess → reserve → fill → book → protect (5 activities, 4 Postgres transactions). ${ROUNDS} rounds of each run, interleaved (saga, empty, saga, empty, …).`,
+    `${SAGAS} signals started at once, one trading worker; each saga is assess → reserve → fill → book → protect (5 activities, 4 Postgres transactions). ${ROUNDS} rounds of each run, interleaved (saga, empty, answered, answered after round trips, saga, …).`,
+    `Two controls run the saga's workflow on a trading worker (its bundle, sinks and interceptors) whose five steps are answered at once with what the real ones return for a fill: as they are, and after as many bare round trips to Postgres (\`SELECT 1\` on the trading pool) as the round's sagas made (counted on the pool's connections), spread over the steps.`,
     '',
     `| run | round | total (s) | per second | p50 latency (ms) | p99 latency (ms) | CPU a workflow (ms): this process (worker and client) | the Temporal server | the rest (Postgres, the system) | cores busy (of ${cpus().length}) |`,
     '|---|---|---|---|---|---|---|---|---|---|',
     ...sagas.map((r, k) => `| risk-and-execute saga (signal → booked fill) | ${k + 1} | ${r.elapsed.toFixed(2)} | ${rate(r).toFixed(1)} | ${quantile(r.latencies, 0.5)} | ${quantile(r.latencies, 0.99)} | ${cpuCells(r)} |`),
-    ...baselines.map((r, k) => `| empty workflow, 5 no-op activities (start → completion) | ${k + 1} | ${r.elapsed.toFixed(2)} | ${rate(r).toFixed(1)} | ${quantile(r.durations, 0.5)} | ${quantile(r.durations, 0.99)} | ${cpuCells(r)} |`),
+    ...controlRows('empty workflow, 5 no-op activities (start → completion)', baselines),
+    ...controlRows('the saga\'s workflow, steps answered at once (start → result)', answered),
+    ...controlRows(`the same, after ${roundTrips} round trips a saga (start → result)`, travelled),
     '',
     `The saga at its best round runs ${percent(share)} of the empty workflow's best rate (target 80 %: ${share >= 0.8 ? 'met' : 'not met'}). Round by round (each saga round against the empty round after it): ${percent(pairShares[0])} to ${percent(pairShares[pairShares.length - 1])}, median ${percent(quantile(pairShares, 0.5))}.`,
     `Where the time goes (CPU of each process over a round, from /proc): at their best rounds a saga cost the machine ${saga.all.toFixed(0)} ms of CPU and an empty workflow ${empty.all.toFixed(0)} ms — ${(saga.own - empty.own).toFixed(0)} ms more in this process (the activities' statements: building, sending, reading), ${(saga.server - empty.server).toFixed(0)} ms more in the Temporal server and ${(saga.rest - empty.rest).toFixed(0)} ms more in Postgres and the rest. The empty workflow's CPU over the saga's: ${((empty.all / saga.all) * 100).toFixed(0)} %, against their rates' ${(share * 100).toFixed(0)} % (cores busy: ${saga.cores.toFixed(2)} and ${empty.cores.toFixed(2)} of ${cpus().length}).`,
-    'Latency is measured from the client starting the workflow: for the saga, to the moment its fill row was written; for the baseline, to the workflow result. All signals start together, so the latencies include queueing behind the others.',
+    `Where the saga's share goes, best rounds against the empty workflow's: its workflow with the steps answered at once ${ofEmpty(answered)} (the orchestration, the same five tasks); with its ${roundTrips} round trips to Postgres a saga and nothing else ${ofEmpty(travelled)}; the saga ${percent(share)}: the rest of what it costs is its statements' own work (Postgres planning and running them, the rows read and written, the lock's queue).`,
+    'Latency is measured from the client starting the workflow: for the saga, to the moment its fill row was written; for the others, to the workflow result. All signals start together, so the latencies include queueing behind the others.',
     '',
     `A single signal on the idle stack, ${SEQUENTIAL} one after another: signal → fill row p50 ${quantile(single.toFill, 0.5)} ms, p99 ${quantile(single.toFill, 0.99)} ms; signal → saga result (stop and target placed) p50 ${quantile(single.toResult, 0.5)} ms, p99 ${quantile(single.toResult, 0.99)} ms. The empty workflow, ${SEQUENTIAL} one after another on the same server: start → result p50 ${quantile(single.empty, 0.5)} ms, p99 ${quantile(single.empty, 0.99)} ms.`,
     'The server runs with MTS\'s dynamic config (src/temporal/server-config.ts), as `npm start` and docker-compose.yml run it. With Temporal\'s defaults each hand-over of a workflow or activity task waited ~40 ms (a history shard reads its new transfer tasks at most 20 times a second; the dev server has one shard): a single signal took ~295 ms to its fill and ~550 ms to its result, the empty workflow ~550 ms. Eager activities take the same work off the server in both runs, so the saga\'s own work weighs more in the ratio than it did.',
-    'Each saga step reads its book and the bars it needs in one statement (marks, the newest bar, the streamed price; the market conditions\' interval choice and candles together): 18 statements a saga where there were 24, in 16 round trips (BEGIN and the portfolio\'s lock in one). Each statement\'s text is built once (drizzle\'s prepared queries, src/db/prepared.ts): built at every call it cost ~1.9 ms of the worker\'s ~4.6 ms of CPU a saga, sagas run one after another without Temporal (2.7 ms now). Per saga on the worker\'s main thread, by V8\'s profiler: socket writes to Postgres ~0.5 ms a statement (the loopback\'s cost on this VM, with the wake-up of the Postgres backend it writes to); on the workflow thread the SDK\'s `vm.runInContext` ~17–23 ms a workflow (~3 ms more for the saga than for the empty one), the same code for both.',
+    `Each saga step reads its book and the bars it needs in one statement (marks, the newest bar, the streamed price; the market conditions' interval choice and candles together): 18 statements a saga where there were 24, in 16 round trips (BEGIN and the portfolio's lock in one; ${roundTrips} counted in this run). Each statement's text is built once (drizzle's prepared queries, src/db/prepared.ts): built at every call it cost ~1.9 ms of the worker's ~4.6 ms of CPU a saga, sagas run one after another without Temporal (2.7 ms now). Per saga on the worker's main thread, by V8's profiler: socket writes to Postgres ~0.5 ms a statement (the loopback's cost on this VM, with the wake-up of the Postgres backend it writes to); on the workflow thread the SDK's \`vm.runInContext\` ~17–23 ms a workflow (~3 ms more for the saga than for the empty one), the same code for both.`,
   ]);
 }
 
