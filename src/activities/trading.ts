@@ -1,7 +1,8 @@
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { FillModel } from '../domain/fills';
-import type { MarketConditions } from '../domain/market-conditions';
+import { type MarketConditions, marketConditions } from '../domain/market-conditions';
+import type { MarketData } from '../domain/signals';
 import { equity as bookEquity, marketValue } from '../domain/portfolio';
 import { type RiskAssessment, type RiskConfig, validateTrade } from '../domain/risk';
 import {
@@ -9,12 +10,11 @@ import {
   type ProtectiveExit as CoreExit, type ProtectiveOrder, referencePriceAt, type TradingRules, type TradingState, utcDayOf,
 } from '../domain/trading/core';
 import { tickBar } from '../domain/market-stream';
-import type { Database, Queryable, Tx } from '../db/client';
+import type { Database, Tx } from '../db/client';
 import { bestCoveredInterval, closedCandles } from '../db/market-data';
-import { loadMarketConditions } from '../db/market-series';
 import { insertAlert } from '../db/signals';
 import {
-  cancelReservedOrder, ensurePortfolio, type FillRow, insertAssessment, insertExit, insertFill, latestCloses, loadBook,
+  cancelReservedOrder, type ConditionsRead, ensurePortfolio, type FillRow, insertAssessment, insertExit, insertFill, latestCloses, loadBook,
   loadFillAndBook, loadOrderAndBook, type Mark, MissingPortfolioError, openPositions, persistBooking, loadTradingState, reserveOrderRow,
   saveMark, saveProtection, withLockedPortfolio, withLockedPortfolioAndFill, withLockedPortfolioAndOrders,
 } from '../db/trading';
@@ -49,9 +49,12 @@ export function createTradingActivities(deps: TradingDeps) {
   const now = deps.clock ?? Date.now;
   const rules: TradingRules = { risk: deps.risk, fillModel: deps.fillModel };
 
-  /** The market conditions of the signal's asset and the positions' at `t`, from the stored candles (under the lock, through its transaction). */
-  const conditionsAt = (q: Queryable, assets: string[], t: number): Promise<MarketConditions> =>
-    loadMarketConditions(q, assets, t, { lookbackDays: deps.risk.correlationLookbackDays, barMinutes: deps.marketBarMinutes ?? 60 });
+  /** What a read of the book takes for the market conditions of `signal`'s asset and the book's. */
+  const conditionsOf = (signal: ExecutionSignal): ConditionsRead =>
+    ({ lookbackDays: deps.risk.correlationLookbackDays, barMinutes: deps.marketBarMinutes ?? 60, asset: signal.asset });
+  /** The market conditions of `assets` at `t`, from the prices read with the book. */
+  const conditionsAt = (prices: MarketData['prices'], assets: string[], t: number): MarketConditions =>
+    marketConditions({ prices, macro: {} }, assets, t, deps.risk.correlationLookbackDays);
 
   /**
    * `load` (a read of the book), after creating the portfolio with its starting cash when this is its
@@ -120,8 +123,8 @@ export function createTradingActivities(deps: TradingDeps) {
      */
     async assessSignalRisk(signal: ExecutionSignal): Promise<AssessmentOutcome> {
       const t = now();
-      const { state, marks } = await onFirstUse(t, () => loadTradingState(db, portfolioId, t));
-      const market = await conditionsAt(db, [signal.asset, ...openAssets(state)], t);
+      const { state, marks, prices } = await onFirstUse(t, () => loadTradingState(db, portfolioId, t, conditionsOf(signal)));
+      const market = conditionsAt(prices, [signal.asset, ...openAssets(state)], t);
       const decision = onSignal(state, signal, { time: t, marks, rules, policy: LIVE_POLICY, market, clock: () => performance.now() });
       // Live sizing is the risk module's, so every decision carries its assessment.
       let assessment = decision.assessment!;
@@ -146,11 +149,12 @@ export function createTradingActivities(deps: TradingDeps) {
      */
     async reserveOrder(input: { orderId: string; signal: ExecutionSignal; notional: number }): Promise<string> {
       const t = now();
-      return withLockedPortfolioAndOrders(db, portfolioId, input.orderId, t, async (tx, { portfolio, state, marks, order: existing, reserved }) => {
+      const order = { id: input.orderId, asOf: t, conditions: conditionsOf(input.signal) };
+      return withLockedPortfolioAndOrders(db, portfolioId, order, async (tx, { portfolio, state, marks, order: existing, reserved, prices }) => {
         if (existing) return existing.id;
         const view = limitsView(state, input.signal, marks, t);
         view.positions.push(...reserved.map((o) => ({ asset: o.asset, exposure: o.notional, side: o.side === 'BUY' ? 'LONG' as const : 'SHORT' as const })));
-        const market = await conditionsAt(tx, [input.signal.asset, ...view.positions.map((p) => p.asset)], t);
+        const market = conditionsAt(prices, [input.signal.asset, ...view.positions.map((p) => p.asset)], t);
         const check = validateTrade(input.signal, view, input.notional, rules.risk, market);
         if (!check.approved) throw ApplicationFailure.nonRetryable(check.rejectionReason!, 'RiskLimit');
         const free = portfolio.cash - portfolio.reservedCash;

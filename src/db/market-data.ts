@@ -136,25 +136,29 @@ export const storedIntervalsOf = (assets: SQL) => sql`
   )
   SELECT asset, interval_minutes FROM stored WHERE interval_minutes IS NOT NULL`;
 
+/** A list of assets as a query of one text column (each once), for the fragments that take one. */
+const assetList = (assets: Bound<string[]>) => sql`SELECT DISTINCT unnest(${asParam(assets)}::text[])`;
+
 /**
  * For each asset and bar size, the stored interval that covers the most time within [from, to), the
  * longer bar on a tie, among those dividing the bar (bars of it can be built from them; a null bar
  * takes any interval): a coin may hold 15-minute collection bars and a daily CSV import side by
- * side. Rows (asset, bar, interval_minutes); none for an asset or bar nothing serves.
+ * side. `assets` is a query of one text column. Rows (asset, bar, interval_minutes); none for an
+ * asset or bar nothing serves.
  *
  * Each asset's intervals (`storedIntervalsOf`), then each one's candles in the range counted by a
  * range scan of the index. Filtering the range over every candle of the assets scanned their whole
  * history: with two years of minute bars for two coins, the 32 days of hourly bars a saga's risk
  * checks read took ~230 ms, at every signal; so ~13 ms.
  */
-const bestIntervalsOf = (assets: Bound<string[]>, bars: Bound<Array<number | null>>, from: Bound<number>, to: Bound<number>) => sql`
+const bestIntervalsOf = (assets: SQL, bars: Bound<Array<number | null>>, from: Bound<number>, to: Bound<number>) => sql`
   WITH counted AS MATERIALIZED (
     -- Materialized: each count runs once, not once for every bar and sort key that reads it.
     SELECT s.asset, s.interval_minutes, (
       SELECT count(*) FROM ${cryptoOhlcv} o
       WHERE o.asset = s.asset AND o.interval_minutes = s.interval_minutes AND o.timestamp >= ${from}::bigint AND o.timestamp < ${to}::bigint
     ) AS n
-    FROM (${storedIntervalsOf(sql`SELECT DISTINCT unnest(${asParam(assets)}::text[])`)}) s
+    FROM (${storedIntervalsOf(assets)}) s
   )
   SELECT DISTINCT ON (c.asset, b.bar) c.asset, b.bar, c.interval_minutes
   FROM counted c CROSS JOIN unnest(${asParam(bars)}::int[]) AS b(bar)
@@ -163,7 +167,7 @@ const bestIntervalsOf = (assets: Bound<string[]>, bars: Bound<Array<number | nul
 
 /** The interval that covers [from, to) best for one asset (see `bestIntervalsOf`), or undefined when it has none there. */
 export async function bestCoveredInterval(db: Queryable, asset: string, from: number, to: number): Promise<number | undefined> {
-  const { rows } = await db.execute<{ interval_minutes: number }>(sql`SELECT interval_minutes FROM (${bestIntervalsOf([asset], [null], from, to)}) best`);
+  const { rows } = await db.execute<{ interval_minutes: number }>(sql`SELECT interval_minutes FROM (${bestIntervalsOf(assetList([asset]), [null], from, to)}) best`);
   return rows[0]?.interval_minutes;
 }
 
@@ -228,35 +232,45 @@ export interface CandleRead {
   candles: CandleColumns;
 }
 
+/** A row of `closedCandleRowsOf`: one stretch of an asset's candles of one interval, base64 (none: no candle closed). */
+export type ClosedCandleRow = { asset: string; interval_minutes: number; bars: number[]; candles: string | null };
+
 /**
- * The candles each asset's bars of each size are built from, in one statement: per asset and bar the
- * interval that covers [from, closedBy) best (`bestIntervalsOf`), each chosen interval's candles that
- * had closed by `closedBy` read once for all the bars it serves, oldest first, as columns. Postgres
- * packs an interval's candles, a stretch of `PACKED_STRETCH_CANDLES` intervals at a time, into a
- * bytea of big-endian float8s (float8send: exact, and no number printed or parsed): read as rows,
+ * The candles each asset's bars of each size are built from: per asset (`assets`, a query of one text
+ * column) and bar the interval that covers [from, closedBy) best (`bestIntervalsOf`), each chosen
+ * interval's candles that had closed by `closedBy` read once for all the bars it serves, oldest first.
+ * Postgres packs an interval's candles, a stretch of `PACKED_STRETCH_CANDLES` intervals at a time, into
+ * a bytea of big-endian float8s (float8send: exact, and no number printed or parsed): read as rows,
  * ~67,000 hourly candles cost the worker ~510 ms in pg's and drizzle's per-row work and Postgres
  * ~160 ms; packed, ~60 and ~160–220 ms. The packed candles cross `asBase64`: three coins' six years
  * of hourly candles took ~240–300 ms from query to buffers as a bytea's hex, ~190 ms so.
  */
-export async function closedCandleColumnsFor(db: Queryable, assets: string[], bars: number[], from: number, closedBy: number): Promise<CandleRead[]> {
-  if (assets.length === 0 || bars.length === 0) return [];
-  // Built once: the saga's risk checks read a few days of candles at every signal.
-  const { rows } = await preparedSql<{ asset: string; interval_minutes: number; bars: number[]; candles: string | null }>(db, 'mts_closed_candles', () => sql`
-    SELECT p.asset, p.interval_minutes, p.bars, stretch.candles
-    FROM (
-      SELECT asset, interval_minutes, array_agg(bar ORDER BY bar) AS bars
-      FROM (${bestIntervalsOf(bound('assets'), bound('bars'), bound('from'), bound('closedBy'))}) best GROUP BY asset, interval_minutes
-    ) p
-    LEFT JOIN LATERAL (
-      SELECT o.timestamp / (${PACKED_STRETCH_CANDLES}::bigint * p.interval_minutes * 60000) AS k,
-        ${asBase64(sql`string_agg(float8send(o.timestamp::float8) || float8send(o.open) || float8send(o.high)
-          || float8send(o.low) || float8send(o.close) || float8send(o.volume), ''::bytea ORDER BY o.timestamp)`)} AS candles
-      FROM ${cryptoOhlcv} o
-      WHERE o.asset = p.asset AND o.interval_minutes = p.interval_minutes
-        AND o.timestamp >= ${bound('from')}::bigint AND o.timestamp <= ${bound('closedBy')}::bigint - p.interval_minutes * 60000::bigint
-      GROUP BY 1
-    ) stretch ON true
-    ORDER BY p.asset, p.interval_minutes, stretch.k`, { named: false }).execute({ assets, bars, from, closedBy });
+const closedCandleRowsOf = (assets: SQL, bars: Bound<number[]>, from: Bound<number>, closedBy: Bound<number>) => sql`
+  SELECT p.asset, p.interval_minutes, p.bars, stretch.k, stretch.candles
+  FROM (
+    SELECT asset, interval_minutes, array_agg(bar ORDER BY bar) AS bars
+    FROM (${bestIntervalsOf(assets, bars, from, closedBy)}) best GROUP BY asset, interval_minutes
+  ) p
+  LEFT JOIN LATERAL (
+    SELECT o.timestamp / (${PACKED_STRETCH_CANDLES}::bigint * p.interval_minutes * 60000) AS k,
+      ${asBase64(sql`string_agg(float8send(o.timestamp::float8) || float8send(o.open) || float8send(o.high)
+        || float8send(o.low) || float8send(o.close) || float8send(o.volume), ''::bytea ORDER BY o.timestamp)`)} AS candles
+    FROM ${cryptoOhlcv} o
+    WHERE o.asset = p.asset AND o.interval_minutes = p.interval_minutes
+      AND o.timestamp >= ${from}::bigint AND o.timestamp <= ${closedBy}::bigint - p.interval_minutes * 60000::bigint
+    GROUP BY 1
+  ) stretch ON true
+  ORDER BY p.asset, p.interval_minutes, stretch.k`;
+
+/**
+ * `closedCandleRowsOf` as one JSON value (its rows in order), for a statement that reads the candles
+ * beside something else: the saga's reads of the book take the market conditions' candles so.
+ */
+export const closedCandlesOf = (assets: SQL, bars: Bound<number[]>, from: Bound<number>, closedBy: Bound<number>) => sql<ClosedCandleRow[]>`
+  (SELECT coalesce(json_agg(r ORDER BY r.asset, r.interval_minutes, r.k), '[]'::json) FROM (${closedCandleRowsOf(assets, bars, from, closedBy)}) r)`;
+
+/** The candles of `closedCandleRowsOf`'s rows as columns, an asset and interval at a time. */
+export function candleReadsOf(rows: ClosedCandleRow[]): CandleRead[] {
   // Each asset and interval's stretches in time order (none when no candle had closed).
   const reads = new Map<string, { asset: string; intervalMinutes: number; bars: number[]; stretches: Buffer[] }>();
   for (const r of rows) {
@@ -266,6 +280,16 @@ export async function closedCandleColumnsFor(db: Queryable, assets: string[], ba
     if (r.candles !== null) read.stretches.push(fromBase64(r.candles));
   }
   return [...reads.values()].map(({ stretches, ...read }) => ({ ...read, candles: unpackCandles(stretches) }));
+}
+
+/** The candles each asset's bars of each size are built from (`closedCandleRowsOf`), in one statement. */
+export async function closedCandleColumnsFor(db: Queryable, assets: string[], bars: number[], from: number, closedBy: number): Promise<CandleRead[]> {
+  if (assets.length === 0 || bars.length === 0) return [];
+  // Built once: the saga's risk checks read a few days of candles at every signal.
+  const { rows } = await preparedSql<ClosedCandleRow>(db, 'mts_closed_candles', () =>
+    closedCandleRowsOf(assetList(bound('assets')), bound('bars'), bound('from'), bound('closedBy')), { named: false })
+    .execute({ assets, bars, from, closedBy });
+  return candleReadsOf(rows);
 }
 
 /**

@@ -1,10 +1,9 @@
-import { type MarketConditions, marketConditions } from '../domain/market-conditions';
 import { barSeries, macroSeriesFrom } from '../domain/market-data';
 import type { MarketData } from '../domain/signals';
 import { VIX } from '../domain/strategies/vix-correlation';
 import { DAY_MS, isoDate, MINUTE_MS } from '../domain/types';
 import type { Queryable } from './client';
-import { closedCandleColumnsFor, marketDataVersion, queryMacro } from './market-data';
+import { type CandleRead, closedCandleColumnsFor, marketDataVersion, queryMacro } from './market-data';
 
 /**
  * Loads prices of the assets as bars of `barMinutes` (daily by default), built from the stored
@@ -31,9 +30,14 @@ export async function loadMarketDataBars(db: Queryable, assets: string[], from: 
 /** The assets' prices alone at several bar sizes (minutes → asset → series), as `loadMarketDataBars` builds them. */
 async function loadPriceBars(db: Queryable, assets: string[], from: number, until: number, barMinutes: number[]): Promise<Map<number, MarketData['prices']>> {
   const bars = [...new Set(barMinutes)].sort((a, b) => a - b);
-  const prices = new Map<number, MarketData['prices']>(bars.map((b) => [b, {}]));
   // Usually one stored interval serves every bar size: its candles are read once, every asset in the same statement.
-  for (const read of await closedCandleColumnsFor(db, assets, bars, from, until)) {
+  return priceBarsOf(await closedCandleColumnsFor(db, assets, bars, from, until), bars);
+}
+
+/** Prices at each of `bars` (minutes → asset → series) from the candles read for them (`closedCandleColumnsFor`). */
+export function priceBarsOf(reads: CandleRead[], bars: number[]): Map<number, MarketData['prices']> {
+  const prices = new Map<number, MarketData['prices']>(bars.map((b) => [b, {}]));
+  for (const read of reads) {
     for (const bar of read.bars) prices.get(bar)![read.asset] = barSeries(read.candles, read.intervalMinutes * MINUTE_MS, bar * MINUTE_MS);
   }
   return prices;
@@ -85,14 +89,5 @@ export function scopedMarketDataBars(db: Queryable) {
   };
 }
 
-/**
- * The market conditions of the assets at `asOf` (daily returns over the lookback, 24-hour traded value),
- * from the stored candles as bars of `barMinutes`: what the risk checks weigh.
- */
-export async function loadMarketConditions(db: Queryable, assets: string[], asOf: number, opts: { lookbackDays: number; barMinutes: number }): Promise<MarketConditions> {
-  const unique = [...new Set(assets)];
-  if (!unique.length) return {};
-  // Prices only: the conditions use no macro series.
-  const prices = (await loadPriceBars(db, unique, asOf - (opts.lookbackDays + 2) * DAY_MS, asOf, [opts.barMinutes])).get(opts.barMinutes)!;
-  return marketConditions({ prices, macro: {} }, unique, asOf, opts.lookbackDays);
-}
+/** Where the candles the market conditions at `asOf` are made of start: the lookback and two days more. */
+export const lookbackStart = (asOf: number, lookbackDays: number) => asOf - (lookbackDays + 2) * DAY_MS;

@@ -6,11 +6,13 @@
 import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { escapeLiteral } from 'pg';
 import type { FillEffect, Side } from '../domain/portfolio';
+import type { MarketData } from '../domain/signals';
 import type { ProtectiveOrder, TradingState } from '../domain/trading/core';
 import { DAY_MS, isoDate } from '../domain/types';
 import { beginWith, type Database, type Queryable, type Tx } from './client';
 import { type Bound, bound, boundEach, preparedOn, preparedSql } from './prepared';
-import { storedIntervalsOf } from './market-data';
+import { candleReadsOf, type ClosedCandleRow, closedCandlesOf, storedIntervalsOf } from './market-data';
+import { lookbackStart, priceBarsOf } from './market-series';
 import { cryptoOhlcv, fills, latestPrices, orders, portfolios, portfolioSnapshots, positions, riskAssessments } from './schema';
 
 type Db = Queryable;
@@ -89,14 +91,49 @@ export async function loadBook(db: Db, portfolioId: string) {
   return bookOf(portfolio, rows);
 }
 
-/** The core's state with the marks of the open positions at `asOf` (what a decision needs), in one statement. */
-export async function loadTradingState(db: Db, portfolioId: string, asOf: number) {
+/**
+ * What a read of the book also takes for the market conditions at its `asOf`: the candles of the
+ * lookback as bars of `barMinutes` (`lookbackStart`), of the assets it holds and of `asset` (a
+ * signal's). A statement fewer for each saga step that weighs the market.
+ */
+export interface ConditionsRead {
+  lookbackDays: number;
+  barMinutes: number;
+  asset?: string;
+}
+
+/** The values `conditionsCandlesOf` takes. */
+const conditionsValues = (asOf: number, read: ConditionsRead) =>
+  ({ conditionsFrom: lookbackStart(asOf, read.lookbackDays), conditionsBars: [read.barMinutes], conditionsAsset: read.asset ?? null });
+
+/**
+ * The candles of `assets` (a query of one text column) a `ConditionsRead` asks for, on the first of a
+ * read's rows only (one per position: the value is made once, and sent once).
+ */
+const conditionsCandlesOf = (assets: SQL) => sql<ClosedCandleRow[] | null>`
+  CASE WHEN row_number() OVER () = 1 THEN ${closedCandlesOf(assets, bound('conditionsBars'), bound('conditionsFrom'), bound('asOf'))} END`;
+
+/** The prices (asset → series) in a read's `conditionsCandlesOf`. */
+const conditionsPrices = (rows: Array<{ candles: ClosedCandleRow[] | null }>, read: ConditionsRead): MarketData['prices'] =>
+  priceBarsOf(candleReadsOf(rows.find((r) => r.candles !== null)?.candles ?? []), [read.barMinutes]).get(read.barMinutes)!;
+
+/** The signal's asset, as a query for `heldAssets` (none when the read names none). */
+const conditionsAsset = sql`SELECT ${bound('conditionsAsset')}::text`;
+
+/**
+ * The core's state with the marks of the open positions at `asOf` and the prices the market conditions
+ * are made of (what a decision needs), in one statement.
+ */
+export async function loadTradingState(db: Db, portfolioId: string, asOf: number, conditions: ConditionsRead) {
   const rows = await preparedOn(db, 'mts_trading_state', (name) => db
-    .select({ portfolio: portfolios, position: positions, marks: newestClosesOf(heldAssets(bound('portfolioId')), bound('asOf')) })
+    .select({
+      portfolio: portfolios, position: positions, marks: newestClosesOf(heldAssets(bound('portfolioId')), bound('asOf')),
+      candles: conditionsCandlesOf(heldAssets(bound('portfolioId'), conditionsAsset)),
+    })
     .from(portfolios).leftJoin(positions, eq(positions.portfolioId, portfolios.id)).where(eq(portfolios.id, bound('portfolioId')))
-    .prepare(name)).execute({ portfolioId, asOf });
+    .prepare(name)).execute({ portfolioId, asOf, ...conditionsValues(asOf, conditions) });
   if (rows.length === 0) throw new MissingPortfolioError(portfolioId);
-  return { ...bookOf(rows[0].portfolio, heldIn(rows.map((r) => r.position))), marks: rows[0].marks };
+  return { ...bookOf(rows[0].portfolio, heldIn(rows.map((r) => r.position))), marks: rows[0].marks, prices: conditionsPrices(rows, conditions) };
 }
 
 /**
@@ -135,13 +172,17 @@ export type OrderSummary = Pick<OrderRow, 'id' | 'asset' | 'side' | 'notional' |
 
 /**
  * `withLockedPortfolio` for reserving order `orderId`: after the lock, in one statement, the positions,
- * their marks at `asOf`, the portfolio's reserved orders, and that order whatever its status (none
- * when it does not exist).
+ * their marks at `asOf`, the portfolio's reserved orders, that order whatever its status (none when it
+ * does not exist), and the prices of the market conditions of what is held, reserved and `conditions`'
+ * asset.
  */
 export function withLockedPortfolioAndOrders<T>(
-  db: Database, portfolioId: string, orderId: string, asOf: number,
-  work: (tx: Tx, loaded: ReturnType<typeof bookOf> & { marks: Record<string, number>; order?: OrderSummary; reserved: OrderSummary[] }) => Promise<T>,
+  db: Database, portfolioId: string, order: { id: string; asOf: number; conditions: ConditionsRead },
+  work: (tx: Tx, loaded: ReturnType<typeof bookOf> & {
+    marks: Record<string, number>; order?: OrderSummary; reserved: OrderSummary[]; prices: MarketData['prices'];
+  }) => Promise<T>,
 ): Promise<T> {
+  const { id: orderId, asOf } = order;
   return portfolioTransaction(db, portfolioId, async (tx) => {
     const rows = await preparedOn(tx, 'mts_book_and_orders', (name) => tx.select({
       portfolio: portfolios,
@@ -150,13 +191,16 @@ export function withLockedPortfolioAndOrders<T>(
         SELECT coalesce(json_agg(json_build_object('id', o.id, 'asset', o.asset, 'side', o.side, 'notional', o.notional, 'status', o.status)), '[]'::json)
         FROM ${orders} o WHERE o.portfolio_id = ${bound('portfolioId')} AND (o.status = 'reserved' OR o.id = ${bound('orderId')}))`,
       marks: newestClosesOf(heldAssets(bound('portfolioId')), bound('asOf')),
+      candles: conditionsCandlesOf(heldAssets(bound('portfolioId'), sql`
+        SELECT o.asset FROM ${orders} o WHERE o.portfolio_id = ${bound('portfolioId')} AND o.status = 'reserved' UNION ${conditionsAsset}`)),
     }).from(portfolios).leftJoin(positions, eq(positions.portfolioId, portfolios.id)).where(eq(portfolios.id, bound('portfolioId')))
-      .prepare(name)).execute({ portfolioId, orderId, asOf });
+      .prepare(name)).execute({ portfolioId, orderId, asOf, ...conditionsValues(asOf, order.conditions) });
     if (rows.length === 0) throw new MissingPortfolioError(portfolioId);
     const listed = rows[0].orders;
     return work(tx, {
       ...bookOf(rows[0].portfolio, heldIn(rows.map((r) => r.position))), marks: rows[0].marks,
       order: listed.find((o) => o.id === orderId), reserved: listed.filter((o) => o.status === 'reserved'),
+      prices: conditionsPrices(rows, order.conditions),
     });
   });
 }

@@ -1,6 +1,6 @@
 import type { Database } from '../db/client';
-import { loadMarketConditions } from '../db/market-series';
 import { fillsWithOrders, findPortfolio, latestCloses, openPositions, loadTradingState, recentAssessments, snapshots } from '../db/trading';
+import { marketConditions } from '../domain/market-conditions';
 import { equityColumns, type EquityPoint, performanceMetrics } from '../domain/metrics';
 import { portfolioRiskReport, type RiskConfig } from '../domain/risk';
 import { newTradingState, openAssets, riskView } from '../domain/trading/core';
@@ -115,10 +115,11 @@ export async function performance(db: Database, id: string, initialCapital: numb
  */
 export async function portfolioRisk(db: Database, id: string, opts: { risk: RiskConfig; initialCapital: number; barMinutes: number; now?: number }) {
   const now = opts.now ?? Date.now();
-  const { state, marks } = (await findPortfolio(db, id))
-    ? await loadTradingState(db, id, now)
-    : { state: newTradingState(opts.initialCapital), marks: {} };
-  const market = await loadMarketConditions(db, openAssets(state), now, { lookbackDays: opts.risk.correlationLookbackDays, barMinutes: opts.barMinutes });
+  const lookbackDays = opts.risk.correlationLookbackDays;
+  const { state, marks, prices } = (await findPortfolio(db, id))
+    ? await loadTradingState(db, id, now, { lookbackDays, barMinutes: opts.barMinutes })
+    : { state: newTradingState(opts.initialCapital), marks: {}, prices: {} };
+  const market = marketConditions({ prices, macro: {} }, openAssets(state), now, lookbackDays);
   const report = portfolioRiskReport(riskView(state, marks, now), opts.risk, market);
   return {
     asOf: new Date(now).toISOString(),

@@ -1,9 +1,10 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { upsertCandles } from '../../src/db/market-data';
+import { closedCandleColumnsFor, upsertCandles } from '../../src/db/market-data';
+import { lookbackStart, priceBarsOf } from '../../src/db/market-series';
 import { fills, latestPrices, orders, portfolios, positions } from '../../src/db/schema';
 import { eq, sql } from 'drizzle-orm';
 import {
-  ensurePortfolio, insertFill, latestBars, latestCloses, loadFillAndBook, loadOrderAndBook, loadTradingState, withLockedPortfolio,
+  ensurePortfolio, insertFill, latestBars, latestCloses, loadFillAndBook, loadOrderAndBook, loadTradingState, MissingPortfolioError, withLockedPortfolio,
   withLockedPortfolioAndFill, withLockedPortfolioAndOrders,
 } from '../../src/db/trading';
 import { clearMarketData, testDatabase } from '../support/db';
@@ -79,9 +80,27 @@ describe("a saga step's read: the book and the bars it needs, in one statement",
     expect(separately.get('ethereum')).toMatchObject({ intervalMinutes: 1, timestamp: T0 + DAY + 4 * MINUTE, close: 1000 / 60 + 14 });
     expect(separately.get('bitcoin')).toMatchObject({ intervalMinutes: 60, close: 1000 + 23 });
 
-    const decision = await loadTradingState(handle.db, 'p', asOf);
+    // The market conditions' candles: hourly bars of what is held and of the signal's asset, over the lookback.
+    const conditions = { lookbackDays: 1, barMinutes: 60 };
+    const decision = await loadTradingState(handle.db, 'p', asOf, { ...conditions, asset: 'solana' });
     expect(decision.marks).toEqual({ bitcoin: 1023 });
     expect(decision.state.book.positions.bitcoin.quantity).toBe(2);
+    // The 24 hourly bars that had closed (the lookback reaches back before the first), each ending an hour after it opened.
+    expect(Object.keys(decision.prices)).toEqual(['bitcoin']);
+    expect(decision.prices.bitcoin.close).toEqual(Array.from({ length: 24 }, (_, k) => 1000 + k));
+    expect(decision.prices.bitcoin.time).toEqual(Array.from({ length: 24 }, (_, k) => T0 + (k + 1) * 60 * MINUTE));
+    const readAlone = async (assets: string[], from: number) =>
+      priceBarsOf(await closedCandleColumnsFor(handle.db, assets, [60], from, asOf), [60]).get(60);
+    expect(decision.prices).toEqual(await readAlone(['bitcoin', 'solana'], lookbackStart(asOf, 1)));
+    // A signal on ethereum (flat here) reads its bars too; a shorter lookback fewer of them; none without a portfolio.
+    const onEthereum = await loadTradingState(handle.db, 'p', asOf, { lookbackDays: 0, barMinutes: 60, asset: 'ethereum' });
+    expect(onEthereum.prices).toEqual(await readAlone(['bitcoin', 'ethereum'], asOf - 2 * DAY));
+    expect(onEthereum.prices.bitcoin.close).toHaveLength(24);
+    expect(Object.keys(onEthereum.prices).sort()).toEqual(['bitcoin', 'ethereum']);
+    // Two days back from a day and a half after the last bar: the five bars that opened from 24.5 hours on.
+    const shorter = await loadTradingState(handle.db, 'p', T0 + 3 * DAY + 30 * MINUTE, { lookbackDays: 0, barMinutes: 60 });
+    expect(shorter.prices.bitcoin.close).toEqual([1025, 1026, 1027, 1028, 1029]);
+    await expect(loadTradingState(handle.db, 'other', asOf, conditions)).rejects.toThrow(MissingPortfolioError);
 
     const order = await loadOrderAndBook(handle.db, 'p', 'o-eth', asOf);
     expect(order?.bar).toEqual(separately.get('ethereum'));
@@ -96,9 +115,13 @@ describe("a saga step's read: the book and the bars it needs, in one statement",
     // Booking the fill marks the book with the fill's asset as well as what is held.
     const booking = await withLockedPortfolioAndFill(handle.db, 'p', 'f-eth', asOf, async (_tx, loaded) => loaded?.marks);
     expect(booking).toEqual({ bitcoin: 1023, ethereum: 1000 / 60 + 14 });
-    const reserving = await withLockedPortfolioAndOrders(handle.db, 'p', 'o-new', asOf, async (_tx, loaded) => loaded);
+    const reserving = await withLockedPortfolioAndOrders(handle.db, 'p', { id: 'o-new', asOf, conditions: { ...conditions, asset: 'cardano' } },
+      async (_tx, loaded) => loaded);
     expect(reserving.marks).toEqual({ bitcoin: 1023 });
     expect(reserving.reserved.map((o) => o.id).sort()).toEqual(['o-eth', 'o-sol']);
+    // What is held, what is reserved (ethereum, solana) and the signal's asset.
+    expect(Object.keys(reserving.prices).sort()).toEqual(['bitcoin', 'ethereum']);
+    expect(reserving.prices).toEqual(await readAlone(['bitcoin', 'ethereum', 'solana', 'cardano'], lookbackStart(asOf, 1)));
   });
 });
 
