@@ -171,10 +171,10 @@ export function withLockedPortfolioAndFill<T>(
 export type OrderSummary = Pick<OrderRow, 'id' | 'asset' | 'side' | 'notional' | 'status'>;
 
 /**
- * `withLockedPortfolio` for reserving order `orderId`: after the lock, in one statement, the positions,
- * their marks at `asOf`, the portfolio's reserved orders, that order whatever its status (none when it
- * does not exist), and the prices of the market conditions of what is held, reserved and `conditions`'
- * asset.
+ * `withLockedPortfolio` for reserving `order`: after the lock, in one statement, the positions, their
+ * marks at the order's `asOf`, the portfolio's reserved orders, the order whatever its status (none
+ * when it does not exist), and the prices of the market conditions (`order.conditions`) of what is
+ * held, what is reserved and the signal's asset.
  */
 export function withLockedPortfolioAndOrders<T>(
   db: Database, portfolioId: string, order: { id: string; asOf: number; conditions: ConditionsRead },
