@@ -97,7 +97,7 @@ describe("a saga step's read: the book and the bars it needs, in one statement",
     expect(onEthereum.prices).toEqual(await readAlone(['bitcoin', 'ethereum'], asOf - 2 * DAY));
     expect(onEthereum.prices.bitcoin.close).toHaveLength(24);
     expect(Object.keys(onEthereum.prices).sort()).toEqual(['bitcoin', 'ethereum']);
-    // Two days back from a day and a half after the last bar: the five bars that opened from 24.5 hours on.
+    // No lookback (two days back) from three days and half an hour in: the five bars that opened from 24.5 hours on.
     const shorter = await loadTradingState(handle.db, 'p', T0 + 3 * DAY + 30 * MINUTE, { lookbackDays: 0, barMinutes: 60 });
     expect(shorter.prices.bitcoin.close).toEqual([1025, 1026, 1027, 1028, 1029]);
     await expect(loadTradingState(handle.db, 'other', asOf, conditions)).rejects.toThrow(MissingPortfolioError);
