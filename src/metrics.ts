@@ -18,6 +18,10 @@ export const sagaOutcomes = counter('saga_outcomes_total', 'Risk-and-execute sag
 export const portfolioValue = new client.Gauge({
   name: 'portfolio_value_usd', help: 'Paper portfolio equity at its latest mark', labelNames: ['portfolio'], registers: [processMetrics],
 });
+export const backtestSlotsAvailable = new client.Gauge({
+  name: 'backtest_slots_available', help: 'Backtests this worker process could still take: BACKTESTS_PER_WORKER less those running',
+  registers: [processMetrics],
+});
 export const streamEvents = counter('stream_events_total',
   'Market stream events by outcome (bar, price, duplicate, out_of_order, malformed, unknown_symbol)', ['source', 'outcome']);
 export const streamReconnects = counter('stream_reconnects_total', 'Market stream reconnects by why the connection ended (closed, stale, error)', ['source', 'reason']);

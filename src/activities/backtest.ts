@@ -29,6 +29,11 @@ export interface BacktestDeps {
   reportProgress?: (workflowId: string, progress: BacktestProgress) => Promise<void>;
   /** The largest checkpoint (characters of JSON) a heartbeat carries; `CHECKPOINT_LIMIT` unless a test sets it. */
   checkpointLimit?: number;
+  /**
+   * Told once a run no longer needs the process's thread to itself: its replay ended or failed, or
+   * it reported (a long run gives the thread up at every report). The worker's slots (`replaySlots`).
+   */
+  threadShared?: () => void;
 }
 
 /**
@@ -101,6 +106,122 @@ export function createBacktestActivities(deps: BacktestDeps) {
     return { strategies: built, bar };
   }
 
+  /** `runBacktest`'s run, which calls `shareThread` as it reports and once its replay has ended. */
+  async function replayAndStore(req: BacktestRequest, shareThread: () => void): Promise<BacktestSummary> {
+    const ctx = Context.current();
+    const { strategies, bar } = strategiesFor(req);
+    const conventions = { ...req.conventions, bar };
+    const historyFrom = req.from - deps.signals.historyDays * DAY_MS;
+    // Strategies on a longer bar than the replayed one look at history of their own bar size.
+    const longer = strategies.map((x) => BAR_MINUTES[x.config.bar ?? bar]).filter((m) => m > BAR_MINUTES[bar]);
+    const byBar = await marketDataOf(req.dataScope, req.assets, historyFrom, req.to, [BAR_MINUTES[bar], ...longer]);
+    const data = byBar.get(BAR_MINUTES[bar])!;
+    const missing = req.assets.filter((a) => !data.prices[a] || data.prices[a].time.length === 0);
+    if (missing.length) throw ApplicationFailure.nonRetryable(`no stored history for ${missing.join(', ')}: import or backfill it first`, 'NoHistory');
+    const dataByBar = Object.fromEntries(longer.map((m) => [m, byBar.get(m)!]));
+    const input: BacktestInput = {
+      data, barMinutes: BAR_MINUTES[bar], dataByBar, assets: req.assets, strategies, aggregation: deps.signals.aggregation,
+      risk: deps.risk, initialCapital: req.initialCapital, historyDays: deps.signals.historyDays, from: req.from, to: req.to, conventions,
+    };
+    const bars = eventQueueOf(input);
+    const { db } = deps;
+    const heartbeat = ctx.info.heartbeatDetails as BacktestHeartbeat | undefined;
+    // A heartbeat without a state (its checkpoint was too large to carry), or with one from a version
+    // that carried its past signals (no `pastFirst`): the replay starts again.
+    const beat = heartbeat?.state?.pastFirst !== undefined ? (heartbeat as Required<BacktestHeartbeat>) : undefined;
+    // Its past signals are in backtest_past_signals, unless the run ended since (its completion was
+    // lost, its working state dropped): then too the replay starts again.
+    const earlierPast = beat && await storedPastSignals(db, req.id, beat.state.pastFirst, beat.state.pastTotal - beat.state.past.length);
+    const checkpoint = beat && earlierPast ? { ...beat, earlierPast } : undefined;
+    let state: EngineState;
+    if (checkpoint) {
+      // The curve up to the checkpoint is in backtest_curve; what was stored after it is replayed again.
+      const stored = await storedCurve(db, req.id, checkpoint.storedPoints);
+      await dropAfterCheckpoint(db, req.id, { points: stored.time.length, tradeSeq: checkpoint.storedTrades, pastTotal: checkpoint.state.pastTotal });
+      state = restoreState(checkpoint.state, { curve: { time: stored.time, value: stored.equity }, past: checkpoint.earlierPast });
+    } else {
+      // A fresh attempt of this id starts from nothing, whatever an earlier run left.
+      await clearBacktest(db, req.id);
+      state = initialState(input);
+    }
+    let storedPoints = state.equity.value.length;
+    let storedTrades = checkpoint?.storedTrades ?? 0;
+    let storedPast = state.pastTotal;
+    /** Stores the curve points since the last call (replacing a point that `finish` revalued), so checkpoints stay small. */
+    const storeCurve = async () => {
+      const { time, value } = state.equity;
+      const { length } = value;
+      await storeCurvePoints(db, req.id, storedPoints, { time: time.subarray(storedPoints, length), equity: value.slice(storedPoints, length) });
+      storedPoints = length;
+    };
+    /** Stores the trades closed since the last call (all of them at the end); fills are not kept. */
+    const storeTrades = async (trades: TradeLog) => {
+      dropFills(state);
+      await insertTrades(db, req.id, storedTrades, trades);
+      storedTrades += trades.length;
+    };
+    /** Stores the past signals made since the last call that still count towards track records. */
+    const storePast = async () => {
+      const first = state.pastTotal - state.past.length;
+      const from = Math.max(storedPast, first);
+      await storePastSignals(db, req.id, from, state.past.slice(from - first));
+      storedPast = state.pastTotal;
+    };
+    const pacing = replayPacing({
+      totalBars: bars.length, doneBars: state.cursor, chunkBars: req.chunkBars, reported: checkpoint !== undefined,
+    });
+    const report = async () => {
+      shareThread();
+      await storeCurve();
+      await storeTrades(drainClosedTrades(state));
+      await storePast();
+      const progress: BacktestProgress = {
+        barsDone: state.cursor, barsTotal: bars.length, equity: latestEquity(state) ?? req.initialCapital, resumedFromCheckpoint: checkpoint !== undefined,
+      };
+      const details: BacktestHeartbeat = { state: checkpointOf(state, { curveFrom: storedPoints, pastFrom: storedPast }), storedPoints, storedTrades };
+      ctx.heartbeat(JSON.stringify(details).length <= (deps.checkpointLimit ?? CHECKPOINT_LIMIT) ? details : { storedPoints, storedTrades });
+      const workflowId = ctx.info.workflowExecution?.workflowId;
+      if (workflowId) await deps.reportProgress?.(workflowId, progress);
+    };
+    // A resumed run says so at once; a fresh one reports as `replayPacing` says.
+    if (checkpoint) await report();
+    while (state.cursor < bars.length) {
+      const due = pacing.chunk(() => {
+        state = advance(input, bars, state, pacing.sliceBars);
+        return state.cursor;
+      });
+      if (!due) continue;
+      await report();
+      if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+    }
+    const result = finish(input, state);
+    shareThread();
+    // Closing out at the end revalues the last point.
+    storedPoints = Math.max(0, storedPoints - 1);
+    await storeCurve();
+    // What closed at the end, then what was left open.
+    await storeTrades(drainClosedTrades(state));
+    await storeTrades(state.trades);
+    const m = result.metrics;
+    await saveResult(db, {
+        backtestId: req.id, strategyName: req.live ? 'live' : req.strategies.join('+'),
+        startDate: isoDate(req.from), endDate: isoDate(req.to),
+        initialCapital: req.initialCapital, finalValue: m.finalEquity ?? req.initialCapital, totalReturn: m.totalReturn ?? 0,
+        sharpeRatio: m.sharpe, maxDrawdown: m.maxDrawdownPct, tradeCount: m.tradeCount, assets: req.assets,
+        parameters: Object.fromEntries(strategies.map((x) => [x.name, x.config.parameters])),
+        conventions, metrics: m, buyAndHoldReturn: result.buyAndHoldReturn, exposureTime: result.exposureTime,
+        ruleCounts: { rejected: result.rejectionsByRule, shrunk: result.shrunkByRule },
+    });
+    // Working state of a run that reported (a fresh attempt's first statement cleared an earlier one's).
+    if (pacing.reported) await dropPastSignals(db, req.id);
+    return {
+      id: req.id, bars: result.bars, finalEquity: m.finalEquity ?? req.initialCapital, totalReturn: m.totalReturn,
+      sharpe: m.sharpe, maxDrawdownPct: m.maxDrawdownPct, tradeCount: m.tradeCount, periodsPerYear: result.periodsPerYear,
+      buyAndHoldReturn: result.buyAndHoldReturn, exposureTime: result.exposureTime, rejectionsByRule: result.rejectionsByRule,
+      shrunkByRule: result.shrunkByRule,
+    };
+  }
+
   return {
     /**
      * Replays the request on stored history in chunks; after each chunk the engine state is the
@@ -108,116 +229,16 @@ export function createBacktestActivities(deps: BacktestDeps) {
      * result (replacing any earlier one for the same id) and returns its summary.
      */
     async runBacktest(req: BacktestRequest): Promise<BacktestSummary> {
-      const ctx = Context.current();
-      const { strategies, bar } = strategiesFor(req);
-      const conventions = { ...req.conventions, bar };
-      const historyFrom = req.from - deps.signals.historyDays * DAY_MS;
-      // Strategies on a longer bar than the replayed one look at history of their own bar size.
-      const longer = strategies.map((x) => BAR_MINUTES[x.config.bar ?? bar]).filter((m) => m > BAR_MINUTES[bar]);
-      const byBar = await marketDataOf(req.dataScope, req.assets, historyFrom, req.to, [BAR_MINUTES[bar], ...longer]);
-      const data = byBar.get(BAR_MINUTES[bar])!;
-      const missing = req.assets.filter((a) => !data.prices[a] || data.prices[a].time.length === 0);
-      if (missing.length) throw ApplicationFailure.nonRetryable(`no stored history for ${missing.join(', ')}: import or backfill it first`, 'NoHistory');
-      const dataByBar = Object.fromEntries(longer.map((m) => [m, byBar.get(m)!]));
-      const input: BacktestInput = {
-        data, barMinutes: BAR_MINUTES[bar], dataByBar, assets: req.assets, strategies, aggregation: deps.signals.aggregation,
-        risk: deps.risk, initialCapital: req.initialCapital, historyDays: deps.signals.historyDays, from: req.from, to: req.to, conventions,
+      let shared = false;
+      const shareThread = () => {
+        if (!shared) deps.threadShared?.();
+        shared = true;
       };
-      const bars = eventQueueOf(input);
-      const { db } = deps;
-      const heartbeat = ctx.info.heartbeatDetails as BacktestHeartbeat | undefined;
-      // A heartbeat without a state (its checkpoint was too large to carry), or with one from a version
-      // that carried its past signals (no `pastFirst`): the replay starts again.
-      const beat = heartbeat?.state?.pastFirst !== undefined ? (heartbeat as Required<BacktestHeartbeat>) : undefined;
-      // Its past signals are in backtest_past_signals, unless the run ended since (its completion was
-      // lost, its working state dropped): then too the replay starts again.
-      const earlierPast = beat && await storedPastSignals(db, req.id, beat.state.pastFirst, beat.state.pastTotal - beat.state.past.length);
-      const checkpoint = beat && earlierPast ? { ...beat, earlierPast } : undefined;
-      let state: EngineState;
-      if (checkpoint) {
-        // The curve up to the checkpoint is in backtest_curve; what was stored after it is replayed again.
-        const stored = await storedCurve(db, req.id, checkpoint.storedPoints);
-        await dropAfterCheckpoint(db, req.id, { points: stored.time.length, tradeSeq: checkpoint.storedTrades, pastTotal: checkpoint.state.pastTotal });
-        state = restoreState(checkpoint.state, { curve: { time: stored.time, value: stored.equity }, past: checkpoint.earlierPast });
-      } else {
-        // A fresh attempt of this id starts from nothing, whatever an earlier run left.
-        await clearBacktest(db, req.id);
-        state = initialState(input);
+      try {
+        return await replayAndStore(req, shareThread);
+      } finally {
+        shareThread();
       }
-      let storedPoints = state.equity.value.length;
-      let storedTrades = checkpoint?.storedTrades ?? 0;
-      let storedPast = state.pastTotal;
-      /** Stores the curve points since the last call (replacing a point that `finish` revalued), so checkpoints stay small. */
-      const storeCurve = async () => {
-        const { time, value } = state.equity;
-        const { length } = value;
-        await storeCurvePoints(db, req.id, storedPoints, { time: time.subarray(storedPoints, length), equity: value.slice(storedPoints, length) });
-        storedPoints = length;
-      };
-      /** Stores the trades closed since the last call (all of them at the end); fills are not kept. */
-      const storeTrades = async (trades: TradeLog) => {
-        dropFills(state);
-        await insertTrades(db, req.id, storedTrades, trades);
-        storedTrades += trades.length;
-      };
-      /** Stores the past signals made since the last call that still count towards track records. */
-      const storePast = async () => {
-        const first = state.pastTotal - state.past.length;
-        const from = Math.max(storedPast, first);
-        await storePastSignals(db, req.id, from, state.past.slice(from - first));
-        storedPast = state.pastTotal;
-      };
-      const pacing = replayPacing({
-        totalBars: bars.length, doneBars: state.cursor, chunkBars: req.chunkBars, reported: checkpoint !== undefined,
-      });
-      const report = async () => {
-        await storeCurve();
-        await storeTrades(drainClosedTrades(state));
-        await storePast();
-        const progress: BacktestProgress = {
-          barsDone: state.cursor, barsTotal: bars.length, equity: latestEquity(state) ?? req.initialCapital, resumedFromCheckpoint: checkpoint !== undefined,
-        };
-        const details: BacktestHeartbeat = { state: checkpointOf(state, { curveFrom: storedPoints, pastFrom: storedPast }), storedPoints, storedTrades };
-        ctx.heartbeat(JSON.stringify(details).length <= (deps.checkpointLimit ?? CHECKPOINT_LIMIT) ? details : { storedPoints, storedTrades });
-        const workflowId = ctx.info.workflowExecution?.workflowId;
-        if (workflowId) await deps.reportProgress?.(workflowId, progress);
-      };
-      // A resumed run says so at once; a fresh one reports as `replayPacing` says.
-      if (checkpoint) await report();
-      while (state.cursor < bars.length) {
-        const due = pacing.chunk(() => {
-          state = advance(input, bars, state, pacing.sliceBars);
-          return state.cursor;
-        });
-        if (!due) continue;
-        await report();
-        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-      }
-      const result = finish(input, state);
-      // Closing out at the end revalues the last point.
-      storedPoints = Math.max(0, storedPoints - 1);
-      await storeCurve();
-      // What closed at the end, then what was left open.
-      await storeTrades(drainClosedTrades(state));
-      await storeTrades(state.trades);
-      const m = result.metrics;
-      await saveResult(db, {
-          backtestId: req.id, strategyName: req.live ? 'live' : req.strategies.join('+'),
-          startDate: isoDate(req.from), endDate: isoDate(req.to),
-          initialCapital: req.initialCapital, finalValue: m.finalEquity ?? req.initialCapital, totalReturn: m.totalReturn ?? 0,
-          sharpeRatio: m.sharpe, maxDrawdown: m.maxDrawdownPct, tradeCount: m.tradeCount, assets: req.assets,
-          parameters: Object.fromEntries(strategies.map((x) => [x.name, x.config.parameters])),
-          conventions, metrics: m, buyAndHoldReturn: result.buyAndHoldReturn, exposureTime: result.exposureTime,
-          ruleCounts: { rejected: result.rejectionsByRule, shrunk: result.shrunkByRule },
-      });
-      // Working state of a run that reported (a fresh attempt's first statement cleared an earlier one's).
-      if (pacing.reported) await dropPastSignals(db, req.id);
-      return {
-        id: req.id, bars: result.bars, finalEquity: m.finalEquity ?? req.initialCapital, totalReturn: m.totalReturn,
-        sharpe: m.sharpe, maxDrawdownPct: m.maxDrawdownPct, tradeCount: m.tradeCount, periodsPerYear: result.periodsPerYear,
-        buyAndHoldReturn: result.buyAndHoldReturn, exposureTime: result.exposureTime, rejectionsByRule: result.rejectionsByRule,
-        shrunkByRule: result.shrunkByRule,
-      };
     },
 
     /** What a cancelled or failed run stored (its curve, trades and past signals so far): it has no result to go with them. */

@@ -12,7 +12,7 @@ import type { EngineCheckpoint } from '../../src/domain/backtest/engine';
 import { backtestTrades } from '../../src/db/schema';
 import { backtestResult, resolveBacktest } from '../../src/services/backtests';
 import { importCsv } from '../../src/services/csv-import';
-import type { BacktestProgress, BacktestSummary } from '../../src/workflows/types';
+import type { BacktestProgress, BacktestRequest, BacktestSummary } from '../../src/workflows/types';
 import { clearMarketData, testDatabase } from '../support/db';
 
 const btc = fileURLToPath(new URL('../../../shared/data/market/crypto_daily/yfinance/BTC-USD_1d.csv', import.meta.url));
@@ -115,5 +115,40 @@ describe('runBacktest checkpoints', () => {
     expect(retried[0].storedPoints).toBeLessThan(beats.at(-1)!.storedPoints);
     expect(again).toEqual(summary);
     expect(await backtestResult(handle.db, req.id)).toEqual(expected);
+  });
+
+  it('share the process\'s thread once a run reports, or has replayed when it never does, or has failed', async () => {
+    /**
+     * Runs `req` twice; each time the second run shares the thread: the heartbeats and reports it
+     * had sent, and whether a result of its id was stored then (the first run's until the second
+     * clears it before replaying, its own once it ends).
+     */
+    const sharesOf = async (req: BacktestRequest) => {
+      await new MockActivityEnvironment().run(() => activities().runBacktest(req)).catch(() => undefined);
+      const env = new MockActivityEnvironment();
+      const beats = beatsOf(env);
+      const progress: BacktestProgress[] = [];
+      const shares: Array<Promise<{ beats: number; reports: number; stored: boolean }>> = [];
+      const { runBacktest } = createBacktestActivities({
+        db: handle.db, risk: loadRiskConfig(), signals: loadSignalsConfig(), strategies: loadStrategyConfigs(),
+        reportProgress: async (_, p) => { progress.push(p); },
+        threadShared: () => {
+          const [sent, reports] = [beats.length, progress.length];
+          shares.push(backtestResult(handle.db, req.id).then((r) => ({ beats: sent, reports, stored: r !== undefined })));
+        },
+      });
+      const outcome = await env.run(() => runBacktest(req)).then(() => 'done', (err: Error) => err.message);
+      return { outcome, shares: await Promise.all(shares), beats: beats.length };
+    };
+    // A run that reports every 100 bars: at its first report, before the report is sent.
+    const reporting = await sharesOf(request());
+    expect(reporting).toMatchObject({ outcome: 'done', shares: [{ beats: 0, reports: 0, stored: false }] });
+    expect(reporting.beats).toBeGreaterThan(10);
+    // One that ends within its first second never reports: once it has replayed, before it stores.
+    expect(await sharesOf({ ...request(), chunkBars: undefined }))
+      .toEqual({ outcome: 'done', shares: [{ beats: 0, reports: 0, stored: false }], beats: 0 });
+    // One that fails before it replays.
+    expect(await sharesOf({ ...request(), strategies: ['no_such_strategy'] }))
+      .toEqual({ outcome: 'unknown strategy "no_such_strategy"', shares: [{ beats: 0, reports: 0, stored: false }], beats: 0 });
   });
 });

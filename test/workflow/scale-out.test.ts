@@ -97,7 +97,7 @@ describe('scale-out: backtest workers in three processes, the other roles in a f
     const metrics = await (await fetch(`http://127.0.0.1:${workers[1].port}/metrics`)).text();
     expect(metrics).toMatch(/temporal_\w*activity\w*_total/);
     expect(metrics).toContain('process_cpu_user_seconds_total');
-    const activitySlots = (text: string) => Number(/^temporal_worker_task_slots_available\{[^}]*worker_type="ActivityWorker"[^}]*\} (\d+)$/m.exec(text)?.[1]);
+    const activitySlots = (text: string) => Number(/^backtest_slots_available (\d+)$/m.exec(text)?.[1]);
     expect(activitySlots(metrics)).toBe(3);
     expect(activitySlots(await (await fetch(`http://127.0.0.1:${workers[2].port}/metrics`)).text())).toBe(2);
     for (const w of [...workers.slice(1), others]) w.child.kill('SIGTERM');
