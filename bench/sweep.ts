@@ -221,7 +221,7 @@ async function main() {
     const runs = await runSweeps(cases, temporal, workerEnv);
     const reports = cases.map((c) => sweepReport(c, runs));
     writeBenchmarkSection('Sweep scale-out', [
-      `Command: \`npm run bench\`. Machine: ${machineDescription()}. Temporal CLI dev server, Postgres 127.0.0.1:5432, \`mts worker --role backtest\` processes (each runs BACKTESTS_PER_WORKER backtests at once: ${loadEnv().BACKTESTS_PER_WORKER}).`,
+      `Command: \`npm run bench\`. Machine: ${machineDescription()}. Temporal CLI dev server, Postgres 127.0.0.1:5432, \`mts worker --role backtest\` processes (each runs up to BACKTESTS_PER_WORKER backtests at once: ${loadEnv().BACKTESTS_PER_WORKER}; it polls for the next only once its running replay has ended or reports, one replay at a time).`,
       `Hourly bars stored from ${isoDate(BARS_FROM)} (${hours.toLocaleString('en')} a coin: the real Binance BTC and ETH hourly history, each coin its own stretch, played forwards then backwards, as in the engine bench) and FRED's VIX. Each sweep is ${runs[0].result.ranked.length} combinations of ${Object.entries(GRID).map(([k, v]) => `${k} ∈ {${v.join(', ')}}`).join(' × ')}, ranked by Sharpe:`,
       ...cases.map((c) => `- ${c.name}: ${c.description}, ${c.range.from} → ${c.range.to}.`),
       '',
@@ -233,7 +233,7 @@ async function main() {
       '',
       ...reports.map((r) => r.verdict),
       'Cores busy: CPU time over the run divided by its wall time, for the whole machine (/proc/stat), for the worker processes and for the Temporal server (/proc/<pid>/stat, all their threads). The Temporal server and Postgres run on the same cores as the workers: a second worker process can only use what they leave.',
-      'One process done before the other: on two processes, how long before the sweep\'s last replay ended the other process ended its own (from each child\'s history: the worker that ran its replay and when it completed). A process takes its second child while its first replays (two at once, on its one thread), so the last two children can end up on one process while the other has none left: for that long one core works for the sweep, not two.',
+      'One process done before the other: on two processes, how long before the sweep\'s last replay ended the other process ended its own (from each child\'s history: the worker that ran its replay and when it completed). A process polls for its next child only once its running one has replayed (the next loads while that one stores its result), so at the end the last children run one on each process, and the one that ends first waits for what is left of the other: for that long one core works for the sweep, not two.',
       `Two fresh engine processes (same run, stack idle): the live ensemble's replay alone, engine only (the engine bench's ensemble, 10 coins × 100,000 hourly bars), took ${replay.alone.toFixed(2)} s in one fresh process and ${replay.together.toFixed(2)} s with two at once (best of two rounds each): ${replay.ratio.toFixed(2)} × the work of one. A fresh process compiles its hot code on V8's background thread, on the other core while it runs alone; two fresh processes share both cores with their compilers. A warm worker has compiled its code.`,
     ]);
     if (reports.some((r) => !r.same)) process.exitCode = 1;
