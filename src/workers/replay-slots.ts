@@ -33,11 +33,11 @@ export function replaySlots(opts: {
   const live = new Set<ReplayPermit>();
   const waiting: Array<(permit: ReplayPermit) => void> = [];
   let running = 0;
-  const count = (change: number) => {
+  const runningChanged = (change: number) => {
     running += change;
     opts.onAvailable?.(opts.maxRuns - running);
   };
-  count(0);
+  runningChanged(0);
   // At most one poll at a time: an unused permit is a poll that may yet bring a replay.
   const free = () => live.size < opts.maxRuns && [...live].every((p) => p.used && !p.replaying);
   const grant = (): ReplayPermit => {
@@ -71,12 +71,12 @@ export function replaySlots(opts: {
       const used = permit as ReplayPermit;
       used.used = true;
       used.replaying = slotInfo.activityType === opts.replayActivity;
-      count(1);
+      runningChanged(1);
       grantWaiting();
     },
     releaseSlot({ permit, slotInfo }) {
       live.delete(permit as ReplayPermit);
-      if (slotInfo) count(-1);
+      if (slotInfo) runningChanged(-1);
       grantWaiting();
     },
     threadShared() {
