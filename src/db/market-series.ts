@@ -1,7 +1,7 @@
 import { barSeries, macroSeriesFrom } from '../domain/market-data';
 import type { MarketData } from '../domain/signals';
 import { VIX } from '../domain/strategies/vix-correlation';
-import { DAY_MS, isoDate, MINUTE_MS } from '../domain/types';
+import { isoDate, MINUTE_MS } from '../domain/types';
 import type { Queryable } from './client';
 import { type CandleRead, closedCandleColumnsFor, marketDataVersion, queryMacro } from './market-data';
 
@@ -88,6 +88,3 @@ export function scopedMarketDataBars(db: Queryable) {
     return read;
   };
 }
-
-/** Where the candles the market conditions at `asOf` are made of start: the lookback and two days more. */
-export const lookbackStart = (asOf: number, lookbackDays: number) => asOf - (lookbackDays + 2) * DAY_MS;

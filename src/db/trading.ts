@@ -6,13 +6,14 @@
 import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { escapeLiteral } from 'pg';
 import type { FillEffect, Side } from '../domain/portfolio';
+import { lookbackStart } from '../domain/market-conditions';
 import type { MarketData } from '../domain/signals';
 import type { ProtectiveOrder, TradingState } from '../domain/trading/core';
 import { DAY_MS, isoDate } from '../domain/types';
 import { beginWith, type Database, type Queryable, type Tx } from './client';
 import { type Bound, bound, boundEach, preparedOn, preparedSql } from './prepared';
 import { candleReadsOf, type ClosedCandleRow, closedCandlesOf, storedIntervalsOf } from './market-data';
-import { lookbackStart, priceBarsOf } from './market-series';
+import { priceBarsOf } from './market-series';
 import { cryptoOhlcv, fills, latestPrices, orders, portfolios, portfolioSnapshots, positions, riskAssessments } from './schema';
 
 type Db = Queryable;

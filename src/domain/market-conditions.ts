@@ -115,6 +115,12 @@ export class ConditionsTracker {
   }
 }
 
+/**
+ * Where the candles the conditions at `asOf` are made of start: the lookback's daily closes back
+ * from the last midnight, and a day before the first of them.
+ */
+export const lookbackStart = (asOf: number, lookbackDays: number) => asOf - (lookbackDays + 2) * DAY_MS;
+
 /** The conditions of the given assets at `asOf`, from market data of any bar size. */
 export function marketConditions(data: MarketData, assets: Iterable<string>, asOf: number, lookbackDays: number): MarketConditions {
   const out: MarketConditions = {};

@@ -1,6 +1,7 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { closedCandleColumnsFor, upsertCandles } from '../../src/db/market-data';
-import { lookbackStart, priceBarsOf } from '../../src/db/market-series';
+import { priceBarsOf } from '../../src/db/market-series';
+import { lookbackStart } from '../../src/domain/market-conditions';
 import { fills, latestPrices, orders, portfolios, positions } from '../../src/db/schema';
 import { eq, sql } from 'drizzle-orm';
 import {
