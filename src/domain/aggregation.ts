@@ -1,6 +1,6 @@
 import { ExactSum, RingBuffer, ReturnVolatility } from './rolling';
 import type { ScoredRecord } from './position-sizing';
-import { clamp, knownCount, knownCountNear, lastKnown, protectiveLevels, type MarketData, type RiskSettings, type SignalType, type TradingSignal } from './signals';
+import { clamp, knownCount, knownCountSpaced, lastKnown, protectiveLevels, type MarketData, type RiskSettings, type SignalType, type TradingSignal } from './signals';
 
 export type Regime = 'trending' | 'ranging' | 'high_volatility';
 
@@ -176,11 +176,14 @@ export class TrackRecordWindow {
     return this.records;
   }
 
-  /** `outcomeOf`, its search started where the asset's last one ended (outcomes are scored in time order). */
+  /**
+   * `outcomeOf`, its search started from where the asset's last one ended (outcomes are scored in
+   * time order), as far on as the bars' spacing puts it.
+   */
   private outcomeOf(s: PastSignal, data: MarketData): number | undefined {
     const prices = data.prices[s.asset];
     if (!prices) return undefined;
-    const known = knownCountNear(prices.time, s.timestamp + this.horizonMs, this.known[s.asset] ?? 0);
+    const known = knownCountSpaced(prices.time, s.timestamp + this.horizonMs, this.known[s.asset] ?? 0);
     this.known[s.asset] = known;
     return moveTo(s, prices.close, known);
   }

@@ -5,7 +5,7 @@
  * stored candles see the same numbers at the same decision time.
  */
 import { ExactSum, pearsonFromSums, sampleDeviation } from './rolling';
-import { knownCount, knownCountNear, type MarketData, type PriceSeries } from './signals';
+import { knownCount, knownCountSpaced, type MarketData, type PriceSeries } from './signals';
 import { DAY_MS } from './types';
 
 /** Fewer daily returns than this in the lookback and a volatility or correlation is not known. */
@@ -43,14 +43,15 @@ export function conditionsOf(dailyReturns: readonly number[], tradedValue24h: nu
 /**
  * Writes the closes at the `count` UTC midnights ending at `lastMidnight`, oldest first, into `out`
  * from index `at`. Each midnight is searched from the one before (`near`, a count found for a nearby
- * time, for the first): a day's bars apart, where a search over the whole series each read its far
- * halves (~30 ms of the shipped SMA's hourly replay, rebuilding a month of closes at most of its signals).
+ * time, for the first), where the bars' spacing puts it (`knownCountSpaced`): a search over the whole
+ * series each time read its far halves (~30 ms of the shipped SMA's hourly replay, rebuilding a month
+ * of closes at most of its signals).
  */
 function dailyClosesInto(series: PriceSeries, out: Float64Array, at: number, lastMidnight: number, count: number, near = series.time.length): void {
   let known = near;
   for (let k = 0; k < count; k++) {
     const midnight = lastMidnight - (count - 1 - k) * DAY_MS;
-    known = knownCountNear(series.time, midnight, known);
+    known = knownCountSpaced(series.time, midnight, known);
     out[at + k] = closeOfDay(series, midnight, known);
   }
 }
@@ -98,7 +99,7 @@ export class ConditionsTracker {
   at(asOf: number): AssetConditions {
     const { series, closes } = this;
     if (!series || series.time.length === 0) return conditionsOf([], null);
-    this.known = knownCountNear(series.time, asOf, this.known);
+    this.known = knownCountSpaced(series.time, asOf, this.known);
     const midnight = Math.floor(asOf / DAY_MS) * DAY_MS;
     if (midnight !== this.midnight) {
       const days = (midnight - this.midnight) / DAY_MS;

@@ -115,6 +115,20 @@ export function knownCountNear(time: ArrayLike<number>, asOf: number, near: numb
   return lo;
 }
 
+/**
+ * `knownCountNear`, started where `asOf`'s count would be if the points after (or before) the
+ * `near`th were spaced as its last two are: on regular bars the search reads two points (after the
+ * spacing's), where a gallop over a day of hourly bars read about eleven and over a month twenty
+ * (the market conditions' midnights, a month of them rebuilt at most of the shipped SMA's
+ * decisions, and the ensemble's track records, each outcome a signal's horizon past the last).
+ */
+export function knownCountSpaced(time: ArrayLike<number>, asOf: number, near: number): number {
+  const last = Math.min(near, time.length) - 1;
+  const spacing = last >= 1 ? time[last] - time[last - 1] : 0;
+  const guess = spacing > 0 ? last + 1 + Math.floor((asOf - time[last]) / spacing) : near;
+  return knownCountNear(time, asOf, Number.isNaN(guess) ? near : guess);
+}
+
 /** The last `n` values known at asOf. */
 export function lastKnown(values: Column, time: ArrayLike<number>, asOf: number, n: number): Column {
   const end = knownCount(time, asOf);

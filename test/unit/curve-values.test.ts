@@ -104,6 +104,24 @@ describe('the metrics of a curve kept in blocks', () => {
     expect(m.var95).toBeCloseTo(0, 15);
   });
 
+  it('rank a flat block\'s zeros among the returns on either side of them, by every path of the selection', () => {
+    // A block of returns both ways, a flat block (its returns 0 after its first), then both ways again.
+    const moving = (from: number) => Array.from({ length: CHUNK }, (_, i) => 100 + ((((from + i) * 7919) % 13) - 6));
+    const points = [...moving(0), ...new Array<number>(CHUNK).fill(100), ...moving(CHUNK)];
+    const curve = CurveValues.of(points);
+    expect(curve.flatAt(CHUNK)).toBe(100);
+    // Independently: every return from the points, sorted.
+    const sorted = points.slice(1).map((p, i) => p / points[i] - 1).sort((a, b) => a - b);
+    const firstZero = sorted.indexOf(0);
+    const lastZero = sorted.lastIndexOf(0);
+    expect(lastZero - firstZero + 1).toBeGreaterThanOrEqual(CHUNK - 1);
+    for (const k of [firstZero - 1, firstZero, (firstZero + lastZero) >> 1, lastZero, lastZero + 1]) {
+      for (const tuning of [undefined, { sortUpTo: 0, sampleSize: 64 }, { sortUpTo: 0, sampleSize: 0 }, { sortUpTo: Infinity, sampleSize: 0 }]) {
+        expect(kthSmallestReturn(curve, undefined, k, tuning), `k ${k}, ${JSON.stringify(tuning)}`).toBe(sorted[k]);
+      }
+    }
+  });
+
   it('are those of the same points in one column, to the bit, with or without a start point (property)', () => {
     fc.assert(fc.property(moves, fc.boolean(), (stretches, withStart) => {
       const curve = new CurveValues();
@@ -119,7 +137,7 @@ describe('the metrics of a curve kept in blocks', () => {
       expect(performanceMetrics({ time, equity: curve }, [1, -2], opts)).toEqual(performanceMetrics({ time, equity: column }, [1, -2], opts));
       const n = column.length - (withStart ? 0 : 1);
       if (n > 0) {
-        for (const k of [0, Math.floor(0.05 * (n - 1)), n - 1]) {
+        for (const k of [0, Math.floor(0.05 * (n - 1)), Math.floor(n / 2), n - 1]) {
           // Each path of the selection: a sorted copy, a sample's bracket, the radix select.
           for (const tuning of [undefined, { sortUpTo: 0, sampleSize: 64 }, { sortUpTo: 0, sampleSize: 0 }]) {
             expect(kthSmallestReturn(curve, start, k, tuning)).toBe(kthSmallestReturn(column, start, k, tuning));

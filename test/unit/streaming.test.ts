@@ -9,7 +9,7 @@ import { barSeries, candleColumns, dailySeries, macroSeriesFrom } from '../../sr
 import { equity } from '../../src/domain/portfolio';
 import { drawdownFromRollingHigh, logReturns, percentileRank, rollingPearson, rollingVolatility, wilderRsi } from '../../src/domain/indicators';
 import { RingBuffer, RollingSum, SortedWindow } from '../../src/domain/rolling';
-import { knownCount, knownCountNear, type MarketData } from '../../src/domain/signals';
+import { knownCount, knownCountNear, knownCountSpaced, type MarketData } from '../../src/domain/signals';
 import { STRATEGY_DEFINITIONS } from '../../src/domain/strategies';
 import { createStrategy, type Strategy } from '../../src/domain/strategies/framework';
 import { DAY_MS, HOUR_MS } from '../../src/domain/types';
@@ -75,6 +75,26 @@ describe('incremental state decides as a fresh look at the window (real data)', 
       for (const t of time) if (t <= asOf) known += 1;
       expect(knownCountNear(time, asOf, near)).toBe(known);
     }), { numRuns: 5000 });
+  });
+
+  it('a search started where the bars\' spacing puts the count counts the same, and reads five points on regular bars', () => {
+    const sortedTimes = fc.array(fc.integer({ min: 0, max: 60 }), { maxLength: 80 }).map((t) => t.sort((x, y) => x - y));
+    fc.assert(fc.property(sortedTimes, fc.integer({ min: -5, max: 65 }), fc.integer({ min: -3, max: 90 }), (time, asOf, near) => {
+      let known = 0;
+      for (const t of time) if (t <= asOf) known += 1;
+      expect(knownCountSpaced(time, asOf, near)).toBe(known);
+    }), { numRuns: 5000 });
+    // Hourly bars, a count found for one time, another asked days before and after it.
+    const hour = 3_600_000;
+    const hourly = Array.from({ length: 2_000 }, (_, i) => 1_000 * hour + i * hour);
+    let reads = 0;
+    const counted = new Proxy(hourly, { get: (target, key) => ((typeof key === 'string' && /^\d+$/.test(key) && reads++), Reflect.get(target, key)) });
+    for (const [near, asOf] of [[700, hourly[1_400] + 30 * 60_000], [1_400, hourly[30]], [500, hourly[524]], [1_999, hourly[1_999] + 5 * hour]]) {
+      reads = 0;
+      expect(knownCountSpaced(counted, asOf, near)).toBe(knownCount(hourly, asOf));
+      // The last two points' spacing read (three reads), then the count's two neighbours.
+      expect(reads, `from ${near} to ${asOf}`).toBeLessThanOrEqual(5);
+    }
   });
 
   it('a sorted window holds, after every push, the last values pushed in order, NaNs left out of the counting', () => {
