@@ -11,9 +11,3 @@ export const CHUNK = 4096;
 export function forEachChunk(length: number, pass: (from: number, to: number) => void) {
   for (let from = 0; from < length; from += CHUNK) pass(from, Math.min(length, from + CHUNK));
 }
-
-/** Whether `test` holds on every [from, to) chunk of [0, length), in order; stops at the first that fails. */
-export function everyChunk(length: number, test: (from: number, to: number) => boolean): boolean {
-  for (let from = 0; from < length; from += CHUNK) if (!test(from, Math.min(length, from + CHUNK))) return false;
-  return true;
-}

@@ -246,7 +246,7 @@ describe('backtest engine on real daily BTC: a classic SMA crossover', () => {
 });
 
 describe('the event queue', () => {
-  it('takes every bar in the window once, by close time, ties in asset-name order, and counts the distinct closes', () => {
+  it('takes every bar in the window once, by close time, ties in asset-name order, and counts the distinct closes, of one asset or more', () => {
     const assetNames = ['zeta', 'alpha', 'mid'];
     // Each asset's close times: ascending, on grids that agree in places and not in others, a time at times repeated.
     const series = fc.array(fc.integer({ min: 0, max: 30 }), { maxLength: 25 }).map((t) => t.sort((a, b) => a - b));
@@ -255,16 +255,18 @@ describe('the event queue', () => {
     const shared = fc.tuple(series, outside, outside, outside).map(([core, ...extra]) => extra.map(([before, after]) => [
       ...before.sort((a, b) => a - b), ...core, ...after.sort((a, b) => a - b),
     ]) as [number[], number[], number[]]);
-    fc.assert(fc.property(fc.oneof(fc.tuple(series, series, series), shared), fc.integer({ min: -2, max: 15 }), fc.integer({ min: 0, max: 20 }), (times, from, span) => {
+    const assetCount = fc.integer({ min: 1, max: assetNames.length });
+    fc.assert(fc.property(fc.oneof(fc.tuple(series, series, series), shared), fc.integer({ min: -2, max: 15 }), fc.integer({ min: 0, max: 20 }), assetCount, (times, from, span, used) => {
       const to = from + span;
-      const prices = Object.fromEntries(assetNames.map((a, k) => {
+      const assets = assetNames.slice(0, used);
+      const prices = Object.fromEntries(assets.map((a, k) => {
         const time = times[k];
         return [a, { time, open: time, high: time, low: time, close: time, volume: time }];
       }));
-      const input = { data: { prices, macro: {} }, assets: assetNames, from, to } as unknown as BacktestInput;
+      const input = { data: { prices, macro: {} }, assets, from, to } as unknown as BacktestInput;
       const queue = eventQueue(input);
       // Independently: every (time, asset, row) in [from, to], sorted by time, then name, then row.
-      const expected = assetNames.flatMap((a, k) => times[k].map((t, row) => ({ t, a, k, row })).filter((b) => b.t >= from && b.t <= to))
+      const expected = assets.flatMap((a, k) => times[k].map((t, row) => ({ t, a, k, row })).filter((b) => b.t >= from && b.t <= to))
         .sort((x, y) => x.t - y.t || x.a.localeCompare(y.a) || x.row - y.row);
       // An aligned queue keeps one close's order, which every close repeats.
       const entries = queue.aligned
@@ -272,7 +274,7 @@ describe('the event queue', () => {
         : Array.from(queue.asset.subarray(0, queue.length));
       expect(entries).toEqual(expected.map((b) => b.k));
       expect(queue.steps).toBe(new Set(expected.map((b) => b.t)).size);
-      expect(Array.from(queue.start)).toEqual(assetNames.map((_, k) => times[k].filter((t) => t < from).length));
+      expect(Array.from(queue.start)).toEqual(assets.map((_, k) => times[k].filter((t) => t < from).length));
     }), { numRuns: 3000 });
   });
 });
