@@ -120,7 +120,7 @@ export function knownCountNear(time: ArrayLike<number>, asOf: number, near: numb
  * `near`th were spaced as its last two are: on regular bars the search reads two points (after the
  * spacing's), where a gallop over a day of hourly bars read about eleven and over a month twenty
  * (the market conditions' midnights, a month of them rebuilt at most of the shipped SMA's
- * decisions, and the ensemble's track records, each outcome a signal's horizon past the last).
+ * decisions, and the track records, each outcome a signal's horizon past the last).
  */
 export function knownCountSpaced(time: ArrayLike<number>, asOf: number, near: number): number {
   const last = Math.min(near, time.length) - 1;
