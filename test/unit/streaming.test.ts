@@ -78,7 +78,7 @@ describe('incremental state decides as a fresh look at the window (real data)', 
     }), { numRuns: 5000 });
   });
 
-  it('a search started where the bars\' spacing puts the count reads five points on regular bars', () => {
+  it('a search started where the bars\' spacing puts the count reads at most five points on regular bars', () => {
     // Hourly bars, a count found for one time, another asked days before and after it.
     const hour = 3_600_000;
     const hourly = Array.from({ length: 2_000 }, (_, i) => 1_000 * hour + i * hour);
