@@ -32,12 +32,13 @@ export function replaySlots(opts: {
 }): ReplaySlots {
   const live = new Set<ReplayPermit>();
   const waiting: Array<(permit: ReplayPermit) => void> = [];
-  let running = 0;
-  const runningChanged = (change: number) => {
-    running += change;
+  /** Tells `onAvailable` what is left once a task has arrived or a running one has ended. */
+  const reportAvailable = () => {
+    let running = 0;
+    for (const p of live) if (p.used) running += 1;
     opts.onAvailable?.(opts.maxRuns - running);
   };
-  runningChanged(0);
+  reportAvailable();
   // At most one poll at a time: an unused permit is a poll that may yet bring a replay.
   const free = () => live.size < opts.maxRuns && [...live].every((p) => p.used && !p.replaying);
   const grant = (): ReplayPermit => {
@@ -71,12 +72,13 @@ export function replaySlots(opts: {
       const used = permit as ReplayPermit;
       used.used = true;
       used.replaying = slotInfo.activityType === opts.replayActivity;
-      runningChanged(1);
+      reportAvailable();
       grantWaiting();
     },
     releaseSlot({ permit, slotInfo }) {
       live.delete(permit as ReplayPermit);
-      if (slotInfo) runningChanged(-1);
+      // A permit released with its slot's task ran one; one released without it was an empty poll.
+      if (slotInfo) reportAvailable();
       grantWaiting();
     },
     threadShared() {
