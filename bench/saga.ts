@@ -21,6 +21,9 @@ import { withBenchStack } from './stack';
 
 const SAGAS = Number(process.env.BENCH_SAGAS ?? 200);
 const SEQUENTIAL = 50;
+/** Signals sent after a quiet spell each, as live ones come: longer than node-postgres keeps an idle connection by default (10 s). */
+const AFTER_QUIET = 6;
+const QUIET_MS = 12_000;
 /**
  * Rounds of each run. The same round's CPU a workflow moved by a third between rounds on this shared
  * VM (the Temporal server's most), and one run's best-of-three ratio from 65 % to 87 % between runs.
@@ -169,12 +172,13 @@ async function main() {
       if (outcome.status !== 'filled') throw new Error(`${id}: ${outcome.status}`);
     });
 
-    /** One signal at a time on the idle stack: start → fill row written, and start → saga result. */
-    const runSequential = async () => {
+    /** `count` signals one at a time, each after `quietMs` with nothing running: start → fill row written, and start → saga result. */
+    const runSequential = async (name: string, count: number, quietMs = 0) => {
       const toFill: number[] = [];
       const toResult: number[] = [];
-      for (let i = 0; i < SEQUENTIAL; i++) {
-        const id = `bench-one-${i}`;
+      for (let i = 0; i < count; i++) {
+        if (quietMs > 0) await new Promise((resolve) => setTimeout(resolve, quietMs));
+        const id = `bench-${name}-${i}`;
         const t = Date.now();
         const outcome = await env.client.workflow.execute(riskAndExecuteWorkflow, {
           workflowId: `signal-${id}`, taskQueue: TASK_QUEUES.trading,
@@ -211,7 +215,9 @@ async function main() {
       answered.push(await (await answeringWorker(0)).runUntil(runAnswered('answered', round)));
       travelled.push(await (await answeringWorker(Math.round(saga.roundTrips))).runUntil(runAnswered('travelled', round)));
     }
-    const single = await (await tradingWorker()).runUntil(runSequential());
+    const single = await (await tradingWorker()).runUntil(async () => ({
+      ...await runSequential('one', SEQUENTIAL), afterQuiet: await runSequential('quiet', AFTER_QUIET, QUIET_MS),
+    }));
     const emptySingle = await (await emptyWorker()).runUntil(runEmptySequential());
     report({ sagas, baselines, answered, travelled }, { ...single, empty: emptySingle });
     await tradingDb.close();
@@ -231,7 +237,9 @@ interface SagaRuns {
   travelled: TimedRun[];
 }
 
-function report(runs: SagaRuns, single: { toFill: number[]; toResult: number[]; empty: number[] }) {
+interface Latencies { toFill: number[]; toResult: number[] }
+
+function report(runs: SagaRuns, single: Latencies & { afterQuiet: Latencies; empty: number[] }) {
   const { sagas, baselines, answered, travelled } = runs;
   const rate = (r: { elapsed: number }) => SAGAS / r.elapsed;
   const best = <T extends { elapsed: number }>(runs: T[]) => runs.reduce((a, b) => (b.elapsed < a.elapsed ? b : a));
@@ -271,6 +279,7 @@ function report(runs: SagaRuns, single: { toFill: number[]; toResult: number[]; 
     'Latency is measured from the client starting the workflow: for the saga, to the moment its fill row was written; for the others, to the workflow result. All signals start together, so the latencies include queueing behind the others.',
     '',
     `A single signal on the idle stack, ${SEQUENTIAL} one after another: signal → fill row p50 ${quantile(single.toFill, 0.5)} ms, p99 ${quantile(single.toFill, 0.99)} ms; signal → saga result (stop and target placed) p50 ${quantile(single.toResult, 0.5)} ms, p99 ${quantile(single.toResult, 0.99)} ms. The empty workflow, ${SEQUENTIAL} one after another on the same server: start → result p50 ${quantile(single.empty, 0.5)} ms, p99 ${quantile(single.empty, 0.99)} ms.`,
+    `A signal after ${QUIET_MS / 1000} s with nothing running (as live signals come; ${AFTER_QUIET} of them, on the same worker): signal → fill row p50 ${quantile(single.afterQuiet.toFill, 0.5)} ms, slowest ${Math.max(...single.afterQuiet.toFill)} ms; signal → saga result p50 ${quantile(single.afterQuiet.toResult, 0.5)} ms, slowest ${Math.max(...single.afterQuiet.toResult)} ms. The trading pool keeps its idle connections (\`keepIdle\`, src/db/client.ts): closed after node-postgres's 10 s, as before, such a signal took ~12 ms longer to its fill (a new connection, its settings and the saga's statements prepared again).`,
     'The server runs with MTS\'s dynamic config (src/temporal/server-config.ts), as `npm start` and docker-compose.yml run it. With Temporal\'s defaults each hand-over of a workflow or activity task waited ~40 ms (a history shard reads its new transfer tasks at most 20 times a second; the dev server has one shard): a single signal took ~295 ms to its fill and ~550 ms to its result, the empty workflow ~550 ms. Eager activities take the same work off the server in both runs, so the saga\'s own work weighs more in the ratio than it did.',
     `Each saga step reads its book and the bars it needs in one statement (marks, the newest bar, the streamed price; in assess and reserve the market conditions' candles with their interval's choice): 16 statements a saga where there were 24, in 14 round trips (BEGIN and the portfolio's lock in one; ${roundTrips} counted in this run). Each statement's text is built once (drizzle's prepared queries, src/db/prepared.ts): built at every call it cost ~1.9 ms of the worker's ~4.6 ms of CPU a saga, sagas run one after another without Temporal (2.7 ms now). Per saga on the worker's main thread, by V8's profiler: socket writes to Postgres ~0.5 ms a statement (the loopback's cost on this VM, with the wake-up of the Postgres backend it writes to); on the workflow thread the SDK's \`vm.runInContext\` ~17–23 ms a workflow (~3 ms more for the saga than for the empty one), the same code for both.`,
   ]);

@@ -14,11 +14,12 @@ export const tradingSinks: InjectedSinks<MetricSinks> = {
 
 /**
  * The trading activities' own pool: statements prepared and planned once (`planOnce`), ten
- * connections. The sagas that change the book queue on one portfolio's lock whatever the pool's size;
+ * connections, kept open while idle (`keepIdle`: signals minutes apart would otherwise find none
+ * open). The sagas that change the book queue on one portfolio's lock whatever the pool's size;
  * past a few connections they queue in Postgres instead of here (the bench measured no difference
  * between 4, 10 and 20).
  */
-export const connectTradingDatabase = (url: string) => connectDatabase(url, 10, { planOnce: true });
+export const connectTradingDatabase = (url: string) => connectDatabase(url, 10, { planOnce: true, keepIdle: true });
 
 /** The per-signal sagas and their risk and execution activities, on `mts-trading`. */
 export function createTradingWorker(opts: { connection: NativeConnection; namespace: string; deps: TradingDeps; workflowBundle?: WorkflowBundle }) {

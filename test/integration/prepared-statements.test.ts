@@ -120,3 +120,32 @@ describe('statements built once (preparedSql) and transactions begun with their 
     expect(await waiter).toEqual(['begin-with-order']);
   });
 });
+
+describe("a pool's idle connections", () => {
+  let handle: DatabaseHandle | undefined;
+  afterEach(async () => { await handle?.close(); });
+  const backendPid = async (h: DatabaseHandle) => (await h.pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+
+  it('a connection Postgres ends while idle is reported and replaced; the process goes on', async () => {
+    const lost: Error[] = [];
+    handle = testDatabase({ onConnectionLost: (err) => lost.push(err) });
+    const pid = await backendPid(handle);
+    const admin = testDatabase();
+    try {
+      await admin.pool.query('SELECT pg_terminate_backend($1)', [pid]);
+    } finally {
+      await admin.close();
+    }
+    await waitFor('the pool to hear of its lost connection', async () => lost.length === 1, 5_000);
+    expect((lost[0] as Error & { code?: string }).code).toBe('57P01');
+    const next = await backendPid(handle);
+    expect(next).not.toBe(pid);
+    expect(handle.pool.totalCount).toBe(1);
+  });
+
+  it('keepIdle: idle connections are never closed for idleness (node-postgres closes them after 10 s), with TCP keepalive', async () => {
+    handle = testDatabase({ keepIdle: true });
+    const { options } = handle.pool as typeof handle.pool & { options: { idleTimeoutMillis?: number; keepAlive?: boolean } };
+    expect(options).toMatchObject({ idleTimeoutMillis: 0, keepAlive: true });
+  });
+});
