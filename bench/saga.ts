@@ -21,7 +21,10 @@ import { withBenchStack } from './stack';
 
 const SAGAS = Number(process.env.BENCH_SAGAS ?? 200);
 const SEQUENTIAL = 50;
-/** Signals sent after a quiet spell each, as live ones come: longer than node-postgres keeps an idle connection by default (10 s). */
+/**
+ * Signals sent each after a quiet spell, as live ones come: longer than node-postgres keeps an idle
+ * connection by default (10 s).
+ */
 const AFTER_QUIET = 6;
 const QUIET_MS = 12_000;
 /**
@@ -172,7 +175,10 @@ async function main() {
       if (outcome.status !== 'filled') throw new Error(`${id}: ${outcome.status}`);
     });
 
-    /** `count` signals one at a time, each after `quietMs` with nothing running: start → fill row written, and start → saga result. */
+    /**
+     * `count` signals one at a time, each after `quietMs` with nothing running: start → fill row
+     * written, and start → saga result.
+     */
     const runSequential = async (name: string, count: number, quietMs = 0) => {
       const toFill: number[] = [];
       const toResult: number[] = [];
