@@ -19,10 +19,13 @@ export async function startDevServer(opts: { cli: string; dataDir: string; port:
     '--db-filename', dbFile, '--namespace', opts.namespace, '--log-level', 'error', ...dynamicConfigFlags(),
   ], { stdio: ['ignore', 'inherit', 'inherit'] });
   const address = `127.0.0.1:${opts.port}`;
+  // A binary that cannot be run (not executable, removed) is an 'error' event, never an exit.
+  const failedToRun = new Promise<Error>((r) => child.on('error', r));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const early = await Promise.race([exited, new Promise<'waiting'>((r) => setTimeout(() => r('waiting'), 500))]);
+    const early = await Promise.race([exited, failedToRun, new Promise<'waiting'>((r) => setTimeout(() => r('waiting'), 500))]);
+    if (early instanceof Error) throw new Error(`could not run the Temporal CLI at ${opts.cli}: ${early.message}`);
     if (early !== 'waiting') throw new Error(`temporal server start-dev exited with code ${early}; is port ${opts.port} or ${opts.uiPort} in use?`);
     try {
       const c = await Connection.connect({ address, connectTimeout: 1000 });
