@@ -1,5 +1,7 @@
+import { isGrpcServiceError } from '@temporalio/client';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
+import { unreachableAddress } from '../db/errors';
 
 /** An error with its HTTP meaning; rendered as { error: { code, message, details } }. */
 export class HttpError extends Error {
@@ -22,7 +24,33 @@ export const notFoundHandler: RequestHandler = (req) => {
 
 const BODY_ERROR_CODES: Record<number, string> = { 413: 'payload_too_large', 415: 'unsupported_media_type', 400: 'invalid_body' };
 
-export function errorHandler(log: { error: (obj: object, msg: string) => void }): ErrorRequestHandler {
+/** Postgres's codes for a connection it ended or would not open: shutting down, starting, too many connections, connection exceptions. */
+const POSTGRES_UNAVAILABLE = /^(57P0[123]|53300|08\d{3})$/;
+/** gRPC's UNAVAILABLE: the Temporal frontend not answering. */
+const GRPC_UNAVAILABLE = 14;
+
+/** The errors along `err`'s causes. */
+function* causes(err: unknown): Generator<unknown> {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 8; e = (e as { cause?: unknown }).cause, depth++) yield e;
+}
+
+/**
+ * Which of the API's dependencies a failure says is not there (Postgres refused, closed or ended
+ * the connection; Temporal's frontend unavailable): a 503 for the caller to retry, not a bug.
+ */
+function unavailableDependency(err: unknown): { code: string; message: string } | undefined {
+  const unreachable = unreachableAddress(err);
+  if (unreachable) return { code: 'database_unavailable', message: `Postgres is not reachable (${unreachable.reason} at ${unreachable.address}): retry once it is back` };
+  for (const e of causes(err)) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && POSTGRES_UNAVAILABLE.test(code)) return { code: 'database_unavailable', message: `Postgres ended or refused the connection (${code}): retry once it is back` };
+    if (message === 'Connection terminated unexpectedly') return { code: 'database_unavailable', message: 'Postgres closed the connection: retry once it is back' };
+    if (isGrpcServiceError(e) && e.code === GRPC_UNAVAILABLE) return { code: 'temporal_unavailable', message: `Temporal is not reachable (${e.details}): retry once it is back` };
+  }
+  return undefined;
+}
+
+export function errorHandler(log: Record<'error' | 'warn', (obj: object, msg: string) => void>): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     if (err instanceof HttpError) {
       res.status(err.status).json({ error: { code: err.code, message: err.message, details: err.details ?? null } });
@@ -43,6 +71,12 @@ export function errorHandler(log: { error: (obj: object, msg: string) => void })
     if (parserError.expose && parserError.status && parserError.status >= 400 && parserError.status < 500) {
       const code = BODY_ERROR_CODES[parserError.status] ?? 'invalid_body';
       res.status(parserError.status).json({ error: { code, message: `body: ${parserError.message}`, details: parserError.type ? { type: parserError.type } : null } });
+      return;
+    }
+    const unavailable = unavailableDependency(err);
+    if (unavailable) {
+      log.warn({ code: unavailable.code, reason: unavailable.message }, 'a dependency of the API is unavailable');
+      res.status(503).set('retry-after', '5').json({ error: { ...unavailable, details: null } });
       return;
     }
     log.error({ err }, 'unhandled error');

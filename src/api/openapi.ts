@@ -83,6 +83,7 @@ export function openApiDocument() {
     if (op.role !== 'none') {
       responses[401] = { description: 'No or unknown API key', content: { 'application/json': { schema: errorSchema } } };
       if (op.role !== 'any') responses[403] = { description: op.role === 'admin' ? 'Needs the admin role' : `Needs the ${op.role} or admin role`, content: { 'application/json': { schema: errorSchema } } };
+      responses[503] = { description: 'Postgres or Temporal is not reachable (database_unavailable, temporal_unavailable): retry after Retry-After', content: { 'application/json': { schema: errorSchema } } };
     }
     (paths[op.path] ??= {})[op.method] = {
       summary: op.summary,

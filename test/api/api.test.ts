@@ -49,6 +49,7 @@ describe('health', () => {
     const backfill = doc.paths['/api/v1/backfills'].post;
     expect(backfill.requestBody.content['application/json'].schema.required).toEqual(['assets', 'from', 'to']);
     expect(backfill.responses['403'].description).toBe('Needs the operator or admin role');
+    expect(backfill.responses['503'].description).toMatch(/^Postgres or Temporal is not reachable/);
     const risk = doc.paths['/api/v1/assess-risk'].post.requestBody.content['application/json'].schema;
     expect(risk.properties.confidence).toMatchObject({ type: 'number', minimum: 0, maximum: 1 });
     expect(doc.paths['/api/v1/market-data/{asset}/candles'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['asset', 'from', 'to', 'interval', 'limit']);

@@ -1,4 +1,8 @@
+import { createServer } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorHandler } from '../../src/api/errors';
+import { connectDatabase } from '../../src/db/client';
 import { listApiKeys, revokeApiKey } from '../../src/db/api-keys';
 import { createApiKey, KeyVerifier } from '../../src/services/api-keys';
 import { insertAlert } from '../../src/db/signals';
@@ -247,6 +251,81 @@ describe('defaults an operator expects', () => {
       expect(await ok.text()).toContain('mts_http_requests_total');
     } finally {
       await guarded.close();
+    }
+  });
+});
+
+describe('a dependency that is not there', () => {
+  const readKey = `read:${keys.read}`;
+  const get = async (base: string, path: string) => {
+    const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${keys.read}` } });
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as any };
+  };
+
+  it('Postgres refusing connections is a 503 naming it, for the caller to retry, and no "unhandled error" in the log', async () => {
+    const nowhere = connectDatabase('postgres://postgres@127.0.0.1:1/mts_nowhere', 1, { onConnectionLost: () => {} });
+    const down = await startTestApi(kit.client, nowhere, readKey);
+    try {
+      const res = await get(down.base, '/api/v1/signals');
+      expect(res).toMatchObject({ status: 503, retryAfter: '5', body: { error: { code: 'database_unavailable' } } });
+      expect(res.body.error.message).toBe('Postgres is not reachable (ECONNREFUSED at 127.0.0.1:1): retry once it is back');
+      expect(down.logs()).toContain('a dependency of the API is unavailable');
+      expect(down.logs()).not.toContain('unhandled error');
+    } finally {
+      await down.close();
+      await nowhere.close();
+    }
+  });
+
+  it('a server that drops the connection (a proxy before a Postgres that is gone) is a 503 too', async () => {
+    const dropping = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
+    const { port } = dropping.address() as { port: number };
+    const gone = connectDatabase(`postgres://postgres@127.0.0.1:${port}/mts_gone`, 1, { onConnectionLost: () => {} });
+    const down = await startTestApi(kit.client, gone, readKey);
+    try {
+      const res = await get(down.base, '/api/v1/signals');
+      expect(res).toMatchObject({ status: 503, body: { error: { code: 'database_unavailable', message: 'Postgres closed the connection: retry once it is back' } } });
+    } finally {
+      await down.close();
+      await gone.close();
+      await new Promise((resolve) => dropping.close(resolve));
+    }
+  });
+
+  it('Temporal not answering is a 503 naming it', async () => {
+    // No retry interceptor: the call fails at once where the API's client would retry for a while first.
+    const connection = Connection.lazy({ address: '127.0.0.1:1', interceptors: [] });
+    const down = await startTestApi(new Client({ connection }), handle, readKey);
+    try {
+      const res = await get(down.base, '/api/v1/schedules');
+      expect(res).toMatchObject({ status: 503, retryAfter: '5', body: { error: { code: 'temporal_unavailable' } } });
+      expect(res.body.error.message).toMatch(/^Temporal is not reachable \(.+\): retry once it is back$/);
+    } finally {
+      await down.close();
+      await connection.close();
+    }
+  });
+
+  it('a statement Postgres ends under way (a restart) is a 503 too; any other failure stays a 500', async () => {
+    const pool = testDatabase({ onConnectionLost: () => {} });
+    const admin = testDatabase();
+    try {
+      const pid = (await pool.pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      const sleeping = pool.pool.query('SELECT pg_sleep(30)').then(() => undefined, (err: Error) => err);
+      await admin.pool.query("SELECT pg_terminate_backend($1) FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%pg_sleep%'", [pid]);
+      const ended = await sleeping;
+      const answer = (err: unknown) => {
+        const sent: { status?: number; body?: any } = {};
+        const res = { status(code: number) { sent.status = code; return res; }, set() { return res; }, json(body: unknown) { sent.body = body; return res; } };
+        const quiet = { error() {}, warn() {} };
+        errorHandler(quiet)(err, {} as never, res as never, () => {});
+        return sent;
+      };
+      expect(answer(ended)).toMatchObject({ status: 503, body: { error: { code: 'database_unavailable' } } });
+      expect(answer(new Error('a bug'))).toMatchObject({ status: 500, body: { error: { code: 'internal_error' } } });
+    } finally {
+      await Promise.all([pool.close(), admin.close()]);
     }
   });
 });
