@@ -24,7 +24,10 @@ export const notFoundHandler: RequestHandler = (req) => {
 
 const BODY_ERROR_CODES: Record<number, string> = { 413: 'payload_too_large', 415: 'unsupported_media_type', 400: 'invalid_body' };
 
-/** Postgres's codes for a connection it ended or would not open: shutting down, starting, too many connections, connection exceptions. */
+/**
+ * Postgres's codes for a connection it ended or would not open: shut down by an administrator or a
+ * crash, still starting, too many connections, the connection exceptions (class 08).
+ */
 const POSTGRES_UNAVAILABLE = /^(57P0[123]|53300|08\d{3})$/;
 /** gRPC's UNAVAILABLE: the Temporal frontend not answering. */
 const GRPC_UNAVAILABLE = 14;
@@ -39,13 +42,16 @@ function* causes(err: unknown): Generator<unknown> {
  * the connection; Temporal's frontend unavailable): a 503 for the caller to retry, not a bug.
  */
 function unavailableDependency(err: unknown): { code: string; message: string } | undefined {
+  const database = (why: string) => ({ code: 'database_unavailable', message: `${why}: retry once it is back` });
   const unreachable = unreachableAddress(err);
-  if (unreachable) return { code: 'database_unavailable', message: `Postgres is not reachable (${unreachable.reason} at ${unreachable.address}): retry once it is back` };
+  if (unreachable) return database(`Postgres is not reachable (${unreachable.reason} at ${unreachable.address})`);
   for (const e of causes(err)) {
     const { code, message } = e as { code?: unknown; message?: unknown };
-    if (typeof code === 'string' && POSTGRES_UNAVAILABLE.test(code)) return { code: 'database_unavailable', message: `Postgres ended or refused the connection (${code}): retry once it is back` };
-    if (message === 'Connection terminated unexpectedly') return { code: 'database_unavailable', message: 'Postgres closed the connection: retry once it is back' };
-    if (isGrpcServiceError(e) && e.code === GRPC_UNAVAILABLE) return { code: 'temporal_unavailable', message: `Temporal is not reachable (${e.details}): retry once it is back` };
+    if (typeof code === 'string' && POSTGRES_UNAVAILABLE.test(code)) return database(`Postgres ended or refused the connection (${code})`);
+    if (message === 'Connection terminated unexpectedly') return database('Postgres closed the connection');
+    if (isGrpcServiceError(e) && e.code === GRPC_UNAVAILABLE) {
+      return { code: 'temporal_unavailable', message: `Temporal is not reachable (${e.details}): retry once it is back` };
+    }
   }
   return undefined;
 }
