@@ -1,7 +1,7 @@
 import { isGrpcServiceError } from '@temporalio/client';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
-import { unreachableAddress } from '../db/errors';
+import { causesOf, postgresUnavailable } from '../db/errors';
 
 /** An error with its HTTP meaning; rendered as { error: { code, message, details } }. */
 export class HttpError extends Error {
@@ -24,31 +24,17 @@ export const notFoundHandler: RequestHandler = (req) => {
 
 const BODY_ERROR_CODES: Record<number, string> = { 413: 'payload_too_large', 415: 'unsupported_media_type', 400: 'invalid_body' };
 
-/**
- * Postgres's codes for a connection it ended or would not open: shut down by an administrator or a
- * crash, still starting, too many connections, the connection exceptions (class 08).
- */
-const POSTGRES_UNAVAILABLE = /^(57P0[123]|53300|08\d{3})$/;
 /** gRPC's UNAVAILABLE: the Temporal frontend not answering. */
 const GRPC_UNAVAILABLE = 14;
-
-/** The errors along `err`'s causes. */
-function* causes(err: unknown): Generator<unknown> {
-  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 8; e = (e as { cause?: unknown }).cause, depth++) yield e;
-}
 
 /**
  * Which of the API's dependencies a failure says is not there (Postgres refused, closed or ended
  * the connection; Temporal's frontend unavailable): a 503 for the caller to retry, not a bug.
  */
 function unavailableDependency(err: unknown): { code: string; message: string } | undefined {
-  const database = (why: string) => ({ code: 'database_unavailable', message: `${why}: retry once it is back` });
-  const unreachable = unreachableAddress(err);
-  if (unreachable) return database(`Postgres is not reachable (${unreachable.reason} at ${unreachable.address})`);
-  for (const e of causes(err)) {
-    const { code, message } = e as { code?: unknown; message?: unknown };
-    if (typeof code === 'string' && POSTGRES_UNAVAILABLE.test(code)) return database(`Postgres ended or refused the connection (${code})`);
-    if (message === 'Connection terminated unexpectedly') return database('Postgres closed the connection');
+  const database = postgresUnavailable(err);
+  if (database) return { code: 'database_unavailable', message: `${database}: retry once it is back` };
+  for (const e of causesOf(err)) {
     if (isGrpcServiceError(e) && e.code === GRPC_UNAVAILABLE) {
       return { code: 'temporal_unavailable', message: `Temporal is not reachable (${e.details}): retry once it is back` };
     }
