@@ -14,7 +14,7 @@ import type { Database, Tx } from '../db/client';
 import { bestCoveredInterval, closedCandles } from '../db/market-data';
 import { insertAlert } from '../db/signals';
 import {
-  cancelReservedOrder, type ConditionsRead, ensurePortfolio, type FillRow, insertAssessment, insertExit, insertFill, latestCloses, loadBook,
+  cancelReservedOrder, type ConditionsRead, ensurePortfolio, type BookedFill, insertAssessment, insertExit, insertFill, latestCloses, loadBook,
   loadFillAndBook, loadOrderAndBook, type Mark, MissingPortfolioError, openPositions, persistBooking, loadTradingState, reserveOrderRow,
   saveMark, saveProtection, withLockedPortfolio, withLockedPortfolioAndFill, withLockedPortfolioAndOrders,
 } from '../db/trading';
@@ -81,7 +81,7 @@ export function createTradingActivities(deps: TradingDeps) {
    * its lock and `fill` read in the same transaction (so `applied` is current).
    */
   async function bookFill(tx: Tx, booking: {
-    state: TradingState; fill: FillRow; t: number; marks: Record<string, number>; exit?: { kind: ProtectiveExit['kind']; quantity: number; referencePrice: number };
+    state: TradingState; fill: BookedFill; t: number; marks: Record<string, number>; exit?: { kind: ProtectiveExit['kind']; quantity: number; referencePrice: number };
   }) {
     const { state, fill, t, exit } = booking;
     if (fill.applied) return { realized: fill.realizedPnl ?? 0, quantity: heldQuantity(state, fill.asset) };
@@ -139,7 +139,7 @@ export function createTradingActivities(deps: TradingDeps) {
       const stored = await insertAssessment(db, {
         signalId: signal.signalId, portfolioId, asset: signal.asset, approved: decision.kind === 'order' && assessment.isApproved, riskLevel: assessment.riskLevel, assessment,
       });
-      return outcomeOf(stored.assessment);
+      return outcomeOf(stored);
     },
 
     /**

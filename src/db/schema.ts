@@ -270,7 +270,11 @@ export const orders = pgTable('orders', {
   reason: text('reason'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
-});
+}, (t) => [
+  // A reservation weighs the portfolio's reserved orders under its lock: found through the few reserved
+  // ones, not by reading every order the portfolio ever placed.
+  index('orders_reserved_idx').on(t.portfolioId).where(sql`${t.status} = 'reserved'`),
+]);
 
 /** One fill per order; `applied` flips once the portfolio has booked it. */
 export const fills = pgTable('fills', {

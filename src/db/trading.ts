@@ -7,6 +7,7 @@ import { and, asc, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { escapeLiteral } from 'pg';
 import type { FillEffect, Side } from '../domain/portfolio';
 import { lookbackStart } from '../domain/market-conditions';
+import type { RiskAssessment } from '../domain/risk';
 import type { MarketData } from '../domain/signals';
 import type { ProtectiveOrder, TradingState } from '../domain/trading/core';
 import { DAY_MS, isoDate } from '../domain/types';
@@ -58,14 +59,45 @@ function portfolioTransaction<T>(db: Database, portfolioId: string, work: (tx: T
   return beginWith(db, `SELECT 1 FROM portfolios WHERE id = ${escapeLiteral(portfolioId)} FOR NO KEY UPDATE`, work);
 }
 
+/**
+ * The portfolio's columns the trading core's state is made of, and the reserved cash a reservation
+ * weighs: what the saga's reads of the book select. Every column of every position row, read at each
+ * of a saga's five steps, was most of what node-postgres and drizzle parsed (timestamps among them).
+ */
+const bookPortfolio = {
+  cash: portfolios.cash, reservedCash: portfolios.reservedCash, realizedPnl: portfolios.realizedPnl, feesPaid: portfolios.feesPaid,
+  peakEquity: portfolios.peakEquity, pnlDay: portfolios.pnlDay, dayStartEquity: portfolios.dayStartEquity,
+};
+
+/** A position's columns the trading core's state is made of. */
+const bookPosition = {
+  asset: positions.asset, quantity: positions.quantity, averagePrice: positions.averagePrice, realizedPnl: positions.realizedPnl,
+  stopLoss: positions.stopLoss, takeProfit: positions.takeProfit, cooldownUntil: positions.cooldownUntil,
+};
+
+export type BookPortfolio = Pick<PortfolioRow, keyof typeof bookPortfolio>;
+export type BookPosition = Pick<PositionRow, keyof typeof bookPosition>;
+
 /** The position rows of a read that left-joined them (null where there was none). */
-const heldIn = (rows: Array<PositionRow | null>): PositionRow[] => rows.filter((p): p is PositionRow => p !== null);
+const heldIn = <P extends BookPosition>(rows: Array<P | null>): P[] => rows.filter((p): p is P => p !== null);
 
 /** The book `loadBook` returns, from rows already read. */
-const bookOf = (portfolio: PortfolioRow, held: PositionRow[]) => ({ portfolio, positions: held, state: tradingStateOf(portfolio, held) });
+const bookOf = <F extends BookPortfolio, P extends BookPosition>(portfolio: F, held: P[]) =>
+  ({ portfolio, positions: held, state: tradingStateOf(portfolio, held) });
+
+/** A saga read's book: its portfolio and positions (`bookPortfolio`, `bookPosition`) and the core's state from them. */
+type BookRead = ReturnType<typeof bookOf<BookPortfolio, BookPosition>>;
+
+/** A fill's columns booking it takes: what was bought or sold, at what, when, and whether it is booked yet. */
+const bookedFill = {
+  id: fills.id, orderId: fills.orderId, asset: fills.asset, side: fills.side, quantity: fills.quantity, price: fills.price, fee: fills.fee,
+  timestamp: fills.timestamp, applied: fills.applied, realizedPnl: fills.realizedPnl,
+};
+
+export type BookedFill = Pick<FillRow, keyof typeof bookedFill>;
 
 /** The trading core's state from the stored rows: the same book, stops and cooldowns a backtest keeps in memory. */
-export function tradingStateOf(portfolio: PortfolioRow, rows: PositionRow[]): TradingState {
+export function tradingStateOf(portfolio: BookPortfolio, rows: BookPosition[]): TradingState {
   const state: TradingState = {
     book: {
       cash: portfolio.cash,
@@ -128,7 +160,7 @@ const conditionsAsset = sql`SELECT ${bound('conditionsAsset')}::text`;
 export async function loadTradingState(db: Db, portfolioId: string, asOf: number, conditions: ConditionsRead) {
   const rows = await preparedOn(db, 'mts_trading_state', (name) => db
     .select({
-      portfolio: portfolios, position: positions, marks: newestClosesOf(heldAssets(bound('portfolioId')), bound('asOf')),
+      portfolio: bookPortfolio, position: bookPosition, marks: newestClosesOf(heldAssets(bound('portfolioId')), bound('asOf')),
       candles: conditionsCandlesOf(heldAssets(bound('portfolioId'), conditionsAsset)),
     })
     .from(portfolios).leftJoin(positions, eq(positions.portfolioId, portfolios.id)).where(eq(portfolios.id, bound('portfolioId')))
@@ -152,11 +184,11 @@ export function withLockedPortfolio<T>(db: Database, portfolioId: string, work: 
  */
 export function withLockedPortfolioAndFill<T>(
   db: Database, portfolioId: string, fillId: string, asOf: number,
-  work: (tx: Tx, loaded?: ReturnType<typeof bookOf> & { fill: FillRow; marks: Record<string, number> }) => Promise<T>,
+  work: (tx: Tx, loaded?: BookRead & { fill: BookedFill; marks: Record<string, number> }) => Promise<T>,
 ): Promise<T> {
   return portfolioTransaction(db, portfolioId, async (tx) => {
     const rows = await preparedOn(tx, 'mts_fill_to_book', (name) => tx.select({
-      fill: fills, portfolio: portfolios, position: positions,
+      fill: bookedFill, portfolio: bookPortfolio, position: bookPosition,
       marks: newestClosesOf(heldAssets(bound('portfolioId'), assetOfFill(bound('fillId'))), bound('asOf')),
     }).from(fills)
       .innerJoin(portfolios, eq(portfolios.id, fills.portfolioId))
@@ -179,15 +211,15 @@ export type OrderSummary = Pick<OrderRow, 'id' | 'asset' | 'side' | 'notional' |
  */
 export function withLockedPortfolioAndOrders<T>(
   db: Database, portfolioId: string, order: { id: string; asOf: number; conditions: ConditionsRead },
-  work: (tx: Tx, loaded: ReturnType<typeof bookOf> & {
+  work: (tx: Tx, loaded: BookRead & {
     marks: Record<string, number>; order?: OrderSummary; reserved: OrderSummary[]; prices: MarketData['prices'];
   }) => Promise<T>,
 ): Promise<T> {
   const { id: orderId, asOf } = order;
   return portfolioTransaction(db, portfolioId, async (tx) => {
     const rows = await preparedOn(tx, 'mts_book_and_orders', (name) => tx.select({
-      portfolio: portfolios,
-      position: positions,
+      portfolio: bookPortfolio,
+      position: bookPosition,
       orders: sql<OrderSummary[]>`(
         SELECT coalesce(json_agg(json_build_object('id', o.id, 'asset', o.asset, 'side', o.side, 'notional', o.notional, 'status', o.status)), '[]'::json)
         FROM ${orders} o WHERE o.portfolio_id = ${bound('portfolioId')} AND (o.status = 'reserved' OR o.id = ${bound('orderId')}))`,
@@ -275,9 +307,10 @@ export async function latestCloses(db: Db, assets: string[], asOf: number): Prom
 }
 
 /** The decision stored for a signal: what a repeated `insertAssessment` returns. */
-async function storedAssessment(db: Db, signalId: string, portfolioId: string) {
-  const [row] = await db.select().from(riskAssessments).where(and(eq(riskAssessments.signalId, signalId), eq(riskAssessments.portfolioId, portfolioId)));
-  return row;
+async function storedAssessment(db: Db, signalId: string, portfolioId: string): Promise<RiskAssessment> {
+  const [row] = await db.select({ assessment: riskAssessments.assessment }).from(riskAssessments)
+    .where(and(eq(riskAssessments.signalId, signalId), eq(riskAssessments.portfolioId, portfolioId)));
+  return row.assessment;
 }
 
 /** The portfolio's stored assessments, newest first, optionally of one asset or outcome. */
@@ -288,15 +321,16 @@ export async function recentAssessments(db: Db, portfolioId: string, opts: { lim
   return db.select().from(riskAssessments).where(and(...where)).orderBy(desc(riskAssessments.id)).limit(opts.limit);
 }
 
-/** Records a decision once per signal; a repeated call keeps the first. Returns the stored row. */
-export async function insertAssessment(
-  db: Db, row: Omit<typeof riskAssessments.$inferInsert, 'id' | 'createdAt'>,
-): Promise<typeof riskAssessments.$inferSelect> {
+/**
+ * Records a decision once per signal; a repeated call keeps the first. Returns the stored decision:
+ * this one when it was recorded (not sent back: the whole assessment is a few kilobytes of JSON).
+ */
+export async function insertAssessment(db: Db, row: Omit<typeof riskAssessments.$inferInsert, 'id' | 'createdAt'>): Promise<RiskAssessment> {
   const { signalId, portfolioId, asset, approved, riskLevel, assessment } = row;
-  const [inserted] = await preparedOn(db, 'mts_insert_assessment', (name) => db.insert(riskAssessments)
-    .values(boundEach('signalId', 'portfolioId', 'asset', 'approved', 'riskLevel', 'assessment')).onConflictDoNothing().returning()
-    .prepare(name)).execute({ signalId, portfolioId, asset, approved, riskLevel, assessment });
-  return inserted ?? (await storedAssessment(db, row.signalId, row.portfolioId))!;
+  const inserted = await preparedOn(db, 'mts_insert_assessment', (name) => db.insert(riskAssessments)
+    .values(boundEach('signalId', 'portfolioId', 'asset', 'approved', 'riskLevel', 'assessment')).onConflictDoNothing()
+    .returning({ id: riskAssessments.id }).prepare(name)).execute({ signalId, portfolioId, asset, approved, riskLevel, assessment });
+  return inserted.length > 0 ? assessment : storedAssessment(db, signalId, portfolioId);
 }
 
 async function findOrder(db: Db, id: string): Promise<OrderRow | undefined> {
@@ -327,42 +361,49 @@ export async function cancelReservedOrder(db: Database, portfolioId: string, ord
 }
 
 /**
- * An order of the portfolio, its fill (none until it is filled), the book, and where the order would
+ * An order of the portfolio, its fill (none until it is filled), the book as far as the order's asset
+ * goes (the portfolio and that asset's position, what sizing its fill takes), and where the order would
  * meet the market at `asOf` (the asset's newest closed bar and its streamed price), in one read;
  * undefined when the portfolio has no such order.
  */
 export async function loadOrderAndBook(db: Db, portfolioId: string, orderId: string, asOf: number) {
   const rows = await preparedOn(db, 'mts_order_and_book', (name) => db.select({
-    order: orders, fill: fills, portfolio: portfolios, position: positions, streamed: { price: latestPrices.price, time: latestPrices.time },
+    order: { id: orders.id, asset: orders.asset, side: orders.side, notional: orders.notional, status: orders.status },
+    fill: { id: fills.id, price: fills.price, quantity: fills.quantity, fee: fills.fee, slippage: fills.slippage },
+    portfolio: bookPortfolio, position: bookPosition, streamed: { price: latestPrices.price, time: latestPrices.time },
     bar: newestBarOf(sql`SELECT o.asset FROM ${orders} o WHERE o.id = ${bound('orderId')}`, bound('asOf')),
   }).from(orders)
     .leftJoin(fills, eq(fills.orderId, orders.id))
     .innerJoin(portfolios, eq(portfolios.id, orders.portfolioId))
-    .leftJoin(positions, eq(positions.portfolioId, portfolios.id))
+    .leftJoin(positions, and(eq(positions.portfolioId, portfolios.id), eq(positions.asset, orders.asset)))
     .leftJoin(latestPrices, eq(latestPrices.asset, orders.asset))
     .where(and(eq(orders.id, bound('orderId')), eq(orders.portfolioId, bound('portfolioId'))))
     .prepare(name)).execute({ portfolioId, orderId, asOf });
-  if (rows.length === 0) return undefined;
   const [first] = rows;
+  if (!first) return undefined;
   return {
-    order: first.order, fill: first.fill ?? undefined, book: bookOf(first.portfolio, heldIn(rows.map((r) => r.position))),
+    order: first.order, fill: first.fill ?? undefined, book: bookOf(first.portfolio, heldIn([first.position])),
     bar: barOrNone(first.bar), streamed: first.streamed ?? undefined,
   };
 }
 
 /**
- * A fill of the portfolio, the book and the newest bar of the fill's asset closed by `asOf` (from
- * which the fill's stop and target are checked), in one read; undefined when the portfolio has no such fill.
+ * A fill of the portfolio, the book as far as the fill's asset goes (the portfolio and that asset's
+ * position, from which the stop and target are placed) and the newest bar of the asset closed by
+ * `asOf` (from which they are checked), in one read; undefined when the portfolio has no such fill.
  */
 export async function loadFillAndBook(db: Db, portfolioId: string, fillId: string, asOf: number) {
-  const rows = await preparedOn(db, 'mts_fill_and_book', (name) => db
-    .select({ fill: fills, portfolio: portfolios, position: positions, bar: newestBarOf(assetOfFill(bound('fillId')), bound('asOf')) }).from(fills)
+  const rows = await preparedOn(db, 'mts_fill_and_book', (name) => db.select({
+    fill: { asset: fills.asset, price: fills.price }, portfolio: bookPortfolio, position: bookPosition,
+    bar: newestBarOf(assetOfFill(bound('fillId')), bound('asOf')),
+  }).from(fills)
     .innerJoin(portfolios, eq(portfolios.id, fills.portfolioId))
-    .leftJoin(positions, eq(positions.portfolioId, portfolios.id))
+    .leftJoin(positions, and(eq(positions.portfolioId, portfolios.id), eq(positions.asset, fills.asset)))
     .where(and(eq(fills.id, bound('fillId')), eq(fills.portfolioId, bound('portfolioId'))))
     .prepare(name)).execute({ portfolioId, fillId, asOf });
-  if (rows.length === 0) return undefined;
-  return { fill: rows[0].fill, book: bookOf(rows[0].portfolio, heldIn(rows.map((r) => r.position))), bar: barOrNone(rows[0].bar) };
+  const [first] = rows;
+  if (!first) return undefined;
+  return { fill: first.fill, book: bookOf(first.portfolio, heldIn([first.position])), bar: barOrNone(first.bar) };
 }
 
 /** The fill stored under an id: what a repeated `insertFill` returns. */
@@ -446,7 +487,7 @@ const bookingStatement = (restarted: boolean, checked: boolean) => {
  * reservation released, the fill applied, its order filled and a snapshot for the equity curve.
  */
 export async function persistBooking(tx: Tx, input: {
-  portfolioId: string; fill: FillRow; effect: FillEffect; state: TradingState; mark: Mark; checkedUntil?: number;
+  portfolioId: string; fill: BookedFill; effect: FillEffect; state: TradingState; mark: Mark; checkedUntil?: number;
 }): Promise<void> {
   const { portfolioId, fill, effect, state, mark } = input;
   const levels: ProtectiveOrder | undefined = state.protection[fill.asset];

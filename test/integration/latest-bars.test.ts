@@ -1,4 +1,4 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { closedCandleColumnsFor, upsertCandles } from '../../src/db/market-data';
 import { priceBarsOf } from '../../src/db/market-series';
 import { lookbackStart } from '../../src/domain/market-conditions';
@@ -8,6 +8,7 @@ import {
   ensurePortfolio, insertFill, latestBars, latestCloses, loadFillAndBook, loadOrderAndBook, loadTradingState, MissingPortfolioError, withLockedPortfolio,
   withLockedPortfolioAndFill, withLockedPortfolioAndOrders,
 } from '../../src/db/trading';
+import { connectDatabase } from '../../src/db/client';
 import { clearMarketData, testDatabase } from '../support/db';
 import { waitFor } from '../support/wait';
 
@@ -107,12 +108,17 @@ describe("a saga step's read: the book and the bars it needs, in one statement",
     expect(order?.bar).toEqual(separately.get('ethereum'));
     expect(order?.streamed).toEqual({ price: 123.5, time: asOf - 1000 });
     expect(order?.fill?.id).toBe('f-eth');
+    // The book as far as the order's asset goes (sizing its fill takes no other position): that position, and the cash.
+    expect(order?.book.positions.map((p) => p.asset)).toEqual(['ethereum']);
+    expect(order?.book.state.book.cash).toBe(1000);
     const unquoted = await loadOrderAndBook(handle.db, 'p', 'o-sol', asOf);
     expect(unquoted?.bar).toBeUndefined();
     expect(unquoted?.streamed).toBeUndefined();
     expect(await loadOrderAndBook(handle.db, 'other', 'o-eth', asOf)).toBeUndefined();
 
-    expect((await loadFillAndBook(handle.db, 'p', 'f-eth', asOf))?.bar).toEqual(separately.get('ethereum'));
+    const filled = await loadFillAndBook(handle.db, 'p', 'f-eth', asOf);
+    expect(filled?.bar).toEqual(separately.get('ethereum'));
+    expect(filled?.book.positions.map((p) => p.asset)).toEqual(['ethereum']);
     // Booking the fill marks the book with the fill's asset as well as what is held.
     const booking = await withLockedPortfolioAndFill(handle.db, 'p', 'f-eth', asOf, async (_tx, loaded) => loaded?.marks);
     expect(booking).toEqual({ bitcoin: 1023, ethereum: 1000 / 60 + 14 });
@@ -170,5 +176,38 @@ describe("the portfolio's lock", () => {
     }
     await Promise.all([first, second]);
     expect(events).toEqual(['first took the lock', 'first done', 'second took the lock, cash 900']);
+  });
+});
+
+describe("a reservation's read of the portfolio's orders", () => {
+  it('finds the reserved orders through their index, not by reading every order the portfolio ever placed', async () => {
+    await ensurePortfolio(handle.db, 'p', 1000, 0);
+    // A year of trading: thousands of orders long filled or cancelled, and the two reserved now.
+    await handle.db.execute(sql`
+      INSERT INTO orders (id, portfolio_id, asset, side, notional, status)
+      SELECT 'old-' || k, 'p', 'bitcoin', 'BUY', 10, CASE WHEN k % 10 = 0 THEN 'cancelled' ELSE 'filled' END FROM generate_series(1, 5000) k`);
+    await handle.db.insert(orders).values([
+      { id: 'o-eth', portfolioId: 'p', asset: 'ethereum', side: 'BUY', notional: 100, status: 'reserved' },
+      { id: 'o-sol', portfolioId: 'p', asset: 'solana', side: 'SELL', notional: 50, status: 'reserved' },
+    ]);
+    await handle.db.execute(sql`ANALYZE orders`);
+    // The trading pool's planning (each statement's generic plan), on one connection that reports its plans.
+    const explained = connectDatabase(inject('databaseUrl'), 1, { planOnce: true });
+    const plans: string[] = [];
+    try {
+      const client = await explained.pool.connect();
+      client.on('notice', (notice) => plans.push(notice.message ?? ''));
+      await client.query(`LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; SET auto_explain.log_level = notice`);
+      client.release();
+      const order = { id: 'o-new', asOf: T0, conditions: { lookbackDays: 1, barMinutes: 60, asset: 'cardano' } };
+      const reserving = await withLockedPortfolioAndOrders(explained.db, 'p', order, async (_tx, loaded) => loaded);
+      expect(reserving.reserved.map((o) => `${o.id} ${o.side} ${o.notional}`).sort()).toEqual(['o-eth BUY 100', 'o-sol SELL 50']);
+      expect(reserving.order).toBeUndefined();
+    } finally {
+      await explained.close();
+    }
+    const read = plans.find((plan) => plan.includes("o.status = 'reserved'"));
+    expect(read).toContain('orders_reserved_idx');
+    expect(read).not.toMatch(/Seq Scan on orders/);
   });
 });

@@ -1,0 +1,1 @@
+CREATE INDEX "orders_reserved_idx" ON "orders" USING btree ("portfolio_id") WHERE "orders"."status" = 'reserved';
