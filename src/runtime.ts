@@ -116,9 +116,12 @@ export async function buildWorkers(opts: {
 export async function startApi(opts: {
   env: Env; db: DatabaseHandle; client: Client; collection: CollectionConfig; apiKeys: Map<string, Role>; logger: Logger; temporalUiUrl?: string;
 }): Promise<Server> {
-  const alertStream = new AlertStream(opts.env.DATABASE_URL, (err) => opts.logger.warn({ err }, 'alert stream connection'));
-  const priceStream = new PriceStream(opts.env.DATABASE_URL, (err) => opts.logger.warn({ err }, 'price stream connection'));
-  const keyRevocations = new KeyRevocations(opts.env.DATABASE_URL, (err) => opts.logger.warn({ err }, 'key revocations connection'));
+  // A stream's lost connection is an outage it recovers from (it listens again): one line, no stack.
+  const streamWarning = (stream: string) => (err: Error, consequence: string) =>
+    opts.logger.warn({ code: (err as Error & { code?: string }).code, reason: err.message }, `${stream}: ${consequence}`);
+  const alertStream = new AlertStream(opts.env.DATABASE_URL, streamWarning('alert stream'));
+  const priceStream = new PriceStream(opts.env.DATABASE_URL, streamWarning('price stream'));
+  const keyRevocations = new KeyRevocations(opts.env.DATABASE_URL, streamWarning('key revocations'));
   const app = createApp(
     { db: opts.db.db, temporal: opts.client, collection: opts.collection, strategies: loadStrategyConfigs(), alertStream, priceStream, keyRevocations, risk: loadRiskConfig(), execution: loadExecutionConfig(), initialCapital: opts.env.INITIAL_CAPITAL,
       temporalUiUrl: opts.temporalUiUrl ?? opts.env.TEMPORAL_UI_URL },

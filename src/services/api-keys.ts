@@ -10,7 +10,7 @@ import { activeApiKeyIds, findApiKey, insertApiKey } from '../db/api-keys';
 import type { Database } from '../db/client';
 import { NOTIFY_CHANNELS } from '../db/notify';
 import { API_ROLES, type ApiRole } from '../db/schema';
-import { NotifyStream } from './notify-stream';
+import { NotifyStream, type NotifyStreamOptions } from './notify-stream';
 
 const scrypt = promisify(scryptCallback) as (secret: string, salt: string, length: number) => Promise<Buffer>;
 const KEY_LENGTH = 32;
@@ -110,7 +110,7 @@ export class KeyVerifier {
 
 /** The ids of keys as they are revoked (`revokeApiKey`), to every API process. */
 export class KeyRevocations extends NotifyStream<string> {
-  constructor(databaseUrl: string, onError?: (err: Error) => void) {
-    super(databaseUrl, NOTIFY_CHANNELS.keyRevocations, onError);
+  constructor(databaseUrl: string, onError?: NotifyStreamOptions['onError']) {
+    super(databaseUrl, NOTIFY_CHANNELS.keyRevocations, { onError });
   }
 }
