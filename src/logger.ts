@@ -47,3 +47,12 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   };
   return destination ? pino(options, destination) : pino(options);
 }
+
+/**
+ * An expected failure as a log line's fields: its code (a Postgres SQLSTATE, ECONNREFUSED, …) and its
+ * message, without the stack: an outage MTS recovers from is one readable line, not a trace.
+ */
+export function failureFields(err: unknown): { code?: string; reason: string } {
+  const { code } = err as { code?: unknown };
+  return { ...(typeof code === 'string' ? { code } : {}), reason: err instanceof Error ? err.message : String(err) };
+}

@@ -8,6 +8,7 @@ import { KeyRevocations, type Role } from './services/api-keys';
 import { type CollectionConfig, loadCollectionConfig } from './config/collection';
 import type { Env } from './config/env';
 import type { DatabaseHandle } from './db/client';
+import { failureFields } from './logger';
 import { fromRoot } from './paths';
 import { sourcesFromEnv } from './providers';
 import { AlertStream } from './services/alert-stream';
@@ -118,7 +119,7 @@ export async function startApi(opts: {
 }): Promise<Server> {
   // A stream's lost connection is an outage it recovers from (it listens again): one line, no stack.
   const streamWarning = (stream: string) => (err: Error, consequence: string) =>
-    opts.logger.warn({ code: (err as Error & { code?: string }).code, reason: err.message }, `${stream}: ${consequence}`);
+    opts.logger.warn(failureFields(err), `${stream}: ${consequence}`);
   const alertStream = new AlertStream(opts.env.DATABASE_URL, streamWarning('alert stream'));
   const priceStream = new PriceStream(opts.env.DATABASE_URL, streamWarning('price stream'));
   const keyRevocations = new KeyRevocations(opts.env.DATABASE_URL, streamWarning('key revocations'));

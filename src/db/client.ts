@@ -3,7 +3,7 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import * as schema from './schema';
-import { createLogger } from '../logger';
+import { createLogger, failureFields } from '../logger';
 import { fromRoot } from '../paths';
 
 export type Database = NodePgDatabase<typeof schema> & { $client: pg.Pool };
@@ -117,8 +117,7 @@ let poolLogger: ReturnType<typeof createLogger> | undefined;
 
 function warnConnectionLost(err: Error): void {
   poolLogger ??= createLogger(process.env.LOG_LEVEL ?? 'info');
-  const { code } = err as Error & { code?: string };
-  poolLogger.warn({ code, reason: err.message }, 'an idle database connection was closed by the server; the next statement opens another');
+  poolLogger.warn(failureFields(err), 'an idle database connection was closed by the server; the next statement opens another');
 }
 
 /**

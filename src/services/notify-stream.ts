@@ -18,7 +18,8 @@ export class NotifyStream<T> {
   private client?: pg.Client;
   private connecting?: Promise<void>;
   private retry?: NodeJS.Timeout;
-  private readonly listeners = new Set<(payload: T) => void>();
+  /** Each listener, with what it is told when the connection is lost. */
+  private readonly listeners = new Map<(payload: T) => void, (() => void) | undefined>();
   private closed = false;
   private readonly onError: (err: Error, consequence: string) => void;
   private readonly retryMs: { first: number; max: number };
@@ -28,9 +29,13 @@ export class NotifyStream<T> {
     this.retryMs = options.retryMs ?? { first: 1000, max: 30_000 };
   }
 
-  /** Resolves once the stream is listening, so nothing announced after it is missed. */
-  async subscribe(listener: (payload: T) => void): Promise<() => void> {
-    this.listeners.add(listener);
+  /**
+   * Resolves once the stream is listening, so nothing announced after it is missed. `onLost` is told
+   * when the connection is lost, since what is announced until it is back is missed: an SSE response
+   * ends, and its client reconnects with its Last-Event-ID and catches up.
+   */
+  async subscribe(listener: (payload: T) => void, onLost?: () => void): Promise<() => void> {
+    this.listeners.set(listener, onLost);
     await this.ensureListening();
     return () => this.listeners.delete(listener);
   }
@@ -48,11 +53,12 @@ export class NotifyStream<T> {
           this.onError(err as Error, `a notification on ${this.channel} that is not JSON was skipped`);
           return;
         }
-        for (const l of this.listeners) l(payload);
+        for (const l of this.listeners.keys()) l(payload);
       });
       client.on('error', (err) => {
         if (this.client === client) this.client = undefined;
         client.end().catch(() => undefined);
+        for (const onLost of [...this.listeners.values()]) onLost?.();
         this.listenAgain(err, this.retryMs.first);
       });
       try {

@@ -41,7 +41,7 @@ async function postgresProxy(target: URL) {
 }
 
 describe('a NOTIFY stream (alerts, prices and key revocations to every API process)', () => {
-  it('listens again after Postgres was gone for a while, backing off, and says what it does about each failure', async () => {
+  it('listens again after Postgres was gone for a while, backing off, tells its listeners of the loss, and says what it does about each failure', async () => {
     const proxy = await postgresProxy(new URL(inject('databaseUrl')));
     const failures: Array<{ code?: string; consequence: string }> = [];
     const stream = new NotifyStream<{ n: number }>(proxy.url, NOTIFY_CHANNELS.alerts, {
@@ -49,10 +49,11 @@ describe('a NOTIFY stream (alerts, prices and key revocations to every API proce
       retryMs: { first: 50, max: 200 },
     });
     const received: number[] = [];
+    let lost = 0;
     let sent = 0;
     const announce = () => notify(handle.pool, NOTIFY_CHANNELS.alerts, { n: ++sent });
     try {
-      await stream.subscribe((payload) => received.push(payload.n));
+      await stream.subscribe((payload) => received.push(payload.n), () => { lost += 1; });
       await announce();
       await waitFor('the first announcement', () => received.length === 1);
       await proxy.cut();
@@ -68,6 +69,8 @@ describe('a NOTIFY stream (alerts, prices and key revocations to every API proce
       await proxy.cut();
     }
     expect(received[0]).toBe(1);
+    // Told once, when the connection went (what was announced until it was back is missed), and still listening after.
+    expect(lost).toBe(1);
     // The lost connection, then each refusal, with the wait before the next attempt (doubled, at most 200 ms).
     expect(failures[0].consequence).toBe('listening on mts_alerts again in 50 ms');
     expect(failures.slice(1, 4)).toEqual([

@@ -1,13 +1,14 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page, type Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTradingActivities } from '../../src/activities/trading';
 import { upsertCandles } from '../../src/db/market-data';
 import { writeLatestPrices } from '../../src/db/market-prices';
 import { NOTIFY_CHANNELS, notify } from '../../src/db/notify';
-import { insertSignals } from '../../src/db/signals';
+import { insertAlert, insertSignals } from '../../src/db/signals';
+import type { SignalAlert } from '../../src/domain/alerts';
 import { SimulatedMarket } from '../../src/domain/simulated-market';
 import type { Candle } from '../../src/domain/types';
 import { startTestApi } from '../support/api';
@@ -159,6 +160,37 @@ describe('the dashboard in Chromium', () => {
     await notify(ctx.handle.pool, NOTIFY_CHANNELS.alerts, { id: 987_654, alert_type: 'signal', alert: { asset: 'ethereum', signal_type: 'SHORT', confidence: 0.77, timestamp: sent } });
     await page.locator('#live-alerts').getByText('ethereum SHORT').waitFor({ timeout: 2000 });
     expect(Date.now() - sent).toBeLessThan(2000);
+    await page.close();
+  });
+
+  it('catches up on an alert announced while the API was not listening, once its stream reconnects', async () => {
+    const page = await signIn(keys.admin);
+    const stream = (r: Request) => r.url().includes('/api/v1/alerts/stream');
+    await page.locator('#live-alerts').waitFor();
+    await page.waitForTimeout(500); // the alert stream connected
+    /** What the pipeline does: store the alert, then announce it. */
+    const raise = async (asset: string) => {
+      const body: SignalAlert = {
+        timestamp: Date.now(), asset, signal_type: 'LONG', confidence: 0.64, strategies: ['sma_crossover'], price: 0.5, position_size: 0.01,
+        risk_metrics: { stop_loss: 0.49, take_profit: 0.52 },
+      };
+      const id = await insertAlert(ctx.handle.db, { type: 'signal', body });
+      await notify(ctx.handle.pool, NOTIFY_CHANNELS.alerts, { id, alert_type: 'signal', alert: body });
+      return id!;
+    };
+    const first = await raise('cardano');
+    await page.locator('#live-alerts').getByText('cardano LONG').waitFor({ timeout: 2000 });
+    // Postgres ends the API's listening connection (as a restart does): the API ends the page's stream.
+    const ended = page.waitForEvent('requestfinished', stream);
+    const { rows } = await ctx.handle.pool.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN mts_alerts'");
+    expect(rows).toHaveLength(1);
+    await ended;
+    // Announced before the API listens again: nobody hears it. The page reconnects with the last id it saw and is sent it.
+    const reconnected = page.waitForRequest(stream);
+    await raise('polkadot');
+    expect((await reconnected).headers()['last-event-id']).toBe(String(first));
+    await page.locator('#live-alerts').getByText('polkadot LONG').waitFor({ timeout: 5000 });
     await page.close();
   });
 

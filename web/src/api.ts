@@ -49,13 +49,17 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
 
 /**
  * Server-Sent Events over fetch (EventSource cannot send the bearer header): calls `onEvent` for each
- * event until `signal` aborts, reconnecting after a dropped connection.
+ * event until `signal` aborts, reconnecting after a dropped connection with the last event's id
+ * (`Last-Event-ID`, as EventSource does), so a stream that stores its events (alerts) sends what was missed.
  */
 export function subscribe(path: string, onEvent: (event: string, data: unknown) => void, signal: AbortSignal): void {
+  let lastEventId: string | undefined;
   const run = async () => {
     while (!signal.aborted) {
       try {
-        const res = await fetch(`/api/v1${path}`, { headers: headers(false), signal });
+        const res = await fetch(`/api/v1${path}`, {
+          headers: { ...headers(false), ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }) }, signal,
+        });
         if (res.status === 401) return session.signOut();
         if (!res.ok || !res.body) throw new ApiError(res.status, `stream ${path}: HTTP ${res.status}`);
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -73,6 +77,7 @@ export function subscribe(path: string, onEvent: (event: string, data: unknown) 
             for (const line of block.split('\n')) {
               if (line.startsWith('event: ')) event = line.slice(7);
               else if (line.startsWith('data: ')) data.push(line.slice(6));
+              else if (line.startsWith('id: ')) lastEventId = line.slice(4);
             }
             if (data.length) onEvent(event, JSON.parse(data.join('\n')));
           }

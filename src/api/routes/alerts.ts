@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { queryAlerts } from '../../db/signals';
+import { failureFields } from '../../logger';
 import type { ApiContext } from '../context';
 import { parseInput } from '../errors';
 import { openEventStream, StreamSlots } from '../sse';
@@ -48,7 +49,8 @@ export function alertsRouter(ctx: ApiContext, streamsPerKey: number): Router {
       stream.send('alert', { alert_type: type, alert }, id);
     };
     try {
-      const stop = await ctx.alertStream.subscribe((a) => forward(a.id, a.alert_type, a.alert));
+      // Announcements lost with the stream's connection: ended, the client reconnects with its Last-Event-ID and catches up.
+      const stop = await ctx.alertStream.subscribe((a) => forward(a.id, a.alert_type, a.alert), () => stream.end());
       if (stream.closed) { stop(); return; }
       unsubscribe = stop;
       if (lastId !== undefined && lastId > 0) {
@@ -57,7 +59,7 @@ export function alertsRouter(ctx: ApiContext, streamsPerKey: number): Router {
     } catch (err) {
       // Headers are sent: the stream ends, and what it held is released.
       stream.end();
-      req.log?.warn({ err }, 'alert stream ended by an error');
+      req.log?.warn(failureFields(err), 'alert stream ended by an error; its client reconnects');
     }
   });
   return router;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { type LatestPrice, readLatestPrices } from '../../db/market-prices';
 import { assetName } from '../../services/limits';
 import type { ApiContext } from '../context';
+import { failureFields } from '../../logger';
 import { parseInput } from '../errors';
 import { openEventStream, StreamSlots } from '../sse';
 
@@ -34,13 +35,14 @@ export function pricesRouter(ctx: ApiContext, streamsPerKey: number): Router {
       if (!wanted || wanted.has(p.asset)) stream.send('price', withAge(p, Date.now()));
     };
     try {
-      const stop = await ctx.priceStream.subscribe((batch) => batch.forEach(forward));
+      // Prices lost with the stream's connection: ended, the client reconnects and starts from the latest.
+      const stop = await ctx.priceStream.subscribe((batch) => batch.forEach(forward), () => stream.end());
       if (stream.closed) { stop(); return; }
       unsubscribe = stop;
       for (const p of await readLatestPrices(ctx.db, q.assets)) forward(p);
     } catch (err) {
       stream.end();
-      req.log?.warn({ err }, 'price stream ended by an error');
+      req.log?.warn(failureFields(err), 'price stream ended by an error; its client reconnects');
     }
   });
   return router;
