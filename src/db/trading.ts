@@ -47,6 +47,9 @@ async function loadPortfolio(db: Db, id: string) {
   return { portfolio: rows[0].portfolios, positions: heldIn(rows.map((r) => r.positions)) };
 }
 
+/** Each pool's last transaction on each portfolio (settled or not): where the next one queues. */
+const lockQueues = new WeakMap<Database, Map<string, Promise<unknown>>>();
+
 /**
  * Runs `work` in a transaction that begins holding the portfolio's row lock: BEGIN and the lock in one
  * round trip (`beginWith`), so `work`'s first read (a statement of its own, with its own snapshot) sees
@@ -54,9 +57,20 @@ async function loadPortfolio(db: Db, id: string) {
  * a row's other columns takes: lockers still queue behind each other, but a row that only references
  * the portfolio (a fill, an order) is written without waiting; its foreign-key check's `FOR KEY SHARE`
  * waited for `FOR UPDATE`. A missing portfolio locks nothing; the first read finds no row.
+ *
+ * A pool's transactions on one portfolio queue in the process first, one after another whether the
+ * one before committed or failed: one at a time waits for the row lock (behind other processes'), the
+ * rest hold no connection, and Postgres does not wake a queue of waiters at every commit (twenty
+ * sagas at once, one worker: ~0.5 ms less of Postgres's CPU a saga). So `work` must not begin
+ * another such transaction on the same portfolio and pool: it would wait for itself.
  */
 function portfolioTransaction<T>(db: Database, portfolioId: string, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return beginWith(db, `SELECT 1 FROM portfolios WHERE id = ${escapeLiteral(portfolioId)} FOR NO KEY UPDATE`, work);
+  let byPortfolio = lockQueues.get(db);
+  if (!byPortfolio) lockQueues.set(db, (byPortfolio = new Map()));
+  const locked = () => beginWith(db, `SELECT 1 FROM portfolios WHERE id = ${escapeLiteral(portfolioId)} FOR NO KEY UPDATE`, work);
+  const result = (byPortfolio.get(portfolioId) ?? Promise.resolve()).then(locked);
+  byPortfolio.set(portfolioId, result.catch(() => undefined));
+  return result;
 }
 
 /**

@@ -133,6 +133,12 @@ describe("a saga step's read: the book and the bars it needs, in one statement",
 });
 
 describe("the portfolio's lock", () => {
+  // Another worker process's pool.
+  const otherProcess = testDatabase();
+  afterAll(() => otherProcess.close());
+  const lockWaiters = async () => (await handle.db.execute<{ waiting: number }>(sql`
+    SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].waiting;
+
   it('queues the sagas that change the book, not the writes that only reference the portfolio', async () => {
     await ensurePortfolio(handle.db, 'p', 1000, 0);
     await handle.db.insert(orders).values({ id: 'o-1', portfolioId: 'p', asset: 'bitcoin', side: 'BUY', notional: 100, status: 'reserved' });
@@ -149,6 +155,7 @@ describe("the portfolio's lock", () => {
       events.push('first done');
     });
     let second: Promise<void> | undefined;
+    let third: Promise<void> | undefined;
     await lockTaken;
     // Released however the test ends: a failed expectation must not leave the first transaction open.
     try {
@@ -163,19 +170,34 @@ describe("the portfolio's lock", () => {
       });
       expect(fill.id).toBe('o-1-fill');
 
-      // Another change to the book waits for the first to commit, and then sees its work.
-      second = withLockedPortfolio(handle.db, 'p', async (_tx, { portfolio }) => { events.push(`second took the lock, cash ${portfolio.cash}`); });
-      await waitFor('the second locker to wait on the portfolio row', async () => {
-        const { rows } = await handle.db.execute<{ waiting: number }>(sql`
-          SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
-        return rows[0].waiting === 1;
-      });
+      // Another process's change to the book waits on the row for the first to commit, and then sees its work.
+      second = withLockedPortfolio(otherProcess.db, 'p', async (_tx, { portfolio }) => { events.push(`second took the lock, cash ${portfolio.cash}`); });
+      await waitFor('the second locker to wait on the portfolio row', async () => (await lockWaiters()) === 1);
+      // This process's next one queues in the process, behind the first: it does not wait in Postgres too.
+      third = withLockedPortfolio(handle.db, 'p', async (_tx, { portfolio }) => { events.push(`third took the lock, cash ${portfolio.cash}`); });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await lockWaiters()).toBe(1);
       expect(events).toEqual(['first took the lock']);
     } finally {
       release();
     }
-    await Promise.all([first, second]);
-    expect(events).toEqual(['first took the lock', 'first done', 'second took the lock, cash 900']);
+    await Promise.all([first, second, third]);
+    expect(events).toEqual(['first took the lock', 'first done', 'second took the lock, cash 900', 'third took the lock, cash 900']);
+  });
+
+  it("queues a pool's transactions on a portfolio one after another, a failed one as well as the others", async () => {
+    await ensurePortfolio(handle.db, 'p', 1000, 0);
+    const events: string[] = [];
+    const failing = withLockedPortfolio(handle.db, 'p', async (tx) => {
+      await tx.update(portfolios).set({ cash: 1 }).where(eq(portfolios.id, 'p'));
+      events.push('failing');
+      throw new Error('the work failed');
+    });
+    const next = withLockedPortfolio(handle.db, 'p', async (_tx, { portfolio }) => { events.push(`next, cash ${portfolio.cash}`); });
+    await expect(failing).rejects.toThrow('the work failed');
+    await next;
+    // The failed one rolled back; the next ran after it.
+    expect(events).toEqual(['failing', 'next, cash 1000']);
   });
 });
 
