@@ -28,10 +28,11 @@ const SEQUENTIAL = 50;
 const AFTER_QUIET = 6;
 const QUIET_MS = 12_000;
 /**
- * Rounds of each run. The same round's CPU a workflow moved by a third between rounds on this shared
- * VM (the Temporal server's most), and one run's best-of-three ratio from 65 % to 87 % between runs.
+ * Rounds of each run, an even number: each order of a round's runs (below) runs as often as the
+ * other. The same round's CPU a workflow moved by a third between rounds on this shared VM (the
+ * Temporal server's most), and the server slows as its store grows over the run.
  */
-const ROUNDS = Number(process.env.BENCH_SAGA_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_SAGA_ROUNDS ?? 6);
 const ASSETS = ['bitcoin', 'ethereum', 'solana', 'cardano', 'polkadot', 'ripple', 'tether', 'bittensor', 'fetch-ai', 'render-token'];
 
 /**
@@ -95,6 +96,13 @@ const signalOf = (id: string, i: number) =>
   ({ signalId: id, asset: ASSETS[i % ASSETS.length], signalType: 'LONG' as const, price: 100, confidence: 0.2, timestamp: Date.now() });
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+
+/** The middle value, or the mean of the middle two of an even count. */
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
 
 async function main() {
   await withBenchStack('saga', 20, async ({ url, db, temporal: env }) => {
@@ -208,18 +216,27 @@ async function main() {
       return durations;
     };
 
-    // Rounds of each, interleaved, so a slow spell of this shared machine does not fall on one side only.
-    // The answered sagas make as many round trips as the round's sagas did, counted.
+    // Rounds of each, interleaved, so a slow spell of this shared machine falls on the runs side by side
+    // alike; every other round in the reverse order, so the server's slowing over the run (its store
+    // grows) weighs on each run's place alike too. The answered sagas make as many round trips as the
+    // previous saga round did, counted (the first reversed round: the first forward round's figure).
     const sagas: SagaRun[] = [];
     const baselines: TimedRun[] = [];
     const answered: TimedRun[] = [];
     const travelled: TimedRun[] = [];
+    let roundTrips = 0;
     for (let round = 1; round <= ROUNDS; round++) {
-      const saga = await (await tradingWorker()).runUntil(runSagas(round));
-      sagas.push(saga);
-      baselines.push(await (await emptyWorker()).runUntil(runEmpty(round)));
-      answered.push(await (await answeringWorker(0)).runUntil(runAnswered('answered', round)));
-      travelled.push(await (await answeringWorker(Math.round(saga.roundTrips))).runUntil(runAnswered('travelled', round)));
+      const runs = [
+        async () => {
+          const saga = await (await tradingWorker()).runUntil(runSagas(round));
+          roundTrips = Math.round(saga.roundTrips);
+          sagas.push(saga);
+        },
+        async () => { baselines.push(await (await emptyWorker()).runUntil(runEmpty(round))); },
+        async () => { answered.push(await (await answeringWorker(0)).runUntil(runAnswered('answered', round))); },
+        async () => { travelled.push(await (await answeringWorker(roundTrips)).runUntil(runAnswered('travelled', round))); },
+      ];
+      for (const run of round % 2 === 1 ? runs : runs.reverse()) await run();
     }
     const single = await (await tradingWorker()).runUntil(async () => ({
       ...await runSequential('one', SEQUENTIAL), afterQuiet: await runSequential('quiet', AFTER_QUIET, QUIET_MS),
@@ -249,9 +266,11 @@ function report(runs: SagaRuns, single: Latencies & { afterQuiet: Latencies; emp
   const { sagas, baselines, answered, travelled } = runs;
   const rate = (r: { elapsed: number }) => SAGAS / r.elapsed;
   const best = <T extends { elapsed: number }>(runs: T[]) => runs.reduce((a, b) => (b.elapsed < a.elapsed ? b : a));
-  const share = rate(best(sagas)) / rate(best(baselines));
-  // Each saga round against the empty round run right after it.
-  const pairShares = sagas.map((s, k) => rate(s) / rate(baselines[k])).sort((a, b) => a - b);
+  const bestShare = rate(best(sagas)) / rate(best(baselines));
+  /** Each round's run of `r` against the empty workflow's run beside it, in order. */
+  const pairShares = (r: Array<{ elapsed: number }>) => r.map((x, k) => rate(x) / rate(baselines[k])).sort((a, b) => a - b);
+  const sagaShares = pairShares(sagas);
+  const share = median(sagaShares);
   const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
   /** CPU a workflow in ms (each part, then all of it) and the cores busy over the round. */
   const perWorkflow = (r: { elapsed: number; cpu: CpuUse }) => {
@@ -262,14 +281,20 @@ function report(runs: SagaRuns, single: Latencies & { afterQuiet: Latencies; emp
     const c = perWorkflow(r);
     return `${c.own.toFixed(1)} | ${c.server.toFixed(1)} | ${c.rest.toFixed(1)} | ${c.cores.toFixed(2)}`;
   };
-  const [saga, empty] = [perWorkflow(best(sagas)), perWorkflow(best(baselines))];
-  const ofEmpty = (r: TimedRun[]) => percent(rate(best(r)) / rate(best(baselines)));
-  const roundTrips = Math.round(quantile(sagas.map((r) => r.roundTrips), 0.5));
+  /** The median over the rounds of each part of a workflow's CPU, and of the cores busy. */
+  const medianCpu = (r: Array<{ elapsed: number; cpu: CpuUse }>) => {
+    const each = r.map(perWorkflow);
+    const of = (k: keyof ReturnType<typeof perWorkflow>) => median(each.map((c) => c[k]));
+    return { own: of('own'), server: of('server'), rest: of('rest'), all: of('all'), cores: of('cores') };
+  };
+  const [saga, empty] = [medianCpu(sagas), medianCpu(baselines)];
+  const ofEmpty = (r: TimedRun[]) => percent(median(pairShares(r)));
+  const roundTrips = Math.round(median(sagas.map((r) => r.roundTrips)));
   const controlRows = (label: string, r: TimedRun[]) => r.map((x, k) =>
     `| ${label} | ${k + 1} | ${x.elapsed.toFixed(2)} | ${rate(x).toFixed(1)} | ${quantile(x.durations, 0.5)} | ${quantile(x.durations, 0.99)} | ${cpuCells(x)} |`);
   writeBenchmarkSection('Paper-trading saga throughput', [
     `Command: \`npm run bench\` (BENCH_SAGAS=${SAGAS}). Machine: ${machineDescription()}. Temporal CLI dev server (SQLite), Postgres 127.0.0.1:5432, one worker process.`,
-    `${SAGAS} signals started at once, one trading worker; each saga is assess → reserve → fill → book → protect (5 activities, 4 Postgres transactions). ${ROUNDS} rounds of each run, interleaved (saga, empty, answered, answered after round trips, saga, …).`,
+    `${SAGAS} signals started at once, one trading worker; each saga is assess → reserve → fill → book → protect (5 activities, 4 Postgres transactions). ${ROUNDS} rounds of each run, interleaved: saga, empty, answered, answered after round trips in the odd rounds, the reverse order in the even ones.`,
     `Two controls run the saga's workflow on a trading worker (its bundle, sinks and interceptors) whose five steps are answered at once with what the real ones return for a fill: as they are, and after as many bare round trips to Postgres (\`SELECT 1\` on the trading pool) as the round's sagas made (counted on the pool's connections), spread over the steps.`,
     '',
     `| run | round | total (s) | per second | p50 latency (ms) | p99 latency (ms) | CPU a workflow (ms): this process (worker and client) | the Temporal server | the rest (Postgres, the system) | cores busy (of ${cpus().length}) |`,
@@ -279,9 +304,9 @@ function report(runs: SagaRuns, single: Latencies & { afterQuiet: Latencies; emp
     ...controlRows('the saga\'s workflow, steps answered at once (start → result)', answered),
     ...controlRows(`the same, after ${roundTrips} round trips a saga (start → result)`, travelled),
     '',
-    `The saga at its best round runs ${percent(share)} of the empty workflow's best rate (target 80 %: ${share >= 0.8 ? 'met' : 'not met'}). Round by round (each saga round against the empty round after it): ${percent(pairShares[0])} to ${percent(pairShares[pairShares.length - 1])}, median ${percent(quantile(pairShares, 0.5))}.`,
-    `Where the time goes (CPU of each process over a round, from /proc): at their best rounds a saga cost the machine ${saga.all.toFixed(0)} ms of CPU and an empty workflow ${empty.all.toFixed(0)} ms — ${(saga.own - empty.own).toFixed(0)} ms more in this process (the activities' statements: building, sending, reading), ${(saga.server - empty.server).toFixed(0)} ms more in the Temporal server and ${(saga.rest - empty.rest).toFixed(0)} ms more in Postgres and the rest. The empty workflow's CPU over the saga's: ${((empty.all / saga.all) * 100).toFixed(0)} %, against their rates' ${(share * 100).toFixed(0)} % (cores busy: ${saga.cores.toFixed(2)} and ${empty.cores.toFixed(2)} of ${cpus().length}).`,
-    `Where the saga's share goes, best rounds against the empty workflow's: its workflow with the steps answered at once ${ofEmpty(answered)} (the orchestration, the same five tasks); with its ${roundTrips} round trips to Postgres a saga and nothing else ${ofEmpty(travelled)}; the saga ${percent(share)}: the rest of what it costs is its statements' own work (Postgres planning and running them, the rows read and written, the lock's queue).`,
+    `The saga runs ${percent(share)} of the empty workflow's rate (target 80 %: ${share >= 0.8 ? 'met' : 'not met'}): the median over the rounds of each saga round's rate against the empty round run beside it (${percent(sagaShares[0])} to ${percent(sagaShares[sagaShares.length - 1])}). Each pair runs side by side, on the same server at the same size and in the same spell of this shared machine, each order as often; the empty workflow's rounds alone ranged ${Math.min(...baselines.map(rate)).toFixed(1)}–${Math.max(...baselines.map(rate)).toFixed(1)} a second over the run. The best saga round against the best empty round, wherever each fell: ${percent(bestShare)}.`,
+    `Where the time goes (CPU of each process over a round, from /proc): over the rounds (medians) a saga cost the machine ${saga.all.toFixed(0)} ms of CPU and an empty workflow ${empty.all.toFixed(0)} ms — ${(saga.own - empty.own).toFixed(0)} ms more in this process (the activities' statements: building, sending, reading), ${(saga.server - empty.server).toFixed(0)} ms more in the Temporal server and ${(saga.rest - empty.rest).toFixed(0)} ms more in Postgres and the rest. The empty workflow's CPU over the saga's: ${((empty.all / saga.all) * 100).toFixed(0)} %, against their rates' ${(share * 100).toFixed(0)} % (cores busy: ${saga.cores.toFixed(2)} and ${empty.cores.toFixed(2)} of ${cpus().length}).`,
+    `Where the saga's share goes, each against the empty round beside it (medians): its workflow with the steps answered at once ${ofEmpty(answered)} (the orchestration, the same five tasks); with its ${roundTrips} round trips to Postgres a saga and nothing else ${ofEmpty(travelled)}; the saga ${percent(share)}: the rest of what it costs is its statements' own work (Postgres planning and running them, the rows read and written, the lock's queue).`,
     'Latency is measured from the client starting the workflow: for the saga, to the moment its fill row was written; for the others, to the workflow result. All signals start together, so the latencies include queueing behind the others.',
     '',
     `A single signal on the idle stack, ${SEQUENTIAL} one after another: signal → fill row p50 ${quantile(single.toFill, 0.5)} ms, p99 ${quantile(single.toFill, 0.99)} ms; signal → saga result (stop and target placed) p50 ${quantile(single.toResult, 0.5)} ms, p99 ${quantile(single.toResult, 0.99)} ms. The empty workflow, ${SEQUENTIAL} one after another on the same server: start → result p50 ${quantile(single.empty, 0.5)} ms, p99 ${quantile(single.empty, 0.99)} ms.`,
