@@ -219,7 +219,7 @@ async function main() {
     // Rounds of each, interleaved, so a slow spell of this shared machine falls on the runs side by side
     // alike; every other round in the reverse order, so the server's slowing over the run (its store
     // grows) weighs on each run's place alike too. The answered sagas make as many round trips as the
-    // previous saga round did, counted (the first reversed round: the first forward round's figure).
+    // latest saga round did, counted (in a reversed round, the round before's: it runs before its saga).
     const sagas: SagaRun[] = [];
     const baselines: TimedRun[] = [];
     const answered: TimedRun[] = [];

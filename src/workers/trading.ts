@@ -15,9 +15,9 @@ export const tradingSinks: InjectedSinks<MetricSinks> = {
 /**
  * The trading activities' own pool: statements prepared and planned once (`planOnce`), ten
  * connections, kept open while idle (`keepIdle`: signals minutes apart would otherwise find none
- * open). The sagas that change the book queue on one portfolio's lock whatever the pool's size;
- * past a few connections they queue in Postgres instead of here (the bench measured no difference
- * between 4, 10 and 20).
+ * open). The sagas that change the book queue for one portfolio's lock whatever the pool's size
+ * (in this process first, `portfolioTransaction`), so more connections serve only the steps that
+ * take no lock (the bench measured no difference between 4, 10 and 20).
  */
 export const connectTradingDatabase = (url: string) => connectDatabase(url, 10, { planOnce: true, keepIdle: true });
 
